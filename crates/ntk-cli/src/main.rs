@@ -1,0 +1,60 @@
+//! `ntk`: the explorer's numerical core from the command line, for reproducible runs and
+//! scripting. Results are JSON on stdout; errors are one line on stderr, with exit code 2 for
+//! bad input and 1 for a computation that failed.
+
+mod arch_args;
+mod bench;
+mod ensemble;
+mod error;
+mod input;
+mod kernel;
+mod predict;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use error::CliError;
+
+/// Wide neural networks and their infinite-width limits (NNGP, NTK), from the shell.
+///
+/// Conventions: NTK parameterization, depth = number of hidden layers, σ_w²/σ_b² are variances,
+/// loss = 1/(2N) Σ (f(xᵢ) − yᵢ)², time = learning rate × steps.
+#[derive(Parser)]
+#[command(name = "ntk", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Analytic NNGP kernel K and NTK Θ between two point sets.
+    Kernel(kernel::Args),
+    /// NNGP and NTK-GP predictions (mean, variance) on test points at training times.
+    Predict(predict::Args),
+    /// Train an ensemble of finite networks and their linearizations; statistics at checkpoints.
+    Ensemble(ensemble::Args),
+    /// Benchmarks: wall time and FLOP/s of the kernels, predictions and ensemble training.
+    Bench(bench::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Kernel(args) => kernel::run(&args),
+        Command::Predict(args) => predict::run(&args),
+        Command::Ensemble(args) => ensemble::run(&args),
+        Command::Bench(args) => bench::run(&args),
+    };
+    match result {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("ntk: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

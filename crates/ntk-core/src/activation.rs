@@ -1,0 +1,264 @@
+//! Pointwise nonlinearities φ and their derivatives φ', shared by the finite network and the
+//! infinite-width kernels (one description, several interpreters).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A pointwise nonlinearity φ applied after every hidden Dense layer.
+///
+/// The kernel maps `T(Σ) = E[φ(u)φ(v)]` and `Ṫ(Σ) = E[φ'(u)φ'(v)]` (paper SM E) are closed
+/// forms for `Relu`, `LeakyRelu`, `Erf`, `Identity`, `Sin` and `Gelu`, and 2-D Gaussian
+/// quadrature for `Tanh`, `Softplus` and `Sigmoid`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Activation {
+    /// φ(x) = max(x, 0)
+    Relu,
+    /// φ(x) = x for x ≥ 0, `slope`·x otherwise
+    LeakyRelu {
+        /// slope on the negative half-line
+        slope: f64,
+    },
+    /// φ(x) = erf(x)
+    Erf,
+    /// φ(x) = x
+    Identity,
+    /// φ(x) = sin(x)
+    Sin,
+    /// φ(x) = x Φ(x) = x (1 + erf(x/√2)) / 2 (exact GELU)
+    Gelu,
+    /// φ(x) = tanh(x)
+    Tanh,
+    /// φ(x) = ln(1 + eˣ)
+    Softplus,
+    /// φ(x) = 1 / (1 + e⁻ˣ)
+    Sigmoid,
+}
+
+/// Default slope of `leaky_relu` when the name carries none.
+pub const DEFAULT_LEAKY_SLOPE: f64 = 0.01;
+
+impl Activation {
+    /// Every activation name accepted by [`FromStr`], for help texts and UI selects.
+    pub const NAMES: [&'static str; 9] = [
+        "relu", "leaky_relu", "erf", "identity", "sin", "gelu", "tanh", "softplus", "sigmoid",
+    ];
+
+    /// φ(x).
+    pub fn apply(self, x: f64) -> f64 {
+        match self {
+            Activation::Relu => x.max(0.0),
+            Activation::LeakyRelu { slope } => {
+                if x >= 0.0 {
+                    x
+                } else {
+                    slope * x
+                }
+            }
+            Activation::Erf => libm::erf(x),
+            Activation::Identity => x,
+            Activation::Sin => x.sin(),
+            Activation::Gelu => 0.5 * x * (1.0 + libm::erf(x * std::f64::consts::FRAC_1_SQRT_2)),
+            Activation::Tanh => x.tanh(),
+            Activation::Softplus => softplus(x),
+            Activation::Sigmoid => sigmoid(x),
+        }
+    }
+
+    /// φ'(x) (the right derivative at the kink of `relu` / `leaky_relu`, i.e. 1 at x = 0).
+    pub fn derivative(self, x: f64) -> f64 {
+        match self {
+            Activation::Relu => {
+                if x >= 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Activation::LeakyRelu { slope } => {
+                if x >= 0.0 {
+                    1.0
+                } else {
+                    slope
+                }
+            }
+            Activation::Erf => std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
+            Activation::Identity => 1.0,
+            Activation::Sin => x.cos(),
+            Activation::Gelu => {
+                let cdf = 0.5 * (1.0 + libm::erf(x * std::f64::consts::FRAC_1_SQRT_2));
+                let pdf = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+                cdf + x * pdf
+            }
+            Activation::Tanh => {
+                let t = x.tanh();
+                1.0 - t * t
+            }
+            Activation::Softplus => sigmoid(x),
+            Activation::Sigmoid => {
+                let s = sigmoid(x);
+                s * (1.0 - s)
+            }
+        }
+    }
+
+    /// φ(x) in single precision (the finite-network training path).
+    pub fn apply_f32(self, x: f32) -> f32 {
+        match self {
+            Activation::Relu => x.max(0.0),
+            Activation::Identity => x,
+            Activation::LeakyRelu { slope } => {
+                if x >= 0.0 {
+                    x
+                } else {
+                    slope as f32 * x
+                }
+            }
+            Activation::Erf => libm::erff(x),
+            Activation::Sin => x.sin(),
+            Activation::Tanh => x.tanh(),
+            _ => self.apply(x as f64) as f32,
+        }
+    }
+
+    /// φ'(x) in single precision.
+    pub fn derivative_f32(self, x: f32) -> f32 {
+        match self {
+            Activation::Relu => {
+                if x >= 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Activation::Identity => 1.0,
+            Activation::Erf => std::f32::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
+            Activation::Tanh => {
+                let t = x.tanh();
+                1.0 - t * t
+            }
+            _ => self.derivative(x as f64) as f32,
+        }
+    }
+
+    /// Whether the kernel maps of this activation have a closed form (otherwise quadrature).
+    pub fn has_closed_form(self) -> bool {
+        !matches!(self, Activation::Tanh | Activation::Softplus | Activation::Sigmoid)
+    }
+}
+
+fn sigmoid(x: f64) -> f64 {
+    if x >= 0.0 {
+        1.0 / (1.0 + (-x).exp())
+    } else {
+        let e = x.exp();
+        e / (1.0 + e)
+    }
+}
+
+fn softplus(x: f64) -> f64 {
+    // ln(1 + eˣ) without overflow for large x or loss of precision for very negative x.
+    x.max(0.0) + (-x.abs()).exp().ln_1p()
+}
+
+/// An activation name that is not one of [`Activation::NAMES`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("unknown activation '{0}' (expected one of: relu, leaky_relu[:SLOPE], erf, identity, sin, gelu, tanh, softplus, sigmoid)")]
+pub struct UnknownActivation(pub String);
+
+impl FromStr for Activation {
+    type Err = UnknownActivation;
+
+    /// Parses `relu`, `leaky_relu` (slope 0.01) or `leaky_relu:0.2`, `erf`, … (case-insensitive).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.trim().to_ascii_lowercase();
+        let (name, arg) = match lower.split_once(':') {
+            Some((n, a)) => (n, Some(a)),
+            None => (lower.as_str(), None),
+        };
+        let bad = || UnknownActivation(s.to_string());
+        let act = match name {
+            "relu" => Activation::Relu,
+            "leaky_relu" => {
+                let slope = match arg {
+                    Some(a) => a.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(bad)?,
+                    None => DEFAULT_LEAKY_SLOPE,
+                };
+                return Ok(Activation::LeakyRelu { slope });
+            }
+            "erf" => Activation::Erf,
+            "identity" | "linear" => Activation::Identity,
+            "sin" => Activation::Sin,
+            "gelu" => Activation::Gelu,
+            "tanh" => Activation::Tanh,
+            "softplus" => Activation::Softplus,
+            "sigmoid" => Activation::Sigmoid,
+            _ => return Err(bad()),
+        };
+        if arg.is_some() {
+            return Err(bad());
+        }
+        Ok(act)
+    }
+}
+
+impl fmt::Display for Activation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Activation::Relu => f.write_str("relu"),
+            Activation::LeakyRelu { slope } => write!(f, "leaky_relu:{slope}"),
+            Activation::Erf => f.write_str("erf"),
+            Activation::Identity => f.write_str("identity"),
+            Activation::Sin => f.write_str("sin"),
+            Activation::Gelu => f.write_str("gelu"),
+            Activation::Tanh => f.write_str("tanh"),
+            Activation::Softplus => f.write_str("softplus"),
+            Activation::Sigmoid => f.write_str("sigmoid"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Central-difference step and tolerance for φ' checks in f64: truncation error is
+    /// O(h²·φ''') ≈ 1e-10 and rounding O(ε/h) ≈ 1e-11 for these smooth functions.
+    const FD_STEP: f64 = 1e-5;
+    const FD_TOL: f64 = 1e-8;
+
+    #[test]
+    fn derivatives_match_central_differences() {
+        let acts = [
+            Activation::Erf,
+            Activation::Identity,
+            Activation::Sin,
+            Activation::Gelu,
+            Activation::Tanh,
+            Activation::Softplus,
+            Activation::Sigmoid,
+            Activation::Relu,
+            Activation::LeakyRelu { slope: 0.2 },
+        ];
+        for act in acts {
+            for &x in &[-2.3, -0.7, 0.4, 1.9] {
+                let fd = (act.apply(x + FD_STEP) - act.apply(x - FD_STEP)) / (2.0 * FD_STEP);
+                assert!((fd - act.derivative(x)).abs() < FD_TOL, "{act} at {x}: {fd} vs {}", act.derivative(x));
+            }
+        }
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for name in Activation::NAMES {
+            let act: Activation = name.parse().unwrap();
+            let again: Activation = act.to_string().parse().unwrap();
+            assert_eq!(act, again);
+        }
+        assert_eq!("leaky_relu:0.2".parse::<Activation>(), Ok(Activation::LeakyRelu { slope: 0.2 }));
+        assert!("swish".parse::<Activation>().is_err());
+        assert!("relu:3".parse::<Activation>().is_err());
+    }
+}

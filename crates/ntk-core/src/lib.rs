@@ -1,0 +1,14 @@
+//! Numerics of wide neural networks (Lee et al. 2019, "Wide Neural Networks of Any Depth Evolve
+//! as Linear Models Under Gradient Descent"), with the conventions of the project's MATH.md:
+//! NTK parameterization, depth = number of hidden layers, mean-squared loss
+//! `L = 1/(2N) Σ (f(xᵢ) − yᵢ)²`, time `t = η·k`.
+//!
+//! Pure Rust, no web dependency: the same code runs natively (CLI, tests, benches) and in the
+//! browser's web workers.
+#![forbid(unsafe_code)]
+
+pub mod activation;
+pub mod arch;
+
+pub use activation::Activation;
+pub use arch::{ArchError, Architecture, Parameterization};
