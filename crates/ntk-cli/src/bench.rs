@@ -1,12 +1,26 @@
-//! `ntk bench` (being written).
+//! `ntk bench`: benchmarks that print wall time and FLOP/s (never timed tests).
 
 use crate::CliError;
 
-/// Flags of `ntk bench`.
+/// Which benchmark to run.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    #[command(subcommand)]
+    which: Which,
+}
 
-/// Runs `ntk bench`.
-pub fn run(_args: &Args) -> Result<serde_json::Value, CliError> {
-    Err(CliError::Failed("not available yet".into()))
+#[derive(clap::Subcommand, Debug)]
+enum Which {
+    /// Analytic kernels on 1,000 × 1,000 points at depth 10 and a full predict.
+    Theory(crate::bench_theory::Args),
+    /// The neural-tangents cookbook ensemble (f32 training of finite networks).
+    Ensemble(crate::bench_ensemble::Args),
+}
+
+/// Runs the chosen benchmark.
+pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
+    match &args.which {
+        Which::Theory(a) => crate::bench_theory::run(a),
+        Which::Ensemble(a) => crate::bench_ensemble::run(a),
+    }
 }

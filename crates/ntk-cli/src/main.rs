@@ -4,6 +4,8 @@
 
 mod arch_args;
 mod bench;
+mod bench_ensemble;
+mod bench_theory;
 mod ensemble;
 mod error;
 mod input;

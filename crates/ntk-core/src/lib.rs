@@ -9,6 +9,19 @@
 
 pub mod activation;
 pub mod arch;
+// Infinite-width theory.
+pub mod gp;
+pub mod kernel_maps;
+pub mod kernels;
+pub mod landmarks;
+pub mod quadrature;
+// Finite networks.
+pub mod empirical_ntk;
+pub mod ensemble;
+pub mod linearized;
+pub mod mlp;
+pub mod rng;
+pub mod stats;
 
 pub use activation::Activation;
 pub use arch::{ArchError, Architecture, Parameterization};
