@@ -1,12 +1,131 @@
-//! `ntk ensemble` (being written).
+//! `ntk ensemble`: trains M finite networks (f32) and their linearizations from independent
+//! seeds and prints per-checkpoint statistics as JSON. Members are split across all cores
+//! (`std::thread::scope`) and their partial statistics merged (Chan's update).
 
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+use ntk_core::ensemble::{run_members, EnsembleError, EnsembleSpec, EnsembleStats, DEFAULT_CHECKPOINTS};
+use ntk_core::Parameterization;
+
+use crate::arch_args::ArchArgs;
+use crate::input::{read_rows, read_train, same_dimension};
 use crate::CliError;
 
 /// Flags of `ntk ensemble`.
 #[derive(clap::Args, Debug)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    arch: ArchArgs,
+    /// Parameterization: ntk (paper Eq. 1) or standard (SM F).
+    #[arg(long, default_value = "ntk", value_name = "ntk|standard")]
+    param: Parameterization,
+    /// Hidden width n.
+    #[arg(long, value_name = "N")]
+    width: usize,
+    /// Ensemble size M.
+    #[arg(long, value_name = "M")]
+    members: usize,
+    /// Learning rate η (mean loss; time t = η·step).
+    #[arg(long = "lr", value_name = "ETA", allow_negative_numbers = true)]
+    learning_rate: f64,
+    /// Number of gradient-descent steps.
+    #[arg(long, value_name = "K")]
+    steps: u64,
+    /// Training CSV: inputs, then the target y in the last column.
+    #[arg(long, value_name = "FILE")]
+    train: PathBuf,
+    /// Test CSV: inputs only (or inputs then y with --test-has-y).
+    #[arg(long, value_name = "FILE")]
+    test: PathBuf,
+    /// The last column of the test file is the target (enables test losses).
+    #[arg(long)]
+    test_has_y: bool,
+    /// Job seed (member m uses a seed derived from (seed, m)).
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    seed: u64,
+    /// Momentum β ∈ [0, 1) (paper SM B.1).
+    #[arg(long, value_name = "BETA", default_value_t = 0.0, allow_negative_numbers = true)]
+    momentum: f64,
+    /// Train only the readout layer (NNGP dynamics).
+    #[arg(long)]
+    readout_only: bool,
+    /// Number of log-spaced checkpoints, including step 0 and the final step.
+    #[arg(long, value_name = "C", default_value_t = DEFAULT_CHECKPOINTS)]
+    checkpoints: usize,
+    /// Worker threads (default: all cores).
+    #[arg(long, value_name = "T")]
+    threads: Option<usize>,
+}
 
 /// Runs `ntk ensemble`.
-pub fn run(_args: &Args) -> Result<serde_json::Value, CliError> {
-    Err(CliError::Failed("not available yet".into()))
+pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
+    let arch = args.arch.architecture(args.param)?;
+    let train = read_train(&args.train)?;
+    let (x_test, y_test) = if args.test_has_y {
+        let t = read_train(&args.test)?;
+        (t.x, Some(t.y))
+    } else {
+        (read_rows(&args.test)?, None)
+    };
+    same_dimension(&train.x, &args.train, &x_test, &args.test)?;
+    let spec = EnsembleSpec {
+        arch,
+        width: args.width,
+        x_train: train.x,
+        y_train: train.y,
+        x_test,
+        y_test,
+        learning_rate: args.learning_rate,
+        steps: args.steps,
+        momentum: args.momentum,
+        readout_only: args.readout_only,
+        seed: args.seed,
+        members: args.members,
+        checkpoints: args.checkpoints,
+    };
+    spec.validate().map_err(CliError::bad_input)?;
+    let stats = run_parallel(&spec, args.threads)?;
+    serde_json::to_value(stats.summary()).map_err(CliError::failed)
+}
+
+/// Runs all members of `spec` on `threads` threads (default: all cores), each thread a
+/// contiguous member range, and merges the partial statistics in member order.
+///
+/// # Errors
+/// [`CliError::BadInput`] for an invalid spec or thread count, [`CliError::Failed`] otherwise.
+pub fn run_parallel(spec: &EnsembleSpec, threads: Option<usize>) -> Result<EnsembleStats, CliError> {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = match threads {
+        Some(0) => return Err(CliError::BadInput("--threads must be at least 1, got 0".into())),
+        Some(t) => t,
+        None => cores,
+    }
+    .min(spec.members.max(1));
+    let ranges: Vec<std::ops::Range<usize>> =
+        (0..threads).map(|t| (t * spec.members / threads)..((t + 1) * spec.members / threads)).collect();
+    let results: Vec<Result<EnsembleStats, EnsembleError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = ranges
+            .iter()
+            .map(|r| {
+                let r = r.clone();
+                scope.spawn(move || run_members(spec, r, |_| ControlFlow::Continue(())))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(EnsembleError::Data("a worker thread panicked".into()))))
+            .collect()
+    });
+    let mut merged = EnsembleStats::empty(spec);
+    for r in results {
+        let part = r.map_err(|e| match e {
+            EnsembleError::Mlp(_) | EnsembleError::OutOfRange { .. } | EnsembleError::Data(_) => {
+                CliError::bad_input(e)
+            }
+            _ => CliError::failed(e),
+        })?;
+        merged.merge(&part).map_err(CliError::failed)?;
+    }
+    Ok(merged)
 }

@@ -1,1 +1,735 @@
-//! (being written)
+//! The finite fully connected network of MATH.md: `depth` hidden layers `Dense → φ` of width
+//! n, then a readout Dense to one output, in NTK or standard parameterization (paper Eq. 1,
+//! SM F), with seeded initialisation, forward pass, hand-written backpropagation and full-batch
+//! gradient descent (with optional momentum, SM B.1 Eq. S1) on the mean-squared loss
+//! `L = 1/(2N) Σᵢ (f(xᵢ) − yᵢ)²`.
+//!
+//! Both parameterizations are written as one affine map per layer,
+//! `h = c_w · W x + c_b · b`:
+//! NTK: W, b ~ N(0, 1), `c_w = σ_w/√n_in`, `c_b = σ_b`;
+//! standard: W ~ N(0, σ_w²/n_in), b ~ N(0, σ_b²), `c_w = c_b = 1`.
+//! The same seed draws the same standard normals z for both, so they compute the same function
+//! at initialisation; `∂L/∂W = c_w δ xᵀ` and `∂L/∂b = c_b δ` make gradient descent differ.
+//!
+//! Activations are stored batch-major (one point's vector contiguous), weights row-major
+//! (`W[j, i]` at `j·n_in + i`), so every inner loop runs over contiguous memory. The hot loops
+//! keep independent lane accumulators so that LLVM vectorizes them without reassociating.
+
+use std::fmt::Debug;
+use std::ops::{Add, AddAssign, Mul, Neg, Sub};
+
+use crate::activation::Activation;
+use crate::arch::{ArchError, Architecture, Parameterization};
+use crate::rng::Normal;
+
+/// The scalar of a network: `f32` for fast training, `f64` for gradient checks.
+pub trait Real:
+    Copy
+    + Default
+    + Debug
+    + Send
+    + Sync
+    + PartialOrd
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Neg<Output = Self>
+    + AddAssign
+    + 'static
+{
+    /// 0
+    const ZERO: Self;
+    /// Conversion from f64 (rounding to nearest).
+    fn from_f64(x: f64) -> Self;
+    /// Exact widening to f64.
+    fn to_f64(self) -> f64;
+    /// φ(x).
+    fn phi(act: Activation, x: Self) -> Self;
+    /// φ'(x).
+    fn dphi(act: Activation, x: Self) -> Self;
+}
+
+impl Real for f32 {
+    const ZERO: Self = 0.0;
+    fn from_f64(x: f64) -> Self {
+        x as f32
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn phi(act: Activation, x: Self) -> Self {
+        act.apply_f32(x)
+    }
+    fn dphi(act: Activation, x: Self) -> Self {
+        act.derivative_f32(x)
+    }
+}
+
+impl Real for f64 {
+    const ZERO: Self = 0.0;
+    fn from_f64(x: f64) -> Self {
+        x
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn phi(act: Activation, x: Self) -> Self {
+        act.apply(x)
+    }
+    fn dphi(act: Activation, x: Self) -> Self {
+        act.derivative(x)
+    }
+}
+
+/// An invalid network shape or data set, with the offending value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MlpError {
+    /// The architecture itself is invalid.
+    #[error(transparent)]
+    Arch(#[from] ArchError),
+    /// Width 0 (or absurdly large).
+    #[error("width must be between 1 and {MAX_WIDTH}, got {0}")]
+    Width(usize),
+    /// Input dimension 0.
+    #[error("input dimension must be at least 1, got {0}")]
+    InputDim(usize),
+    /// A point set whose length is not a multiple of the input dimension, or targets that do
+    /// not match the points.
+    #[error("data shape mismatch: {0}")]
+    Shape(String),
+    /// A non-finite input, target or hyperparameter.
+    #[error("{what} must be finite, got {value}")]
+    NotFinite {
+        /// which quantity
+        what: &'static str,
+        /// its value
+        value: f64,
+    },
+}
+
+/// Largest hidden width accepted.
+pub const MAX_WIDTH: usize = 1 << 16;
+
+/// One Dense layer `h = c_w · W x + c_b · b` (paper Eq. 1), `W` row-major `n_out × n_in`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer<T> {
+    /// input width n_in
+    pub n_in: usize,
+    /// output width n_out
+    pub n_out: usize,
+    /// trainable weights, `W[j, i]` at `j·n_in + i`
+    pub w: Vec<T>,
+    /// trainable biases
+    pub b: Vec<T>,
+    /// weight multiplier c_w (σ_w/√n_in in NTK parameterization, 1 in standard)
+    pub cw: T,
+    /// bias multiplier c_b (σ_b in NTK parameterization, 1 in standard)
+    pub cb: T,
+}
+
+/// A fully connected network: `depth` hidden layers then the readout (`layers.len() = depth + 1`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Mlp<T> {
+    /// the architecture it was built from
+    pub arch: Architecture,
+    /// Dense layers, input first, readout last
+    pub layers: Vec<Layer<T>>,
+}
+
+/// Pre-activations and activations of a batch (batch-major), kept for backpropagation.
+#[derive(Clone, Debug)]
+pub struct Trace<T> {
+    /// number of points
+    pub n: usize,
+    /// `acts[l]` = input of layer l (`acts[0]` = x, then φ(h¹), …, φ(h^L)), n × n_l
+    pub acts: Vec<Vec<T>>,
+    /// `pre[l]` = pre-activation of hidden layer l+1 (h^{l+1}), n × width; depth entries
+    pub pre: Vec<Vec<T>>,
+    /// network outputs f(xᵢ)
+    pub out: Vec<T>,
+}
+
+/// Gradients of a scalar objective with respect to every layer's W and b.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gradients<T> {
+    /// `(∂/∂W, ∂/∂b)` per layer, same layout as the layer
+    pub layers: Vec<(Vec<T>, Vec<T>)>,
+}
+
+impl<T: Real> Mlp<T> {
+    /// A network with seeded initialisation: layer by layer, W row-major then b, each entry a
+    /// standard normal z from [`Normal`]`::new(seed)`; NTK: (W, b) = z, standard:
+    /// W = σ_w z/√n_in, b = σ_b z (paper Eq. 1 and SM F). The f64 draws are rounded to `T`, so
+    /// the f32 and f64 networks of one seed agree up to rounding.
+    ///
+    /// # Errors
+    /// [`MlpError`] for an invalid architecture, width 0 or input dimension 0.
+    pub fn new(arch: &Architecture, input_dim: usize, width: usize, seed: u64) -> Result<Self, MlpError> {
+        arch.validate()?;
+        if width == 0 || width > MAX_WIDTH {
+            return Err(MlpError::Width(width));
+        }
+        if input_dim == 0 {
+            return Err(MlpError::InputDim(input_dim));
+        }
+        let mut normal = Normal::new(seed);
+        let (sw, sb) = (arch.sw2.sqrt(), arch.sb2.sqrt());
+        let mut layers = Vec::with_capacity(arch.depth + 1);
+        for l in 0..=arch.depth {
+            let n_in = if l == 0 { input_dim } else { width };
+            let n_out = if l == arch.depth { 1 } else { width };
+            let scale_in = sw / (n_in as f64).sqrt();
+            let (w_std, b_std, cw, cb) = match arch.param {
+                Parameterization::Ntk => (1.0, 1.0, scale_in, sb),
+                Parameterization::Standard => (scale_in, sb, 1.0, 1.0),
+            };
+            let w = (0..n_in * n_out).map(|_| T::from_f64(w_std * normal.sample())).collect();
+            let b = (0..n_out).map(|_| T::from_f64(b_std * normal.sample())).collect();
+            layers.push(Layer { n_in, n_out, w, b, cw: T::from_f64(cw), cb: T::from_f64(cb) });
+        }
+        Ok(Mlp { arch: *arch, layers })
+    }
+
+    /// Input dimension d.
+    pub fn input_dim(&self) -> usize {
+        self.layers[0].n_in
+    }
+
+    /// Number of trainable parameters P = Σ_l (n_in n_out + n_out).
+    pub fn num_params(&self) -> usize {
+        self.layers.iter().map(|l| l.w.len() + l.b.len()).sum()
+    }
+
+    /// Number of weights (no biases), the FLOP-count base of the benchmarks.
+    pub fn num_weights(&self) -> usize {
+        self.layers.iter().map(|l| l.w.len()).sum()
+    }
+
+    /// The same network in another precision.
+    pub fn cast<U: Real>(&self) -> Mlp<U> {
+        let conv = |v: &[T]| v.iter().map(|x| U::from_f64(x.to_f64())).collect::<Vec<U>>();
+        Mlp {
+            arch: self.arch,
+            layers: self
+                .layers
+                .iter()
+                .map(|l| Layer {
+                    n_in: l.n_in,
+                    n_out: l.n_out,
+                    w: conv(&l.w),
+                    b: conv(&l.b),
+                    cw: U::from_f64(l.cw.to_f64()),
+                    cb: U::from_f64(l.cb.to_f64()),
+                })
+                .collect(),
+        }
+    }
+
+    /// All parameters flattened (layer by layer, W row-major then b).
+    pub fn params(&self) -> Vec<T> {
+        let mut p = Vec::with_capacity(self.num_params());
+        for l in &self.layers {
+            p.extend_from_slice(&l.w);
+            p.extend_from_slice(&l.b);
+        }
+        p
+    }
+
+    /// Overwrites all parameters from the layout of [`Mlp::params`].
+    ///
+    /// # Errors
+    /// [`MlpError::Shape`] if `p` has the wrong length.
+    pub fn set_params(&mut self, p: &[T]) -> Result<(), MlpError> {
+        if p.len() != self.num_params() {
+            return Err(MlpError::Shape(format!(
+                "{} parameters given, network has {}",
+                p.len(),
+                self.num_params()
+            )));
+        }
+        let mut at = 0;
+        for l in &mut self.layers {
+            let (nw, nb) = (l.w.len(), l.b.len());
+            l.w.copy_from_slice(&p[at..at + nw]);
+            l.b.copy_from_slice(&p[at + nw..at + nw + nb]);
+            at += nw + nb;
+        }
+        Ok(())
+    }
+
+    /// Checks that `x` holds whole points of the network's input dimension; returns n.
+    ///
+    /// # Errors
+    /// [`MlpError::Shape`].
+    pub fn points_in(&self, x: &[T]) -> Result<usize, MlpError> {
+        let d = self.input_dim();
+        if x.len() % d != 0 {
+            return Err(MlpError::Shape(format!("{} numbers are not whole {d}-dimensional points", x.len())));
+        }
+        Ok(x.len() / d)
+    }
+
+    /// The forward pass on n points (batch-major `x`, n × d), keeping every layer:
+    /// `h^{l+1} = c_w W^{l+1} x^l + c_b b^{l+1}`, `x^{l+1} = φ(h^{l+1})`, `f = h^{L+1}` (Eq. 1).
+    pub fn forward_trace(&self, x: &[T], n: usize) -> Trace<T> {
+        let act = self.arch.activation;
+        let mut acts = vec![x[..n * self.input_dim()].to_vec()];
+        let mut pre = Vec::with_capacity(self.arch.depth);
+        let mut out = Vec::new();
+        for (l, layer) in self.layers.iter().enumerate() {
+            let mut h = vec![T::ZERO; n * layer.n_out];
+            dense_forward(layer, &acts[l], n, &mut h);
+            if l == self.arch.depth {
+                out = h;
+            } else {
+                acts.push(h.iter().map(|&v| T::phi(act, v)).collect());
+                pre.push(h);
+            }
+        }
+        Trace { n, acts, pre, out }
+    }
+
+    /// Network outputs f(xᵢ) on n points (batch-major).
+    pub fn forward(&self, x: &[T], n: usize) -> Vec<T> {
+        self.forward_trace(x, n).out
+    }
+
+    /// Backpropagated vectors `δ^l(xᵢ) = ∂f(xᵢ)/∂h^l` for every layer (readout δ = 1),
+    /// `δ^l = φ'(h^l) ⊙ (c_w W^{l+1})ᵀ δ^{l+1}`; entry l is n × n_out(l), batch-major.
+    pub fn output_deltas(&self, trace: &Trace<T>) -> Vec<Vec<T>> {
+        let n = trace.n;
+        let depth = self.arch.depth;
+        let mut deltas = vec![Vec::new(); depth + 1];
+        deltas[depth] = vec![T::from_f64(1.0); n];
+        for l in (1..=depth).rev() {
+            let layer = &self.layers[l];
+            let mut back = vec![T::ZERO; n * layer.n_in];
+            dense_backward(layer, &deltas[l], n, &mut back);
+            let act = self.arch.activation;
+            for (b, &h) in back.iter_mut().zip(&trace.pre[l - 1]) {
+                *b = *b * T::dphi(act, h);
+            }
+            deltas[l - 1] = back;
+        }
+        deltas
+    }
+
+    /// Gradients of `Σᵢ gᵢ f(xᵢ)` (g = ∂L/∂f; for the mean loss gᵢ = (f(xᵢ) − yᵢ)/N):
+    /// `∂/∂W^l = c_w Σᵢ δ^l(xᵢ) x^{l−1}(xᵢ)ᵀ gᵢ`, `∂/∂b^l = c_b Σᵢ δ^l(xᵢ) gᵢ`.
+    pub fn gradients(&self, trace: &Trace<T>, g: &[T]) -> Gradients<T> {
+        let deltas = self.output_deltas(trace);
+        let n = trace.n;
+        let layers = self
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(l, layer)| {
+                let mut dw = vec![T::ZERO; layer.w.len()];
+                let mut db = vec![T::ZERO; layer.n_out];
+                for s in 0..n {
+                    let a = &trace.acts[l][s * layer.n_in..(s + 1) * layer.n_in];
+                    for j in 0..layer.n_out {
+                        let d = deltas[l][s * layer.n_out + j] * g[s];
+                        db[j] += layer.cb * d;
+                        let cd = layer.cw * d;
+                        for (w, &ai) in dw[j * layer.n_in..(j + 1) * layer.n_in].iter_mut().zip(a) {
+                            *w += cd * ai;
+                        }
+                    }
+                }
+                (dw, db)
+            })
+            .collect();
+        Gradients { layers }
+    }
+}
+
+/// Mean-squared loss `L = 1/(2N) Σᵢ (fᵢ − yᵢ)²` (MATH.md), accumulated in f64.
+pub fn mse_loss<T: Real>(f: &[T], y: &[f64]) -> f64 {
+    let n = y.len().max(1) as f64;
+    f.iter().zip(y).map(|(&fi, &yi)| (fi.to_f64() - yi).powi(2)).sum::<f64>() / (2.0 * n)
+}
+
+/// Lanes of the vectorizable inner loops (8 f32 = one AVX register, 2 simd128 registers).
+const LANES: usize = 8;
+
+/// `out[s·n_out + j] = c_w Σᵢ W[j,i] a[s·n_in + i] + c_b b[j]` for n points.
+pub fn dense_forward<T: Real>(layer: &Layer<T>, a: &[T], n: usize, out: &mut [T]) {
+    let mut s0 = 0;
+    while s0 < n {
+        let chunk = (n - s0).min(6);
+        match chunk {
+            1 => forward_group::<T, 1>(layer, a, s0, out),
+            2 => forward_group::<T, 2>(layer, a, s0, out),
+            3 => forward_group::<T, 3>(layer, a, s0, out),
+            4 => forward_group::<T, 4>(layer, a, s0, out),
+            5 => forward_group::<T, 5>(layer, a, s0, out),
+            _ => forward_group::<T, 6>(layer, a, s0, out),
+        }
+        s0 += chunk;
+    }
+}
+
+/// Forward of B points starting at s0: every row of W is read once for all B dot products.
+fn forward_group<T: Real, const B: usize>(layer: &Layer<T>, a: &[T], s0: usize, out: &mut [T]) {
+    let n_in = layer.n_in;
+    let rows: [&[T]; B] = std::array::from_fn(|k| &a[(s0 + k) * n_in..(s0 + k + 1) * n_in]);
+    let split = n_in - n_in % LANES;
+    for (j, w_row) in layer.w.chunks_exact(n_in).enumerate() {
+        let mut acc = [[T::ZERO; LANES]; B];
+        for (c, w) in w_row[..split].chunks_exact(LANES).enumerate() {
+            let base = c * LANES;
+            for k in 0..B {
+                let x = &rows[k][base..base + LANES];
+                for q in 0..LANES {
+                    acc[k][q] += w[q] * x[q];
+                }
+            }
+        }
+        for k in 0..B {
+            let mut sum = T::ZERO;
+            for q in 0..LANES {
+                sum += acc[k][q];
+            }
+            for i in split..n_in {
+                sum += w_row[i] * rows[k][i];
+            }
+            out[(s0 + k) * layer.n_out + j] = layer.cw * sum + layer.cb * layer.b[j];
+        }
+    }
+}
+
+/// `back[s·n_in + i] = c_w Σ_j W[j,i] δ[s·n_out + j]` (the backward product Wᵀδ).
+pub fn dense_backward<T: Real>(layer: &Layer<T>, delta: &[T], n: usize, back: &mut [T]) {
+    let n_in = layer.n_in;
+    back[..n * n_in].iter_mut().for_each(|v| *v = T::ZERO);
+    for (j, w_row) in layer.w.chunks_exact(n_in).enumerate() {
+        for s in 0..n {
+            let d = layer.cw * delta[s * layer.n_out + j];
+            for (b, &w) in back[s * n_in..(s + 1) * n_in].iter_mut().zip(w_row) {
+                *b += w * d;
+            }
+        }
+    }
+}
+
+/// One fused pass over W: with the old weights, `back = c_w Wᵀ δ` (if `back` is given), then the
+/// update `W ← W + Σ_s g[s]·a_sᵀ` with `g[s·n_out + j] = −η c_w δ_s[j]` (or, with momentum,
+/// `v ← β v + Σ_s g_s a_sᵀ`, `W ← W + v`, paper Eq. S1), and likewise for b with `gb`.
+#[allow(clippy::too_many_arguments)]
+pub fn dense_backward_update<T: Real>(
+    layer: &mut Layer<T>,
+    delta_cw: &[T],
+    g: &[T],
+    a: &[T],
+    n: usize,
+    back: Option<&mut [T]>,
+    momentum: Option<(T, &mut [T], &mut [T])>,
+    gb: &[T],
+) {
+    let mut s0 = 0;
+    let mut back = back;
+    let mut momentum = momentum;
+    // Bias update first (cheap).
+    match momentum.as_mut() {
+        Some((beta, _, vb)) => {
+            for j in 0..layer.n_out {
+                vb[j] = *beta * vb[j] + gb[j];
+                layer.b[j] += vb[j];
+            }
+        }
+        None => {
+            for j in 0..layer.n_out {
+                layer.b[j] += gb[j];
+            }
+        }
+    }
+    if let Some(bk) = back.as_mut() {
+        bk[..n * layer.n_in].iter_mut().for_each(|v| *v = T::ZERO);
+    }
+    // Points in groups of at most 6; the weight update of a group is applied after its
+    // backward contribution, and the backward of later groups must see the *old* weights, so
+    // with more than one group we first do all backward products, then the updates.
+    let groups = n.div_ceil(6);
+    if groups > 1 {
+        if let Some(bk) = back.as_mut() {
+            backward_plain(layer, delta_cw, n, bk);
+        }
+        back = None;
+    }
+    while s0 < n {
+        let chunk = (n - s0).min(6);
+        let bk = back.as_deref_mut();
+        let mom = momentum.as_mut().map(|(beta, vw, _)| (*beta, &mut **vw));
+        match chunk {
+            1 => fused_group::<T, 1>(layer, delta_cw, g, a, s0, bk, mom),
+            2 => fused_group::<T, 2>(layer, delta_cw, g, a, s0, bk, mom),
+            3 => fused_group::<T, 3>(layer, delta_cw, g, a, s0, bk, mom),
+            4 => fused_group::<T, 4>(layer, delta_cw, g, a, s0, bk, mom),
+            5 => fused_group::<T, 5>(layer, delta_cw, g, a, s0, bk, mom),
+            _ => fused_group::<T, 6>(layer, delta_cw, g, a, s0, bk, mom),
+        }
+        s0 += chunk;
+    }
+}
+
+/// `back += Wᵀ (c_w δ)` with `delta_cw` already scaled by c_w.
+fn backward_plain<T: Real>(layer: &Layer<T>, delta_cw: &[T], n: usize, back: &mut [T]) {
+    let n_in = layer.n_in;
+    for (j, w_row) in layer.w.chunks_exact(n_in).enumerate() {
+        for s in 0..n {
+            let d = delta_cw[s * layer.n_out + j];
+            for (b, &w) in back[s * n_in..(s + 1) * n_in].iter_mut().zip(w_row) {
+                *b += w * d;
+            }
+        }
+    }
+}
+
+fn fused_group<T: Real, const B: usize>(
+    layer: &mut Layer<T>,
+    delta_cw: &[T],
+    g: &[T],
+    a: &[T],
+    s0: usize,
+    back: Option<&mut [T]>,
+    momentum: Option<(T, &mut [T])>,
+) {
+    let n_in = layer.n_in;
+    let n_out = layer.n_out;
+    let rows: [&[T]; B] = std::array::from_fn(|k| &a[(s0 + k) * n_in..(s0 + k + 1) * n_in]);
+    match (back, momentum) {
+        (Some(back), None) => {
+            let (_, rest) = back.split_at_mut(s0 * n_in);
+            let backs: [&mut [T]; B] = split_rows(rest, n_in);
+            for (j, w_row) in layer.w.chunks_exact_mut(n_in).enumerate() {
+                let dd: [T; B] = std::array::from_fn(|k| delta_cw[(s0 + k) * n_out + j]);
+                let gg: [T; B] = std::array::from_fn(|k| g[(s0 + k) * n_out + j]);
+                for i in 0..n_in {
+                    let w = w_row[i];
+                    let mut upd = T::ZERO;
+                    for k in 0..B {
+                        backs[k][i] += w * dd[k];
+                        upd += gg[k] * rows[k][i];
+                    }
+                    w_row[i] = w + upd;
+                }
+            }
+        }
+        (None, None) => {
+            for (j, w_row) in layer.w.chunks_exact_mut(n_in).enumerate() {
+                let gg: [T; B] = std::array::from_fn(|k| g[(s0 + k) * n_out + j]);
+                for i in 0..n_in {
+                    let mut upd = T::ZERO;
+                    for k in 0..B {
+                        upd += gg[k] * rows[k][i];
+                    }
+                    w_row[i] += upd;
+                }
+            }
+        }
+        (back, Some((beta, vw))) => {
+            let mut backs: Option<[&mut [T]; B]> = back.map(|b| split_rows(&mut b[s0 * n_in..], n_in));
+            for (j, (w_row, v_row)) in
+                layer.w.chunks_exact_mut(n_in).zip(vw.chunks_exact_mut(n_in)).enumerate()
+            {
+                let dd: [T; B] = std::array::from_fn(|k| delta_cw[(s0 + k) * n_out + j]);
+                let gg: [T; B] = std::array::from_fn(|k| g[(s0 + k) * n_out + j]);
+                if let Some(backs) = backs.as_mut() {
+                    for i in 0..n_in {
+                        for k in 0..B {
+                            backs[k][i] += w_row[i] * dd[k];
+                        }
+                    }
+                }
+                for i in 0..n_in {
+                    let mut upd = T::ZERO;
+                    for k in 0..B {
+                        upd += gg[k] * rows[k][i];
+                    }
+                    let v = beta * v_row[i] + upd;
+                    v_row[i] = v;
+                    w_row[i] += v;
+                }
+            }
+        }
+    }
+}
+
+/// The first B rows of length `len` of `buf` as separate mutable slices.
+fn split_rows<T, const B: usize>(buf: &mut [T], len: usize) -> [&mut [T]; B] {
+    let mut rest = buf;
+    std::array::from_fn(|_| {
+        let taken = std::mem::take(&mut rest);
+        let (head, tail) = taken.split_at_mut(len);
+        rest = tail;
+        head
+    })
+}
+
+/// Options of full-batch training.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TrainOptions {
+    /// learning rate η > 0
+    pub learning_rate: f64,
+    /// momentum β ∈ [0, 1) (0: plain gradient descent)
+    pub momentum: f64,
+    /// train only the readout layer (the hidden layers stay at initialisation; NNGP dynamics)
+    pub readout_only: bool,
+}
+
+/// Full-batch gradient descent on `L = 1/(2N) Σ (f(xᵢ) − yᵢ)²` with preallocated buffers:
+/// `θ_{k+1} = θ_k − η ∇L(θ_k)`, or with momentum `θ_{k+1} = θ_k + β(θ_k − θ_{k−1}) − η∇L(θ_k)`
+/// (paper SM B.1 Eq. S1).
+#[derive(Clone, Debug)]
+pub struct Trainer<T> {
+    net: Mlp<T>,
+    n: usize,
+    y: Vec<f64>,
+    opts: TrainOptions,
+    /// `acts[l]` inputs of layer l (acts[0] = x), batch-major
+    acts: Vec<Vec<T>>,
+    /// `pre[l]` pre-activations of hidden layer l+1
+    pre: Vec<Vec<T>>,
+    out: Vec<T>,
+    delta: Vec<T>,
+    back: Vec<T>,
+    g: Vec<T>,
+    gb: Vec<T>,
+    velocity: Option<Vec<(Vec<T>, Vec<T>)>>,
+    features_ready: bool,
+}
+
+impl<T: Real> Trainer<T> {
+    /// A trainer for `net` on n points `x` (batch-major n × d) with targets `y`.
+    ///
+    /// # Errors
+    /// [`MlpError`] for mismatched shapes or non-finite data / hyperparameters.
+    pub fn new(net: Mlp<T>, x: &[f64], y: &[f64], opts: TrainOptions) -> Result<Self, MlpError> {
+        let d = net.input_dim();
+        if y.is_empty() || x.len() != y.len() * d {
+            return Err(MlpError::Shape(format!(
+                "{} inputs of dimension {d} for {} targets",
+                x.len(),
+                y.len()
+            )));
+        }
+        for (what, v) in [("learning rate", opts.learning_rate), ("momentum", opts.momentum)] {
+            if !v.is_finite() {
+                return Err(MlpError::NotFinite { what, value: v });
+            }
+        }
+        if let Some(&v) = x.iter().chain(y).find(|v| !v.is_finite()) {
+            return Err(MlpError::NotFinite { what: "data", value: v });
+        }
+        let n = y.len();
+        let width = net.layers[0].n_out;
+        let depth = net.arch.depth;
+        let mut acts = vec![x.iter().map(|&v| T::from_f64(v)).collect::<Vec<T>>()];
+        acts.extend((0..depth).map(|_| vec![T::ZERO; n * width]));
+        let velocity = (opts.momentum != 0.0).then(|| {
+            net.layers.iter().map(|l| (vec![T::ZERO; l.w.len()], vec![T::ZERO; l.b.len()])).collect()
+        });
+        Ok(Trainer {
+            n,
+            y: y.to_vec(),
+            opts,
+            acts,
+            pre: (0..depth).map(|_| vec![T::ZERO; n * width]).collect(),
+            out: vec![T::ZERO; n],
+            delta: vec![T::ZERO; n * width.max(1)],
+            back: vec![T::ZERO; n * width.max(d)],
+            g: vec![T::ZERO; n * width.max(1)],
+            gb: vec![T::ZERO; width.max(1)],
+            velocity,
+            features_ready: false,
+            net,
+        })
+    }
+
+    /// The network at the current parameters.
+    pub fn net(&self) -> &Mlp<T> {
+        &self.net
+    }
+
+    /// Outputs on the training points from the last [`Trainer::forward`] / [`Trainer::step`].
+    pub fn outputs(&self) -> &[T] {
+        &self.out
+    }
+
+    /// Forward pass on the training points at the current parameters; returns the loss L.
+    /// In readout-only mode the hidden features are computed once and reused.
+    pub fn forward(&mut self) -> f64 {
+        let depth = self.net.arch.depth;
+        let act = self.net.arch.activation;
+        let start = if self.opts.readout_only && self.features_ready { depth } else { 0 };
+        for l in start..depth {
+            let (lo, hi) = self.acts.split_at_mut(l + 1);
+            dense_forward(&self.net.layers[l], &lo[l], self.n, &mut self.pre[l]);
+            for (a, &h) in hi[0].iter_mut().zip(&self.pre[l]) {
+                *a = T::phi(act, h);
+            }
+        }
+        self.features_ready = true;
+        dense_forward(&self.net.layers[depth], &self.acts[depth], self.n, &mut self.out);
+        mse_loss(&self.out, &self.y)
+    }
+
+    /// One step of (momentum) gradient descent; returns the loss before the step.
+    pub fn step(&mut self) -> f64 {
+        let loss = self.forward();
+        self.backward_update();
+        loss
+    }
+
+    /// Backpropagation from the outputs of the last [`Trainer::forward`] and the parameter
+    /// update, one fused pass over every weight matrix (`Wᵀδ` with the old weights, then
+    /// `W ← W − η ∂L/∂W`, or the momentum update of paper Eq. S1).
+    pub fn backward_update(&mut self) {
+        let n = self.n;
+        let depth = self.net.arch.depth;
+        let act = self.net.arch.activation;
+        let eta = T::from_f64(self.opts.learning_rate);
+        let beta = T::from_f64(self.opts.momentum);
+        let inv_n = 1.0 / n as f64;
+        // δ at the readout: ∂L/∂f = (f − y)/N.
+        for s in 0..n {
+            self.delta[s] = T::from_f64((self.out[s].to_f64() - self.y[s]) * inv_n);
+        }
+        let lowest = if self.opts.readout_only { depth } else { 0 };
+        for l in (lowest..=depth).rev() {
+            let layer = &mut self.net.layers[l];
+            let n_out = layer.n_out;
+            let n_in = layer.n_in;
+            let (cw, cb) = (layer.cw, layer.cb);
+            for (gv, &d) in self.g[..n * n_out].iter_mut().zip(&self.delta[..n * n_out]) {
+                *gv = -(eta * cw * d);
+            }
+            for j in 0..n_out {
+                let mut sum = T::ZERO;
+                for s in 0..n {
+                    sum += self.delta[s * n_out + j];
+                }
+                self.gb[j] = -(eta * cb * sum);
+            }
+            for d in &mut self.delta[..n * n_out] {
+                *d = cw * *d;
+            }
+            let need_back = l > lowest;
+            let back = need_back.then_some(&mut self.back[..n * n_in]);
+            let mom = self.velocity.as_mut().map(|v| {
+                let (vw, vb) = &mut v[l];
+                (beta, vw.as_mut_slice(), vb.as_mut_slice())
+            });
+            dense_backward_update(layer, &self.delta, &self.g, &self.acts[l], n, back, mom, &self.gb);
+            if need_back {
+                // δ^{l} = φ'(h^{l}) ⊙ c_w Wᵀ δ^{l+1}
+                for ((d, &b), &h) in
+                    self.delta[..n * n_in].iter_mut().zip(&self.back[..n * n_in]).zip(&self.pre[l - 1])
+                {
+                    *d = b * T::dphi(act, h);
+                }
+            }
+        }
+    }
+}
