@@ -214,7 +214,8 @@ pub fn checkpoint_steps(steps: u64, count: usize) -> Vec<u64> {
 pub enum DivergedModel {
     /// the network (loss non-finite or above [`DIVERGENCE_FACTOR`] × initial loss)
     Network,
-    /// its linearization (non-finite outputs: η above the linear stability bound 2N/λ_max)
+    /// its linearization (same loss criterion, checked at checkpoints: η above the linear
+    /// stability bound 2N/λ_max(Θ̂₀))
     Linearization,
 }
 
@@ -621,7 +622,10 @@ fn run_member(
                     model: DivergedModel::Network,
                 }));
             }
-            if !(rec.train_loss_lin.is_finite() && rec.lin_test.iter().all(|v| v.is_finite())) {
+            let lin_ok = rec.train_loss_lin.is_finite()
+                && rec.train_loss_lin <= DIVERGENCE_FACTOR * initial_loss.max(1e-30)
+                && rec.lin_test.iter().all(|v| v.is_finite());
+            if !lin_ok {
                 return Ok(MemberOutcome::Diverged(Divergence {
                     member,
                     step: k,

@@ -460,7 +460,14 @@ pub fn dense_backward_update<T: Real>(
     while s0 < n {
         let chunk = (n - s0).min(6);
         let bk = back.as_deref_mut();
-        let mom = momentum.as_mut().map(|(beta, vw, _)| (*beta, &mut **vw));
+        // With several groups the velocity is decayed once (first group), collects every
+        // group's update, and is added to W after the last group.
+        let last = s0 + chunk == n;
+        let first = s0 == 0;
+        let mom = momentum.as_mut().map(|(beta, vw, _)| {
+            let decay = if first { *beta } else { T::from_f64(1.0) };
+            (decay, &mut **vw, last)
+        });
         match chunk {
             1 => fused_group::<T, 1>(layer, delta_cw, g, a, s0, bk, mom),
             2 => fused_group::<T, 2>(layer, delta_cw, g, a, s0, bk, mom),
@@ -493,7 +500,7 @@ fn fused_group<T: Real, const B: usize>(
     a: &[T],
     s0: usize,
     back: Option<&mut [T]>,
-    momentum: Option<(T, &mut [T])>,
+    momentum: Option<(T, &mut [T], bool)>,
 ) {
     let n_in = layer.n_in;
     let n_out = layer.n_out;
@@ -528,7 +535,7 @@ fn fused_group<T: Real, const B: usize>(
                 }
             }
         }
-        (back, Some((beta, vw))) => {
+        (back, Some((beta, vw, apply))) => {
             let mut backs: Option<[&mut [T]; B]> = back.map(|b| split_rows(&mut b[s0 * n_in..], n_in));
             for (j, (w_row, v_row)) in
                 layer.w.chunks_exact_mut(n_in).zip(vw.chunks_exact_mut(n_in)).enumerate()
@@ -547,9 +554,12 @@ fn fused_group<T: Real, const B: usize>(
                     for k in 0..B {
                         upd += gg[k] * rows[k][i];
                     }
-                    let v = beta * v_row[i] + upd;
-                    v_row[i] = v;
-                    w_row[i] += v;
+                    v_row[i] = beta * v_row[i] + upd;
+                }
+                if apply {
+                    for (w, &v) in w_row.iter_mut().zip(v_row.iter()) {
+                        *w += v;
+                    }
                 }
             }
         }
