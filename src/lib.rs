@@ -1,1 +1,9 @@
+//! The explorer web app: a Leptos (client-side rendered) page that shows finite-width
+//! networks, their linearizations and the infinite-width Gaussian processes (NNGP, NTK-GP)
+//! training side by side. Numerics live in the `ntk-core` crate; this crate only renders state
+//! and sends commands.
 
+pub mod app;
+pub mod components;
+
+pub use app::App;

@@ -1,1 +1,136 @@
-fn main() {}
+//! Project automation (`cargo xtask …`, the ecosystem's xtask convention).
+//!
+//! - `cargo xtask serve` — install what is missing (wasm32 target, Trunk, the wasm-bindgen CLI
+//!   of the version in Cargo.lock), then `trunk serve` on 127.0.0.1.
+//! - `cargo xtask test` — formatting, clippy, native tests, wasm tests in headless Chromium and
+//!   Firefox, and the end-to-end test of the built release page.
+//! - `cargo xtask dist` — the release build in `dist/`.
+
+mod tools;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("serve") => serve(&args[1..]),
+        Some("test") => test(),
+        Some("dist") => dist().map(|_| ()),
+        _ => {
+            eprintln!("usage: cargo xtask <serve [--port P] | test | dist>");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root (the parent of this crate).
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
+}
+
+/// Runs a command in the workspace root, failing with its command line if it fails.
+pub fn run(cmd: &mut Command) -> Result<(), String> {
+    let shown = format!("{cmd:?}");
+    println!("xtask: $ {shown}");
+    let status = cmd.current_dir(root()).status().map_err(|e| format!("cannot start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("failed ({status}): {shown}"))
+    }
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+fn serve(args: &[String]) -> Result<(), String> {
+    let port = match args {
+        [flag, p] if flag == "--port" => {
+            p.parse::<u16>().map_err(|_| format!("--port: '{p}' is not a port"))?
+        }
+        [] => 8080,
+        _ => return Err("usage: cargo xtask serve [--port P]".into()),
+    };
+    tools::ensure_web_build_tools()?;
+    println!("xtask: the explorer will be at http://127.0.0.1:{port}/ (Ctrl-C stops it)");
+    run(Command::new(tools::trunk()).args(["serve", "--address", "127.0.0.1", "--port", &port.to_string()]))
+}
+
+/// Builds the release page into `dist/` and returns its path.
+fn dist() -> Result<PathBuf, String> {
+    tools::ensure_web_build_tools()?;
+    run(Command::new(tools::trunk()).args(["build", "--release"]))?;
+    let dist = root().join("dist");
+    println!("xtask: release page in {}", dist.display());
+    Ok(dist)
+}
+
+fn test() -> Result<(), String> {
+    let start = Instant::now();
+    let step = |name: &str| println!("\nxtask: ==== {name} ({:.0} s elapsed)", start.elapsed().as_secs_f64());
+    tools::ensure_web_build_tools()?;
+    let browsers = tools::ensure_browsers()?;
+
+    step("formatting");
+    run(cargo().args(["fmt", "--all", "--", "--check"]))?;
+
+    step("clippy (native crates, then the web app for wasm32)");
+    run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--exclude",
+        "wide-explorer",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args([
+        "clippy",
+        "-p",
+        "wide-explorer",
+        "--all-targets",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+
+    step("native tests");
+    run(cargo().args(["test", "--workspace", "--exclude", "wide-explorer", "--exclude", "e2e"]))?;
+
+    step("wasm tests in headless Chromium");
+    run(cargo()
+        .args(["test", "-p", "wide-explorer", "--target", "wasm32-unknown-unknown"])
+        .env("CHROMEDRIVER", &browsers.chromedriver)
+        .env_remove("GECKODRIVER"))?;
+    step("wasm tests in headless Firefox");
+    run(cargo()
+        .args(["test", "-p", "wide-explorer", "--target", "wasm32-unknown-unknown"])
+        .env("GECKODRIVER", &browsers.geckodriver)
+        .env_remove("CHROMEDRIVER"))?;
+
+    step("release build of the page");
+    let dist = dist()?;
+
+    step("end-to-end test of the built page in headless Chromium");
+    run(cargo()
+        .args(["test", "-p", "e2e", "--", "--test-threads=1"])
+        .env("E2E_DIST", &dist)
+        .env("CHROMEDRIVER", &browsers.chromedriver)
+        .env("CHROMIUM", &browsers.chromium))?;
+
+    println!("\nxtask: all checks passed in {:.0} s", start.elapsed().as_secs_f64());
+    Ok(())
+}

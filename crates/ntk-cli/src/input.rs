@@ -60,7 +60,8 @@ pub enum InputError {
 /// # Errors
 /// [`InputError`] for unreadable files, non-numeric fields, ragged rows or no rows.
 pub fn read_rows(path: &Path) -> Result<Vec<Vec<f64>>, InputError> {
-    let text = std::fs::read_to_string(path).map_err(|source| InputError::Read { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| InputError::Read { path: path.to_path_buf(), source })?;
     parse_rows(&text, path)
 }
 
@@ -88,7 +89,12 @@ pub fn parse_rows(text: &str, path: &Path) -> Result<Vec<Vec<f64>>, InputError> 
             .collect::<Result<Vec<f64>, _>>()?;
         if let Some(first) = rows.first() {
             if first.len() != row.len() {
-                return Err(InputError::Ragged { path: path.to_path_buf(), line: i + 1, expected: first.len(), found: row.len() });
+                return Err(InputError::Ragged {
+                    path: path.to_path_buf(),
+                    line: i + 1,
+                    expected: first.len(),
+                    found: row.len(),
+                });
             }
         }
         rows.push(row);

@@ -96,14 +96,32 @@ fn bad_inputs_exit_2() {
     assert_bad_input(&arch_with("erf", "0", "1", "0"), "depth");
     assert_bad_input(&arch_with("erf", "2", "-1", "0"), "got -1");
     assert_bad_input(&arch_with("erf", "2", "1", "-0.5"), "got -0.5");
-    assert_bad_input(&ntk(&with_arch("kernel", &["--x1", nan.to_str().unwrap()])), "'abc' is not a finite number");
+    assert_bad_input(
+        &ntk(&with_arch("kernel", &["--x1", nan.to_str().unwrap()])),
+        "'abc' is not a finite number",
+    );
     assert_bad_input(&ntk(&with_arch("kernel", &["--x1", ragged.to_str().unwrap()])), "ragged");
     assert_bad_input(&ntk(&with_arch("kernel", &["--x1", empty.to_str().unwrap()])), "no points");
-    assert_bad_input(&ntk(&with_arch("kernel", &["--x1", g, "--x2", dim3.to_str().unwrap()])), "dimension mismatch");
-    assert_bad_input(&ntk(&with_arch("predict", &["--train", t, "--test", dim3.to_str().unwrap()])), "dimension mismatch");
-    assert_bad_input(&ntk(&with_arch("predict", &["--train", t, "--test", empty.to_str().unwrap()])), "no points");
-    assert_bad_input(&ntk(&with_arch("predict", &["--train", t, "--test", g, "--time", "-1"])), "time must be ≥ 0");
-    assert_bad_input(&ntk(&with_arch("predict", &["--train", t, "--test", g, "--diag-reg", "-1"])), "regularizer");
+    assert_bad_input(
+        &ntk(&with_arch("kernel", &["--x1", g, "--x2", dim3.to_str().unwrap()])),
+        "dimension mismatch",
+    );
+    assert_bad_input(
+        &ntk(&with_arch("predict", &["--train", t, "--test", dim3.to_str().unwrap()])),
+        "dimension mismatch",
+    );
+    assert_bad_input(
+        &ntk(&with_arch("predict", &["--train", t, "--test", empty.to_str().unwrap()])),
+        "no points",
+    );
+    assert_bad_input(
+        &ntk(&with_arch("predict", &["--train", t, "--test", g, "--time", "-1"])),
+        "time must be ≥ 0",
+    );
+    assert_bad_input(
+        &ntk(&with_arch("predict", &["--train", t, "--test", g, "--diag-reg", "-1"])),
+        "regularizer",
+    );
     // Our own messages (after argument parsing) are exactly one line.
     let out = ntk(&with_arch("kernel", &["--x1", ragged.to_str().unwrap()]));
     assert_eq!(String::from_utf8_lossy(&out.stderr).trim_end().lines().count(), 1);

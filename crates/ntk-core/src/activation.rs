@@ -42,9 +42,8 @@ pub const DEFAULT_LEAKY_SLOPE: f64 = 0.01;
 
 impl Activation {
     /// Every activation name accepted by [`FromStr`], for help texts and UI selects.
-    pub const NAMES: [&'static str; 9] = [
-        "relu", "leaky_relu", "erf", "identity", "sin", "gelu", "tanh", "softplus", "sigmoid",
-    ];
+    pub const NAMES: [&'static str; 9] =
+        ["relu", "leaky_relu", "erf", "identity", "sin", "gelu", "tanh", "softplus", "sigmoid"];
 
     /// φ(x).
     pub fn apply(self, x: f64) -> f64 {
@@ -245,7 +244,11 @@ mod tests {
         for act in acts {
             for &x in &[-2.3, -0.7, 0.4, 1.9] {
                 let fd = (act.apply(x + FD_STEP) - act.apply(x - FD_STEP)) / (2.0 * FD_STEP);
-                assert!((fd - act.derivative(x)).abs() < FD_TOL, "{act} at {x}: {fd} vs {}", act.derivative(x));
+                assert!(
+                    (fd - act.derivative(x)).abs() < FD_TOL,
+                    "{act} at {x}: {fd} vs {}",
+                    act.derivative(x)
+                );
             }
         }
     }

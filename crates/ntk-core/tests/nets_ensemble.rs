@@ -146,7 +146,10 @@ fn cancellation_and_bad_specs() {
         }
     });
     assert_eq!(r, Err(EnsembleError::Cancelled));
-    assert!(matches!(run_members(&s, 2..5, |_| ControlFlow::Continue(())), Err(EnsembleError::MemberRange { .. })));
+    assert!(matches!(
+        run_members(&s, 2..5, |_| ControlFlow::Continue(())),
+        Err(EnsembleError::MemberRange { .. })
+    ));
     let mut bad = s.clone();
     bad.learning_rate = -1.0;
     let e = bad.validate().unwrap_err();

@@ -43,7 +43,8 @@ fn gradients_match_central_differences_for_every_activation_and_parameterization
             let trace = net.forward_trace(&x, 3);
             let g: Vec<f64> = trace.out.iter().zip(&y).map(|(f, y)| (f - y) / 3.0).collect();
             let grads = net.gradients(&trace, &g);
-            let analytic: Vec<f64> = grads.layers.iter().flat_map(|(w, b)| w.iter().chain(b).copied()).collect();
+            let analytic: Vec<f64> =
+                grads.layers.iter().flat_map(|(w, b)| w.iter().chain(b).copied()).collect();
             let theta = net.params();
             for p in 0..theta.len() {
                 let mut t = theta.clone();
@@ -96,19 +97,19 @@ fn training_step_is_gradient_descent_with_and_without_momentum() {
             let mut theta = net.params();
             let readout_start = theta.len() - net.layers.last().map_or(0, |l| l.w.len() + l.b.len());
             let mut velocity = vec![0.0; theta.len()];
-            let mut trainer = Trainer::new(
-                net,
-                &x,
-                &y,
-                TrainOptions { learning_rate: eta, momentum: beta, readout_only },
-            )
-            .unwrap();
+            let mut trainer =
+                Trainer::new(net, &x, &y, TrainOptions { learning_rate: eta, momentum: beta, readout_only })
+                    .unwrap();
             for _ in 0..4 {
                 reference.set_params(&theta).unwrap();
                 let trace = reference.forward_trace(&x, n);
                 let g: Vec<f64> = trace.out.iter().zip(&y).map(|(f, y)| (f - y) / n as f64).collect();
-                let grad: Vec<f64> =
-                    reference.gradients(&trace, &g).layers.iter().flat_map(|(w, b)| w.iter().chain(b).copied()).collect();
+                let grad: Vec<f64> = reference
+                    .gradients(&trace, &g)
+                    .layers
+                    .iter()
+                    .flat_map(|(w, b)| w.iter().chain(b).copied())
+                    .collect();
                 for p in 0..theta.len() {
                     if readout_only && p < readout_start {
                         continue;
@@ -163,5 +164,6 @@ fn bad_shapes_and_values_are_errors() {
     let opts = TrainOptions { learning_rate: 0.1, momentum: 0.0, readout_only: false };
     assert!(Trainer::new(net.clone(), &[1.0, 2.0, 3.0], &[1.0], opts).is_err());
     assert!(Trainer::new(net.clone(), &[1.0, f64::NAN], &[1.0], opts).is_err());
-    assert!(Trainer::new(net, &[1.0, 2.0], &[1.0], TrainOptions { learning_rate: f64::INFINITY, ..opts }).is_err());
+    assert!(Trainer::new(net, &[1.0, 2.0], &[1.0], TrainOptions { learning_rate: f64::INFINITY, ..opts })
+        .is_err());
 }

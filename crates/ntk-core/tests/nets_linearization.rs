@@ -113,8 +113,11 @@ fn closed_form_linearization_matches_explicit_linear_training() {
         }
         let (f0, f0t) = (DVector::from_vec(net.forward(&x, n)), DVector::from_vec(net.forward(&xt, m)));
         let (fa, fb) = (JacobianFactors::new(&net, &x, n), JacobianFactors::new(&net, &xt, m));
-        let (k, kt) =
-            if readout_only { (fa.readout_ntk(&fa), fb.readout_ntk(&fa)) } else { (fa.ntk(&fa), fb.ntk(&fa)) };
+        let (k, kt) = if readout_only {
+            (fa.readout_ntk(&fa), fb.readout_ntk(&fa))
+        } else {
+            (fa.ntk(&fa), fb.ntk(&fa))
+        };
         let eta = 0.7;
         let yv = DVector::from_vec(y.clone());
         let lin = Linearized::new(&k, &kt, &f0, &f0t, &yv, eta, beta).unwrap();
@@ -133,7 +136,11 @@ fn closed_form_linearization_matches_explicit_linear_training() {
             let train = &f0 + &j * &dtheta;
             let test = &f0t + &jt * &dtheta;
             // J from finite differences carries ~1e-10 relative error.
-            assert!((&train - &want.train).abs().max() < 1e-8, "β={beta} step {s}: {train} vs {}", want.train);
+            assert!(
+                (&train - &want.train).abs().max() < 1e-8,
+                "β={beta} step {s}: {train} vs {}",
+                want.train
+            );
             assert!((&test - &want.test).abs().max() < 1e-8, "β={beta} step {s}: {test} vs {}", want.test);
         }
         if beta == 0.0 {

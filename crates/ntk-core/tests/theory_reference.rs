@@ -101,7 +101,10 @@ fn arch(case: &Value) -> Architecture {
 
 fn assert_rel(ours: f64, reference: f64, scale: f64, tol: f64, what: &str) {
     let err = (ours - reference).abs();
-    assert!(err <= tol * scale.abs().max(f64::MIN_POSITIVE), "{what}: ours {ours}, reference {reference}, |Δ| {err:e} > {tol:e}·{scale}");
+    assert!(
+        err <= tol * scale.abs().max(f64::MIN_POSITIVE),
+        "{what}: ours {ours}, reference {reference}, |Δ| {err:e} > {tol:e}·{scale}"
+    );
 }
 
 #[test]
@@ -130,7 +133,13 @@ fn kernels_match_neural_tangents() {
                     // Relative to each entry, floored at 1% of the largest (Θ entries can
                     // cross 0, where only an absolute comparison is meaningful).
                     let scale = t.abs().max(1e-2 * theirs.amax());
-                    assert_rel(*m, *t, scale, tol, &format!("{} depth {} {name} ({how})", a.activation, a.depth));
+                    assert_rel(
+                        *m,
+                        *t,
+                        scale,
+                        tol,
+                        &format!("{} depth {} {name} ({how})", a.activation, a.depth),
+                    );
                 }
             }
         }
@@ -155,7 +164,9 @@ fn predictions_match_neural_tangents() {
             // that the GP algebra is tested to full precision; the kernels themselves are
             // compared in `kernels_match_neural_tangents`.
             let map = Gh150(GaussHermite::new(150));
-            let k = |p: &DMatrix<f64>, q: &DMatrix<f64>| kernels_with_map(&map, a.depth, a.sw2, a.sb2, p, q).unwrap();
+            let k = |p: &DMatrix<f64>, q: &DMatrix<f64>| {
+                kernels_with_map(&map, a.depth, a.sw2, a.sb2, p, q).unwrap()
+            };
             let (train, cross, test) = (k(&x_train, &x_train), k(&x_test, &x_train), k(&x_test, &x_test));
             GpDynamics::from_kernels(&train, &cross, test.nngp, &y_train, 0.0).unwrap()
         };
@@ -169,7 +180,10 @@ fn predictions_match_neural_tangents() {
                 Some(v) => TrainingTime::Continuous(v),
                 None => TrainingTime::Infinite,
             };
-            for (name, cond) in [("ntk", case["cond"]["ntk"].as_f64().unwrap()), ("nngp", case["cond"]["nngp"].as_f64().unwrap())] {
+            for (name, cond) in [
+                ("ntk", case["cond"]["ntk"].as_f64().unwrap()),
+                ("nngp", case["cond"]["nngp"].as_f64().unwrap()),
+            ] {
                 // tanh: even on the emulated 150-point kernels (which match the reference
                 // *kernel* case to 1e-10), NTK-GP predictions drift from the reference with
                 // time (5e-8 of the scale at t = 1, 2e-6 at t = 10): the reference predict

@@ -1,0 +1,186 @@
+//! `ntk ensemble` end to end: JSON shape of a valid run, exit code 2 with a one-line message on
+//! bad input.
+
+use std::process::Command;
+
+fn write(dir: &std::path::Path, name: &str, text: &str) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn tmpdir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("ntk-cli-ensemble-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn ntk(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ntk")).args(args).output().unwrap()
+}
+
+#[test]
+fn valid_run_prints_the_documented_json() {
+    let dir = tmpdir("ok");
+    let train = write(&dir, "train.csv", "-2.0,-0.9\n-0.5,-0.5\n0.7,0.6\n2.1,0.9\n");
+    let test = write(&dir, "test.csv", "-1.0,-0.84\n0.0,0.0\n1.0,0.84\n");
+    let out = ntk(&[
+        "ensemble",
+        "--act",
+        "erf",
+        "--depth",
+        "2",
+        "--sw2",
+        "2.25",
+        "--sb2",
+        "0.0025",
+        "--width",
+        "16",
+        "--members",
+        "3",
+        "--lr",
+        "0.2",
+        "--steps",
+        "50",
+        "--train",
+        train.to_str().unwrap(),
+        "--test",
+        test.to_str().unwrap(),
+        "--test-has-y",
+        "--seed",
+        "4",
+        "--checkpoints",
+        "6",
+        "--momentum",
+        "0.2",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cps = v["checkpoints"].as_array().unwrap();
+    assert_eq!(cps[0]["step"], 0);
+    assert_eq!(cps.last().unwrap()["step"], 50);
+    assert!((cps.last().unwrap()["time"].as_f64().unwrap() - 10.0).abs() < 1e-12);
+    for c in cps {
+        for key in ["nn", "lin"] {
+            assert_eq!(c[key]["mean"].as_array().unwrap().len(), 3);
+            assert_eq!(c[key]["var"].as_array().unwrap().len(), 3);
+        }
+        assert!(c["train_loss"]["nn"].is_number() && c["train_loss"]["lin"].is_number());
+        assert!(c["test_loss"]["nn"].is_number() && c["test_loss"]["lin"].is_number());
+        assert!(c["rmse_nn_lin"].is_number() && c["ntk_change"].is_number());
+        assert_eq!(c["weight_change"].as_array().unwrap().len(), 3);
+    }
+    assert_eq!(v["diverged"], 0);
+    assert!(v["diverged_steps"].as_array().unwrap().is_empty());
+    // The same run on one thread gives the same numbers (members split differently).
+    let one = ntk(&[
+        "ensemble",
+        "--act",
+        "erf",
+        "--depth",
+        "2",
+        "--sw2",
+        "2.25",
+        "--sb2",
+        "0.0025",
+        "--width",
+        "16",
+        "--members",
+        "3",
+        "--lr",
+        "0.2",
+        "--steps",
+        "50",
+        "--train",
+        train.to_str().unwrap(),
+        "--test",
+        test.to_str().unwrap(),
+        "--test-has-y",
+        "--seed",
+        "4",
+        "--checkpoints",
+        "6",
+        "--momentum",
+        "0.2",
+        "--threads",
+        "1",
+    ]);
+    let w: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
+    let (a, b) = (&v["checkpoints"][5]["nn"]["mean"][1], &w["checkpoints"][5]["nn"]["mean"][1]);
+    assert!((a.as_f64().unwrap() - b.as_f64().unwrap()).abs() < 1e-12, "{a} vs {b}");
+    // Without targets in the test file there is no test loss.
+    let test_x = write(&dir, "testx.csv", "-1.0\n0.5\n");
+    let out = ntk(&[
+        "ensemble",
+        "--act",
+        "relu",
+        "--depth",
+        "1",
+        "--sw2",
+        "2",
+        "--sb2",
+        "0.1",
+        "--width",
+        "8",
+        "--members",
+        "2",
+        "--lr",
+        "0.1",
+        "--steps",
+        "5",
+        "--train",
+        train.to_str().unwrap(),
+        "--test",
+        test_x.to_str().unwrap(),
+        "--readout-only",
+        "--param",
+        "standard",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["checkpoints"][0].get("test_loss").is_none());
+}
+
+#[test]
+fn bad_input_exits_2_with_one_line() {
+    let dir = tmpdir("bad");
+    let train = write(&dir, "train.csv", "-2.0,-0.9\n0.7,0.6\n");
+    let test = write(&dir, "test.csv", "-1.0\n0.0\n");
+    let test2d = write(&dir, "test2.csv", "-1.0,1.0\n");
+    let base = |lr: &str, width: &str, test: &std::path::Path| {
+        ntk(&[
+            "ensemble",
+            "--act",
+            "erf",
+            "--depth",
+            "1",
+            "--sw2",
+            "1",
+            "--sb2",
+            "0",
+            "--width",
+            width,
+            "--members",
+            "2",
+            "--lr",
+            lr,
+            "--steps",
+            "5",
+            "--train",
+            train.to_str().unwrap(),
+            "--test",
+            test.to_str().unwrap(),
+        ])
+    };
+    for (out, needle) in [
+        (base("-0.5", "8", &test), "-0.5"),
+        (base("0.1", "0", &test), "width"),
+        (base("0.1", "8", &test2d), "dimension"),
+        (base("0.1", "8", &dir.join("missing.csv")), "missing.csv"),
+    ] {
+        assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{err}");
+    }
+}

@@ -1,0 +1,190 @@
+//! A small WebDriver (W3C) client for chromedriver: sessions, navigation, elements, scripts,
+//! screenshots.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{json, Value};
+
+const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A headless Chromium session; the browser and its driver stop when this is dropped.
+pub struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    _profile: TempDir,
+}
+
+/// A handle to a DOM element of the current page.
+#[derive(Clone, Debug)]
+pub struct Element(String);
+
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind(("127.0.0.1", 0)).and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+fn env_path(var: &str, default: &str) -> PathBuf {
+    std::env::var_os(var).map(PathBuf::from).unwrap_or_else(|| PathBuf::from(default))
+}
+
+impl Browser {
+    /// Starts chromedriver on a free loopback port and opens a headless Chromium session
+    /// (1400 × 1000 window, fresh profile, no network chatter).
+    ///
+    /// # Panics
+    /// When chromedriver or Chromium cannot be started (the message says which).
+    pub fn launch() -> Browser {
+        let chromedriver = env_path("CHROMEDRIVER", "/usr/bin/chromedriver");
+        let chromium = env_path("CHROMIUM", "/usr/bin/chromium");
+        let port = free_port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
+        let base = format!("http://127.0.0.1:{port}");
+        wait_until(Duration::from_secs(20), || ureq::get(&format!("{base}/status")).call().is_ok())
+            .expect("chromedriver did not start within 20 s");
+        let profile = std::env::temp_dir().join(format!("e2e-profile-{port}-{}", std::process::id()));
+        let caps = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--disable-dev-shm-usage", "--window-size=1400,1000", "--hide-scrollbars",
+                     format!("--user-data-dir={}", profile.display())]
+        }}}});
+        let mut browser = Browser { driver, base, session: String::new(), _profile: TempDir(profile) };
+        let created = browser.request("POST", "/session", Some(caps));
+        browser.session = created["sessionId"].as_str().expect("session id").to_string();
+        browser
+    }
+
+    fn request(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = if path == "/session" {
+            format!("{}{path}", self.base)
+        } else {
+            format!("{}/session/{}{path}", self.base, self.session)
+        };
+        let req = ureq::request(method, &url).timeout(Duration::from_secs(120));
+        let resp = match body {
+            Some(b) => req.send_json(b),
+            None => req.call(),
+        };
+        match resp {
+            Ok(r) => r.into_json::<Value>().map(|v| v["value"].clone()).unwrap_or(Value::Null),
+            Err(ureq::Error::Status(code, r)) => {
+                let text = r.into_string().unwrap_or_default();
+                panic!("WebDriver {method} {path} failed with {code}: {text}")
+            }
+            Err(e) => panic!("WebDriver {method} {path}: {e}"),
+        }
+    }
+
+    /// Navigates to `url` and waits for the load event.
+    pub fn goto(&self, url: &str) {
+        self.request("POST", "/url", Some(json!({ "url": url })));
+    }
+
+    /// Runs a script (its `return` value comes back as JSON); `arguments[i]` are `args`.
+    pub fn execute(&self, script: &str, args: Vec<Value>) -> Value {
+        self.request("POST", "/execute/sync", Some(json!({ "script": script, "args": args })))
+    }
+
+    /// The first element matching a CSS selector, if any.
+    pub fn find(&self, css: &str) -> Option<Element> {
+        let v = self.execute("return document.querySelector(arguments[0]);", vec![json!(css)]);
+        v.get(ELEMENT_KEY).and_then(Value::as_str).map(|id| Element(id.to_string()))
+    }
+
+    /// Waits up to `timeout` for an element matching `css`.
+    ///
+    /// # Panics
+    /// If none appears in time.
+    pub fn wait_for(&self, css: &str, timeout: Duration) -> Element {
+        let mut found = None;
+        let _ = wait_until(timeout, || {
+            found = self.find(css);
+            found.is_some()
+        });
+        found.unwrap_or_else(|| {
+            panic!("no element '{css}' after {timeout:?}; page text: {}", self.text("body"))
+        })
+    }
+
+    /// Waits up to `timeout` for a script to return `true`.
+    ///
+    /// # Panics
+    /// With `what` if it never does.
+    pub fn wait_true(&self, script: &str, timeout: Duration, what: &str) {
+        wait_until(timeout, || self.execute(script, vec![]) == Value::Bool(true))
+            .unwrap_or_else(|_| panic!("timed out after {timeout:?} waiting for {what}"));
+    }
+
+    /// The visible text of the first element matching `css` ("" if none).
+    pub fn text(&self, css: &str) -> String {
+        self.execute(
+            "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
+            vec![json!(css)],
+        )
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    /// Clicks an element.
+    pub fn click(&self, el: &Element) {
+        self.request("POST", &format!("/element/{}/click", el.0), Some(json!({})));
+    }
+
+    /// Types keys into an element.
+    pub fn send_keys(&self, el: &Element, text: &str) {
+        self.request("POST", &format!("/element/{}/value", el.0), Some(json!({ "text": text })));
+    }
+
+    /// Saves a PNG screenshot of the viewport to `path`.
+    pub fn screenshot(&self, path: &Path) {
+        let b64 = self.request("GET", "/screenshot", None);
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap_or_default())
+            .expect("base64 PNG");
+        std::fs::write(path, png).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = ureq::delete(&format!("{}/session/{}", self.base, self.session)).call();
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Polls `cond` every 50 ms until it holds or `timeout` passes.
+///
+/// # Errors
+/// `Err(())` on timeout.
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> Result<(), ()> {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if cond() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(())
+}
