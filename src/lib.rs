@@ -7,3 +7,4 @@ pub mod app;
 pub mod components;
 
 pub use app::App;
+pub mod runtime;

@@ -49,6 +49,10 @@ pub fn run(cmd: &mut Command) -> Result<(), String> {
     }
 }
 
+/// Seconds a browser test binary may run (the runner's default, 20 s, is too short for the
+/// worker-pool tests in a debug build).
+const WASM_TEST_TIMEOUT_S: &str = "300";
+
 fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
 }
@@ -114,11 +118,13 @@ fn test() -> Result<(), String> {
     run(cargo()
         .args(["test", "-p", "wide-explorer", "--target", "wasm32-unknown-unknown"])
         .env("CHROMEDRIVER", &browsers.chromedriver)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_TEST_TIMEOUT_S)
         .env_remove("GECKODRIVER"))?;
     step("wasm tests in headless Firefox");
     run(cargo()
         .args(["test", "-p", "wide-explorer", "--target", "wasm32-unknown-unknown"])
         .env("GECKODRIVER", &browsers.geckodriver)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_TEST_TIMEOUT_S)
         .env_remove("CHROMEDRIVER"))?;
 
     step("release build of the page");

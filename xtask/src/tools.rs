@@ -94,9 +94,8 @@ pub fn ensure_web_build_tools() -> Result<(), String> {
     }
     let wbg = locked_wasm_bindgen_version()?;
     check_trunk_toml(&wbg)?;
-    if !version_of(&cargo_bin("wasm-bindgen"))
-        .is_some_and(|v| v.split_whitespace().nth(1) == Some(wbg.as_str()))
-    {
+    let installed = version_of(&cargo_bin("wasm-bindgen"));
+    if installed.as_deref().and_then(|v| v.split_whitespace().nth(1)) != Some(wbg.as_str()) {
         // Not --locked: the registry lacks one of its locked dependencies; unlocked resolves.
         println!("xtask: installing wasm-bindgen-cli {wbg} (about 4 minutes)");
         cargo_install("wasm-bindgen-cli", &wbg, false)?;

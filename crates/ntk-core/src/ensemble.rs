@@ -598,7 +598,7 @@ fn run_member(
     let mut initial_loss = f64::NAN;
     let mut k = 0u64;
     loop {
-        if k % tick_every == 0 && tick(k).is_break() {
+        if k.is_multiple_of(tick_every) && tick(k).is_break() {
             return Err(EnsembleError::Cancelled);
         }
         let loss = trainer.forward();

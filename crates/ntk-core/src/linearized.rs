@@ -177,7 +177,7 @@ pub fn power_decay(u: f64, k: u64) -> f64 {
         (k as f64 * (-u).ln_1p()).exp()
     } else {
         let mag = (k as f64 * base.abs().ln()).exp();
-        if k % 2 == 0 {
+        if k.is_multiple_of(2) {
             mag
         } else {
             -mag

@@ -263,7 +263,7 @@ impl<T: Real> Mlp<T> {
     /// [`MlpError::Shape`].
     pub fn points_in(&self, x: &[T]) -> Result<usize, MlpError> {
         let d = self.input_dim();
-        if x.len() % d != 0 {
+        if !x.len().is_multiple_of(d) {
             return Err(MlpError::Shape(format!("{} numbers are not whole {d}-dimensional points", x.len())));
         }
         Ok(x.len() / d)
@@ -371,6 +371,7 @@ pub fn dense_forward<T: Real>(layer: &Layer<T>, a: &[T], n: usize, out: &mut [T]
 }
 
 /// Forward of B points starting at s0: every row of W is read once for all B dot products.
+#[allow(clippy::needless_range_loop)] // fixed-size lane loops, written for auto-vectorization
 fn forward_group<T: Real, const B: usize>(layer: &Layer<T>, a: &[T], s0: usize, out: &mut [T]) {
     let n_in = layer.n_in;
     let rows: [&[T]; B] = std::array::from_fn(|k| &a[(s0 + k) * n_in..(s0 + k + 1) * n_in]);
@@ -416,7 +417,7 @@ pub fn dense_backward<T: Real>(layer: &Layer<T>, delta: &[T], n: usize, back: &m
 /// One fused pass over W: with the old weights, `back = c_w Wᵀ δ` (if `back` is given), then the
 /// update `W ← W + Σ_s g[s]·a_sᵀ` with `g[s·n_out + j] = −η c_w δ_s[j]` (or, with momentum,
 /// `v ← β v + Σ_s g_s a_sᵀ`, `W ← W + v`, paper Eq. S1), and likewise for b with `gb`.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
 pub fn dense_backward_update<T: Real>(
     layer: &mut Layer<T>,
     delta_cw: &[T],

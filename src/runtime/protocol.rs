@@ -1,0 +1,69 @@
+//! The typed messages between the page and its workers, shared by both sides and sent as JSON
+//! strings through `postMessage` (messages are small: a spec of a few hundred points, or the
+//! checkpoint statistics of one member).
+
+use ntk_core::ensemble::{EnsembleSpec, EnsembleStats};
+use serde::{Deserialize, Serialize};
+
+/// Page → worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Train member `member` of `spec` (seeded individually from `spec.seed` and the member
+    /// index, so which worker runs it does not matter).
+    RunMember {
+        /// job generation: results of older generations are dropped by the page
+        generation: u64,
+        /// member index in `0..spec.members`
+        member: usize,
+        /// the full, self-contained job
+        spec: EnsembleSpec,
+    },
+    /// Make the worker panic (used by tests of the pool's recovery).
+    Crash,
+}
+
+/// Worker → page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum FromWorker {
+    /// The worker's wasm is loaded and it accepts jobs (messages sent earlier would be lost).
+    Ready,
+    /// Training progress of a member.
+    Progress {
+        /// job generation
+        generation: u64,
+        /// member being trained
+        member: usize,
+        /// its current step
+        step: u64,
+    },
+    /// A member finished (trained to the end, or diverged: see `stats.diverged`).
+    MemberDone {
+        /// job generation
+        generation: u64,
+        /// member index
+        member: usize,
+        /// that member's checkpoint statistics (count 1), merged exactly on the page
+        stats: EnsembleStats,
+    },
+    /// The job is invalid (the same error for every member: the page stops the job).
+    Failed {
+        /// job generation
+        generation: u64,
+        /// the reason, one line
+        message: String,
+    },
+}
+
+impl ToWorker {
+    /// JSON text of the message.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("worker messages serialize")
+    }
+}
+
+impl FromWorker {
+    /// JSON text of the message.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("worker messages serialize")
+    }
+}

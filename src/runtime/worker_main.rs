@@ -1,0 +1,62 @@
+//! The worker side of the pool: the entry point a worker calls once its wasm is loaded. It
+//! trains one member per [`ToWorker::RunMember`] message with the core's ensemble runner and
+//! posts progress (at most every [`PROGRESS_INTERVAL_MS`]) and the member's statistics.
+
+use std::ops::ControlFlow;
+
+use ntk_core::ensemble::{run_members, EnsembleSpec};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use super::protocol::{FromWorker, ToWorker};
+
+/// Progress messages are posted at most this often (ms).
+pub const PROGRESS_INTERVAL_MS: f64 = 100.0;
+
+/// Entry point of an ensemble worker: installs the message handler and posts
+/// [`FromWorker::Ready`]. Called by the worker's bootstrap script (see [`super::spawn`]).
+#[wasm_bindgen]
+pub fn ensemble_worker_main() {
+    console_error_panic_hook::set_once();
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let reply_to = scope.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let Some(text) = ev.data().as_string() else { return };
+        match serde_json::from_str::<ToWorker>(&text) {
+            Ok(ToWorker::RunMember { generation, member, spec }) => {
+                train_member(&reply_to, generation, member, &spec)
+            }
+            Ok(ToWorker::Crash) => panic!("worker crash requested by the page"),
+            Err(e) => post(
+                &reply_to,
+                &FromWorker::Failed { generation: 0, message: format!("unreadable message: {e}") },
+            ),
+        }
+    });
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    post(&scope, &FromWorker::Ready);
+}
+
+fn post(scope: &DedicatedWorkerGlobalScope, msg: &FromWorker) {
+    // Posting a string cannot fail (it is structured-cloneable).
+    let _ = scope.post_message(&JsValue::from_str(&msg.to_json()));
+}
+
+fn train_member(scope: &DedicatedWorkerGlobalScope, generation: u64, member: usize, spec: &EnsembleSpec) {
+    let mut last_post = js_sys::Date::now();
+    let result = run_members(spec, member..member + 1, |p| {
+        let now = js_sys::Date::now();
+        if now - last_post >= PROGRESS_INTERVAL_MS {
+            last_post = now;
+            post(scope, &FromWorker::Progress { generation, member, step: p.step });
+        }
+        ControlFlow::Continue(())
+    });
+    let reply = match result {
+        Ok(stats) => FromWorker::MemberDone { generation, member, stats },
+        Err(e) => FromWorker::Failed { generation, message: e.to_string() },
+    };
+    post(scope, &reply);
+}
