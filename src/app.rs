@@ -1,27 +1,515 @@
-//! The page layout: header, controls, the main plot and the side panels.
+//! The page: the shareable parameters (in the URL), the analytic theory computed on every
+//! change, the ensemble run in the worker pool (restarted, the old run cancelled, when a
+//! parameter it depends on changes), and the plots that render both.
+
+use std::cell::RefCell;
 
 use leptos::prelude::*;
+use ntk_core::ensemble::EnsembleSummary;
+use ntk_core::{Activation, Parameterization};
 
+use crate::components::controls::{Scale, SelectControl, SliderControl, SLIDER_STEPS};
+use crate::components::explain::Explain;
 use crate::components::header::Header;
+use crate::model::{self, nearest_checkpoint, Theory};
+use crate::plot::function_plot::{draw_function_plot, FunctionPlot};
+use crate::plot::loss_plot::{draw_loss_plot, Curve, Model};
+use crate::plot::Band;
+use crate::runtime::{PoolEvent, PoolOptions, WorkerPool};
+use crate::state::{
+    activation_name, ExplorerParams, ACTIVATIONS, MAX_MEMBERS, MAX_STEPS, MAX_WIDTH, PARAMETERIZATIONS,
+};
+
+/// Milliseconds a parameter must stay unchanged before the ensemble restarts (dragging a slider
+/// does not start and cancel a run per pixel; the theory follows every input event).
+const RESTART_DELAY_MS: u64 = 250;
+
+/// The state of the ensemble run shown on the page.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunState {
+    /// the parameters the run belongs to (`shown_step` ignored)
+    pub key: Option<ExplorerParams>,
+    /// pool generation of the run
+    pub generation: u64,
+    /// members finished / in the job
+    pub members_done: usize,
+    /// members in the job
+    pub members_total: usize,
+    /// fraction of all training steps done
+    pub fraction: f64,
+    /// statistics of the members finished so far
+    pub summary: Option<EnsembleSummary>,
+    /// every member finished
+    pub done: bool,
+    /// why the run could not start or finish
+    pub error: Option<String>,
+    /// workers lost (and replaced) during the run
+    pub incidents: Vec<String>,
+}
+
+/// The parameters an ensemble depends on (all but the time shown).
+pub fn run_key(p: &ExplorerParams) -> ExplorerParams {
+    ExplorerParams { shown_step: 0, ..p.clone() }
+}
+
+thread_local! {
+    static POOL: RefCell<Option<WorkerPool>> = const { RefCell::new(None) };
+    static THEORY: RefCell<Option<(ExplorerParams, Result<Theory, String>)>> = const { RefCell::new(None) };
+}
+
+/// The theory for `p`, recomputed only when a parameter it depends on changes.
+fn with_theory<R>(p: &ExplorerParams, f: impl FnOnce(&Result<Theory, String>) -> R) -> R {
+    let key = ExplorerParams {
+        shown_step: 0,
+        width: 0,
+        members: 0,
+        steps: 0,
+        param: Parameterization::Ntk,
+        ..p.clone()
+    };
+    THEORY.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        if cell.as_ref().is_none_or(|(k, _)| *k != key) {
+            let data = model::dataset(p);
+            *cell = Some((key, model::theory(p, &data)));
+        }
+        f(&cell.as_ref().expect("just filled").1)
+    })
+}
+
+fn location_query() -> String {
+    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+fn write_url(p: &ExplorerParams) {
+    if let Some(w) = web_sys::window() {
+        if let Ok(history) = w.history() {
+            let _ = history.replace_state_with_url(
+                &wasm_bindgen::JsValue::NULL,
+                "",
+                Some(&format!("?{}", p.to_query())),
+            );
+        }
+    }
+}
+
+/// Starts the ensemble of `p` in the pool (creating the pool on first use).
+fn start_run(p: &ExplorerParams, run: RwSignal<RunState>) {
+    let key = run_key(p);
+    let fail = |message: String| {
+        run.set(RunState { key: Some(key.clone()), error: Some(message), ..RunState::default() });
+    };
+    let data = model::dataset(p);
+    let spec = match model::ensemble_spec(p, &data).and_then(|s| model::check_workload(&s).map(|()| s)) {
+        Ok(spec) => spec,
+        Err(message) => {
+            POOL.with(|pool| pool.borrow().as_ref().map(WorkerPool::cancel));
+            return fail(message);
+        }
+    };
+    let created = POOL.with(|pool| {
+        if pool.borrow().is_some() {
+            return Ok(());
+        }
+        let made = WorkerPool::new(PoolOptions::for_this_browser(), move |event| on_pool_event(run, event))?;
+        *pool.borrow_mut() = Some(made);
+        Ok::<(), String>(())
+    });
+    if let Err(message) = created {
+        return fail(message);
+    }
+    let members_total = spec.members;
+    run.set(RunState { key: Some(key), members_total, ..RunState::default() });
+    let generation = POOL.with(|pool| pool.borrow().as_ref().map(|pool| pool.start(spec)));
+    if let Some(generation) = generation {
+        run.update(|r| {
+            if r.generation == 0 {
+                r.generation = generation;
+            }
+        });
+    }
+}
+
+fn on_pool_event(run: RwSignal<RunState>, event: PoolEvent) {
+    run.update(|r| match event {
+        PoolEvent::Progress { generation, members_done, members_total, fraction } => {
+            if accept(r, generation) {
+                r.members_done = members_done;
+                r.members_total = members_total;
+                r.fraction = fraction;
+            }
+        }
+        PoolEvent::Partial { generation, stats } => {
+            if accept(r, generation) {
+                r.summary = Some(stats.summary());
+            }
+        }
+        PoolEvent::Done { generation, .. } => {
+            if accept(r, generation) {
+                r.done = true;
+                r.fraction = 1.0;
+            }
+        }
+        PoolEvent::Failed { generation, message } => {
+            if accept(r, generation) {
+                r.error = Some(message);
+            }
+        }
+        PoolEvent::WorkerLost { worker, message } => {
+            r.incidents
+                .push(format!("worker {worker} stopped ({message}); it was replaced and its member rerun"));
+        }
+    });
+}
+
+/// Events of the current run only (the generation is set by the first event when the pool
+/// reports synchronously from `start`).
+fn accept(r: &mut RunState, generation: u64) -> bool {
+    if r.generation == 0 {
+        r.generation = generation;
+    }
+    r.generation == generation
+}
+
+/// Slider position (0..=1000) of a step on a log scale over 0..=steps.
+fn step_position(step: u64, steps: u64) -> f64 {
+    ((step as f64 + 1.0).ln() / (steps as f64 + 1.0).ln() * SLIDER_STEPS).clamp(0.0, SLIDER_STEPS)
+}
+
+fn step_at(pos: f64, steps: u64) -> u64 {
+    let k = ((steps as f64 + 1.0).powf(pos / SLIDER_STEPS) - 1.0).round();
+    (k as u64).min(steps)
+}
 
 /// The whole explorer page.
 #[component]
 pub fn App() -> impl IntoView {
+    let (initial, notes) = ExplorerParams::from_query(&location_query());
+    let params = RwSignal::new(initial);
+    let url_notes = RwSignal::new(notes);
+    let run = RwSignal::new(RunState::default());
+    let playing = RwSignal::new(false);
+
+    // URL follows the state.
+    Effect::new(move |_| params.with(write_url));
+
+    // The ensemble restarts RESTART_DELAY_MS after the last change of a parameter it uses.
+    let key = Memo::new(move |_| params.with(run_key));
+    let pending = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let k = key.get();
+        pending.update_value(|n| *n += 1);
+        let ticket = pending.get_value();
+        set_timeout(
+            move || {
+                if pending.get_value() == ticket {
+                    start_run(&k, run);
+                }
+            },
+            std::time::Duration::from_millis(RESTART_DELAY_MS),
+        );
+    });
+
+    // Play: advance the time shown along the log scale.
+    let _ = set_interval_with_handle(
+        move || {
+            if playing.get_untracked() {
+                let p = params.get_untracked();
+                let pos = step_position(p.shown_step, p.steps) + 8.0;
+                if pos >= SLIDER_STEPS {
+                    playing.set(false);
+                }
+                params.update(|p| p.shown_step = step_at(pos.min(SLIDER_STEPS), p.steps));
+            }
+        },
+        std::time::Duration::from_millis(40),
+    );
+
+    // What the plots show of the run: its parameters and results (progress ticks do not redraw).
+    let results = Memo::new(move |_| run.with(|r| (r.key.clone(), r.summary.clone())));
+
+    let main_canvas = NodeRef::<leptos::html::Canvas>::new();
+    let loss_canvas = NodeRef::<leptos::html::Canvas>::new();
+    let plot_error = RwSignal::new(None::<String>);
+
+    // Main plot: theory at the shown step, the ensemble at its nearest checkpoint (only if the
+    // run belongs to the current parameters).
+    Effect::new(move |_| {
+        let p = params.get();
+        let (key, summary) = results.get();
+        let Some(canvas) = main_canvas.get() else { return };
+        let data = model::dataset(&p);
+        let current = key.as_ref() == Some(&run_key(&p));
+        let mut plot = FunctionPlot {
+            x: data.x_test.clone(),
+            target: data.y_test.clone(),
+            train: data.x_train.iter().copied().zip(data.y_train.iter().copied()).collect(),
+            caption: format!(
+                "after k = {} steps (t = η·k = {:.3})",
+                p.shown_step,
+                p.lr * p.shown_step as f64
+            ),
+            ..FunctionPlot::default()
+        };
+        with_theory(&p, |t| {
+            if let Ok(t) = t {
+                let at = t.at_step(p.shown_step, p.lr);
+                plot.ntk = Some(Band::from_mean_var(at.ntk.mean.as_slice(), at.ntk.var.as_slice()));
+                plot.nngp = Some(Band::from_mean_var(at.nngp.mean.as_slice(), at.nngp.var.as_slice()));
+            }
+        });
+        if let (true, Some(summary)) = (current, summary.as_ref()) {
+            if let Some(i) = nearest_checkpoint(summary, p.shown_step) {
+                let c = &summary.checkpoints[i];
+                if summary.members > 0 {
+                    plot.net = Some(Band::from_mean_var(&c.nn.mean, &c.nn.var));
+                    plot.lin = Some(Band::from_mean_var(&c.lin.mean, &c.lin.var));
+                }
+                plot.caption.push_str(&format!(" — ensemble at checkpoint k = {}", c.step));
+            }
+        }
+        let start = js_sys::Date::now();
+        plot_error.set(draw_function_plot(&canvas, &plot).err().map(|e| e.to_string()));
+        let _ = canvas.set_attribute("data-draw-ms", &format!("{:.1}", js_sys::Date::now() - start));
+    });
+
+    // Loss curves.
+    Effect::new(move |_| {
+        let p = params.get();
+        let (key, summary) = results.get();
+        let Some(canvas) = loss_canvas.get() else { return };
+        let data = model::dataset(&p);
+        let current = key.as_ref() == Some(&run_key(&p));
+        let mut steps: Vec<u64> = ntk_core::ensemble::checkpoint_steps(p.steps, 60);
+        steps.retain(|&k| k > 0);
+        let t = |k: u64| p.lr * k as f64;
+        let mut curves = Vec::new();
+        with_theory(&p, |th| {
+            if let Ok(th) = th {
+                let losses = th.losses(&steps, p.lr, &data.y_test);
+                let pick = |f: &dyn Fn(&(ntk_core::gp::ExpectedLoss, ntk_core::gp::ExpectedLoss)) -> f64| {
+                    steps.iter().zip(&losses).map(|(&k, l)| (t(k), f(l))).collect::<Vec<_>>()
+                };
+                curves.push(Curve {
+                    name: "NTK-GP train".into(),
+                    points: pick(&|l| l.0.train),
+                    model: Model::NtkGp,
+                    test: false,
+                });
+                curves.push(Curve {
+                    name: "NTK-GP test".into(),
+                    points: pick(&|l| l.0.test.unwrap_or(f64::NAN)),
+                    model: Model::NtkGp,
+                    test: true,
+                });
+                curves.push(Curve {
+                    name: "NNGP train".into(),
+                    points: pick(&|l| l.1.train),
+                    model: Model::Nngp,
+                    test: false,
+                });
+                curves.push(Curve {
+                    name: "NNGP test".into(),
+                    points: pick(&|l| l.1.test.unwrap_or(f64::NAN)),
+                    model: Model::Nngp,
+                    test: true,
+                });
+            }
+        });
+        if let (true, Some(s)) = (current, summary.as_ref()) {
+            if s.members > 0 {
+                let pts = |f: &dyn Fn(&ntk_core::ensemble::CheckpointSummary) -> f64| {
+                    s.checkpoints.iter().map(|c| (c.time, f(c))).collect::<Vec<_>>()
+                };
+                curves.push(Curve {
+                    name: "network train".into(),
+                    points: pts(&|c| c.train_loss.nn),
+                    model: Model::Network,
+                    test: false,
+                });
+                curves.push(Curve {
+                    name: "network test".into(),
+                    points: pts(&|c| c.test_loss.map_or(f64::NAN, |l| l.nn)),
+                    model: Model::Network,
+                    test: true,
+                });
+                curves.push(Curve {
+                    name: "linearized train".into(),
+                    points: pts(&|c| c.train_loss.lin),
+                    model: Model::Linearized,
+                    test: false,
+                });
+            }
+        }
+        let start = js_sys::Date::now();
+        if let Err(e) = draw_loss_plot(&canvas, &curves, p.lr * p.shown_step as f64) {
+            plot_error.set(Some(e.to_string()));
+        }
+        let _ = canvas.set_attribute("data-draw-ms", &format!("{:.1}", js_sys::Date::now() - start));
+    });
+
+    let set = move |f: fn(&mut ExplorerParams, f64)| Callback::new(move |v: f64| params.update(|p| f(p, v)));
+    let get = move |f: fn(&ExplorerParams) -> f64| Signal::derive(move || params.with(f));
+    let landmarks = Signal::derive(move || {
+        let p = params.get();
+        with_theory(&p, |t| match t {
+            Ok(t) => vec![
+                (t.landmarks.eta_critical, "η_crit".to_string()),
+                (t.landmarks.eta_max, "η_max".to_string()),
+            ],
+            Err(_) => vec![],
+        })
+    });
+    let lr_hint = Signal::derive(move || {
+        let p = params.get();
+        with_theory(&p, |t| match t {
+            Ok(t) => {
+                let l = &t.landmarks;
+                let where_ = if p.lr >= l.eta_max {
+                    "above η_max: the linearized model diverges (catapult or divergence for the network)"
+                } else if p.lr > l.eta_critical {
+                    "between η_crit and η_max: converges, but past the paper's Theorem 2.1 threshold"
+                } else {
+                    "below η_crit: the lazy regime of the paper"
+                };
+                format!(
+                    "η_crit = {:.3}, η_max = {:.3} (train NTK, N = {}); {where_}",
+                    l.eta_critical, l.eta_max, p.n_train
+                )
+            }
+            Err(e) => format!("theory unavailable: {e}"),
+        })
+    });
+    let status = move || {
+        let r = run.get();
+        let p = params.get();
+        if let Some(e) = r.error {
+            return format!("Ensemble not run: {e}");
+        }
+        if r.key.as_ref() != Some(&run_key(&p)) {
+            return "Ensemble: starting a new run for the changed parameters…".to_string();
+        }
+        let diverged = r.summary.as_ref().map_or(0, |s| s.diverged);
+        let div = match r.summary.as_ref().and_then(|s| s.diverged_steps.iter().min().copied()) {
+            Some(step) => format!(" — {diverged} member(s) diverged (first at step {step}) and are left out"),
+            None => String::new(),
+        };
+        if r.done {
+            format!("Ensemble: {} of {} members trained{div}", r.members_done, r.members_total)
+        } else {
+            format!(
+                "Ensemble: training… {} of {} members done ({:.0}%){div}",
+                r.members_done,
+                r.members_total,
+                r.fraction * 100.0
+            )
+        }
+    };
+
     view! {
         <div class="app" data-testid="app">
             <Header />
+            <div class="notes" role="status" data-testid="notes">
+                {move || url_notes.get().into_iter().map(|n| view! { <p class="note">"Link: " {n}</p> }).collect_view()}
+                {move || run.get().incidents.into_iter().map(|n| view! { <p class="note">{n}</p> }).collect_view()}
+                {move || plot_error.get().map(|e| view! { <p class="note">{e}</p> })}
+            </div>
             <div class="layout">
                 <aside class="panel controls" data-testid="controls" aria-label="Controls">
                     <h2>"Network and training"</h2>
+                    <div class="presets">
+                        <button on:click=move |_| params.set(ExplorerParams::default())>"Default"</button>
+                        <button on:click=move |_| params.set(cookbook())>"neural-tangents cookbook"</button>
+                        <button on:click=move |_| params.set(lazy_vs_not())>"Lazy vs not lazy"</button>
+                    </div>
+                    <SliderControl id="depth" label="depth L (hidden layers)" scale=Scale { min: 1.0, max: 10.0, log: false, integer: true }
+                        value=get(|p| p.depth as f64) on_change=set(|p, v| p.depth = v as usize) />
+                    <SliderControl id="width" label="width n" scale=Scale { min: 8.0, max: MAX_WIDTH as f64, log: true, integer: true }
+                        value=get(|p| p.width as f64) on_change=set(|p, v| p.width = v as usize) />
+                    <SelectControl id="act" label="nonlinearity φ" options=&ACTIVATIONS
+                        value=Signal::derive(move || params.with(|p| activation_name(p.activation)))
+                        on_change=Callback::new(move |v: String| params.update(|p| p.activation = v.parse::<Activation>().unwrap_or(Activation::Erf))) />
+                    <SliderControl id="sw2" label="σ_w² (weight variance)" scale=Scale { min: 0.01, max: 10.0, log: true, integer: false }
+                        value=get(|p| p.sw2) on_change=set(|p, v| p.sw2 = v) />
+                    <SliderControl id="sb2" label="σ_b² (bias variance)" scale=Scale { min: 0.0, max: 4.0, log: false, integer: false }
+                        value=get(|p| p.sb2) on_change=set(|p, v| p.sb2 = v) />
+                    <SelectControl id="param" label="parameterization" options=&PARAMETERIZATIONS
+                        value=Signal::derive(move || params.with(|p| if p.param == Parameterization::Ntk { "ntk" } else { "standard" }))
+                        on_change=Callback::new(move |v: String| params.update(|p| p.param = v.parse().unwrap_or_default())) />
+                    <SliderControl id="lr" label="learning rate η" scale=Scale { min: 1e-4, max: 100.0, log: true, integer: false }
+                        value=get(|p| p.lr) on_change=set(|p, v| p.lr = v) marks=landmarks hint=lr_hint />
+                    <SliderControl id="steps" label="training steps K" scale=Scale { min: 1.0, max: MAX_STEPS as f64, log: true, integer: true }
+                        value=get(|p| p.steps as f64) on_change=set(|p, v| { p.steps = v as u64; p.shown_step = p.steps; }) />
+                    <SliderControl id="members" label="ensemble size M" scale=Scale { min: 1.0, max: MAX_MEMBERS as f64, log: true, integer: true }
+                        value=get(|p| p.members as f64) on_change=set(|p, v| p.members = v as usize) />
+                    <h2>"Data"</h2>
+                    <SelectControl id="data" label="target function" options=&ntk_core::datasets::Target1d::NAMES
+                        value=Signal::derive(move || params.with(|p| p.target.name()))
+                        on_change=Callback::new(move |v: String| params.update(|p| p.target = ntk_core::datasets::Target1d::from_name(&v).unwrap_or(p.target))) />
+                    <SliderControl id="n" label="training points N" scale=Scale { min: 1.0, max: 40.0, log: false, integer: true }
+                        value=get(|p| p.n_train as f64) on_change=set(|p, v| p.n_train = v as usize) />
+                    <SliderControl id="noise" label="target noise (std)" scale=Scale { min: 0.0, max: 1.0, log: false, integer: false }
+                        value=get(|p| p.noise) on_change=set(|p, v| p.noise = v) />
+                    <SliderControl id="seed" label="seed" scale=Scale { min: 0.0, max: 1000.0, log: false, integer: true }
+                        value=get(|p| p.seed as f64) on_change=set(|p, v| p.seed = v as u64) />
                 </aside>
                 <main class="panel main-plot" data-testid="main-plot" aria-label="Main plot">
                     <h2>"Function space through training"</h2>
+                    <canvas node_ref=main_canvas class="plot main" data-testid="function-plot"
+                        role="img" aria-label="NNGP and NTK-GP bands, network ensemble and linearization on the test grid"></canvas>
+                    <div class="time">
+                        <button on:click=move |_| playing.update(|p| *p = !*p) aria-label="play or pause">
+                            {move || if playing.get() { "pause" } else { "play" }}
+                        </button>
+                        <button on:click=move |_| params.update(|p| p.shown_step = step_at(step_position(p.shown_step, p.steps) + 25.0, p.steps))>"step ›"</button>
+                        <button on:click=move |_| { playing.set(false); params.update(|p| p.shown_step = 0) }>"reset"</button>
+                        <label for="time">"time shown"</label>
+                        <input type="range" id="time" min="0" max=SLIDER_STEPS.to_string() step="1"
+                            prop:value=move || params.with(|p| step_position(p.shown_step, p.steps).round().to_string())
+                            on:input=move |ev| {
+                                if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
+                                    params.update(|p| p.shown_step = step_at(pos, p.steps));
+                                }
+                            } />
+                        <span data-testid="time-value">{move || params.with(|p| format!("k = {} of {}", p.shown_step, p.steps))}</span>
+                    </div>
+                    <div class="progress">
+                        <progress max="1" prop:value=move || run.get().fraction></progress>
+                        <span data-testid="run-status">{status}</span>
+                    </div>
                 </main>
                 <section class="panel side" data-testid="side-panels" aria-label="Side panels">
                     <h2>"Loss curves"</h2>
-                    <h2>"What am I looking at?"</h2>
+                    <canvas node_ref=loss_canvas class="plot loss" data-testid="loss-plot"
+                        role="img" aria-label="train and test loss against training time"></canvas>
+                    <Explain />
                 </section>
             </div>
         </div>
+    }
+}
+
+/// The neural-tangents cookbook: 5 noisy sine points, two erf layers of width 512,
+/// σ_w = 1.5, σ_b = 0.05, η = 0.1, 10,000 steps, 100 members.
+pub fn cookbook() -> ExplorerParams {
+    ExplorerParams {
+        width: 512,
+        steps: 10_000,
+        members: 100,
+        shown_step: 10_000,
+        ..ExplorerParams::default()
+    }
+}
+
+/// A narrow network (width 16) with a larger learning rate: the finite ensemble leaves its
+/// linearization and the NTK-GP band.
+pub fn lazy_vs_not() -> ExplorerParams {
+    ExplorerParams {
+        width: 16,
+        lr: 0.3,
+        steps: 3000,
+        members: 30,
+        shown_step: 3000,
+        ..ExplorerParams::default()
     }
 }

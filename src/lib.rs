@@ -5,6 +5,9 @@
 
 pub mod app;
 pub mod components;
+pub mod state;
 
 pub use app::App;
+pub mod model;
+pub mod plot;
 pub mod runtime;

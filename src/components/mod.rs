@@ -1,3 +1,5 @@
 //! UI components, one per file.
 
+pub mod controls;
+pub mod explain;
 pub mod header;

@@ -42,18 +42,19 @@ pub struct PoolOptions {
 }
 
 impl PoolOptions {
-    /// One worker per logical core the browser reports (`navigator.hardwareConcurrency`), at
-    /// least 1 and at most [`MAX_WORKERS`]. The main thread does no training (it only draws
-    /// and handles input), so it stays responsive while every core trains.
+    /// One worker per logical core the browser reports (`navigator.hardwareConcurrency`) but
+    /// one, which is left to the main thread (drawing and input), at least 1 and at most
+    /// [`MAX_WORKERS`].
     pub fn for_this_browser() -> Self {
         let cores = web_sys::window().map_or(1.0, |w| w.navigator().hardware_concurrency());
         PoolOptions { workers: Self::workers_for(cores), stall_timeout_ms: 15_000.0 }
     }
 
-    /// Workers for a reported core count (non-finite or < 1 counts as 1).
+    /// Workers for a reported core count: cores − 1, within 1 ..= [`MAX_WORKERS`] (a
+    /// non-finite count counts as 1 core).
     pub fn workers_for(cores: f64) -> usize {
-        if cores.is_finite() && cores >= 1.0 {
-            (cores as usize).clamp(1, MAX_WORKERS)
+        if cores.is_finite() && cores >= 2.0 {
+            (cores as usize - 1).clamp(1, MAX_WORKERS)
         } else {
             1
         }

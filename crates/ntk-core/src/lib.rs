@@ -9,6 +9,7 @@
 
 pub mod activation;
 pub mod arch;
+pub mod datasets;
 // Infinite-width theory.
 pub mod gp;
 pub mod kernel_maps;

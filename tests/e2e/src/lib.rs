@@ -7,7 +7,7 @@ mod server;
 mod webdriver;
 
 pub use server::{serve_dir, StaticServer};
-pub use webdriver::{Browser, Element};
+pub use webdriver::{wait_until, Browser, Element};
 
 use std::path::PathBuf;
 

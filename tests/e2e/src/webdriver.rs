@@ -78,7 +78,7 @@ impl Browser {
         } else {
             format!("{}/session/{}{path}", self.base, self.session)
         };
-        let req = ureq::request(method, &url).timeout(Duration::from_secs(120));
+        let req = ureq::request(method, &url).timeout(Duration::from_secs(900));
         let resp = match body {
             Some(b) => req.send_json(b),
             None => req.call(),
@@ -101,6 +101,25 @@ impl Browser {
     /// Runs a script (its `return` value comes back as JSON); `arguments[i]` are `args`.
     pub fn execute(&self, script: &str, args: Vec<Value>) -> Value {
         self.request("POST", "/execute/sync", Some(json!({ "script": script, "args": args })))
+    }
+
+    /// Runs an asynchronous script: it receives a callback as its last argument and the call
+    /// returns what the script passes to it (scripts may run up to two minutes).
+    pub fn execute_async(&self, script: &str, args: Vec<Value>) -> Value {
+        self.request("POST", "/timeouts", Some(json!({ "script": 600_000 })));
+        self.request("POST", "/execute/async", Some(json!({ "script": script, "args": args })))
+    }
+
+    /// Sets a range or text input's value and dispatches `input` and `change`, as a person
+    /// dragging a slider or typing does.
+    pub fn set_input(&self, css: &str, value: &str) {
+        let ok = self.execute(
+            "const e = document.querySelector(arguments[0]); if (!e) return false; \
+             e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true})); \
+             e.dispatchEvent(new Event('change', {bubbles: true})); return true;",
+            vec![json!(css), json!(value)],
+        );
+        assert_eq!(ok, Value::Bool(true), "no input '{css}'");
     }
 
     /// The first element matching a CSS selector, if any.

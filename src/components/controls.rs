@@ -1,0 +1,179 @@
+//! Input controls: a range slider with its value shown and editable (linear or log scale, with
+//! optional landmark ticks), and a labelled select.
+
+use leptos::prelude::*;
+
+/// Slider positions run over 0..=[`SLIDER_STEPS`].
+pub const SLIDER_STEPS: f64 = 1000.0;
+
+/// The scale of a slider.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scale {
+    /// smallest value
+    pub min: f64,
+    /// largest value
+    pub max: f64,
+    /// logarithmic (for quantities spanning decades; min > 0)
+    pub log: bool,
+    /// integer values
+    pub integer: bool,
+}
+
+impl Scale {
+    /// Slider position (0..=1000) of a value.
+    pub fn position(&self, v: f64) -> f64 {
+        let v = v.clamp(self.min, self.max);
+        let f = if self.log {
+            (v / self.min).ln() / (self.max / self.min).ln()
+        } else {
+            (v - self.min) / (self.max - self.min)
+        };
+        (f * SLIDER_STEPS).clamp(0.0, SLIDER_STEPS)
+    }
+
+    /// Value at a slider position.
+    pub fn value(&self, pos: f64) -> f64 {
+        let f = (pos / SLIDER_STEPS).clamp(0.0, 1.0);
+        let v = if self.log {
+            self.min * (self.max / self.min).powf(f)
+        } else {
+            self.min + f * (self.max - self.min)
+        };
+        self.tidy(v)
+    }
+
+    /// Rounds to an integer or to 3 significant digits, within range.
+    pub fn tidy(&self, v: f64) -> f64 {
+        let v = v.clamp(self.min, self.max);
+        if self.integer {
+            v.round()
+        } else if v == 0.0 {
+            0.0
+        } else {
+            let mag = 10f64.powf(v.abs().log10().floor() - 2.0);
+            ((v / mag).round() * mag).clamp(self.min, self.max)
+        }
+    }
+}
+
+/// Formats a value for the number box.
+pub fn show(v: f64, integer: bool) -> String {
+    if integer {
+        format!("{}", v.round() as i64)
+    } else {
+        let s = format!("{v:.4}");
+        let s = s.trim_end_matches('0').trim_end_matches('.');
+        if s.is_empty() || s == "-" {
+            "0".into()
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+/// A slider with its value in an editable number box; `on_change` receives in-range values
+/// (typed values are clamped; unparsable text is ignored and shown as invalid).
+#[component]
+pub fn SliderControl(
+    /// element id (for labels and tests)
+    id: &'static str,
+    /// label text
+    label: &'static str,
+    /// value range and scale
+    scale: Scale,
+    /// current value
+    #[prop(into)]
+    value: Signal<f64>,
+    /// receives new values
+    on_change: Callback<f64>,
+    /// landmark ticks drawn on the slider: (value, title)
+    #[prop(optional, into)]
+    marks: Option<Signal<Vec<(f64, String)>>>,
+    /// a short hint under the slider
+    #[prop(optional, into)]
+    hint: Option<Signal<String>>,
+) -> impl IntoView {
+    let (invalid, set_invalid) = signal(false);
+    let number_id = format!("{id}-value");
+    view! {
+        <div class="control">
+            <label for=id>{label}</label>
+            <div class="slider-row">
+                <div class="slider-wrap">
+                    <input
+                        type="range"
+                        id=id
+                        min="0"
+                        max=SLIDER_STEPS.to_string()
+                        step="1"
+                        prop:value=move || scale.position(value.get()).round().to_string()
+                        on:input=move |ev| {
+                            if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
+                                set_invalid.set(false);
+                                on_change.run(scale.value(pos));
+                            }
+                        }
+                    />
+                    {move || {
+                        marks
+                            .map(|m| {
+                                m.get()
+                                    .into_iter()
+                                    .filter(|(v, _)| v.is_finite() && *v >= scale.min && *v <= scale.max)
+                                    .map(|(v, title)| {
+                                        let left = format!("left: {:.2}%", scale.position(v) / SLIDER_STEPS * 100.0);
+                                        let text = title.clone();
+                                        view! { <span class="mark" style=left title=title>{text}</span> }
+                                    })
+                                    .collect_view()
+                            })
+                    }}
+                </div>
+                <input
+                    type="text"
+                    inputmode="decimal"
+                    class="number"
+                    class:invalid=move || invalid.get()
+                    id=number_id
+                    aria-label=format!("{label} value")
+                    prop:value=move || show(value.get(), scale.integer)
+                    on:change=move |ev| {
+                        match event_target_value(&ev).trim().parse::<f64>() {
+                            Ok(v) if v.is_finite() => {
+                                set_invalid.set(false);
+                                on_change.run(scale.tidy(v));
+                            }
+                            _ => set_invalid.set(true),
+                        }
+                    }
+                />
+            </div>
+            {move || hint.map(|h| view! { <div class="hint">{h.get()}</div> })}
+        </div>
+    }
+}
+
+/// A labelled select over `options`.
+#[component]
+pub fn SelectControl(
+    /// element id
+    id: &'static str,
+    /// label text
+    label: &'static str,
+    /// option values (shown as they are)
+    options: &'static [&'static str],
+    /// current value
+    #[prop(into)]
+    value: Signal<&'static str>,
+    /// receives the chosen value
+    on_change: Callback<String>,
+) -> impl IntoView {
+    view! {
+        <div class="control">
+            <label for=id>{label}</label>
+            <select id=id prop:value=move || value.get() on:change=move |ev| on_change.run(event_target_value(&ev))>
+                {options.iter().map(|o| view! { <option value=*o>{*o}</option> }).collect_view()}
+            </select>
+        </div>
+    }
+}

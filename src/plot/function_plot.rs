@@ -1,0 +1,167 @@
+//! The main plot (the paper's Figure 2): network outputs on the test grid at one time — NNGP
+//! (red) and NTK-GP (blue) bands, the finite ensemble (black) and its linearization (dashed),
+//! the training points and the noiseless target.
+
+use plotters::prelude::*;
+use plotters::series::DashedLineSeries;
+use plotters_canvas::CanvasBackend;
+use web_sys::HtmlCanvasElement;
+
+use super::{fit_canvas, Band, PlotError};
+
+/// NTK-GP colour (blue).
+pub const NTK_COLOR: RGBColor = RGBColor(31, 100, 200);
+/// NNGP colour (red).
+pub const NNGP_COLOR: RGBColor = RGBColor(210, 50, 40);
+/// Finite-network colour (black).
+pub const NET_COLOR: RGBColor = RGBColor(20, 20, 20);
+/// Linearized-network colour.
+pub const LIN_COLOR: RGBColor = RGBColor(110, 110, 110);
+
+/// What the main plot shows; `None` curves are left out.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FunctionPlot {
+    /// test grid
+    pub x: Vec<f64>,
+    /// noiseless target on the grid
+    pub target: Vec<f64>,
+    /// training points
+    pub train: Vec<(f64, f64)>,
+    /// NNGP mean ± 2σ
+    pub nngp: Option<Band>,
+    /// NTK-GP mean ± 2σ
+    pub ntk: Option<Band>,
+    /// finite ensemble mean ± 2σ
+    pub net: Option<Band>,
+    /// linearized ensemble mean ± 2σ
+    pub lin: Option<Band>,
+    /// caption (the time shown)
+    pub caption: String,
+}
+
+fn y_range(p: &FunctionPlot) -> (f64, f64) {
+    let mut lo = f64::INFINITY;
+    let mut hi = f64::NEG_INFINITY;
+    let mut take = |v: f64| {
+        if v.is_finite() {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+    };
+    p.train.iter().for_each(|&(_, y)| take(y));
+    p.target.iter().for_each(|&y| take(y));
+    for band in [&p.nngp, &p.ntk, &p.net, &p.lin].into_iter().flatten() {
+        let (l, h) = band.edges();
+        l.into_iter().chain(h).for_each(&mut take);
+    }
+    if !lo.is_finite() {
+        return (-2.0, 2.0);
+    }
+    let (lo, hi) = (lo.max(-10.0), hi.min(10.0));
+    let pad = 0.08 * (hi - lo).max(0.5);
+    (lo - pad, hi + pad)
+}
+
+fn band_polygon(x: &[f64], band: &Band) -> Vec<(f64, f64)> {
+    let (lo, hi) = band.edges();
+    let clip = |v: f64| v.clamp(-1e3, 1e3);
+    x.iter()
+        .zip(&hi)
+        .map(|(&x, &y)| (x, clip(y)))
+        .chain(x.iter().zip(&lo).rev().map(|(&x, &y)| (x, clip(y))))
+        .collect()
+}
+
+/// Draws the main plot on `canvas`.
+///
+/// # Errors
+/// [`PlotError`] when the canvas cannot be drawn on.
+pub fn draw_function_plot(canvas: &HtmlCanvasElement, p: &FunctionPlot) -> Result<(), PlotError> {
+    let dpr = fit_canvas(canvas);
+    let px = |v: f64| (v * dpr).round() as u32;
+    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE)?;
+    let (x0, x1) = (p.x.first().copied().unwrap_or(-3.2), p.x.last().copied().unwrap_or(3.2));
+    let (y0, y1) = y_range(p);
+    let mut chart = ChartBuilder::on(&root)
+        .caption(&p.caption, ("sans-serif", px(15.0)))
+        .margin(px(8.0))
+        .x_label_area_size(px(34.0))
+        .y_label_area_size(px(44.0))
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(238, 238, 238))
+        .x_desc("input x")
+        .y_desc("output f(x)")
+        .label_style(("sans-serif", px(12.0)))
+        .axis_desc_style(("sans-serif", px(13.0)))
+        .draw()?;
+    let thin = px(1.0).max(1);
+    let thick = px(2.0).max(1);
+    for (band, color, name) in
+        [(&p.nngp, NNGP_COLOR, "NNGP (readout trained)"), (&p.ntk, NTK_COLOR, "NTK-GP")]
+    {
+        if let Some(b) = band {
+            chart.draw_series(std::iter::once(Polygon::new(band_polygon(&p.x, b), color.mix(0.18))))?;
+            chart
+                .draw_series(LineSeries::new(
+                    p.x.iter().copied().zip(b.mean.iter().copied()),
+                    color.stroke_width(thick),
+                ))?
+                .label(format!("{name} mean ± 2σ"))
+                .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 16, y + 4)], color.mix(0.5).filled()));
+        }
+    }
+    if let Some(b) = &p.net {
+        let (lo, hi) = b.edges();
+        chart
+            .draw_series(LineSeries::new(
+                p.x.iter().copied().zip(b.mean.iter().copied()),
+                NET_COLOR.stroke_width(thick),
+            ))?
+            .label("network ensemble mean ± 2σ")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], NET_COLOR.stroke_width(2)));
+        for edge in [lo, hi] {
+            chart
+                .draw_series(LineSeries::new(p.x.iter().copied().zip(edge), NET_COLOR.stroke_width(thin)))?;
+        }
+    }
+    if let Some(b) = &p.lin {
+        let (lo, hi) = b.edges();
+        let dash = |ys: Vec<f64>, w: u32| {
+            DashedLineSeries::new(p.x.iter().copied().zip(ys), px(6.0), px(4.0), LIN_COLOR.stroke_width(w))
+        };
+        chart
+            .draw_series(dash(b.mean.clone(), thick))?
+            .label("linearized networks mean ± 2σ")
+            .legend(move |(x, y)| PathElement::new([(x, y), (x + 6, y)], LIN_COLOR.stroke_width(2)));
+        chart.draw_series(dash(lo, thin))?;
+        chart.draw_series(dash(hi, thin))?;
+    }
+    if !p.target.is_empty() {
+        chart
+            .draw_series(LineSeries::new(
+                p.x.iter().copied().zip(p.target.iter().copied()),
+                RGBColor(60, 160, 60).stroke_width(thin),
+            ))?
+            .label("target (noiseless)")
+            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], RGBColor(60, 160, 60).stroke_width(1)));
+    }
+    chart
+        .draw_series(
+            p.train.iter().map(|&(x, y)| Circle::new((x, y), px(4.5), RGBColor(250, 170, 0).filled())),
+        )?
+        .label("training points")
+        .legend(|(x, y)| Circle::new((x + 8, y), 4, RGBColor(250, 170, 0).filled()));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(("sans-serif", px(12.0)))
+        .draw()?;
+    root.present()?;
+    Ok(())
+}

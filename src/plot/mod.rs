@@ -1,0 +1,61 @@
+//! Drawing the explorer's plots on `<canvas>` elements with plotters (plotters-canvas). The
+//! functions here only draw the data they are given; sizing the canvas backing store for
+//! high-DPI screens is [`fit_canvas`]'s job.
+
+pub mod function_plot;
+pub mod loss_plot;
+
+use web_sys::HtmlCanvasElement;
+
+/// Why a plot could not be drawn.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PlotError {
+    /// The canvas has no 2-D context.
+    #[error("the canvas cannot be drawn on")]
+    NoContext,
+    /// plotters reported an error.
+    #[error("drawing failed: {0}")]
+    Draw(String),
+}
+
+impl<E: std::error::Error + Send + Sync> From<plotters::drawing::DrawingAreaErrorKind<E>> for PlotError {
+    fn from(e: plotters::drawing::DrawingAreaErrorKind<E>) -> Self {
+        PlotError::Draw(e.to_string())
+    }
+}
+
+/// Sizes the canvas backing store to its CSS size × `devicePixelRatio` (crisp lines on
+/// high-DPI screens) and returns that ratio, by which fonts and line widths are scaled.
+pub fn fit_canvas(canvas: &HtmlCanvasElement) -> f64 {
+    let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 4.0);
+    let (w, h) = (canvas.client_width().max(200) as f64, canvas.client_height().max(150) as f64);
+    let (bw, bh) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
+    if canvas.width() != bw || canvas.height() != bh {
+        canvas.set_width(bw);
+        canvas.set_height(bh);
+    }
+    dpr
+}
+
+/// Mean ± 2σ of a Gaussian (or an ensemble) on a grid.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Band {
+    /// mean per grid point
+    pub mean: Vec<f64>,
+    /// standard deviation per grid point
+    pub sd: Vec<f64>,
+}
+
+impl Band {
+    /// From means and variances (negative rounding residues count as 0).
+    pub fn from_mean_var(mean: &[f64], var: &[f64]) -> Band {
+        Band { mean: mean.to_vec(), sd: var.iter().map(|v| v.max(0.0).sqrt()).collect() }
+    }
+
+    /// Lower and upper edges, mean ∓ 2σ.
+    pub fn edges(&self) -> (Vec<f64>, Vec<f64>) {
+        let lo = self.mean.iter().zip(&self.sd).map(|(m, s)| m - 2.0 * s).collect();
+        let hi = self.mean.iter().zip(&self.sd).map(|(m, s)| m + 2.0 * s).collect();
+        (lo, hi)
+    }
+}
