@@ -171,6 +171,57 @@ fn accept(r: &mut RunState, generation: u64) -> bool {
     r.generation == generation
 }
 
+/// The data of the main plot at the shown step as CSV: one row per test point with the target,
+/// the NTK-GP and NNGP means and standard deviations and (if the ensemble of these parameters
+/// has results) the network and linearized ensemble means and standard deviations.
+pub fn export_csv(p: &ExplorerParams, results: &(Option<ExplorerParams>, Option<EnsembleSummary>)) -> String {
+    let data = model::dataset(p);
+    let mut out = format!(
+        "# {}\nx,target,ntk_mean,ntk_sd,nngp_mean,nngp_sd,net_mean,net_sd,lin_mean,lin_sd\n",
+        p.to_query()
+    );
+    let theory = with_theory(p, |t| t.as_ref().ok().map(|t| t.at_step(p.shown_step, p.lr)));
+    let ensemble = match results {
+        (Some(key), Some(s)) if *key == run_key(p) && s.members > 0 => {
+            nearest_checkpoint(s, p.shown_step).map(|i| s.checkpoints[i].clone())
+        }
+        _ => None,
+    };
+    let sd = |v: f64| v.max(0.0).sqrt();
+    for (i, (&x, &y)) in data.x_test.iter().zip(&data.y_test).enumerate() {
+        let th = theory.as_ref().map_or(",,,".to_string(), |t| {
+            format!("{},{},{},{}", t.ntk.mean[i], sd(t.ntk.var[i]), t.nngp.mean[i], sd(t.nngp.var[i]))
+        });
+        let en = ensemble.as_ref().map_or(",,,".to_string(), |c| {
+            format!("{},{},{},{}", c.nn.mean[i], sd(c.nn.var[i]), c.lin.mean[i], sd(c.lin.var[i]))
+        });
+        out.push_str(&format!("{x},{y},{th},{en}\n"));
+    }
+    out
+}
+
+fn download(url: &str, name: &str) {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };
+    if let Ok(a) = doc.create_element("a") {
+        let _ = a.set_attribute("href", url);
+        let _ = a.set_attribute("download", name);
+        if let Ok(a) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(a) {
+            a.click();
+        }
+    }
+}
+
+fn download_text(text: &str, name: &str) {
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let props = web_sys::BlobPropertyBag::new();
+    props.set_type("text/csv");
+    if let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &props) {
+        if let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) {
+            download(&url, name);
+        }
+    }
+}
+
 /// Slider position (0..=1000) of a step on a log scale over 0..=steps.
 fn step_position(step: u64, steps: u64) -> f64 {
     ((step as f64 + 1.0).ln() / (steps as f64 + 1.0).ln() * SLIDER_STEPS).clamp(0.0, SLIDER_STEPS)
@@ -419,6 +470,7 @@ pub fn App() -> impl IntoView {
                     <h2>"Network and training"</h2>
                     <div class="presets">
                         <button on:click=move |_| params.set(ExplorerParams::default())>"Default"</button>
+                        <button on:click=move |_| params.set(paper_figure_2())>"Paper Figure 2"</button>
                         <button on:click=move |_| params.set(cookbook())>"neural-tangents cookbook"</button>
                         <button on:click=move |_| params.set(lazy_vs_not())>"Lazy vs not lazy"</button>
                     </div>
@@ -473,6 +525,19 @@ pub fn App() -> impl IntoView {
                             } />
                         <span data-testid="time-value">{move || params.with(|p| format!("k = {} of {}", p.shown_step, p.steps))}</span>
                     </div>
+                    <div class="export">
+                        <button data-testid="export-png" on:click=move |_| {
+                            if let Some(c) = main_canvas.get() {
+                                if let Ok(url) = c.to_data_url() {
+                                    download(&url, "wide-explorer.png");
+                                }
+                            }
+                        }>"Export PNG"</button>
+                        <button data-testid="export-csv" on:click=move |_| {
+                            let csv = export_csv(&params.get_untracked(), &results.get_untracked());
+                            download_text(&csv, "wide-explorer.csv");
+                        }>"Export CSV"</button>
+                    </div>
                     <div class="progress">
                         <progress max="1" prop:value=move || run.get().fraction></progress>
                         <span data-testid="run-status">{status}</span>
@@ -486,6 +551,25 @@ pub fn App() -> impl IntoView {
                 </section>
             </div>
         </div>
+    }
+}
+
+/// The architecture of the paper's Figure 2 (3 tanh layers, σ_w² = 1.5, no bias, η = 0.5) on
+/// the 1-D sine data, at a width and ensemble size a browser tab trains in about a minute (the
+/// paper: width 8192, 100 networks, 128 CIFAR-10 points).
+pub fn paper_figure_2() -> ExplorerParams {
+    ExplorerParams {
+        depth: 3,
+        activation: Activation::Tanh,
+        sw2: 1.5,
+        sb2: 0.0,
+        lr: 0.5,
+        width: 512,
+        members: 10,
+        steps: 1000,
+        shown_step: 1000,
+        n_train: 8,
+        ..ExplorerParams::default()
     }
 }
 

@@ -408,6 +408,6 @@ mod tests {
         assert_eq!(s.activation, Activation::Erf);
         assert_eq!(s.sw2, 0.01);
         assert_eq!(s.shown_step, s.steps);
-        assert_eq!(notes.len(), 7, "{notes:?}");
+        assert_eq!(notes.len(), 8, "{notes:?}");
     }
 }

@@ -6,6 +6,7 @@
 //! on the UI; the UI sends it commands ([`WorkerPool::start`], [`WorkerPool::cancel`]) and renders
 //! the [`PoolEvent`]s it reports.
 
+pub mod bench;
 pub mod pool;
 pub mod protocol;
 pub mod spawn;

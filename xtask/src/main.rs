@@ -18,8 +18,9 @@ fn main() -> ExitCode {
         Some("serve") => serve(&args[1..]),
         Some("test") => test(),
         Some("dist") => dist().map(|_| ()),
+        Some("bench-browser") => bench_browser(),
         _ => {
-            eprintln!("usage: cargo xtask <serve [--port P] | test | dist>");
+            eprintln!("usage: cargo xtask <serve [--port P] | test | dist | bench-browser>");
             return ExitCode::from(2);
         }
     };
@@ -77,6 +78,18 @@ fn dist() -> Result<PathBuf, String> {
     let dist = root().join("dist");
     println!("xtask: release page in {}", dist.display());
     Ok(dist)
+}
+
+/// The ensemble benchmark in headless Chromium, 1 vs 2 workers (prints wall time, GFLOP/s and
+/// the speed-up). BENCH_MEMBERS and BENCH_STEPS size it (default 8 members × 2,000 steps).
+fn bench_browser() -> Result<(), String> {
+    let browsers = tools::ensure_browsers()?;
+    let dist = dist()?;
+    run(cargo()
+        .args(["test", "--release", "-p", "e2e", "--test", "browser_bench", "--", "--ignored", "--nocapture"])
+        .env("E2E_DIST", &dist)
+        .env("CHROMEDRIVER", &browsers.chromedriver)
+        .env("CHROMIUM", &browsers.chromium))
 }
 
 fn test() -> Result<(), String> {

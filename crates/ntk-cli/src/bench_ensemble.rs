@@ -6,8 +6,6 @@
 use std::time::Instant;
 
 use ntk_core::ensemble::EnsembleSpec;
-use ntk_core::rng::Normal;
-use ntk_core::{Activation, Architecture, Parameterization};
 use serde_json::json;
 
 use crate::CliError;
@@ -32,35 +30,14 @@ pub struct Args {
     checkpoints: usize,
 }
 
-/// The cookbook workload as an ensemble job.
+/// The cookbook workload as an ensemble job ([`EnsembleSpec::cookbook`]).
 pub fn cookbook_spec(
     members: usize,
     steps: u64,
     width: usize,
     checkpoints: usize,
 ) -> Result<EnsembleSpec, CliError> {
-    let arch = Architecture::new(2, Activation::Erf, 2.25, 0.0025, Parameterization::Ntk)?;
-    let mut rng = Normal::new(2019);
-    let pi = std::f64::consts::PI;
-    let x_train: Vec<Vec<f64>> = (0..5).map(|_| vec![-pi + 2.0 * pi * rng.uniform()]).collect();
-    let y_train = x_train.iter().map(|x| x[0].sin() + 0.1 * rng.sample()).collect();
-    let x_test: Vec<Vec<f64>> = (0..50).map(|i| vec![-pi + 2.0 * pi * i as f64 / 49.0]).collect();
-    let y_test = Some(x_test.iter().map(|x| x[0].sin()).collect());
-    Ok(EnsembleSpec {
-        arch,
-        width,
-        x_train,
-        y_train,
-        x_test,
-        y_test,
-        learning_rate: 0.1,
-        steps,
-        momentum: 0.0,
-        readout_only: false,
-        seed: 0,
-        members,
-        checkpoints,
-    })
+    Ok(EnsembleSpec::cookbook(members, steps, width, checkpoints))
 }
 
 /// Runs the benchmark.

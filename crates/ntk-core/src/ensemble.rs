@@ -111,6 +111,41 @@ pub enum EnsembleError {
 }
 
 impl EnsembleSpec {
+    /// The neural-tangents cookbook ensemble (the project's benchmark workload): 5 training
+    /// points `x ~ U[−π, π]`, `y = sin x + 0.1 ε` (seeded), 50 test points evenly spaced on
+    /// [−π, π] with targets sin x, two hidden erf layers, σ_w² = 2.25, σ_b² = 0.0025, η = 0.1.
+    /// The cookbook itself uses width 512, 10,000 steps and 100 members.
+    pub fn cookbook(members: usize, steps: u64, width: usize, checkpoints: usize) -> EnsembleSpec {
+        let arch = Architecture {
+            depth: 2,
+            activation: crate::Activation::Erf,
+            sw2: 2.25,
+            sb2: 0.0025,
+            param: crate::Parameterization::Ntk,
+        };
+        let mut rng = crate::rng::Normal::new(2019);
+        let pi = std::f64::consts::PI;
+        let x_train: Vec<Vec<f64>> = (0..5).map(|_| vec![-pi + 2.0 * pi * rng.uniform()]).collect();
+        let y_train = x_train.iter().map(|x| x[0].sin() + 0.1 * rng.sample()).collect();
+        let x_test: Vec<Vec<f64>> = (0..50).map(|i| vec![-pi + 2.0 * pi * i as f64 / 49.0]).collect();
+        let y_test = Some(x_test.iter().map(|x| x[0].sin()).collect());
+        EnsembleSpec {
+            arch,
+            width,
+            x_train,
+            y_train,
+            x_test,
+            y_test,
+            learning_rate: 0.1,
+            steps,
+            momentum: 0.0,
+            readout_only: false,
+            seed: 0,
+            members,
+            checkpoints,
+        }
+    }
+
     /// Checks every field.
     ///
     /// # Errors

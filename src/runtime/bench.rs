@@ -1,0 +1,76 @@
+//! The ensemble benchmark in the browser: the neural-tangents cookbook workload
+//! ([`EnsembleSpec::cookbook`]) trained by a pool of `workers` web workers, timed from the
+//! start of the job to its last member (workers are started and warmed up first). Called from
+//! the page's JS (`window.wasmBindings.run_pool_benchmark(…)`) by `cargo xtask bench-browser`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use ntk_core::ensemble::EnsembleSpec;
+use serde_json::json;
+use wasm_bindgen::prelude::*;
+
+use super::{PoolEvent, PoolOptions, WorkerPool};
+
+/// Trains `members` cookbook networks of width `width` for `steps` steps in `workers` workers
+/// and resolves to a JSON string `{workers, members, steps, width, wall_seconds, gflop,
+/// gflop_per_second}` (FLOP counted as 6·N·weights per step and member), or rejects with the
+/// pool's error.
+#[wasm_bindgen]
+pub fn run_pool_benchmark(workers: usize, members: usize, steps: u32, width: usize) -> js_sys::Promise {
+    js_sys::Promise::new(&mut |resolve, reject| {
+        let spec = EnsembleSpec::cookbook(members, u64::from(steps), width, 2);
+        let flop = spec.flops_per_step() * spec.steps as f64 * spec.members as f64;
+        // Phase 0: warm-up job (one short member per worker); phase 1: the timed job.
+        let phase = Rc::new(RefCell::new((0u32, 0.0f64)));
+        let pool_slot: Rc<RefCell<Option<WorkerPool>>> = Rc::default();
+        let (slot, timed_spec, reject_failed) = (Rc::clone(&pool_slot), spec.clone(), reject.clone());
+        let on_event = move |event: PoolEvent| match event {
+            PoolEvent::Done { .. } => {
+                let mut ph = phase.borrow_mut();
+                if ph.0 == 0 {
+                    *ph = (1, js_sys::Date::now());
+                    let slot = Rc::clone(&slot);
+                    let spec = timed_spec.clone();
+                    // Start the timed job outside this callback (the pool is borrowed here).
+                    let start = Closure::once_into_js(move || {
+                        if let Some(pool) = slot.borrow().as_ref() {
+                            pool.start(spec);
+                        }
+                    });
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.set_timeout_with_callback(start.unchecked_ref());
+                    }
+                } else {
+                    let secs = (js_sys::Date::now() - ph.1) / 1000.0;
+                    let report = json!({
+                        "workers": workers, "members": members, "steps": steps, "width": width,
+                        "wall_seconds": secs, "gflop": flop / 1e9, "gflop_per_second": flop / secs / 1e9,
+                    });
+                    let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str(&report.to_string()));
+                    let slot = Rc::clone(&slot);
+                    let drop_pool = Closure::once_into_js(move || drop(slot.borrow_mut().take()));
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.set_timeout_with_callback(drop_pool.unchecked_ref());
+                    }
+                }
+            }
+            PoolEvent::Failed { message, .. } => {
+                let _ = reject_failed.call1(&JsValue::NULL, &JsValue::from_str(&message));
+            }
+            _ => {}
+        };
+        match WorkerPool::new(PoolOptions { workers, stall_timeout_ms: 120_000.0 }, on_event) {
+            Ok(pool) => {
+                let warm = EnsembleSpec::cookbook(workers.max(1), 1, width, 2);
+                *pool_slot.borrow_mut() = Some(pool);
+                if let Some(pool) = pool_slot.borrow().as_ref() {
+                    pool.start(warm);
+                }
+            }
+            Err(e) => {
+                let _ = reject.call1(&JsValue::NULL, &JsValue::from_str(&e));
+            }
+        }
+    })
+}

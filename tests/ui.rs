@@ -1,0 +1,106 @@
+//! UI pieces in the browser: slider scales, the plots drawn on a real canvas, and the CSV
+//! export of the main plot's data.
+
+#![cfg(target_arch = "wasm32")]
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
+use wide_explorer::app::export_csv;
+use wide_explorer::components::controls::Scale;
+use wide_explorer::plot::function_plot::{draw_function_plot, FunctionPlot, NTK_COLOR};
+use wide_explorer::plot::loss_plot::{draw_loss_plot, Curve, Model};
+use wide_explorer::plot::Band;
+use wide_explorer::state::ExplorerParams;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+fn log_and_linear_scales_round_trip_through_slider_positions() {
+    let log = Scale { min: 1e-4, max: 100.0, log: true, integer: false };
+    assert_eq!(log.position(1e-4), 0.0);
+    assert_eq!(log.position(100.0), 1000.0);
+    assert!((log.value(500.0) - 0.1).abs() < 1e-3, "{}", log.value(500.0));
+    let int = Scale { min: 8.0, max: 2048.0, log: true, integer: true };
+    assert_eq!(int.value(500.0), 128.0);
+    assert_eq!(int.tidy(1e9), 2048.0);
+    let lin = Scale { min: 0.0, max: 4.0, log: false, integer: false };
+    assert_eq!(lin.value(250.0), 1.0);
+    assert_eq!(lin.tidy(-3.0), 0.0);
+}
+
+fn canvas(w: u32, h: u32) -> HtmlCanvasElement {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let c: HtmlCanvasElement = doc.create_element("canvas").unwrap().dyn_into().unwrap();
+    c.set_attribute("style", &format!("width: {w}px; height: {h}px")).unwrap();
+    doc.body().unwrap().append_child(&c).unwrap();
+    c
+}
+
+fn pixel(c: &HtmlCanvasElement, x: f64, y: f64) -> [u8; 3] {
+    let ctx: CanvasRenderingContext2d = c.get_context("2d").unwrap().unwrap().dyn_into().unwrap();
+    let d = ctx.get_image_data(x, y, 1.0, 1.0).unwrap().data();
+    [d[0], d[1], d[2]]
+}
+
+#[wasm_bindgen_test]
+fn the_main_plot_draws_the_ntk_band_where_the_data_says() {
+    let c = canvas(600, 400);
+    let x: Vec<f64> = (0..50).map(|i| -3.0 + 6.0 * i as f64 / 49.0).collect();
+    let plot = FunctionPlot {
+        x: x.clone(),
+        ntk: Some(Band { mean: vec![0.0; 50], sd: vec![0.02; 50] }),
+        caption: "test".into(),
+        train: vec![(-1.0, 1.0), (1.0, -1.0)],
+        ..FunctionPlot::default()
+    };
+    draw_function_plot(&c, &plot).unwrap();
+    let dpr = web_sys::window().unwrap().device_pixel_ratio();
+    assert_eq!(c.width() as f64, (600.0 * dpr).round(), "backing store follows devicePixelRatio");
+    // The y range is [−1, 1] padded: the NTK mean line (y = 0) crosses the middle of the plot.
+    let (w, h) = (c.width() as f64, c.height() as f64);
+    let column = 0.7 * w;
+    let blue = (0..c.height()).map(|y| pixel(&c, column, y as f64)).filter(|p| {
+        (p[0] as i32 - NTK_COLOR.0 as i32).abs() < 40
+            && (p[1] as i32 - NTK_COLOR.1 as i32).abs() < 40
+            && (p[2] as i32 - NTK_COLOR.2 as i32).abs() < 40
+    });
+    let rows: Vec<u32> = (0..c.height())
+        .filter(|&y| {
+            let p = pixel(&c, column, y as f64);
+            (p[2] as i32 - p[0] as i32) > 80
+        })
+        .collect();
+    assert!(blue.count() > 0, "no NTK-coloured pixel in column {column}");
+    let mid = rows.iter().map(|&y| y as f64).sum::<f64>() / rows.len() as f64;
+    assert!((mid / h - 0.5).abs() < 0.1, "band centre at {mid} of {h}");
+    c.remove();
+}
+
+#[wasm_bindgen_test]
+fn the_loss_plot_draws_on_log_axes_and_skips_bad_points() {
+    let c = canvas(400, 260);
+    let curves = vec![Curve {
+        name: "test".into(),
+        points: vec![(0.0, 1.0), (0.1, 1.0), (1.0, 0.1), (10.0, f64::NAN), (100.0, 1e-3)],
+        model: Model::NtkGp,
+        test: false,
+    }];
+    draw_loss_plot(&c, &curves, 1.0).unwrap();
+    draw_loss_plot(&c, &[], 0.0).unwrap();
+    c.remove();
+}
+
+#[wasm_bindgen_test]
+fn csv_export_has_one_row_per_test_point() {
+    let p = ExplorerParams::default();
+    let csv = export_csv(&p, &(None, None));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("# depth=2"));
+    assert_eq!(lines[1].split(',').count(), 10);
+    assert_eq!(lines.len(), 2 + ntk_core::datasets::TEST_POINTS);
+    let row: Vec<&str> = lines[2].split(',').collect();
+    assert_eq!(row.len(), 10);
+    assert!(row[2].parse::<f64>().unwrap().is_finite(), "NTK mean {}", row[2]);
+    assert_eq!(row[6], "", "no ensemble yet");
+}
