@@ -56,8 +56,8 @@ impl Browser {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", chromedriver.display()));
         let base = format!("http://127.0.0.1:{port}");
-        wait_until(Duration::from_secs(20), || ureq::get(&format!("{base}/status")).call().is_ok())
-            .expect("chromedriver did not start within 20 s");
+        let up = wait_until(Duration::from_secs(20), || ureq::get(&format!("{base}/status")).call().is_ok());
+        assert!(up, "chromedriver did not start within 20 s");
         let profile = std::env::temp_dir().join(format!("e2e-profile-{port}-{}", std::process::id()));
         let caps = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
             "binary": chromium,
@@ -148,8 +148,8 @@ impl Browser {
     /// # Panics
     /// With `what` if it never does.
     pub fn wait_true(&self, script: &str, timeout: Duration, what: &str) {
-        wait_until(timeout, || self.execute(script, vec![]) == Value::Bool(true))
-            .unwrap_or_else(|_| panic!("timed out after {timeout:?} waiting for {what}"));
+        let held = wait_until(timeout, || self.execute(script, vec![]) == Value::Bool(true));
+        assert!(held, "timed out after {timeout:?} waiting for {what}");
     }
 
     /// The visible text of the first element matching `css` ("" if none).
@@ -193,17 +193,14 @@ impl Drop for Browser {
     }
 }
 
-/// Polls `cond` every 50 ms until it holds or `timeout` passes.
-///
-/// # Errors
-/// `Err(())` on timeout.
-pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> Result<(), ()> {
+/// Polls `cond` every 50 ms until it holds (returns true) or `timeout` passes (false).
+pub fn wait_until(timeout: Duration, mut cond: impl FnMut() -> bool) -> bool {
     let start = Instant::now();
     while start.elapsed() < timeout {
         if cond() {
-            return Ok(());
+            return true;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    Err(())
+    false
 }

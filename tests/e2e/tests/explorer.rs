@@ -108,7 +108,7 @@ fn a_hand_edited_link_is_clamped_with_a_note_and_huge_jobs_are_refused() {
     browser.screenshot(&screenshot_dir().join("explorer_bad_link.png"));
     let refused =
         "return document.querySelector('[data-testid=run-status]').innerText.includes('too large');";
-    if e2e::wait_until(Duration::from_secs(10), || browser.execute(refused, vec![]) == json!(true)).is_err() {
+    if !e2e::wait_until(Duration::from_secs(10), || browser.execute(refused, vec![]) == json!(true)) {
         panic!("oversized job not refused; status: {}", browser.text("[data-testid=run-status]"));
     }
 }
