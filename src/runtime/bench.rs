@@ -74,3 +74,47 @@ pub fn run_pool_benchmark(workers: usize, members: usize, steps: u32, width: usi
         }
     })
 }
+
+/// Runs the ensemble job `spec_json` (an [`EnsembleSpec`] as JSON) in a pool of `workers`
+/// workers and resolves to its merged statistics as JSON (for comparing the browser with the
+/// native `ntk ensemble` on the same spec); rejects with the error.
+#[wasm_bindgen]
+pub fn run_pool_job(spec_json: String, workers: usize) -> js_sys::Promise {
+    js_sys::Promise::new(&mut |resolve, reject| {
+        let spec: EnsembleSpec = match serde_json::from_str(&spec_json) {
+            Ok(spec) => spec,
+            Err(e) => {
+                let _ = reject.call1(&JsValue::NULL, &JsValue::from_str(&format!("bad spec: {e}")));
+                return;
+            }
+        };
+        let pool_slot: Rc<RefCell<Option<WorkerPool>>> = Rc::default();
+        let (slot, reject_failed) = (Rc::clone(&pool_slot), reject.clone());
+        let on_event = move |event: PoolEvent| match event {
+            PoolEvent::Done { stats, .. } => {
+                let json = serde_json::to_string(&stats).unwrap_or_default();
+                let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str(&json));
+                let slot = Rc::clone(&slot);
+                let drop_pool = Closure::once_into_js(move || drop(slot.borrow_mut().take()));
+                if let Some(w) = web_sys::window() {
+                    let _ = w.set_timeout_with_callback(drop_pool.unchecked_ref());
+                }
+            }
+            PoolEvent::Failed { message, .. } => {
+                let _ = reject_failed.call1(&JsValue::NULL, &JsValue::from_str(&message));
+            }
+            _ => {}
+        };
+        match WorkerPool::new(PoolOptions { workers, stall_timeout_ms: 120_000.0 }, on_event) {
+            Ok(pool) => {
+                *pool_slot.borrow_mut() = Some(pool);
+                if let Some(pool) = pool_slot.borrow().as_ref() {
+                    pool.start(spec);
+                }
+            }
+            Err(e) => {
+                let _ = reject.call1(&JsValue::NULL, &JsValue::from_str(&e));
+            }
+        }
+    })
+}
