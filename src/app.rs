@@ -341,30 +341,20 @@ pub fn App() -> impl IntoView {
                 let pick = |f: &dyn Fn(&(ntk_core::gp::ExpectedLoss, ntk_core::gp::ExpectedLoss)) -> f64| {
                     steps.iter().zip(&losses).map(|(&k, l)| (t(k), f(l))).collect::<Vec<_>>()
                 };
-                curves.push(Curve {
-                    name: "NTK-GP train".into(),
-                    points: pick(&|l| l.0.train),
-                    model: Model::NtkGp,
-                    test: false,
-                });
-                curves.push(Curve {
-                    name: "NTK-GP test".into(),
-                    points: pick(&|l| l.0.test.unwrap_or(f64::NAN)),
-                    model: Model::NtkGp,
-                    test: true,
-                });
-                curves.push(Curve {
-                    name: "NNGP train".into(),
-                    points: pick(&|l| l.1.train),
-                    model: Model::Nngp,
-                    test: false,
-                });
-                curves.push(Curve {
-                    name: "NNGP test".into(),
-                    points: pick(&|l| l.1.test.unwrap_or(f64::NAN)),
-                    model: Model::Nngp,
-                    test: true,
-                });
+                curves.push(Curve::new("NTK-GP train", Model::NtkGp, false, pick(&|l| l.0.train)));
+                curves.push(Curve::new(
+                    "NTK-GP test",
+                    Model::NtkGp,
+                    true,
+                    pick(&|l| l.0.test.unwrap_or(f64::NAN)),
+                ));
+                curves.push(Curve::new("NNGP train", Model::Nngp, false, pick(&|l| l.1.train)));
+                curves.push(Curve::new(
+                    "NNGP test",
+                    Model::Nngp,
+                    true,
+                    pick(&|l| l.1.test.unwrap_or(f64::NAN)),
+                ));
             }
         });
         if let (true, Some(s)) = (current, summary.as_ref()) {
@@ -372,24 +362,19 @@ pub fn App() -> impl IntoView {
                 let pts = |f: &dyn Fn(&ntk_core::ensemble::CheckpointSummary) -> f64| {
                     s.checkpoints.iter().map(|c| (c.time, f(c))).collect::<Vec<_>>()
                 };
-                curves.push(Curve {
-                    name: "network train".into(),
-                    points: pts(&|c| c.train_loss.nn),
-                    model: Model::Network,
-                    test: false,
-                });
-                curves.push(Curve {
-                    name: "network test".into(),
-                    points: pts(&|c| c.test_loss.map_or(f64::NAN, |l| l.nn)),
-                    model: Model::Network,
-                    test: true,
-                });
-                curves.push(Curve {
-                    name: "linearized train".into(),
-                    points: pts(&|c| c.train_loss.lin),
-                    model: Model::Linearized,
-                    test: false,
-                });
+                curves.push(Curve::new("network train", Model::Network, false, pts(&|c| c.train_loss.nn)));
+                curves.push(Curve::new(
+                    "network test",
+                    Model::Network,
+                    true,
+                    pts(&|c| c.test_loss.map_or(f64::NAN, |l| l.nn)),
+                ));
+                curves.push(Curve::new(
+                    "linearized train",
+                    Model::Linearized,
+                    false,
+                    pts(&|c| c.train_loss.lin),
+                ));
             }
         }
         let start = js_sys::Date::now();

@@ -22,6 +22,13 @@ pub struct Curve {
     pub test: bool,
 }
 
+impl Curve {
+    /// A named curve of `model` (a test loss if `test`).
+    pub fn new(name: &str, model: Model, test: bool, points: Vec<(f64, f64)>) -> Curve {
+        Curve { name: name.to_string(), points, model, test }
+    }
+}
+
 /// The model a curve belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Model {

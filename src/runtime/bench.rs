@@ -12,6 +12,34 @@ use wasm_bindgen::prelude::*;
 
 use super::{PoolEvent, PoolOptions, WorkerPool};
 
+/// Runs `f` once, after the current event (outside any pool callback).
+fn later(f: impl FnOnce() + 'static) {
+    let f = Closure::once_into_js(f);
+    if let Some(w) = web_sys::window() {
+        let _ = w.set_timeout_with_callback(f.unchecked_ref());
+    }
+}
+
+/// Creates a pool of `workers` workers reporting to `on_event` and starts `first` in it; the
+/// pool lives in the returned slot (empty, and `reject` called, if it cannot start).
+fn start_pool(
+    workers: usize,
+    slot: &Rc<RefCell<Option<WorkerPool>>>,
+    on_event: impl Fn(PoolEvent) + 'static,
+    first: EnsembleSpec,
+    reject: &js_sys::Function,
+) {
+    match WorkerPool::new(PoolOptions { workers, stall_timeout_ms: 120_000.0 }, on_event) {
+        Ok(pool) => {
+            pool.start(first);
+            *slot.borrow_mut() = Some(pool);
+        }
+        Err(e) => {
+            let _ = reject.call1(&JsValue::NULL, &JsValue::from_str(&e));
+        }
+    }
+}
+
 /// Trains `members` cookbook networks of width `width` for `steps` steps in `workers` workers
 /// and resolves to a JSON string `{workers, members, steps, width, wall_seconds, gflop,
 /// gflop_per_second}` (FLOP counted as 6·N·weights per step and member), or rejects with the
@@ -30,17 +58,12 @@ pub fn run_pool_benchmark(workers: usize, members: usize, steps: u32, width: usi
                 let mut ph = phase.borrow_mut();
                 if ph.0 == 0 {
                     *ph = (1, js_sys::Date::now());
-                    let slot = Rc::clone(&slot);
-                    let spec = timed_spec.clone();
-                    // Start the timed job outside this callback (the pool is borrowed here).
-                    let start = Closure::once_into_js(move || {
+                    let (slot, spec) = (Rc::clone(&slot), timed_spec.clone());
+                    later(move || {
                         if let Some(pool) = slot.borrow().as_ref() {
                             pool.start(spec);
                         }
                     });
-                    if let Some(w) = web_sys::window() {
-                        let _ = w.set_timeout_with_callback(start.unchecked_ref());
-                    }
                 } else {
                     let secs = (js_sys::Date::now() - ph.1) / 1000.0;
                     let report = json!({
@@ -49,10 +72,7 @@ pub fn run_pool_benchmark(workers: usize, members: usize, steps: u32, width: usi
                     });
                     let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str(&report.to_string()));
                     let slot = Rc::clone(&slot);
-                    let drop_pool = Closure::once_into_js(move || drop(slot.borrow_mut().take()));
-                    if let Some(w) = web_sys::window() {
-                        let _ = w.set_timeout_with_callback(drop_pool.unchecked_ref());
-                    }
+                    later(move || drop(slot.borrow_mut().take()));
                 }
             }
             PoolEvent::Failed { message, .. } => {
@@ -60,18 +80,8 @@ pub fn run_pool_benchmark(workers: usize, members: usize, steps: u32, width: usi
             }
             _ => {}
         };
-        match WorkerPool::new(PoolOptions { workers, stall_timeout_ms: 120_000.0 }, on_event) {
-            Ok(pool) => {
-                let warm = EnsembleSpec::cookbook(workers.max(1), 1, width, 2);
-                *pool_slot.borrow_mut() = Some(pool);
-                if let Some(pool) = pool_slot.borrow().as_ref() {
-                    pool.start(warm);
-                }
-            }
-            Err(e) => {
-                let _ = reject.call1(&JsValue::NULL, &JsValue::from_str(&e));
-            }
-        }
+        let warm_up = EnsembleSpec::cookbook(workers.max(1), 1, width, 2);
+        start_pool(workers, &pool_slot, on_event, warm_up, &reject);
     })
 }
 
@@ -95,26 +105,13 @@ pub fn run_pool_job(spec_json: String, workers: usize) -> js_sys::Promise {
                 let json = serde_json::to_string(&stats).unwrap_or_default();
                 let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str(&json));
                 let slot = Rc::clone(&slot);
-                let drop_pool = Closure::once_into_js(move || drop(slot.borrow_mut().take()));
-                if let Some(w) = web_sys::window() {
-                    let _ = w.set_timeout_with_callback(drop_pool.unchecked_ref());
-                }
+                later(move || drop(slot.borrow_mut().take()));
             }
             PoolEvent::Failed { message, .. } => {
                 let _ = reject_failed.call1(&JsValue::NULL, &JsValue::from_str(&message));
             }
             _ => {}
         };
-        match WorkerPool::new(PoolOptions { workers, stall_timeout_ms: 120_000.0 }, on_event) {
-            Ok(pool) => {
-                *pool_slot.borrow_mut() = Some(pool);
-                if let Some(pool) = pool_slot.borrow().as_ref() {
-                    pool.start(spec);
-                }
-            }
-            Err(e) => {
-                let _ = reject.call1(&JsValue::NULL, &JsValue::from_str(&e));
-            }
-        }
+        start_pool(workers, &pool_slot, on_event, spec, &reject);
     })
 }
