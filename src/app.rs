@@ -389,6 +389,10 @@ pub fn App() -> impl IntoView {
     let landmarks = Signal::derive(move || {
         let p = params.get();
         with_theory(&p, |t| match t {
+            // One tick when the two coincide (λ_min ≪ λ_max, as for 1-D inputs).
+            Ok(t) if t.landmarks.eta_critical > 0.97 * t.landmarks.eta_max => {
+                vec![(t.landmarks.eta_max, "η_crit ≈ η_max".to_string())]
+            }
             Ok(t) => vec![
                 (t.landmarks.eta_critical, "η_crit".to_string()),
                 (t.landmarks.eta_max, "η_max".to_string()),

@@ -81,7 +81,7 @@ fn dist() -> Result<PathBuf, String> {
 }
 
 /// The ensemble benchmark in headless Chromium, 1 vs 2 workers (prints wall time, GFLOP/s and
-/// the speed-up). BENCH_MEMBERS and BENCH_STEPS size it (default 8 members × 2,000 steps).
+/// the speed-up). BENCH_MEMBERS and BENCH_STEPS size it (default 16 members × 1,500 steps).
 fn bench_browser() -> Result<(), String> {
     let browsers = tools::ensure_browsers()?;
     let dist = dist()?;
