@@ -59,11 +59,13 @@ thread_local! {
 
 /// The theory for `p`, recomputed only when a parameter it depends on changes.
 fn with_theory<R>(p: &ExplorerParams, f: impl FnOnce(&Result<Theory, String>) -> R) -> R {
+    // The kernels depend on the architecture and the data only.
     let key = ExplorerParams {
         shown_step: 0,
         width: 0,
         members: 0,
         steps: 0,
+        lr: 0.0,
         param: Parameterization::Ntk,
         ..p.clone()
     };

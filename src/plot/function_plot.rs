@@ -92,7 +92,9 @@ pub fn draw_function_plot(canvas: &HtmlCanvasElement, p: &FunctionPlot) -> Resul
         .build_cartesian_2d(x0..x1, y0..y1)?;
     chart
         .configure_mesh()
-        .light_line_style(RGBColor(238, 238, 238))
+        .bold_line_style(RGBColor(225, 225, 225))
+        .light_line_style(RGBColor(242, 242, 242))
+        .max_light_lines(1)
         .x_desc("input x")
         .y_desc("output f(x)")
         .label_style(("sans-serif", px(12.0)))
@@ -129,16 +131,23 @@ pub fn draw_function_plot(canvas: &HtmlCanvasElement, p: &FunctionPlot) -> Resul
         }
     }
     if let Some(b) = &p.lin {
+        // Dashed mean; the ±2σ edges as thin solid lines (dashes cost a draw call each).
         let (lo, hi) = b.edges();
-        let dash = |ys: Vec<f64>, w: u32| {
-            DashedLineSeries::new(p.x.iter().copied().zip(ys), px(6.0), px(4.0), LIN_COLOR.stroke_width(w))
-        };
         chart
-            .draw_series(dash(b.mean.clone(), thick))?
+            .draw_series(DashedLineSeries::new(
+                p.x.iter().copied().zip(b.mean.iter().copied()),
+                px(6.0),
+                px(4.0),
+                LIN_COLOR.stroke_width(thick),
+            ))?
             .label("linearized networks mean ± 2σ")
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 6, y)], LIN_COLOR.stroke_width(2)));
-        chart.draw_series(dash(lo, thin))?;
-        chart.draw_series(dash(hi, thin))?;
+        for edge in [lo, hi] {
+            chart.draw_series(LineSeries::new(
+                p.x.iter().copied().zip(edge),
+                LIN_COLOR.mix(0.6).stroke_width(thin),
+            ))?;
+        }
     }
     if !p.target.is_empty() {
         chart

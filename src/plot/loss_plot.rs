@@ -75,6 +75,7 @@ pub fn draw_loss_plot(canvas: &HtmlCanvasElement, curves: &[Curve], now: f64) ->
     chart
         .configure_mesh()
         .light_line_style(RGBColor(238, 238, 238))
+        .max_light_lines(1)
         .x_desc("time t = η·k")
         .y_desc("loss ½·mean (f − y)²")
         .label_style(("sans-serif", px(11.0)))
