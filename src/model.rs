@@ -78,22 +78,18 @@ impl Theory {
         learning_rate: f64,
         y_test: &[f64],
     ) -> Vec<(ExpectedLoss, ExpectedLoss)> {
+        // `loss_curves` projects the test targets once for all times (bit-identical to
+        // calling `ntk_loss` / `nngp_loss` per time).
         let y = DVector::from_column_slice(y_test);
-        steps
-            .iter()
-            .map(|&k| {
-                let time = TrainingTime::Steps { steps: k, learning_rate };
-                let ntk = self.dynamics.ntk_loss(time, Some(&y));
-                let nngp = self.dynamics.nngp_loss(time, Some(&y));
-                match (ntk, nngp) {
-                    (Ok(a), Ok(b)) => (a, b),
-                    _ => {
-                        let nan = ExpectedLoss { train: f64::NAN, test: None };
-                        (nan, nan)
-                    }
-                }
-            })
-            .collect()
+        let times: Vec<TrainingTime> =
+            steps.iter().map(|&k| TrainingTime::Steps { steps: k, learning_rate }).collect();
+        match self.dynamics.loss_curves(&times, Some(&y)) {
+            Ok(c) => c.ntk.into_iter().zip(c.nngp).collect(),
+            Err(_) => {
+                let nan = ExpectedLoss { train: f64::NAN, test: None };
+                vec![(nan, nan); steps.len()]
+            }
+        }
     }
 }
 
