@@ -11,13 +11,15 @@ use ntk_core::{Activation, Parameterization};
 use crate::components::controls::{Scale, SelectControl, SliderControl, SLIDER_STEPS};
 use crate::components::explain::Explain;
 use crate::components::header::Header;
-use crate::model::{self, nearest_checkpoint, Theory};
-use crate::plot::function_plot::{draw_function_plot, FunctionPlot};
+use crate::model::{self, nearest_checkpoint, Layout, Problem, Theory};
+use crate::plot::function_plot::{draw_function_plot, Frame, FunctionPlot};
+use crate::plot::heatmap::{draw_heatmaps, Heatmaps, Panel, COLOR_SCALE};
 use crate::plot::loss_plot::{draw_loss_plot, Curve, Model};
 use crate::plot::Band;
 use crate::runtime::{PoolEvent, PoolOptions, WorkerPool};
 use crate::state::{
-    activation_name, ExplorerParams, ACTIVATIONS, MAX_MEMBERS, MAX_STEPS, MAX_WIDTH, PARAMETERIZATIONS,
+    activation_name, user_point, DataChoice, ExplorerParams, ACTIVATIONS, MAX_CURVES, MAX_MEMBERS, MAX_STEPS,
+    MAX_TRAIN, MAX_WIDTH, PARAMETERIZATIONS, USER_Y_RANGE,
 };
 
 /// Milliseconds a parameter must stay unchanged before the ensemble restarts (dragging a slider
@@ -39,6 +41,9 @@ pub struct RunState {
     pub fraction: f64,
     /// statistics of the members finished so far
     pub summary: Option<EnsembleSummary>,
+    /// each of the first [`MAX_CURVES`] members alone (for drawing individual functions), by
+    /// member index
+    pub members: Vec<(usize, EnsembleSummary)>,
     /// every member finished
     pub done: bool,
     /// why the run could not start or finish
@@ -47,9 +52,10 @@ pub struct RunState {
     pub incidents: Vec<String>,
 }
 
-/// The parameters an ensemble depends on (all but the time shown).
+/// The parameters an ensemble depends on (all but the time shown and the number of member
+/// functions drawn).
 pub fn run_key(p: &ExplorerParams) -> ExplorerParams {
-    ExplorerParams { shown_step: 0, ..p.clone() }
+    ExplorerParams { shown_step: 0, curves: 0, ..p.clone() }
 }
 
 thread_local! {
@@ -66,14 +72,15 @@ fn with_theory<R>(p: &ExplorerParams, f: impl FnOnce(&Result<Theory, String>) ->
         members: 0,
         steps: 0,
         lr: 0.0,
+        curves: 0,
         param: Parameterization::Ntk,
         ..p.clone()
     };
     THEORY.with(|cell| {
         let mut cell = cell.borrow_mut();
         if cell.as_ref().is_none_or(|(k, _)| *k != key) {
-            let data = model::dataset(p);
-            *cell = Some((key, model::theory(p, &data)));
+            let theory = model::problem(p).and_then(|data| model::theory(p, &data));
+            *cell = Some((key, theory));
         }
         f(&cell.as_ref().expect("just filled").1)
     })
@@ -101,8 +108,10 @@ fn start_run(p: &ExplorerParams, run: RwSignal<RunState>) {
     let fail = |message: String| {
         run.set(RunState { key: Some(key.clone()), error: Some(message), ..RunState::default() });
     };
-    let data = model::dataset(p);
-    let spec = match model::ensemble_spec(p, &data).and_then(|s| model::check_workload(&s).map(|()| s)) {
+    let spec = match model::problem(p)
+        .and_then(|data| model::ensemble_spec(p, &data))
+        .and_then(|s| model::check_workload(&s).map(|()| s))
+    {
         Ok(spec) => spec,
         Err(message) => {
             POOL.with(|pool| pool.borrow().as_ref().map(WorkerPool::cancel));
@@ -146,6 +155,12 @@ fn on_pool_event(run: RwSignal<RunState>, event: PoolEvent) {
                 r.summary = Some(stats.summary());
             }
         }
+        PoolEvent::Member { generation, member, stats } => {
+            if accept(r, generation) && member < MAX_CURVES as usize {
+                let at = r.members.partition_point(|(m, _)| *m < member);
+                r.members.insert(at, (member, stats.summary()));
+            }
+        }
         PoolEvent::Done { generation, .. } => {
             if accept(r, generation) {
                 r.done = true;
@@ -173,13 +188,17 @@ fn accept(r: &mut RunState, generation: u64) -> bool {
     r.generation == generation
 }
 
-/// The data of the main plot at the shown step as CSV: one row per test point with the target,
-/// the NTK-GP and NNGP means and standard deviations and (if the ensemble of these parameters
-/// has results) the network and linearized ensemble means and standard deviations.
+/// The data of the plots at the shown step as CSV: one row per test point (the 1-D grid, or the
+/// 2-D grid then the segment) with its input, the target (empty for the user's points), the
+/// NTK-GP and NNGP means and standard deviations and (if the ensemble of these parameters has
+/// results) the network and linearized ensemble means and standard deviations.
 pub fn export_csv(p: &ExplorerParams, results: &(Option<ExplorerParams>, Option<EnsembleSummary>)) -> String {
-    let data = model::dataset(p);
+    let Ok(data) = model::problem(p) else {
+        return format!("# {}\n# no training points\n", p.to_query());
+    };
+    let inputs = if data.dim() == 1 { "x".to_string() } else { "x1,x2".to_string() };
     let mut out = format!(
-        "# {}\nx,target,ntk_mean,ntk_sd,nngp_mean,nngp_sd,net_mean,net_sd,lin_mean,lin_sd\n",
+        "# {}\n{inputs},target,ntk_mean,ntk_sd,nngp_mean,nngp_sd,net_mean,net_sd,lin_mean,lin_sd\n",
         p.to_query()
     );
     let theory = with_theory(p, |t| t.as_ref().ok().map(|t| t.at_step(p.shown_step, p.lr)));
@@ -190,7 +209,9 @@ pub fn export_csv(p: &ExplorerParams, results: &(Option<ExplorerParams>, Option<
         _ => None,
     };
     let sd = |v: f64| v.max(0.0).sqrt();
-    for (i, (&x, &y)) in data.x_test.iter().zip(&data.y_test).enumerate() {
+    for (i, x) in data.x_test.iter().enumerate() {
+        let x = x.iter().map(f64::to_string).collect::<Vec<_>>().join(",");
+        let y = data.y_test.as_ref().map_or(String::new(), |y| y[i].to_string());
         let th = theory.as_ref().map_or(",,,".to_string(), |t| {
             format!("{},{},{},{}", t.ntk.mean[i], sd(t.ntk.var[i]), t.nngp.mean[i], sd(t.nngp.var[i]))
         });
@@ -222,6 +243,94 @@ fn download_text(text: &str, name: &str) {
             download(&url, name);
         }
     }
+}
+
+/// The line plot of `data` at the shown step: the 1-D grid, or the segment x(α) of a 2-D set.
+fn line_plot(
+    p: &ExplorerParams,
+    data: &Problem,
+    at: Option<&model::TheoryAt>,
+    checkpoint: Option<(&EnsembleSummary, usize)>,
+    members: &[(usize, EnsembleSummary)],
+) -> FunctionPlot {
+    let line = data.line_points();
+    let cut = |v: &[f64]| v[line.clone()].to_vec();
+    let band = |mean: &[f64], var: &[f64]| Band::from_mean_var(&cut(mean), &cut(var));
+    let mut plot = FunctionPlot {
+        x: data.line_abscissa(),
+        target: data.y_test.as_deref().map(cut).unwrap_or_default(),
+        train: data.line_train(),
+        y_range: (p.data == DataChoice::User).then_some(USER_Y_RANGE),
+        caption: format!("after k = {} steps (t = η·k = {:.3})", p.shown_step, p.lr * p.shown_step as f64),
+        ..FunctionPlot::default()
+    };
+    if let Layout::Plane { alphas, ends } = &data.layout {
+        plot.x_desc = format!(
+            "α along x(α) = α·x₁ + (1 − α)·x₂ (x₁ = training point {}, x₂ = training point {})",
+            ends.0, ends.1
+        );
+        if alphas.is_empty() {
+            plot.caption = "choose two different training points for the segment".to_string();
+            return plot;
+        }
+    }
+    if let Some(at) = at {
+        plot.ntk = Some(band(at.ntk.mean.as_slice(), at.ntk.var.as_slice()));
+        plot.nngp = Some(band(at.nngp.mean.as_slice(), at.nngp.var.as_slice()));
+    }
+    if let Some((s, i)) = checkpoint {
+        let c = &s.checkpoints[i];
+        if s.members > 0 {
+            plot.net = Some(band(&c.nn.mean, &c.nn.var));
+            plot.lin = Some(band(&c.lin.mean, &c.lin.var));
+        }
+        plot.members = members
+            .iter()
+            .filter(|(m, one)| *m < p.curves && one.members > 0)
+            .filter_map(|(_, one)| one.checkpoints.get(i).map(|c| cut(&c.nn.mean)))
+            .collect();
+        plot.caption.push_str(&format!(" — ensemble at checkpoint k = {}", c.step));
+    }
+    plot
+}
+
+/// The heatmaps of a 2-D set at the shown step (`None` for 1-D sets).
+fn heatmaps(
+    data: &Problem,
+    at: Option<&model::TheoryAt>,
+    checkpoint: Option<(&EnsembleSummary, usize)>,
+) -> Option<Heatmaps> {
+    let Layout::Plane { alphas, ends } = &data.layout else { return None };
+    let side = ntk_core::datasets::GRID_SIDE;
+    let grid = |v: &[f64]| v[..side * side].to_vec();
+    let point = |i: usize| (data.x_train[i][0], data.x_train[i][1]);
+    let ensemble = checkpoint.filter(|(s, _)| s.members > 0).map(|(s, i)| grid(&s.checkpoints[i].nn.mean));
+    Some(Heatmaps {
+        side,
+        range: ntk_core::datasets::X_RANGE,
+        panels: vec![
+            Panel { title: "target".to_string(), values: data.y_test.as_deref().map(grid) },
+            Panel { title: "NTK-GP mean".to_string(), values: at.map(|a| grid(a.ntk.mean.as_slice())) },
+            Panel { title: "NNGP mean".to_string(), values: at.map(|a| grid(a.nngp.mean.as_slice())) },
+            Panel { title: "network ensemble mean".to_string(), values: ensemble },
+        ],
+        train: data.x_train.iter().zip(&data.y_train).map(|(x, &y)| (x[0], x[1], y)).collect(),
+        segment: (!alphas.is_empty()).then(|| (point(ends.0), point(ends.1))),
+    })
+}
+
+/// Index of the user's point drawn within `radius` CSS pixels of (css_x, css_y), the nearest.
+fn point_near(points: &[(f64, f64)], frame: &Frame, css: (f64, f64), radius: f64) -> Option<usize> {
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, &(x, y))| {
+            let (px, py) = frame.to_css(x, y);
+            (i, (px - css.0).hypot(py - css.1))
+        })
+        .filter(|(_, d)| *d <= radius)
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(i, _)| i)
 }
 
 /// Slider position (0..=1000) of a step on a log scale over 0..=steps.
@@ -280,58 +389,178 @@ pub fn App() -> impl IntoView {
 
     // What the plots show of the run: its parameters and results (progress ticks do not redraw).
     let results = Memo::new(move |_| run.with(|r| (r.key.clone(), r.summary.clone())));
+    let member_results = Memo::new(move |_| run.with(|r| r.members.clone()));
 
     let main_canvas = NodeRef::<leptos::html::Canvas>::new();
+    let heat_canvas = NodeRef::<leptos::html::Canvas>::new();
     let loss_canvas = NodeRef::<leptos::html::Canvas>::new();
     let plot_error = RwSignal::new(None::<String>);
+    // The user's points: where the main plot's area lies, the point being dragged, the point
+    // selected for the keyboard.
+    let frame = StoredValue::new(None::<Frame>);
+    let dragging = StoredValue::new(None::<usize>);
+    let selected = RwSignal::new(None::<usize>);
 
-    // Main plot: theory at the shown step, the ensemble at its nearest checkpoint (only if the
-    // run belongs to the current parameters).
+    // Main plot (theory at the shown step, the ensemble at its nearest checkpoint if the run
+    // belongs to the current parameters) and, for 2-D sets, the heatmaps.
     Effect::new(move |_| {
         let p = params.get();
         let (key, summary) = results.get();
+        let members = member_results.get();
+        let sel = selected.get();
         let Some(canvas) = main_canvas.get() else { return };
-        let data = model::dataset(&p);
         let current = key.as_ref() == Some(&run_key(&p));
-        let mut plot = FunctionPlot {
-            x: data.x_test.clone(),
-            target: data.y_test.clone(),
-            train: data.x_train.iter().copied().zip(data.y_train.iter().copied()).collect(),
-            caption: format!(
-                "after k = {} steps (t = η·k = {:.3})",
-                p.shown_step,
-                p.lr * p.shown_step as f64
+        let views = model::problem(&p).map(|data| {
+            let at = with_theory(&p, |t| t.as_ref().ok().map(|t| t.at_step(p.shown_step, p.lr)));
+            let checkpoint = match (current, summary.as_ref()) {
+                (true, Some(s)) => nearest_checkpoint(s, p.shown_step).map(|i| (s, i)),
+                _ => None,
+            };
+            let mut plot = line_plot(&p, &data, at.as_ref(), checkpoint, &members);
+            plot.selected = sel.filter(|_| p.data == DataChoice::User);
+            let heat = heatmaps(&data, at.as_ref(), checkpoint);
+            (plot, heat)
+        });
+        let (plot, heat) = match views {
+            Ok(v) => v,
+            Err(message) => (
+                FunctionPlot { caption: message, y_range: Some(USER_Y_RANGE), ..FunctionPlot::default() },
+                None,
             ),
-            ..FunctionPlot::default()
         };
-        with_theory(&p, |t| {
-            if let Ok(t) = t {
-                let at = t.at_step(p.shown_step, p.lr);
-                plot.ntk = Some(Band::from_mean_var(at.ntk.mean.as_slice(), at.ntk.var.as_slice()));
-                plot.nngp = Some(Band::from_mean_var(at.nngp.mean.as_slice(), at.nngp.var.as_slice()));
+        let start = js_sys::Date::now();
+        match draw_function_plot(&canvas, &plot) {
+            Ok(f) => {
+                frame.set_value(Some(f));
+                plot_error.set(None);
+            }
+            Err(e) => plot_error.set(Some(e.to_string())),
+        }
+        let _ = canvas.set_attribute("data-draw-ms", &format!("{:.1}", js_sys::Date::now() - start));
+        if let (Some(h), Some(c)) = (heat, heat_canvas.get()) {
+            let start = js_sys::Date::now();
+            if let Err(e) = draw_heatmaps(&c, &h) {
+                plot_error.set(Some(e.to_string()));
+            }
+            let _ = c.set_attribute("data-draw-ms", &format!("{:.1}", js_sys::Date::now() - start));
+        }
+    });
+
+    // Editing the user's points with the pointer: press on empty space adds a point, press on
+    // a point selects it, dragging moves it, right-click removes it; with the canvas focused,
+    // Delete removes the selected point and the arrow keys move it.
+    let point_note = RwSignal::new(None::<String>);
+    let editing = move || params.with_untracked(|p| p.data == DataChoice::User);
+    let on_pointer_down = move |ev: web_sys::PointerEvent| {
+        let Some(f) = frame.get_value() else { return };
+        if !editing() || ev.button() != 0 {
+            return;
+        }
+        let css = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
+        let count = params.with_untracked(|p| p.points.len());
+        let index = match params.with_untracked(|p| point_near(&p.points, &f, css, 12.0)) {
+            Some(i) => i,
+            None if count >= MAX_TRAIN => {
+                point_note.set(Some(format!("at most {MAX_TRAIN} training points: remove one first")));
+                return;
+            }
+            None => {
+                let Some((x, y)) = f.to_data(css.0, css.1) else { return };
+                params.update(|p| p.points.push(user_point(x, y)));
+                count
+            }
+        };
+        point_note.set(None);
+        selected.set(Some(index));
+        dragging.set_value(Some(index));
+        if let Some(c) = main_canvas.get_untracked() {
+            let _ = c.set_pointer_capture(ev.pointer_id());
+            let _ = c.focus();
+        }
+        ev.prevent_default();
+    };
+    let on_pointer_move = move |ev: web_sys::PointerEvent| {
+        let (Some(i), Some(f)) = (dragging.get_value(), frame.get_value()) else { return };
+        let (x, y) = f.to_data_clamped(f64::from(ev.offset_x()), f64::from(ev.offset_y()));
+        let moved = user_point(x, y);
+        if params.with_untracked(|p| p.points.get(i) != Some(&moved)) {
+            params.update(|p| {
+                if let Some(pt) = p.points.get_mut(i) {
+                    *pt = moved;
+                }
+            });
+        }
+    };
+    let on_pointer_up = move |_: web_sys::PointerEvent| dragging.set_value(None);
+    let remove_point = move |i: usize| {
+        params.update(|p| {
+            if i < p.points.len() {
+                p.points.remove(i);
             }
         });
-        if let (true, Some(summary)) = (current, summary.as_ref()) {
-            if let Some(i) = nearest_checkpoint(summary, p.shown_step) {
-                let c = &summary.checkpoints[i];
-                if summary.members > 0 {
-                    plot.net = Some(Band::from_mean_var(&c.nn.mean, &c.nn.var));
-                    plot.lin = Some(Band::from_mean_var(&c.lin.mean, &c.lin.var));
-                }
-                plot.caption.push_str(&format!(" — ensemble at checkpoint k = {}", c.step));
-            }
+        selected.set(None);
+        point_note.set(None);
+    };
+    let on_context_menu = move |ev: web_sys::MouseEvent| {
+        let Some(f) = frame.get_value() else { return };
+        if !editing() {
+            return;
         }
-        let start = js_sys::Date::now();
-        plot_error.set(draw_function_plot(&canvas, &plot).err().map(|e| e.to_string()));
-        let _ = canvas.set_attribute("data-draw-ms", &format!("{:.1}", js_sys::Date::now() - start));
-    });
+        ev.prevent_default();
+        let css = (f64::from(ev.offset_x()), f64::from(ev.offset_y()));
+        if let Some(i) = params.with_untracked(|p| point_near(&p.points, &f, css, 12.0)) {
+            remove_point(i);
+        }
+    };
+    let on_key = move |ev: web_sys::KeyboardEvent| {
+        let Some(i) = selected.get_untracked() else { return };
+        if !editing() {
+            return;
+        }
+        let (dx, dy) = match ev.key().as_str() {
+            "Delete" | "Backspace" => {
+                ev.prevent_default();
+                return remove_point(i);
+            }
+            "Escape" => return selected.set(None),
+            "ArrowLeft" => (-0.05, 0.0),
+            "ArrowRight" => (0.05, 0.0),
+            "ArrowUp" => (0.0, 0.05),
+            "ArrowDown" => (0.0, -0.05),
+            _ => return,
+        };
+        ev.prevent_default();
+        params.update(|p| {
+            if let Some(pt) = p.points.get_mut(i) {
+                *pt = user_point(pt.0 + dx, pt.1 + dy);
+            }
+        });
+    };
+    // Choosing the user's set with no points starts from the points on screen.
+    let choose_data = move |name: String| {
+        let Some(choice) = DataChoice::from_name(&name) else { return };
+        params.update(|p| {
+            if choice == DataChoice::User && p.points.is_empty() {
+                let from = ExplorerParams {
+                    data: p.data.target_1d().map_or(DataChoice::Sin, |_| p.data),
+                    ..p.clone()
+                };
+                if let Ok(d) = model::problem(&from) {
+                    p.points = d.x_train.iter().zip(&d.y_train).map(|(x, &y)| user_point(x[0], y)).collect();
+                }
+            }
+            p.data = choice;
+        });
+        selected.set(None);
+    };
 
     // Loss curves.
     Effect::new(move |_| {
         let p = params.get();
         let (key, summary) = results.get();
         let Some(canvas) = loss_canvas.get() else { return };
-        let data = model::dataset(&p);
+        let y_test = model::problem(&p).ok().and_then(|d| d.y_test);
+        let has_test = y_test.is_some();
         let current = key.as_ref() == Some(&run_key(&p));
         let mut steps: Vec<u64> = ntk_core::ensemble::checkpoint_steps(p.steps, 60);
         steps.retain(|&k| k > 0);
@@ -339,24 +568,26 @@ pub fn App() -> impl IntoView {
         let mut curves = Vec::new();
         with_theory(&p, |th| {
             if let Ok(th) = th {
-                let losses = th.losses(&steps, p.lr, &data.y_test);
+                let losses = th.losses(&steps, p.lr, y_test.as_deref());
                 let pick = |f: &dyn Fn(&(ntk_core::gp::ExpectedLoss, ntk_core::gp::ExpectedLoss)) -> f64| {
                     steps.iter().zip(&losses).map(|(&k, l)| (t(k), f(l))).collect::<Vec<_>>()
                 };
                 curves.push(Curve::new("NTK-GP train", Model::NtkGp, false, pick(&|l| l.0.train)));
-                curves.push(Curve::new(
-                    "NTK-GP test",
-                    Model::NtkGp,
-                    true,
-                    pick(&|l| l.0.test.unwrap_or(f64::NAN)),
-                ));
                 curves.push(Curve::new("NNGP train", Model::Nngp, false, pick(&|l| l.1.train)));
-                curves.push(Curve::new(
-                    "NNGP test",
-                    Model::Nngp,
-                    true,
-                    pick(&|l| l.1.test.unwrap_or(f64::NAN)),
-                ));
+                if has_test {
+                    curves.push(Curve::new(
+                        "NTK-GP test",
+                        Model::NtkGp,
+                        true,
+                        pick(&|l| l.0.test.unwrap_or(f64::NAN)),
+                    ));
+                    curves.push(Curve::new(
+                        "NNGP test",
+                        Model::Nngp,
+                        true,
+                        pick(&|l| l.1.test.unwrap_or(f64::NAN)),
+                    ));
+                }
             }
         });
         if let (true, Some(s)) = (current, summary.as_ref()) {
@@ -365,18 +596,28 @@ pub fn App() -> impl IntoView {
                     s.checkpoints.iter().map(|c| (c.time, f(c))).collect::<Vec<_>>()
                 };
                 curves.push(Curve::new("network train", Model::Network, false, pts(&|c| c.train_loss.nn)));
-                curves.push(Curve::new(
-                    "network test",
-                    Model::Network,
-                    true,
-                    pts(&|c| c.test_loss.map_or(f64::NAN, |l| l.nn)),
-                ));
+                if has_test {
+                    curves.push(Curve::new(
+                        "network test",
+                        Model::Network,
+                        true,
+                        pts(&|c| c.test_loss.map_or(f64::NAN, |l| l.nn)),
+                    ));
+                }
                 curves.push(Curve::new(
                     "linearized train",
                     Model::Linearized,
                     false,
                     pts(&|c| c.train_loss.lin),
                 ));
+                if has_test {
+                    curves.push(Curve::new(
+                        "linearized test",
+                        Model::Linearized,
+                        true,
+                        pts(&|c| c.test_loss.map_or(f64::NAN, |l| l.lin)),
+                    ));
+                }
             }
         }
         let start = js_sys::Date::now();
@@ -414,9 +655,10 @@ pub fn App() -> impl IntoView {
                 } else {
                     "below η_crit: the lazy regime of the paper"
                 };
+                let n = model::problem(&p).map_or(0, |d| d.y_train.len());
                 format!(
-                    "η_crit = {:.3}, η_max = {:.3} (train NTK, N = {}); {where_}",
-                    l.eta_critical, l.eta_max, p.n_train
+                    "η_crit = {:.3}, η_max = {:.3} (train NTK, N = {n}); {where_}",
+                    l.eta_critical, l.eta_max
                 )
             }
             Err(e) => format!("theory unavailable: {e}"),
@@ -455,6 +697,7 @@ pub fn App() -> impl IntoView {
                 {move || url_notes.get().into_iter().map(|n| view! { <p class="note">"Link: " {n}</p> }).collect_view()}
                 {move || run.get().incidents.into_iter().map(|n| view! { <p class="note">{n}</p> }).collect_view()}
                 {move || plot_error.get().map(|e| view! { <p class="note">{e}</p> })}
+                {move || point_note.get().map(|e| view! { <p class="note">{e}</p> })}
             </div>
             <div class="layout">
                 <aside class="panel controls" data-testid="controls" aria-label="Controls">
@@ -464,6 +707,7 @@ pub fn App() -> impl IntoView {
                         <button on:click=move |_| params.set(paper_figure_2())>"Paper Figure 2"</button>
                         <button on:click=move |_| params.set(cookbook())>"neural-tangents cookbook"</button>
                         <button on:click=move |_| params.set(lazy_vs_not())>"Lazy vs not lazy"</button>
+                        <button on:click=move |_| params.set(xor_segment())>"2-D XOR, Figure 2 segment"</button>
                     </div>
                     <SliderControl id="depth" label="depth L (hidden layers)" scale=Scale { min: 1.0, max: 10.0, log: false, integer: true }
                         value=get(|p| p.depth as f64) on_change=set(|p, v| p.depth = v as usize) />
@@ -486,20 +730,46 @@ pub fn App() -> impl IntoView {
                     <SliderControl id="members" label="ensemble size M" scale=Scale { min: 1.0, max: MAX_MEMBERS as f64, log: true, integer: true }
                         value=get(|p| p.members as f64) on_change=set(|p, v| p.members = v as usize) />
                     <h2>"Data"</h2>
-                    <SelectControl id="data" label="target function" options=&ntk_core::datasets::Target1d::NAMES
-                        value=Signal::derive(move || params.with(|p| p.target.name()))
-                        on_change=Callback::new(move |v: String| params.update(|p| p.target = ntk_core::datasets::Target1d::from_name(&v).unwrap_or(p.target))) />
-                    <SliderControl id="n" label="training points N" scale=Scale { min: 1.0, max: 40.0, log: false, integer: true }
-                        value=get(|p| p.n_train as f64) on_change=set(|p, v| p.n_train = v as usize) />
-                    <SliderControl id="noise" label="target noise (std)" scale=Scale { min: 0.0, max: 1.0, log: false, integer: false }
-                        value=get(|p| p.noise) on_change=set(|p, v| p.noise = v) />
+                    <SelectControl id="data" label="data set" options=&DataChoice::NAMES
+                        value=Signal::derive(move || params.with(|p| p.data.name()))
+                        on_change=Callback::new(choose_data) />
+                    <Show when=move || params.with(|p| p.data == DataChoice::User)>
+                        <p class="hint" data-testid="user-hint">
+                            "Click the plot to add a training point, drag to move it, right-click to remove it (or select it, then Delete / arrow keys). "
+                            {move || params.with(|p| format!("{} of {MAX_TRAIN} points.", p.points.len()))}
+                        </p>
+                        <button data-testid="clear-points" on:click=move |_| { params.update(|p| p.points.clear()); selected.set(None); }>"Remove all points"</button>
+                    </Show>
+                    <Show when=move || params.with(|p| p.data != DataChoice::User)>
+                        <SliderControl id="n" label="training points N" scale=Scale { min: 1.0, max: MAX_TRAIN as f64, log: false, integer: true }
+                            value=get(|p| p.n_train as f64) on_change=set(|p, v| p.n_train = v as usize) />
+                        <SliderControl id="noise" label="target noise (std)" scale=Scale { min: 0.0, max: 1.0, log: false, integer: false }
+                            value=get(|p| p.noise) on_change=set(|p, v| p.noise = v) />
+                    </Show>
+                    <Show when=move || params.with(|p| p.data.target_2d().is_some())>
+                        <SliderControl id="sa" label="segment end x₁ (training point #)" scale=Scale { min: 0.0, max: (MAX_TRAIN - 1) as f64, log: false, integer: true }
+                            value=get(|p| p.seg.0 as f64) on_change=set(|p, v| p.seg.0 = v as usize) />
+                        <SliderControl id="sb" label="segment end x₂ (training point #)" scale=Scale { min: 0.0, max: (MAX_TRAIN - 1) as f64, log: false, integer: true }
+                            value=get(|p| p.seg.1 as f64) on_change=set(|p, v| p.seg.1 = v as usize) />
+                    </Show>
+                    <SliderControl id="curves" label="individual networks drawn" scale=Scale { min: 0.0, max: MAX_CURVES as f64, log: false, integer: true }
+                        value=get(|p| p.curves as f64) on_change=set(|p, v| p.curves = v as usize) />
                     <SliderControl id="seed" label="seed" scale=Scale { min: 0.0, max: 1000.0, log: false, integer: true }
                         value=get(|p| p.seed as f64) on_change=set(|p, v| p.seed = v as u64) />
                 </aside>
                 <main class="panel main-plot" data-testid="main-plot" aria-label="Main plot">
                     <h2>"Function space through training"</h2>
-                    <canvas node_ref=main_canvas class="plot main" data-testid="function-plot"
-                        role="img" aria-label="NNGP and NTK-GP bands, network ensemble and linearization on the test grid"></canvas>
+                    <canvas node_ref=main_canvas class="plot main" data-testid="function-plot" tabindex="0"
+                        class:editable=move || params.with(|p| p.data == DataChoice::User)
+                        role="img" aria-label="NNGP and NTK-GP bands, network ensemble and linearization along the test line"
+                        on:pointerdown=on_pointer_down on:pointermove=on_pointer_move
+                        on:pointerup=on_pointer_up on:pointercancel=on_pointer_up
+                        on:contextmenu=on_context_menu on:keydown=on_key></canvas>
+                    <Show when=move || params.with(|p| p.data.target_2d().is_some())>
+                        <canvas node_ref=heat_canvas class="plot heat" data-testid="heatmaps"
+                            role="img" aria-label="heatmaps of the target, the NTK-GP and NNGP means and the network ensemble mean over the input plane"></canvas>
+                        <p class="hint">{format!("Colour: output from −{COLOR_SCALE} (blue) through 0 (white) to +{COLOR_SCALE} (orange); dots are the training points, the line is the segment of the plot above.")}</p>
+                    </Show>
                     <div class="time">
                         <button on:click=move |_| playing.update(|p| *p = !*p) aria-label="play or pause">
                             {move || if playing.get() { "pause" } else { "play" }}
@@ -572,6 +842,22 @@ pub fn cookbook() -> ExplorerParams {
         steps: 10_000,
         members: 100,
         shown_step: 10_000,
+        ..ExplorerParams::default()
+    }
+}
+
+/// The paper's Figure 2 view on a 2-D set: outputs along the segment between two training
+/// points of the XOR labels, with the heatmaps of every model over the plane.
+pub fn xor_segment() -> ExplorerParams {
+    ExplorerParams {
+        data: DataChoice::Xor,
+        n_train: 16,
+        noise: 0.0,
+        seg: (0, 1),
+        lr: 0.5,
+        steps: 2000,
+        shown_step: 2000,
+        members: 16,
         ..ExplorerParams::default()
     }
 }

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use ntk_core::datasets::Target1d;
+use ntk_core::datasets::{Target1d, Target2d, X_RANGE};
 use ntk_core::{Activation, Parameterization};
 
 /// Everything a link reproduces (conventions of MATH.md: σ's are variances, time t = η·k).
@@ -31,8 +31,15 @@ pub struct ExplorerParams {
     pub members: usize,
     /// seed of the data and of the networks
     pub seed: u64,
-    /// target function of the 1-D data set
-    pub target: Target1d,
+    /// the data set
+    pub data: DataChoice,
+    /// the user's training points (x, y) of the `user` data set, kept when another set is shown
+    pub points: Vec<(f64, f64)>,
+    /// 2-D sets: the segment x(α) = αx₁ + (1 − α)x₂ runs between training points `seg.0` (x₁)
+    /// and `seg.1` (x₂) (indices clamped to the training set)
+    pub seg: (usize, usize),
+    /// individual member functions drawn (paper SM Fig. S1)
+    pub curves: usize,
     /// number of training points N
     pub n_train: usize,
     /// standard deviation of the target noise
@@ -56,12 +63,93 @@ impl Default for ExplorerParams {
             steps: 3000,
             members: 20,
             seed: 1,
-            target: Target1d::Sin,
+            data: DataChoice::Sin,
+            points: Vec::new(),
+            seg: (0, 1),
+            curves: 3,
             n_train: 5,
             noise: 0.1,
             shown_step: 3000,
         }
     }
+}
+
+/// The data sets offered: 1-D targets, the user's own points, 2-D targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataChoice {
+    /// y = sin x
+    Sin,
+    /// y = sign x
+    Step,
+    /// points placed on the plot by the user
+    User,
+    /// 2-D smooth surface
+    Surface,
+    /// 2-D ±1 labels (XOR)
+    Xor,
+}
+
+impl DataChoice {
+    /// URL / select names, in select order.
+    pub const NAMES: [&'static str; 5] = ["sin", "step", "user", "surface", "xor"];
+
+    /// Its URL name.
+    pub fn name(self) -> &'static str {
+        match self {
+            DataChoice::Sin => "sin",
+            DataChoice::Step => "step",
+            DataChoice::User => "user",
+            DataChoice::Surface => "surface",
+            DataChoice::Xor => "xor",
+        }
+    }
+
+    /// Parses a name of [`DataChoice::NAMES`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        DataChoice::NAMES.iter().position(|n| *n == name).map(|i| {
+            [DataChoice::Sin, DataChoice::Step, DataChoice::User, DataChoice::Surface, DataChoice::Xor][i]
+        })
+    }
+
+    /// The 1-D target, if this is a generated 1-D set.
+    pub fn target_1d(self) -> Option<Target1d> {
+        match self {
+            DataChoice::Sin => Some(Target1d::Sin),
+            DataChoice::Step => Some(Target1d::Step),
+            _ => None,
+        }
+    }
+
+    /// The 2-D target, if this is a 2-D set.
+    pub fn target_2d(self) -> Option<Target2d> {
+        match self {
+            DataChoice::Surface => Some(Target2d::Surface),
+            DataChoice::Xor => Some(Target2d::Xor),
+            _ => None,
+        }
+    }
+}
+
+/// Most training points (generated or placed).
+pub const MAX_TRAIN: usize = 40;
+/// Range of a user point's target y.
+pub const USER_Y_RANGE: (f64, f64) = (-2.5, 2.5);
+/// Most member functions drawn individually.
+pub const MAX_CURVES: u64 = 10;
+
+/// A user point moved into the plot's range and rounded to 3 decimals (what the URL keeps).
+pub fn user_point(x: f64, y: f64) -> (f64, f64) {
+    let round = |v: f64| (v * 1000.0).round() / 1000.0;
+    let x = round(x.clamp(X_RANGE.0, X_RANGE.1));
+    // Rounding may step just outside ±π: step back by one unit of the last decimal.
+    let x = if x > X_RANGE.1 {
+        x - 0.001
+    } else if x < X_RANGE.0 {
+        x + 0.001
+    } else {
+        x
+    };
+    (round(x), round(y.clamp(USER_Y_RANGE.0, USER_Y_RANGE.1)))
 }
 
 /// The kind and range of a URL parameter.
@@ -99,7 +187,7 @@ pub const MAX_MEMBERS: u64 = 200;
 pub const MAX_STEPS: u64 = 100_000;
 
 /// Every URL parameter, in URL order.
-pub const PARAMS: [Param; 14] = [
+pub const PARAMS: [Param; 17] = [
     Param { key: "depth", label: "depth", kind: Kind::Int { min: 1, max: 10 } },
     Param { key: "width", label: "width", kind: Kind::Int { min: 8, max: MAX_WIDTH } },
     Param { key: "act", label: "activation", kind: Kind::Name(&ACTIVATIONS) },
@@ -110,11 +198,17 @@ pub const PARAMS: [Param; 14] = [
     Param { key: "steps", label: "steps", kind: Kind::Int { min: 1, max: MAX_STEPS } },
     Param { key: "members", label: "ensemble size", kind: Kind::Int { min: 1, max: MAX_MEMBERS } },
     Param { key: "seed", label: "seed", kind: Kind::Int { min: 0, max: 1 << 53 } },
-    Param { key: "data", label: "data set", kind: Kind::Name(&Target1d::NAMES) },
-    Param { key: "n", label: "training points", kind: Kind::Int { min: 1, max: 40 } },
+    Param { key: "data", label: "data set", kind: Kind::Name(&DataChoice::NAMES) },
+    Param { key: "n", label: "training points", kind: Kind::Int { min: 1, max: MAX_TRAIN as u64 } },
     Param { key: "noise", label: "noise", kind: Kind::Real { min: 0.0, max: 1.0 } },
     Param { key: "k", label: "shown step", kind: Kind::Int { min: 0, max: MAX_STEPS } },
+    Param { key: "sa", label: "segment end x₁", kind: Kind::Int { min: 0, max: MAX_TRAIN as u64 - 1 } },
+    Param { key: "sb", label: "segment end x₂", kind: Kind::Int { min: 0, max: MAX_TRAIN as u64 - 1 } },
+    Param { key: "curves", label: "member functions drawn", kind: Kind::Int { min: 0, max: MAX_CURVES } },
 ];
+
+/// URL key of the user's points: `pts=x:y,x:y,…`.
+pub const POINTS_KEY: &str = "pts";
 
 /// A parsed value.
 #[derive(Clone, Debug, PartialEq)]
@@ -137,10 +231,13 @@ impl ExplorerParams {
             "steps" => Value::Int(self.steps),
             "members" => Value::Int(self.members as u64),
             "seed" => Value::Int(self.seed),
-            "data" => Value::Name(self.target.name()),
+            "data" => Value::Name(self.data.name()),
             "n" => Value::Int(self.n_train as u64),
             "noise" => Value::Real(self.noise),
             "k" => Value::Int(self.shown_step),
+            "sa" => Value::Int(self.seg.0 as u64),
+            "sb" => Value::Int(self.seg.1 as u64),
+            "curves" => Value::Int(self.curves as u64),
             _ => unreachable!("every key of PARAMS is handled"),
         }
     }
@@ -157,10 +254,13 @@ impl ExplorerParams {
             ("steps", Value::Int(v)) => self.steps = v,
             ("members", Value::Int(v)) => self.members = v as usize,
             ("seed", Value::Int(v)) => self.seed = v,
-            ("data", Value::Name(v)) => self.target = Target1d::from_name(v).unwrap_or(Target1d::Sin),
+            ("data", Value::Name(v)) => self.data = DataChoice::from_name(v).unwrap_or(DataChoice::Sin),
             ("n", Value::Int(v)) => self.n_train = v as usize,
             ("noise", Value::Real(v)) => self.noise = v,
             ("k", Value::Int(v)) => self.shown_step = v,
+            ("sa", Value::Int(v)) => self.seg.0 = v as usize,
+            ("sb", Value::Int(v)) => self.seg.1 = v as usize,
+            ("curves", Value::Int(v)) => self.curves = v as usize,
             _ => {}
         }
     }
@@ -178,6 +278,12 @@ impl ExplorerParams {
                 Value::Name(v) => write!(q, "{}={v}", p.key),
             };
         }
+        if !self.points.is_empty() {
+            let _ = write!(q, "&{POINTS_KEY}=");
+            for (i, (x, y)) in self.points.iter().enumerate() {
+                let _ = write!(q, "{}{x}:{y}", if i > 0 { "," } else { "" });
+            }
+        }
         q
     }
 
@@ -191,6 +297,12 @@ impl ExplorerParams {
         for pair in query.trim_start_matches('?').split('&').filter(|s| !s.is_empty()) {
             let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
             let (key, raw) = (percent_decode(key), percent_decode(raw));
+            if key == POINTS_KEY {
+                let (points, mut bad) = parse_points(&raw);
+                state.points = points;
+                notes.append(&mut bad);
+                continue;
+            }
             let Some(param) = PARAMS.iter().find(|p| p.key == key) else {
                 notes.push(format!("ignored unknown link parameter '{}'", shorten(&key)));
                 continue;
@@ -213,6 +325,42 @@ impl ExplorerParams {
         }
         (state, notes)
     }
+}
+
+/// Parses `x:y,x:y,…` into user points (each moved into range and rounded like
+/// [`user_point`], at most [`MAX_TRAIN`]), with a note for each entry dropped or moved.
+fn parse_points(raw: &str) -> (Vec<(f64, f64)>, Vec<String>) {
+    let mut points = Vec::new();
+    let mut notes = Vec::new();
+    for entry in raw.split(',').filter(|e| !e.trim().is_empty()) {
+        let parsed = entry.split_once(':').and_then(|(x, y)| {
+            let (x, y) = (x.trim().parse::<f64>().ok()?, y.trim().parse::<f64>().ok()?);
+            (x.is_finite() && y.is_finite()).then_some((x, y))
+        });
+        match parsed {
+            None => {
+                notes.push(format!("training point '{}' is not x:y with numbers: left out", shorten(entry)))
+            }
+            Some(_) if points.len() == MAX_TRAIN => {
+                notes.push(format!("more than {MAX_TRAIN} training points: the rest are left out"));
+                break;
+            }
+            Some((x, y)) => {
+                let p = user_point(x, y);
+                if p != (x, y) {
+                    notes.push(format!(
+                        "training point {}:{} moved to {}:{}",
+                        shorten(&x.to_string()),
+                        shorten(&y.to_string()),
+                        p.0,
+                        p.1
+                    ));
+                }
+                points.push(p);
+            }
+        }
+    }
+    (points, notes)
 }
 
 /// The URL name of an activation.
@@ -315,6 +463,12 @@ mod tests {
             }
         }
         assert!(s.shown_step <= s.steps, "{query}");
+        assert!(s.points.len() <= MAX_TRAIN, "{query}");
+        for &(x, y) in &s.points {
+            assert!((X_RANGE.0..=X_RANGE.1).contains(&x), "{query}: point x {x}");
+            assert!((USER_Y_RANGE.0..=USER_Y_RANGE.1).contains(&y), "{query}: point y {y}");
+            assert_eq!(user_point(x, y), (x, y), "{query}: point not in its rounded form");
+        }
     }
 
     #[test]
@@ -336,6 +490,14 @@ mod tests {
             "n",
             "noise",
             "k",
+            "sa",
+            "sb",
+            "curves",
+            "pts",
+            ":",
+            ",",
+            "user",
+            "xor",
             "=",
             "&",
             "==",
@@ -390,7 +552,10 @@ mod tests {
             activation: Activation::Tanh,
             lr: 0.37,
             shown_step: 17,
-            target: Target1d::Step,
+            data: DataChoice::User,
+            points: vec![(-1.5, 0.25), (0.001, -2.5), (3.0, 1.0)],
+            seg: (3, 7),
+            curves: 0,
             ..ExplorerParams::default()
         };
         let (back, notes) = ExplorerParams::from_query(&s.to_query());
@@ -409,5 +574,14 @@ mod tests {
         assert_eq!(s.sw2, 0.01);
         assert_eq!(s.shown_step, s.steps);
         assert_eq!(notes.len(), 8, "{notes:?}");
+        let (s, notes) = ExplorerParams::from_query("data=user&pts=1:2,x:1,9:0.5,0.1234:-7,,NaN:1");
+        assert_eq!(s.data, DataChoice::User);
+        assert_eq!(s.points, vec![(1.0, 2.0), user_point(9.0, 0.5), (0.123, -2.5)]);
+        assert_eq!(s.points[1].0, (std::f64::consts::PI * 1000.0).floor() / 1000.0, "x clamped into [−π, π]");
+        assert_eq!(notes.len(), 4, "{notes:?}");
+        let many: Vec<String> = (0..50).map(|i| format!("0.{i:02}:0")).collect();
+        let (s, notes) = ExplorerParams::from_query(&format!("pts={}", many.join(",")));
+        assert_eq!(s.points.len(), MAX_TRAIN);
+        assert_eq!(notes.len(), 1, "{notes:?}");
     }
 }

@@ -9,6 +9,7 @@ use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use wide_explorer::app::export_csv;
 use wide_explorer::components::controls::Scale;
 use wide_explorer::plot::function_plot::{draw_function_plot, FunctionPlot, NTK_COLOR};
+use wide_explorer::plot::heatmap::{diverging, draw_heatmaps, Heatmaps, Panel, NEGATIVE, POSITIVE};
 use wide_explorer::plot::loss_plot::{draw_loss_plot, Curve, Model};
 use wide_explorer::plot::Band;
 use wide_explorer::state::ExplorerParams;
@@ -103,4 +104,56 @@ fn csv_export_has_one_row_per_test_point() {
     assert_eq!(row.len(), 10);
     assert!(row[2].parse::<f64>().unwrap().is_finite(), "NTK mean {}", row[2]);
     assert_eq!(row[6], "", "no ensemble yet");
+}
+
+#[wasm_bindgen_test]
+fn the_frame_maps_pointer_positions_onto_the_drawn_points() {
+    let c = canvas(500, 300);
+    let plot = FunctionPlot {
+        x: vec![-3.0, 3.0],
+        train: vec![(1.0, 0.5)],
+        y_range: Some((-2.5, 2.5)),
+        ..FunctionPlot::default()
+    };
+    let frame = draw_function_plot(&c, &plot).unwrap();
+    assert_eq!(frame.y, (-2.5, 2.5), "a fixed y range is kept");
+    let (px, py) = frame.to_css(1.0, 0.5);
+    let (x, y) = frame.to_data(px, py).unwrap();
+    assert!((x - 1.0).abs() < 1e-9 && (y - 0.5).abs() < 1e-9, "{x} {y}");
+    // The training point (orange) is drawn where the frame says it is.
+    let dpr = web_sys::window().unwrap().device_pixel_ratio();
+    let p = pixel(&c, px * dpr, py * dpr);
+    assert!(p[0] > 200 && p[1] > 130 && p[1] < 210 && p[2] < 60, "{p:?} at the point's position");
+    assert_eq!(frame.to_data(1.0, 1.0), None, "the corner is outside the plotting area");
+    let edge = frame.to_data_clamped(-100.0, -100.0);
+    assert_eq!(edge, (-3.0, 2.5), "dragging past the top-left corner stops at it");
+    c.remove();
+}
+
+#[wasm_bindgen_test]
+fn heatmap_panels_are_coloured_by_value() {
+    assert_eq!(diverging(0.0), plotters::style::RGBColor(255, 255, 255));
+    assert_eq!(diverging(9.0), POSITIVE);
+    assert_eq!(diverging(-1.5), NEGATIVE);
+    let c = canvas(600, 200);
+    let side = 5;
+    let h = Heatmaps {
+        side,
+        range: (-1.0, 1.0),
+        panels: vec![
+            Panel { title: "plus".into(), values: Some(vec![2.0; side * side]) },
+            Panel { title: "minus".into(), values: Some(vec![-2.0; side * side]) },
+            Panel { title: "none".into(), values: None },
+        ],
+        train: vec![],
+        segment: None,
+    };
+    draw_heatmaps(&c, &h).unwrap();
+    let (w, hh) = (c.width() as f64, c.height() as f64);
+    // Sample a little right of and below each panel's centre (away from the centre text).
+    let at = |panel: f64| pixel(&c, w * (panel + 0.55) / 3.0, hh * 0.6);
+    assert_eq!(at(0.0), [POSITIVE.0, POSITIVE.1, POSITIVE.2]);
+    assert_eq!(at(1.0), [NEGATIVE.0, NEGATIVE.1, NEGATIVE.2]);
+    assert_eq!(at(2.0), [255, 255, 255], "no values yet: left blank");
+    c.remove();
 }

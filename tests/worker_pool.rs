@@ -152,6 +152,7 @@ async fn a_cancelled_job_never_reports_again() {
         .filter(|e| match e {
             PoolEvent::Progress { generation, .. }
             | PoolEvent::Partial { generation, .. }
+            | PoolEvent::Member { generation, .. }
             | PoolEvent::Done { generation, .. }
             | PoolEvent::Failed { generation, .. } => *generation == long,
             PoolEvent::WorkerLost { .. } => true,

@@ -1,6 +1,7 @@
-//! The main plot (the paper's Figure 2): network outputs on the test grid at one time — NNGP
-//! (red) and NTK-GP (blue) bands, the finite ensemble (black) and its linearization (dashed),
-//! the training points and the noiseless target.
+//! The main plot (the paper's Figure 2): network outputs along a line at one time — the 1-D
+//! test grid, or the segment x(α) between two training points of a 2-D set — with NNGP (red)
+//! and NTK-GP (blue) bands, the finite ensemble (black), a few of its members (thin grey, SM
+//! Fig. S1), its linearization (dashed), the training points and the noiseless target.
 
 use plotters::prelude::*;
 use plotters::series::DashedLineSeries;
@@ -35,11 +36,62 @@ pub struct FunctionPlot {
     pub net: Option<Band>,
     /// linearized ensemble mean ± 2σ
     pub lin: Option<Band>,
+    /// individual member functions
+    pub members: Vec<Vec<f64>>,
+    /// fixed y range (the user's data set, so that points stay where they are dragged)
+    pub y_range: Option<(f64, f64)>,
+    /// training point drawn highlighted (the one selected for the keyboard)
+    pub selected: Option<usize>,
+    /// x-axis description
+    pub x_desc: String,
     /// caption (the time shown)
     pub caption: String,
 }
 
+/// Where the plotting area of a drawn plot lies on its canvas, to map pointer positions to
+/// data coordinates and back.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Frame {
+    /// left and right edges of the plotting area (CSS pixels from the canvas's left)
+    pub px_x: (f64, f64),
+    /// top and bottom edges (CSS pixels from the canvas's top)
+    pub px_y: (f64, f64),
+    /// data x at the left and right edges
+    pub x: (f64, f64),
+    /// data y at the bottom and top edges
+    pub y: (f64, f64),
+}
+
+impl Frame {
+    /// Data coordinates of a pointer position (CSS pixels relative to the canvas), or `None`
+    /// outside the plotting area.
+    pub fn to_data(&self, css_x: f64, css_y: f64) -> Option<(f64, f64)> {
+        let u = (css_x - self.px_x.0) / (self.px_x.1 - self.px_x.0);
+        let v = (self.px_y.1 - css_y) / (self.px_y.1 - self.px_y.0);
+        ((0.0..=1.0).contains(&u) && (0.0..=1.0).contains(&v))
+            .then_some((self.x.0 + u * (self.x.1 - self.x.0), self.y.0 + v * (self.y.1 - self.y.0)))
+    }
+
+    /// Data coordinates of a pointer position, moved onto the plotting area's edge if outside
+    /// (for dragging past the edge).
+    pub fn to_data_clamped(&self, css_x: f64, css_y: f64) -> (f64, f64) {
+        let x = css_x.clamp(self.px_x.0.min(self.px_x.1), self.px_x.0.max(self.px_x.1));
+        let y = css_y.clamp(self.px_y.0.min(self.px_y.1), self.px_y.0.max(self.px_y.1));
+        self.to_data(x, y).unwrap_or((self.x.0, self.y.0))
+    }
+
+    /// CSS pixel position of data coordinates.
+    pub fn to_css(&self, x: f64, y: f64) -> (f64, f64) {
+        let u = (x - self.x.0) / (self.x.1 - self.x.0);
+        let v = (y - self.y.0) / (self.y.1 - self.y.0);
+        (self.px_x.0 + u * (self.px_x.1 - self.px_x.0), self.px_y.1 - v * (self.px_y.1 - self.px_y.0))
+    }
+}
+
 fn y_range(p: &FunctionPlot) -> (f64, f64) {
+    if let Some(r) = p.y_range {
+        return r;
+    }
     let mut lo = f64::INFINITY;
     let mut hi = f64::NEG_INFINITY;
     let mut take = |v: f64| {
@@ -72,11 +124,11 @@ fn band_polygon(x: &[f64], band: &Band) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// Draws the main plot on `canvas`.
+/// Draws the main plot on `canvas` and returns where its plotting area lies.
 ///
 /// # Errors
 /// [`PlotError`] when the canvas cannot be drawn on.
-pub fn draw_function_plot(canvas: &HtmlCanvasElement, p: &FunctionPlot) -> Result<(), PlotError> {
+pub fn draw_function_plot(canvas: &HtmlCanvasElement, p: &FunctionPlot) -> Result<Frame, PlotError> {
     let dpr = fit_canvas(canvas);
     let px = |v: f64| (v * dpr).round() as u32;
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
@@ -95,13 +147,20 @@ pub fn draw_function_plot(canvas: &HtmlCanvasElement, p: &FunctionPlot) -> Resul
         .bold_line_style(RGBColor(225, 225, 225))
         .light_line_style(RGBColor(242, 242, 242))
         .max_light_lines(1)
-        .x_desc("input x")
+        .x_desc(if p.x_desc.is_empty() { "input x" } else { &p.x_desc })
         .y_desc("output f(x)")
         .label_style(("sans-serif", px(12.0)))
         .axis_desc_style(("sans-serif", px(13.0)))
         .draw()?;
     let thin = px(1.0).max(1);
     let thick = px(2.0).max(1);
+    let (area_x, area_y) = chart.plotting_area().get_pixel_range();
+    let frame = Frame {
+        px_x: (f64::from(area_x.start) / dpr, f64::from(area_x.end) / dpr),
+        px_y: (f64::from(area_y.start) / dpr, f64::from(area_y.end) / dpr),
+        x: (x0, x1),
+        y: (y0, y1),
+    };
     for (band, color, name) in
         [(&p.nngp, NNGP_COLOR, "NNGP (readout trained)"), (&p.ntk, NTK_COLOR, "NTK-GP")]
     {
@@ -114,6 +173,17 @@ pub fn draw_function_plot(canvas: &HtmlCanvasElement, p: &FunctionPlot) -> Resul
                 ))?
                 .label(format!("{name} mean ± 2σ"))
                 .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 16, y + 4)], color.mix(0.5).filled()));
+        }
+    }
+    for (i, member) in p.members.iter().enumerate() {
+        let series = chart.draw_series(LineSeries::new(
+            p.x.iter().copied().zip(member.iter().map(|v| v.clamp(-1e3, 1e3))),
+            NET_COLOR.mix(0.35).stroke_width(thin),
+        ))?;
+        if i == 0 {
+            series.label("individual networks").legend(|(x, y)| {
+                PathElement::new([(x, y), (x + 16, y)], NET_COLOR.mix(0.35).stroke_width(1))
+            });
         }
     }
     if let Some(b) = &p.net {
@@ -164,6 +234,9 @@ pub fn draw_function_plot(canvas: &HtmlCanvasElement, p: &FunctionPlot) -> Resul
         )?
         .label("training points")
         .legend(|(x, y)| Circle::new((x + 8, y), 4, RGBColor(250, 170, 0).filled()));
+    if let Some(&(x, y)) = p.selected.and_then(|i| p.train.get(i)) {
+        chart.draw_series(std::iter::once(Circle::new((x, y), px(8.0), NET_COLOR.stroke_width(thick))))?;
+    }
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::UpperLeft)
@@ -172,5 +245,5 @@ pub fn draw_function_plot(canvas: &HtmlCanvasElement, p: &FunctionPlot) -> Resul
         .label_font(("sans-serif", px(12.0)))
         .draw()?;
     root.present()?;
-    Ok(())
+    Ok(frame)
 }

@@ -3,6 +3,7 @@
 //! high-DPI screens is [`fit_canvas`]'s job.
 
 pub mod function_plot;
+pub mod heatmap;
 pub mod loss_plot;
 
 use web_sys::HtmlCanvasElement;

@@ -83,6 +83,16 @@ pub enum PoolEvent {
         /// merged statistics (`members_run` = members finished)
         stats: EnsembleStats,
     },
+    /// One member finished: its own statistics (for drawing individual member functions);
+    /// followed by the merged [`PoolEvent::Partial`].
+    Member {
+        /// job generation
+        generation: u64,
+        /// member index
+        member: usize,
+        /// statistics of this member alone (empty checkpoints if it diverged)
+        stats: EnsembleStats,
+    },
     /// Every member finished: the job's final statistics.
     Done {
         /// job generation
@@ -434,6 +444,7 @@ impl Inner {
         if member >= job.results.len() || job.results[member].is_some() {
             return;
         }
+        self.events.push(PoolEvent::Member { generation: job.generation, member, stats: stats.clone() });
         job.results[member] = Some(stats);
         job.step_of[member] = job.spec.steps;
         job.done += 1;

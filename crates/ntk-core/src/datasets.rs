@@ -1,5 +1,7 @@
-//! Synthetic 1-D regression data sets (the neural-tangents cookbook's noisy sine, and a step),
-//! seeded so that a link with the same seed shows the same points.
+//! Synthetic regression data sets, seeded so that a link with the same seed shows the same
+//! points: 1-D (the neural-tangents cookbook's noisy sine, and a step) and 2-D (a smooth
+//! surface, and ±1 labels in the XOR pattern of TensorFlow Playground), plus the segment
+//! x(α) = αx₁ + (1 − α)x₂ between two inputs along which the paper's Figure 2 plots outputs.
 
 use serde::{Deserialize, Serialize};
 
@@ -86,6 +88,98 @@ impl Dataset1d {
     }
 }
 
+/// Points per side of the 2-D test grid (the heatmaps): [`GRID_SIDE`]² points of [`X_RANGE`]².
+pub const GRID_SIDE: usize = 21;
+
+/// Which target function a 2-D data set samples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target2d {
+    /// the smooth surface y = sin x₁ · cos(x₂/2)
+    Surface,
+    /// ±1 labels, y = sign(x₁ x₂) (TensorFlow Playground's XOR set), fitted by regression
+    Xor,
+}
+
+impl Target2d {
+    /// Every target name, for selects and the URL.
+    pub const NAMES: [&'static str; 2] = ["surface", "xor"];
+
+    /// The noiseless target y(x₁, x₂).
+    pub fn eval(self, x: [f64; 2]) -> f64 {
+        match self {
+            Target2d::Surface => x[0].sin() * (0.5 * x[1]).cos(),
+            Target2d::Xor => {
+                if x[0] * x[1] < 0.0 {
+                    -1.0
+                } else {
+                    1.0
+                }
+            }
+        }
+    }
+
+    /// Its name in the URL and the UI.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target2d::Surface => "surface",
+            Target2d::Xor => "xor",
+        }
+    }
+
+    /// Parses a name of [`Target2d::NAMES`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "surface" => Some(Target2d::Surface),
+            "xor" => Some(Target2d::Xor),
+            _ => None,
+        }
+    }
+}
+
+/// A 2-D regression problem: training points with noisy targets, and the heatmap grid with the
+/// noiseless targets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dataset2d {
+    /// training inputs
+    pub x_train: Vec<[f64; 2]>,
+    /// training targets y = target(x) + noise·z, z ~ N(0, 1)
+    pub y_train: Vec<f64>,
+    /// test grid, row by row: point `r·GRID_SIDE + c` is (x₁, x₂) = (grid[c], grid[r]), so row 0
+    /// is the smallest x₂
+    pub x_grid: Vec<[f64; 2]>,
+    /// noiseless targets on the grid
+    pub y_grid: Vec<f64>,
+}
+
+impl Dataset2d {
+    /// `n_train` inputs uniform on [−π, π]² (seeded), targets with Gaussian noise of standard
+    /// deviation `noise`.
+    pub fn generate(target: Target2d, n_train: usize, noise: f64, seed: u64) -> Self {
+        let (lo, hi) = X_RANGE;
+        let mut rng = Normal::new(seed);
+        let x_train: Vec<[f64; 2]> = (0..n_train)
+            .map(|_| {
+                let a = lo + (hi - lo) * rng.uniform();
+                [a, lo + (hi - lo) * rng.uniform()]
+            })
+            .collect();
+        let y_train = x_train.iter().map(|&x| target.eval(x) + noise * rng.sample()).collect();
+        let axis: Vec<f64> =
+            (0..GRID_SIDE).map(|i| lo + (hi - lo) * i as f64 / (GRID_SIDE - 1) as f64).collect();
+        let x_grid: Vec<[f64; 2]> =
+            axis.iter().flat_map(|&x2| axis.iter().map(move |&x1| [x1, x2])).collect();
+        let y_grid = x_grid.iter().map(|&x| target.eval(x)).collect();
+        Dataset2d { x_train, y_train, x_grid, y_grid }
+    }
+}
+
+/// The points x(α) = α x₁ + (1 − α) x₂ of the segment through `x1` (α = 1) and `x2` (α = 0),
+/// one per α (the inputs of the paper's Figure 2).
+pub fn segment(x1: &[f64], x2: &[f64], alphas: &[f64]) -> Vec<Vec<f64>> {
+    alphas.iter().map(|&a| x1.iter().zip(x2).map(|(p, q)| a * p + (1.0 - a) * q).collect()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +200,33 @@ mod tests {
         assert!((a.x_test[TEST_POINTS - 1] - std::f64::consts::PI).abs() < 1e-15);
         let step = Dataset1d::generate(Target1d::Step, 5, 0.0, 1);
         assert!(step.x_train.iter().zip(&step.y_train).all(|(x, y)| *y == if *x < 0.0 { -1.0 } else { 1.0 }));
+    }
+    #[test]
+    fn two_d_sets_are_seeded_with_their_targets_on_a_row_major_grid() {
+        let a = Dataset2d::generate(Target2d::Xor, 300, 0.0, 5);
+        assert_eq!(a, Dataset2d::generate(Target2d::Xor, 300, 0.0, 5));
+        assert_ne!(a.x_train, Dataset2d::generate(Target2d::Xor, 300, 0.0, 6).x_train);
+        let inside = |v: f64| (-std::f64::consts::PI..std::f64::consts::PI).contains(&v);
+        assert!(a.x_train.iter().all(|x| inside(x[0]) && inside(x[1])));
+        assert!(a.x_train.iter().zip(&a.y_train).all(|(x, y)| *y == (x[0] * x[1]).signum()));
+        // Both labels occur about equally often (300 draws: |fraction − ½| < 0.15 w.p. > 0.9999).
+        let pos = a.y_train.iter().filter(|y| **y > 0.0).count() as f64 / 300.0;
+        assert!((pos - 0.5).abs() < 0.15, "{pos}");
+        assert_eq!(a.x_grid.len(), GRID_SIDE * GRID_SIDE);
+        assert_eq!(a.x_grid[0], [-std::f64::consts::PI, -std::f64::consts::PI]);
+        assert_eq!(a.x_grid[1][1], -std::f64::consts::PI, "x₁ varies fastest along a row");
+        assert_eq!(a.x_grid[GRID_SIDE][0], -std::f64::consts::PI, "row 1 starts at x₁ = −π");
+        let s = Dataset2d::generate(Target2d::Surface, 3, 0.0, 1);
+        assert!(s.x_grid.iter().zip(&s.y_grid).all(|(x, y)| *y == x[0].sin() * (0.5 * x[1]).cos()));
+        assert!(s.x_train.iter().zip(&s.y_train).all(|(x, y)| *y == Target2d::Surface.eval(*x)));
+    }
+
+    #[test]
+    fn segment_runs_from_x2_at_alpha_0_to_x1_at_alpha_1() {
+        let pts = segment(&[1.0, 2.0], &[-3.0, 0.5], &[0.0, 0.25, 1.0, 1.5]);
+        assert_eq!(pts[0], vec![-3.0, 0.5]);
+        assert_eq!(pts[1], vec![-2.0, 0.875]);
+        assert_eq!(pts[2], vec![1.0, 2.0]);
+        assert_eq!(pts[3], vec![3.0, 2.75]);
     }
 }

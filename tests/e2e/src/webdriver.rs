@@ -128,6 +128,15 @@ impl Browser {
         v.get(ELEMENT_KEY).and_then(Value::as_str).map(|id| Element(id.to_string()))
     }
 
+    /// The first element matching `css` whose visible text is `text`, if any.
+    pub fn find_with_text(&self, css: &str, text: &str) -> Option<Element> {
+        let v = self.execute(
+            "return Array.from(document.querySelectorAll(arguments[0])).find(e => e.innerText.trim() === arguments[1]) || null;",
+            vec![json!(css), json!(text)],
+        );
+        v.get(ELEMENT_KEY).and_then(Value::as_str).map(|id| Element(id.to_string()))
+    }
+
     /// Waits up to `timeout` for an element matching `css`.
     ///
     /// # Panics
@@ -171,6 +180,41 @@ impl Browser {
     /// Types keys into an element.
     pub fn send_keys(&self, el: &Element, text: &str) {
         self.request("POST", &format!("/element/{}/value", el.0), Some(json!({ "text": text })));
+    }
+
+    /// A mouse gesture as a person makes it (W3C WebDriver actions, so the page receives real
+    /// pointer, mouse and contextmenu events): press `button` (0 left, 2 right) at `from`, move
+    /// to `to` over 200 ms, release; positions are CSS pixels from the element's centre.
+    pub fn mouse_drag(&self, el: &Element, button: u32, from: (i64, i64), to: (i64, i64)) {
+        let origin = json!({ ELEMENT_KEY: el.0 });
+        let mut steps = vec![
+            json!({"type": "pointerMove", "duration": 0, "origin": origin, "x": from.0, "y": from.1}),
+            json!({"type": "pointerDown", "button": button}),
+        ];
+        if to != from {
+            steps.push(
+                json!({"type": "pointerMove", "duration": 200, "origin": origin, "x": to.0, "y": to.1}),
+            );
+        }
+        steps.push(json!({"type": "pointerUp", "button": button}));
+        let actions = json!({"actions": [{"type": "pointer", "id": "mouse",
+            "parameters": {"pointerType": "mouse"}, "actions": steps}]});
+        self.request("POST", "/actions", Some(actions));
+        self.request("DELETE", "/actions", None);
+    }
+
+    /// A mouse click with `button` at `at` (CSS pixels from the element's centre).
+    pub fn mouse_click(&self, el: &Element, button: u32, at: (i64, i64)) {
+        self.mouse_drag(el, button, at, at);
+    }
+
+    /// Presses and releases one key (a WebDriver key code such as `"\u{E017}"` for Delete) in
+    /// the focused element.
+    pub fn press_key(&self, key: &str) {
+        let actions = json!({"actions": [{"type": "key", "id": "keyboard",
+            "actions": [{"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]});
+        self.request("POST", "/actions", Some(actions));
+        self.request("DELETE", "/actions", None);
     }
 
     /// Saves a PNG screenshot of the viewport to `path`.

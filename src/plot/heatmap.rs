@@ -1,0 +1,117 @@
+//! Heatmaps of 2-D data sets: one panel per model (target, NTK-GP mean, NNGP mean, ensemble
+//! mean) on the test grid, with the training points coloured by their target and the segment
+//! x(α) of the line plot drawn between its two ends.
+
+use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
+use web_sys::HtmlCanvasElement;
+
+use super::{fit_canvas, PlotError};
+
+/// Colour of negative outputs (blue) and positive outputs (orange).
+pub const NEGATIVE: RGBColor = RGBColor(31, 100, 200);
+/// Colour of positive outputs.
+pub const POSITIVE: RGBColor = RGBColor(230, 120, 20);
+/// Outputs at ± this value get the full colour; larger ones are clipped to it.
+pub const COLOR_SCALE: f64 = 1.5;
+
+/// One panel: a title and a value per grid point (`None`: no values yet).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Panel {
+    /// what the values are
+    pub title: String,
+    /// one value per grid point, row-major (`side²` values), or `None`
+    pub values: Option<Vec<f64>>,
+}
+
+/// What the heatmap canvas shows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Heatmaps {
+    /// grid points per side
+    pub side: usize,
+    /// the range of both inputs, [lo, hi]
+    pub range: (f64, f64),
+    /// panels, left to right
+    pub panels: Vec<Panel>,
+    /// training points (x₁, x₂, y)
+    pub train: Vec<(f64, f64, f64)>,
+    /// the segment's ends x₁ and x₂, if there is one
+    pub segment: Option<((f64, f64), (f64, f64))>,
+}
+
+/// The diverging colour of an output v: white at 0, [`NEGATIVE`] / [`POSITIVE`] at
+/// ∓[`COLOR_SCALE`] and beyond, grey for a value that is not finite.
+pub fn diverging(v: f64) -> RGBColor {
+    if !v.is_finite() {
+        return RGBColor(160, 160, 160);
+    }
+    let s = (v / COLOR_SCALE).clamp(-1.0, 1.0);
+    let end = if s < 0.0 { NEGATIVE } else { POSITIVE };
+    let a = s.abs();
+    let mix = |c: u8| (255.0 + (f64::from(c) - 255.0) * a).round() as u8;
+    RGBColor(mix(end.0), mix(end.1), mix(end.2))
+}
+
+/// Draws the panels side by side on `canvas`.
+///
+/// # Errors
+/// [`PlotError`] when the canvas cannot be drawn on.
+pub fn draw_heatmaps(canvas: &HtmlCanvasElement, h: &Heatmaps) -> Result<(), PlotError> {
+    let dpr = fit_canvas(canvas);
+    let px = |v: f64| (v * dpr).round() as u32;
+    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE)?;
+    let areas = root.split_evenly((1, h.panels.len().max(1)));
+    let cell = (h.range.1 - h.range.0) / (h.side.max(2) - 1) as f64;
+    let (lo, hi) = (h.range.0 - cell / 2.0, h.range.1 + cell / 2.0);
+    for (area, panel) in areas.iter().zip(&h.panels) {
+        let mut chart = ChartBuilder::on(area)
+            .caption(&panel.title, ("sans-serif", px(13.0)))
+            .margin(px(4.0))
+            .x_label_area_size(px(22.0))
+            .y_label_area_size(px(26.0))
+            .build_cartesian_2d(lo..hi, lo..hi)?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_labels(3)
+            .y_labels(3)
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .label_style(("sans-serif", px(10.0)))
+            .draw()?;
+        match &panel.values {
+            Some(values) => {
+                chart.draw_series(values.iter().enumerate().map(|(i, &v)| {
+                    let (r, c) = (i / h.side, i % h.side);
+                    let (x, y) = (h.range.0 + c as f64 * cell, h.range.0 + r as f64 * cell);
+                    Rectangle::new(
+                        [(x - cell / 2.0, y - cell / 2.0), (x + cell / 2.0, y + cell / 2.0)],
+                        diverging(v).filled(),
+                    )
+                }))?;
+            }
+            None => {
+                chart.draw_series(std::iter::once(Text::new(
+                    "waiting for the ensemble",
+                    (h.range.0, 0.0),
+                    ("sans-serif", px(11.0)).into_font().color(&RGBColor(120, 120, 120)),
+                )))?;
+            }
+        }
+        if let Some((a, b)) = h.segment {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![a, b],
+                RGBColor(20, 20, 20).stroke_width(px(1.5).max(1)),
+            )))?;
+        }
+        chart.draw_series(h.train.iter().map(|&(x1, x2, y)| {
+            EmptyElement::at((x1, x2))
+                + Circle::new((0, 0), px(4.0), diverging(y).filled())
+                + Circle::new((0, 0), px(4.0), RGBColor(20, 20, 20).stroke_width(px(1.0).max(1)))
+        }))?;
+    }
+    root.present()?;
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! The explorer's data views as a person uses them: placing, dragging and removing training
+//! points with the mouse and the keyboard; loading a preset; a 2-D data set with its heatmaps
+//! and the paper's Figure 2 segment.
+
+use std::time::Duration;
+
+use e2e::{open_page, screenshot_dir, Browser};
+use serde_json::{json, Value};
+
+const TRAINED: &str =
+    "return document.querySelector('[data-testid=run-status]').innerText.includes('members trained');";
+
+/// The user's points as the URL has them.
+fn url_points(browser: &Browser) -> Vec<(f64, f64)> {
+    let search = browser.execute("return location.search;", vec![]);
+    let search = search.as_str().unwrap_or_default();
+    let Some(pts) = search.split('&').find_map(|kv| kv.strip_prefix("pts=")) else { return vec![] };
+    pts.split(',')
+        .map(|p| {
+            let (x, y) = p.split_once(':').expect("x:y");
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect()
+}
+
+/// A digest of the canvas's pixels (changes when anything drawn changes).
+fn canvas_digest(browser: &Browser, css: &str) -> Value {
+    browser.execute(
+        "const c = document.querySelector(arguments[0]);
+         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+         let h = 0; for (let i = 0; i < d.length; i += 7) { h = (h * 31 + d[i]) | 0; } return h;",
+        vec![json!(css)],
+    )
+}
+
+#[test]
+fn placing_dragging_and_removing_points_edits_the_data_and_the_link() {
+    let (_server, browser) = open_page("?data=user&pts=-2:1,2:-1&width=32&members=4&steps=300");
+    let plot = browser.wait_for("[data-testid=function-plot]", Duration::from_secs(30));
+    browser.wait_true(TRAINED, Duration::from_secs(120), "the first ensemble");
+    assert_eq!(url_points(&browser), vec![(-2.0, 1.0), (2.0, -1.0)]);
+    let before = canvas_digest(&browser, "[data-testid=function-plot]");
+
+    // A click on empty space near the middle adds a point there (x ≈ 0, y ≈ 0).
+    browser.mouse_click(&plot, 0, (20, 10));
+    let pts = url_points(&browser);
+    assert_eq!(pts.len(), 3, "{pts:?}");
+    let added = pts[2];
+    assert!(added.0.abs() < 0.8 && added.1.abs() < 0.8, "added at {added:?}");
+    assert!(browser.text("[data-testid=user-hint]").contains("3 of 40 points"));
+    assert_ne!(
+        canvas_digest(&browser, "[data-testid=function-plot]"),
+        before,
+        "the plot shows the new point"
+    );
+    let status = browser.text("[data-testid=run-status]");
+    assert!(!status.contains("members trained"), "old results shown as current: {status}");
+
+    // Dragging it right and up moves it (and only it).
+    browser.mouse_drag(&plot, 0, (20, 10), (90, -60));
+    let pts = url_points(&browser);
+    assert_eq!(pts.len(), 3, "{pts:?}");
+    assert!(pts[2].0 > added.0 + 0.5 && pts[2].1 > added.1 + 0.5, "dragged from {added:?} to {:?}", pts[2]);
+    assert_eq!(&pts[..2], &[(-2.0, 1.0), (2.0, -1.0)]);
+    browser.wait_true(TRAINED, Duration::from_secs(120), "the ensemble on the edited points");
+    browser.screenshot(&screenshot_dir().join("views_user_points.png"));
+
+    // A right-click on it removes it.
+    browser.mouse_click(&plot, 2, (90, -60));
+    assert_eq!(url_points(&browser), vec![(-2.0, 1.0), (2.0, -1.0)]);
+
+    // Keyboard: add a point, nudge it with an arrow key, delete it with the Delete key.
+    browser.mouse_click(&plot, 0, (-40, 40));
+    let pts = url_points(&browser);
+    assert_eq!(pts.len(), 3, "{pts:?}");
+    browser.press_key("\u{E014}"); // ArrowRight
+    let nudged = url_points(&browser)[2];
+    assert!((nudged.0 - pts[2].0 - 0.05).abs() < 1e-9, "{:?} → {nudged:?}", pts[2]);
+    browser.press_key("\u{E017}"); // Delete
+    assert_eq!(url_points(&browser), vec![(-2.0, 1.0), (2.0, -1.0)]);
+
+    // The link reproduces the points.
+    let link = browser.execute("return location.href;", vec![]);
+    browser.goto(link.as_str().unwrap());
+    browser.wait_for("[data-testid=function-plot]", Duration::from_secs(30));
+    assert_eq!(url_points(&browser), vec![(-2.0, 1.0), (2.0, -1.0)]);
+    assert!(browser.text("[data-testid=user-hint]").contains("2 of 40 points"));
+}
+
+#[test]
+fn a_preset_sets_every_control_and_the_link() {
+    let (_server, browser) = open_page("?width=32&members=4&steps=300");
+    browser.wait_true(TRAINED, Duration::from_secs(120), "the small ensemble to finish");
+    let before = canvas_digest(&browser, "[data-testid=function-plot]");
+    let button =
+        browser.find_with_text(".presets button", "Paper Figure 2").expect("the Paper Figure 2 button");
+    browser.click(&button);
+    let url = browser.execute("return location.search;", vec![]);
+    let url = url.as_str().unwrap();
+    for needle in ["depth=3", "act=tanh", "sw2=1.5", "sb2=0", "lr=0.5", "width=512", "members=10"] {
+        assert!(url.contains(needle), "{needle} not in {url}");
+    }
+    let value = |id: &str| browser.execute(&format!("return document.getElementById('{id}').value;"), vec![]);
+    assert_eq!(value("depth-value"), json!("3"));
+    assert_eq!(value("act"), json!("tanh"));
+    browser.wait_true(
+        "return document.querySelector('[data-testid=run-status]').innerText.includes('of 10 members');",
+        Duration::from_secs(60),
+        "the preset's ensemble to start",
+    );
+    assert_ne!(canvas_digest(&browser, "[data-testid=function-plot]"), before, "the plot changed");
+    browser.screenshot(&screenshot_dir().join("views_preset_figure_2.png"));
+}
+
+#[test]
+fn a_two_d_set_shows_heatmaps_and_the_figure_2_segment() {
+    let (_server, browser) =
+        open_page("?data=xor&n=12&noise=0&width=64&members=4&steps=400&lr=0.5&sa=2&sb=5");
+    browser.wait_for("[data-testid=heatmaps]", Duration::from_secs(30));
+    browser.wait_true(TRAINED, Duration::from_secs(180), "the 2-D ensemble to finish");
+    // Both label colours appear in every heatmap panel once the ensemble is in.
+    let colours = browser.execute(
+        "const c = document.querySelector('[data-testid=heatmaps]');
+         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+         const quarter = c.width / 4, out = [0, 0, 0, 0, 0, 0, 0, 0];
+         for (let y = 0; y < c.height; y += 2) for (let x = 0; x < c.width; x += 2) {
+           const i = 4 * (y * c.width + x), p = Math.min(3, Math.floor(x / quarter));
+           if (d[i + 2] > 150 && d[i] < 120) out[2 * p] += 1;        // blue: negative outputs
+           if (d[i] > 200 && d[i + 2] < 120) out[2 * p + 1] += 1;    // orange: positive outputs
+         }
+         return out;",
+        vec![],
+    );
+    let counts: Vec<u64> = colours.as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+    assert!(counts.iter().all(|&n| n > 50), "a panel lacks blue or orange: {counts:?}");
+    let axis = browser.execute(
+        "return document.querySelector('[data-testid=function-plot]').getAttribute('aria-label');",
+        vec![],
+    );
+    assert!(axis.as_str().unwrap().contains("line"), "{axis}");
+    // Moving a segment end redraws the line plot.
+    let before = canvas_digest(&browser, "[data-testid=function-plot]");
+    browser.set_input("#sa-value", "7");
+    assert!(browser.execute("return location.search;", vec![]).as_str().unwrap().contains("sa=7"));
+    assert_ne!(canvas_digest(&browser, "[data-testid=function-plot]"), before);
+    browser.wait_true(TRAINED, Duration::from_secs(180), "the ensemble on the new segment");
+    browser.screenshot(&screenshot_dir().join("views_xor_segment.png"));
+}
