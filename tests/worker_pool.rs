@@ -128,6 +128,18 @@ async fn one_and_two_workers_give_the_single_thread_statistics() {
         let partials = log.borrow().iter().filter(|e| matches!(e, PoolEvent::Partial { .. })).count();
         assert_eq!(partials, job.members);
         assert!(!log.borrow().iter().any(|e| matches!(e, PoolEvent::WorkerLost { .. })));
+        // Each member also arrives alone (the page draws a few individual networks): exactly
+        // the statistics of that member run by itself.
+        let mut seen: Vec<usize> = Vec::new();
+        for e in log.borrow().iter() {
+            if let PoolEvent::Member { member, stats, .. } = e {
+                let alone = run_members(&job, *member..*member + 1, |_| ControlFlow::Continue(())).unwrap();
+                assert_same(stats, &alone, &format!("member {member} alone"));
+                seen.push(*member);
+            }
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (0..job.members).collect::<Vec<_>>());
     }
 }
 

@@ -36,6 +36,14 @@ pub fn Explain() -> impl IntoView {
                 "; the ticks on the learning-rate slider mark it and the paper's η_crit. Make the width \
                  small or η large and watch the black lines leave the blue band."
             </p>
+            <p>
+                "The thin grey lines are single networks of the ensemble (as in the paper's Fig. S1):                  each is one draw from the band around it. With the "<em>"user"</em>" data set, click the                  plot to place training points and drag them: the bands follow at once, the ensemble                  retrains."
+            </p>
+            <p>
+                "With a 2-D data set ("<em>"surface"</em>", "<em>"xor"</em>") the plot above shows the                  outputs along the segment "
+                <math><mi>"x"</mi><mo>"("</mo><mi>"α"</mi><mo>")"</mo><mo>"="</mo><mi>"α"</mi><msub><mi>"x"</mi><mn>"1"</mn></msub><mo>"+"</mo><mo>"("</mo><mn>"1"</mn><mo>"−"</mo><mi>"α"</mi><mo>")"</mo><msub><mi>"x"</mi><mn>"2"</mn></msub></math>
+                " between two training points, the view of the paper's Figure 2; the heatmaps below show                  each model's mean over the whole plane."
+            </p>
         </details>
     }
 }

@@ -217,6 +217,11 @@ impl Browser {
         self.request("DELETE", "/actions", None);
     }
 
+    /// Resizes the browser window (CSS pixels), e.g. to a phone's size.
+    pub fn set_window_size(&self, width: u32, height: u32) {
+        self.request("POST", "/window/rect", Some(json!({ "width": width, "height": height })));
+    }
+
     /// Saves a PNG screenshot of the viewport to `path`.
     pub fn screenshot(&self, path: &Path) {
         let b64 = self.request("GET", "/screenshot", None);

@@ -146,3 +146,22 @@ fn a_two_d_set_shows_heatmaps_and_the_figure_2_segment() {
     browser.wait_true(TRAINED, Duration::from_secs(180), "the ensemble on the new segment");
     browser.screenshot(&screenshot_dir().join("views_xor_segment.png"));
 }
+
+#[test]
+fn the_page_fits_a_phone_screen() {
+    let (_server, browser) = open_page("?data=xor&n=8&width=32&members=2&steps=100");
+    browser.set_window_size(390, 844);
+    browser.wait_for("[data-testid=heatmaps]", Duration::from_secs(30));
+    // Nothing wider than the screen (no sideways scrolling), and the plots span the width.
+    let fit = browser.execute(
+        "const w = document.documentElement.clientWidth;
+         const plot = document.querySelector('[data-testid=function-plot]').getBoundingClientRect();
+         return {page: document.documentElement.scrollWidth, screen: w, plot: plot.width};",
+        vec![],
+    );
+    let (page, screen, plot) =
+        (fit["page"].as_f64().unwrap(), fit["screen"].as_f64().unwrap(), fit["plot"].as_f64().unwrap());
+    assert!(page <= screen + 1.0, "the page is {page} px wide on a {screen} px screen");
+    assert!(plot > 0.8 * screen, "the main plot is only {plot} of {screen} px");
+    browser.screenshot(&screenshot_dir().join("views_phone.png"));
+}
