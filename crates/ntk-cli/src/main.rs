@@ -6,6 +6,7 @@ mod arch_args;
 mod bench;
 mod bench_ensemble;
 mod bench_theory;
+mod catapult;
 mod ensemble;
 mod error;
 mod input;
@@ -37,6 +38,8 @@ enum Command {
     Predict(predict::Args),
     /// Train an ensemble of finite networks and their linearizations; statistics at checkpoints.
     Ensemble(ensemble::Args),
+    /// Large learning rates: the two-scalar catapult map, a real network, or the phase diagram.
+    Catapult(catapult::Args),
     /// Benchmarks: wall time and FLOP/s of the kernels, predictions and ensemble training.
     Bench(bench::Args),
 }
@@ -47,6 +50,7 @@ fn main() -> ExitCode {
         Command::Kernel(args) => kernel::run(&args),
         Command::Predict(args) => predict::run(&args),
         Command::Ensemble(args) => ensemble::run(&args),
+        Command::Catapult(args) => catapult::run(&args),
         Command::Bench(args) => bench::run(&args),
     };
     match result {

@@ -9,6 +9,9 @@
 
 pub mod activation;
 pub mod arch;
+// Large learning rates: the catapult.
+pub mod catapult;
+pub mod catapult_network;
 pub mod datasets;
 // Infinite-width theory.
 pub mod gp;
