@@ -16,6 +16,7 @@ use crate::plot::function_plot::{draw_function_plot, Frame, FunctionPlot};
 use crate::plot::heatmap::{draw_heatmaps, Heatmaps, Panel, COLOR_SCALE};
 use crate::plot::loss_plot::{draw_loss_plot, Curve, Model};
 use crate::plot::Band;
+use crate::runtime::theory::{KernelReply, KernelWorker};
 use crate::runtime::{PoolEvent, PoolOptions, WorkerPool};
 use crate::state::{
     activation_name, user_point, DataChoice, ExplorerParams, ACTIVATIONS, MAX_CURVES, MAX_MEMBERS, MAX_STEPS,
@@ -58,32 +59,87 @@ pub fn run_key(p: &ExplorerParams) -> ExplorerParams {
     ExplorerParams { shown_step: 0, curves: 0, ..p.clone() }
 }
 
-thread_local! {
-    static POOL: RefCell<Option<WorkerPool>> = const { RefCell::new(None) };
-    static THEORY: RefCell<Option<(ExplorerParams, Result<Theory, String>)>> = const { RefCell::new(None) };
+/// The analytic theory of a view: computed, or waiting for the kernel worker.
+enum TheoryEntry {
+    /// kernels requested from the kernel worker (request id)
+    Pending(u64),
+    /// the theory, or why there is none
+    Done(Box<Result<Theory, String>>),
 }
 
-/// The theory for `p`, recomputed only when a parameter it depends on changes.
+/// What the page says while the kernel worker computes.
+pub const THEORY_PENDING: &str = "computing the NNGP and NTK kernels by quadrature in a worker…";
+
+thread_local! {
+    static POOL: RefCell<Option<WorkerPool>> = const { RefCell::new(None) };
+    static THEORY: RefCell<Option<(ExplorerParams, TheoryEntry)>> = const { RefCell::new(None) };
+    static KERNELS: RefCell<Option<KernelWorker>> = const { RefCell::new(None) };
+    /// bumped when the kernel worker delivers: what depends on the theory redraws
+    static THEORY_TICK: std::cell::Cell<Option<RwSignal<u64>>> = const { std::cell::Cell::new(None) };
+    static NEXT_REQUEST: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
+}
+
+/// The parameters the theory depends on: the architecture and the data.
+fn theory_key(p: &ExplorerParams) -> ExplorerParams {
+    ExplorerParams { shown_step: 0, width: 0, members: 0, steps: 0, lr: 0.0, curves: 0, ..p.clone() }
+}
+
+/// The theory for `p`, recomputed only when a parameter it depends on changes. Activations
+/// with closed-form kernel maps are computed here (about a millisecond); the others (tanh,
+/// softplus, sigmoid: 2-D Gaussian quadrature, seconds) in the kernel worker, and until it
+/// answers `f` sees `Err(THEORY_PENDING)`.
 fn with_theory<R>(p: &ExplorerParams, f: impl FnOnce(&Result<Theory, String>) -> R) -> R {
-    // The kernels depend on the architecture and the data only.
-    let key = ExplorerParams {
-        shown_step: 0,
-        width: 0,
-        members: 0,
-        steps: 0,
-        lr: 0.0,
-        curves: 0,
-        param: Parameterization::Ntk,
-        ..p.clone()
-    };
-    THEORY.with(|cell| {
-        let mut cell = cell.borrow_mut();
-        if cell.as_ref().is_none_or(|(k, _)| *k != key) {
-            let theory = model::problem(p).and_then(|data| model::theory(p, &data));
-            *cell = Some((key, theory));
+    if let Some(tick) = THEORY_TICK.get() {
+        tick.track();
+    }
+    let key = theory_key(p);
+    let fresh = THEORY.with(|c| c.borrow().as_ref().is_some_and(|(k, _)| *k == key));
+    if !fresh {
+        let problem = model::problem(p);
+        let arch = model::architecture(p);
+        match (problem, arch) {
+            (Ok(data), Ok(arch)) if !p.activation.has_closed_form() => {
+                let id = NEXT_REQUEST.get();
+                NEXT_REQUEST.set(id + 1);
+                THEORY.with(|c| *c.borrow_mut() = Some((key, TheoryEntry::Pending(id))));
+                kernel_worker().request(id, arch, data.x_train, data.x_test);
+            }
+            (problem, _) => {
+                let theory = problem.and_then(|data| model::theory(p, &data));
+                THEORY.with(|c| *c.borrow_mut() = Some((key, TheoryEntry::Done(Box::new(theory)))));
+            }
         }
-        f(&cell.as_ref().expect("just filled").1)
+    }
+    THEORY.with(|cell| match &cell.borrow().as_ref().expect("just filled").1 {
+        TheoryEntry::Done(theory) => f(theory),
+        TheoryEntry::Pending(_) => f(&Err(THEORY_PENDING.to_string())),
     })
+}
+
+/// The page's kernel worker (started on first use).
+fn kernel_worker() -> KernelWorker {
+    KERNELS.with(|k| k.borrow_mut().get_or_insert_with(|| KernelWorker::new(on_kernels)).clone())
+}
+
+/// Kernels from the worker: the theory of the request still pending is assembled (cheap:
+/// eigendecompositions of N×N matrices); replies to older requests are dropped.
+fn on_kernels((request, result): KernelReply) {
+    let delivered = THEORY.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let Some((key, entry)) = cell.as_mut() else { return false };
+        if !matches!(entry, TheoryEntry::Pending(id) if *id == request) {
+            return false;
+        }
+        let theory = result
+            .and_then(|k| model::problem(key).and_then(|data| model::theory_from_kernels(key, &data, &k)));
+        *entry = TheoryEntry::Done(Box::new(theory));
+        true
+    });
+    if delivered {
+        if let Some(tick) = THEORY_TICK.get() {
+            tick.update(|t| *t += 1);
+        }
+    }
 }
 
 fn location_query() -> String {
@@ -346,6 +402,7 @@ fn step_at(pos: f64, steps: u64) -> u64 {
 /// The whole explorer page.
 #[component]
 pub fn App() -> impl IntoView {
+    THEORY_TICK.set(Some(RwSignal::new(0)));
     let (initial, notes) = ExplorerParams::from_query(&location_query());
     let params = RwSignal::new(initial);
     let url_notes = RwSignal::new(notes);
@@ -664,6 +721,22 @@ pub fn App() -> impl IntoView {
             Err(e) => format!("theory unavailable: {e}"),
         })
     });
+    let theory_status = move || {
+        let p = params.get();
+        with_theory(&p, |t| match t {
+            Ok(t)
+                if t.dynamics.regularization().ntk_jitter > 0.0
+                    || t.dynamics.regularization().nngp_jitter > 0.0 =>
+            {
+                "NNGP / NTK-GP: the training kernel is numerically singular (repeated inputs?); a small \
+                 diagonal jitter was added"
+                    .to_string()
+            }
+            Ok(_) => String::new(),
+            Err(e) if e == THEORY_PENDING => format!("NNGP / NTK-GP: {e}"),
+            Err(e) => format!("NNGP / NTK-GP not shown: {e}"),
+        })
+    };
     let status = move || {
         let r = run.get();
         let p = params.get();
@@ -803,6 +876,7 @@ pub fn App() -> impl IntoView {
                         <progress max="1" prop:value=move || run.get().fraction></progress>
                         <span data-testid="run-status">{status}</span>
                     </div>
+                    <p class="hint" data-testid="theory-status">{theory_status}</p>
                 </main>
                 <section class="panel side" data-testid="side-panels" aria-label="Side panels">
                     <h2>"Loss curves"</h2>

@@ -7,7 +7,7 @@
 use nalgebra::{DMatrix, DVector};
 use ntk_core::datasets::{segment, Dataset1d, Dataset2d, GRID_SIDE, TEST_POINTS, X_RANGE};
 use ntk_core::ensemble::{EnsembleSpec, EnsembleSummary};
-use ntk_core::gp::{ExpectedLoss, GpDynamics, MarginalPrediction, TrainingTime};
+use ntk_core::gp::{ExpectedLoss, GpDynamics, GpKernels, MarginalPrediction, TrainingTime};
 use ntk_core::landmarks::LearningRateLandmarks;
 use ntk_core::Architecture;
 
@@ -185,6 +185,19 @@ pub fn theory(p: &ExplorerParams, data: &Problem) -> Result<Theory, String> {
     let y = DVector::from_column_slice(&data.y_train);
     let dynamics = GpDynamics::new(&arch, &rows(&data.x_train), &y, &rows(&data.x_test), 0.0)
         .map_err(|e| e.to_string())?;
+    let landmarks = dynamics.landmarks();
+    Ok(Theory { dynamics, landmarks })
+}
+
+/// The theory from kernels computed elsewhere (the kernel worker) for the same parameters.
+///
+/// # Errors
+/// The core's message (kernels that do not fit the data, singular kernels).
+pub fn theory_from_kernels(p: &ExplorerParams, data: &Problem, k: &GpKernels) -> Result<Theory, String> {
+    let arch = architecture(p)?;
+    let y = DVector::from_column_slice(&data.y_train);
+    let dynamics =
+        GpDynamics::from_gp_kernels(&arch, &rows(&data.x_test), k, &y, 0.0).map_err(|e| e.to_string())?;
     let landmarks = dynamics.landmarks();
     Ok(Theory { dynamics, landmarks })
 }

@@ -436,6 +436,8 @@ impl Inner {
             }
             // Late messages of a cancelled job.
             FromWorker::Progress { .. } | FromWorker::MemberDone { .. } | FromWorker::Failed { .. } => {}
+            // Not a pool message.
+            FromWorker::Kernels { .. } => {}
         }
     }
 

@@ -3,6 +3,8 @@
 //! checkpoint statistics of one member).
 
 use ntk_core::ensemble::{EnsembleSpec, EnsembleStats};
+use ntk_core::gp::GpKernels;
+use ntk_core::Architecture;
 use serde::{Deserialize, Serialize};
 
 /// Page → worker.
@@ -17,6 +19,18 @@ pub enum ToWorker {
         member: usize,
         /// the full, self-contained job
         spec: EnsembleSpec,
+    },
+    /// Compute the GP kernels of `arch` for these points (for activations evaluated by
+    /// quadrature, too slow for the main thread).
+    Kernels {
+        /// request id: replies to older requests are dropped by the page
+        request: u64,
+        /// the architecture
+        arch: Architecture,
+        /// training inputs, one point per entry
+        x_train: Vec<Vec<f64>>,
+        /// test inputs
+        x_test: Vec<Vec<f64>>,
     },
     /// Make the worker panic (used by tests of the pool's recovery).
     Crash,
@@ -44,6 +58,13 @@ pub enum FromWorker {
         member: usize,
         /// that member's checkpoint statistics (count 1), merged exactly on the page
         stats: EnsembleStats,
+    },
+    /// The kernels of a [`ToWorker::Kernels`] request, or why they could not be computed.
+    Kernels {
+        /// request id
+        request: u64,
+        /// the kernels, or the core's message
+        result: Result<GpKernels, String>,
     },
     /// The job is invalid (the same error for every member: the page stops the job).
     Failed {

@@ -1,10 +1,14 @@
-//! The worker side of the pool: the entry point a worker calls once its wasm is loaded. It
+//! The worker side of the runtime: the entry point a worker calls once its wasm is loaded. It
 //! trains one member per [`ToWorker::RunMember`] message with the core's ensemble runner and
-//! posts progress (at most every [`PROGRESS_INTERVAL_MS`]) and the member's statistics.
+//! posts progress (at most every [`PROGRESS_INTERVAL_MS`]) and the member's statistics; it
+//! computes GP kernels per [`ToWorker::Kernels`] message (the page's kernel worker).
 
 use std::ops::ControlFlow;
 
+use nalgebra::DMatrix;
 use ntk_core::ensemble::{run_members, EnsembleSpec};
+use ntk_core::gp::GpKernels;
+use ntk_core::Architecture;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
@@ -27,6 +31,10 @@ pub fn ensemble_worker_main() {
             Ok(ToWorker::RunMember { generation, member, spec }) => {
                 train_member(&reply_to, generation, member, &spec)
             }
+            Ok(ToWorker::Kernels { request, arch, x_train, x_test }) => {
+                let result = gp_kernels(&arch, &x_train, &x_test);
+                post(&reply_to, &FromWorker::Kernels { request, result });
+            }
             Ok(ToWorker::Crash) => panic!("worker crash requested by the page"),
             Err(e) => post(
                 &reply_to,
@@ -37,6 +45,18 @@ pub fn ensemble_worker_main() {
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
     post(&scope, &FromWorker::Ready);
+}
+
+/// The GP kernels of `arch` on the points (one point per entry).
+fn gp_kernels(arch: &Architecture, x_train: &[Vec<f64>], x_test: &[Vec<f64>]) -> Result<GpKernels, String> {
+    let rows = |x: &[Vec<f64>]| {
+        let d = x.first().map_or(1, Vec::len);
+        if x.iter().any(|p| p.len() != d) {
+            return Err("points of different dimensions".to_string());
+        }
+        Ok(DMatrix::from_fn(x.len(), d, |i, j| x[i][j]))
+    };
+    GpKernels::compute(arch, &rows(x_train)?, &rows(x_test)?).map_err(|e| e.to_string())
 }
 
 fn post(scope: &DedicatedWorkerGlobalScope, msg: &FromWorker) {

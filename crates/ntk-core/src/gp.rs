@@ -282,6 +282,38 @@ fn check_targets(y: &DVector<f64>, n: usize) -> Result<(), GpError> {
     Ok(())
 }
 
+/// The kernels GP dynamics are built from (the expensive part of [`GpDynamics::new`]):
+/// K and Θ on train×train (paper Eq. 13–15's 𝒦 and Θ), on test×train, and the prior
+/// variances K(x*, x*) of the test points.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GpKernels {
+    /// K(X, X) and Θ(X, X)
+    pub train: KernelPair,
+    /// K(X*, X) and Θ(X*, X)
+    pub cross: KernelPair,
+    /// K(x*, x*) per test point
+    pub prior_var: DVector<f64>,
+}
+
+impl GpKernels {
+    /// Computes the kernels of `arch` for training points `x_train` and test points `x_test`
+    /// (one point per row).
+    ///
+    /// # Errors
+    /// [`GpError`] for an invalid architecture or point sets, or non-finite kernels.
+    pub fn compute(
+        arch: &Architecture,
+        x_train: &DMatrix<f64>,
+        x_test: &DMatrix<f64>,
+    ) -> Result<Self, GpError> {
+        Ok(GpKernels {
+            train: kernels(arch, x_train, x_train)?,
+            cross: kernels(arch, x_test, x_train)?,
+            prior_var: kernel_diagonal(arch, x_test)?.nngp,
+        })
+    }
+}
+
 impl GpDynamics {
     /// Computes K and Θ on train×train, test×train and the diagonal of test×test for `arch`
     /// (the full K(*,*) is computed on the first call that needs a full covariance), then
@@ -301,11 +333,41 @@ impl GpDynamics {
         diag_reg: f64,
     ) -> Result<GpDynamics, GpError> {
         check_targets(y_train, x_train.nrows())?;
-        let train = kernels(arch, x_train, x_train)?;
-        let cross = kernels(arch, x_test, x_train)?;
-        let prior_var = kernel_diagonal(arch, x_test)?.nngp;
+        let k = GpKernels::compute(arch, x_train, x_test)?;
+        Self::from_gp_kernels(arch, x_test, &k, y_train, diag_reg)
+    }
+
+    /// As [`GpDynamics::new`] with the kernels already computed by [`GpKernels::compute`] for
+    /// the same `arch`, training points and `x_test` (e.g. in a web worker: the kernels are
+    /// the expensive part for activations evaluated by quadrature).
+    ///
+    /// # Errors
+    /// As [`GpDynamics::new`], plus [`GpError::Shape`] when the kernels do not fit `x_test`
+    /// and `y_train`.
+    pub fn from_gp_kernels(
+        arch: &Architecture,
+        x_test: &DMatrix<f64>,
+        k: &GpKernels,
+        y_train: &DVector<f64>,
+        diag_reg: f64,
+    ) -> Result<GpDynamics, GpError> {
+        let (n, m) = (k.train.nngp.nrows(), x_test.nrows());
+        let shapes_ok = k.train.nngp.shape() == (n, n)
+            && k.train.ntk.shape() == (n, n)
+            && k.cross.nngp.shape() == (m, n)
+            && k.cross.ntk.shape() == (m, n)
+            && k.prior_var.len() == m;
+        if !shapes_ok {
+            return Err(GpError::Shape(format!(
+                "train {:?}, test×train {:?}, {} prior variances for {m} test points",
+                k.train.nngp.shape(),
+                k.cross.nngp.shape(),
+                k.prior_var.len()
+            )));
+        }
+        check_targets(y_train, n)?;
         let prior = TestPrior::Lazy { arch: *arch, x_test: x_test.clone(), full: OnceLock::new() };
-        Self::assemble(&train, &cross, prior_var, prior, y_train, diag_reg)
+        Self::assemble(&k.train, &k.cross, k.prior_var.clone(), prior, y_train, diag_reg)
     }
 
     /// As [`GpDynamics::new`] from precomputed kernels: `train` on X×X, `test_train` on

@@ -20,7 +20,7 @@ use crate::kernel_maps::{
 };
 
 /// NNGP kernel K and NTK Θ between two point sets (rows of `x1` × rows of `x2`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct KernelPair {
     /// `K(x1, x2)`, the NNGP kernel of the readout layer (paper Eq. 13's 𝒦)
     pub nngp: DMatrix<f64>,

@@ -426,3 +426,27 @@ fn check_singular_fit(
         }
     }
 }
+
+/// Kernels computed apart (as a web worker does), sent as JSON and assembled give exactly the
+/// dynamics of [`GpDynamics::new`]; kernels of other points are refused.
+#[test]
+fn dynamics_from_kernels_sent_as_json_are_identical() {
+    let arch = Architecture::new(2, Activation::Tanh, 1.5, 0.05, Parameterization::Ntk).unwrap();
+    let (x, xs) = (x_train(), x_test());
+    let y = targets(&x);
+    let direct = GpDynamics::new(&arch, &x, &y, &xs, 0.0).unwrap();
+    let k = ntk_core::gp::GpKernels::compute(&arch, &x, &xs).unwrap();
+    let json = serde_json::to_string(&k).unwrap();
+    let back: ntk_core::gp::GpKernels = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, k, "JSON round trip is exact (float_roundtrip)");
+    let built = GpDynamics::from_gp_kernels(&arch, &xs, &back, &y, 0.0).unwrap();
+    for t in [TrainingTime::Continuous(0.0), TrainingTime::Continuous(3.0), TrainingTime::Infinite] {
+        let (a, b) = (direct.ntk_gp_marginal(t), built.ntk_gp_marginal(t));
+        assert_eq!(a.mean, b.mean);
+        assert_eq!(a.var, b.var);
+        let (a, b) = (direct.nngp_marginal(t), built.nngp_marginal(t));
+        assert_eq!(a.mean, b.mean);
+    }
+    let fewer = xs.rows(0, xs.nrows() - 1).into_owned();
+    assert!(GpDynamics::from_gp_kernels(&arch, &fewer, &back, &y, 0.0).is_err());
+}

@@ -165,3 +165,38 @@ fn the_page_fits_a_phone_screen() {
     assert!(plot > 0.8 * screen, "the main plot is only {plot} of {screen} px");
     browser.screenshot(&screenshot_dir().join("views_phone.png"));
 }
+
+#[test]
+fn quadrature_kernels_are_computed_off_the_main_thread() {
+    // tanh kernels of a 2-D set: 20 training and 502 test points by 2-D quadrature take seconds.
+    let (_server, browser) = open_page("?act=tanh&data=xor&n=20&width=32&members=2&steps=100");
+    browser.wait_for("[data-testid=function-plot]", Duration::from_secs(30));
+    let pending =
+        "return document.querySelector('[data-testid=theory-status]').innerText.includes('computing');";
+    browser.wait_true(pending, Duration::from_secs(10), "the kernel worker to be asked");
+    // While the worker computes, the page keeps turning (longest gap between 10 ms timers).
+    let probe = browser.execute_async(
+        "const done = arguments[arguments.length - 1];
+         let last = performance.now(), worst = 0; const t0 = last;
+         (function tick() {
+           const now = performance.now(); worst = Math.max(worst, now - last); last = now;
+           if (now - t0 < 1500) setTimeout(tick, 10); else done(worst);
+         })();",
+        vec![],
+    );
+    let worst = probe.as_f64().unwrap();
+    assert!(worst < 250.0, "the page froze for {worst} ms while the kernels were computed");
+    let before = canvas_digest(&browser, "[data-testid=function-plot]");
+    // A new σ_w² abandons the running request; the bands of the new value arrive.
+    browser.set_input("#sw2-value", "1.5");
+    browser.wait_true(pending, Duration::from_secs(5), "a new kernel request");
+    browser.wait_true(
+        "return document.querySelector('[data-testid=theory-status]').innerText === '';",
+        Duration::from_secs(120),
+        "the kernels of σ_w² = 1.5",
+    );
+    assert_ne!(canvas_digest(&browser, "[data-testid=function-plot]"), before, "the bands are drawn");
+    let hint = browser.text(".hint");
+    assert!(!hint.contains("unavailable"), "{hint}");
+    browser.screenshot(&screenshot_dir().join("views_tanh_kernels.png"));
+}
