@@ -16,7 +16,8 @@ use crate::plot::function_plot::{draw_function_plot, Frame, FunctionPlot};
 use crate::plot::heatmap::{draw_heatmaps, Heatmaps, Panel, COLOR_SCALE};
 use crate::plot::loss_plot::{draw_loss_plot, Curve, Model};
 use crate::plot::Band;
-use crate::runtime::theory::{KernelReply, KernelWorker};
+use crate::runtime::job_worker::{JobEvent, JobWorker};
+use crate::runtime::protocol::{FromWorker, ToWorker};
 use crate::runtime::{PoolEvent, PoolOptions, WorkerPool};
 use crate::state::{
     activation_name, user_point, DataChoice, ExplorerParams, ACTIVATIONS, MAX_CURVES, MAX_MEMBERS, MAX_STEPS,
@@ -73,7 +74,7 @@ pub const THEORY_PENDING: &str = "computing the NNGP and NTK kernels by quadratu
 thread_local! {
     static POOL: RefCell<Option<WorkerPool>> = const { RefCell::new(None) };
     static THEORY: RefCell<Option<(ExplorerParams, TheoryEntry)>> = const { RefCell::new(None) };
-    static KERNELS: RefCell<Option<KernelWorker>> = const { RefCell::new(None) };
+    static KERNELS: RefCell<Option<JobWorker>> = const { RefCell::new(None) };
     /// bumped when the kernel worker delivers: what depends on the theory redraws
     static THEORY_TICK: std::cell::Cell<Option<RwSignal<u64>>> = const { std::cell::Cell::new(None) };
     static NEXT_REQUEST: std::cell::Cell<u64> = const { std::cell::Cell::new(1) };
@@ -102,7 +103,8 @@ fn with_theory<R>(p: &ExplorerParams, f: impl FnOnce(&Result<Theory, String>) ->
                 let id = NEXT_REQUEST.get();
                 NEXT_REQUEST.set(id + 1);
                 THEORY.with(|c| *c.borrow_mut() = Some((key, TheoryEntry::Pending(id))));
-                kernel_worker().request(id, arch, data.x_train, data.x_test);
+                let job = ToWorker::Kernels { request: id, arch, x_train: data.x_train, x_test: data.x_test };
+                kernel_worker().request(id, &job);
             }
             (problem, _) => {
                 let theory = problem.and_then(|data| model::theory(p, &data));
@@ -117,13 +119,18 @@ fn with_theory<R>(p: &ExplorerParams, f: impl FnOnce(&Result<Theory, String>) ->
 }
 
 /// The page's kernel worker (started on first use).
-fn kernel_worker() -> KernelWorker {
-    KERNELS.with(|k| k.borrow_mut().get_or_insert_with(|| KernelWorker::new(on_kernels)).clone())
+fn kernel_worker() -> JobWorker {
+    KERNELS.with(|k| k.borrow_mut().get_or_insert_with(|| JobWorker::new(on_kernels)).clone())
 }
 
 /// Kernels from the worker: the theory of the request still pending is assembled (cheap:
 /// eigendecompositions of N×N matrices); replies to older requests are dropped.
-fn on_kernels((request, result): KernelReply) {
+fn on_kernels(event: JobEvent) {
+    let (request, result) = match event {
+        JobEvent::Message(FromWorker::Kernels { request, result }) => (request, result),
+        JobEvent::Lost { request, message } => (request, Err(message)),
+        JobEvent::Message(_) => return,
+    };
     let delivered = THEORY.with(|cell| {
         let mut cell = cell.borrow_mut();
         let Some((key, entry)) = cell.as_mut() else { return false };

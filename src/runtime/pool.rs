@@ -437,7 +437,7 @@ impl Inner {
             // Late messages of a cancelled job.
             FromWorker::Progress { .. } | FromWorker::MemberDone { .. } | FromWorker::Failed { .. } => {}
             // Not a pool message.
-            FromWorker::Kernels { .. } => {}
+            FromWorker::Kernels { .. } | FromWorker::Catapult { .. } | FromWorker::CatapultProgress { .. } => {}
         }
     }
 

@@ -3,6 +3,7 @@
 //! checkpoint statistics of one member).
 
 use ntk_core::ensemble::{EnsembleSpec, EnsembleStats};
+use ntk_core::catapult_network::{CatapultNetworkSpec, NetworkTrajectory};
 use ntk_core::gp::GpKernels;
 use ntk_core::Architecture;
 use serde::{Deserialize, Serialize};
@@ -32,8 +33,39 @@ pub enum ToWorker {
         /// test inputs
         x_test: Vec<Vec<f64>>,
     },
+    /// Train the catapult view's networks (see [`CatapultJob`]).
+    Catapult {
+        /// request id: replies to older requests are dropped by the page
+        request: u64,
+        /// what to train
+        job: CatapultJob,
+    },
     /// Make the worker panic (used by tests of the pool's recovery).
     Crash,
+}
+
+/// The real networks of the catapult view at one ηλ₀: a wide network, and a small-width
+/// ensemble (members seeded `seed`, `seed + 1`, …, sharing the learning rate set from the
+/// first member's λ₀) to show the spread.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CatapultJob {
+    /// the wide network (its `eta` is replaced by `eta_lambda0 / λ₀`)
+    pub network: CatapultNetworkSpec,
+    /// the target ηλ₀
+    pub eta_lambda0: f64,
+    /// width of the ensemble's networks
+    pub member_width: usize,
+    /// ensemble size (0 for none)
+    pub members: usize,
+}
+
+/// What a [`CatapultJob`] produced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CatapultRun {
+    /// the wide network
+    pub network: NetworkTrajectory,
+    /// the small-width networks
+    pub members: Vec<NetworkTrajectory>,
 }
 
 /// Worker → page.
@@ -66,6 +98,20 @@ pub enum FromWorker {
         /// the kernels, or the core's message
         result: Result<GpKernels, String>,
     },
+    /// Progress of a [`ToWorker::Catapult`] request.
+    CatapultProgress {
+        /// request id
+        request: u64,
+        /// fraction of the training steps done, in [0, 1]
+        fraction: f64,
+    },
+    /// The networks of a [`ToWorker::Catapult`] request, or why they could not be trained.
+    Catapult {
+        /// request id
+        request: u64,
+        /// the trajectories, or the core's message
+        result: Result<CatapultRun, String>,
+    },
     /// The job is invalid (the same error for every member: the page stops the job).
     Failed {
         /// job generation
@@ -83,6 +129,11 @@ impl ToWorker {
 }
 
 impl FromWorker {
+    /// Whether this message ends a request (the worker is free again).
+    pub fn is_final(&self) -> bool {
+        matches!(self, FromWorker::Kernels { .. } | FromWorker::Catapult { .. } | FromWorker::MemberDone { .. } | FromWorker::Failed { .. })
+    }
+
     /// JSON text of the message.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("worker messages serialize")

@@ -6,6 +6,7 @@
 use std::ops::ControlFlow;
 
 use nalgebra::DMatrix;
+use ntk_core::catapult_network::{run_network, run_network_ensemble, CatapultNetworkSpec};
 use ntk_core::ensemble::{run_members, EnsembleSpec};
 use ntk_core::gp::GpKernels;
 use ntk_core::Architecture;
@@ -13,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
-use super::protocol::{FromWorker, ToWorker};
+use super::protocol::{CatapultJob, CatapultRun, FromWorker, ToWorker};
 
 /// Progress messages are posted at most this often (ms).
 pub const PROGRESS_INTERVAL_MS: f64 = 100.0;
@@ -34,6 +35,10 @@ pub fn ensemble_worker_main() {
             Ok(ToWorker::Kernels { request, arch, x_train, x_test }) => {
                 let result = gp_kernels(&arch, &x_train, &x_test);
                 post(&reply_to, &FromWorker::Kernels { request, result });
+            }
+            Ok(ToWorker::Catapult { request, job }) => {
+                let result = run_catapult(&reply_to, request, &job);
+                post(&reply_to, &FromWorker::Catapult { request, result });
             }
             Ok(ToWorker::Crash) => panic!("worker crash requested by the page"),
             Err(e) => post(
@@ -57,6 +62,34 @@ fn gp_kernels(arch: &Architecture, x_train: &[Vec<f64>], x_test: &[Vec<f64>]) ->
         Ok(DMatrix::from_fn(x.len(), d, |i, j| x[i][j]))
     };
     GpKernels::compute(arch, &rows(x_train)?, &rows(x_test)?).map_err(|e| e.to_string())
+}
+
+/// Trains the networks of a catapult job, posting progress at most every
+/// [`PROGRESS_INTERVAL_MS`].
+fn run_catapult(scope: &DedicatedWorkerGlobalScope, request: u64, job: &CatapultJob) -> Result<CatapultRun, String> {
+    let total = (job.network.steps as f64 + 1.0) * (1 + job.members) as f64;
+    let mut last_post = js_sys::Date::now();
+    let mut report = |done: f64| {
+        let now = js_sys::Date::now();
+        if now - last_post >= PROGRESS_INTERVAL_MS {
+            last_post = now;
+            post(scope, &FromWorker::CatapultProgress { request, fraction: (done / total).min(1.0) });
+        }
+        ControlFlow::Continue(())
+    };
+    let wide = job.network.clone().with_eta_lambda0(job.eta_lambda0).map_err(|e| e.to_string())?;
+    let network = run_network(&wide, |k| report(k as f64)).map_err(|e| e.to_string())?;
+    let members = if job.members == 0 {
+        Vec::new()
+    } else {
+        let small = CatapultNetworkSpec { width: job.member_width, ..job.network.clone() }
+            .with_eta_lambda0(job.eta_lambda0)
+            .map_err(|e| e.to_string())?;
+        let per = job.network.steps as f64 + 1.0;
+        run_network_ensemble(&small, job.members, |m, k| report(per * (1 + m) as f64 + k as f64))
+            .map_err(|e| e.to_string())?
+    };
+    Ok(CatapultRun { network, members })
 }
 
 fn post(scope: &DedicatedWorkerGlobalScope, msg: &FromWorker) {

@@ -1,17 +1,16 @@
-//! The page's kernel worker: GP kernels of activations evaluated by quadrature (tanh, softplus,
-//! sigmoid) take seconds for the page's point sets, so they are computed in a worker of their
-//! own (separate from the ensemble pool, so a training run never delays them).
+//! A worker for one job at a time where only the latest request matters: the page's kernel
+//! worker (GP kernels of activations evaluated by quadrature — tanh, softplus, sigmoid — take
+//! seconds for the page's point sets) and the catapult view's network runs. Each has a worker of
+//! its own, separate from the ensemble pool, so a training run never delays it.
 //!
-//! Only the latest request matters: a new request while an older one is being computed
-//! terminates the worker (a synchronous computation cannot read messages) and starts a fresh
-//! one; replies carry their request id and the owner drops stale ones. A worker that dies is
-//! reported as a failed request and replaced at the next request.
+//! A new request while an older one is being computed terminates the worker (a synchronous
+//! computation cannot read messages) and starts a fresh one; replies carry their request id and
+//! the owner drops stale ones. A worker that dies is reported as a failed request and replaced
+//! at the next request.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use ntk_core::gp::GpKernels;
-use ntk_core::Architecture;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
@@ -19,10 +18,21 @@ use web_sys::{ErrorEvent, MessageEvent, Worker};
 use super::protocol::{FromWorker, ToWorker};
 use super::spawn::spawn_worker;
 
-/// What a request ends with: its id and the kernels, or a one-line reason.
-pub type KernelReply = (u64, Result<GpKernels, String>);
+/// What a job worker reports.
+#[derive(Clone, Debug, PartialEq)]
+pub enum JobEvent {
+    /// a message of the worker (progress or result; stale ones included: check the request id)
+    Message(FromWorker),
+    /// the worker died while computing `request`
+    Lost {
+        /// the request it was computing
+        request: u64,
+        /// what happened, one line
+        message: String,
+    },
+}
 
-type Callback = Rc<dyn Fn(KernelReply)>;
+type Callback = Rc<dyn Fn(JobEvent)>;
 
 struct Live {
     worker: Worker,
@@ -40,31 +50,30 @@ struct State {
     queued: Option<(u64, String)>,
 }
 
-/// A worker computing GP kernels, one request at a time, the latest winning.
+/// A worker computing one request at a time, the latest winning.
 #[derive(Clone)]
-pub struct KernelWorker {
+pub struct JobWorker {
     state: Rc<RefCell<State>>,
     on_reply: Callback,
 }
 
-impl KernelWorker {
-    /// A kernel worker that reports every finished (or failed) request to `on_reply`; the
-    /// worker itself starts with the first request.
-    pub fn new(on_reply: impl Fn(KernelReply) + 'static) -> Self {
-        KernelWorker { state: Rc::default(), on_reply: Rc::new(on_reply) }
+impl JobWorker {
+    /// A job worker that reports its messages and deaths to `on_event`; the worker itself
+    /// starts with the first request.
+    pub fn new(on_event: impl Fn(JobEvent) + 'static) -> Self {
+        JobWorker { state: Rc::default(), on_reply: Rc::new(on_event) }
     }
 
-    /// Computes the kernels of `arch` on the points as request `request`, abandoning any
-    /// request still being computed.
-    pub fn request(&self, request: u64, arch: Architecture, x_train: Vec<Vec<f64>>, x_test: Vec<Vec<f64>>) {
-        let message = ToWorker::Kernels { request, arch, x_train, x_test }.to_json();
+    /// Sends `job` (whose request id is `request`), abandoning any request still being computed.
+    pub fn request(&self, request: u64, job: &ToWorker) {
+        let message = job.to_json();
         let busy = self.state.borrow().busy.is_some();
         if busy {
             self.stop();
         }
         if self.state.borrow().live.is_none() {
             if let Err(e) = self.start() {
-                (self.on_reply)((request, Err(format!("cannot start the kernel worker: {e}"))));
+                (self.on_reply)(JobEvent::Lost { request, message: format!("cannot start a worker: {e}") });
                 return;
             }
         }
@@ -84,12 +93,14 @@ impl KernelWorker {
                     }
                     this.send_queued();
                 }
-                Ok(FromWorker::Kernels { request, result }) => {
-                    this.state.borrow_mut().busy = None;
-                    this.send_queued();
-                    on_reply((request, result));
+                Ok(message) => {
+                    if message.is_final() {
+                        this.state.borrow_mut().busy = None;
+                        this.send_queued();
+                    }
+                    on_reply(JobEvent::Message(message));
                 }
-                _ => {}
+                Err(_) => {}
             }
         });
         let this = self.clone();
@@ -99,7 +110,7 @@ impl KernelWorker {
             this.stop();
             if let Some(request) = busy {
                 let why = if ev.message().is_empty() { "it crashed".to_string() } else { ev.message() };
-                (this.on_reply)((request, Err(format!("the kernel worker stopped ({why})"))));
+                (this.on_reply)(JobEvent::Lost { request, message: format!("the worker stopped ({why})") });
             }
         });
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
@@ -142,7 +153,7 @@ impl KernelWorker {
                 state.busy = Some(request);
             } else {
                 drop(state);
-                (self.on_reply)((request, Err("cannot send the request to the kernel worker".into())));
+                (self.on_reply)(JobEvent::Lost { request, message: "cannot send the request to the worker".into() });
             }
         }
     }
