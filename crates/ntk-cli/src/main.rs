@@ -11,6 +11,7 @@ mod error;
 mod input;
 mod kernel;
 mod predict;
+mod widths;
 
 use std::process::ExitCode;
 
@@ -37,6 +38,9 @@ enum Command {
     Predict(predict::Args),
     /// Train an ensemble of finite networks and their linearizations; statistics at checkpoints.
     Ensemble(ensemble::Args),
+    /// Width-scaling lab: network–linearization distance, weight and kernel changes, and the
+    /// initial kernel's distance to the analytic NTK, against width, with log-log slopes.
+    Widths(widths::Args),
     /// Benchmarks: wall time and FLOP/s of the kernels, predictions and ensemble training.
     Bench(bench::Args),
 }
@@ -47,6 +51,7 @@ fn main() -> ExitCode {
         Command::Kernel(args) => kernel::run(&args),
         Command::Predict(args) => predict::run(&args),
         Command::Ensemble(args) => ensemble::run(&args),
+        Command::Widths(args) => widths::run(&args),
         Command::Bench(args) => bench::run(&args),
     };
     match result {
