@@ -12,6 +12,7 @@ mod error;
 mod input;
 mod kernel;
 mod predict;
+mod widths;
 
 use std::process::ExitCode;
 
@@ -40,6 +41,9 @@ enum Command {
     Ensemble(ensemble::Args),
     /// Large learning rates: the two-scalar catapult map, a real network, or the phase diagram.
     Catapult(catapult::Args),
+    /// Width-scaling lab: network–linearization distance, weight and kernel changes, and the
+    /// initial kernel's distance to the analytic NTK, against width, with log-log slopes.
+    Widths(widths::Args),
     /// Benchmarks: wall time and FLOP/s of the kernels, predictions and ensemble training.
     Bench(bench::Args),
 }
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         Command::Predict(args) => predict::run(&args),
         Command::Ensemble(args) => ensemble::run(&args),
         Command::Catapult(args) => catapult::run(&args),
+        Command::Widths(args) => widths::run(&args),
         Command::Bench(args) => bench::run(&args),
     };
     match result {

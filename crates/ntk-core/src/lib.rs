@@ -26,6 +26,8 @@ pub mod linearized;
 pub mod mlp;
 pub mod rng;
 pub mod stats;
+// The width-scaling lab.
+pub mod widths;
 
 pub use activation::Activation;
 pub use arch::{ArchError, Architecture, Parameterization};
