@@ -4,8 +4,10 @@
 //! and sends commands.
 
 pub mod app;
+pub mod catapult_state;
 pub mod components;
 pub mod state;
+pub mod views;
 
 pub use app::App;
 pub mod model;

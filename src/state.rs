@@ -212,9 +212,12 @@ pub const POINTS_KEY: &str = "pts";
 
 /// A parsed value.
 #[derive(Clone, Debug, PartialEq)]
-enum Value {
+pub enum Value {
+    /// an integer
     Int(u64),
+    /// a real number
     Real(f64),
+    /// one of a list of names
     Name(&'static str),
 }
 
@@ -297,6 +300,9 @@ impl ExplorerParams {
         for pair in query.trim_start_matches('?').split('&').filter(|s| !s.is_empty()) {
             let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
             let (key, raw) = (percent_decode(key), percent_decode(raw));
+            if key == "view" {
+                continue;
+            }
             if key == POINTS_KEY {
                 let (points, mut bad) = parse_points(&raw);
                 state.points = points;
@@ -363,6 +369,53 @@ fn parse_points(raw: &str) -> (Vec<(f64, f64)>, Vec<String>) {
     (points, notes)
 }
 
+/// Parses `query` against a table of parameters: calls `set` with each usable value (clamped
+/// ones included) and returns the notes (unknown keys, clamped or unusable values). Keys in
+/// `silent` are skipped without a note (those of the page, such as `view`).
+pub fn parse_query(
+    query: &str,
+    table: &[Param],
+    silent: &[&str],
+    mut set: impl FnMut(&'static str, Value),
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    for pair in query.trim_start_matches('?').split('&').filter(|s| !s.is_empty()) {
+        let (key, raw) = pair.split_once('=').unwrap_or((pair, ""));
+        let (key, raw) = (percent_decode(key), percent_decode(raw));
+        if silent.contains(&key.as_str()) {
+            continue;
+        }
+        let Some(param) = table.iter().find(|p| p.key == key) else {
+            notes.push(format!("ignored unknown link parameter '{}'", shorten(&key)));
+            continue;
+        };
+        match parse_value(param, raw.trim()) {
+            Ok((value, note)) => {
+                notes.extend(note);
+                set(param.key, value);
+            }
+            Err(note) => notes.push(note),
+        }
+    }
+    notes
+}
+
+/// The query string `key=value&…` of a table of parameters, values from `get`.
+pub fn write_query(table: &[Param], get: impl Fn(&str) -> Value) -> String {
+    let mut q = String::new();
+    for (i, p) in table.iter().enumerate() {
+        if i > 0 {
+            q.push('&');
+        }
+        let _ = match get(p.key) {
+            Value::Int(v) => write!(q, "{}={v}", p.key),
+            Value::Real(v) => write!(q, "{}={v}", p.key),
+            Value::Name(v) => write!(q, "{}={v}", p.key),
+        };
+    }
+    q
+}
+
 /// The URL name of an activation.
 pub fn activation_name(a: Activation) -> &'static str {
     match a {
@@ -378,7 +431,8 @@ pub fn activation_name(a: Activation) -> &'static str {
     }
 }
 
-fn shorten(s: &str) -> String {
+/// At most 24 characters of `s` (for notes about hostile input).
+pub fn shorten(s: &str) -> String {
     let mut out: String = s.chars().take(24).collect();
     if s.chars().count() > 24 {
         out.push('…');
@@ -387,7 +441,7 @@ fn shorten(s: &str) -> String {
 }
 
 /// A value and an optional note (when it was clamped), or a note (when it was unusable).
-fn parse_value(param: &Param, raw: &str) -> Result<(Value, Option<String>), String> {
+pub fn parse_value(param: &Param, raw: &str) -> Result<(Value, Option<String>), String> {
     let bad = || format!("{} '{}' is not valid: kept the default", param.label, shorten(raw));
     match param.kind {
         Kind::Int { min, max } => {
@@ -418,7 +472,7 @@ fn parse_value(param: &Param, raw: &str) -> Result<(Value, Option<String>), Stri
 }
 
 /// Decodes `%XX` escapes and `+` (invalid escapes are kept as they are).
-fn percent_decode(s: &str) -> String {
+pub fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

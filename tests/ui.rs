@@ -6,13 +6,13 @@
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
-use wide_explorer::app::export_csv;
 use wide_explorer::components::controls::Scale;
 use wide_explorer::plot::function_plot::{draw_function_plot, FunctionPlot, NTK_COLOR};
 use wide_explorer::plot::heatmap::{diverging, draw_heatmaps, Heatmaps, Panel, NEGATIVE, POSITIVE};
 use wide_explorer::plot::loss_plot::{draw_loss_plot, Curve, Model};
 use wide_explorer::plot::Band;
 use wide_explorer::state::ExplorerParams;
+use wide_explorer::views::explorer::export_csv;
 
 wasm_bindgen_test_configure!(run_in_browser);
 

@@ -153,7 +153,10 @@ impl JobWorker {
                 state.busy = Some(request);
             } else {
                 drop(state);
-                (self.on_reply)(JobEvent::Lost { request, message: "cannot send the request to the worker".into() });
+                (self.on_reply)(JobEvent::Lost {
+                    request,
+                    message: "cannot send the request to the worker".into(),
+                });
             }
         }
     }

@@ -8,10 +8,10 @@
 //! the [`PoolEvent`]s it reports.
 
 pub mod bench;
+pub mod job_worker;
 pub mod pool;
 pub mod protocol;
 pub mod spawn;
-pub mod job_worker;
 pub mod worker_main;
 
 pub use pool::{PoolEvent, PoolOptions, WorkerPool};

@@ -437,7 +437,9 @@ impl Inner {
             // Late messages of a cancelled job.
             FromWorker::Progress { .. } | FromWorker::MemberDone { .. } | FromWorker::Failed { .. } => {}
             // Not a pool message.
-            FromWorker::Kernels { .. } | FromWorker::Catapult { .. } | FromWorker::CatapultProgress { .. } => {}
+            FromWorker::Kernels { .. }
+            | FromWorker::Catapult { .. }
+            | FromWorker::CatapultProgress { .. } => {}
         }
     }
 

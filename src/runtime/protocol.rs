@@ -2,8 +2,8 @@
 //! strings through `postMessage` (messages are small: a spec of a few hundred points, or the
 //! checkpoint statistics of one member).
 
-use ntk_core::ensemble::{EnsembleSpec, EnsembleStats};
 use ntk_core::catapult_network::{CatapultNetworkSpec, NetworkTrajectory};
+use ntk_core::ensemble::{EnsembleSpec, EnsembleStats};
 use ntk_core::gp::GpKernels;
 use ntk_core::Architecture;
 use serde::{Deserialize, Serialize};
@@ -131,7 +131,13 @@ impl ToWorker {
 impl FromWorker {
     /// Whether this message ends a request (the worker is free again).
     pub fn is_final(&self) -> bool {
-        matches!(self, FromWorker::Kernels { .. } | FromWorker::Catapult { .. } | FromWorker::MemberDone { .. } | FromWorker::Failed { .. })
+        matches!(
+            self,
+            FromWorker::Kernels { .. }
+                | FromWorker::Catapult { .. }
+                | FromWorker::MemberDone { .. }
+                | FromWorker::Failed { .. }
+        )
     }
 
     /// JSON text of the message.

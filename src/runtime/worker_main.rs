@@ -66,7 +66,11 @@ fn gp_kernels(arch: &Architecture, x_train: &[Vec<f64>], x_test: &[Vec<f64>]) ->
 
 /// Trains the networks of a catapult job, posting progress at most every
 /// [`PROGRESS_INTERVAL_MS`].
-fn run_catapult(scope: &DedicatedWorkerGlobalScope, request: u64, job: &CatapultJob) -> Result<CatapultRun, String> {
+fn run_catapult(
+    scope: &DedicatedWorkerGlobalScope,
+    request: u64,
+    job: &CatapultJob,
+) -> Result<CatapultRun, String> {
     let total = (job.network.steps as f64 + 1.0) * (1 + job.members) as f64;
     let mut last_post = js_sys::Date::now();
     let mut report = |done: f64| {

@@ -1,0 +1,6 @@
+//! The page's views; each owns its state (in the URL while it is shown), its runs and its
+//! plots, and only sends commands to the runtime.
+
+pub mod catapult;
+pub mod explorer;
+pub mod widths;
