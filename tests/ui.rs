@@ -157,3 +157,45 @@ fn heatmap_panels_are_coloured_by_value() {
     assert_eq!(at(2.0), [255, 255, 255], "no values yet: left blank");
     c.remove();
 }
+
+#[wasm_bindgen_test]
+fn the_phase_diagram_shades_its_three_regions_and_the_trajectories_draw() {
+    use wide_explorer::plot::catapult_plot::{
+        draw_phase_diagram, draw_trajectories, PhaseDot, Role, Trajectory,
+    };
+    let c = canvas(400, 400);
+    let dots: Vec<PhaseDot> = (1..50)
+        .map(|i| {
+            let x = i as f64 * 0.1;
+            PhaseDot {
+                eta_lambda0: x,
+                final_eta_lambda: (x < 4.0).then_some(if x < 2.0 { x } else { 1.0 }),
+                final_loss: (x < 4.0).then_some(1e-6),
+            }
+        })
+        .collect();
+    draw_phase_diagram(&c, &dots, 3.0).unwrap();
+    let (w, h) = (c.width() as f64, c.height() as f64);
+    // Sample the top panel's background in each region, between the dots (near the top edge).
+    let row = 0.2 * h;
+    let region = |x: f64| pixel(&c, 36.0 * w / 400.0 + (w - 48.0 * w / 400.0) * x / 5.0, row);
+    assert_eq!(region(0.5), [225, 240, 225], "lazy region");
+    assert_eq!(region(2.9), [253, 235, 210], "catapult region");
+    assert_eq!(region(4.7), [250, 220, 220], "divergent region");
+    let t = Trajectory {
+        label: "model".into(),
+        role: Role::Model,
+        loss_ratio: vec![1.0, 4.0, 0.5, 1e-3],
+        eta_lambda: vec![3.0, 2.5, 1.0, 1.0],
+        f: vec![1.0, -2.0, 0.5, 0.01],
+    };
+    draw_trajectories(&c, &[t], 3).unwrap();
+    let blue = (0..c.width()).step_by(2).flat_map(|x| (0..c.height()).step_by(2).map(move |y| (x, y))).any(
+        |(x, y)| {
+            let p = pixel(&c, x as f64, y as f64);
+            p[2] > 150 && p[0] < 80
+        },
+    );
+    assert!(blue, "the model's trajectory is drawn in blue");
+    c.remove();
+}

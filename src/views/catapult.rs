@@ -1,8 +1,116 @@
-//! The catapult view.
+//! The catapult view: where the lazy (linear) picture of the explorer stops. The two-scalar
+//! model of a one-hidden-layer linear network on one sample (MATH.md; lecture 002, "Dynamics at
+//! large learning rates") runs on the main thread at every slider input (microseconds), with
+//! its phase diagram; real networks at the same ηλ₀ (λ = λ_max(Θ̂)/N) train in a worker of
+//! their own, restarted (the old run abandoned) when a parameter they use changes.
 
 use leptos::prelude::*;
+use ntk_core::catapult::{
+    linear_grid, phase_diagram, two_scalar_map, PhaseDiagramSpec, TwoScalarSpec, TwoScalarTrajectory,
+};
+use ntk_core::catapult_network::{default_data, CatapultNetworkSpec, NetworkTrajectory};
+use ntk_core::Activation;
 
-use crate::catapult_state::CatapultParams;
+use crate::app::{write_url, View};
+use crate::catapult_state::{CatapultParams, CATAPULT_ACTIVATIONS};
+use crate::components::controls::{Scale, SelectControl, SliderControl};
+use crate::plot::catapult_plot::{draw_phase_diagram, draw_trajectories, PhaseDot, Role, Trajectory};
+use crate::runtime::job_worker::{JobEvent, JobWorker};
+use crate::runtime::protocol::{CatapultJob, CatapultRun, FromWorker, ToWorker};
+
+/// Milliseconds the network parameters must stay unchanged before the networks retrain.
+const RESTART_DELAY_MS: u64 = 250;
+/// Points of the phase diagram's ηλ₀ grid (0.1 … 5).
+const DIAGRAM_POINTS: usize = 50;
+
+/// The state of the real networks' run.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct NetRun {
+    /// request id of the run shown
+    request: u64,
+    /// the parameters it belongs to (those of [`net_key`])
+    key: Option<CatapultParams>,
+    /// fraction done
+    fraction: f64,
+    /// the trajectories, or why there are none
+    result: Option<Result<CatapultRun, String>>,
+}
+
+/// The parameters the real networks depend on (not the two-scalar model's n, λ₀, f₀).
+fn net_key(p: &CatapultParams) -> CatapultParams {
+    let d = CatapultParams::default();
+    CatapultParams { n: d.n, lambda0: d.lambda0, f0: d.f0, ..p.clone() }
+}
+
+/// The two-scalar model of `p` (paper-lecture Eq.: f_{t+1} = (1 − ηλ_t + η²f_t²/n) f_t,
+/// λ_{t+1} = λ_t + (η f_t²/n)(ηλ_t − 4)).
+fn model(p: &CatapultParams) -> Result<TwoScalarTrajectory, String> {
+    let spec = TwoScalarSpec { eta: 1.0, width: p.n as f64, lambda0: p.lambda0, f0: p.f0, steps: p.steps };
+    spec.with_eta_lambda0(p.eta_lambda0).and_then(|s| two_scalar_map(&s)).map_err(|e| e.to_string())
+}
+
+/// Final ηλ and loss of the model over an ηλ₀ grid.
+fn diagram(p: &CatapultParams) -> Result<Vec<PhaseDot>, String> {
+    let grid = linear_grid(0.1, 5.0, DIAGRAM_POINTS).map_err(|e| e.to_string())?;
+    let spec = PhaseDiagramSpec {
+        width: p.n as f64,
+        lambda0: p.lambda0,
+        f0: p.f0,
+        steps: p.steps,
+        eta_lambda0: grid,
+    };
+    let points = phase_diagram(&spec).map_err(|e| e.to_string())?;
+    Ok(points
+        .iter()
+        .map(|q| PhaseDot {
+            eta_lambda0: q.eta_lambda0,
+            final_eta_lambda: q.diverged_at.is_none().then_some(q.eta * q.final_lambda),
+            final_loss: q.diverged_at.is_none().then_some(q.final_loss),
+        })
+        .collect())
+}
+
+/// The networks' job for `p`.
+fn job(p: &CatapultParams) -> Result<CatapultJob, String> {
+    let (x_train, y_train) = default_data(p.points).map_err(|e| e.to_string())?;
+    let network = CatapultNetworkSpec {
+        activation: p.activation,
+        width: p.width,
+        sigma_w2: p.sw2,
+        sigma_b2: p.sb2,
+        x_train,
+        y_train,
+        eta: 1.0,
+        steps: p.steps,
+        seed: p.seed,
+    };
+    network.validate().map_err(|e| e.to_string())?;
+    Ok(CatapultJob { network, eta_lambda0: p.eta_lambda0, member_width: p.member_width, members: p.members })
+}
+
+fn ratio(loss: &[f64]) -> Vec<f64> {
+    let l0 = loss.first().copied().unwrap_or(1.0);
+    loss.iter().map(|l| if l0 > 0.0 { l / l0 } else { *l }).collect()
+}
+
+fn network_trajectory(t: &NetworkTrajectory, label: String, role: Role) -> Trajectory {
+    Trajectory {
+        label,
+        role,
+        loss_ratio: ratio(&t.loss),
+        eta_lambda: t.lambda.iter().map(|l| t.eta * l).collect(),
+        f: t.f.clone(),
+    }
+}
+
+/// What happened to a run, in words: its phase and, if it diverged, the step.
+fn describe(phase: &str, predicted: &str, diverged_at: Option<u64>) -> String {
+    let mut s = format!("{phase} (predicted from ηλ₀: {predicted})");
+    if let Some(k) = diverged_at {
+        s.push_str(&format!(", diverged at step {k}"));
+    }
+    s
+}
 
 /// The catapult view.
 #[component]
@@ -15,6 +123,240 @@ pub fn CatapultView(
     /// set by the explorer to open this view at its setting
     open_at: RwSignal<Option<CatapultParams>>,
 ) -> impl IntoView {
-    let _ = (active, query, open_at);
-    view! { <div class="view catapult" data-testid="catapult"></div> }
+    let (initial, notes) = CatapultParams::from_query(query.as_deref().unwrap_or(""));
+    let params = RwSignal::new(initial);
+    let url_notes = RwSignal::new(notes);
+    let run = RwSignal::new(NetRun::default());
+
+    // The explorer hands over a setting.
+    Effect::new(move |_| {
+        if let Some(p) = open_at.get() {
+            params.set(p);
+            url_notes.set(vec![]);
+        }
+    });
+    Effect::new(move |_| {
+        if active.get() {
+            params.with(|p| write_url(View::Catapult, &p.to_query()));
+        }
+    });
+
+    // The networks' worker: replies of the run shown only.
+    let worker = StoredValue::new_local(None::<JobWorker>);
+    let on_event = move |event: JobEvent| {
+        run.update(|r| match event {
+            JobEvent::Message(FromWorker::CatapultProgress { request, fraction }) if request == r.request => {
+                r.fraction = fraction;
+            }
+            JobEvent::Message(FromWorker::Catapult { request, result }) if request == r.request => {
+                r.fraction = 1.0;
+                r.result = Some(result);
+            }
+            JobEvent::Lost { request, message } if request == r.request => r.result = Some(Err(message)),
+            _ => {}
+        });
+    };
+    let key = Memo::new(move |_| params.with(net_key));
+    let pending = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let k = key.get();
+        if !active.get() && run.with_untracked(|r| r.key.is_none()) {
+            return; // nothing trains before the view is first shown
+        }
+        pending.update_value(|n| *n += 1);
+        let ticket = pending.get_value();
+        set_timeout(
+            move || {
+                if pending.get_value() != ticket {
+                    return;
+                }
+                let request = run.with_untracked(|r| r.request) + 1;
+                match job(&k) {
+                    Ok(job) => {
+                        run.set(NetRun { request, key: Some(k), ..NetRun::default() });
+                        if worker.with_value(Option::is_none) {
+                            worker.set_value(Some(JobWorker::new(on_event)));
+                        }
+                        worker.with_value(|w| {
+                            if let Some(w) = w {
+                                w.request(request, &ToWorker::Catapult { request, job });
+                            }
+                        });
+                    }
+                    Err(e) => {
+                        run.set(NetRun { request, key: Some(k), result: Some(Err(e)), ..NetRun::default() })
+                    }
+                }
+            },
+            std::time::Duration::from_millis(RESTART_DELAY_MS),
+        );
+    });
+
+    let model_run = Memo::new(move |_| params.with(model));
+    let dots = Memo::new(move |_| params.with(diagram));
+    let traj_canvas = NodeRef::<leptos::html::Canvas>::new();
+    let diagram_canvas = NodeRef::<leptos::html::Canvas>::new();
+    let plot_error = RwSignal::new(None::<String>);
+
+    Effect::new(move |_| {
+        let p = params.get();
+        let m = model_run.get();
+        let r = run.get();
+        if !active.get() {
+            return;
+        }
+        let Some(canvas) = traj_canvas.get() else { return };
+        let mut trajs = Vec::new();
+        if let Ok(m) = &m {
+            let eta = p.eta_lambda0 / p.lambda0;
+            trajs.push(Trajectory {
+                label: "two-scalar model".to_string(),
+                role: Role::Model,
+                loss_ratio: ratio(&m.loss),
+                eta_lambda: m.lambda.iter().map(|l| eta * l).collect(),
+                f: m.f.clone(),
+            });
+        }
+        if let (true, Some(Ok(run))) = (r.key.as_ref() == Some(&net_key(&p)), &r.result) {
+            let label = format!("{} networks of width {}", run.members.len(), p.member_width);
+            trajs.extend(run.members.iter().map(|t| network_trajectory(t, label.clone(), Role::Member)));
+            trajs.push(network_trajectory(
+                &run.network,
+                format!("network of width {}", p.width),
+                Role::Network,
+            ));
+        }
+        let start = js_sys::Date::now();
+        plot_error.set(draw_trajectories(&canvas, &trajs, p.steps).err().map(|e| e.to_string()));
+        let _ = canvas.set_attribute("data-draw-ms", &format!("{:.1}", js_sys::Date::now() - start));
+    });
+    Effect::new(move |_| {
+        let p = params.get();
+        let d = dots.get();
+        if !active.get() {
+            return;
+        }
+        let (Some(canvas), Ok(d)) = (diagram_canvas.get(), d) else { return };
+        if let Err(e) = draw_phase_diagram(&canvas, &d, p.eta_lambda0) {
+            plot_error.set(Some(e.to_string()));
+        }
+    });
+
+    let model_phase = move || match model_run.get() {
+        Ok(m) => {
+            format!("Two-scalar model: {}", describe(m.phase.name(), m.predicted_phase.name(), m.diverged_at))
+        }
+        Err(e) => format!("Two-scalar model not run: {e}"),
+    };
+    let network_status = move || {
+        let r = run.get();
+        let p = params.get();
+        if r.key.as_ref() != Some(&net_key(&p)) {
+            return "Networks: starting a new run for the changed parameters…".to_string();
+        }
+        match &r.result {
+            None => format!("Networks: training… {:.0}%", r.fraction * 100.0),
+            Some(Err(e)) => format!("Networks not run: {e}"),
+            Some(Ok(run)) => {
+                let t = &run.network;
+                let spread = if run.members.is_empty() {
+                    String::new()
+                } else {
+                    let diverged = run.members.iter().filter(|m| m.diverged_at.is_some()).count();
+                    format!("; {} small networks, {diverged} diverged", run.members.len())
+                };
+                format!(
+                    "Network (width {}, λ₀ = {:.3}, η = {:.4}): {}{spread}",
+                    p.width,
+                    t.lambda0,
+                    t.eta,
+                    describe(t.phase.name(), t.predicted_phase.name(), t.diverged_at)
+                )
+            }
+        }
+    };
+
+    let set = move |f: fn(&mut CatapultParams, f64)| Callback::new(move |v: f64| params.update(|p| f(p, v)));
+    let get = move |f: fn(&CatapultParams) -> f64| Signal::derive(move || params.with(f));
+    let preset = move |el0: f64| move |_| params.update(|p| p.eta_lambda0 = el0);
+    view! {
+        <div class="view catapult" data-testid="catapult">
+            <div class="notes" role="status">
+                {move || url_notes.get().into_iter().map(|n| view! { <p class="note">"Link: " {n}</p> }).collect_view()}
+                {move || plot_error.get().map(|e| view! { <p class="note">{e}</p> })}
+            </div>
+            <div class="layout">
+                <aside class="panel controls" aria-label="Catapult controls">
+                    <h2>"Learning rate"</h2>
+                    <div class="presets">
+                        <button on:click=preset(1.5)>"lazy: ηλ₀ = 1.5"</button>
+                        <button on:click=preset(3.0)>"catapult: ηλ₀ = 3"</button>
+                        <button on:click=preset(4.4)>"divergent: ηλ₀ = 4.4"</button>
+                    </div>
+                    <SliderControl id="el0" label="η·λ₀ (learning rate × initial sharpness)" scale=Scale { min: 0.05, max: 6.0, log: false, integer: false }
+                        value=get(|p| p.eta_lambda0) on_change=set(|p, v| p.eta_lambda0 = v)
+                        marks=Signal::derive(|| vec![(2.0, "2".to_string()), (4.0, "4".to_string())]) />
+                    <SliderControl id="csteps" label="steps" scale=Scale { min: 10.0, max: 2000.0, log: true, integer: true }
+                        value=get(|p| p.steps as f64) on_change=set(|p, v| p.steps = v as u64) />
+                    <h2>"Two-scalar model"</h2>
+                    <SliderControl id="cn" label="width n" scale=Scale { min: 10.0, max: 1e6, log: true, integer: true }
+                        value=get(|p| p.n as f64) on_change=set(|p, v| p.n = v as u64) />
+                    <SliderControl id="l0" label="λ₀ = (|u|² + |v|²)/n" scale=Scale { min: 0.1, max: 10.0, log: true, integer: false }
+                        value=get(|p| p.lambda0) on_change=set(|p, v| p.lambda0 = v) />
+                    <SliderControl id="f0" label="f₀ = vᵀu/√n" scale=Scale { min: -10.0, max: 10.0, log: false, integer: false }
+                        value=get(|p| p.f0) on_change=set(|p, v| p.f0 = v) />
+                    <h2>"Real networks"</h2>
+                    <SelectControl id="cact" label="nonlinearity φ" options=&CATAPULT_ACTIVATIONS
+                        value=Signal::derive(move || params.with(|p| match p.activation { Activation::Tanh => "tanh", Activation::Identity => "identity", _ => "relu" }))
+                        on_change=Callback::new(move |v: String| params.update(|p| p.activation = v.parse().unwrap_or(Activation::Relu))) />
+                    <SliderControl id="cwidth" label="width" scale=Scale { min: 16.0, max: 4096.0, log: true, integer: true }
+                        value=get(|p| p.width as f64) on_change=set(|p, v| p.width = v as usize) />
+                    <SliderControl id="csw2" label="σ_w²" scale=Scale { min: 0.1, max: 4.0, log: false, integer: false }
+                        value=get(|p| p.sw2) on_change=set(|p, v| p.sw2 = v) />
+                    <SliderControl id="csb2" label="σ_b²" scale=Scale { min: 0.0, max: 2.0, log: false, integer: false }
+                        value=get(|p| p.sb2) on_change=set(|p, v| p.sb2 = v) />
+                    <SliderControl id="points" label="training points (1: x = 1, y = 0; more: sin x)" scale=Scale { min: 1.0, max: 16.0, log: false, integer: true }
+                        value=get(|p| p.points as f64) on_change=set(|p, v| p.points = v as usize) />
+                    <SliderControl id="cmembers" label="small networks (spread)" scale=Scale { min: 0.0, max: 20.0, log: false, integer: true }
+                        value=get(|p| p.members as f64) on_change=set(|p, v| p.members = v as usize) />
+                    <SliderControl id="mwidth" label="their width" scale=Scale { min: 8.0, max: 256.0, log: true, integer: true }
+                        value=get(|p| p.member_width as f64) on_change=set(|p, v| p.member_width = v as usize) />
+                    <SliderControl id="cseed" label="seed" scale=Scale { min: 0.0, max: 1000.0, log: false, integer: true }
+                        value=get(|p| p.seed as f64) on_change=set(|p, v| p.seed = v as u64) />
+                </aside>
+                <main class="panel main-plot" aria-label="Catapult trajectories">
+                    <h2>"Training at η·λ₀ = " {move || params.with(|p| p.eta_lambda0.to_string())}</h2>
+                    <p class="phase" data-testid="phase">{model_phase}</p>
+                    <canvas node_ref=traj_canvas class="plot catapult" data-testid="catapult-plot" role="img"
+                        aria-label="loss, η·λ and output against step for the two-scalar model and the real networks"></canvas>
+                    <div class="progress">
+                        <progress max="1" prop:value=move || run.get().fraction></progress>
+                        <span data-testid="catapult-status">{network_status}</span>
+                    </div>
+                </main>
+                <section class="panel side" aria-label="Phase diagram">
+                    <h2>"Phase diagram (two-scalar model)"</h2>
+                    <canvas node_ref=diagram_canvas class="plot diagram" data-testid="phase-diagram" role="img"
+                        aria-label="final η·λ and final loss against η·λ₀, with the lazy, catapult and divergent regions"></canvas>
+                    <div class="explain">
+                        <p>
+                            "Gradient descent on a linear model is stable only for η < 2/λ (in the explorer: η_max = 2N/λ_max). \
+                             A network is not linear: for 2 < ηλ₀ < 4 its loss first grows for about log n steps, \
+                             the kernel's top eigenvalue λ falls until ηλ < 2 — the curve drops under the red line — \
+                             and training then converges in a flatter place: the catapult. Above ηλ₀ = 4 it diverges."
+                        </p>
+                        <p>
+                            "The model: a one-hidden-layer linear network f = vᵀu x/√n on one sample (x = 1, y = 0), \
+                             λ = (|u|² + |v|²)/n; gradient descent is exactly "
+                            <math><msub><mi>"f"</mi><mrow><mi>"t"</mi><mo>"+"</mo><mn>"1"</mn></mrow></msub><mo>"="</mo><mo>"("</mo><mn>"1"</mn><mo>"−"</mo><mi>"η"</mi><msub><mi>"λ"</mi><mi>"t"</mi></msub><mo>"+"</mo><msup><mi>"η"</mi><mn>"2"</mn></msup><msubsup><mi>"f"</mi><mi>"t"</mi><mn>"2"</mn></msubsup><mo>"/"</mo><mi>"n"</mi><mo>")"</mo><msub><mi>"f"</mi><mi>"t"</mi></msub></math>
+                            ", "
+                            <math><msub><mi>"λ"</mi><mrow><mi>"t"</mi><mo>"+"</mo><mn>"1"</mn></mrow></msub><mo>"="</mo><msub><mi>"λ"</mi><mi>"t"</mi></msub><mo>"+"</mo><mo>"("</mo><mi>"η"</mi><msubsup><mi>"f"</mi><mi>"t"</mi><mn>"2"</mn></msubsup><mo>"/"</mo><mi>"n"</mi><mo>")"</mo><mo>"("</mo><mi>"η"</mi><msub><mi>"λ"</mi><mi>"t"</mi></msub><mo>"−"</mo><mn>"4"</mn><mo>")"</mo></math>
+                            ". Real networks use λ = λ_max(Θ̂)/N of their empirical NTK on the N training points, \
+                             tracked every step, at the same ηλ₀."
+                        </p>
+                    </div>
+                </section>
+            </div>
+        </div>
+    }
 }
