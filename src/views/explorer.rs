@@ -622,14 +622,12 @@ pub fn Explorer(
         selected.set(None);
     };
 
-    // Loss curves.
-    Effect::new(move |_| {
-        let p = params.get();
+    // Loss curves: computed when the parameters (but the time shown) or the results change,
+    // redrawn with the time marker on every change.
+    let run_params = Memo::new(move |_| params.with(run_key));
+    let loss_curves = Memo::new(move |_| {
+        let p = run_params.get();
         let (key, summary) = results.get();
-        if !active.get() {
-            return;
-        }
-        let Some(canvas) = loss_canvas.get() else { return };
         let y_test = model::problem(&p).ok().and_then(|d| d.y_test);
         let has_test = y_test.is_some();
         let current = key.as_ref() == Some(&run_key(&p));
@@ -691,8 +689,17 @@ pub fn Explorer(
                 }
             }
         }
+        curves
+    });
+    Effect::new(move |_| {
+        let shown = params.with(|p| p.lr * p.shown_step as f64);
+        let curves = loss_curves.get();
+        if !active.get() {
+            return;
+        }
+        let Some(canvas) = loss_canvas.get() else { return };
         let start = js_sys::Date::now();
-        if let Err(e) = draw_loss_plot(&canvas, &curves, p.lr * p.shown_step as f64) {
+        if let Err(e) = draw_loss_plot(&canvas, &curves, shown) {
             plot_error.set(Some(e.to_string()));
         }
         let _ = canvas.set_attribute("data-draw-ms", &format!("{:.1}", js_sys::Date::now() - start));
