@@ -5,6 +5,7 @@
 pub mod function_plot;
 pub mod heatmap;
 pub mod loss_plot;
+pub mod widths_plot;
 
 use web_sys::HtmlCanvasElement;
 
