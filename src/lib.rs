@@ -8,6 +8,7 @@ pub mod catapult_state;
 pub mod components;
 pub mod state;
 pub mod views;
+pub mod widths_state;
 
 pub use app::App;
 pub mod model;

@@ -199,3 +199,121 @@ fn the_phase_diagram_shades_its_three_regions_and_the_trajectories_draw() {
     assert!(blue, "the model's trajectory is drawn in blue");
     c.remove();
 }
+
+/// A sweep result with exact power laws: (a) 0.5/n, (b) input 2/√n, hidden 1/n, readout 1/√n,
+/// (c) 1/n, (d) 1/√n; bars ±10 %.
+fn power_law_result() -> ntk_core::widths::SweepResult {
+    use ntk_core::widths::{Spread, SweepResult, WidthPoint};
+    let params =
+        wide_explorer::widths_state::WidthsParams { min_width: 32, max_width: 256, ..Default::default() };
+    let spec = params.to_spec().unwrap();
+    let sp = |v: f64| Spread { count: 2, mean: v, sd: 0.1 * v, min: 0.9 * v, max: 1.1 * v };
+    let points = spec
+        .widths
+        .iter()
+        .map(|&w| {
+            let n = w as f64;
+            WidthPoint {
+                width: w,
+                axis_value: None,
+                depth: 2,
+                train_size: 8,
+                learning_rate: 0.1,
+                diverged: 0,
+                rmse_nn_lin_sup: Some(sp(0.5 / n)),
+                weight_change: vec![sp(2.0 / n.sqrt()), sp(1.0 / n), sp(1.0 / n.sqrt())],
+                ntk_change: Some(sp(1.0 / n)),
+                ntk_init_error: sp(1.0 / n.sqrt()),
+                seeds: vec![],
+            }
+        })
+        .collect();
+    SweepResult::assemble(&spec, points).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn the_width_plot_fits_slopes_and_draws_four_decreasing_panels() {
+    use wide_explorer::plot::widths_plot::{
+        draw_widths_plot, legend_text, WidthsPlot, LAYER_COLORS, SERIES_COLORS,
+    };
+    let result = power_law_result();
+    let plot = WidthsPlot::from_result(&result, |_| String::new());
+    assert_eq!(plot.panels.len(), 4);
+    let slope = |panel: usize, i: usize| plot.panels[panel].series[i].fit.unwrap().slope;
+    // Exact power laws: slopes to rounding.
+    assert!((slope(0, 0) + 1.0).abs() < 1e-9, "{}", slope(0, 0));
+    let layers: Vec<&str> = plot.panels[1].series.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(layers, ["input", "hidden", "readout"]);
+    assert!(
+        (slope(1, 0) + 0.5).abs() < 1e-9
+            && (slope(1, 1) + 1.0).abs() < 1e-9
+            && (slope(1, 2) + 0.5).abs() < 1e-9
+    );
+    assert!((slope(2, 0) + 1.0).abs() < 1e-9 && (slope(3, 0) + 0.5).abs() < 1e-9);
+    assert!(
+        legend_text(&plot.panels[0].series[0]).starts_with("fit: slope −1.00"),
+        "{}",
+        legend_text(&plot.panels[0].series[0])
+    );
+
+    let c = canvas(900, 640);
+    draw_widths_plot(&c, &plot).unwrap();
+    let (w, h) = (c.width() as f64, c.height() as f64);
+    let is = |p: [u8; 3], c: plotters::style::RGBColor| {
+        (p[0] as i32 - c.0 as i32).abs() < 30
+            && (p[1] as i32 - c.1 as i32).abs() < 30
+            && (p[2] as i32 - c.2 as i32).abs() < 30
+    };
+    let ctx: CanvasRenderingContext2d = c.get_context("2d").unwrap().unwrap().dyn_into().unwrap();
+    // Panel (b) is checked on its hidden layer (red, 1/n: the steepest of its series).
+    let colours = [SERIES_COLORS[0], LAYER_COLORS[1], SERIES_COLORS[0], SERIES_COLORS[0]];
+    for ((qx, qy), colour) in [(0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5)].into_iter().zip(colours) {
+        // The lowest pixel of the series colour in the quadrant's left and right halves (the
+        // legend sits in the upper right): the data fall with n, so the right one is lower.
+        let (x0, y0, qw, qh) = (qx * w, qy * h, w / 2.0, h / 2.0);
+        let data = ctx.get_image_data(x0, y0, qw, qh).unwrap().data();
+        let (mut low_left, mut low_right, mut count) = (0usize, 0usize, 0usize);
+        let (iw, ih) = (qw as usize, qh as usize);
+        for y in 0..ih {
+            for x in 0..iw {
+                let i = 4 * (y * iw + x);
+                if is([data[i], data[i + 1], data[i + 2]], colour) {
+                    count += 1;
+                    if x < iw / 2 {
+                        low_left = low_left.max(y);
+                    } else {
+                        low_right = low_right.max(y);
+                    }
+                }
+            }
+        }
+        assert!(count > 100, "quadrant ({qx}, {qy}): only {count} series pixels");
+        assert!(
+            low_right > low_left + ih / 20,
+            "quadrant ({qx}, {qy}): lowest blue left {low_left}, right {low_right}"
+        );
+    }
+    // Before any result: empty panels with a hint, no error.
+    let empty = ntk_core::widths::SweepResult { series: vec![], reference_slopes: vec![-0.5, -1.0] };
+    draw_widths_plot(&c, &WidthsPlot::from_result(&empty, |_| String::new())).unwrap();
+    c.remove();
+}
+
+#[wasm_bindgen_test]
+fn oversized_sweeps_are_refused_before_any_work() {
+    use wide_explorer::views::widths::{plan_sweep, MAX_SWEEP_FLOP};
+    use wide_explorer::widths_state::WidthsParams;
+    let small = WidthsParams { min_width: 32, max_width: 256, seeds: 3, steps: 100, ..Default::default() };
+    let plan = plan_sweep(&small, 2).unwrap();
+    // 4 widths, seeds split 0..1 and 1..3 over two workers.
+    assert_eq!(plan.jobs.len(), 8);
+    assert_eq!((plan.jobs[0].seeds, plan.jobs[1].seeds), ((0, 1), (1, 3)));
+    assert!(plan.flop < MAX_SWEEP_FLOP);
+    let flop = WidthsParams { max_width: 4096, seeds: 32, steps: 100_000, ..Default::default() };
+    let e = plan_sweep(&flop, 1).unwrap_err();
+    assert!(e.contains("FLOP") && e.contains("refused"), "{e}");
+    let memory =
+        WidthsParams { depth: 8, min_width: 4096, max_width: 4096, seeds: 1, steps: 1, ..Default::default() };
+    let e = plan_sweep(&memory, 1).unwrap_err();
+    assert!(e.contains("MiB"), "{e}");
+}

@@ -6,6 +6,7 @@ pub mod catapult_plot;
 pub mod function_plot;
 pub mod heatmap;
 pub mod loss_plot;
+pub mod widths_plot;
 
 use web_sys::HtmlCanvasElement;
 

@@ -1,10 +1,12 @@
 //! A worker for one job at a time where only the latest request matters: the page's kernel
 //! worker (GP kernels of activations evaluated by quadrature — tanh, softplus, sigmoid — take
-//! seconds for the page's point sets) and the catapult view's network runs. Each has a worker of
-//! its own, separate from the ensemble pool, so a training run never delays it.
+//! seconds for the page's point sets), the catapult view's network runs and the width-scaling
+//! view's points (one or two such workers). Each has workers of its own, separate from the
+//! ensemble pool, so a training run never delays them.
 //!
 //! A new request while an older one is being computed terminates the worker (a synchronous
-//! computation cannot read messages) and starts a fresh one; replies carry their request id and
+//! computation cannot read messages) and starts a fresh one ([`JobWorker::cancel`] does the same
+//! without a new request: the width-scaling view's Cancel button); replies carry their request id and
 //! the owner drops stale ones. A worker that dies is reported as a failed request and replaced
 //! at the next request.
 
@@ -79,6 +81,21 @@ impl JobWorker {
         }
         self.state.borrow_mut().queued = Some((request, message));
         self.send_queued();
+    }
+
+    /// Abandons the request being computed (terminating the worker, which restarts with the
+    /// next request) and any request waiting to be sent; no event is reported for them.
+    pub fn cancel(&self) {
+        self.state.borrow_mut().queued = None;
+        if self.state.borrow().busy.is_some() {
+            self.stop();
+        }
+    }
+
+    /// Whether a request is being computed or waiting to be sent.
+    pub fn is_busy(&self) -> bool {
+        let state = self.state.borrow();
+        state.busy.is_some() || state.queued.is_some()
     }
 
     fn start(&self) -> Result<(), String> {

@@ -439,7 +439,9 @@ impl Inner {
             // Not a pool message.
             FromWorker::Kernels { .. }
             | FromWorker::Catapult { .. }
-            | FromWorker::CatapultProgress { .. } => {}
+            | FromWorker::CatapultProgress { .. }
+            | FromWorker::WidthProgress { .. }
+            | FromWorker::WidthDone { .. } => {}
         }
     }
 

@@ -5,6 +5,7 @@
 use ntk_core::catapult_network::{CatapultNetworkSpec, NetworkTrajectory};
 use ntk_core::ensemble::{EnsembleSpec, EnsembleStats};
 use ntk_core::gp::GpKernels;
+use ntk_core::widths::{WidthPoint, WidthSweepSpec};
 use ntk_core::Architecture;
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +40,23 @@ pub enum ToWorker {
         request: u64,
         /// what to train
         job: CatapultJob,
+    },
+    /// Train seeds `seeds_start..seeds_end` of one width of a width sweep
+    /// ([`ntk_core::widths::run_width_members`]); the page merges the points of disjoint seed
+    /// ranges ([`WidthPoint::merge`]).
+    Width {
+        /// request id: replies to older requests are dropped by the page
+        request: u64,
+        /// the whole sweep (the worker runs one point of it)
+        spec: WidthSweepSpec,
+        /// the hidden width n, on `spec.widths`
+        width: usize,
+        /// the second-axis value (`None` without an axis)
+        axis_value: Option<usize>,
+        /// first seed index
+        seeds_start: usize,
+        /// one past the last seed index
+        seeds_end: usize,
     },
     /// Make the worker panic (used by tests of the pool's recovery).
     Crash,
@@ -112,6 +130,25 @@ pub enum FromWorker {
         /// the trajectories, or the core's message
         result: Result<CatapultRun, String>,
     },
+    /// Progress of a [`ToWorker::Width`] request.
+    WidthProgress {
+        /// request id
+        request: u64,
+        /// the seed being trained
+        seed: usize,
+        /// its current step
+        step: u64,
+        /// fraction of the request's work done, in [0, 1]
+        fraction: f64,
+    },
+    /// The point of a [`ToWorker::Width`] request (diverged seeds are recorded in it), or the
+    /// core's message.
+    WidthDone {
+        /// request id
+        request: u64,
+        /// the metrics of the requested seeds, or why they could not be computed
+        result: Result<WidthPoint, String>,
+    },
     /// The job is invalid (the same error for every member: the page stops the job).
     Failed {
         /// job generation
@@ -135,6 +172,7 @@ impl FromWorker {
             self,
             FromWorker::Kernels { .. }
                 | FromWorker::Catapult { .. }
+                | FromWorker::WidthDone { .. }
                 | FromWorker::MemberDone { .. }
                 | FromWorker::Failed { .. }
         )

@@ -1,7 +1,8 @@
 //! The worker side of the runtime: the entry point a worker calls once its wasm is loaded. It
 //! trains one member per [`ToWorker::RunMember`] message with the core's ensemble runner and
 //! posts progress (at most every [`PROGRESS_INTERVAL_MS`]) and the member's statistics; it
-//! computes GP kernels per [`ToWorker::Kernels`] message (the page's kernel worker).
+//! computes GP kernels per [`ToWorker::Kernels`] message (the page's kernel worker), and one
+//! width of a width sweep per [`ToWorker::Width`] message.
 
 use std::ops::ControlFlow;
 
@@ -9,6 +10,7 @@ use nalgebra::DMatrix;
 use ntk_core::catapult_network::{run_network, run_network_ensemble, CatapultNetworkSpec};
 use ntk_core::ensemble::{run_members, EnsembleSpec};
 use ntk_core::gp::GpKernels;
+use ntk_core::widths::{run_width_members, WidthPoint, WidthSweepSpec};
 use ntk_core::Architecture;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -39,6 +41,11 @@ pub fn ensemble_worker_main() {
             Ok(ToWorker::Catapult { request, job }) => {
                 let result = run_catapult(&reply_to, request, &job);
                 post(&reply_to, &FromWorker::Catapult { request, result });
+            }
+            Ok(ToWorker::Width { request, spec, width, axis_value, seeds_start, seeds_end }) => {
+                let result =
+                    run_width_job(&reply_to, request, &spec, width, axis_value, seeds_start..seeds_end);
+                post(&reply_to, &FromWorker::WidthDone { request, result });
             }
             Ok(ToWorker::Crash) => panic!("worker crash requested by the page"),
             Err(e) => post(
@@ -94,6 +101,29 @@ fn run_catapult(
             .map_err(|e| e.to_string())?
     };
     Ok(CatapultRun { network, members })
+}
+
+/// Trains seeds `seeds` of one width of a sweep, posting progress at most every
+/// [`PROGRESS_INTERVAL_MS`].
+fn run_width_job(
+    scope: &DedicatedWorkerGlobalScope,
+    request: u64,
+    spec: &WidthSweepSpec,
+    width: usize,
+    axis_value: Option<usize>,
+    seeds: std::ops::Range<usize>,
+) -> Result<WidthPoint, String> {
+    let mut last_post = js_sys::Date::now();
+    run_width_members(spec, width, axis_value, seeds, |p| {
+        let now = js_sys::Date::now();
+        if now - last_post >= PROGRESS_INTERVAL_MS {
+            last_post = now;
+            let msg = FromWorker::WidthProgress { request, seed: p.seed, step: p.step, fraction: p.fraction };
+            post(scope, &msg);
+        }
+        ControlFlow::Continue(())
+    })
+    .map_err(|e| e.to_string())
 }
 
 fn post(scope: &DedicatedWorkerGlobalScope, msg: &FromWorker) {

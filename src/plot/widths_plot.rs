@@ -1,0 +1,450 @@
+//! The width-scaling plots (paper Figure 1, Figure S5): four log-log panels against the width
+//! n — (a) the sup over training of the test RMSE between the network and its linearization,
+//! (b) the relative weight change per layer, (c) the relative change of the empirical NTK during
+//! training, (d) the distance of the initial empirical NTK from the analytic one. Each shows the
+//! seed mean per width with a min–max bar, the fitted power law with its slope in the legend, and
+//! dashed reference lines of slope −1/2 and −1 anchored at the first point.
+//!
+//! [`WidthsPlot::from_result`] turns a [`SweepResult`] into plain series; [`draw_widths_plot`]
+//! only draws them.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::series::DashedLineSeries;
+use plotters_canvas::CanvasBackend;
+use web_sys::HtmlCanvasElement;
+
+use ntk_core::widths::{fit_slope, PowerLawFit, Spread, SweepResult, WidthPoint};
+
+use super::{fit_canvas, PlotError};
+
+/// Colours of the series of a second axis (in axis order), and of the single series.
+pub const SERIES_COLORS: [RGBColor; 5] = [
+    RGBColor(31, 95, 191),
+    RGBColor(192, 57, 43),
+    RGBColor(39, 140, 80),
+    RGBColor(142, 68, 173),
+    RGBColor(214, 120, 0),
+];
+
+/// Colours of the layers in panel (b): input, hidden, readout.
+pub const LAYER_COLORS: [RGBColor; 3] = [RGBColor(31, 95, 191), RGBColor(192, 57, 43), RGBColor(39, 140, 80)];
+
+/// Colour of the reference lines.
+pub const REFERENCE_COLOR: RGBColor = RGBColor(120, 120, 120);
+
+/// How a series' mean markers are drawn (panel (b) tells the axis values apart by marker).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Marker {
+    /// a filled circle
+    Circle,
+    /// a filled triangle
+    Triangle,
+    /// a filled square
+    Square,
+    /// a cross
+    Cross,
+}
+
+const MARKERS: [Marker; 4] = [Marker::Circle, Marker::Triangle, Marker::Square, Marker::Cross];
+
+/// A width's (width n, seed mean, smallest, largest value over seeds).
+pub type BarPoint = (f64, f64, f64, f64);
+
+/// One metric of one series: per width, the seed mean and its min–max range, and the fit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricSeries {
+    /// legend name (empty for the single series of a sweep without an axis)
+    pub name: String,
+    /// its colour
+    pub color: RGBColor,
+    /// its mean markers
+    pub marker: Marker,
+    /// (width n, mean, smallest, largest) over seeds
+    pub points: Vec<BarPoint>,
+    /// the least-squares power law of the means ([`fit_slope`])
+    pub fit: Option<PowerLawFit>,
+}
+
+/// One log-log panel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Panel {
+    /// title above the panel
+    pub title: String,
+    /// y-axis description
+    pub y_desc: String,
+    /// its series
+    pub series: Vec<MetricSeries>,
+}
+
+/// The four panels and the reference slopes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WidthsPlot {
+    /// (a), (b), (c), (d)
+    pub panels: Vec<Panel>,
+    /// slopes of the dashed reference lines (−1/2, −1)
+    pub reference_slopes: Vec<f64>,
+}
+
+fn spread_point(width: usize, s: &Spread) -> BarPoint {
+    (width as f64, s.mean, s.min, s.max)
+}
+
+fn metric(name: String, color: RGBColor, marker: Marker, points: Vec<BarPoint>) -> MetricSeries {
+    let xs: Vec<f64> = points.iter().map(|p| p.0).collect();
+    let ys: Vec<f64> = points.iter().map(|p| p.1).collect();
+    let fit = fit_slope(&xs, &ys).ok();
+    MetricSeries { name, color, marker, points, fit }
+}
+
+/// The hidden layers' relative weight change of a point: the mean of the hidden layers' means,
+/// the smallest of their minima and the largest of their maxima (`None` for depth 1, or when
+/// every seed diverged).
+fn hidden_change(p: &WidthPoint) -> Option<BarPoint> {
+    let w = &p.weight_change;
+    if w.len() < 3 {
+        return None;
+    }
+    let hidden = &w[1..w.len() - 1];
+    let mean = hidden.iter().map(|s| s.mean).sum::<f64>() / hidden.len() as f64;
+    let lo = hidden.iter().map(|s| s.min).fold(f64::INFINITY, f64::min);
+    let hi = hidden.iter().map(|s| s.max).fold(f64::NEG_INFINITY, f64::max);
+    Some((p.width as f64, mean, lo, hi))
+}
+
+impl WidthsPlot {
+    /// The panels of a sweep result; `series_name` names a series by its axis value (the empty
+    /// string for the single series of a sweep without an axis). Panel (b) colours the layers
+    /// (input, hidden — the mean over hidden layers when there are several —, readout) and tells
+    /// the series apart by marker; the other panels colour the series.
+    pub fn from_result(result: &SweepResult, series_name: impl Fn(Option<usize>) -> String) -> WidthsPlot {
+        let mut panels = vec![
+            Panel {
+                title: "(a) network vs linearization: sup over training of test RMSE".into(),
+                y_desc: "sup_k RMSE(f_k, f_k^lin)".into(),
+                series: vec![],
+            },
+            Panel {
+                title: "(b) relative weight change per layer".into(),
+                y_desc: "‖W_T − W_0‖_F / ‖W_0‖_F".into(),
+                series: vec![],
+            },
+            Panel {
+                title: "(c) kernel change during training".into(),
+                y_desc: "‖Θ̂_T − Θ̂_0‖_F / ‖Θ̂_0‖_F".into(),
+                series: vec![],
+            },
+            Panel {
+                title: "(d) initial kernel vs the analytic NTK".into(),
+                y_desc: "‖Θ̂_0 − Θ‖_F / ‖Θ‖_F".into(),
+                series: vec![],
+            },
+        ];
+        for (i, s) in result.series.iter().enumerate() {
+            let name = series_name(s.axis_value);
+            let color = SERIES_COLORS[i % SERIES_COLORS.len()];
+            let pts = |f: &dyn Fn(&WidthPoint) -> Option<BarPoint>| {
+                s.points.iter().filter_map(f).collect::<Vec<_>>()
+            };
+            panels[0].series.push(metric(
+                name.clone(),
+                color,
+                Marker::Circle,
+                pts(&|p| p.rmse_nn_lin_sup.as_ref().map(|v| spread_point(p.width, v))),
+            ));
+            panels[2].series.push(metric(
+                name.clone(),
+                color,
+                Marker::Circle,
+                pts(&|p| p.ntk_change.as_ref().map(|v| spread_point(p.width, v))),
+            ));
+            panels[3].series.push(metric(
+                name.clone(),
+                color,
+                Marker::Circle,
+                pts(&|p| (p.ntk_init_error.count > 0).then(|| spread_point(p.width, &p.ntk_init_error))),
+            ));
+            let marker = MARKERS[i % MARKERS.len()];
+            let layer_name =
+                |kind: &str| if name.is_empty() { kind.to_string() } else { format!("{kind}, {name}") };
+            let input = pts(&|p| p.weight_change.first().map(|v| spread_point(p.width, v)));
+            let hidden = pts(&hidden_change);
+            let readout = pts(&|p| {
+                (p.weight_change.len() >= 2)
+                    .then(|| spread_point(p.width, &p.weight_change[p.weight_change.len() - 1]))
+            });
+            for (k, (kind, points)) in
+                [("input", input), ("hidden", hidden), ("readout", readout)].into_iter().enumerate()
+            {
+                if !points.is_empty() {
+                    panels[1].series.push(metric(layer_name(kind), LAYER_COLORS[k], marker, points));
+                }
+            }
+        }
+        WidthsPlot { panels, reference_slopes: result.reference_slopes.clone() }
+    }
+}
+
+/// The legend text of a series: its name and fitted slope (with the slope's standard error
+/// when there are 3 or more points).
+pub fn legend_text(s: &MetricSeries) -> String {
+    let slope = match &s.fit {
+        Some(f) => match f.slope_stderr {
+            Some(e) => format!("slope {} ± {:.2}", signed(f.slope), e),
+            None => format!("slope {}", signed(f.slope)),
+        },
+        None => "slope: needs 2 widths".to_string(),
+    };
+    if s.name.is_empty() {
+        format!("fit: {slope}")
+    } else {
+        format!("{}: {slope}", s.name)
+    }
+}
+
+/// A slope with a true minus sign, two decimals.
+pub fn signed(v: f64) -> String {
+    if v < 0.0 {
+        format!("−{:.2}", -v)
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+fn reference_name(slope: f64) -> String {
+    if (slope + 0.5).abs() < 1e-12 {
+        "slope −1/2 (reference)".to_string()
+    } else {
+        format!("slope {} (reference)", signed(slope))
+    }
+}
+
+/// Draws the four panels in a 2 × 2 grid.
+///
+/// # Errors
+/// [`PlotError`] when the canvas cannot be drawn on.
+pub fn draw_widths_plot(canvas: &HtmlCanvasElement, plot: &WidthsPlot) -> Result<(), PlotError> {
+    let dpr = fit_canvas(canvas);
+    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE)?;
+    let areas = root.split_evenly((2, 2));
+    for (area, panel) in areas.iter().zip(&plot.panels) {
+        draw_panel(area, panel, &plot.reference_slopes, dpr)?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+/// A log-axis tick label ([`log_ticks`]): a plain decimal between 0.001 and 10⁴, e-notation
+/// beyond.
+pub fn tick_label(v: f64) -> String {
+    if !positive(v) {
+        return String::new();
+    }
+    if (1e-3..1e4).contains(&v) {
+        let digits = (-v.log10().floor()).max(0.0) as usize;
+        format!("{v:.digits$}")
+    } else {
+        format!("{v:.0e}")
+    }
+}
+
+/// Ticks of a log axis over [lo, hi]: 1, 2, 5 × 10^k (every integer mantissa when fewer than
+/// three of those fall in range).
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if !(positive(lo) && positive(hi) && hi > lo) {
+        return vec![];
+    }
+    let decades = lo.log10().floor() as i32..=hi.log10().ceil() as i32;
+    let pick = |mantissas: &[f64]| -> Vec<f64> {
+        decades
+            .clone()
+            .flat_map(|k| mantissas.iter().map(move |m| m * 10f64.powi(k)))
+            .filter(|v| (lo..=hi).contains(v))
+            .collect()
+    };
+    let ticks = pick(&[1.0, 2.0, 5.0]);
+    if ticks.len() >= 3 {
+        ticks
+    } else {
+        pick(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
+    }
+}
+
+fn positive(v: f64) -> bool {
+    v.is_finite() && v > 0.0
+}
+
+fn draw_panel<DB: DrawingBackend + 'static>(
+    area: &DrawingArea<DB, Shift>,
+    panel: &Panel,
+    reference_slopes: &[f64],
+    dpr: f64,
+) -> Result<(), PlotError>
+where
+    DB::ErrorType: 'static,
+{
+    let px = |v: f64| (v * dpr).round() as u32;
+    let pxi = |v: f64| (v * dpr).round() as i32;
+    let all: Vec<&BarPoint> = panel
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .filter(|p| positive(p.0) && positive(p.1))
+        .collect();
+    let (x0, x1) = all.iter().fold((f64::INFINITY, 0.0f64), |(a, b), p| (a.min(p.0), b.max(p.0)));
+    let (x0, x1) = if x0.is_finite() && x1 >= x0 { (x0 / 1.25, x1 * 1.25) } else { (24.0, 1400.0) };
+    // The reference lines start at the first point of the first series with data.
+    let anchor = panel
+        .series
+        .iter()
+        .find_map(|s| s.points.iter().find(|p| positive(p.0) && positive(p.1)))
+        .map(|p| (p.0, p.1));
+    let right = all.iter().map(|p| p.0).fold(0.0f64, f64::max);
+    let mut ys: Vec<f64> = all.iter().flat_map(|p| [p.1, p.2, p.3]).filter(|v| positive(*v)).collect();
+    if let Some((ax, ay)) = anchor {
+        ys.extend(reference_slopes.iter().map(|s| ay * (right / ax).powf(*s)));
+    }
+    for s in &panel.series {
+        if let (Some(f), Some(a), Some(b)) = (s.fit, s.points.first(), s.points.last()) {
+            ys.extend([f.at(a.0), f.at(b.0)].into_iter().filter(|v| positive(*v)));
+        }
+    }
+    let (y0, y1) = ys.iter().fold((f64::INFINITY, 0.0f64), |(a, b), &v| (a.min(v), b.max(v)));
+    let (y0, y1) = if y0.is_finite() && y1 > y0 {
+        (y0 / 1.6, y1 * 1.6)
+    } else if y0.is_finite() {
+        (y0 / 4.0, y0 * 4.0)
+    } else {
+        (1e-3, 1.0)
+    };
+    // Headroom for the legend (upper right): the data keep the plot's lower part.
+    let entries = (panel.series.len() + reference_slopes.len()) as f64;
+    let (_, area_h) = area.dim_in_pixel();
+    let plot_h = (f64::from(area_h) - 72.0 * dpr).max(60.0 * dpr);
+    let legend_h = ((entries * 15.0 + 16.0) * dpr).min(0.6 * plot_h);
+    let y1 = if all.is_empty() { y1 } else { y0 * (y1 / y0).powf(plot_h / (plot_h - legend_h)) };
+    // Ticks at the widths of the sweep.
+    let mut ticks: Vec<f64> = all.iter().map(|p| p.0).collect();
+    ticks.sort_by(f64::total_cmp);
+    ticks.dedup();
+    if ticks.is_empty() {
+        ticks = vec![32.0, 64.0, 128.0, 256.0, 512.0, 1024.0];
+    }
+    let mut chart = ChartBuilder::on(area)
+        .margin(px(6.0))
+        .margin_right(px(14.0))
+        .caption(&panel.title, ("sans-serif", px(13.0)))
+        .x_label_area_size(px(34.0))
+        .y_label_area_size(px(58.0))
+        .build_cartesian_2d(
+            (x0..x1).log_scale().with_key_points(ticks),
+            (y0..y1).log_scale().with_key_points(log_ticks(y0, y1)),
+        )?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(238, 238, 238))
+        .max_light_lines(1)
+        .x_desc("hidden width n")
+        .y_desc(panel.y_desc.as_str())
+        .label_style(("sans-serif", px(11.0)))
+        .axis_desc_style(("sans-serif", px(12.0)))
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| tick_label(*v))
+        .draw()?;
+    if all.is_empty() {
+        let style = TextStyle::from(("sans-serif", px(13.0)).into_font()).color(&RGBColor(110, 110, 110));
+        let (w, h) = area.dim_in_pixel();
+        area.draw_text("no results yet: press “Run sweep”", &style, (w as i32 / 4, h as i32 / 2))?;
+        return Ok(());
+    }
+    if let Some((ax, ay)) = anchor {
+        for (i, &slope) in reference_slopes.iter().enumerate() {
+            let line = [(ax, ay), (right, ay * (right / ax).powf(slope))];
+            let (dash, gap) = if i == 0 { (px(7.0), px(4.0)) } else { (px(3.0), px(3.0)) };
+            let style = REFERENCE_COLOR.stroke_width(px(1.2).max(1));
+            let legend_style = REFERENCE_COLOR.stroke_width(1);
+            let legend_dash = if i == 0 { 5 } else { 2 };
+            chart
+                .draw_series(DashedLineSeries::new(line, dash, gap, style))?
+                .label(reference_name(slope))
+                .legend(move |(x, y)| {
+                    EmptyElement::at((x, y))
+                        + PathElement::new([(0, 0), (legend_dash, 0)], legend_style)
+                        + PathElement::new([(legend_dash + 3, 0), (2 * legend_dash + 3, 0)], legend_style)
+                        + PathElement::new([(2 * legend_dash + 6, 0), (3 * legend_dash + 6, 0)], legend_style)
+                });
+        }
+    }
+    let r = pxi(3.5);
+    for s in &panel.series {
+        let col = s.color;
+        let pts: Vec<BarPoint> =
+            s.points.iter().copied().filter(|p| positive(p.0) && positive(p.1)).collect();
+        // Min–max bars over seeds (clipped to the positive axis).
+        chart.draw_series(pts.iter().map(|&(x, m, lo, hi)| {
+            let lo = if positive(lo) { lo.max(y0) } else { m };
+            let hi = if positive(hi) { hi.min(y1) } else { m };
+            PathElement::new([(x, lo), (x, hi)], col.mix(0.8).stroke_width(px(1.2).max(1)))
+        }))?;
+        let marker = s.marker;
+        chart.draw_series(pts.iter().map(move |&(x, m, _, _)| marker_element((x, m), marker, r, col)))?;
+        let legend_color = col;
+        let fit_style = col.stroke_width(px(1.6).max(1));
+        match (s.fit, pts.first(), pts.last()) {
+            (Some(f), Some(a), Some(b)) => {
+                chart
+                    .draw_series(LineSeries::new([(a.0, f.at(a.0)), (b.0, f.at(b.0))], fit_style))?
+                    .label(legend_text(s))
+                    .legend(move |(x, y)| legend_element(x, y, marker, legend_color));
+            }
+            _ => {
+                chart
+                    .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
+                    .label(legend_text(s))
+                    .legend(move |(x, y)| legend_element(x, y, marker, legend_color));
+            }
+        }
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(200, 200, 200))
+        .label_font(("sans-serif", px(11.0)))
+        .draw()?;
+    Ok(())
+}
+
+fn marker_element<DB: DrawingBackend + 'static>(
+    at: (f64, f64),
+    marker: Marker,
+    r: i32,
+    col: RGBColor,
+) -> DynElement<'static, DB, (f64, f64)> {
+    let fill = col.filled();
+    let e = EmptyElement::at(at);
+    match marker {
+        Marker::Circle => (e + Circle::new((0, 0), r, fill)).into_dyn(),
+        Marker::Triangle => (e + TriangleMarker::new((0, 0), r + 1, fill)).into_dyn(),
+        Marker::Square => (e + Rectangle::new([(-r, -r), (r, r)], fill)).into_dyn(),
+        Marker::Cross => (e + Cross::new((0, 0), r, col.stroke_width(2))).into_dyn(),
+    }
+}
+
+fn legend_element<DB: DrawingBackend + 'static>(
+    x: i32,
+    y: i32,
+    marker: Marker,
+    col: RGBColor,
+) -> DynElement<'static, DB, (i32, i32)> {
+    let e = EmptyElement::at((x, y)) + PathElement::new([(0, 0), (16, 0)], col.stroke_width(2));
+    let fill = col.filled();
+    match marker {
+        Marker::Circle => (e + Circle::new((8, 0), 3, fill)).into_dyn(),
+        Marker::Triangle => (e + TriangleMarker::new((8, 0), 4, fill)).into_dyn(),
+        Marker::Square => (e + Rectangle::new([(5, -3), (11, 3)], fill)).into_dyn(),
+        Marker::Cross => (e + Cross::new((8, 0), 3, col.stroke_width(2))).into_dyn(),
+    }
+}
