@@ -51,11 +51,66 @@ fn color(m: Model) -> RGBColor {
     }
 }
 
+/// Where the time axis of a drawn loss plot lies (backing-store pixels), to place the marker of
+/// the time shown without redrawing the curves.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimeAxis {
+    /// left and right edges of the plotting area
+    pub px_x: (f64, f64),
+    /// top and bottom edges of the plotting area
+    pub px_y: (f64, f64),
+    /// the times at the left and right edges (log scale)
+    pub t: (f64, f64),
+    /// the device pixel ratio the plot was drawn at
+    pub dpr: f64,
+}
+
+impl TimeAxis {
+    /// The pixel column of time `t` (clamped to the axis).
+    pub fn x_of(&self, t: f64) -> f64 {
+        let u = ((t.max(self.t.0).min(self.t.1)).ln() - self.t.0.ln()) / (self.t.1.ln() - self.t.0.ln());
+        self.px_x.0 + u * (self.px_x.1 - self.px_x.0)
+    }
+}
+
 /// Draws the loss curves and a vertical line at `now` (a time t).
 ///
 /// # Errors
 /// [`PlotError`] when the canvas cannot be drawn on.
 pub fn draw_loss_plot(canvas: &HtmlCanvasElement, curves: &[Curve], now: f64) -> Result<(), PlotError> {
+    let axis = draw_loss_curves(canvas, curves)?;
+    draw_time_marker(canvas, &axis, now)
+}
+
+/// Draws the vertical line of the time shown, `now`, over a plot drawn by [`draw_loss_curves`].
+///
+/// # Errors
+/// [`PlotError::NoContext`] when the canvas has no 2-D context.
+pub fn draw_time_marker(canvas: &HtmlCanvasElement, axis: &TimeAxis, now: f64) -> Result<(), PlotError> {
+    if !(now > 0.0 && now.is_finite()) {
+        return Ok(());
+    }
+    let ctx: web_sys::CanvasRenderingContext2d = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| wasm_bindgen::JsCast::dyn_into(c).ok())
+        .ok_or(PlotError::NoContext)?;
+    let x = axis.x_of(now);
+    ctx.set_stroke_style_str("rgb(250, 170, 0)");
+    ctx.set_line_width((2.0 * axis.dpr).round().max(1.0));
+    ctx.begin_path();
+    ctx.move_to(x, axis.px_y.0);
+    ctx.line_to(x, axis.px_y.1);
+    ctx.stroke();
+    Ok(())
+}
+
+/// Draws the loss curves (no time marker) and returns where the time axis lies.
+///
+/// # Errors
+/// [`PlotError`] when the canvas cannot be drawn on.
+pub fn draw_loss_curves(canvas: &HtmlCanvasElement, curves: &[Curve]) -> Result<TimeAxis, PlotError> {
     let dpr = fit_canvas(canvas);
     let px = |v: f64| (v * dpr).round() as u32;
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
@@ -101,13 +156,13 @@ pub fn draw_loss_plot(canvas: &HtmlCanvasElement, curves: &[Curve], now: f64) ->
                 .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], col.stroke_width(legend_w)));
         }
     }
-    if now > 0.0 && now.is_finite() {
-        let now = now.clamp(t0, t1);
-        chart.draw_series(std::iter::once(PathElement::new(
-            [(now, l0), (now, l1)],
-            RGBColor(250, 170, 0).stroke_width(px(2.0)),
-        )))?;
-    }
+    let (area_x, area_y) = chart.plotting_area().get_pixel_range();
+    let axis = TimeAxis {
+        px_x: (f64::from(area_x.start), f64::from(area_x.end)),
+        px_y: (f64::from(area_y.start), f64::from(area_y.end)),
+        t: (t0, t1),
+        dpr,
+    };
     chart
         .configure_series_labels()
         .position(SeriesLabelPosition::LowerLeft)
@@ -116,5 +171,5 @@ pub fn draw_loss_plot(canvas: &HtmlCanvasElement, curves: &[Curve], now: f64) ->
         .label_font(("sans-serif", px(11.0)))
         .draw()?;
     root.present()?;
-    Ok(())
+    Ok(axis)
 }

@@ -16,7 +16,7 @@ use crate::components::explain::Explain;
 use crate::model::{self, nearest_checkpoint, Layout, Problem, Theory};
 use crate::plot::function_plot::{draw_function_plot, Frame, FunctionPlot};
 use crate::plot::heatmap::{draw_heatmaps, Heatmaps, Panel, COLOR_SCALE};
-use crate::plot::loss_plot::{draw_loss_plot, Curve, Model};
+use crate::plot::loss_plot::{draw_loss_curves, draw_loss_plot, draw_time_marker, Curve, Model, TimeAxis};
 use crate::plot::Band;
 use crate::runtime::job_worker::{JobEvent, JobWorker};
 use crate::runtime::protocol::{FromWorker, ToWorker};
@@ -382,6 +382,21 @@ fn point_near(points: &[(f64, f64)], frame: &Frame, css: (f64, f64), radius: f64
         .map(|(i, _)| i)
 }
 
+fn context_2d(canvas: &web_sys::HtmlCanvasElement) -> Option<web_sys::CanvasRenderingContext2d> {
+    canvas.get_context("2d").ok().flatten().and_then(|c| wasm_bindgen::JsCast::dyn_into(c).ok())
+}
+
+/// An offscreen copy of a canvas's pixels.
+fn copy_canvas(canvas: &web_sys::HtmlCanvasElement) -> Option<web_sys::HtmlCanvasElement> {
+    let doc = web_sys::window()?.document()?;
+    let copy: web_sys::HtmlCanvasElement =
+        wasm_bindgen::JsCast::dyn_into(doc.create_element("canvas").ok()?).ok()?;
+    copy.set_width(canvas.width());
+    copy.set_height(canvas.height());
+    context_2d(&copy)?.draw_image_with_html_canvas_element(canvas, 0.0, 0.0).ok()?;
+    Some(copy)
+}
+
 /// Slider position (0..=1000) of a step on a log scale over 0..=steps.
 fn step_position(step: u64, steps: u64) -> f64 {
     ((step as f64 + 1.0).ln() / (steps as f64 + 1.0).ln() * SLIDER_STEPS).clamp(0.0, SLIDER_STEPS)
@@ -699,16 +714,45 @@ pub fn Explorer(
         }
         curves
     });
+    // The curves are drawn when they change and kept in an offscreen copy; moving the time
+    // shown only restores that copy and draws the marker (dashed curves are costly to draw).
+    let loss_base = StoredValue::new_local(None::<(web_sys::HtmlCanvasElement, TimeAxis)>);
     Effect::new(move |_| {
-        let shown = params.with(|p| p.lr * p.shown_step as f64);
         let curves = loss_curves.get();
         if !active.get() {
             return;
         }
         let Some(canvas) = loss_canvas.get() else { return };
+        let shown = params.with_untracked(|p| p.lr * p.shown_step as f64);
         let start = js_sys::Date::now();
-        if let Err(e) = draw_loss_plot(&canvas, &curves, shown) {
-            plot_error.set(Some(e.to_string()));
+        match draw_loss_curves(&canvas, &curves) {
+            Ok(axis) => {
+                loss_base.set_value(copy_canvas(&canvas).map(|copy| (copy, axis)));
+                let _ = draw_time_marker(&canvas, &axis, shown);
+            }
+            Err(e) => plot_error.set(Some(e.to_string())),
+        }
+        let _ = canvas.set_attribute("data-draw-ms", &format!("{:.1}", js_sys::Date::now() - start));
+    });
+    Effect::new(move |_| {
+        let shown = params.with(|p| p.lr * p.shown_step as f64);
+        if !active.get() {
+            return;
+        }
+        let Some(canvas) = loss_canvas.get() else { return };
+        let start = js_sys::Date::now();
+        let restored = loss_base.with_value(|base| {
+            let (copy, axis) = base.as_ref()?;
+            let same_size = copy.width() == canvas.width() && copy.height() == canvas.height();
+            let ctx = context_2d(&canvas).filter(|_| same_size)?;
+            ctx.draw_image_with_html_canvas_element(copy, 0.0, 0.0).ok()?;
+            draw_time_marker(&canvas, axis, shown).ok()
+        });
+        if restored.is_none() {
+            // No copy yet, or the canvas was resized: draw everything.
+            if let Err(e) = draw_loss_plot(&canvas, &loss_curves.get_untracked(), shown) {
+                plot_error.set(Some(e.to_string()));
+            }
         }
         let _ = canvas.set_attribute("data-draw-ms", &format!("{:.1}", js_sys::Date::now() - start));
     });
