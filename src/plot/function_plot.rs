@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
-use super::{fit_canvas, Band, PlotError};
+use super::{context_2d, fit_canvas, Band, PlotError};
 
 /// NTK-GP colour (blue).
 pub const NTK_COLOR: RGBColor = RGBColor(31, 100, 200);
@@ -133,12 +133,7 @@ fn dashed_path(
     width: f64,
     dash: (f64, f64),
 ) -> Result<(), PlotError> {
-    let ctx: web_sys::CanvasRenderingContext2d = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| wasm_bindgen::JsCast::dyn_into(c).ok())
-        .ok_or(PlotError::NoContext)?;
+    let ctx = context_2d(canvas).ok_or(PlotError::NoContext)?;
     ctx.save();
     ctx.begin_path();
     ctx.rect(

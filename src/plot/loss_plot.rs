@@ -7,7 +7,7 @@ use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
 use super::function_plot::{LIN_COLOR, NET_COLOR, NNGP_COLOR, NTK_COLOR};
-use super::{fit_canvas, PlotError};
+use super::{context_2d, fit_canvas, PlotError};
 
 /// One named curve: (time, loss) pairs.
 #[derive(Clone, Debug, PartialEq)]
@@ -90,12 +90,7 @@ pub fn draw_time_marker(canvas: &HtmlCanvasElement, axis: &TimeAxis, now: f64) -
     if !(now > 0.0 && now.is_finite()) {
         return Ok(());
     }
-    let ctx: web_sys::CanvasRenderingContext2d = canvas
-        .get_context("2d")
-        .ok()
-        .flatten()
-        .and_then(|c| wasm_bindgen::JsCast::dyn_into(c).ok())
-        .ok_or(PlotError::NoContext)?;
+    let ctx = context_2d(canvas).ok_or(PlotError::NoContext)?;
     let x = axis.x_of(now);
     ctx.set_stroke_style_str("rgb(250, 170, 0)");
     ctx.set_line_width((2.0 * axis.dpr).round().max(1.0));

@@ -27,6 +27,12 @@ impl<E: std::error::Error + Send + Sync> From<plotters::drawing::DrawingAreaErro
     }
 }
 
+/// The 2-D context of a canvas, for drawing what plotters draws one piece at a time (a dashed
+/// path, a marker) in one native call.
+pub fn context_2d(canvas: &HtmlCanvasElement) -> Option<web_sys::CanvasRenderingContext2d> {
+    canvas.get_context("2d").ok().flatten().and_then(|c| wasm_bindgen::JsCast::dyn_into(c).ok())
+}
+
 /// Sizes the canvas backing store to its CSS size × `devicePixelRatio` (crisp lines on
 /// high-DPI screens) and returns that ratio, by which fonts and line widths are scaled.
 pub fn fit_canvas(canvas: &HtmlCanvasElement) -> f64 {

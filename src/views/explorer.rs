@@ -17,7 +17,7 @@ use crate::model::{self, nearest_checkpoint, Layout, Problem, Theory};
 use crate::plot::function_plot::{draw_function_plot, Frame, FunctionPlot};
 use crate::plot::heatmap::{draw_heatmaps, Heatmaps, Panel, COLOR_SCALE};
 use crate::plot::loss_plot::{draw_loss_curves, draw_loss_plot, draw_time_marker, Curve, Model, TimeAxis};
-use crate::plot::Band;
+use crate::plot::{context_2d, Band};
 use crate::runtime::job_worker::{JobEvent, JobWorker};
 use crate::runtime::protocol::{FromWorker, ToWorker};
 use crate::runtime::{PoolEvent, PoolOptions, WorkerPool};
@@ -380,10 +380,6 @@ fn point_near(points: &[(f64, f64)], frame: &Frame, css: (f64, f64), radius: f64
         .filter(|(_, d)| *d <= radius)
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map(|(i, _)| i)
-}
-
-fn context_2d(canvas: &web_sys::HtmlCanvasElement) -> Option<web_sys::CanvasRenderingContext2d> {
-    canvas.get_context("2d").ok().flatten().and_then(|c| wasm_bindgen::JsCast::dyn_into(c).ok())
 }
 
 /// An offscreen copy of a canvas's pixels.
