@@ -160,15 +160,15 @@ pub fn CatapultView(
     let pending = StoredValue::new(0u64);
     Effect::new(move |_| {
         let k = key.get();
-        // Nothing trains before the view is first shown; showing it again does not retrain
-        // the same parameters.
+        // A change cancels any start still pending. Nothing trains before the view is first
+        // shown; showing it again does not retrain the same parameters.
+        pending.update_value(|n| *n += 1);
         if !active.get() && run.with_untracked(|r| r.key.is_none()) {
             return;
         }
         if run.with_untracked(|r| r.key.as_ref() == Some(&k) && !matches!(r.result, Some(Err(_)))) {
             return;
         }
-        pending.update_value(|n| *n += 1);
         let ticket = pending.get_value();
         set_timeout(
             move || {

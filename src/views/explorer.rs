@@ -435,15 +435,16 @@ pub fn Explorer(
     let pending = StoredValue::new(0u64);
     Effect::new(move |_| {
         let k = key.get();
-        // Nothing trains while another view is shown, and showing this view again does not
-        // restart a run of the same parameters.
+        // A change cancels any start still pending (also when it returns to the parameters
+        // of the run shown). Nothing trains while another view is shown, and showing this
+        // view again does not restart a run of the same parameters.
+        pending.update_value(|n| *n += 1);
         if !active.get() {
             return;
         }
         if run.with_untracked(|r| r.key.as_ref() == Some(&k) && r.error.is_none()) {
             return;
         }
-        pending.update_value(|n| *n += 1);
         let ticket = pending.get_value();
         set_timeout(
             move || {
