@@ -64,6 +64,25 @@ fn finite_range(values: impl Iterator<Item = f64>, positive: bool) -> Option<(f6
     lo.is_finite().then_some((lo, hi))
 }
 
+/// The grid and axes of a linear panel against step (the ηλ_t and f_t panels).
+fn step_mesh(
+    chart: &mut ChartContext<'_, CanvasBackend, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    dpr: f64,
+) -> Result<(), PlotError> {
+    let font = |s: f64| ("sans-serif", (s * dpr).round() as u32);
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .bold_line_style(RGBColor(235, 235, 235))
+        .x_desc("step t")
+        .x_labels(4)
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .label_style(font(11.0))
+        .axis_desc_style(font(12.0))
+        .draw()?;
+    Ok(())
+}
+
 /// Draws the three trajectory panels side by side over steps `0..=steps`.
 ///
 /// # Errors
@@ -125,16 +144,7 @@ pub fn draw_trajectories(
         .x_label_area_size(px(30.0))
         .y_label_area_size(px(40.0))
         .build_cartesian_2d(0.0..x_max, 0.0..hi)?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE)
-        .bold_line_style(RGBColor(235, 235, 235))
-        .x_desc("step t")
-        .x_labels(4)
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .label_style(font(11.0))
-        .axis_desc_style(font(12.0))
-        .draw()?;
+    step_mesh(&mut chart, dpr)?;
     for (y, label) in [(2.0, "ηλ = 2 (λ = 2/η)"), (4.0, "ηλ = 4")] {
         chart.draw_series(LineSeries::new(
             [(0.0, y), (x_max, y)],
@@ -162,16 +172,7 @@ pub fn draw_trajectories(
         .x_label_area_size(px(30.0))
         .y_label_area_size(px(46.0))
         .build_cartesian_2d(0.0..x_max, lo..hi)?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE)
-        .bold_line_style(RGBColor(235, 235, 235))
-        .x_desc("step t")
-        .x_labels(4)
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .label_style(font(11.0))
-        .axis_desc_style(font(12.0))
-        .draw()?;
+    step_mesh(&mut chart, dpr)?;
     let mut member_labelled = false;
     for t in trajs {
         let pts = t.f.iter().enumerate().filter(|(_, v)| v.is_finite());
