@@ -319,6 +319,37 @@ impl WidthsParams {
         log2_grid(self.min_width, self.max_width, 1)
     }
 
+    /// The native command that runs this very sweep and prints the same JSON as the page's
+    /// download: `ntk widths --act … --lr-critical … --min-width … --max-width …` (every field
+    /// given, reals in their shortest exact form, so nothing depends on the CLI's defaults).
+    pub fn cli_command(&self) -> String {
+        let mut args = vec![
+            "ntk widths".to_string(),
+            format!("--act {}", activation_name(self.activation)),
+            format!("--depth {}", self.depth),
+            format!("--sw2 {}", self.sw2),
+            format!("--sb2 {}", self.sb2),
+            format!("--target {}", self.target.name()),
+            format!("--train-size {}", self.n_train),
+            format!("--noise {}", self.noise),
+            format!("--data-seed {}", self.data_seed),
+            format!("--lr-critical {}", self.lr_fraction),
+            format!("--steps {}", self.steps),
+            format!("--min-width {}", self.min_width),
+            format!("--max-width {}", self.max_width),
+            format!("--seeds {}", self.seeds),
+            format!("--seed {}", self.seed),
+            format!("--checkpoints {}", ntk_core::widths::DEFAULT_SWEEP_CHECKPOINTS),
+        ];
+        let values = || self.axis_values.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
+        match self.axis {
+            AxisChoice::None => {}
+            AxisChoice::Depth => args.push(format!("--depths {}", values())),
+            AxisChoice::TrainSize => args.push(format!("--train-sizes {}", values())),
+        }
+        args.join(" ")
+    }
+
     /// The core's sweep of this state: NTK parameterization, the generated 1-D data set,
     /// `η = lr_fraction · η_critical` at every axis value, the log2 width grid.
     ///
@@ -386,6 +417,26 @@ mod tests {
         assert_eq!(spec.widths, vec![64, 128, 256, 512]);
         assert_eq!(spec.axis, SweepAxis::Depth(vec![1, 2, 4]));
         spec.validate().unwrap();
+    }
+
+    #[test]
+    fn cli_command_names_every_field() {
+        let s = WidthsParams {
+            activation: Activation::Relu,
+            sb2: 0.1,
+            lr_fraction: 0.25,
+            ..WidthsParams::default()
+        }
+        .with_axis(AxisChoice::TrainSize);
+        assert_eq!(
+            s.cli_command(),
+            "ntk widths --act relu --depth 2 --sw2 2.25 --sb2 0.1 --target sin --train-size 8 --noise 0.1 \
+             --data-seed 1 --lr-critical 0.25 --steps 300 --min-width 32 --max-width 1024 --seeds 4 --seed 0 \
+             --checkpoints 20 --train-sizes 4,16,64"
+        );
+        let d = WidthsParams { depth: 3, ..WidthsParams::default() }.with_axis(AxisChoice::Depth);
+        assert!(d.cli_command().ends_with("--depths 1,2,4"), "{}", d.cli_command());
+        assert!(!WidthsParams::default().cli_command().contains("--depths"));
     }
 
     #[test]

@@ -656,6 +656,16 @@ pub fn WidthsView(
     let set = move |f: fn(&mut WidthsParams, f64)| Callback::new(move |v: f64| params.update(|p| f(p, v)));
     let get = move |f: fn(&WidthsParams) -> f64| Signal::derive(move || params.with(f));
     let axis_text = RwSignal::new(params.with_untracked(|p| join(&p.axis_values)));
+
+    // The last result as a JSON file (an object URL, released when replaced).
+    let json_url = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let url = result.with(|(r, _)| r.as_ref().and_then(|r| json_object_url(r).ok()));
+        if let Some(old) = json_url.get_untracked() {
+            let _ = web_sys::Url::revoke_object_url(&old);
+        }
+        json_url.set(url);
+    });
     let axis_note = RwSignal::new(Vec::<String>::new());
 
     view! {
@@ -763,14 +773,58 @@ pub fn WidthsView(
                         <thead><tr><th>"fitted slope"</th><th>"(a) f − f_lin"</th><th>"(b) input"</th><th>"(b) hidden"</th><th>"(b) readout"</th><th>"(c) Θ̂_T − Θ̂_0"</th><th>"(d) Θ̂_0 − Θ"</th></tr></thead>
                         <tbody>
                             {slopes}
-                            <tr class="theory"><td>"theory"</td><td>"≤ −1/2 (≈ −1 if φ smooth)"</td><td>"−1/2"</td><td>"−1"</td><td>"−1/2"</td><td>"−1/2 … −1"</td><td>"−1/2"</td></tr>
+                            <tr class="theory"><td>"theory"</td><td>"≤ −1/2 (ReLU: −1/2; smooth φ: → −1)"</td><td>"−1/2"</td><td>"−1"</td><td>"−1/2"</td><td>"−1/2 … −1"</td><td>"−1/2"</td></tr>
                         </tbody>
                     </table>
+                    <div class="reproduce" data-testid="widths-reproduce">
+                        <p class="hint">"The same sweep natively (same core code, the same JSON on standard output):"</p>
+                        <code class="cli" data-testid="widths-cli">{move || params.with(WidthsParams::cli_command)}</code>
+                        <p class="hint">
+                            {move || json_url.get().map(|url| view! {
+                                <a href=url download="widths-sweep.json" data-testid="widths-json">"Download the last sweep's results (JSON)"</a>
+                            })}
+                        </p>
+                    </div>
+                    <div class="run-row presets" data-testid="widths-presets">
+                        <span class="hint">"Try:"</span>
+                        <button data-testid="preset-smooth" on:click=move |_| params.set(preset(Activation::Erf, 1.0, 0.1))>
+                            "erf (smooth), one layer: (a) steeper than −1/2, toward −1"
+                        </button>
+                        <button data-testid="preset-relu" on:click=move |_| params.set(preset(Activation::Relu, 2.0, 4.0))>
+                            "ReLU, one layer, σ_b² = 4: slope of (a) ≈ −1/2"
+                        </button>
+                    </div>
                     <WidthsExplain />
                 </main>
             </div>
         </div>
     }
+}
+
+/// A one-layer preset of the "Try" row: `activation` with the given σ_w², σ_b², widths 32…4096,
+/// everything else at its default (the slopes its button names were measured so). With ReLU a
+/// large σ_b² spreads the units' kinks (x = −σ_b b/(σ_w w)) over the data, where the −1/2 of
+/// Theorem 2.1 shows within these widths.
+fn preset(activation: Activation, sw2: f64, sb2: f64) -> WidthsParams {
+    WidthsParams {
+        depth: 1,
+        activation,
+        sw2,
+        sb2,
+        min_width: MIN_BROWSER_WIDTH,
+        max_width: MAX_BROWSER_WIDTH,
+        ..WidthsParams::default()
+    }
+}
+
+/// An object URL of `result` as JSON (the schema `ntk widths` prints).
+fn json_object_url(result: &SweepResult) -> Result<String, wasm_bindgen::JsValue> {
+    let text = serde_json::to_string(result).map_err(|e| wasm_bindgen::JsValue::from_str(&e.to_string()))?;
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&text));
+    let props = web_sys::BlobPropertyBag::new();
+    props.set_type("application/json");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &props)?;
+    web_sys::Url::create_object_url_with_blob(&blob)
 }
 
 fn join(values: &[usize]) -> String {
@@ -818,8 +872,9 @@ fn WidthsExplain() -> impl IntoView {
             <p>
                 <b>"(a) Network vs linearization. "</b>
                 "Theorem 2.1 of the paper bounds the distance between a network trained by gradient descent (η below η_critical) and its linearization around initialisation by O(n^−1/2) for the whole of training: the slope should be −1/2 or steeper. "
-                "For smooth nonlinearities (erf, tanh, gelu, …) it is usually close to −1: f − f_lin is the second-order Taylor remainder, quadratic in the weight change, and the weights move less and less as n grows (b), so the gap shrinks faster than the bound. "
-                "ReLU breaks the smoothness this argument needs (its derivative jumps at 0, so units switching on or off contribute at first order), and its slope stays nearer −1/2."
+                "For smooth nonlinearities (erf, tanh, gelu, …) it is steeper, tending to −1 as n grows: f − f_lin is the second-order Taylor remainder, quadratic in the weight change, and the weights move less and less as n grows (b), so the gap shrinks faster than the bound (slopes of −0.7 to −0.9 over widths 32…4096 on this data). "
+                "ReLU breaks the smoothness this argument needs: its derivative jumps at 0, so the units that switch on or off during training (a fraction of order n^−1/2) add up to a gap of order n^−1/2, the slope of the bound. "
+                "Where the units switch matters: a unit's kink sits at x = −σ_b b/(σ_w w), spread over a width of about σ_b/σ_w around 0. With a small σ_b² the kinks crowd near x = 0, few units shape the outer data, and the widths a tab can train are not yet in the asymptotic regime (slopes near 0); with σ_b² = 4 the −1/2 shows by n = 4096."
             </p>
             <p>
                 <b>"(b) Weights (Figure 1). "</b>

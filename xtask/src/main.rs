@@ -38,6 +38,11 @@ pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
 }
 
+/// Cargo's target directory: `CARGO_TARGET_DIR` (relative to the workspace root) or `target/`.
+fn target_dir() -> PathBuf {
+    root().join(std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| PathBuf::from("target"), PathBuf::from))
+}
+
 /// Runs a command in the workspace root, failing with its command line if it fails.
 pub fn run(cmd: &mut Command) -> Result<(), String> {
     let shown = format!("{cmd:?}");
@@ -144,9 +149,12 @@ fn test() -> Result<(), String> {
     let dist = dist()?;
 
     step("end-to-end test of the built page in headless Chromium");
+    // The native CLI the page's width sweeps are compared with (built by the native tests).
+    run(cargo().args(["build", "-p", "ntk-cli"]))?;
     run(cargo()
         .args(["test", "-p", "e2e", "--", "--test-threads=1"])
         .env("E2E_DIST", &dist)
+        .env("NTK_BIN", target_dir().join("debug").join("ntk"))
         .env("CHROMEDRIVER", &browsers.chromedriver)
         .env("CHROMIUM", &browsers.chromium))?;
 

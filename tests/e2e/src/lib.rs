@@ -37,3 +37,20 @@ pub fn open_page(query: &str) -> (StaticServer, Browser) {
     browser.goto(&format!("{}/{}", server.url(), query));
     (server, browser)
 }
+
+/// The native `ntk` binary the end-to-end tests compare the page with: `NTK_BIN` (set by
+/// `cargo xtask test`), else `target/debug/ntk` in the workspace.
+///
+/// # Panics
+/// With a message saying how to build it when it is missing.
+pub fn ntk_binary() -> PathBuf {
+    let path = std::env::var_os("NTK_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/ntk"));
+    assert!(
+        path.is_file(),
+        "{} is missing: build it with `cargo build -p ntk-cli` (or run the tests through `cargo xtask test`)",
+        path.display()
+    );
+    path
+}
