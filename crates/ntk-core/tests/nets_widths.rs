@@ -105,7 +105,8 @@ fn smooth_network_slopes_match_theory() {
 ///
 /// Measured with job seed 3: (a) −0.56 (stderr 0.02), (c) −0.69, (d) −0.45. Over job seeds
 /// 1…8: (a) −0.42…−0.60 (mean −0.51, sd 0.05), (c) −0.59…−0.69, (d) −0.45…−0.56. Tolerance
-/// for (a): −1/2 ± 0.15 (3 sd); (c) in [−1, −1/2] with margin 0.15 as above.
+/// for (a): −1/2 ± 0.15 (3 sd); (c) strictly in [−1, −1/2] as Figure 1
+/// reads (0.09 from the nearest end over those seeds); (d) −1/2 ± 0.15.
 ///
 /// σ_b² matters: a unit's kink sits at x = −σ_b b/(σ_w w), Cauchy-distributed with scale
 /// σ_b/σ_w. With σ_b² = 1 the kinks spread over the inputs; with a small σ_b² they crowd near
@@ -123,7 +124,7 @@ fn relu_network_distance_scales_as_one_over_sqrt_n() {
     let (a, c, d) = (slope(&s.rmse_nn_lin_sup), slope(&s.ntk_change), slope(&s.ntk_init_error));
     eprintln!("slopes (a) {a:.3} (c) {c:.3} (d) {d:.3}, fits {s:?}");
     assert!((a + 0.5).abs() < 0.15, "network–linearization slope {a}");
-    assert!((-1.15..=-0.35).contains(&c), "kernel-change slope {c}");
+    assert!((-1.0..=-0.5).contains(&c), "kernel-change slope {c}");
     assert!((d + 0.5).abs() < 0.15, "Θ̂₀ − Θ slope {d}");
 }
 
