@@ -808,8 +808,8 @@ pub fn Explorer(
                 if t.dynamics.regularization().ntk_jitter > 0.0
                     || t.dynamics.regularization().nngp_jitter > 0.0 =>
             {
-                "NNGP / NTK-GP: the training kernel is numerically singular (repeated inputs?); a small \
-                 diagonal jitter was added"
+                "NNGP / NTK-GP: the training kernel is numerically singular (repeated inputs?): a small \
+                 diagonal jitter was added, and at t = ∞ its null directions are left out (pseudo-inverse)"
                     .to_string()
             }
             Ok(_) => String::new(),

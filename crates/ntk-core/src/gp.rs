@@ -198,13 +198,15 @@ pub enum GpError {
     BadTime(String),
 }
 
-/// A train kernel in its eigenbasis: `M = V diag(base) Vᵀ`; `vals = base + diag_reg + jitter`.
+/// A train kernel in its eigenbasis: `M = V diag(base) Vᵀ`; `vals = base + diag_reg + jitter`;
+/// `cut[i]` marks the modes whose `base + diag_reg` lies below the pseudo-inverse cut-off.
 #[derive(Clone, Debug)]
 struct Eigen {
     base: DVector<f64>,
     vals: DVector<f64>,
     vecs: DMatrix<f64>,
     jitter: f64,
+    cut: Vec<bool>,
 }
 
 impl Eigen {
@@ -221,12 +223,25 @@ impl Eigen {
         // The pseudo-inverse cut-off (as numpy's pinv): below it an eigenvalue is rounding noise.
         let floor = (lmax.abs() * n * f64::EPSILON).max(f64::MIN_POSITIVE.sqrt());
         let jitter = if lmin < floor { floor - lmin } else { 0.0 };
-        Ok(Eigen { vals: shifted.add_scalar(jitter), base, vecs: eig.eigenvectors, jitter })
+        let cut = shifted.iter().map(|&l| l < floor).collect();
+        Ok(Eigen { vals: shifted.add_scalar(jitter), base, vecs: eig.eigenvectors, jitter, cut })
     }
 
+    /// [`TrainingTime::filter`] of every mode. At t = ∞ a cut mode contributes 0 instead of
+    /// 1/(jitter): the pseudo-inverse (as numpy's pinv). Such a mode is a (numerical) null
+    /// direction of the kernel, which gradient flow never moves, so this is also the limit of
+    /// the finite-time dynamics; inverting it would multiply the rounding noise of the cross
+    /// kernel's null column by 1/jitter.
     fn filter(&self, time: &TrainingTime, p: u32) -> DVector<f64> {
         let n = self.vals.len() as f64;
-        self.vals.map(|l| time.filter(l, n, p))
+        let infinite = time.time().is_none();
+        DVector::from_iterator(
+            self.vals.len(),
+            self.vals
+                .iter()
+                .zip(&self.cut)
+                .map(|(&l, &cut)| if infinite && cut { 0.0 } else { time.filter(l, n, p) }),
+        )
     }
 }
 
@@ -320,7 +335,9 @@ impl GpDynamics {
     /// eigendecomposes the train kernels. `diag_reg ≥ 0` is added to both train kernels'
     /// diagonals; if a train kernel is still numerically singular (smallest eigenvalue
     /// ≤ N·ε·λ_max), the minimal jitter that fixes it is added and reported by
-    /// [`GpDynamics::regularization`].
+    /// [`GpDynamics::regularization`]; at t = ∞ the modes below that cut-off are left out
+    /// (pseudo-inverse), so a duplicated point with conflicting targets is predicted at their
+    /// average and every other training point is still fitted.
     ///
     /// # Errors
     /// [`GpError`] for invalid architectures or point sets, a wrong number of targets,
