@@ -163,13 +163,13 @@ fn an_oversized_sweep_is_refused_with_a_message() {
     browser.screenshot(&screenshot_dir().join("widths_refused.png"));
 }
 
-/// Runs the sweep the page shows and waits for it to finish.
-fn run_and_wait(browser: &Browser) {
+/// Runs the sweep the page shows and waits (up to `timeout`) for it to finish.
+fn run_and_wait(browser: &Browser, timeout: Duration) {
     let run = browser.find("[data-testid=run-sweep]").expect("run button");
     browser.click(&run);
     browser.wait_true(
         "return document.querySelector('[data-testid=widths-run-status]').innerText.includes('Sweep done');",
-        Duration::from_secs(300),
+        timeout,
         "the sweep to finish",
     );
 }
@@ -279,7 +279,7 @@ fn the_page_sweep_is_reproduced_by_ntk_widths() {
     let (_server, browser) = open_page(SMALL);
     browser.wait_for("[data-testid=run-sweep]", Duration::from_secs(30));
     assert!(browser.find("[data-testid=widths-json]").is_none(), "no download before a sweep");
-    run_and_wait(&browser);
+    run_and_wait(&browser, Duration::from_secs(300));
     let command = browser.text("[data-testid=widths-cli]");
     assert!(command.contains("--act erf") && command.contains("--max-width 256"), "{command}");
     assert_same_sweep(&page_result(&browser), &native_result(&command), &command);
@@ -292,7 +292,7 @@ fn the_page_sweep_is_reproduced_by_ntk_widths() {
         assert!(url.contains(needle), "{needle} not in {url}");
     }
     let start = Instant::now();
-    run_and_wait(&browser);
+    run_and_wait(&browser, Duration::from_secs(300));
     let command = browser.text("[data-testid=widths-cli]");
     assert!(command.contains("--act relu --depth 1 --sw2 2 --sb2 4"), "{command}");
     let page = page_result(&browser);
@@ -316,13 +316,8 @@ fn the_page_sweep_is_reproduced_by_ntk_widths() {
 #[ignore]
 fn the_default_sweep_timed() {
     let (_server, browser) = open_page("?view=widths");
-    let run = browser.wait_for("[data-testid=run-sweep]", Duration::from_secs(30));
-    browser.click(&run);
-    browser.wait_true(
-        "return document.querySelector('[data-testid=widths-run-status]').innerText.includes('Sweep done');",
-        Duration::from_secs(900),
-        "the default sweep to finish",
-    );
+    browser.wait_for("[data-testid=run-sweep]", Duration::from_secs(30));
+    run_and_wait(&browser, Duration::from_secs(900));
     eprintln!("default sweep: {} | slopes {:?}", status(&browser), slopes(&browser));
     browser.execute(
         "document.querySelector('[data-testid=widths-plot]').scrollIntoView({block: 'start'});",
