@@ -152,13 +152,23 @@ impl Browser {
         })
     }
 
-    /// Waits up to `timeout` for a script to return `true`.
+    /// Waits up to `timeout` for a script to return `true`. A script that throws (typically
+    /// because the element it reads is not mounted yet) counts as "not yet"; the last error is
+    /// reported if the wait times out.
     ///
     /// # Panics
-    /// With `what` if it never does.
+    /// With `what` and the script's last result if it never returns `true`.
     pub fn wait_true(&self, script: &str, timeout: Duration, what: &str) {
-        let held = wait_until(timeout, || self.execute(script, vec![]) == Value::Bool(true));
-        assert!(held, "timed out after {timeout:?} waiting for {what}");
+        let guarded = format!(
+            "try {{ return (function() {{ {script} }})(); }} \
+             catch (e) {{ return 'script error: ' + e.message; }}"
+        );
+        let mut last = Value::Null;
+        let held = wait_until(timeout, || {
+            last = self.execute(&guarded, vec![]);
+            last == Value::Bool(true)
+        });
+        assert!(held, "timed out after {timeout:?} waiting for {what}; the script last returned {last}");
     }
 
     /// The visible text of the first element matching `css` ("" if none).

@@ -66,6 +66,7 @@ fn default_view_trains_in_workers_and_stays_responsive() {
 #[test]
 fn sliders_change_the_view_and_the_url_and_restart_the_ensemble() {
     let (_server, browser) = open_page("?width=32&members=4&steps=300");
+    browser.wait_for("[data-testid=run-status]", Duration::from_secs(30));
     browser.wait_true(TRAINED, Duration::from_secs(120), "the small ensemble to finish");
     // Width slider (log scale over 8..2048): position 500 is width 128.
     browser.set_input("#width", "500");
