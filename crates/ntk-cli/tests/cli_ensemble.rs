@@ -24,7 +24,8 @@ fn valid_run_prints_the_documented_json() {
     let dir = tmpdir("ok");
     let train = write(&dir, "train.csv", "-2.0,-0.9\n-0.5,-0.5\n0.7,0.6\n2.1,0.9\n");
     let test = write(&dir, "test.csv", "-1.0,-0.84\n0.0,0.0\n1.0,0.84\n");
-    let out = ntk(&[
+    let (train, test) = (train.to_str().unwrap(), test.to_str().unwrap());
+    let mut args = vec![
         "ensemble",
         "--act",
         "erf",
@@ -43,9 +44,9 @@ fn valid_run_prints_the_documented_json() {
         "--steps",
         "50",
         "--train",
-        train.to_str().unwrap(),
+        train,
         "--test",
-        test.to_str().unwrap(),
+        test,
         "--test-has-y",
         "--seed",
         "4",
@@ -53,7 +54,8 @@ fn valid_run_prints_the_documented_json() {
         "6",
         "--momentum",
         "0.2",
-    ]);
+    ];
+    let out = ntk(&args);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let cps = v["checkpoints"].as_array().unwrap();
@@ -73,38 +75,8 @@ fn valid_run_prints_the_documented_json() {
     assert_eq!(v["diverged"], 0);
     assert!(v["diverged_steps"].as_array().unwrap().is_empty());
     // The same run on one thread gives the same numbers (members split differently).
-    let one = ntk(&[
-        "ensemble",
-        "--act",
-        "erf",
-        "--depth",
-        "2",
-        "--sw2",
-        "2.25",
-        "--sb2",
-        "0.0025",
-        "--width",
-        "16",
-        "--members",
-        "3",
-        "--lr",
-        "0.2",
-        "--steps",
-        "50",
-        "--train",
-        train.to_str().unwrap(),
-        "--test",
-        test.to_str().unwrap(),
-        "--test-has-y",
-        "--seed",
-        "4",
-        "--checkpoints",
-        "6",
-        "--momentum",
-        "0.2",
-        "--threads",
-        "1",
-    ]);
+    args.extend(["--threads", "1"]);
+    let one = ntk(&args);
     let w: serde_json::Value = serde_json::from_slice(&one.stdout).unwrap();
     let (a, b) = (&v["checkpoints"][5]["nn"]["mean"][1], &w["checkpoints"][5]["nn"]["mean"][1]);
     assert!((a.as_f64().unwrap() - b.as_f64().unwrap()).abs() < 1e-12, "{a} vs {b}");
@@ -129,7 +101,7 @@ fn valid_run_prints_the_documented_json() {
         "--steps",
         "5",
         "--train",
-        train.to_str().unwrap(),
+        train,
         "--test",
         test_x.to_str().unwrap(),
         "--readout-only",

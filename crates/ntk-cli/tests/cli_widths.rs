@@ -62,39 +62,22 @@ fn sweep_prints_points_and_slopes() {
     assert_eq!(w["series"][0]["points"][1]["learning_rate"], 0.05);
 }
 
+/// Tinier still: widths 8 and 16, one seed, 10 steps, plus `extra`.
+fn tiny(extra: &[&str]) -> Output {
+    let mut v = vec!["widths", "--widths", "8,16", "--seeds", "1", "--steps", "10"];
+    v.extend_from_slice(extra);
+    ntk(&v)
+}
+
 #[test]
 fn second_axis_and_csv_data() {
-    let v = json(&ntk(&[
-        "widths",
-        "--widths",
-        "8,16",
-        "--seeds",
-        "1",
-        "--steps",
-        "10",
-        "--checkpoints",
-        "3",
-        "--depths",
-        "1,2",
-    ]));
+    let v = json(&tiny(&["--checkpoints", "3", "--depths", "1,2"]));
     let depths: Vec<u64> =
         v["series"].as_array().unwrap().iter().map(|s| s["depth"].as_u64().unwrap()).collect();
     assert_eq!(depths, vec![1, 2]);
     assert_eq!(v["series"][1]["axis_value"], 2);
     assert_eq!(v["series"][1]["points"][0]["weight_change"].as_array().unwrap().len(), 3);
-    let v = json(&ntk(&[
-        "widths",
-        "--widths",
-        "8,16",
-        "--seeds",
-        "1",
-        "--steps",
-        "10",
-        "--depth",
-        "1",
-        "--train-sizes",
-        "3,5",
-    ]));
+    let v = json(&tiny(&["--depth", "1", "--train-sizes", "3,5"]));
     let sizes: Vec<u64> =
         v["series"].as_array().unwrap().iter().map(|s| s["train_size"].as_u64().unwrap()).collect();
     assert_eq!(sizes, vec![3, 5]);
@@ -105,21 +88,8 @@ fn second_axis_and_csv_data() {
     let test = dir.join("test.csv");
     std::fs::write(&train, "-0.9,0.1,-0.8\n-0.3,0.5,-0.3\n0.2,-0.4,0.2\n0.8,0.2,0.7\n").unwrap();
     std::fs::write(&test, "0.0,0.0\n0.5,0.5\n").unwrap();
-    let v = json(&ntk(&[
-        "widths",
-        "--widths",
-        "8,16",
-        "--seeds",
-        "1",
-        "--steps",
-        "10",
-        "--depth",
-        "1",
-        "--train",
-        train.to_str().unwrap(),
-        "--test",
-        test.to_str().unwrap(),
-    ]));
+    let v =
+        json(&tiny(&["--depth", "1", "--train", train.to_str().unwrap(), "--test", test.to_str().unwrap()]));
     assert_eq!(v["series"][0]["train_size"], 4);
 }
 
