@@ -871,9 +871,9 @@ fn WidthsExplain() -> impl IntoView {
             <h2>"What slopes to expect, and why"</h2>
             <p>
                 <b>"(a) Network vs linearization. "</b>
-                "Theorem 2.1 of the paper bounds the distance between a network trained by gradient descent (η below η_critical) and its linearization around initialisation by O(n^−1/2) for the whole of training: the slope should be −1/2 or steeper. "
+                "Theorem 2.1 of the paper bounds the distance between a network trained by gradient descent (η below η_critical) and its linearization around initialisation by O(n" <sup>"−1/2"</sup> ") for the whole of training: the slope should be −1/2 or steeper. "
                 "For smooth nonlinearities (erf, tanh, gelu, …) it is steeper, tending to −1 as n grows: f − f_lin is the second-order Taylor remainder, quadratic in the weight change, and the weights move less and less as n grows (b), so the gap shrinks faster than the bound (slopes of −0.7 to −0.9 over widths 32…4096 on this data). "
-                "ReLU breaks the smoothness this argument needs: its derivative jumps at 0, so the units that switch on or off during training (a fraction of order n^−1/2) add up to a gap of order n^−1/2, the slope of the bound. "
+                "ReLU breaks the smoothness this argument needs: its derivative jumps at 0, so the units that switch on or off during training (a fraction of order n" <sup>"−1/2"</sup> ") add up to a gap of order n" <sup>"−1/2"</sup> ", the slope of the bound. "
                 "Where the units switch matters: a first-layer unit's kink sits at x = −σ_b b/(σ_w w), spread over a width of about σ_b/σ_w around 0. With a small σ_b² the kinks crowd near x = 0, few units shape the outer data, and the widths a tab can train are not yet in the asymptotic regime (slopes near 0); with σ_b² = 4 the −1/2 shows by n = 4096."
             </p>
             <p>
@@ -883,7 +883,7 @@ fn WidthsExplain() -> impl IntoView {
             </p>
             <p>
                 <b>"(c) Kernel change. "</b>
-                "The empirical NTK Θ̂ depends on the weights through the hidden activations and their derivatives; it changes during training by at most O(n^−1/2) (paper Eq. S50), in practice closer to 1/n as in Figure 1: Θ̂ is constant in the limit, which is why the network follows its linearization."
+                "The empirical NTK Θ̂ depends on the weights through the hidden activations and their derivatives; it changes during training by at most O(n" <sup>"−1/2"</sup> ") (paper Eq. S50), in practice closer to 1/n as in Figure 1: Θ̂ is constant in the limit, which is why the network follows its linearization."
             </p>
             <p>
                 <b>"(d) Initial kernel. "</b>
