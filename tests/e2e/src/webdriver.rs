@@ -113,11 +113,19 @@ impl Browser {
     /// Sets a range or text input's value and dispatches `input` and `change`, as a person
     /// dragging a slider or typing does.
     pub fn set_input(&self, css: &str, value: &str) {
+        self.set_input_values(css, &[value]);
+    }
+
+    /// Sets an input to each of `values` in turn, as [`Browser::set_input`] does, within one
+    /// script: the edits follow each other with no WebDriver round trip between them.
+    pub fn set_input_values(&self, css: &str, values: &[&str]) {
         let ok = self.execute(
             "const e = document.querySelector(arguments[0]); if (!e) return false; \
-             e.value = arguments[1]; e.dispatchEvent(new Event('input', {bubbles: true})); \
-             e.dispatchEvent(new Event('change', {bubbles: true})); return true;",
-            vec![json!(css), json!(value)],
+             for (const v of arguments[1]) { e.value = v; \
+               e.dispatchEvent(new Event('input', {bubbles: true})); \
+               e.dispatchEvent(new Event('change', {bubbles: true})); } \
+             return true;",
+            vec![json!(css), json!(values)],
         );
         assert_eq!(ok, Value::Bool(true), "no input '{css}'");
     }

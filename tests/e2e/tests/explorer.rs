@@ -96,14 +96,7 @@ fn sliders_change_the_view_and_the_url_and_restart_the_ensemble() {
     // restart for the intermediate value is cancelled).
     browser.wait_true(TRAINED, Duration::from_secs(120), "the run after the σ_w² change");
     // Both edits in one script, so a slow WebDriver round trip cannot outlast the delay.
-    browser.execute(
-        "const e = document.getElementById('width-value');
-         for (const v of ['64', '128']) {
-           e.value = v; e.dispatchEvent(new Event('input', {bubbles: true}));
-           e.dispatchEvent(new Event('change', {bubbles: true}));
-         }",
-        vec![],
-    );
+    browser.set_input_values("#width-value", &["64", "128"]);
     std::thread::sleep(Duration::from_millis(1500));
     let status = browser.text("[data-testid=run-status]");
     assert!(status.contains("members trained"), "the undone change left: {status}");
