@@ -6,9 +6,9 @@
 
 use nalgebra::{DMatrix, DVector};
 use ntk_core::datasets::{segment, Dataset1d, Dataset2d, GRID_SIDE, TEST_POINTS, X_RANGE};
-use ntk_core::ensemble::{EnsembleSpec, EnsembleSummary};
-use ntk_core::gp::{ExpectedLoss, GpDynamics, GpKernels, MarginalPrediction, TrainingTime};
-use ntk_core::landmarks::LearningRateLandmarks;
+use ntk_core::nets::ensemble::{EnsembleSpec, EnsembleSummary};
+use ntk_core::theory::gp::{ExpectedLoss, GpDynamics, GpKernels, MarginalPrediction, TrainingTime};
+use ntk_core::theory::landmarks::LearningRateLandmarks;
 use ntk_core::Architecture;
 
 use crate::state::{DataChoice, ExplorerParams};

@@ -5,7 +5,9 @@
 //! state ([`crate::state::parse_query`]); parsing never fails.
 
 use ntk_core::datasets::Target1d;
-use ntk_core::widths::{log2_grid, LearningRate, SweepAxis, SweepData, WidthError, WidthSweepSpec};
+use ntk_core::experiments::widths::{
+    log2_grid, LearningRate, SweepAxis, SweepData, WidthError, WidthSweepSpec,
+};
 use ntk_core::{Activation, Architecture, Parameterization};
 
 use crate::state::{activation_name, parse_query, shorten, write_query, Kind, Param, Value, ACTIVATIONS};
@@ -339,7 +341,7 @@ impl WidthsParams {
             format!("--max-width {}", self.max_width),
             format!("--seeds {}", self.seeds),
             format!("--seed {}", self.seed),
-            format!("--checkpoints {}", ntk_core::widths::DEFAULT_SWEEP_CHECKPOINTS),
+            format!("--checkpoints {}", ntk_core::experiments::widths::DEFAULT_SWEEP_CHECKPOINTS),
         ];
         let values = || self.axis_values.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
         match self.axis {
@@ -382,7 +384,7 @@ impl WidthsParams {
             widths: self.widths()?,
             seeds: self.seeds,
             axis,
-            checkpoints: ntk_core::widths::DEFAULT_SWEEP_CHECKPOINTS,
+            checkpoints: ntk_core::experiments::widths::DEFAULT_SWEEP_CHECKPOINTS,
         })
     }
 }

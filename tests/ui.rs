@@ -202,8 +202,9 @@ fn the_phase_diagram_shades_its_three_regions_and_the_trajectories_draw() {
 
 /// A sweep result with exact power laws: (a) 0.5/n, (b) input 2/√n, hidden 1/n, readout 1/√n,
 /// (c) 1/n, (d) 1/√n; bars ±10 %.
-fn power_law_result() -> ntk_core::widths::SweepResult {
-    use ntk_core::widths::{Spread, SweepResult, WidthPoint};
+fn power_law_result() -> ntk_core::experiments::widths::SweepResult {
+    use ntk_core::experiments::widths::{SweepResult, WidthPoint};
+    use ntk_core::stats::Spread;
     let params =
         wide_explorer::widths_state::WidthsParams { min_width: 32, max_width: 256, ..Default::default() };
     let spec = params.to_spec().unwrap();
@@ -294,7 +295,8 @@ fn the_width_plot_fits_slopes_and_draws_four_decreasing_panels() {
         );
     }
     // Before any result: empty panels with a hint, no error.
-    let empty = ntk_core::widths::SweepResult { series: vec![], reference_slopes: vec![-0.5, -1.0] };
+    let empty =
+        ntk_core::experiments::widths::SweepResult { series: vec![], reference_slopes: vec![-0.5, -1.0] };
     draw_widths_plot(&c, &WidthsPlot::from_result(&empty, |_| String::new())).unwrap();
     c.remove();
 }

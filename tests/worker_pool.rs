@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use ntk_core::activation::Activation;
 use ntk_core::arch::{Architecture, Parameterization};
-use ntk_core::ensemble::{run_members, EnsembleSpec, EnsembleStats};
+use ntk_core::nets::ensemble::{run_members, EnsembleSpec, EnsembleStats};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;

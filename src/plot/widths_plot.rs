@@ -14,7 +14,8 @@ use plotters::series::DashedLineSeries;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
-use ntk_core::widths::{fit_slope, PowerLawFit, Spread, SweepResult, WidthPoint};
+use ntk_core::experiments::widths::{SweepResult, WidthPoint};
+use ntk_core::stats::{fit_slope, PowerLawFit, Spread};
 
 use super::{fit_canvas, PlotError};
 

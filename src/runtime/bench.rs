@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use ntk_core::ensemble::EnsembleSpec;
+use ntk_core::nets::ensemble::EnsembleSpec;
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 

@@ -15,7 +15,7 @@ use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
-use ntk_core::ensemble::{EnsembleError, EnsembleSpec, EnsembleStats};
+use ntk_core::nets::ensemble::{EnsembleError, EnsembleSpec, EnsembleStats};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};

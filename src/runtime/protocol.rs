@@ -2,10 +2,10 @@
 //! strings through `postMessage` (messages are small: a spec of a few hundred points, or the
 //! checkpoint statistics of one member).
 
-use ntk_core::catapult_network::{CatapultNetworkSpec, NetworkTrajectory};
-use ntk_core::ensemble::{EnsembleSpec, EnsembleStats};
-use ntk_core::gp::GpKernels;
-use ntk_core::widths::{WidthPoint, WidthSweepSpec};
+use ntk_core::experiments::catapult_network::{CatapultNetworkSpec, NetworkTrajectory};
+use ntk_core::experiments::widths::{WidthPoint, WidthSweepSpec};
+use ntk_core::nets::ensemble::{EnsembleSpec, EnsembleStats};
+use ntk_core::theory::gp::GpKernels;
 use ntk_core::Architecture;
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +42,7 @@ pub enum ToWorker {
         job: CatapultJob,
     },
     /// Train seeds `seeds_start..seeds_end` of one width of a width sweep
-    /// ([`ntk_core::widths::run_width_members`]); the page merges the points of disjoint seed
+    /// ([`ntk_core::experiments::widths::run_width_members`]); the page merges the points of disjoint seed
     /// ranges ([`WidthPoint::merge`]).
     Width {
         /// request id: replies to older requests are dropped by the page

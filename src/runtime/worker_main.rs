@@ -7,10 +7,10 @@
 use std::ops::ControlFlow;
 
 use nalgebra::DMatrix;
-use ntk_core::catapult_network::{run_network, run_network_ensemble, CatapultNetworkSpec};
-use ntk_core::ensemble::{run_members, EnsembleSpec};
-use ntk_core::gp::GpKernels;
-use ntk_core::widths::{run_width_members, WidthPoint, WidthSweepSpec};
+use ntk_core::experiments::catapult_network::{run_network, run_network_ensemble, CatapultNetworkSpec};
+use ntk_core::experiments::widths::{run_width_members, WidthPoint, WidthSweepSpec};
+use ntk_core::nets::ensemble::{run_members, EnsembleSpec};
+use ntk_core::theory::gp::GpKernels;
 use ntk_core::Architecture;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

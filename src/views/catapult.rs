@@ -5,10 +5,10 @@
 //! their own, restarted (the old run abandoned) when a parameter they use changes.
 
 use leptos::prelude::*;
-use ntk_core::catapult::{
+use ntk_core::experiments::catapult::{
     linear_grid, phase_diagram, two_scalar_map, PhaseDiagramSpec, TwoScalarSpec, TwoScalarTrajectory,
 };
-use ntk_core::catapult_network::{default_data, CatapultNetworkSpec, NetworkTrajectory};
+use ntk_core::experiments::catapult_network::{default_data, CatapultNetworkSpec, NetworkTrajectory};
 use ntk_core::Activation;
 
 use crate::app::{write_url, View};

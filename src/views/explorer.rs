@@ -6,7 +6,7 @@
 use std::cell::RefCell;
 
 use leptos::prelude::*;
-use ntk_core::ensemble::EnsembleSummary;
+use ntk_core::nets::ensemble::EnsembleSummary;
 use ntk_core::{Activation, Parameterization};
 
 use crate::app::{write_url, View};
@@ -651,14 +651,16 @@ pub fn Explorer(
         let y_test = model::problem(&p).ok().and_then(|d| d.y_test);
         let has_test = y_test.is_some();
         let current = key.as_ref() == Some(&run_key(&p));
-        let mut steps: Vec<u64> = ntk_core::ensemble::checkpoint_steps(p.steps, 60);
+        let mut steps: Vec<u64> = ntk_core::nets::ensemble::checkpoint_steps(p.steps, 60);
         steps.retain(|&k| k > 0);
         let t = |k: u64| p.lr * k as f64;
         let mut curves = Vec::new();
         with_theory(&p, |th| {
             if let Ok(th) = th {
                 let losses = th.losses(&steps, p.lr, y_test.as_deref());
-                let pick = |f: &dyn Fn(&(ntk_core::gp::ExpectedLoss, ntk_core::gp::ExpectedLoss)) -> f64| {
+                let pick = |f: &dyn Fn(
+                    &(ntk_core::theory::gp::ExpectedLoss, ntk_core::theory::gp::ExpectedLoss),
+                ) -> f64| {
                     steps.iter().zip(&losses).map(|(&k, l)| (t(k), f(l))).collect::<Vec<_>>()
                 };
                 curves.push(Curve::new("NTK-GP train", Model::NtkGp, false, pick(&|l| l.0.train)));
@@ -681,7 +683,7 @@ pub fn Explorer(
         });
         if let (true, Some(s)) = (current, summary.as_ref()) {
             if s.members > 0 {
-                let pts = |f: &dyn Fn(&ntk_core::ensemble::CheckpointSummary) -> f64| {
+                let pts = |f: &dyn Fn(&ntk_core::nets::ensemble::CheckpointSummary) -> f64| {
                     s.checkpoints.iter().map(|c| (c.time, f(c))).collect::<Vec<_>>()
                 };
                 curves.push(Curve::new("network train", Model::Network, false, pts(&|c| c.train_loss.nn)));

@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 
 use leptos::prelude::*;
 use ntk_core::datasets::Target1d;
-use ntk_core::widths::{
+use ntk_core::experiments::widths::{
     estimate_bytes, estimate_flop, SweepResult, WidthPoint, WidthSweepSpec, REFERENCE_SLOPES,
 };
 use ntk_core::Activation;

@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use ntk_core::ensemble::EnsembleSpec;
+use ntk_core::nets::ensemble::EnsembleSpec;
 use serde_json::json;
 
 use crate::CliError;

@@ -5,8 +5,8 @@
 use std::time::Instant;
 
 use nalgebra::{DMatrix, DVector};
-use ntk_core::gp::{GpDynamics, TrainingTime};
-use ntk_core::kernels::kernels;
+use ntk_core::theory::gp::{GpDynamics, TrainingTime};
+use ntk_core::theory::kernels::kernels;
 use ntk_core::{Activation, Architecture, Parameterization};
 use serde_json::json;
 

@@ -7,10 +7,12 @@
 
 use std::ops::ControlFlow;
 
-use ntk_core::catapult::{
+use ntk_core::experiments::catapult::{
     linear_grid, log_grid, phase_diagram, two_scalar_map, CatapultError, PhaseDiagramSpec, TwoScalarSpec,
 };
-use ntk_core::catapult_network::{default_data, run_network, run_network_ensemble, CatapultNetworkSpec};
+use ntk_core::experiments::catapult_network::{
+    default_data, run_network, run_network_ensemble, CatapultNetworkSpec,
+};
 use ntk_core::Activation;
 use serde_json::{json, Value};
 
@@ -155,10 +157,10 @@ fn run_network_mode(args: &Args) -> Result<Value, CliError> {
         ));
     }
     let w = args.width;
-    if !(w.is_finite() && w >= 1.0 && w.fract() == 0.0 && w <= ntk_core::mlp::MAX_WIDTH as f64) {
+    if !(w.is_finite() && w >= 1.0 && w.fract() == 0.0 && w <= ntk_core::nets::mlp::MAX_WIDTH as f64) {
         return Err(bad(&format!(
             "--width must be an integer between 1 and {} for --network, got {w}",
-            ntk_core::mlp::MAX_WIDTH
+            ntk_core::nets::mlp::MAX_WIDTH
         )));
     }
     let (x_train, y_train) = default_data(args.points).map_err(cli_error)?;

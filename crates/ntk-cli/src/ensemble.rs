@@ -5,7 +5,9 @@
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-use ntk_core::ensemble::{run_members, EnsembleError, EnsembleSpec, EnsembleStats, DEFAULT_CHECKPOINTS};
+use ntk_core::nets::ensemble::{
+    run_members, EnsembleError, EnsembleSpec, EnsembleStats, DEFAULT_CHECKPOINTS,
+};
 use ntk_core::Parameterization;
 
 use crate::arch_args::ArchArgs;

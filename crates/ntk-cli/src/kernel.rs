@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use nalgebra::DMatrix;
-use ntk_core::kernels::kernels;
+use ntk_core::theory::kernels::kernels;
 use ntk_core::Parameterization;
 use serde_json::json;
 

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use nalgebra::DVector;
-use ntk_core::gp::{GpDynamics, GpError, MarginalPrediction, TrainingTime};
+use ntk_core::theory::gp::{GpDynamics, GpError, MarginalPrediction, TrainingTime};
 use ntk_core::Parameterization;
 use serde_json::json;
 

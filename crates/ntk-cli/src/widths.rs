@@ -16,7 +16,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use ntk_core::datasets::Target1d;
-use ntk_core::widths::{
+use ntk_core::experiments::widths::{
     estimate_bytes, estimate_point_flop, log2_grid, run_width_members, LearningRate, SweepAxis, SweepData,
     SweepResult, WidthError, WidthPoint, WidthSweepSpec, DEFAULT_SWEEP_CHECKPOINTS,
 };

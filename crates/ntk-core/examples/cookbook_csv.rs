@@ -2,7 +2,7 @@
 //! `ntk` command reads: `cargo run -p ntk-core --example cookbook_csv -- DIR` writes
 //! `DIR/cookbook_train.csv` (x, y) and `DIR/cookbook_test.csv` (x, sin x).
 
-use ntk_core::ensemble::EnsembleSpec;
+use ntk_core::nets::ensemble::EnsembleSpec;
 
 fn main() -> std::io::Result<()> {
     let dir = std::env::args().nth(1).unwrap_or_else(|| ".".into());

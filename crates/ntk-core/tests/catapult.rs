@@ -5,10 +5,10 @@
 use std::ops::ControlFlow;
 
 use nalgebra::{DMatrix, SymmetricEigen};
-use ntk_core::catapult::{
+use ntk_core::experiments::catapult::{
     phase_diagram, two_scalar_map, CatapultError, Phase, PhaseDiagramSpec, TwoScalarSpec, TwoScalarTrajectory,
 };
-use ntk_core::catapult_network::{
+use ntk_core::experiments::catapult_network::{
     default_data, run_network, run_network_ensemble, CatapultNetworkSpec, NetworkTrajectory, MAX_POINTS,
 };
 use ntk_core::rng::Normal;

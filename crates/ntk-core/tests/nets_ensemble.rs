@@ -3,7 +3,7 @@
 
 use std::ops::ControlFlow;
 
-use ntk_core::ensemble::{checkpoint_steps, run_members, EnsembleError, EnsembleSpec, EnsembleStats};
+use ntk_core::nets::ensemble::{checkpoint_steps, run_members, EnsembleError, EnsembleSpec, EnsembleStats};
 use ntk_core::{Activation, Architecture, Parameterization};
 
 fn spec(width: usize, members: usize, steps: u64, lr: f64) -> EnsembleSpec {

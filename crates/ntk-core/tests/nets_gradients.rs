@@ -1,7 +1,7 @@
 //! Backpropagation and the training step of the finite network against finite differences and
 //! against the plain gradient formula.
 
-use ntk_core::mlp::{mse_loss, Mlp, TrainOptions, Trainer};
+use ntk_core::nets::mlp::{mse_loss, Mlp, TrainOptions, Trainer};
 use ntk_core::rng::Normal;
 use ntk_core::{Activation, Architecture, Parameterization};
 

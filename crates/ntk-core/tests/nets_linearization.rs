@@ -2,11 +2,11 @@
 //! and the closed-form linearized trajectory against explicitly trained linear models.
 
 use nalgebra::{DMatrix, DVector};
-use ntk_core::empirical_ntk::{empirical_ntk, rows_to_batch, JacobianFactors};
-use ntk_core::kernels::kernels;
-use ntk_core::linearized::Linearized;
-use ntk_core::mlp::Mlp;
+use ntk_core::nets::empirical_ntk::{empirical_ntk, rows_to_batch, JacobianFactors};
+use ntk_core::nets::linearized::Linearized;
+use ntk_core::nets::mlp::Mlp;
 use ntk_core::rng::Normal;
+use ntk_core::theory::kernels::kernels;
 use ntk_core::{Activation, Architecture, Parameterization};
 
 fn points(n: usize, d: usize, seed: u64) -> Vec<f64> {

@@ -5,8 +5,8 @@
 use std::ops::ControlFlow;
 
 use nalgebra::{DMatrix, DVector};
-use ntk_core::ensemble::{run_members, EnsembleSpec};
-use ntk_core::gp::{GpDynamics, TrainingTime};
+use ntk_core::nets::ensemble::{run_members, EnsembleSpec};
+use ntk_core::theory::gp::{GpDynamics, TrainingTime};
 use ntk_core::{Activation, Architecture, Parameterization};
 
 fn spec(width: usize, members: usize, readout_only: bool) -> EnsembleSpec {

@@ -11,10 +11,11 @@
 use std::ops::ControlFlow;
 
 use ntk_core::datasets::Target1d;
-use ntk_core::ensemble::EnsembleSpec;
-use ntk_core::kernels::kernels;
-use ntk_core::landmarks::learning_rate_landmarks;
-use ntk_core::widths::*;
+use ntk_core::experiments::widths::*;
+use ntk_core::nets::ensemble::EnsembleSpec;
+use ntk_core::stats::PowerLawFit;
+use ntk_core::theory::kernels::kernels;
+use ntk_core::theory::landmarks::learning_rate_landmarks;
 use ntk_core::{Activation, ArchError, Architecture, Parameterization};
 
 /// `depth` erf layers, σ_w² = 1, σ_b² = 0.1; 8 evenly spaced training inputs on [−1, 1] with

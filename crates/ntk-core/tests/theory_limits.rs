@@ -4,9 +4,9 @@
 //! against the predictions they summarise, and singular train kernels.
 
 use nalgebra::{DMatrix, DVector};
-use ntk_core::gp::{GpDynamics, Prediction, TrainingTime};
-use ntk_core::kernels::kernels;
 use ntk_core::rng::Normal;
+use ntk_core::theory::gp::{GpDynamics, Prediction, TrainingTime};
+use ntk_core::theory::kernels::kernels;
 use ntk_core::{Activation, Architecture, Parameterization};
 
 /// A closed-form, a deeper closed-form and a quadrature kernel.
@@ -408,9 +408,9 @@ fn dynamics_from_kernels_sent_as_json_are_identical() {
     let (x, xs) = (x_train(), x_test());
     let y = targets(&x);
     let direct = GpDynamics::new(&arch, &x, &y, &xs, 0.0).unwrap();
-    let k = ntk_core::gp::GpKernels::compute(&arch, &x, &xs).unwrap();
+    let k = ntk_core::theory::gp::GpKernels::compute(&arch, &x, &xs).unwrap();
     let json = serde_json::to_string(&k).unwrap();
-    let back: ntk_core::gp::GpKernels = serde_json::from_str(&json).unwrap();
+    let back: ntk_core::theory::gp::GpKernels = serde_json::from_str(&json).unwrap();
     assert_eq!(back, k, "JSON round trip is exact (float_roundtrip)");
     let built = GpDynamics::from_gp_kernels(&arch, &xs, &back, &y, 0.0).unwrap();
     for t in [TrainingTime::Continuous(0.0), TrainingTime::Continuous(3.0), TrainingTime::Infinite] {

@@ -54,9 +54,9 @@
 //! written carelessly.
 
 use nalgebra::DMatrix;
-use ntk_core::kernels::kernels;
-use ntk_core::mlp::{dense_forward, Mlp};
+use ntk_core::nets::mlp::{dense_forward, Mlp};
 use ntk_core::rng::{member_seed, Normal};
+use ntk_core::theory::kernels::kernels;
 use ntk_core::{Activation, Architecture, Parameterization};
 
 const WIDTH: usize = 1024;

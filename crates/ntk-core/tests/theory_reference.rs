@@ -3,10 +3,10 @@
 //! README beside it). Conventions: NTK parameterization, depth = hidden layers, mean loss.
 
 use nalgebra::{DMatrix, DVector};
-use ntk_core::gp::{GpDynamics, TrainingTime};
-use ntk_core::kernel_maps::{KernelMap, TPair};
-use ntk_core::kernels::{kernels, kernels_with_map, KernelPair};
-use ntk_core::quadrature::GaussHermite;
+use ntk_core::theory::gp::{GpDynamics, TrainingTime};
+use ntk_core::theory::kernel_maps::{KernelMap, TPair};
+use ntk_core::theory::kernels::{kernels, kernels_with_map, KernelPair};
+use ntk_core::theory::quadrature::GaussHermite;
 use ntk_core::{Activation, Architecture, Parameterization};
 use serde_json::Value;
 
@@ -173,7 +173,7 @@ fn predictions_match_neural_tangents() {
         assert!(!dynamics.regularization().is_applied(), "no jitter needed at these condition numbers");
         // Kernel agreement (relative): closed forms to rounding; the emulated rule to 1e-12.
         let kernel_tol = if a.activation.has_closed_form() { 1e-14 } else { 1e-12 };
-        let prior_scale = ntk_core::kernels::kernel_diagonal(&a, &x_test).unwrap().nngp.amax();
+        let prior_scale = ntk_core::theory::kernels::kernel_diagonal(&a, &x_test).unwrap().nngp.amax();
         let y_scale = y_train.amax();
         for t in case["times"].as_array().unwrap() {
             let time = match t["time"].as_f64() {

@@ -5,7 +5,7 @@ use std::ops::ControlFlow;
 use std::time::Duration;
 
 use e2e::open_page;
-use ntk_core::ensemble::{run_members, EnsembleSpec, EnsembleStats};
+use ntk_core::nets::ensemble::{run_members, EnsembleSpec, EnsembleStats};
 
 #[test]
 fn browser_pool_matches_the_native_run() {

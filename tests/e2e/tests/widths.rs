@@ -5,7 +5,8 @@
 use std::time::{Duration, Instant};
 
 use e2e::{ntk_binary, open_page, screenshot_dir, Browser};
-use ntk_core::widths::{PowerLawFit, Spread, SweepResult};
+use ntk_core::experiments::widths::SweepResult;
+use ntk_core::stats::{PowerLawFit, Spread};
 use serde_json::json;
 
 const SMALL: &str = "?view=widths&wmin=32&wmax=256&seeds=2&steps=100";
@@ -252,7 +253,8 @@ fn assert_same_sweep(page: &SweepResult, native: &SweepResult, command: &str) {
     );
     for (ps, ns) in page.series.iter().zip(&native.series) {
         assert_eq!((ps.depth, ps.train_size), (ns.depth, ns.train_size));
-        let widths = |s: &ntk_core::widths::Series| s.points.iter().map(|p| p.width).collect::<Vec<_>>();
+        let widths =
+            |s: &ntk_core::experiments::widths::Series| s.points.iter().map(|p| p.width).collect::<Vec<_>>();
         assert_eq!(widths(ps), widths(ns), "{command}");
         for (p, n) in ps.points.iter().zip(&ns.points) {
             let at = format!("n = {}", p.width);

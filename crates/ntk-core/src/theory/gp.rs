@@ -16,8 +16,8 @@ use std::sync::OnceLock;
 use nalgebra::{DMatrix, DVector, SymmetricEigen};
 
 use crate::arch::Architecture;
-use crate::kernels::{kernel_diagonal, kernels, KernelError, KernelPair};
-use crate::landmarks::LearningRateLandmarks;
+use crate::theory::kernels::{kernel_diagonal, kernels, KernelError, KernelPair};
+use crate::theory::landmarks::LearningRateLandmarks;
 
 /// When to read off the trained ensemble.
 #[derive(Clone, Copy, Debug, PartialEq)]

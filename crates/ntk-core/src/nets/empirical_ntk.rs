@@ -6,7 +6,7 @@
 
 use nalgebra::DMatrix;
 
-use crate::mlp::{Mlp, Real};
+use crate::nets::mlp::{Mlp, Real};
 
 /// The per-layer factors of the Jacobian of f on a point set: backpropagated vectors
 /// `δ^l(xᵢ) = ∂f(xᵢ)/∂h^l` and layer inputs `x^{l−1}(xᵢ)`, in f64.

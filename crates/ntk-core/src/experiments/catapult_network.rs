@@ -6,7 +6,7 @@
 //! `λ_t = λ_max(Θ̂_t)/N`, `Θ̂_t(xᵢ, xⱼ) = ∇_θ f_t(xᵢ) · ∇_θ f_t(xⱼ)` (N × N),
 //!
 //! the normalisation that makes gradient descent on the linearized model stable exactly for
-//! `ηλ < 2` (MATH.md: `η_max = 2N/λ_max(Θ)`), so the phase markers of [`crate::catapult`] apply.
+//! `ηλ < 2` (MATH.md: `η_max = 2N/λ_max(Θ)`), so the phase markers of [`crate::experiments::catapult`] apply.
 //! With φ = identity, d = 1, σ_w² = 1, σ_b² = 0 and the one sample (x = 1, y = 0) the network is
 //! `f = vᵀu/√n` with u = W¹, v = W²ᵀ, and its (f_t, λ_t) follow the two-scalar map exactly.
 //!
@@ -21,9 +21,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
 use crate::arch::{Architecture, Parameterization};
-use crate::catapult::{check_eta, check_eta_lambda0, check_steps, CatapultError, Phase, DIVERGENCE_FACTOR};
-use crate::empirical_ntk::JacobianFactors;
-use crate::mlp::{mse_loss, Mlp, TrainOptions, Trainer, MAX_WIDTH};
+use crate::experiments::catapult::{
+    check_eta, check_eta_lambda0, check_steps, CatapultError, Phase, DIVERGENCE_FACTOR,
+};
+use crate::nets::empirical_ntk::JacobianFactors;
+use crate::nets::mlp::{mse_loss, Mlp, TrainOptions, Trainer, MAX_WIDTH};
 
 /// Most training points accepted (Θ̂ is N × N and diagonalized at every step).
 pub const MAX_POINTS: usize = 64;
@@ -51,7 +53,7 @@ pub struct CatapultNetworkSpec {
     pub y_train: Vec<f64>,
     /// learning rate η > 0 (see [`CatapultNetworkSpec::with_eta_lambda0`])
     pub eta: f64,
-    /// gradient-descent steps, 1 … [`crate::catapult::MAX_STEPS`]
+    /// gradient-descent steps, 1 … [`crate::experiments::catapult::MAX_STEPS`]
     pub steps: u64,
     /// initialisation seed ([`Mlp::new`])
     pub seed: u64,

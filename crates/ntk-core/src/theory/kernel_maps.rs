@@ -17,7 +17,7 @@
 use std::f64::consts::{FRAC_1_PI, PI};
 
 use crate::activation::Activation;
-use crate::quadrature::{correlation, hermite_table, GaussHermite, HERMITE_TERMS};
+use crate::theory::quadrature::{correlation, hermite_table, GaussHermite, HERMITE_TERMS};
 
 /// The values `T(Σ)` and `Ṫ(Σ)` of one kernel map at one 2×2 covariance (paper SM E).
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -15,7 +15,7 @@ use nalgebra::{DMatrix, DVector};
 
 use crate::activation::Activation;
 use crate::arch::{ArchError, Architecture, Parameterization};
-use crate::kernel_maps::{
+use crate::theory::kernel_maps::{
     ErfMap, GeluMap, IdentityMap, KernelMap, LeakyReluMap, QuadratureMap, ReluMap, SinMap, SmoothActivation,
 };
 

@@ -16,12 +16,12 @@
 //! Three phases by `ηλ₀`: lazy (≤ 2: the linear model converges, λ barely moves), catapult
 //! (2 … 4: the loss first grows for ~log n steps, λ falls below 2/η, then the loss converges),
 //! divergent (> 4: λ only grows). This module holds the map, the phase rules and the
-//! phase-diagram sweep; [`crate::catapult_network`] trains a real network at the same η.
+//! phase-diagram sweep; [`crate::experiments::catapult_network`] trains a real network at the same η.
 
 use serde::{Deserialize, Serialize};
 
 use crate::arch::ArchError;
-use crate::mlp::{MlpError, MAX_WIDTH};
+use crate::nets::mlp::{MlpError, MAX_WIDTH};
 
 /// Largest number of steps accepted (for the map and the network).
 pub const MAX_STEPS: u64 = 1_000_000;

@@ -16,9 +16,9 @@ use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
 use crate::arch::Architecture;
-use crate::empirical_ntk::JacobianFactors;
-use crate::linearized::{Linearized, LinearizedError};
-use crate::mlp::{mse_loss, Mlp, MlpError, TrainOptions, Trainer, MAX_WIDTH};
+use crate::nets::empirical_ntk::JacobianFactors;
+use crate::nets::linearized::{Linearized, LinearizedError};
+use crate::nets::mlp::{mse_loss, Mlp, MlpError, TrainOptions, Trainer, MAX_WIDTH};
 use crate::rng::member_seed;
 use crate::stats::{Running, RunningVec};
 
@@ -685,7 +685,7 @@ fn record(
     data: &Data,
     trainer: &Trainer<f32>,
     train_loss_nn: f64,
-    lin: &crate::linearized::LinearOutputs,
+    lin: &crate::nets::linearized::LinearOutputs,
     w0: &[Vec<f32>],
     w0_norm: &[f64],
     ntk0: &DMatrix<f64>,
