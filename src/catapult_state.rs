@@ -1,4 +1,4 @@
-//! The shareable state of the catapult view (MATH.md, "Learning-rate thresholds and the
+//! The shareable state of the catapult view (docs/MATH.md, "Learning-rate thresholds and the
 //! catapult"): the two-scalar model's ηλ₀, n, λ₀, f₀ and steps, and the real networks trained
 //! beside it. Parsed and written through the same table machinery as the explorer's state.
 

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use ntk_core::datasets::{Target1d, Target2d, X_RANGE};
 use ntk_core::{Activation, Parameterization};
 
-/// Everything a link reproduces (conventions of MATH.md: σ's are variances, time t = η·k).
+/// Everything a link reproduces (conventions of docs/MATH.md: σ's are variances, time t = η·k).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ExplorerParams {
     /// hidden layers L

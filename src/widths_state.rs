@@ -88,7 +88,7 @@ impl AxisChoice {
     }
 }
 
-/// Everything a width-scaling link reproduces (conventions of MATH.md: NTK parameterization,
+/// Everything a width-scaling link reproduces (conventions of docs/MATH.md: NTK parameterization,
 /// σ's are variances, loss `1/(2N) Σ (f − y)²`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct WidthsParams {

@@ -1,5 +1,5 @@
 //! The catapult view: where the lazy (linear) picture of the explorer stops. The two-scalar
-//! model of a one-hidden-layer linear network on one sample (MATH.md; lecture 002, "Dynamics at
+//! model of a one-hidden-layer linear network on one sample (docs/MATH.md; lecture 002, "Dynamics at
 //! large learning rates") runs on the main thread at every slider input (microseconds), with
 //! its phase diagram; real networks at the same ηλ₀ (λ = λ_max(Θ̂)/N) train in a worker of
 //! their own, restarted (the old run abandoned) when a parameter they use changes.

@@ -1,4 +1,4 @@
-//! `ntk catapult`: large-learning-rate dynamics (MATH.md "Learning-rate thresholds and the
+//! `ntk catapult`: large-learning-rate dynamics (docs/MATH.md "Learning-rate thresholds and the
 //! catapult"). Three modes:
 //! - default: the two-scalar map of `f = vᵀu x/√n` on one sample from (f₀, λ₀);
 //! - `--network`: a real one-hidden-layer network trained by gradient descent, with

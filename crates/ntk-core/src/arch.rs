@@ -1,11 +1,11 @@
 //! The one description of a fully connected network that the analytic kernels, the finite
-//! network and the empirical NTK all read (conventions of MATH.md).
+//! network and the empirical NTK all read (conventions of docs/MATH.md).
 
 use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
 
-/// How weights and biases enter the pre-activations (MATH.md, paper Eq. 1 and SM F).
+/// How weights and biases enter the pre-activations (docs/MATH.md, paper Eq. 1 and SM F).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Parameterization {
@@ -41,7 +41,7 @@ impl std::fmt::Display for Parameterization {
 pub const MAX_DEPTH: usize = 100;
 
 /// A fully connected network: `depth` hidden layers `Dense → φ`, then a readout Dense to one
-/// output (MATH.md). Construct with [`Architecture::new`], which validates every field.
+/// output (docs/MATH.md). Construct with [`Architecture::new`], which validates every field.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Architecture {
     /// Number of hidden layers L ≥ 1.

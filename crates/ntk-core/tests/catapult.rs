@@ -213,7 +213,7 @@ struct Explicit {
 }
 
 impl Explicit {
-    /// f(x) = (σ_w/√n) Σⱼ W²ⱼ φ(hⱼ) + σ_b b², hⱼ = (σ_w/√d) Σᵢ W¹ⱼᵢ xᵢ + σ_b b¹ⱼ (MATH.md).
+    /// f(x) = (σ_w/√n) Σⱼ W²ⱼ φ(hⱼ) + σ_b b², hⱼ = (σ_w/√d) Σᵢ W¹ⱼᵢ xᵢ + σ_b b¹ⱼ (docs/MATH.md).
     fn hidden(&self, p: &[f64], x: &[f64]) -> Vec<f64> {
         (0..self.n)
             .map(|j| {

@@ -1,4 +1,4 @@
-//! Limits and internal consistency of the GP dynamics ([`GpDynamics`], MATH.md "Predictions at
+//! Limits and internal consistency of the GP dynamics ([`GpDynamics`], docs/MATH.md "Predictions at
 //! time t"): the prior at t = 0, interpolation of the training set at t = ∞, the O(η) gap
 //! between k gradient-descent steps and gradient flow at t = η·k, the expected-loss curves
 //! against the predictions they summarise, and singular train kernels.

@@ -1,6 +1,6 @@
 //! Monte Carlo check of the analytic NNGP kernel: the outputs of randomly initialised finite
 //! networks (width 1024, NTK parameterization) have, over initialisations, the covariance
-//! `kernels(arch, X, X).nngp` (paper Eq. 13's prior; MATH.md's recursion for K).
+//! `kernels(arch, X, X).nngp` (paper Eq. 13's prior; docs/MATH.md's recursion for K).
 //! (Θ has its own seed-average test in `nets_linearization.rs`.)
 //!
 //! # Sampling design

@@ -1,5 +1,5 @@
 //! Large-learning-rate dynamics: the catapult (Lewkowycz et al. 2020; lecture `002_…`,
-//! "Dynamics at large learning rates"; MATH.md "Learning-rate thresholds and the catapult").
+//! "Dynamics at large learning rates"; docs/MATH.md "Learning-rate thresholds and the catapult").
 //!
 //! For the one-hidden-layer linear network `f = vᵀu x/√n` trained by gradient descent on one
 //! sample (x = 1, y = 0, loss `f²/2`), with `λ = (|u|² + |v|²)/n` (its NTK, `Θ = |∂f/∂θ|²`),
@@ -42,7 +42,7 @@ pub const MAX_ABS_F0: f64 = 1e100;
 /// Most points of a phase-diagram sweep.
 pub const MAX_GRID_POINTS: usize = 10_000;
 
-/// The three regimes of gradient descent at learning rate η (MATH.md).
+/// The three regimes of gradient descent at learning rate η (docs/MATH.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
@@ -55,7 +55,7 @@ pub enum Phase {
 }
 
 impl Phase {
-    /// The phase predicted from `ηλ₀` alone (MATH.md): lazy for `ηλ₀ ≤ 2`, catapult for
+    /// The phase predicted from `ηλ₀` alone (docs/MATH.md): lazy for `ηλ₀ ≤ 2`, catapult for
     /// `2 < ηλ₀ < 4`, divergent for `ηλ₀ ≥ 4` (or not a number). Above ηλ = 2 the linear model
     /// stops converging (`|1 − ηλ| > 1`); at exactly 2 the map's factor `|−1 + η²f²/n|` is
     /// still below 1, so the loss does not rise. From ηλ = 4 on the map's λ no longer falls
@@ -294,7 +294,7 @@ pub struct TwoScalarTrajectory {
 
 /// Iterates the two-scalar map
 /// `f_{t+1} = (1 − ηλ_t + η² f_t²/n) f_t`, `λ_{t+1} = λ_t + (η f_t²/n)(η λ_t − 4)`
-/// (lecture 002, "Dynamics at large learning rates"; MATH.md) from (f₀, λ₀), stopping at
+/// (lecture 002, "Dynamics at large learning rates"; docs/MATH.md) from (f₀, λ₀), stopping at
 /// divergence.
 ///
 /// # Errors

@@ -1,12 +1,12 @@
 //! The catapult in a real network: a one-hidden-layer network in NTK parameterization
-//! (MATH.md: `h = (σ_w/√d) W¹ x + σ_b b¹`, `f = (σ_w/√n) W² φ(h) + σ_b b²`, all of W, b ~ N(0, 1)),
+//! (docs/MATH.md: `h = (σ_w/√d) W¹ x + σ_b b¹`, `f = (σ_w/√n) W² φ(h) + σ_b b²`, all of W, b ~ N(0, 1)),
 //! trained by full-batch gradient descent on `L = 1/(2N) Σᵢ (f(xᵢ) − yᵢ)²` at learning rate η,
 //! recording at every step the loss, the outputs on the training points and
 //!
 //! `λ_t = λ_max(Θ̂_t)/N`, `Θ̂_t(xᵢ, xⱼ) = ∇_θ f_t(xᵢ) · ∇_θ f_t(xⱼ)` (N × N),
 //!
 //! the normalisation that makes gradient descent on the linearized model stable exactly for
-//! `ηλ < 2` (MATH.md: `η_max = 2N/λ_max(Θ)`), so the phase markers of [`crate::experiments::catapult`] apply.
+//! `ηλ < 2` (docs/MATH.md: `η_max = 2N/λ_max(Θ)`), so the phase markers of [`crate::experiments::catapult`] apply.
 //! With φ = identity, d = 1, σ_w² = 1, σ_b² = 0 and the one sample (x = 1, y = 0) the network is
 //! `f = vᵀu/√n` with u = W¹, v = W²ᵀ, and its (f_t, λ_t) follow the two-scalar map exactly.
 //!
@@ -233,7 +233,7 @@ pub struct NetworkTrajectory {
 }
 
 /// Trains the network of `spec` by full-batch gradient descent `θ_{k+1} = θ_k − η∇L(θ_k)`
-/// (MATH.md) for `spec.steps` steps, recording the loss, the outputs and λ_t = λ_max(Θ̂_t)/N
+/// (docs/MATH.md) for `spec.steps` steps, recording the loss, the outputs and λ_t = λ_max(Θ̂_t)/N
 /// at every step; stops at divergence. `progress(k)` is called before every step k = 0 …
 /// steps; returning `ControlFlow::Break(())` cancels the run.
 ///

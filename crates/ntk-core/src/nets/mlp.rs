@@ -1,4 +1,4 @@
-//! The finite fully connected network of MATH.md: `depth` hidden layers `Dense → φ` of width
+//! The finite fully connected network of docs/MATH.md: `depth` hidden layers `Dense → φ` of width
 //! n, then a readout Dense to one output, in NTK or standard parameterization (paper Eq. 1,
 //! SM F), with seeded initialisation, forward pass, hand-written backpropagation and full-batch
 //! gradient descent (with optional momentum, SM B.1 Eq. S1) on the mean-squared loss
@@ -344,7 +344,7 @@ impl<T: Real> Mlp<T> {
     }
 }
 
-/// Mean-squared loss `L = 1/(2N) Σᵢ (fᵢ − yᵢ)²` (MATH.md), accumulated in f64.
+/// Mean-squared loss `L = 1/(2N) Σᵢ (fᵢ − yᵢ)²` (docs/MATH.md), accumulated in f64.
 pub fn mse_loss<T: Real>(f: &[T], y: &[f64]) -> f64 {
     let n = y.len().max(1) as f64;
     f.iter().zip(y).map(|(&fi, &yi)| (fi.to_f64() - yi).powi(2)).sum::<f64>() / (2.0 * n)

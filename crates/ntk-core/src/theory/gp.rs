@@ -1,5 +1,5 @@
 //! Gaussian-process predictions of infinitely wide networks at any training time (paper
-//! Eq. 13–16 and SM D, rewritten for the mean loss `L = 1/(2N) Σ (f(xᵢ) − yᵢ)²`; MATH.md).
+//! Eq. 13–16 and SM D, rewritten for the mean loss `L = 1/(2N) Σ (f(xᵢ) − yᵢ)²`; docs/MATH.md).
 //!
 //! NTK-GP (every layer trained), with `A(t) = Θ(*,X) Θ⁻¹ (I − e^{−Θt/N})`:
 //! `mean = A Y`, `cov = K(*,*) + A K Aᵀ − A K(X,*) − K(*,X) Aᵀ` (Eq. 14–15).
@@ -494,7 +494,7 @@ impl GpDynamics {
     }
 
     /// Learning-rate landmarks `η_max = 2N/λ_max`, `η_critical = 2N/(λ_min + λ_max)` of the
-    /// train NTK used by the dynamics (MATH.md; paper Theorem 2.1).
+    /// train NTK used by the dynamics (docs/MATH.md; paper Theorem 2.1).
     pub fn landmarks(&self) -> LearningRateLandmarks {
         LearningRateLandmarks::from_eigenvalues(self.ntk.vals.as_slice(), self.n_train())
     }

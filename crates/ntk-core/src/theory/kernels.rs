@@ -1,5 +1,5 @@
 //! Analytic NNGP kernel K and NTK Θ of a fully connected network of any depth in NTK
-//! parameterization (paper SM E, Eq. S26–S27 in MATH.md's notation):
+//! parameterization (paper SM E, Eq. S26–S27 in docs/MATH.md's notation):
 //!
 //! ```text
 //! K¹ = σ_w² x·x'/d + σ_b²,           Θ¹ = K¹
@@ -193,7 +193,7 @@ fn check_arch(arch: &Architecture) -> Result<(), KernelError> {
 }
 
 /// NNGP kernel `K(x1, x2)` and NTK `Θ(x1, x2)` of the readout layer (layer L+1) of `arch`
-/// (MATH.md; paper SM E, Eq. S26–S27, with closed forms of SM C for relu/erf and exact forms
+/// (docs/MATH.md; paper SM E, Eq. S26–S27, with closed forms of SM C for relu/erf and exact forms
 /// for leaky_relu, identity, sin, gelu; tanh, softplus and sigmoid by quadrature to ≈ 1e-12
 /// of the kernel scale). Points are rows; if `x1 == x2` only one triangle is computed and the
 /// result is exactly symmetric.

@@ -1,5 +1,5 @@
 //! Learning-rate landmarks of gradient descent on the linearized network, read off the
-//! spectrum of the train NTK (MATH.md; paper Theorem 2.1, mean-loss convention).
+//! spectrum of the train NTK (docs/MATH.md; paper Theorem 2.1, mean-loss convention).
 
 use nalgebra::{DMatrix, SymmetricEigen};
 
@@ -32,7 +32,7 @@ pub enum LandmarkError {
 
 impl LearningRateLandmarks {
     /// Landmarks from the eigenvalues of Θ(X,X) for N training points:
-    /// `η_max = 2N/λ_max`, `η_critical = 2N/(λ_min + λ_max)` (MATH.md, paper Theorem 2.1).
+    /// `η_max = 2N/λ_max`, `η_critical = 2N/(λ_min + λ_max)` (docs/MATH.md, paper Theorem 2.1).
     /// A non-positive denominator (a zero kernel) gives `f64::INFINITY`: every rate is stable.
     pub fn from_eigenvalues(eigenvalues: &[f64], n: usize) -> Self {
         let lambda_min = eigenvalues.iter().copied().fold(f64::INFINITY, f64::min);
@@ -49,7 +49,7 @@ impl LearningRateLandmarks {
 }
 
 /// Learning-rate landmarks of a train NTK Θ(X,X) (N×N, symmetric):
-/// `η_max = 2N/λ_max`, `η_critical = 2N/(λ_min + λ_max)` (MATH.md; paper Theorem 2.1).
+/// `η_max = 2N/λ_max`, `η_critical = 2N/(λ_min + λ_max)` (docs/MATH.md; paper Theorem 2.1).
 ///
 /// # Errors
 /// [`LandmarkError`] for a non-square, empty or non-finite matrix.
