@@ -5,6 +5,9 @@
 //! - `cargo xtask test` — formatting, clippy, native tests, wasm tests in headless Chromium and
 //!   Firefox, and the end-to-end test of the built release page.
 //! - `cargo xtask dist` — the release build in `dist/`.
+//! - `cargo xtask bench-browser` — the ensemble benchmark in headless Chromium.
+//! - `cargo xtask bench-peer <script> [args…]` — a peer benchmark (JAX + neural-tangents) from
+//!   `bench/peer/`, in a throwaway virtual environment.
 
 mod tools;
 
@@ -19,8 +22,9 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("dist") => dist().map(|_| ()),
         Some("bench-browser") => bench_browser(),
+        Some("bench-peer") => bench_peer(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <serve [--port P] | test | dist | bench-browser>");
+            eprintln!("usage: cargo xtask <serve [--port P] | test | dist | bench-browser | bench-peer SCRIPT [ARGS…]>");
             return ExitCode::from(2);
         }
     };
@@ -95,6 +99,32 @@ fn bench_browser() -> Result<(), String> {
         .env("E2E_DIST", &dist)
         .env("CHROMEDRIVER", &browsers.chromedriver)
         .env("CHROMIUM", &browsers.chromium))
+}
+
+/// Runs `bench/peer/<script>.py` in `target/peer-venv`, created and filled from
+/// `bench/peer/requirements.txt` on first use (the peer is never installed by the tests).
+fn bench_peer(args: &[String]) -> Result<(), String> {
+    let Some((script, rest)) = args.split_first() else {
+        return Err("usage: cargo xtask bench-peer SCRIPT [ARGS…] (a script of bench/peer/)".into());
+    };
+    let path = root().join("bench").join("peer").join(format!("{script}.py"));
+    if !path.is_file() {
+        return Err(format!("no peer benchmark {}", path.display()));
+    }
+    let venv = target_dir().join("peer-venv");
+    let python = venv.join("bin").join("python");
+    let stamp = venv.join("installed-requirements.txt");
+    let requirements = root().join("bench").join("peer").join("requirements.txt");
+    let wanted =
+        std::fs::read_to_string(&requirements).map_err(|e| format!("{}: {e}", requirements.display()))?;
+    if !python.is_file() {
+        run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
+    }
+    if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
+        run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "-r"]).arg(&requirements))?;
+        std::fs::write(&stamp, &wanted).map_err(|e| format!("{}: {e}", stamp.display()))?;
+    }
+    run(Command::new(&python).arg(&path).args(rest))
 }
 
 fn test() -> Result<(), String> {
