@@ -1,78 +1,30 @@
 //! The page: a header, tabs for its views (the explorer, the catapult view, the width-scaling
-//! lab), and the views themselves. Every view stays mounted when another is shown (its runs and
-//! results are kept); the URL holds the shown view (`view=`) and that view's state.
+//! lab), and the views themselves. It provides the services every view uses; every view stays
+//! mounted when another is shown (its runs and results are kept); the URL holds the shown view
+//! and that view's state ([`crate::route`]).
 
 use leptos::prelude::*;
 
-use crate::catapult_state::CatapultParams;
+use crate::components::controls::Gestures;
 use crate::components::header::Header;
+use crate::params::catapult::CatapultParams;
+use crate::route::{location_query, View};
+use crate::services::catapult::CatapultService;
+use crate::services::ensemble::EnsembleService;
+use crate::services::sweep::SweepService;
+use crate::services::theory::TheoryService;
 use crate::views::catapult::CatapultView;
 use crate::views::explorer::Explorer;
 use crate::views::widths::WidthsView;
 
-/// The page's views.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum View {
-    /// NTK-GP, NNGP and finite ensembles through training (the paper's Figure 2)
-    Explorer,
-    /// large learning rates: the two-scalar model and real networks
-    Catapult,
-    /// how fast networks become linear as width grows (Figure 1, Theorem 2.1)
-    Widths,
-}
-
-impl View {
-    /// Every view, in tab order.
-    pub const ALL: [View; 3] = [View::Explorer, View::Catapult, View::Widths];
-
-    /// Its name in the URL (`view=`).
-    pub fn key(self) -> &'static str {
-        match self {
-            View::Explorer => "explorer",
-            View::Catapult => "catapult",
-            View::Widths => "widths",
-        }
-    }
-
-    /// Its tab title.
-    pub fn title(self) -> &'static str {
-        match self {
-            View::Explorer => "Explorer: Figure 2, live",
-            View::Catapult => "Large learning rates: catapult",
-            View::Widths => "Width scaling",
-        }
-    }
-
-    /// The view a query string names (the explorer when none or an unknown one).
-    pub fn from_query(query: &str) -> View {
-        let named = query
-            .trim_start_matches('?')
-            .split('&')
-            .find_map(|kv| kv.strip_prefix("view="))
-            .unwrap_or("explorer");
-        View::ALL.into_iter().find(|v| v.key() == named).unwrap_or(View::Explorer)
-    }
-}
-
-/// The page's query string.
-pub fn location_query() -> String {
-    web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
-}
-
-/// Replaces the URL's query by `view` and that view's state (no history entry per change).
-pub fn write_url(view: View, state_query: &str) {
-    let query = match view {
-        View::Explorer => format!("?{state_query}"),
-        _ => format!("?view={}&{state_query}", view.key()),
-    };
-    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&query));
-    }
-}
-
 /// The whole page.
 #[component]
 pub fn App() -> impl IntoView {
+    Gestures::provide();
+    TheoryService::provide();
+    EnsembleService::provide();
+    CatapultService::provide();
+    SweepService::provide();
     let query = location_query();
     let linked = View::from_query(&query);
     let view = RwSignal::new(linked);

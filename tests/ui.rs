@@ -7,12 +7,15 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
 use wide_explorer::components::controls::Scale;
+use wide_explorer::params::explorer::ExplorerParams;
+use wide_explorer::params::url;
 use wide_explorer::plot::function_plot::{draw_function_plot, FunctionPlot, NTK_COLOR};
 use wide_explorer::plot::heatmap::{diverging, draw_heatmaps, Heatmaps, Panel, NEGATIVE, POSITIVE};
 use wide_explorer::plot::loss_plot::{draw_loss_plot, Curve, Model};
 use wide_explorer::plot::Band;
-use wide_explorer::state::ExplorerParams;
-use wide_explorer::views::explorer::export_csv;
+use wide_explorer::problem::problem;
+use wide_explorer::services::theory::theory;
+use wide_explorer::views::explorer::export::export_csv;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -95,14 +98,18 @@ fn the_loss_plot_draws_on_log_axes_and_skips_bad_points() {
 #[wasm_bindgen_test]
 fn csv_export_has_one_row_per_test_point() {
     let p = ExplorerParams::default();
-    let csv = export_csv(&p, &(None, None));
+    let data = problem(&p.data, p.seed).unwrap();
+    let th = theory(&p.arch, &data).unwrap();
+    let at = th.at_step(300, p.training.lr);
+    let csv = export_csv(&url::encode(&p), 300, &data, Some(&at), None);
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("# depth=2"));
-    assert_eq!(lines[1].split(',').count(), 10);
-    assert_eq!(lines.len(), 2 + ntk_core::datasets::TEST_POINTS);
-    let row: Vec<&str> = lines[2].split(',').collect();
+    assert_eq!(lines[1], "# step 300");
+    assert_eq!(lines[2].split(',').count(), 10);
+    assert_eq!(lines.len(), 3 + ntk_core::datasets::TEST_POINTS);
+    let row: Vec<&str> = lines[3].split(',').collect();
     assert_eq!(row.len(), 10);
-    assert!(row[2].parse::<f64>().unwrap().is_finite(), "NTK mean {}", row[2]);
+    assert_eq!(row[2].parse::<f64>().unwrap(), at.ntk.mean[0], "NTK mean of the first test point");
     assert_eq!(row[6], "", "no ensemble yet");
 }
 
@@ -206,7 +213,7 @@ fn power_law_result() -> ntk_core::experiments::widths::SweepResult {
     use ntk_core::experiments::widths::{SweepResult, WidthPoint};
     use ntk_core::stats::Spread;
     let params =
-        wide_explorer::widths_state::WidthsParams { min_width: 32, max_width: 256, ..Default::default() };
+        wide_explorer::params::widths::WidthsParams { min_width: 32, max_width: 256, ..Default::default() };
     let spec = params.to_spec().unwrap();
     let sp = |v: f64| Spread { count: 2, mean: v, sd: 0.1 * v, min: 0.9 * v, max: 1.1 * v };
     let points = spec
@@ -303,8 +310,9 @@ fn the_width_plot_fits_slopes_and_draws_four_decreasing_panels() {
 
 #[wasm_bindgen_test]
 fn oversized_sweeps_are_refused_before_any_work() {
-    use wide_explorer::views::widths::{plan_sweep, MAX_SWEEP_FLOP};
-    use wide_explorer::widths_state::WidthsParams;
+    use ntk_core::Architecture;
+    use wide_explorer::params::widths::WidthsParams;
+    use wide_explorer::services::sweep::{plan_sweep, MAX_SWEEP_FLOP};
     let small = WidthsParams { min_width: 32, max_width: 256, seeds: 3, steps: 100, ..Default::default() };
     let plan = plan_sweep(&small, 2).unwrap();
     // 4 widths, seeds split 0..1 and 1..3 over two workers.
@@ -314,8 +322,15 @@ fn oversized_sweeps_are_refused_before_any_work() {
     let flop = WidthsParams { max_width: 4096, seeds: 32, steps: 100_000, ..Default::default() };
     let e = plan_sweep(&flop, 1).unwrap_err();
     assert!(e.contains("FLOP") && e.contains("refused"), "{e}");
-    let memory =
-        WidthsParams { depth: 8, min_width: 4096, max_width: 4096, seeds: 1, steps: 1, ..Default::default() };
+    let d = WidthsParams::default();
+    let memory = WidthsParams {
+        arch: Architecture { depth: 8, ..d.arch },
+        min_width: 4096,
+        max_width: 4096,
+        seeds: 1,
+        steps: 1,
+        ..Default::default()
+    };
     let e = plan_sweep(&memory, 1).unwrap_err();
     assert!(e.contains("MiB"), "{e}");
 }

@@ -1,6 +1,6 @@
-//! The worker pool in a real browser: results equal the single-thread run whatever the number
-//! of workers, cancelled jobs never report again, and dead workers are replaced with their
-//! members rerun.
+//! The worker scheduler in a real browser, running ensemble members: results merged in member
+//! order equal the single-thread run whatever the number of workers, cancelled runs never
+//! report again, and dead workers are replaced with their tasks rerun.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -14,8 +14,9 @@ use ntk_core::nets::ensemble::{run_members, EnsembleSpec, EnsembleStats};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use wide_explorer::runtime::pool::merge_in_member_order;
-use wide_explorer::runtime::{PoolEvent, PoolOptions, WorkerPool};
+use wide_explorer::runtime::protocol::{Output, Work};
+use wide_explorer::runtime::scheduler::{Event, Scheduler, SchedulerOptions};
+use wide_explorer::services::ensemble::merge_in_member_order;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -73,18 +74,24 @@ async fn sleep(ms: i32) {
     JsFuture::from(promise).await.unwrap();
 }
 
-type Log = Rc<RefCell<Vec<PoolEvent>>>;
+type Log = Rc<RefCell<Vec<Event>>>;
 
-fn pool(workers: usize, stall_timeout_ms: f64) -> (WorkerPool, Log) {
+fn pool(workers: usize, stall_timeout_ms: f64) -> (Scheduler, Log) {
     let log: Log = Rc::default();
     let sink = Rc::clone(&log);
-    let pool = WorkerPool::new(PoolOptions { workers, stall_timeout_ms }, move |e| sink.borrow_mut().push(e))
-        .expect("workers start");
-    (pool, log)
+    let scheduler =
+        Scheduler::new(SchedulerOptions { workers, stall_timeout_ms }, move |e| sink.borrow_mut().push(e));
+    (scheduler, log)
+}
+
+/// One task per member.
+fn start(scheduler: &Scheduler, spec: &EnsembleSpec) -> u64 {
+    scheduler
+        .run((0..spec.members).map(|m| Work::Ensemble { spec: spec.clone(), members: (m, m + 1) }).collect())
 }
 
 /// Waits (up to `timeout_ms`) until an event satisfies `pred`; returns it.
-async fn wait_for(log: &Log, timeout_ms: i32, pred: impl Fn(&PoolEvent) -> bool) -> Option<PoolEvent> {
+async fn wait_for(log: &Log, timeout_ms: i32, pred: impl Fn(&Event) -> bool) -> Option<Event> {
     let mut waited = 0;
     while waited < timeout_ms {
         if let Some(e) = log.borrow().iter().find(|e| pred(e)) {
@@ -96,15 +103,35 @@ async fn wait_for(log: &Log, timeout_ms: i32, pred: impl Fn(&PoolEvent) -> bool)
     None
 }
 
-async fn final_stats(log: &Log, generation: u64) -> EnsembleStats {
-    let done = wait_for(log, 60_000, |e| {
-        matches!(e, PoolEvent::Done { generation: g, .. } | PoolEvent::Failed { generation: g, .. } if *g == generation)
-    })
-    .await;
-    match done {
-        Some(PoolEvent::Done { stats, .. }) => stats,
-        other => panic!("job {generation} did not finish: {other:?}"),
+/// The members' statistics of run `generation` (each member's own), once all have arrived.
+async fn member_stats(log: &Log, generation: u64, members: usize) -> Vec<EnsembleStats> {
+    let mut waited = 0;
+    while waited < 60_000 {
+        let mut got: Vec<Option<EnsembleStats>> = vec![None; members];
+        for e in log.borrow().iter() {
+            match e {
+                Event::Done { job, result: Ok(Output::Ensemble(stats)) } if job.generation == generation => {
+                    got[job.task] = Some(stats.clone());
+                }
+                Event::Done { job, result: Err(e), .. } if job.generation == generation => {
+                    panic!("task failed: {e}")
+                }
+                _ => {}
+            }
+        }
+        if got.iter().all(Option::is_some) {
+            return got.into_iter().flatten().collect();
+        }
+        sleep(20).await;
+        waited += 20;
     }
+    panic!("run {generation} did not finish: {:?}", log.borrow().last());
+}
+
+async fn final_stats(log: &Log, spec: &EnsembleSpec, generation: u64) -> EnsembleStats {
+    let each: Vec<Option<EnsembleStats>> =
+        member_stats(log, generation, spec.members).await.into_iter().map(Some).collect();
+    merge_in_member_order(spec, &each).unwrap()
 }
 
 #[wasm_bindgen_test]
@@ -121,53 +148,39 @@ async fn one_and_two_workers_give_the_single_thread_statistics() {
     for workers in [1, 2] {
         let (pool, log) = pool(workers, 15_000.0);
         assert_eq!(pool.size(), workers);
-        let generation = pool.start(job.clone());
-        let got = final_stats(&log, generation).await;
+        let generation = start(&pool, &job);
+        let got = final_stats(&log, &job, generation).await;
         assert_same(&got, &want, &format!("{workers} worker(s)"));
-        // Bands fill in as members finish: one partial result per member.
-        let partials = log.borrow().iter().filter(|e| matches!(e, PoolEvent::Partial { .. })).count();
-        assert_eq!(partials, job.members);
-        assert!(!log.borrow().iter().any(|e| matches!(e, PoolEvent::WorkerLost { .. })));
-        // Each member also arrives alone (the page draws a few individual networks): exactly
-        // the statistics of that member run by itself.
-        let mut seen: Vec<usize> = Vec::new();
-        for e in log.borrow().iter() {
-            if let PoolEvent::Member { member, stats, .. } = e {
-                let alone = run_members(&job, *member..*member + 1, |_| ControlFlow::Continue(())).unwrap();
-                assert_same(stats, &alone, &format!("member {member} alone"));
-                seen.push(*member);
-            }
+        assert!(!log.borrow().iter().any(|e| matches!(e, Event::Lost { .. })));
+        // Each member arrives alone (the page draws a few individual networks): exactly the
+        // statistics of that member run by itself.
+        for (member, stats) in member_stats(&log, generation, job.members).await.iter().enumerate() {
+            let alone = run_members(&job, member..member + 1, |_| ControlFlow::Continue(())).unwrap();
+            assert_same(stats, &alone, &format!("member {member} alone"));
         }
-        seen.sort_unstable();
-        assert_eq!(seen, (0..job.members).collect::<Vec<_>>());
     }
 }
 
 #[wasm_bindgen_test]
-async fn a_cancelled_job_never_reports_again() {
+async fn a_cancelled_run_never_reports_again() {
     let (pool, log) = pool(2, 15_000.0);
-    let long = pool.start(spec(4, 200_000, 1));
-    let first = wait_for(
-        &log,
-        30_000,
-        |e| matches!(e, PoolEvent::Progress { generation, .. } if *generation == long),
-    );
-    assert!(first.await.is_some(), "the long job reported progress");
+    let long = start(&pool, &spec(4, 200_000, 1));
+    let first =
+        wait_for(&log, 30_000, |e| matches!(e, Event::Progress { job, .. } if job.generation == long));
+    assert!(first.await.is_some(), "the long run reported progress");
     let short_job = spec(2, 100, 2);
     let want = reference(&short_job);
-    let short = pool.start(short_job);
+    let short = start(&pool, &short_job);
     let cut = log.borrow().len();
-    assert_same(&final_stats(&log, short).await, &want, "the job after a cancel");
+    assert_same(&final_stats(&log, &short_job, short).await, &want, "the run after a cancel");
     sleep(500).await;
-    let late: Vec<PoolEvent> = log.borrow()[cut..]
+    let late: Vec<Event> = log.borrow()[cut..]
         .iter()
         .filter(|e| match e {
-            PoolEvent::Progress { generation, .. }
-            | PoolEvent::Partial { generation, .. }
-            | PoolEvent::Member { generation, .. }
-            | PoolEvent::Done { generation, .. }
-            | PoolEvent::Failed { generation, .. } => *generation == long,
-            PoolEvent::WorkerLost { .. } => true,
+            Event::Progress { job, .. } | Event::Done { job, .. } | Event::Lost { job, .. } => {
+                job.generation == long
+            }
+            Event::Unavailable { .. } => true,
         })
         .cloned()
         .collect();
@@ -177,16 +190,16 @@ async fn a_cancelled_job_never_reports_again() {
 }
 
 #[wasm_bindgen_test]
-async fn a_crashed_worker_is_replaced_and_its_member_rerun() {
+async fn a_crashed_worker_is_replaced_and_its_task_rerun() {
     let job = spec(3, 20_000, 3);
     let want = reference(&job);
     let (pool, log) = pool(2, 15_000.0);
-    let generation = pool.start(job);
-    wait_for(&log, 30_000, |e| matches!(e, PoolEvent::Progress { .. })).await.expect("progress");
+    let generation = start(&pool, &job);
+    wait_for(&log, 30_000, |e| matches!(e, Event::Progress { .. })).await.expect("progress");
     pool.crash_worker(pool.busy_worker().expect("a busy worker"));
-    let lost = wait_for(&log, 30_000, |e| matches!(e, PoolEvent::WorkerLost { .. })).await;
+    let lost = wait_for(&log, 30_000, |e| matches!(e, Event::Lost { rerun: true, .. })).await;
     assert!(lost.is_some(), "the crash is reported");
-    assert_same(&final_stats(&log, generation).await, &want, "after a crash");
+    assert_same(&final_stats(&log, &job, generation).await, &want, "after a crash");
 }
 
 #[wasm_bindgen_test]
@@ -194,28 +207,28 @@ async fn a_silently_killed_worker_is_noticed_by_the_watchdog() {
     let job = spec(3, 20_000, 4);
     let want = reference(&job);
     let (pool, log) = pool(2, 1_500.0);
-    let generation = pool.start(job);
-    wait_for(&log, 30_000, |e| matches!(e, PoolEvent::Progress { .. })).await.expect("progress");
+    let generation = start(&pool, &job);
+    wait_for(&log, 30_000, |e| matches!(e, Event::Progress { .. })).await.expect("progress");
     pool.kill_worker_silently(pool.busy_worker().expect("a busy worker"));
     let lost = wait_for(
         &log,
         30_000,
-        |e| matches!(e, PoolEvent::WorkerLost { message, .. } if message.contains("stopped responding")),
+        |e| matches!(e, Event::Lost { message, .. } if message.contains("stopped responding")),
     );
     assert!(lost.await.is_some(), "the stall is reported");
-    assert_same(&final_stats(&log, generation).await, &want, "after a silent kill");
+    assert_same(&final_stats(&log, &job, generation).await, &want, "after a silent kill");
 }
 
 #[wasm_bindgen_test]
-async fn an_invalid_job_fails_without_work() {
+async fn an_invalid_task_fails_with_the_core_message() {
     let (pool, log) = pool(1, 15_000.0);
     let mut bad = spec(2, 10, 5);
     bad.learning_rate = f64::NAN;
-    let generation = pool.start(bad);
-    let failed = wait_for(&log, 1_000, |e| matches!(e, PoolEvent::Failed { .. })).await;
+    let generation = start(&pool, &bad);
+    let failed = wait_for(&log, 10_000, |e| matches!(e, Event::Done { result: Err(_), .. })).await;
     match failed {
-        Some(PoolEvent::Failed { generation: g, message }) => {
-            assert_eq!(g, generation);
+        Some(Event::Done { job, result: Err(message) }) => {
+            assert_eq!(job.generation, generation);
             assert!(message.contains("learning"), "{message}");
         }
         other => panic!("expected a failure, got {other:?}"),

@@ -6,6 +6,32 @@ use leptos::prelude::*;
 /// Slider positions run over 0..=[`SLIDER_STEPS`].
 pub const SLIDER_STEPS: f64 = 1000.0;
 
+/// Whether a slider is being dragged, and a count of slider releases: runs restart at once on
+/// a release (or any change made without dragging) and only once a dragged value settles
+/// (see [`crate::services::restart_when_settled`]). Provided by the app; optional for
+/// components mounted alone (tests).
+#[derive(Clone, Copy)]
+pub struct Gestures {
+    /// a pointer is down on a slider
+    pub dragging: RwSignal<bool>,
+    /// bumped when a slider is released
+    pub released: RwSignal<u64>,
+}
+
+impl Gestures {
+    /// Creates the gesture state and provides it to the component tree below.
+    pub fn provide() -> Gestures {
+        let g = Gestures { dragging: RwSignal::new(false), released: RwSignal::new(0) };
+        provide_context(g);
+        g
+    }
+
+    /// Whether a slider is being dragged (untracked; false without a provider).
+    pub fn is_dragging() -> bool {
+        use_context::<Gestures>().is_some_and(|g| g.dragging.get_untracked())
+    }
+}
+
 /// The scale of a slider.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Scale {
@@ -76,7 +102,8 @@ pub fn show(v: f64, integer: bool) -> String {
 #[component]
 pub fn SliderControl(
     /// element id (for labels and tests)
-    id: &'static str,
+    #[prop(into)]
+    id: String,
     /// label text
     label: &'static str,
     /// value range and scale
@@ -87,17 +114,29 @@ pub fn SliderControl(
     /// receives new values
     on_change: Callback<f64>,
     /// landmark ticks drawn on the slider: (value, title)
-    #[prop(optional, into)]
-    marks: Option<Signal<Vec<(f64, String)>>>,
-    /// a short hint under the slider
-    #[prop(optional, into)]
-    hint: Option<Signal<String>>,
+    #[prop(into, default = Signal::stored(Vec::new()))]
+    marks: Signal<Vec<(f64, String)>>,
+    /// a short hint under the slider (none when empty)
+    #[prop(into, default = Signal::stored(String::new()))]
+    hint: Signal<String>,
 ) -> impl IntoView {
     let (invalid, set_invalid) = signal(false);
     let number_id = format!("{id}-value");
+    let gestures = use_context::<Gestures>();
+    let press = move |_| {
+        if let Some(g) = gestures {
+            g.dragging.set(true);
+        }
+    };
+    let release = move |_| {
+        if let Some(g) = gestures {
+            g.dragging.set(false);
+            g.released.update(|n| *n += 1);
+        }
+    };
     view! {
         <div class="control">
-            <label for=id>{label}</label>
+            <label for=id.clone()>{label}</label>
             <div class="slider-row">
                 <div class="slider-wrap">
                     <input
@@ -107,6 +146,8 @@ pub fn SliderControl(
                         max=SLIDER_STEPS.to_string()
                         step="1"
                         prop:value=move || scale.position(value.get()).round().to_string()
+                        on:pointerdown=press
+                        on:change=release
                         on:input=move |ev| {
                             if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
                                 set_invalid.set(false);
@@ -116,17 +157,15 @@ pub fn SliderControl(
                     />
                     {move || {
                         marks
-                            .map(|m| {
-                                m.get()
-                                    .into_iter()
-                                    .filter(|(v, _)| v.is_finite() && *v >= scale.min && *v <= scale.max)
-                                    .map(|(v, title)| {
-                                        let left = format!("left: {:.2}%", scale.position(v) / SLIDER_STEPS * 100.0);
-                                        let text = title.clone();
-                                        view! { <span class="mark" style=left title=title>{text}</span> }
-                                    })
-                                    .collect_view()
+                            .get()
+                            .into_iter()
+                            .filter(|(v, _)| v.is_finite() && *v >= scale.min && *v <= scale.max)
+                            .map(|(v, title)| {
+                                let left = format!("left: {:.2}%", scale.position(v) / SLIDER_STEPS * 100.0);
+                                let text = title.clone();
+                                view! { <span class="mark" style=left title=title>{text}</span> }
                             })
+                            .collect_view()
                     }}
                 </div>
                 <input
@@ -148,7 +187,10 @@ pub fn SliderControl(
                     }
                 />
             </div>
-            {move || hint.map(|h| view! { <div class="hint">{h.get()}</div> })}
+            {move || {
+                let h = hint.get();
+                (!h.is_empty()).then(|| view! { <div class="hint">{h}</div> })
+            }}
         </div>
     }
 }
@@ -157,7 +199,8 @@ pub fn SliderControl(
 #[component]
 pub fn SelectControl(
     /// element id
-    id: &'static str,
+    #[prop(into)]
+    id: String,
     /// label text
     label: &'static str,
     /// option values (shown as they are)
@@ -170,7 +213,7 @@ pub fn SelectControl(
 ) -> impl IntoView {
     view! {
         <div class="control">
-            <label for=id>{label}</label>
+            <label for=id.clone()>{label}</label>
             <select id=id prop:value=move || value.get() on:change=move |ev| on_change.run(event_target_value(&ev))>
                 {options.iter().map(|o| view! { <option value=*o>{*o}</option> }).collect_view()}
             </select>

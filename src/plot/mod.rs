@@ -33,6 +33,16 @@ pub fn context_2d(canvas: &HtmlCanvasElement) -> Option<web_sys::CanvasRendering
     canvas.get_context("2d").ok().flatten().and_then(|c| wasm_bindgen::JsCast::dyn_into(c).ok())
 }
 
+/// An offscreen copy of a canvas's pixels (to restore a drawing without redrawing it).
+pub fn copy_canvas(canvas: &HtmlCanvasElement) -> Option<HtmlCanvasElement> {
+    let doc = web_sys::window()?.document()?;
+    let copy: HtmlCanvasElement = wasm_bindgen::JsCast::dyn_into(doc.create_element("canvas").ok()?).ok()?;
+    copy.set_width(canvas.width());
+    copy.set_height(canvas.height());
+    context_2d(&copy)?.draw_image_with_html_canvas_element(canvas, 0.0, 0.0).ok()?;
+    Some(copy)
+}
+
 /// Sizes the canvas backing store to its CSS size × `devicePixelRatio` (crisp lines on
 /// high-DPI screens) and returns that ratio, by which fonts and line widths are scaled.
 pub fn fit_canvas(canvas: &HtmlCanvasElement) -> f64 {

@@ -1,17 +1,12 @@
-//! The worker runtime: ensembles of finite networks train in a pool of web workers, off the
-//! page's main thread, with progress, exact merging of partial results, cancellation by
-//! generation, and replacement of workers that die; GP kernels evaluated by quadrature are
-//! computed in a kernel worker of their own ([`job_worker::JobWorker`]).
+//! The worker runtime: core jobs run in web workers, off the page's main thread. One
+//! [`scheduler::Scheduler`] (queue, generations, retries, stall watchdog) serves every kind of
+//! task; [`protocol`] is the typed message set; [`worker_main`] is the worker side; [`spawn`]
+//! starts a worker on the page's own wasm module.
 //!
 //! Layering: this module depends on `ntk-core` (the numerics) and on the browser (web-sys), never
-//! on the UI; the UI sends it commands ([`WorkerPool::start`], [`WorkerPool::cancel`]) and renders
-//! the [`PoolEvent`]s it reports.
+//! on the views; the services send it tasks and turn its events into state the views render.
 
-pub mod bench;
-pub mod job_worker;
-pub mod pool;
 pub mod protocol;
+pub mod scheduler;
 pub mod spawn;
 pub mod worker_main;
-
-pub use pool::{PoolEvent, PoolOptions, WorkerPool};

@@ -1,6 +1,7 @@
 //! The typed messages between the page and its workers, shared by both sides and sent as JSON
-//! strings through `postMessage` (messages are small: a spec of a few hundred points, or the
-//! checkpoint statistics of one member).
+//! strings through `postMessage`. Every task a scheduler hands out carries its [`JobId`]
+//! (generation and task index); every reply names it back, so replies of cancelled generations
+//! are recognised and dropped.
 
 use ntk_core::experiments::catapult_network::{CatapultNetworkSpec, NetworkTrajectory};
 use ntk_core::experiments::widths::{WidthPoint, WidthSweepSpec};
@@ -9,24 +10,28 @@ use ntk_core::theory::gp::GpKernels;
 use ntk_core::Architecture;
 use serde::{Deserialize, Serialize};
 
-/// Page → worker.
+/// Which task of which generation a message is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobId {
+    /// the scheduler's generation (a new run cancels the older ones)
+    pub generation: u64,
+    /// index of the task within its generation
+    pub task: usize,
+}
+
+/// The work of one task.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum ToWorker {
-    /// Train member `member` of `spec` (seeded individually from `spec.seed` and the member
+pub enum Work {
+    /// Train members `members.0..members.1` of `spec` (each seeded from `spec.seed` and its
     /// index, so which worker runs it does not matter).
-    RunMember {
-        /// job generation: results of older generations are dropped by the page
-        generation: u64,
-        /// member index in `0..spec.members`
-        member: usize,
+    Ensemble {
         /// the full, self-contained job
         spec: EnsembleSpec,
+        /// member range (start, end)
+        members: (usize, usize),
     },
-    /// Compute the GP kernels of `arch` for these points (for activations evaluated by
-    /// quadrature, too slow for the main thread).
+    /// Compute the GP kernels of `arch` on these points (activations evaluated by quadrature).
     Kernels {
-        /// request id: replies to older requests are dropped by the page
-        request: u64,
         /// the architecture
         arch: Architecture,
         /// training inputs, one point per entry
@@ -34,31 +39,33 @@ pub enum ToWorker {
         /// test inputs
         x_test: Vec<Vec<f64>>,
     },
-    /// Train the catapult view's networks (see [`CatapultJob`]).
-    Catapult {
-        /// request id: replies to older requests are dropped by the page
-        request: u64,
-        /// what to train
-        job: CatapultJob,
-    },
-    /// Train seeds `seeds_start..seeds_end` of one width of a width sweep
-    /// ([`ntk_core::experiments::widths::run_width_members`]); the page merges the points of disjoint seed
-    /// ranges ([`WidthPoint::merge`]).
+    /// Train the catapult view's networks.
+    Catapult(CatapultJob),
+    /// Train seeds `seeds.0..seeds.1` of one width of a width sweep
+    /// ([`ntk_core::experiments::widths::run_width_members`]).
     Width {
-        /// request id: replies to older requests are dropped by the page
-        request: u64,
-        /// the whole sweep (the worker runs one point of it)
+        /// the whole sweep (the task runs one point of it)
         spec: WidthSweepSpec,
         /// the hidden width n, on `spec.widths`
         width: usize,
         /// the second-axis value (`None` without an axis)
         axis_value: Option<usize>,
-        /// first seed index
-        seeds_start: usize,
-        /// one past the last seed index
-        seeds_end: usize,
+        /// seed range (start, end)
+        seeds: (usize, usize),
     },
-    /// Make the worker panic (used by tests of the pool's recovery).
+}
+
+/// Page → worker.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum ToWorker {
+    /// Run one task.
+    Run {
+        /// its id
+        job: JobId,
+        /// what to do
+        work: Work,
+    },
+    /// Make the worker panic (used by tests of the recovery path).
     Crash,
 }
 
@@ -86,74 +93,52 @@ pub struct CatapultRun {
     pub members: Vec<NetworkTrajectory>,
 }
 
+/// Where a task is.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// fraction of the task done, in [0, 1]
+    pub fraction: f64,
+    /// the member or seed being trained, if any
+    pub unit: Option<usize>,
+    /// its current step, if any
+    pub step: Option<u64>,
+}
+
+/// The result of a finished task.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Output {
+    /// the statistics of the task's members (merged in member order)
+    Ensemble(EnsembleStats),
+    /// the GP kernels
+    Kernels(GpKernels),
+    /// the catapult networks
+    Catapult(CatapultRun),
+    /// the point of the task's seeds (diverged seeds recorded in it)
+    Width(WidthPoint),
+}
+
 /// Worker → page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum FromWorker {
-    /// The worker's wasm is loaded and it accepts jobs (messages sent earlier would be lost).
+    /// The worker's wasm is loaded and it accepts tasks (messages sent earlier would be lost).
     Ready,
-    /// Training progress of a member.
+    /// Progress of a task.
     Progress {
-        /// job generation
-        generation: u64,
-        /// member being trained
-        member: usize,
-        /// its current step
-        step: u64,
+        /// the task
+        job: JobId,
+        /// where it is
+        progress: Progress,
     },
-    /// A member finished (trained to the end, or diverged: see `stats.diverged`).
-    MemberDone {
-        /// job generation
-        generation: u64,
-        /// member index
-        member: usize,
-        /// that member's checkpoint statistics (count 1), merged exactly on the page
-        stats: EnsembleStats,
+    /// A task ended: its output, or the core's one-line message why it could not run.
+    Done {
+        /// the task
+        job: JobId,
+        /// output or error
+        result: Result<Output, String>,
     },
-    /// The kernels of a [`ToWorker::Kernels`] request, or why they could not be computed.
-    Kernels {
-        /// request id
-        request: u64,
-        /// the kernels, or the core's message
-        result: Result<GpKernels, String>,
-    },
-    /// Progress of a [`ToWorker::Catapult`] request.
-    CatapultProgress {
-        /// request id
-        request: u64,
-        /// fraction of the training steps done, in [0, 1]
-        fraction: f64,
-    },
-    /// The networks of a [`ToWorker::Catapult`] request, or why they could not be trained.
-    Catapult {
-        /// request id
-        request: u64,
-        /// the trajectories, or the core's message
-        result: Result<CatapultRun, String>,
-    },
-    /// Progress of a [`ToWorker::Width`] request.
-    WidthProgress {
-        /// request id
-        request: u64,
-        /// the seed being trained
-        seed: usize,
-        /// its current step
-        step: u64,
-        /// fraction of the request's work done, in [0, 1]
-        fraction: f64,
-    },
-    /// The point of a [`ToWorker::Width`] request (diverged seeds are recorded in it), or the
-    /// core's message.
-    WidthDone {
-        /// request id
-        request: u64,
-        /// the metrics of the requested seeds, or why they could not be computed
-        result: Result<WidthPoint, String>,
-    },
-    /// The job is invalid (the same error for every member: the page stops the job).
-    Failed {
-        /// job generation
-        generation: u64,
-        /// the reason, one line
+    /// A message the worker could not read.
+    Unreadable {
+        /// why
         message: String,
     },
 }
@@ -166,18 +151,6 @@ impl ToWorker {
 }
 
 impl FromWorker {
-    /// Whether this message ends a request (the worker is free again).
-    pub fn is_final(&self) -> bool {
-        matches!(
-            self,
-            FromWorker::Kernels { .. }
-                | FromWorker::Catapult { .. }
-                | FromWorker::WidthDone { .. }
-                | FromWorker::MemberDone { .. }
-                | FromWorker::Failed { .. }
-        )
-    }
-
     /// JSON text of the message.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("worker messages serialize")

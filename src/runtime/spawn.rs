@@ -4,7 +4,7 @@
 //! only Trunk produces, so the pool could not be tested with `wasm-bindgen-test` (which builds
 //! one module and serves it alone). Instead a worker is a tiny ES-module bootstrap (a Blob URL)
 //! that imports the page's own wasm-bindgen module glue by its URL (`import.meta.url`), receives
-//! the page's compiled `WebAssembly.Module`, instantiates it and calls [`super::worker_main::ensemble_worker_main`]. The same code
+//! the page's compiled `WebAssembly.Module`, instantiates it and calls [`super::worker_main::worker_main`]. The same code
 //! path runs in the built page and in the browser tests; module workers are supported by every
 //! current browser (Chromium, Firefox ≥ 114, Safari ≥ 15).
 
@@ -41,7 +41,7 @@ pub fn bootstrap_source(module_url: &str) -> String {
          self.onmessage = async (event) => {{\n\
          \x20 self.onmessage = null;\n\
          \x20 await init({{ module_or_path: event.data }});\n\
-         \x20 wasm.ensemble_worker_main();\n\
+         \x20 wasm.worker_main();\n\
          }};\n"
     )
 }
@@ -61,14 +61,14 @@ fn bootstrap_url() -> Result<String, JsValue> {
     })
 }
 
-/// Starts a new ensemble worker (it posts `Ready` once its wasm is loaded).
+/// Starts a new worker (it posts `Ready` once its wasm is loaded).
 ///
 /// # Errors
 /// The browser's exception when workers cannot be created.
 pub fn spawn_worker() -> Result<Worker, JsValue> {
     let options = WorkerOptions::new();
     options.set_type(WorkerType::Module);
-    options.set_name("ensemble-worker");
+    options.set_name("worker");
     let worker = Worker::new_with_options(&bootstrap_url()?, &options)?;
     worker.post_message(&wasm_bindgen::module())?;
     Ok(worker)

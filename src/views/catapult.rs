@@ -8,39 +8,21 @@ use leptos::prelude::*;
 use ntk_core::experiments::catapult::{
     linear_grid, phase_diagram, two_scalar_map, PhaseDiagramSpec, TwoScalarSpec, TwoScalarTrajectory,
 };
-use ntk_core::experiments::catapult_network::{default_data, CatapultNetworkSpec, NetworkTrajectory};
-use ntk_core::Activation;
+use ntk_core::experiments::catapult_network::NetworkTrajectory;
 
-use crate::app::{write_url, View};
-use crate::catapult_state::{CatapultParams, CATAPULT_ACTIVATIONS};
-use crate::components::controls::{Scale, SelectControl, SliderControl};
+use crate::components::arch::ArchControls;
+use crate::components::field::FieldControl;
+use crate::components::notes::NoteList;
+use crate::params::catapult::CatapultParams;
+use crate::params::notes::Note;
+use crate::params::url;
 use crate::plot::catapult_plot::{draw_phase_diagram, draw_trajectories, PhaseDot, Role, Trajectory};
-use crate::runtime::job_worker::{JobEvent, JobWorker};
-use crate::runtime::protocol::{CatapultJob, CatapultRun, FromWorker, ToWorker};
+use crate::route::View;
+use crate::services::catapult::{net_key, CatapultService};
+use crate::services::{restart_when_settled, sync_url, timed_draw};
 
-/// Milliseconds the network parameters must stay unchanged before the networks retrain.
-const RESTART_DELAY_MS: u64 = 250;
 /// Points of the phase diagram's ηλ₀ grid (0.1 … 5).
 const DIAGRAM_POINTS: usize = 50;
-
-/// The state of the real networks' run.
-#[derive(Clone, Debug, Default, PartialEq)]
-struct NetRun {
-    /// request id of the run shown
-    request: u64,
-    /// the parameters it belongs to (those of [`net_key`])
-    key: Option<CatapultParams>,
-    /// fraction done
-    fraction: f64,
-    /// the trajectories, or why there are none
-    result: Option<Result<CatapultRun, String>>,
-}
-
-/// The parameters the real networks depend on (not the two-scalar model's n, λ₀, f₀).
-fn net_key(p: &CatapultParams) -> CatapultParams {
-    let d = CatapultParams::default();
-    CatapultParams { n: d.n, lambda0: d.lambda0, f0: d.f0, ..p.clone() }
-}
 
 /// The two-scalar model of `p` (paper-lecture Eq.: f_{t+1} = (1 − ηλ_t + η²f_t²/n) f_t,
 /// λ_{t+1} = λ_t + (η f_t²/n)(ηλ_t − 4)).
@@ -68,24 +50,6 @@ fn diagram(p: &CatapultParams) -> Result<Vec<PhaseDot>, String> {
             final_loss: q.diverged_at.is_none().then_some(q.final_loss),
         })
         .collect())
-}
-
-/// The networks' job for `p`.
-fn job(p: &CatapultParams) -> Result<CatapultJob, String> {
-    let (x_train, y_train) = default_data(p.points).map_err(|e| e.to_string())?;
-    let network = CatapultNetworkSpec {
-        activation: p.activation,
-        width: p.width,
-        sigma_w2: p.sw2,
-        sigma_b2: p.sb2,
-        x_train,
-        y_train,
-        eta: 1.0,
-        steps: p.steps,
-        seed: p.seed,
-    };
-    network.validate().map_err(|e| e.to_string())?;
-    Ok(CatapultJob { network, eta_lambda0: p.eta_lambda0, member_width: p.member_width, members: p.members })
 }
 
 fn ratio(loss: &[f64]) -> Vec<f64> {
@@ -123,10 +87,11 @@ pub fn CatapultView(
     /// set by the explorer to open this view at its setting
     open_at: RwSignal<Option<CatapultParams>>,
 ) -> impl IntoView {
-    let (initial, notes) = CatapultParams::from_query(query.as_deref().unwrap_or(""));
+    let networks = expect_context::<CatapultService>();
+    let (initial, notes) = url::decode::<CatapultParams>(query.as_deref().unwrap_or(""), url::RESERVED);
     let params = RwSignal::new(initial);
     let url_notes = RwSignal::new(notes);
-    let run = RwSignal::new(NetRun::default());
+    let run = networks.state;
 
     // The explorer hands over a setting.
     Effect::new(move |_| {
@@ -135,67 +100,9 @@ pub fn CatapultView(
             url_notes.set(vec![]);
         }
     });
-    Effect::new(move |_| {
-        if active.get() {
-            params.with(|p| write_url(View::Catapult, &p.to_query()));
-        }
-    });
-
-    // The networks' worker: replies of the run shown only.
-    let worker = StoredValue::new_local(None::<JobWorker>);
-    let on_event = move |event: JobEvent| {
-        run.update(|r| match event {
-            JobEvent::Message(FromWorker::CatapultProgress { request, fraction }) if request == r.request => {
-                r.fraction = fraction;
-            }
-            JobEvent::Message(FromWorker::Catapult { request, result }) if request == r.request => {
-                r.fraction = 1.0;
-                r.result = Some(result);
-            }
-            JobEvent::Lost { request, message } if request == r.request => r.result = Some(Err(message)),
-            _ => {}
-        });
-    };
+    sync_url(View::Catapult, active, params);
     let key = Memo::new(move |_| params.with(net_key));
-    let pending = StoredValue::new(0u64);
-    Effect::new(move |_| {
-        let k = key.get();
-        // A change cancels any start still pending. Nothing trains before the view is first
-        // shown; showing it again does not retrain the same parameters.
-        pending.update_value(|n| *n += 1);
-        if !active.get() && run.with_untracked(|r| r.key.is_none()) {
-            return;
-        }
-        if run.with_untracked(|r| r.key.as_ref() == Some(&k) && !matches!(r.result, Some(Err(_)))) {
-            return;
-        }
-        let ticket = pending.get_value();
-        set_timeout(
-            move || {
-                if pending.get_value() != ticket {
-                    return;
-                }
-                let request = run.with_untracked(|r| r.request) + 1;
-                match job(&k) {
-                    Ok(job) => {
-                        run.set(NetRun { request, key: Some(k), ..NetRun::default() });
-                        if worker.with_value(Option::is_none) {
-                            worker.set_value(Some(JobWorker::new(on_event)));
-                        }
-                        worker.with_value(|w| {
-                            if let Some(w) = w {
-                                w.request(request, &ToWorker::Catapult { request, job });
-                            }
-                        });
-                    }
-                    Err(e) => {
-                        run.set(NetRun { request, key: Some(k), result: Some(Err(e)), ..NetRun::default() })
-                    }
-                }
-            },
-            std::time::Duration::from_millis(RESTART_DELAY_MS),
-        );
-    });
+    restart_when_settled(key, active, move |k| networks.is_current(k), move |k| networks.start(k));
 
     let model_run = Memo::new(move |_| params.with(model));
     let dots = Memo::new(move |_| params.with(diagram));
@@ -231,9 +138,9 @@ pub fn CatapultView(
                 Role::Network,
             ));
         }
-        let start = js_sys::Date::now();
-        plot_error.set(draw_trajectories(&canvas, &trajs, p.steps).err().map(|e| e.to_string()));
-        let _ = canvas.set_attribute("data-draw-ms", &format!("{:.1}", js_sys::Date::now() - start));
+        plot_error.set(
+            timed_draw(&canvas, || draw_trajectories(&canvas, &trajs, p.steps)).err().map(|e| e.to_string()),
+        );
     });
     Effect::new(move |_| {
         let p = params.get();
@@ -257,7 +164,11 @@ pub fn CatapultView(
         let r = run.get();
         let p = params.get();
         if r.key.as_ref() != Some(&net_key(&p)) {
-            return "Networks: starting a new run for the changed parameters…".to_string();
+            return if r.key.is_none() {
+                "Networks: starting…".to_string()
+            } else {
+                "Networks: starting a new run for the changed parameters…".to_string()
+            };
         }
         match &r.result {
             None => format!("Networks: training… {:.0}%", r.fraction * 100.0),
@@ -281,14 +192,13 @@ pub fn CatapultView(
         }
     };
 
-    let set = move |f: fn(&mut CatapultParams, f64)| Callback::new(move |v: f64| params.update(|p| f(p, v)));
-    let get = move |f: fn(&CatapultParams) -> f64| Signal::derive(move || params.with(f));
     let preset = move |el0: f64| move |_| params.update(|p| p.eta_lambda0 = el0);
+    let view_notes = Signal::derive(move || plot_error.get().map(Note::text).into_iter().collect::<Vec<_>>());
     view! {
         <div class="view catapult" data-testid="catapult">
-            <div class="notes" role="status">
-                {move || url_notes.get().into_iter().map(|n| view! { <p class="note">"Link: " {n}</p> }).collect_view()}
-                {move || plot_error.get().map(|e| view! { <p class="note">{e}</p> })}
+            <div class="notes" role="status" data-testid="catapult-notes">
+                <NoteList notes=url_notes prefix="Link: " />
+                <NoteList notes=view_notes />
             </div>
             <div class="layout">
                 <aside class="panel controls" aria-label="Catapult controls">
@@ -298,36 +208,20 @@ pub fn CatapultView(
                         <button on:click=preset(3.0)>"catapult: ηλ₀ = 3"</button>
                         <button on:click=preset(4.4)>"divergent: ηλ₀ = 4.4"</button>
                     </div>
-                    <SliderControl id="el0" label="η·λ₀ (learning rate × initial sharpness)" scale=Scale { min: 0.05, max: 6.0, log: false, integer: false }
-                        value=get(|p| p.eta_lambda0) on_change=set(|p, v| p.eta_lambda0 = v)
-                        marks=Signal::derive(|| vec![(2.0, "2".to_string()), (4.0, "4".to_string())]) />
-                    <SliderControl id="csteps" label="steps" scale=Scale { min: 10.0, max: 2000.0, log: true, integer: true }
-                        value=get(|p| p.steps as f64) on_change=set(|p, v| p.steps = v as u64) />
+                    <FieldControl field=&CatapultParams::ETA_LAMBDA0 state=params prefix="c-"
+                        marks=vec![(2.0, "2".to_string()), (4.0, "4".to_string())] />
+                    <FieldControl field=&CatapultParams::STEPS state=params prefix="c-" />
                     <h2>"Two-scalar model"</h2>
-                    <SliderControl id="cn" label="width n" scale=Scale { min: 10.0, max: 1e6, log: true, integer: true }
-                        value=get(|p| p.n as f64) on_change=set(|p, v| p.n = v as u64) />
-                    <SliderControl id="l0" label="λ₀ = (|u|² + |v|²)/n" scale=Scale { min: 0.1, max: 10.0, log: true, integer: false }
-                        value=get(|p| p.lambda0) on_change=set(|p, v| p.lambda0 = v) />
-                    <SliderControl id="f0" label="f₀ = vᵀu/√n" scale=Scale { min: -10.0, max: 10.0, log: false, integer: false }
-                        value=get(|p| p.f0) on_change=set(|p, v| p.f0 = v) />
+                    <FieldControl field=&CatapultParams::N state=params prefix="c-" />
+                    <FieldControl field=&CatapultParams::LAMBDA0 state=params prefix="c-" />
+                    <FieldControl field=&CatapultParams::F0 state=params prefix="c-" />
                     <h2>"Real networks"</h2>
-                    <SelectControl id="cact" label="nonlinearity φ" options=&CATAPULT_ACTIVATIONS
-                        value=Signal::derive(move || params.with(|p| match p.activation { Activation::Tanh => "tanh", Activation::Identity => "identity", _ => "relu" }))
-                        on_change=Callback::new(move |v: String| params.update(|p| p.activation = v.parse().unwrap_or(Activation::Relu))) />
-                    <SliderControl id="cwidth" label="width" scale=Scale { min: 16.0, max: 4096.0, log: true, integer: true }
-                        value=get(|p| p.width as f64) on_change=set(|p, v| p.width = v as usize) />
-                    <SliderControl id="csw2" label="σ_w²" scale=Scale { min: 0.1, max: 4.0, log: false, integer: false }
-                        value=get(|p| p.sw2) on_change=set(|p, v| p.sw2 = v) />
-                    <SliderControl id="csb2" label="σ_b²" scale=Scale { min: 0.0, max: 2.0, log: false, integer: false }
-                        value=get(|p| p.sb2) on_change=set(|p, v| p.sb2 = v) />
-                    <SliderControl id="points" label="training points (1: x = 1, y = 0; more: sin x)" scale=Scale { min: 1.0, max: 16.0, log: false, integer: true }
-                        value=get(|p| p.points as f64) on_change=set(|p, v| p.points = v as usize) />
-                    <SliderControl id="cmembers" label="small networks (spread)" scale=Scale { min: 0.0, max: 20.0, log: false, integer: true }
-                        value=get(|p| p.members as f64) on_change=set(|p, v| p.members = v as usize) />
-                    <SliderControl id="mwidth" label="their width" scale=Scale { min: 8.0, max: 256.0, log: true, integer: true }
-                        value=get(|p| p.member_width as f64) on_change=set(|p, v| p.member_width = v as usize) />
-                    <SliderControl id="cseed" label="seed" scale=Scale { min: 0.0, max: 1000.0, log: false, integer: true }
-                        value=get(|p| p.seed as f64) on_change=set(|p, v| p.seed = v as u64) />
+                    <ArchControls state=params prefix="c-" />
+                    <FieldControl field=&CatapultParams::WIDTH state=params prefix="c-" />
+                    <FieldControl field=&CatapultParams::POINTS state=params prefix="c-" />
+                    <FieldControl field=&CatapultParams::MEMBERS state=params prefix="c-" />
+                    <FieldControl field=&CatapultParams::MEMBER_WIDTH state=params prefix="c-" />
+                    <FieldControl field=&CatapultParams::SEED state=params prefix="c-" />
                 </aside>
                 <main class="panel main-plot" aria-label="Catapult trajectories">
                     <h2>"Training at η·λ₀ = " {move || params.with(|p| p.eta_lambda0.to_string())}</h2>

@@ -2,500 +2,27 @@
 //! width n are from their linearization and from the infinite-width kernel.
 //!
 //! A sweep is minutes of compute, so it runs when the user presses "Run sweep" (not on every
-//! change). It is refused before any work when the core refuses it or when it is too large for
-//! a tab ([`plan_sweep`]: [`WORKER_MEMORY_CAP`] per worker, [`MAX_SWEEP_FLOP`] in all). Its
-//! jobs — one per (axis value, width, seed range) — run in one or two [`JobWorker`]s
-//! (`navigator.hardwareConcurrency − 1`, at least 1); the page merges each finished job into its
-//! points ([`WidthPoint::merge`]) and refits the slopes ([`SweepResult::assemble`]) as results
-//! arrive. Cancel terminates the workers; results stay when another tab is shown (the view
-//! stays mounted).
-
-use std::cell::RefCell;
-use std::collections::VecDeque;
+//! change), in the [`SweepService`]; results stay when another tab is shown (the view stays
+//! mounted).
 
 use leptos::prelude::*;
-use ntk_core::datasets::Target1d;
-use ntk_core::experiments::widths::{
-    estimate_bytes, estimate_flop, SweepResult, WidthPoint, WidthSweepSpec, REFERENCE_SLOPES,
-};
-use ntk_core::Activation;
+use ntk_core::experiments::widths::{SweepResult, REFERENCE_SLOPES};
+use ntk_core::{Activation, Architecture};
 
-use crate::app::{write_url, View};
-use crate::components::controls::{Scale, SelectControl, SliderControl};
+use crate::components::arch::ArchControls;
+use crate::components::field::FieldControl;
+use crate::components::notes::NoteList;
+use crate::download::object_url;
+use crate::params::notes::Note;
+use crate::params::url;
+use crate::params::widths::{axis_text, AxisChoice, WidthsParams, MAX_BROWSER_WIDTH, MIN_BROWSER_WIDTH};
+use crate::params::Value;
 use crate::plot::widths_plot::{draw_widths_plot, legend_text, WidthsPlot};
-use crate::runtime::job_worker::{JobEvent, JobWorker};
-use crate::runtime::protocol::{FromWorker, ToWorker};
-use crate::runtime::PoolOptions;
-use crate::state::{activation_name, ACTIVATIONS};
-use crate::widths_state::{
-    parse_axis_values, AxisChoice, WidthsParams, MAX_BROWSER_DEPTH, MAX_BROWSER_SEEDS, MAX_BROWSER_STEPS,
-    MAX_BROWSER_TRAIN, MAX_BROWSER_WIDTH, MIN_BROWSER_WIDTH,
+use crate::route::View;
+use crate::services::sweep::{
+    plan_sweep, sweep_workers, Phase, PointStatus, SweepService, SweepState, MAX_SWEEP_FLOP,
 };
-
-/// Most training FLOP one sweep may ask for: 3·10¹², the explorer's
-/// [`crate::model::MAX_JOB_FLOP`] (about 5 minutes on two cores in a tab).
-pub const MAX_SWEEP_FLOP: f64 = 3e12;
-
-/// Memory cap per worker (bytes): 1 GiB, so that two workers fit a 32-bit tab's heap.
-pub const WORKER_MEMORY_CAP: u64 = 1 << 30;
-
-/// Most workers a sweep uses.
-pub const MAX_SWEEP_WORKERS: usize = 2;
-
-/// One job of a sweep: seeds `seeds.0..seeds.1` of one width at one axis value.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SweepJob {
-    /// the second-axis value (`None` without an axis)
-    pub axis_value: Option<usize>,
-    /// hidden width n
-    pub width: usize,
-    /// seed range (start, end)
-    pub seeds: (usize, usize),
-}
-
-/// A sweep accepted for the page: the core's spec, its jobs in run order, and its estimates.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SweepPlan {
-    /// the core's sweep
-    pub spec: WidthSweepSpec,
-    /// jobs, smallest width first (each width's seeds split over the workers)
-    pub jobs: Vec<SweepJob>,
-    /// estimated FLOP ([`estimate_flop`])
-    pub flop: f64,
-    /// estimated peak bytes per worker ([`estimate_bytes`])
-    pub bytes: u64,
-}
-
-/// Plans the sweep of `params` for `workers` workers, or refuses it before any work: a spec the
-/// core rejects ([`WidthSweepSpec::validate_with_cap`] with [`WORKER_MEMORY_CAP`]), or more
-/// than [`MAX_SWEEP_FLOP`] ([`estimate_flop`]).
-///
-/// # Errors
-/// A one-line message saying what is too large and what to lower.
-pub fn plan_sweep(params: &WidthsParams, workers: usize) -> Result<SweepPlan, String> {
-    let spec = params.to_spec().map_err(|e| format!("This sweep cannot run: {e}"))?;
-    spec.validate_with_cap(WORKER_MEMORY_CAP).map_err(|e| format!("This sweep is refused: {e}"))?;
-    let flop = estimate_flop(&spec);
-    if flop > MAX_SWEEP_FLOP {
-        return Err(format!(
-            "This sweep is refused: it needs about {flop:.1e} FLOP, above the page's limit of \
-             {MAX_SWEEP_FLOP:.0e} (about 5 minutes on two cores): lower the largest width, the \
-             seeds, the steps or the axis values, or run it natively with `ntk widths`"
-        ));
-    }
-    let chunks = workers.clamp(1, spec.seeds);
-    let bounds: Vec<usize> = (0..=chunks).map(|c| c * spec.seeds / chunks).collect();
-    let mut jobs = Vec::new();
-    for &width in &spec.widths {
-        for axis_value in spec.axis.values() {
-            for c in 0..chunks {
-                if bounds[c] < bounds[c + 1] {
-                    jobs.push(SweepJob { axis_value, width, seeds: (bounds[c], bounds[c + 1]) });
-                }
-            }
-        }
-    }
-    let bytes = estimate_bytes(&spec);
-    Ok(SweepPlan { spec, jobs, flop, bytes })
-}
-
-/// Where a sweep is.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum Phase {
-    /// nothing run yet
-    #[default]
-    Idle,
-    /// refused before any work (see [`SweepState::message`])
-    Refused,
-    /// jobs running
-    Running,
-    /// every job finished
-    Done,
-    /// cancelled by the user (finished points kept)
-    Cancelled,
-    /// stopped by an error (see [`SweepState::message`])
-    Failed,
-}
-
-/// The progress of one (axis value, width) point.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PointStatus {
-    /// the second-axis value
-    pub axis_value: Option<usize>,
-    /// hidden width n
-    pub width: usize,
-    /// seeds of the point
-    pub seeds_total: usize,
-    /// seeds finished
-    pub seeds_done: usize,
-    /// seeds' worth of work in progress (Σ fraction × seeds over running jobs)
-    pub in_flight: f64,
-    /// the (seed, step) a worker last reported
-    pub current: Option<(usize, u64)>,
-    /// seeds that diverged
-    pub diverged: usize,
-    /// the first step at which one diverged
-    pub first_divergence: Option<u64>,
-    /// why it failed
-    pub error: Option<String>,
-}
-
-/// The sweep shown on the page.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct SweepState {
-    /// run id (0: none yet)
-    pub run: u64,
-    /// the parameters it was run with
-    pub params: Option<WidthsParams>,
-    /// its spec
-    pub spec: Option<WidthSweepSpec>,
-    /// where it is
-    pub phase: Phase,
-    /// refusal or failure message
-    pub message: Option<String>,
-    /// merged points so far
-    pub points: Vec<WidthPoint>,
-    /// the points assembled into series with slopes
-    pub result: Option<SweepResult>,
-    /// per point, in run order
-    pub statuses: Vec<PointStatus>,
-    /// worker deaths and merge problems
-    pub incidents: Vec<String>,
-    /// jobs finished / in all
-    pub jobs_done: usize,
-    /// jobs in all
-    pub jobs_total: usize,
-    /// workers used
-    pub workers: usize,
-    /// estimated FLOP
-    pub flop: f64,
-    /// `Date.now()` at the start (ms)
-    pub started_ms: f64,
-    /// milliseconds from start to done, cancel or failure
-    pub elapsed_ms: Option<f64>,
-}
-
-impl SweepState {
-    /// The fraction of the sweep's seeds done (in-flight work counted).
-    pub fn fraction(&self) -> f64 {
-        let total: usize = self.statuses.iter().map(|s| s.seeds_total).sum();
-        let done: f64 = self.statuses.iter().map(|s| s.seeds_done as f64 + s.in_flight).sum();
-        if total == 0 {
-            0.0
-        } else {
-            (done / total as f64).clamp(0.0, 1.0)
-        }
-    }
-
-    fn status_mut(&mut self, axis_value: Option<usize>, width: usize) -> Option<&mut PointStatus> {
-        self.statuses.iter_mut().find(|s| s.axis_value == axis_value && s.width == width)
-    }
-
-    /// Adds a finished job's point: merges it into the point of its width and axis value and
-    /// reassembles the series (slopes refitted).
-    fn add_point(&mut self, point: WidthPoint, seeds: usize) {
-        let (axis_value, width) = (point.axis_value, point.width);
-        let merged = match self.points.iter_mut().find(|q| q.axis_value == axis_value && q.width == width) {
-            Some(q) => q.merge(&point).map(|()| q.clone()),
-            None => {
-                self.points.push(point.clone());
-                Ok(point)
-            }
-        };
-        match merged {
-            Ok(p) => {
-                if let Some(s) = self.status_mut(axis_value, width) {
-                    s.seeds_done += seeds;
-                    s.diverged = p.diverged;
-                    s.first_divergence = p.seeds.iter().filter_map(|r| r.divergence.map(|d| d.step)).min();
-                }
-            }
-            Err(e) => self.incidents.push(e.to_string()),
-        }
-        if let Some(spec) = &self.spec {
-            match SweepResult::assemble(spec, self.points.clone()) {
-                Ok(r) => self.result = Some(r),
-                Err(e) => self.incidents.push(e.to_string()),
-            }
-        }
-    }
-
-    fn finish(&mut self, phase: Phase) {
-        self.phase = phase;
-        self.elapsed_ms = Some(js_sys::Date::now() - self.started_ms);
-        for s in &mut self.statuses {
-            s.in_flight = 0.0;
-            s.current = None;
-        }
-    }
-}
-
-/// The sweep's workers and job queue (the page has one width-scaling view).
-#[derive(Default)]
-struct Runner {
-    workers: Vec<JobWorker>,
-    jobs: Vec<SweepJob>,
-    queue: VecDeque<usize>,
-    /// per worker: (request id, job index) being computed
-    busy: Vec<Option<(u64, usize)>>,
-    /// per job: already rerun once after a worker died
-    retried: Vec<bool>,
-    /// per job: fraction reported
-    fractions: Vec<f64>,
-    spec: Option<WidthSweepSpec>,
-    next_request: u64,
-    state: Option<RwSignal<SweepState>>,
-}
-
-thread_local! {
-    static RUNNER: RefCell<Runner> = RefCell::new(Runner { next_request: 1, ..Runner::default() });
-}
-
-/// Workers for this browser: cores − 1, within 1 ..= [`MAX_SWEEP_WORKERS`].
-pub fn sweep_workers() -> usize {
-    let cores = web_sys::window().map_or(1.0, |w| w.navigator().hardware_concurrency());
-    PoolOptions::workers_for(cores).min(MAX_SWEEP_WORKERS)
-}
-
-fn ensure_workers(count: usize) {
-    RUNNER.with(|r| {
-        let mut r = r.borrow_mut();
-        while r.workers.len() < count {
-            let i = r.workers.len();
-            r.workers.push(JobWorker::new(move |event| on_worker_event(i, event)));
-            r.busy.push(None);
-        }
-    });
-}
-
-/// Stops the running sweep, if any: its workers are terminated and their replies ignored.
-fn stop_workers() {
-    let busy: Vec<JobWorker> = RUNNER.with(|r| {
-        let mut r = r.borrow_mut();
-        r.queue.clear();
-        let busy: Vec<usize> = (0..r.busy.len()).filter(|&i| r.busy[i].is_some()).collect();
-        r.busy.iter_mut().for_each(|b| *b = None);
-        busy.into_iter().map(|i| r.workers[i].clone()).collect()
-    });
-    busy.iter().for_each(JobWorker::cancel);
-}
-
-/// Plans and starts the sweep of `params` (stopping any running one), or shows why it is
-/// refused.
-fn start_sweep(params: &WidthsParams, state: RwSignal<SweepState>) {
-    stop_workers();
-    let workers = sweep_workers();
-    let run = state.with_untracked(|s| s.run) + 1;
-    let plan = match plan_sweep(params, workers) {
-        Ok(plan) => plan,
-        Err(message) => {
-            state.set(SweepState {
-                run,
-                params: Some(params.clone()),
-                phase: Phase::Refused,
-                message: Some(message),
-                ..SweepState::default()
-            });
-            return;
-        }
-    };
-    let mut statuses: Vec<PointStatus> = Vec::new();
-    for job in &plan.jobs {
-        if !statuses.iter().any(|s| s.axis_value == job.axis_value && s.width == job.width) {
-            statuses.push(PointStatus {
-                axis_value: job.axis_value,
-                width: job.width,
-                seeds_total: plan.spec.seeds,
-                seeds_done: 0,
-                in_flight: 0.0,
-                current: None,
-                diverged: 0,
-                first_divergence: None,
-                error: None,
-            });
-        }
-    }
-    state.set(SweepState {
-        run,
-        params: Some(params.clone()),
-        spec: Some(plan.spec.clone()),
-        phase: Phase::Running,
-        statuses,
-        jobs_total: plan.jobs.len(),
-        workers,
-        flop: plan.flop,
-        started_ms: js_sys::Date::now(),
-        ..SweepState::default()
-    });
-    ensure_workers(workers);
-    RUNNER.with(|r| {
-        let mut r = r.borrow_mut();
-        r.queue = (0..plan.jobs.len()).collect();
-        r.retried = vec![false; plan.jobs.len()];
-        r.fractions = vec![0.0; plan.jobs.len()];
-        r.jobs = plan.jobs;
-        r.spec = Some(plan.spec);
-        r.state = Some(state);
-    });
-    for i in 0..workers {
-        dispatch(i);
-    }
-}
-
-/// Cancels the running sweep (finished points are kept).
-fn cancel_sweep(state: RwSignal<SweepState>) {
-    stop_workers();
-    state.update(|s| {
-        if s.phase == Phase::Running {
-            s.finish(Phase::Cancelled);
-        }
-    });
-}
-
-/// Sends the next queued job to worker `i` if it is idle.
-fn dispatch(i: usize) {
-    let next = RUNNER.with(|r| {
-        let mut r = r.borrow_mut();
-        if i >= r.workers.len() || r.busy[i].is_some() {
-            return None;
-        }
-        let job = r.queue.pop_front()?;
-        let request = r.next_request;
-        r.next_request += 1;
-        r.busy[i] = Some((request, job));
-        let j = &r.jobs[job];
-        let message = ToWorker::Width {
-            request,
-            spec: r.spec.clone()?,
-            width: j.width,
-            axis_value: j.axis_value,
-            seeds_start: j.seeds.0,
-            seeds_end: j.seeds.1,
-        };
-        Some((r.workers[i].clone(), request, message))
-    });
-    if let Some((worker, request, message)) = next {
-        worker.request(request, &message);
-    }
-}
-
-/// The job worker `i` is computing, if `request` is its current request.
-fn current_job(i: usize, request: u64) -> Option<(usize, SweepJob, RwSignal<SweepState>)> {
-    RUNNER.with(|r| {
-        let r = r.borrow();
-        match r.busy.get(i).copied().flatten() {
-            Some((req, job)) if req == request => Some((job, r.jobs[job].clone(), r.state?)),
-            _ => None,
-        }
-    })
-}
-
-fn on_worker_event(i: usize, event: JobEvent) {
-    match event {
-        JobEvent::Message(FromWorker::WidthProgress { request, seed, step, fraction }) => {
-            let Some((job, j, state)) = current_job(i, request) else { return };
-            let in_flight = RUNNER.with(|r| {
-                let mut r = r.borrow_mut();
-                r.fractions[job] = fraction.clamp(0.0, 1.0);
-                let busy: Vec<usize> = r.busy.iter().flatten().map(|b| b.1).collect();
-                busy.iter()
-                    .filter(|&&b| r.jobs[b].width == j.width && r.jobs[b].axis_value == j.axis_value)
-                    .map(|&b| r.fractions[b] * (r.jobs[b].seeds.1 - r.jobs[b].seeds.0) as f64)
-                    .sum::<f64>()
-            });
-            state.update(|s| {
-                if let Some(p) = s.status_mut(j.axis_value, j.width) {
-                    p.in_flight = in_flight;
-                    p.current = Some((seed, step));
-                }
-            });
-        }
-        JobEvent::Message(FromWorker::WidthDone { request, result }) => {
-            let Some((job, j, state)) = current_job(i, request) else { return };
-            RUNNER.with(|r| {
-                let mut r = r.borrow_mut();
-                r.busy[i] = None;
-                r.fractions[job] = 0.0;
-            });
-            match result {
-                Ok(point) => state.update(|s| {
-                    s.jobs_done += 1;
-                    s.add_point(point, j.seeds.1 - j.seeds.0);
-                    if let Some(p) = s.status_mut(j.axis_value, j.width) {
-                        p.in_flight = 0.0;
-                        p.current = None;
-                    }
-                }),
-                Err(message) => {
-                    stop_workers();
-                    state.update(|s| {
-                        if let Some(p) = s.status_mut(j.axis_value, j.width) {
-                            p.error = Some(message.clone());
-                        }
-                        s.message = Some(format!("width {} failed: {message}", j.width));
-                        s.finish(Phase::Failed);
-                    });
-                    return;
-                }
-            }
-            dispatch(i);
-            finish_if_done(state);
-        }
-        JobEvent::Lost { request, message } => {
-            let Some((job, j, state)) = current_job(i, request) else { return };
-            let retry = RUNNER.with(|r| {
-                let mut r = r.borrow_mut();
-                r.busy[i] = None;
-                r.fractions[job] = 0.0;
-                let retry = !r.retried[job];
-                if retry {
-                    r.retried[job] = true;
-                    r.queue.push_front(job);
-                }
-                retry
-            });
-            state.update(|s| {
-                s.incidents.push(format!(
-                    "worker {} stopped while training width {} ({message}){}",
-                    i + 1,
-                    j.width,
-                    if retry { "; its seeds are rerun in a new worker" } else { "" }
-                ));
-                if let Some(p) = s.status_mut(j.axis_value, j.width) {
-                    p.in_flight = 0.0;
-                    p.current = None;
-                }
-            });
-            if retry {
-                dispatch(i);
-            } else {
-                stop_workers();
-                state.update(|s| {
-                    s.message = Some(format!("width {} failed twice: {message}", j.width));
-                    if let Some(p) = s.status_mut(j.axis_value, j.width) {
-                        p.error = Some(message);
-                    }
-                    s.finish(Phase::Failed);
-                });
-            }
-        }
-        JobEvent::Message(_) => {}
-    }
-}
-
-fn finish_if_done(state: RwSignal<SweepState>) {
-    let idle = RUNNER.with(|r| {
-        let r = r.borrow();
-        r.queue.is_empty() && r.busy.iter().all(Option::is_none)
-    });
-    if idle {
-        state.update(|s| {
-            if s.phase == Phase::Running {
-                s.finish(Phase::Done);
-            }
-        });
-    }
-}
+use crate::services::{sync_url, timed_draw};
 
 /// The name of a point's axis value: `L = 2, ` / `N = 16, ` (empty without an axis).
 fn axis_prefix(axis: AxisChoice, value: Option<usize>) -> String {
@@ -591,17 +118,13 @@ pub fn WidthsView(
     /// the link's query string, if the link is for this view
     query: Option<String>,
 ) -> impl IntoView {
-    let (initial, notes) = WidthsParams::from_query(query.as_deref().unwrap_or(""));
+    let sweep = expect_context::<SweepService>();
+    let (initial, notes) = url::decode::<WidthsParams>(query.as_deref().unwrap_or(""), url::RESERVED);
     let params = RwSignal::new(initial);
     let url_notes = RwSignal::new(notes);
-    let state = RwSignal::new(SweepState::default());
+    let state = sweep.state;
     let workers = sweep_workers();
-
-    Effect::new(move |_| {
-        if active.get() {
-            params.with(|p| write_url(View::Widths, &p.to_query()));
-        }
-    });
+    sync_url(View::Widths, active, params);
 
     let plan = Memo::new(move |_| {
         params.with(|p| plan_sweep(p, workers).map(|pl| (pl.flop, pl.bytes, pl.jobs.len())))
@@ -637,12 +160,10 @@ pub fn WidthsView(
         }
         let Some(c) = canvas.get() else { return };
         let plot = plot_of(result.as_ref(), axis);
-        let start = js_sys::Date::now();
-        match draw_widths_plot(&c, &plot) {
+        match timed_draw(&c, || draw_widths_plot(&c, &plot)) {
             Ok(()) => plot_error.set(None),
             Err(e) => plot_error.set(Some(e.to_string())),
         }
-        let _ = c.set_attribute("data-draw-ms", &format!("{:.1}", js_sys::Date::now() - start));
     });
 
     let running = move || state.with(|s| s.phase == Phase::Running);
@@ -653,88 +174,74 @@ pub fn WidthsView(
         slope_rows(&plot)
     };
 
-    let set = move |f: fn(&mut WidthsParams, f64)| Callback::new(move |v: f64| params.update(|p| f(p, v)));
-    let get = move |f: fn(&WidthsParams) -> f64| Signal::derive(move || params.with(f));
-    let axis_text = RwSignal::new(params.with_untracked(|p| join(&p.axis_values)));
-
     // The last result as a JSON file (an object URL, released when replaced).
     let json_url = RwSignal::new(None::<String>);
     Effect::new(move |_| {
-        let url = result.with(|(r, _)| r.as_ref().and_then(|r| json_object_url(r).ok()));
+        let url = result.with(|(r, _)| {
+            r.as_ref()
+                .and_then(|r| serde_json::to_string(r).ok())
+                .and_then(|t| object_url(&t, "application/json").ok())
+        });
         if let Some(old) = json_url.get_untracked() {
             let _ = web_sys::Url::revoke_object_url(&old);
         }
         json_url.set(url);
     });
-    let axis_note = RwSignal::new(Vec::<String>::new());
+    let axis_note = RwSignal::new(Vec::<Note>::new());
+    let incidents = Signal::derive(move || state.with(|s| s.incidents.clone()));
+    let view_notes = Signal::derive(move || plot_error.get().map(Note::text).into_iter().collect::<Vec<_>>());
 
     view! {
         <div class="view widths" data-testid="widths">
-            <div class="notes" role="status">
-                {move || url_notes.get().into_iter().map(|n| view! { <p class="note">"Link: " {n}</p> }).collect_view()}
-                {move || axis_note.get().into_iter().map(|n| view! { <p class="note">{n}</p> }).collect_view()}
-                {move || state.get().incidents.into_iter().map(|n| view! { <p class="note">{n}</p> }).collect_view()}
-                {move || plot_error.get().map(|e| view! { <p class="note">{e}</p> })}
+            <div class="notes" role="status" data-testid="widths-notes">
+                <NoteList notes=url_notes prefix="Link: " />
+                <NoteList notes=axis_note />
+                <NoteList notes=incidents />
+                <NoteList notes=view_notes />
             </div>
             <div class="layout widths-layout">
                 <aside class="panel controls" aria-label="Sweep controls">
                     <h2>"Network"</h2>
-                    <SliderControl id="w-depth" label="depth L (hidden layers)" scale=Scale { min: 1.0, max: MAX_BROWSER_DEPTH as f64, log: false, integer: true }
-                        value=get(|p| p.depth as f64) on_change=set(|p, v| p.depth = v as usize) />
-                    <SelectControl id="w-act" label="nonlinearity φ" options=&ACTIVATIONS
-                        value=Signal::derive(move || params.with(|p| activation_name(p.activation)))
-                        on_change=Callback::new(move |v: String| params.update(|p| p.activation = v.parse::<Activation>().unwrap_or(Activation::Erf))) />
-                    <SliderControl id="w-sw2" label="σ_w² (weight variance)" scale=Scale { min: 0.01, max: 10.0, log: true, integer: false }
-                        value=get(|p| p.sw2) on_change=set(|p, v| p.sw2 = v) />
-                    <SliderControl id="w-sb2" label="σ_b² (bias variance)" scale=Scale { min: 0.0, max: 4.0, log: false, integer: false }
-                        value=get(|p| p.sb2) on_change=set(|p, v| p.sb2 = v) />
+                    <ArchControls state=params prefix="w-" />
                     <h2>"Data and training"</h2>
-                    <SelectControl id="w-data" label="target" options=&Target1d::NAMES
-                        value=Signal::derive(move || params.with(|p| p.target.name()))
-                        on_change=Callback::new(move |v: String| params.update(|p| p.target = Target1d::from_name(&v).unwrap_or(Target1d::Sin))) />
-                    <SliderControl id="w-n" label="training points N" scale=Scale { min: 1.0, max: MAX_BROWSER_TRAIN as f64, log: true, integer: true }
-                        value=get(|p| p.n_train as f64) on_change=set(|p, v| p.n_train = v as usize) />
-                    <SliderControl id="w-noise" label="target noise (std)" scale=Scale { min: 0.0, max: 1.0, log: false, integer: false }
-                        value=get(|p| p.noise) on_change=set(|p, v| p.noise = v) />
-                    <SliderControl id="w-dseed" label="data seed" scale=Scale { min: 0.0, max: 1000.0, log: false, integer: true }
-                        value=get(|p| p.data_seed as f64) on_change=set(|p, v| p.data_seed = v as u64) />
-                    <SliderControl id="w-lrf" label="learning rate η / η_critical" scale=Scale { min: 0.01, max: 4.0, log: true, integer: false }
-                        value=get(|p| p.lr_fraction) on_change=set(|p, v| p.lr_fraction = v)
+                    <FieldControl field=&WidthsParams::TARGET state=params prefix="w-" />
+                    <FieldControl field=&WidthsParams::N_TRAIN state=params prefix="w-" />
+                    <FieldControl field=&WidthsParams::NOISE state=params prefix="w-" />
+                    <FieldControl field=&WidthsParams::DATA_SEED state=params prefix="w-" />
+                    <FieldControl field=&WidthsParams::LR_FRACTION state=params prefix="w-"
                         hint=Signal::derive(move || params.with(|p| if p.lr_fraction < 1.0 {
                             "below η_critical = 2N/(λ_min + λ_max) of the analytic NTK: Theorem 2.1 applies".to_string()
                         } else {
                             "at or above η_critical: outside Theorem 2.1; narrow networks may diverge".to_string()
                         })) />
-                    <SliderControl id="w-steps" label="training steps K" scale=Scale { min: 1.0, max: MAX_BROWSER_STEPS as f64, log: true, integer: true }
-                        value=get(|p| p.steps as f64) on_change=set(|p, v| p.steps = v as u64) />
+                    <FieldControl field=&WidthsParams::STEPS state=params prefix="w-" />
                     <h2>"Sweep"</h2>
-                    <SliderControl id="w-wmin" label="smallest width" scale=Scale { min: MIN_BROWSER_WIDTH as f64, max: MAX_BROWSER_WIDTH as f64, log: true, integer: true }
-                        value=get(|p| p.min_width as f64) on_change=set(|p, v| { p.min_width = v as usize; p.max_width = p.max_width.max(p.min_width); }) />
-                    <SliderControl id="w-wmax" label="largest width (widths double from the smallest)" scale=Scale { min: MIN_BROWSER_WIDTH as f64, max: MAX_BROWSER_WIDTH as f64, log: true, integer: true }
-                        value=get(|p| p.max_width as f64) on_change=set(|p, v| { p.max_width = v as usize; p.min_width = p.min_width.min(p.max_width); }) />
-                    <SliderControl id="w-seeds" label="seeds per width" scale=Scale { min: 1.0, max: MAX_BROWSER_SEEDS as f64, log: false, integer: true }
-                        value=get(|p| p.seeds as f64) on_change=set(|p, v| p.seeds = v as usize) />
-                    <SliderControl id="w-seed" label="network seed" scale=Scale { min: 0.0, max: 1000.0, log: false, integer: true }
-                        value=get(|p| p.seed as f64) on_change=set(|p, v| p.seed = v as u64) />
-                    <SelectControl id="w-axis" label="second axis (Figure S5)" options=&AxisChoice::NAMES
-                        value=Signal::derive(move || params.with(|p| p.axis.name()))
-                        on_change=Callback::new(move |v: String| {
-                            let axis = AxisChoice::from_name(&v).unwrap_or(AxisChoice::None);
-                            params.update(|p| *p = p.with_axis(axis));
-                            axis_text.set(params.with_untracked(|p| join(&p.axis_values)));
-                            axis_note.set(Vec::new());
-                        }) />
+                    <FieldControl field=&WidthsParams::MIN_WIDTH state=params prefix="w-" />
+                    <FieldControl field=&WidthsParams::MAX_WIDTH state=params prefix="w-" />
+                    <FieldControl field=&WidthsParams::SEEDS state=params prefix="w-" />
+                    <FieldControl field=&WidthsParams::SEED state=params prefix="w-" />
+                    <div class="control">
+                        <label for="w-axis">{WidthsParams::AXIS.label}</label>
+                        <select id="w-axis" prop:value=move || params.with(|p| p.axis.name())
+                            on:change=move |ev| {
+                                let axis = AxisChoice::from_name(&event_target_value(&ev)).unwrap_or(AxisChoice::None);
+                                params.update(|p| *p = p.with_axis(axis));
+                                axis_note.set(Vec::new());
+                            }>
+                            {AxisChoice::NAMES.iter().map(|o| view! { <option value=*o>{*o}</option> }).collect_view()}
+                        </select>
+                    </div>
                     <Show when=move || params.with(|p| p.axis != AxisChoice::None)>
                         <div class="control">
                             <label for="w-axv">{move || params.with(|p| if p.axis == AxisChoice::Depth { "depths L (comma-separated, up to 5)" } else { "training-set sizes N (comma-separated, up to 5)" })}</label>
-                            <input type="text" id="w-axv" class="axis-values" prop:value=move || axis_text.get()
+                            <input type="text" id="w-axv" class="axis-values" prop:value=move || params.with(|p| axis_text(&p.axis_values))
                                 on:change=move |ev| {
-                                    let axis = params.with_untracked(|p| p.axis);
-                                    let (values, notes) = parse_axis_values(&event_target_value(&ev), axis);
-                                    let values = if values.is_empty() { axis.default_values() } else { values };
-                                    axis_text.set(join(&values));
+                                    let mut notes = Vec::new();
+                                    params.update(|p| {
+                                        notes = (WidthsParams::AXIS_VALUES.set)(p, Value::Text(event_target_value(&ev)));
+                                        notes.extend(crate::params::Described::normalize(p));
+                                    });
                                     axis_note.set(notes);
-                                    params.update(|p| p.axis_values = values);
                                 } />
                         </div>
                     </Show>
@@ -746,8 +253,8 @@ pub fn WidthsView(
                         <b>"Run sweep"</b>", not on every change."
                     </p>
                     <div class="run-row">
-                        <button data-testid="run-sweep" class="primary" on:click=move |_| start_sweep(&params.get_untracked(), state)>"Run sweep"</button>
-                        <button data-testid="cancel-sweep" prop:disabled=move || !running() on:click=move |_| cancel_sweep(state)>"Cancel"</button>
+                        <button data-testid="run-sweep" class="primary" on:click=move |_| sweep.start(&params.get_untracked())>"Run sweep"</button>
+                        <button data-testid="cancel-sweep" prop:disabled=move || !running() on:click=move |_| sweep.cancel()>"Cancel"</button>
                         <span class="hint" class:refused=too_large data-testid="widths-estimate">{estimate}</span>
                     </div>
                     <div class="progress">
@@ -806,29 +313,13 @@ pub fn WidthsView(
 /// large σ_b² spreads the units' kinks (x = −σ_b b/(σ_w w)) over the data, where the −1/2 of
 /// Theorem 2.1 shows within these widths.
 fn preset(activation: Activation, sw2: f64, sb2: f64) -> WidthsParams {
+    let d = WidthsParams::default();
     WidthsParams {
-        depth: 1,
-        activation,
-        sw2,
-        sb2,
+        arch: Architecture { depth: 1, activation, sw2, sb2, ..d.arch },
         min_width: MIN_BROWSER_WIDTH,
         max_width: MAX_BROWSER_WIDTH,
         ..WidthsParams::default()
     }
-}
-
-/// An object URL of `result` as JSON (the schema `ntk widths` prints).
-fn json_object_url(result: &SweepResult) -> Result<String, wasm_bindgen::JsValue> {
-    let text = serde_json::to_string(result).map_err(|e| wasm_bindgen::JsValue::from_str(&e.to_string()))?;
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(&text));
-    let props = web_sys::BlobPropertyBag::new();
-    props.set_type("application/json");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &props)?;
-    web_sys::Url::create_object_url_with_blob(&blob)
-}
-
-fn join(values: &[usize]) -> String {
-    values.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// The rows of the slope table: one per series, the slopes of the plot's legends.

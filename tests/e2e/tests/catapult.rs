@@ -22,9 +22,9 @@ fn the_phase_follows_the_learning_rate_and_networks_agree() {
     browser.screenshot(&screenshot_dir().join("catapult_3.png"));
 
     // Lazy and divergent settings, by slider position (0.05 … 6 over 0 … 1000).
-    browser.set_input("#el0-value", "1.5");
+    browser.set_input("#c-el0-value", "1.5");
     assert!(browser.text("[data-testid=phase]").starts_with("Two-scalar model: lazy"));
-    browser.set_input("#el0-value", "4.4");
+    browser.set_input("#c-el0-value", "4.4");
     let phase = browser.text("[data-testid=phase]");
     assert!(
         phase.starts_with("Two-scalar model: divergent") && phase.contains("diverged at step"),

@@ -109,9 +109,9 @@ fn a_hand_edited_link_is_clamped_with_a_note_and_huge_jobs_are_refused() {
     browser.wait_for("[data-testid=function-plot]", Duration::from_secs(30));
     let notes = browser.text("[data-testid=notes]");
     for needle in [
-        "depth 0 clamped to 1", /* then depth=4 wins */
-        "learning rate 'abc' is not valid",
-        "activation '<b>' is not valid",
+        "depth L (hidden layers) '0' clamped to 1", /* then depth=4 wins */
+        "learning rate η 'abc' is not valid",
+        "nonlinearity φ '<b>' is not valid",
         "bogus",
     ] {
         assert!(notes.contains(needle), "notes lack '{needle}': {notes}");

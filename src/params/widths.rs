@@ -1,8 +1,7 @@
-//! The shareable state of the width-scaling view (paper Theorem 2.1, Figure 1, Figure S5): the
+//! The width-scaling view's shareable state (paper Theorem 2.1, Figure 1, Figure S5): the
 //! architecture, the generated data, the learning rate as a fraction of η_critical, the steps,
 //! the log2 grid of widths, the seeds per width and an optional second axis (depths or
-//! training-set sizes). Parsed and written through the same table machinery as the explorer's
-//! state ([`crate::state::parse_query`]); parsing never fails.
+//! training-set sizes), and the core's sweep it describes.
 
 use ntk_core::datasets::Target1d;
 use ntk_core::experiments::widths::{
@@ -10,7 +9,10 @@ use ntk_core::experiments::widths::{
 };
 use ntk_core::{Activation, Architecture, Parameterization};
 
-use crate::state::{activation_name, parse_query, shorten, write_query, Kind, Param, Value, ACTIVATIONS};
+use super::arch::{self, activation_name, ArchFields, HasArch, ACTIVATIONS};
+use super::notes::Note;
+use super::{Described, Field, Kind, Value};
+use crate::{choice_field, int_field, real_field};
 
 /// Smallest width the page offers (a log2 grid starts at or above it).
 pub const MIN_BROWSER_WIDTH: usize = 32;
@@ -88,18 +90,12 @@ impl AxisChoice {
     }
 }
 
-/// Everything a width-scaling link reproduces (conventions of docs/MATH.md: NTK parameterization,
-/// σ's are variances, loss `1/(2N) Σ (f − y)²`).
+/// Everything a width-scaling link reproduces (conventions of docs/MATH.md: NTK
+/// parameterization, σ's are variances, loss `1/(2N) Σ (f − y)²`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct WidthsParams {
-    /// hidden layers L (replaced by each value of a depth axis)
-    pub depth: usize,
-    /// nonlinearity φ
-    pub activation: Activation,
-    /// σ_w²
-    pub sw2: f64,
-    /// σ_b²
-    pub sb2: f64,
+    /// depth (replaced by each value of a depth axis), φ, σ_w², σ_b²; NTK parameterization
+    pub arch: Architecture,
     /// the target the training points sample
     pub target: Target1d,
     /// training points N (replaced by each value of a training-size axis)
@@ -132,10 +128,13 @@ impl Default for WidthsParams {
     /// about half a minute in a tab.
     fn default() -> Self {
         WidthsParams {
-            depth: 2,
-            activation: Activation::Erf,
-            sw2: 2.25,
-            sb2: 0.0025,
+            arch: Architecture {
+                depth: 2,
+                activation: Activation::Erf,
+                sw2: 2.25,
+                sb2: 0.0025,
+                param: Parameterization::Ntk,
+            },
             target: Target1d::Sin,
             n_train: 8,
             noise: 0.1,
@@ -152,45 +151,10 @@ impl Default for WidthsParams {
     }
 }
 
-/// URL key of the second axis's values: `axv=1,2,4`.
-pub const AXIS_VALUES_KEY: &str = "axv";
-
-/// Every URL parameter of the view but [`AXIS_VALUES_KEY`], in URL order.
-pub const WIDTHS_PARAMS: [Param; 15] = [
-    Param { key: "depth", label: "depth", kind: Kind::Int { min: 1, max: MAX_BROWSER_DEPTH as u64 } },
-    Param { key: "act", label: "activation", kind: Kind::Name(&ACTIVATIONS) },
-    Param { key: "sw2", label: "σ_w²", kind: Kind::Real { min: 0.01, max: 10.0 } },
-    Param { key: "sb2", label: "σ_b²", kind: Kind::Real { min: 0.0, max: 4.0 } },
-    Param { key: "data", label: "target", kind: Kind::Name(&Target1d::NAMES) },
-    Param { key: "n", label: "training points", kind: Kind::Int { min: 1, max: MAX_BROWSER_TRAIN as u64 } },
-    Param { key: "noise", label: "noise", kind: Kind::Real { min: 0.0, max: 1.0 } },
-    Param { key: "dseed", label: "data seed", kind: Kind::Int { min: 0, max: 1 << 53 } },
-    Param { key: "lrf", label: "learning rate / η_critical", kind: Kind::Real { min: 0.01, max: 4.0 } },
-    Param { key: "steps", label: "steps", kind: Kind::Int { min: 1, max: MAX_BROWSER_STEPS } },
-    Param {
-        key: "wmin",
-        label: "smallest width",
-        kind: Kind::Int { min: MIN_BROWSER_WIDTH as u64, max: MAX_BROWSER_WIDTH as u64 },
-    },
-    Param {
-        key: "wmax",
-        label: "largest width",
-        kind: Kind::Int { min: MIN_BROWSER_WIDTH as u64, max: MAX_BROWSER_WIDTH as u64 },
-    },
-    Param {
-        key: "seeds",
-        label: "seeds per width",
-        kind: Kind::Int { min: 1, max: MAX_BROWSER_SEEDS as u64 },
-    },
-    Param { key: "seed", label: "seed", kind: Kind::Int { min: 0, max: 1 << 53 } },
-    Param { key: "axis", label: "second axis", kind: Kind::Name(&AxisChoice::NAMES) },
-];
-
-/// Parses a comma-separated list of axis values: each an integer clamped into the axis's range,
-/// then sorted and deduplicated, at most [`MAX_AXIS_VALUES`]. Returns the values and a note for
-/// each entry dropped or moved.
-pub fn parse_axis_values(raw: &str, axis: AxisChoice) -> (Vec<usize>, Vec<String>) {
-    let (lo, hi) = axis.range();
+/// Parses a comma-separated list of axis values: integers, clamped into `range`, sorted and
+/// deduplicated, at most [`MAX_AXIS_VALUES`]; a note for each entry dropped or moved.
+pub fn parse_axis_values(raw: &str, range: (usize, usize)) -> (Vec<usize>, Vec<Note>) {
+    let (lo, hi) = range;
     let mut values = Vec::new();
     let mut notes = Vec::new();
     for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
@@ -198,116 +162,159 @@ pub fn parse_axis_values(raw: &str, axis: AxisChoice) -> (Vec<usize>, Vec<String
             Ok(v) if v.is_finite() => {
                 let c = v.round().clamp(lo as f64, hi as f64);
                 if c != v {
-                    notes.push(format!("axis value {} clamped to {c}", shorten(entry)));
+                    notes.push(Note::text("axis value ").quote(entry).then(format!(" clamped to {c}")));
                 }
                 values.push(c as usize);
             }
-            _ => notes.push(format!("axis value '{}' is not a number: left out", shorten(entry))),
+            _ => notes.push(Note::text("axis value ").quote(entry).then(" is not a number: left out")),
         }
     }
     values.sort_unstable();
     values.dedup();
     if values.len() > MAX_AXIS_VALUES {
-        notes.push(format!("at most {MAX_AXIS_VALUES} axis values: kept the first {MAX_AXIS_VALUES}"));
+        notes.push(Note::text(format!(
+            "at most {MAX_AXIS_VALUES} axis values: kept the first {MAX_AXIS_VALUES}"
+        )));
         values.truncate(MAX_AXIS_VALUES);
     }
     (values, notes)
 }
 
+/// The text of axis values: `1,2,4`.
+pub fn axis_text(values: &[usize]) -> String {
+    values.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
+}
+
+impl HasArch for WidthsParams {
+    fn arch(&self) -> &Architecture {
+        &self.arch
+    }
+    fn arch_mut(&mut self) -> &mut Architecture {
+        &mut self.arch
+    }
+    const ARCH_FIELDS: ArchFields<Self> = ArchFields {
+        depth: Some(&Self::DEPTH),
+        activation: &Self::ACTIVATION,
+        sw2: &Self::SW2,
+        sb2: &Self::SB2,
+        param: None,
+    };
+}
+
 impl WidthsParams {
-    fn get(&self, key: &str) -> Value {
-        match key {
-            "depth" => Value::Int(self.depth as u64),
-            "act" => Value::Name(activation_name(self.activation)),
-            "sw2" => Value::Real(self.sw2),
-            "sb2" => Value::Real(self.sb2),
-            "data" => Value::Name(self.target.name()),
-            "n" => Value::Int(self.n_train as u64),
-            "noise" => Value::Real(self.noise),
-            "dseed" => Value::Int(self.data_seed),
-            "lrf" => Value::Real(self.lr_fraction),
-            "steps" => Value::Int(self.steps),
-            "wmin" => Value::Int(self.min_width as u64),
-            "wmax" => Value::Int(self.max_width as u64),
-            "seeds" => Value::Int(self.seeds as u64),
-            "seed" => Value::Int(self.seed),
-            "axis" => Value::Name(self.axis.name()),
-            _ => unreachable!("every key of WIDTHS_PARAMS is handled"),
-        }
-    }
+    /// Hidden layers (without a depth axis).
+    pub const DEPTH: Field<Self> = arch::depth(MAX_BROWSER_DEPTH as u64);
+    /// The nonlinearity.
+    pub const ACTIVATION: Field<Self> = arch::activation(&ACTIVATIONS);
+    /// σ_w².
+    pub const SW2: Field<Self> = arch::sw2(0.01, 10.0, true);
+    /// σ_b².
+    pub const SB2: Field<Self> = arch::sb2(4.0);
+    /// The target function.
+    pub const TARGET: Field<Self> = choice_field!("data", "target", Target1d, |s| s.target);
+    /// Training points N.
+    pub const N_TRAIN: Field<Self> =
+        int_field!("n", "training points N", 1, MAX_BROWSER_TRAIN, true, |s| s.n_train);
+    /// Target noise.
+    pub const NOISE: Field<Self> = real_field!("noise", "target noise (std)", 0.0, 1.0, false, |s| s.noise);
+    /// Seed of the data.
+    pub const DATA_SEED: Field<Self> =
+        int_field!("dseed", "data seed", 0, 1u64 << 53, false, |s| s.data_seed);
+    /// η / η_critical.
+    pub const LR_FRACTION: Field<Self> =
+        real_field!("lrf", "learning rate η / η_critical", 0.01, 4.0, true, |s| s.lr_fraction);
+    /// Training steps.
+    pub const STEPS: Field<Self> =
+        int_field!("steps", "training steps K", 1, MAX_BROWSER_STEPS, true, |s| s.steps);
+    /// Smallest width.
+    pub const MIN_WIDTH: Field<Self> =
+        int_field!("wmin", "smallest width", MIN_BROWSER_WIDTH, MAX_BROWSER_WIDTH, true, |s| s.min_width);
+    /// Largest width.
+    pub const MAX_WIDTH: Field<Self> = int_field!(
+        "wmax",
+        "largest width (widths double from the smallest)",
+        MIN_BROWSER_WIDTH,
+        MAX_BROWSER_WIDTH,
+        true,
+        |s| s.max_width
+    );
+    /// Seeds per width.
+    pub const SEEDS: Field<Self> =
+        int_field!("seeds", "seeds per width", 1, MAX_BROWSER_SEEDS, false, |s| s.seeds);
+    /// Seed of the networks.
+    pub const SEED: Field<Self> = int_field!("seed", "network seed", 0, 1u64 << 53, false, |s| s.seed);
+    /// The second axis.
+    pub const AXIS: Field<Self> = choice_field!("axis", "second axis (Figure S5)", AxisChoice, |s| s.axis);
+    /// Its values (read with the widest range; [`Described::normalize`] fits them to the axis).
+    pub const AXIS_VALUES: Field<Self> = Field {
+        key: "axv",
+        label: "axis values",
+        kind: Kind::Text { max_len: 200 },
+        get: |s| match s.axis_values.is_empty() {
+            true => Value::Unset,
+            false => Value::Text(axis_text(&s.axis_values)),
+        },
+        set: |s, v| {
+            let Value::Text(raw) = v else { return Vec::new() };
+            let (values, notes) = parse_axis_values(&raw, (1, MAX_BROWSER_TRAIN));
+            s.axis_values = values;
+            notes
+        },
+    };
+}
 
-    fn set(&mut self, key: &str, value: Value) {
-        match (key, value) {
-            ("depth", Value::Int(v)) => self.depth = v as usize,
-            ("act", Value::Name(v)) => self.activation = v.parse().unwrap_or(Activation::Erf),
-            ("sw2", Value::Real(v)) => self.sw2 = v,
-            ("sb2", Value::Real(v)) => self.sb2 = v,
-            ("data", Value::Name(v)) => self.target = Target1d::from_name(v).unwrap_or(Target1d::Sin),
-            ("n", Value::Int(v)) => self.n_train = v as usize,
-            ("noise", Value::Real(v)) => self.noise = v,
-            ("dseed", Value::Int(v)) => self.data_seed = v,
-            ("lrf", Value::Real(v)) => self.lr_fraction = v,
-            ("steps", Value::Int(v)) => self.steps = v,
-            ("wmin", Value::Int(v)) => self.min_width = v as usize,
-            ("wmax", Value::Int(v)) => self.max_width = v as usize,
-            ("seeds", Value::Int(v)) => self.seeds = v as usize,
-            ("seed", Value::Int(v)) => self.seed = v,
-            ("axis", Value::Name(v)) => self.axis = AxisChoice::from_name(v).unwrap_or(AxisChoice::None),
-            _ => {}
-        }
-    }
+impl Described for WidthsParams {
+    const FIELDS: &'static [Field<Self>] = &[
+        Self::DEPTH,
+        Self::ACTIVATION,
+        Self::SW2,
+        Self::SB2,
+        Self::TARGET,
+        Self::N_TRAIN,
+        Self::NOISE,
+        Self::DATA_SEED,
+        Self::LR_FRACTION,
+        Self::STEPS,
+        Self::MIN_WIDTH,
+        Self::MAX_WIDTH,
+        Self::SEEDS,
+        Self::SEED,
+        Self::AXIS,
+        Self::AXIS_VALUES,
+    ];
 
-    /// The query string of this state, every parameter included (the axis values only with an
-    /// axis).
-    pub fn to_query(&self) -> String {
-        let mut q = write_query(&WIDTHS_PARAMS, |k| self.get(k));
-        if self.axis != AxisChoice::None {
-            let values: Vec<String> = self.axis_values.iter().map(usize::to_string).collect();
-            q.push_str(&format!("&{AXIS_VALUES_KEY}={}", values.join(",")));
-        }
-        q
-    }
-
-    /// Parses a query string (with or without the leading `?`). Never fails: unknown keys are
-    /// ignored, bad values fall back to the default and out-of-range values are clamped, each
-    /// with a note for the page; a largest width below the smallest is raised to it; an axis
-    /// without usable values gets [`AxisChoice::default_values`].
-    pub fn from_query(query: &str) -> (WidthsParams, Vec<String>) {
-        let mut state = WidthsParams::default();
-        let mut notes =
-            parse_query(query, &WIDTHS_PARAMS, &["view", AXIS_VALUES_KEY], |k, v| state.set(k, v));
-        if state.max_width < state.min_width {
-            notes.push(format!(
+    /// The largest width at least the smallest; axis values within the axis's range (its
+    /// defaults when none are usable), none without an axis.
+    fn normalize(&mut self) -> Vec<Note> {
+        let mut notes = Vec::new();
+        if self.max_width < self.min_width {
+            notes.push(Note::text(format!(
                 "largest width {} is below the smallest, {}: raised to it",
-                state.max_width, state.min_width
-            ));
-            state.max_width = state.min_width;
+                self.max_width, self.min_width
+            )));
+            self.max_width = self.min_width;
         }
-        let mut raw = query.trim_start_matches('?').split('&').filter_map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (crate::state::percent_decode(k) == AXIS_VALUES_KEY).then(|| crate::state::percent_decode(v))
-        });
-        let raw: Option<String> = raw.next_back();
-        match (state.axis, raw) {
-            (AxisChoice::None, _) => state.axis_values.clear(),
-            (axis, raw) => {
-                let (values, mut bad) = parse_axis_values(raw.as_deref().unwrap_or(""), axis);
-                notes.append(&mut bad);
-                if values.is_empty() {
-                    notes.push(format!(
-                        "the {} axis has no values: using {:?}",
-                        axis.name(),
-                        axis.default_values()
-                    ));
-                    state.axis_values = axis.default_values();
-                } else {
-                    state.axis_values = values;
-                }
-            }
+        if self.axis == AxisChoice::None {
+            self.axis_values.clear();
+            return notes;
         }
-        (state, notes)
+        let (values, mut moved) = parse_axis_values(&axis_text(&self.axis_values), self.axis.range());
+        notes.append(&mut moved);
+        if values.is_empty() {
+            notes.push(Note::text(format!(
+                "the {} axis has no values: using {}",
+                self.axis.name(),
+                axis_text(&self.axis.default_values())
+            )));
+            self.axis_values = self.axis.default_values();
+        } else {
+            self.axis_values = values;
+        }
+        notes
     }
+}
 
+impl WidthsParams {
     /// Chooses the second axis, with its default values (none for [`AxisChoice::None`]).
     pub fn with_axis(&self, axis: AxisChoice) -> WidthsParams {
         WidthsParams { axis, axis_values: axis.default_values(), ..self.clone() }
@@ -327,10 +334,10 @@ impl WidthsParams {
     pub fn cli_command(&self) -> String {
         let mut args = vec![
             "ntk widths".to_string(),
-            format!("--act {}", activation_name(self.activation)),
-            format!("--depth {}", self.depth),
-            format!("--sw2 {}", self.sw2),
-            format!("--sb2 {}", self.sb2),
+            format!("--act {}", activation_name(self.arch.activation)),
+            format!("--depth {}", self.arch.depth),
+            format!("--sw2 {}", self.arch.sw2),
+            format!("--sb2 {}", self.arch.sb2),
             format!("--target {}", self.target.name()),
             format!("--train-size {}", self.n_train),
             format!("--noise {}", self.noise),
@@ -365,13 +372,7 @@ impl WidthsParams {
             AxisChoice::TrainSize => SweepAxis::TrainSize(self.axis_values.clone()),
         };
         Ok(WidthSweepSpec {
-            arch: Architecture {
-                depth: self.depth,
-                activation: self.activation,
-                sw2: self.sw2,
-                sb2: self.sb2,
-                param: Parameterization::Ntk,
-            },
+            arch: Architecture { param: Parameterization::Ntk, ..self.arch },
             data: SweepData::Generated {
                 target: self.target,
                 train_size: self.n_train,
@@ -392,14 +393,19 @@ impl WidthsParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::params::url::{decode, encode, RESERVED};
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn from_query(q: &str) -> (WidthsParams, Vec<Note>) {
+        decode(q, RESERVED)
+    }
 
     wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
     #[test]
     fn round_trip() {
         let s = WidthsParams {
-            activation: Activation::Relu,
+            arch: Architecture { activation: Activation::Relu, ..WidthsParams::default().arch },
             target: Target1d::Step,
             lr_fraction: 0.25,
             min_width: 64,
@@ -408,13 +414,13 @@ mod tests {
             ..WidthsParams::default()
         }
         .with_axis(AxisChoice::Depth);
-        let (back, notes) = WidthsParams::from_query(&format!("view=widths&{}", s.to_query()));
+        let (back, notes) = from_query(&format!("view=widths&{}", encode(&s)));
         assert_eq!(back, s);
         assert!(notes.is_empty(), "{notes:?}");
         let d = WidthsParams::default();
-        let (back, notes) = WidthsParams::from_query(&d.to_query());
+        let (back, notes) = from_query(&encode(&d));
         assert_eq!((back, notes.len()), (d.clone(), 0));
-        assert!(!d.to_query().contains(AXIS_VALUES_KEY), "no axis, no values");
+        assert!(!encode(&d).contains(WidthsParams::AXIS_VALUES.key), "no axis, no values");
         let spec = s.to_spec().unwrap();
         assert_eq!(spec.widths, vec![64, 128, 256, 512]);
         assert_eq!(spec.axis, SweepAxis::Depth(vec![1, 2, 4]));
@@ -424,8 +430,7 @@ mod tests {
     #[test]
     fn cli_command_names_every_field() {
         let s = WidthsParams {
-            activation: Activation::Relu,
-            sb2: 0.1,
+            arch: Architecture { activation: Activation::Relu, sb2: 0.1, ..WidthsParams::default().arch },
             lr_fraction: 0.25,
             ..WidthsParams::default()
         }
@@ -436,18 +441,22 @@ mod tests {
              --data-seed 1 --lr-critical 0.25 --steps 300 --min-width 32 --max-width 1024 --seeds 4 --seed 0 \
              --checkpoints 20 --train-sizes 4,16,64"
         );
-        let d = WidthsParams { depth: 3, ..WidthsParams::default() }.with_axis(AxisChoice::Depth);
+        let d = WidthsParams {
+            arch: Architecture { depth: 3, ..WidthsParams::default().arch },
+            ..WidthsParams::default()
+        }
+        .with_axis(AxisChoice::Depth);
         assert!(d.cli_command().ends_with("--depths 1,2,4"), "{}", d.cli_command());
         assert!(!WidthsParams::default().cli_command().contains("--depths"));
     }
 
     #[test]
     fn hostile_values_are_clamped_or_replaced_with_notes() {
-        let (s, notes) = WidthsParams::from_query(
+        let (s, notes) = from_query(
             "?depth=0&act=%3Cscript%3E&wmin=1e9&wmax=-3&seeds=NaN&lrf=inf&zz=1&axis=size&axv=0,x,99999,16,16",
         );
-        assert_eq!(s.depth, 1);
-        assert_eq!(s.activation, Activation::Erf);
+        assert_eq!(s.arch.depth, 1);
+        assert_eq!(s.arch.activation, Activation::Erf);
         assert_eq!(s.min_width, MAX_BROWSER_WIDTH);
         assert_eq!(s.max_width, MAX_BROWSER_WIDTH, "raised to the smallest width");
         assert_eq!(s.seeds, WidthsParams::default().seeds);
@@ -457,13 +466,13 @@ mod tests {
         // depth, act, wmin, wmax (clamped), seeds, lrf, zz, wmax < wmin, 0, x, 99999.
         assert_eq!(notes.len(), 11, "{notes:?}");
         s.to_spec().unwrap().validate_with_cap(u64::MAX).unwrap();
-        let (s, notes) = WidthsParams::from_query("axis=depth&axv=");
+        let (s, notes) = from_query("axis=depth&axv=");
         assert_eq!(s.axis_values, AxisChoice::Depth.default_values());
         assert_eq!(notes.len(), 1, "{notes:?}");
-        let (s, notes) = WidthsParams::from_query("axis=depth&axv=1,2,3,4,5,6,7");
+        let (s, notes) = from_query("axis=depth&axv=1,2,3,4,5,6,7");
         assert_eq!(s.axis_values, vec![1, 2, 3, 4, 5]);
         assert_eq!(notes.len(), 1, "{notes:?}");
-        let (s, _) = WidthsParams::from_query("axis=none&axv=3");
+        let (s, _) = from_query("axis=none&axv=3");
         assert!(s.axis_values.is_empty());
         // Random junk always gives a state whose spec the core accepts (memory aside).
         let mut rng = ntk_core::rng::Normal::new(7);
@@ -475,10 +484,10 @@ mod tests {
             let len = (rng.uniform() * 20.0) as usize;
             let q: String =
                 (0..len).map(|_| pieces[(rng.uniform() * pieces.len() as f64) as usize]).collect();
-            let (s, _) = WidthsParams::from_query(&q);
+            let (s, _) = from_query(&q);
             let spec = s.to_spec().unwrap_or_else(|e| panic!("{q}: {e}"));
             spec.validate_with_cap(u64::MAX).unwrap_or_else(|e| panic!("{q}: {e}"));
-            let (again, notes) = WidthsParams::from_query(&s.to_query());
+            let (again, notes) = from_query(&encode(&s));
             assert_eq!(again, s, "{q}");
             assert!(notes.is_empty(), "{q}: {notes:?}");
         }

@@ -1,0 +1,142 @@
+//! The architecture fields every view shares: depth, nonlinearity, σ_w², σ_b² and the
+//! parameterization, described once over the core's [`Architecture`] that each view's state
+//! embeds. Ranges differ by view (the catapult's real network offers three nonlinearities), so
+//! each field is a `const fn` of its range; the view names its fields in
+//! [`HasArch::ARCH_FIELDS`] for the shared controls ([`crate::components::arch::ArchControls`]).
+
+use ntk_core::{Activation, Architecture, Parameterization};
+
+use super::{Field, Kind, Value};
+
+/// A state that embeds an [`Architecture`].
+pub trait HasArch: Sized + 'static {
+    /// The architecture.
+    fn arch(&self) -> &Architecture;
+    /// The architecture, to change.
+    fn arch_mut(&mut self) -> &mut Architecture;
+    /// The view's architecture fields, for the shared controls.
+    const ARCH_FIELDS: ArchFields<Self>;
+}
+
+/// The architecture fields a view offers (`None`: fixed in that view).
+pub struct ArchFields<S: 'static> {
+    /// hidden layers L
+    pub depth: Option<&'static Field<S>>,
+    /// the nonlinearity φ
+    pub activation: &'static Field<S>,
+    /// σ_w²
+    pub sw2: &'static Field<S>,
+    /// σ_b²
+    pub sb2: &'static Field<S>,
+    /// NTK or standard parameterization
+    pub param: Option<&'static Field<S>>,
+}
+
+/// Names of the nonlinearities the explorer offers, in select order.
+pub const ACTIVATIONS: [&str; 8] = ["erf", "relu", "tanh", "identity", "sin", "gelu", "softplus", "sigmoid"];
+/// Names of the parameterizations.
+pub const PARAMETERIZATIONS: [&str; 2] = ["ntk", "standard"];
+
+/// The name of an activation on the page (`leaky_relu` without its slope).
+pub fn activation_name(a: Activation) -> &'static str {
+    match a {
+        Activation::Relu => "relu",
+        Activation::LeakyRelu { .. } => "leaky_relu",
+        Activation::Erf => "erf",
+        Activation::Identity => "identity",
+        Activation::Sin => "sin",
+        Activation::Gelu => "gelu",
+        Activation::Tanh => "tanh",
+        Activation::Softplus => "softplus",
+        Activation::Sigmoid => "sigmoid",
+    }
+}
+
+/// Depth L, 1 ..= `max` hidden layers (key `depth`).
+pub const fn depth<S: HasArch>(max: u64) -> Field<S> {
+    Field {
+        key: "depth",
+        label: "depth L (hidden layers)",
+        kind: Kind::Int { min: 1, max, log: false },
+        get: |s| Value::Int(s.arch().depth as u64),
+        set: |s, v| {
+            if let Value::Int(v) = v {
+                s.arch_mut().depth = v as usize;
+            }
+            Vec::new()
+        },
+    }
+}
+
+/// The nonlinearity φ, one of `names` (key `act`).
+pub const fn activation<S: HasArch>(names: &'static [&'static str]) -> Field<S> {
+    Field {
+        key: "act",
+        label: "nonlinearity φ",
+        kind: Kind::Choice(names),
+        get: |s| Value::Choice(activation_name(s.arch().activation)),
+        set: |s, v| {
+            if let Value::Choice(name) = v {
+                if let Ok(a) = name.parse::<Activation>() {
+                    s.arch_mut().activation = a;
+                }
+            }
+            Vec::new()
+        },
+    }
+}
+
+/// The weight variance σ_w² in `[min, max]` (key `sw2`).
+pub const fn sw2<S: HasArch>(min: f64, max: f64, log: bool) -> Field<S> {
+    Field {
+        key: "sw2",
+        label: "σ_w² (weight variance)",
+        kind: Kind::Real { min, max, log },
+        get: |s| Value::Real(s.arch().sw2),
+        set: |s, v| {
+            if let Value::Real(v) = v {
+                s.arch_mut().sw2 = v;
+            }
+            Vec::new()
+        },
+    }
+}
+
+/// The bias variance σ_b² in `[0, max]` (key `sb2`).
+pub const fn sb2<S: HasArch>(max: f64) -> Field<S> {
+    Field {
+        key: "sb2",
+        label: "σ_b² (bias variance)",
+        kind: Kind::Real { min: 0.0, max, log: false },
+        get: |s| Value::Real(s.arch().sb2),
+        set: |s, v| {
+            if let Value::Real(v) = v {
+                s.arch_mut().sb2 = v;
+            }
+            Vec::new()
+        },
+    }
+}
+
+/// NTK or standard parameterization of the finite networks (key `param`).
+pub const fn param<S: HasArch>() -> Field<S> {
+    Field {
+        key: "param",
+        label: "parameterization",
+        kind: Kind::Choice(&PARAMETERIZATIONS),
+        get: |s| {
+            Value::Choice(match s.arch().param {
+                Parameterization::Ntk => "ntk",
+                Parameterization::Standard => "standard",
+            })
+        },
+        set: |s, v| {
+            if let Value::Choice(name) = v {
+                if let Ok(p) = name.parse() {
+                    s.arch_mut().param = p;
+                }
+            }
+            Vec::new()
+        },
+    }
+}

@@ -1,0 +1,364 @@
+//! The explorer's shareable state: the architecture, the data, the training of the finite
+//! networks, the seed and what is displayed, and the keys the theory and the ensemble run are
+//! cached by ([`TheoryKey`], [`RunKey`]).
+
+use ntk_core::datasets::{Target1d, Target2d, X_RANGE};
+use ntk_core::{Activation, Architecture, Parameterization};
+
+use super::arch::{self, ArchFields, HasArch, ACTIVATIONS};
+use super::notes::Note;
+use super::{Described, Field, Kind, Value};
+use crate::{choice_field, int_field, real_field};
+
+/// Everything an explorer link reproduces (conventions of docs/MATH.md: σ's are variances,
+/// time t = η·k).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExplorerParams {
+    /// depth, φ, σ_w², σ_b², parameterization
+    pub arch: Architecture,
+    /// the data set
+    pub data: DataParams,
+    /// how the finite networks are trained
+    pub training: TrainingParams,
+    /// seed of the data and of the networks
+    pub seed: u64,
+    /// what is shown of the run
+    pub display: DisplayParams,
+}
+
+/// The data set and the test points shown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataParams {
+    /// which set
+    pub set: DataChoice,
+    /// number of generated training points N
+    pub n_train: usize,
+    /// standard deviation of the generated targets' noise
+    pub noise: f64,
+    /// the user's training points (x, y) of the `user` set, kept when another set is shown
+    pub points: Vec<(f64, f64)>,
+    /// 2-D sets: the segment x(α) = αx₁ + (1 − α)x₂ runs between training points `seg.0` (x₁)
+    /// and `seg.1` (x₂) (clamped to the training set)
+    pub seg: (usize, usize),
+}
+
+/// The finite networks and their training.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainingParams {
+    /// hidden width n
+    pub width: usize,
+    /// learning rate η
+    pub lr: f64,
+    /// gradient-descent steps K
+    pub steps: u64,
+    /// ensemble size M
+    pub members: usize,
+}
+
+/// What is drawn of a run (changes nothing computed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DisplayParams {
+    /// the step shown (0 ..= steps), or `None` to follow training: the newest checkpoint the
+    /// ensemble has reached, the last step once it is done
+    pub shown_step: Option<u64>,
+    /// individual member functions drawn (paper SM Fig. S1)
+    pub curves: usize,
+}
+
+/// What the analytic theory depends on: the architecture and the data (with its seed).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TheoryKey {
+    /// the architecture
+    pub arch: Architecture,
+    /// the data set
+    pub data: DataParams,
+    /// its seed
+    pub seed: u64,
+}
+
+/// What an ensemble run depends on: the theory's inputs and the training.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunKey {
+    /// architecture and data
+    pub theory: TheoryKey,
+    /// width, η, steps, members
+    pub training: TrainingParams,
+}
+
+impl ExplorerParams {
+    /// The inputs of the theory.
+    pub fn theory_key(&self) -> TheoryKey {
+        TheoryKey { arch: self.arch, data: self.data.clone(), seed: self.seed }
+    }
+
+    /// The inputs of the ensemble run.
+    pub fn run_key(&self) -> RunKey {
+        RunKey { theory: self.theory_key(), training: self.training.clone() }
+    }
+}
+
+impl Default for ExplorerParams {
+    /// The neural-tangents cookbook's network and data (2 erf layers, σ_w² = 2.25,
+    /// σ_b² = 0.0025, 5 noisy sine points), width 256, 20 members, 3,000 steps.
+    fn default() -> Self {
+        ExplorerParams {
+            arch: Architecture {
+                depth: 2,
+                activation: Activation::Erf,
+                sw2: 2.25,
+                sb2: 0.0025,
+                param: Parameterization::Ntk,
+            },
+            data: DataParams {
+                set: DataChoice::Sin,
+                n_train: 5,
+                noise: 0.1,
+                points: Vec::new(),
+                seg: (0, 1),
+            },
+            training: TrainingParams { width: 256, lr: 0.1, steps: 3000, members: 20 },
+            seed: 1,
+            display: DisplayParams { shown_step: None, curves: 3 },
+        }
+    }
+}
+
+/// The data sets offered: 1-D targets, the user's own points, 2-D targets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DataChoice {
+    /// y = sin x
+    Sin,
+    /// y = sign x
+    Step,
+    /// points placed on the plot by the user
+    User,
+    /// 2-D smooth surface
+    Surface,
+    /// 2-D ±1 labels (XOR)
+    Xor,
+}
+
+impl DataChoice {
+    /// Every set, in select order.
+    pub const ALL: [DataChoice; 5] =
+        [DataChoice::Sin, DataChoice::Step, DataChoice::User, DataChoice::Surface, DataChoice::Xor];
+    /// URL / select names, in select order.
+    pub const NAMES: [&'static str; 5] = ["sin", "step", "user", "surface", "xor"];
+
+    /// Its URL name.
+    pub fn name(self) -> &'static str {
+        Self::NAMES[Self::ALL.iter().position(|c| *c == self).unwrap_or(0)]
+    }
+
+    /// Parses a name of [`DataChoice::NAMES`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::NAMES.iter().position(|n| *n == name).map(|i| Self::ALL[i])
+    }
+
+    /// The 1-D target, if this is a generated 1-D set.
+    pub fn target_1d(self) -> Option<Target1d> {
+        match self {
+            DataChoice::Sin => Some(Target1d::Sin),
+            DataChoice::Step => Some(Target1d::Step),
+            _ => None,
+        }
+    }
+
+    /// The 2-D target, if this is a 2-D set.
+    pub fn target_2d(self) -> Option<Target2d> {
+        match self {
+            DataChoice::Surface => Some(Target2d::Surface),
+            DataChoice::Xor => Some(Target2d::Xor),
+            _ => None,
+        }
+    }
+}
+
+/// Most training points (generated or placed).
+pub const MAX_TRAIN: usize = 40;
+/// Range of a user point's target y.
+pub const USER_Y_RANGE: (f64, f64) = (-2.5, 2.5);
+/// Most member functions drawn individually.
+pub const MAX_CURVES: usize = 10;
+/// Largest width offered.
+pub const MAX_WIDTH: usize = 2048;
+/// Largest ensemble.
+pub const MAX_MEMBERS: usize = 200;
+/// Most training steps.
+pub const MAX_STEPS: u64 = 100_000;
+/// Longest list of user points a link may carry (characters).
+const MAX_POINTS_TEXT: usize = 2000;
+
+/// A user point moved into the plot's range and rounded to 3 decimals (what the URL keeps).
+pub fn user_point(x: f64, y: f64) -> (f64, f64) {
+    let round = |v: f64| (v * 1000.0).round() / 1000.0;
+    let x = round(x.clamp(X_RANGE.0, X_RANGE.1));
+    // Rounding may step just outside ±π: step back by one unit of the last decimal.
+    let x = if x > X_RANGE.1 {
+        x - 0.001
+    } else if x < X_RANGE.0 {
+        x + 0.001
+    } else {
+        x
+    };
+    (round(x), round(y.clamp(USER_Y_RANGE.0, USER_Y_RANGE.1)))
+}
+
+/// The text of user points: `x:y,x:y,…`.
+pub fn points_text(points: &[(f64, f64)]) -> String {
+    points.iter().map(|(x, y)| format!("{x}:{y}")).collect::<Vec<_>>().join(",")
+}
+
+/// Parses `x:y,x:y,…` into user points (each moved into range and rounded like
+/// [`user_point`], at most [`MAX_TRAIN`]), with a note for each entry dropped or moved.
+pub fn parse_points(raw: &str) -> (Vec<(f64, f64)>, Vec<Note>) {
+    let mut points = Vec::new();
+    let mut notes = Vec::new();
+    for entry in raw.split(',').filter(|e| !e.trim().is_empty()) {
+        let parsed = entry.split_once(':').and_then(|(x, y)| {
+            let (x, y) = (x.trim().parse::<f64>().ok()?, y.trim().parse::<f64>().ok()?);
+            (x.is_finite() && y.is_finite()).then_some((x, y))
+        });
+        match parsed {
+            None => notes
+                .push(Note::text("training point ").quote(entry).then(" is not x:y with numbers: left out")),
+            Some(_) if points.len() == MAX_TRAIN => {
+                notes.push(Note::text(format!(
+                    "more than {MAX_TRAIN} training points: the rest are left out"
+                )));
+                break;
+            }
+            Some((x, y)) => {
+                let p = user_point(x, y);
+                if p != (x, y) {
+                    notes.push(
+                        Note::text("training point ").quote(entry).then(format!(" moved to {}:{}", p.0, p.1)),
+                    );
+                }
+                points.push(p);
+            }
+        }
+    }
+    (points, notes)
+}
+
+impl HasArch for ExplorerParams {
+    fn arch(&self) -> &Architecture {
+        &self.arch
+    }
+    fn arch_mut(&mut self) -> &mut Architecture {
+        &mut self.arch
+    }
+    const ARCH_FIELDS: ArchFields<Self> = ArchFields {
+        depth: Some(&Self::DEPTH),
+        activation: &Self::ACTIVATION,
+        sw2: &Self::SW2,
+        sb2: &Self::SB2,
+        param: Some(&Self::PARAM),
+    };
+}
+
+impl ExplorerParams {
+    /// Hidden layers.
+    pub const DEPTH: Field<Self> = arch::depth(10);
+    /// The nonlinearity.
+    pub const ACTIVATION: Field<Self> = arch::activation(&ACTIVATIONS);
+    /// σ_w².
+    pub const SW2: Field<Self> = arch::sw2(0.01, 10.0, true);
+    /// σ_b².
+    pub const SB2: Field<Self> = arch::sb2(4.0);
+    /// NTK or standard parameterization.
+    pub const PARAM: Field<Self> = arch::param();
+    /// Hidden width n.
+    pub const WIDTH: Field<Self> = int_field!("width", "width n", 8, MAX_WIDTH, true, |s| s.training.width);
+    /// Learning rate η.
+    pub const LR: Field<Self> = real_field!("lr", "learning rate η", 1e-4, 100.0, true, |s| s.training.lr);
+    /// Training steps K.
+    pub const STEPS: Field<Self> =
+        int_field!("steps", "training steps K", 1, MAX_STEPS, true, |s| s.training.steps);
+    /// Ensemble size M.
+    pub const MEMBERS: Field<Self> =
+        int_field!("members", "ensemble size M", 1, MAX_MEMBERS, true, |s| s.training.members);
+    /// Seed of the data and the networks.
+    pub const SEED: Field<Self> = int_field!("seed", "seed", 0, 1u64 << 53, false, |s| s.seed);
+    /// The data set.
+    pub const DATA: Field<Self> = choice_field!("data", "data set", DataChoice, |s| s.data.set);
+    /// Generated training points N.
+    pub const N_TRAIN: Field<Self> =
+        int_field!("n", "training points N", 1, MAX_TRAIN, false, |s| s.data.n_train);
+    /// Noise of the generated targets.
+    pub const NOISE: Field<Self> =
+        real_field!("noise", "target noise (std)", 0.0, 1.0, false, |s| s.data.noise);
+    /// The step shown (left out of the link while the view follows training).
+    pub const SHOWN_STEP: Field<Self> = Field {
+        key: "k",
+        label: "shown step",
+        kind: Kind::Int { min: 0, max: MAX_STEPS, log: false },
+        get: |s| s.display.shown_step.map_or(Value::Unset, Value::Int),
+        set: |s, v| {
+            if let Value::Int(k) = v {
+                s.display.shown_step = Some(k);
+            }
+            Vec::new()
+        },
+    };
+    /// First end of the 2-D segment.
+    pub const SEG_A: Field<Self> =
+        int_field!("sa", "segment end x₁ (training point #)", 0, MAX_TRAIN - 1, false, |s| s.data.seg.0);
+    /// Second end of the 2-D segment.
+    pub const SEG_B: Field<Self> =
+        int_field!("sb", "segment end x₂ (training point #)", 0, MAX_TRAIN - 1, false, |s| s.data.seg.1);
+    /// Individual networks drawn.
+    pub const CURVES: Field<Self> =
+        int_field!("curves", "individual networks drawn", 0, MAX_CURVES, false, |s| s.display.curves);
+    /// The user's points.
+    pub const POINTS: Field<Self> = Field {
+        key: "pts",
+        label: "training points x:y",
+        kind: Kind::Text { max_len: MAX_POINTS_TEXT },
+        get: |s| match s.data.points.is_empty() {
+            true => Value::Unset,
+            false => Value::Text(points_text(&s.data.points)),
+        },
+        set: |s, v| {
+            let Value::Text(raw) = v else { return Vec::new() };
+            let (points, notes) = parse_points(&raw);
+            s.data.points = points;
+            notes
+        },
+    };
+}
+
+impl Described for ExplorerParams {
+    const FIELDS: &'static [Field<Self>] = &[
+        Self::DEPTH,
+        Self::WIDTH,
+        Self::ACTIVATION,
+        Self::SW2,
+        Self::SB2,
+        Self::PARAM,
+        Self::LR,
+        Self::STEPS,
+        Self::MEMBERS,
+        Self::SEED,
+        Self::DATA,
+        Self::N_TRAIN,
+        Self::NOISE,
+        Self::SHOWN_STEP,
+        Self::SEG_A,
+        Self::SEG_B,
+        Self::CURVES,
+        Self::POINTS,
+    ];
+
+    /// The shown step within the training steps.
+    fn normalize(&mut self) -> Vec<Note> {
+        match self.display.shown_step {
+            Some(k) if k > self.training.steps => {
+                self.display.shown_step = Some(self.training.steps);
+                vec![Note::text(format!("shown step clamped to the {} training steps", self.training.steps))]
+            }
+            _ => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! From the explorer's results to what its plots draw, as pure functions (tested on hand-made
+//! inputs): the main plot's bands and curves at one step, the 2-D heatmaps, and the loss
+//! curves of the four models.
+
+use ntk_core::datasets::{GRID_SIDE, X_RANGE};
+use ntk_core::nets::ensemble::{CheckpointSummary, EnsembleSummary};
+
+use crate::plot::function_plot::FunctionPlot;
+use crate::plot::heatmap::{Heatmaps, Panel};
+use crate::plot::loss_plot::{Curve, Model};
+use crate::plot::Band;
+use crate::problem::{Layout, Problem};
+use crate::services::theory::{Theory, TheoryAt};
+
+/// The ensemble at one checkpoint: the statistics of all its members, and the first members
+/// alone (member index, their outputs on the test points) for the individual curves.
+pub struct EnsembleAt<'a> {
+    /// merged statistics at the checkpoint
+    pub checkpoint: &'a CheckpointSummary,
+    /// individual members' network outputs on the test points
+    pub members: Vec<&'a [f64]>,
+}
+
+/// The checkpoint of `summary` nearest to `step` (by step).
+pub fn nearest_checkpoint(summary: &EnsembleSummary, step: u64) -> Option<usize> {
+    summary.checkpoints.iter().enumerate().min_by_key(|(_, c)| c.step.abs_diff(step)).map(|(i, _)| i)
+}
+
+/// The main plot at one step: NTK-GP and NNGP bands (mean ± 2σ) from `theory`, the ensemble and
+/// its linearization (mean ± 2σ over members) and individual members from `ensemble`, on the
+/// problem's line (the 1-D grid, or the segment x(α) of a 2-D set).
+pub fn line_plot(
+    data: &Problem,
+    theory: Option<&TheoryAt>,
+    ensemble: Option<&EnsembleAt>,
+    caption: String,
+    y_range: Option<(f64, f64)>,
+) -> FunctionPlot {
+    let line = data.line_points();
+    let cut = |v: &[f64]| v[line.clone()].to_vec();
+    let band = |mean: &[f64], var: &[f64]| Band::from_mean_var(&cut(mean), &cut(var));
+    let mut plot = FunctionPlot {
+        x: data.line_abscissa(),
+        target: data.y_test.as_deref().map(cut).unwrap_or_default(),
+        train: data.line_train(),
+        y_range,
+        caption,
+        ..FunctionPlot::default()
+    };
+    if let Layout::Plane { alphas, ends } = &data.layout {
+        plot.x_desc = format!(
+            "α along x(α) = α·x₁ + (1 − α)·x₂ (x₁ = training point {}, x₂ = training point {})",
+            ends.0, ends.1
+        );
+        if alphas.is_empty() {
+            plot.caption = "choose two different training points for the segment".to_string();
+            return plot;
+        }
+    }
+    if let Some(at) = theory {
+        plot.ntk = Some(band(at.ntk.mean.as_slice(), at.ntk.var.as_slice()));
+        plot.nngp = Some(band(at.nngp.mean.as_slice(), at.nngp.var.as_slice()));
+    }
+    if let Some(e) = ensemble {
+        let c = e.checkpoint;
+        plot.net = Some(band(&c.nn.mean, &c.nn.var));
+        plot.lin = Some(band(&c.lin.mean, &c.lin.var));
+        plot.members = e.members.iter().map(|m| cut(m)).collect();
+    }
+    plot
+}
+
+/// The heatmaps of a 2-D set (`None` for 1-D sets): the target, the NTK-GP and NNGP means and
+/// the network ensemble's mean over the input grid, with the training points and the segment.
+pub fn heatmaps(
+    data: &Problem,
+    theory: Option<&TheoryAt>,
+    ensemble: Option<&EnsembleAt>,
+) -> Option<Heatmaps> {
+    let Layout::Plane { alphas, ends } = &data.layout else { return None };
+    let side = GRID_SIDE;
+    let grid = |v: &[f64]| v[..side * side].to_vec();
+    let point = |i: usize| (data.x_train[i][0], data.x_train[i][1]);
+    Some(Heatmaps {
+        side,
+        range: X_RANGE,
+        panels: vec![
+            Panel { title: "target".to_string(), values: data.y_test.as_deref().map(grid) },
+            Panel { title: "NTK-GP mean".to_string(), values: theory.map(|a| grid(a.ntk.mean.as_slice())) },
+            Panel { title: "NNGP mean".to_string(), values: theory.map(|a| grid(a.nngp.mean.as_slice())) },
+            Panel {
+                title: "network ensemble mean".to_string(),
+                values: ensemble.map(|e| grid(&e.checkpoint.nn.mean)),
+            },
+        ],
+        train: data.x_train.iter().zip(&data.y_train).map(|(x, &y)| (x[0], x[1], y)).collect(),
+        segment: (!alphas.is_empty()).then(|| (point(ends.0), point(ends.1))),
+    })
+}
+
+/// Loss curves against time t = η·k: the expected train (and test) losses of the NTK-GP and
+/// NNGP at `steps`, and the mean losses of the network ensemble and its linearization at the
+/// checkpoints of `ensemble` (if it has a member).
+pub fn loss_curves(
+    theory: Option<&Theory>,
+    steps: &[u64],
+    learning_rate: f64,
+    y_test: Option<&[f64]>,
+    ensemble: Option<&EnsembleSummary>,
+) -> Vec<Curve> {
+    let t = |k: u64| learning_rate * k as f64;
+    let has_test = y_test.is_some();
+    let mut curves = Vec::new();
+    if let Some(th) = theory {
+        let losses = th.losses(steps, learning_rate, y_test);
+        let pick =
+            |f: &dyn Fn(&(ntk_core::theory::gp::ExpectedLoss, ntk_core::theory::gp::ExpectedLoss)) -> f64| {
+                steps.iter().zip(&losses).map(|(&k, l)| (t(k), f(l))).collect::<Vec<_>>()
+            };
+        curves.push(Curve::new("NTK-GP train", Model::NtkGp, false, pick(&|l| l.0.train)));
+        curves.push(Curve::new("NNGP train", Model::Nngp, false, pick(&|l| l.1.train)));
+        if has_test {
+            curves.push(Curve::new(
+                "NTK-GP test",
+                Model::NtkGp,
+                true,
+                pick(&|l| l.0.test.unwrap_or(f64::NAN)),
+            ));
+            curves.push(Curve::new("NNGP test", Model::Nngp, true, pick(&|l| l.1.test.unwrap_or(f64::NAN))));
+        }
+    }
+    if let Some(s) = ensemble.filter(|s| s.members > 0) {
+        let pts = |f: &dyn Fn(&CheckpointSummary) -> f64| {
+            s.checkpoints.iter().map(|c| (c.time, f(c))).collect::<Vec<_>>()
+        };
+        curves.push(Curve::new("network train", Model::Network, false, pts(&|c| c.train_loss.nn)));
+        if has_test {
+            curves.push(Curve::new(
+                "network test",
+                Model::Network,
+                true,
+                pts(&|c| c.test_loss.map_or(f64::NAN, |l| l.nn)),
+            ));
+        }
+        curves.push(Curve::new("linearized train", Model::Linearized, false, pts(&|c| c.train_loss.lin)));
+        if has_test {
+            curves.push(Curve::new(
+                "linearized test",
+                Model::Linearized,
+                true,
+                pts(&|c| c.test_loss.map_or(f64::NAN, |l| l.lin)),
+            ));
+        }
+    }
+    curves
+}

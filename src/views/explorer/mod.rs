@@ -1,0 +1,470 @@
+//! The explorer view (the paper's Figure 2, live): its controls, its plots and what they say.
+//! The state lives in the URL ([`ExplorerParams`]); the theory and the ensemble run come from
+//! the services ([`TheoryService`], [`EnsembleService`]); the figures are assembled by
+//! [`figures`] and drawn by [`crate::plot`].
+
+pub mod export;
+pub mod figures;
+pub mod points;
+pub mod presets;
+
+use leptos::prelude::*;
+use ntk_core::nets::ensemble::checkpoint_steps;
+
+use crate::components::arch::ArchControls;
+use crate::components::controls::SLIDER_STEPS;
+use crate::components::explain::Explain;
+use crate::components::field::FieldControl;
+use crate::components::notes::NoteList;
+use crate::download::{download, download_text};
+use crate::format::tidy;
+use crate::params::catapult::CatapultParams;
+use crate::params::explorer::{user_point, DataChoice, DataParams, ExplorerParams, MAX_TRAIN, USER_Y_RANGE};
+use crate::params::notes::Note;
+use crate::params::url;
+use crate::plot::function_plot::{draw_function_plot, FunctionPlot};
+use crate::plot::heatmap::{draw_heatmaps, COLOR_SCALE};
+use crate::plot::loss_plot::{draw_loss_curves, draw_loss_plot, draw_time_marker, TimeAxis};
+use crate::plot::{context_2d, copy_canvas};
+use crate::problem::problem;
+use crate::route::View;
+use crate::services::ensemble::EnsembleService;
+use crate::services::theory::{TheoryService, THEORY_PENDING};
+use crate::services::{restart_when_settled, sync_url, timed_draw};
+use figures::{heatmaps, line_plot, loss_curves, nearest_checkpoint, EnsembleAt};
+use points::PointEditor;
+use presets::PRESETS;
+
+/// Points of the loss curves of the theory (log-spaced steps).
+const LOSS_CURVE_POINTS: usize = 60;
+
+/// Slider position (0..=1000) of a step on a log scale over 0..=steps.
+pub fn step_position(step: u64, steps: u64) -> f64 {
+    ((step as f64 + 1.0).ln() / (steps as f64 + 1.0).ln() * SLIDER_STEPS).clamp(0.0, SLIDER_STEPS)
+}
+
+/// The step at a slider position (the inverse of [`step_position`], rounded).
+pub fn step_at(pos: f64, steps: u64) -> u64 {
+    let k = ((steps as f64 + 1.0).powf(pos / SLIDER_STEPS) - 1.0).round();
+    (k as u64).min(steps)
+}
+
+/// The explorer view. `query` is the link it was opened with (`None` when the link is for
+/// another view); while `active`, the URL follows its state. `on_catapult` opens the catapult
+/// view at the current setting.
+#[component]
+pub fn Explorer(
+    /// whether this view is the one shown
+    #[prop(into)]
+    active: Signal<bool>,
+    /// the link's query string, if the link is for this view
+    query: Option<String>,
+    /// opens the catapult view at a learning rate past η_max
+    on_catapult: Callback<CatapultParams>,
+) -> impl IntoView {
+    let theory = expect_context::<TheoryService>();
+    let ensemble = expect_context::<EnsembleService>();
+    let (initial, notes) = url::decode::<ExplorerParams>(query.as_deref().unwrap_or(""), url::RESERVED);
+    let params = RwSignal::new(initial);
+    let url_notes = RwSignal::new(notes);
+    let playing = RwSignal::new(false);
+    let run = ensemble.state;
+    sync_url(View::Explorer, active, params);
+
+    let run_key = Memo::new(move |_| params.with(ExplorerParams::run_key));
+    let theory_key = Memo::new(move |_| params.with(ExplorerParams::theory_key));
+    restart_when_settled(run_key, active, move |k| ensemble.is_current(k), move |k| ensemble.start(k));
+
+    // The run shown belongs to the current parameters.
+    let current = Memo::new(move |_| run.with(|r| r.key.as_ref() == Some(&run_key.get())));
+    // The step shown: the one chosen, or (following training) the last one.
+    let shown_step = Memo::new(move |_| params.with(|p| p.display.shown_step.unwrap_or(p.training.steps)));
+    let follow = Memo::new(move |_| params.with(|p| p.display.shown_step.is_none()));
+
+    // Play: advance the time shown along the log scale.
+    let _ = set_interval_with_handle(
+        move || {
+            if playing.get_untracked() {
+                let (k, steps) = (shown_step.get_untracked(), params.with_untracked(|p| p.training.steps));
+                let pos = step_position(k, steps) + 8.0;
+                if pos >= SLIDER_STEPS {
+                    playing.set(false);
+                }
+                params.update(|p| p.display.shown_step = Some(step_at(pos.min(SLIDER_STEPS), steps)));
+            }
+        },
+        std::time::Duration::from_millis(40),
+    );
+
+    let results = Memo::new(move |_| run.with(|r| (r.summary.clone(), r.members.clone())));
+    let main_canvas = NodeRef::<leptos::html::Canvas>::new();
+    let heat_canvas = NodeRef::<leptos::html::Canvas>::new();
+    let loss_canvas = NodeRef::<leptos::html::Canvas>::new();
+    let plot_error = RwSignal::new(None::<String>);
+    let editor = PointEditor::new(params);
+
+    // Main plot (theory at the step shown, the ensemble at its nearest checkpoint if the run
+    // belongs to the current parameters) and, for 2-D sets, the heatmaps.
+    Effect::new(move |_| {
+        let key = theory_key.get();
+        let (step, lr, curves) =
+            (shown_step.get(), params.with(|p| p.training.lr), params.with(|p| p.display.curves));
+        let (summary, members) = results.get();
+        let current = current.get();
+        let selected = editor.selected.get();
+        // Hidden canvases have no size: draw when shown.
+        if !active.get() {
+            return;
+        }
+        let Some(canvas) = main_canvas.get() else { return };
+        let y_range = (key.data.set == DataChoice::User).then_some(USER_Y_RANGE);
+        let (plot, heat) = match problem(&key.data, key.seed) {
+            Ok(data) => theory.with(&key, |t| {
+                let at = t.as_ref().ok().map(|t| t.at_step(step, lr));
+                let summary = summary.as_ref().filter(|s| current && s.members > 0);
+                let index = summary.and_then(|s| nearest_checkpoint(s, step));
+                let at_checkpoint = summary.zip(index).map(|(s, i)| EnsembleAt {
+                    checkpoint: &s.checkpoints[i],
+                    members: members
+                        .iter()
+                        .filter(|(m, one)| *m < curves && one.members > 0)
+                        .filter_map(|(_, one)| one.checkpoints.get(i).map(|c| c.nn.mean.as_slice()))
+                        .collect(),
+                });
+                let mut caption = format!("after k = {step} steps (t = η·k = {})", tidy(lr * step as f64));
+                if let Some(e) = &at_checkpoint {
+                    caption.push_str(&format!(" — ensemble at checkpoint k = {}", e.checkpoint.step));
+                }
+                let mut plot = line_plot(&data, at.as_ref(), at_checkpoint.as_ref(), caption, y_range);
+                plot.selected = selected.filter(|_| key.data.set == DataChoice::User);
+                (plot, heatmaps(&data, at.as_ref(), at_checkpoint.as_ref()))
+            }),
+            Err(message) => (
+                FunctionPlot { caption: message, y_range: Some(USER_Y_RANGE), ..FunctionPlot::default() },
+                None,
+            ),
+        };
+        match timed_draw(&canvas, || draw_function_plot(&canvas, &plot)) {
+            Ok(f) => {
+                editor.frame.set_value(Some(f));
+                plot_error.set(None);
+            }
+            Err(e) => plot_error.set(Some(e.to_string())),
+        }
+        if let (Some(h), Some(c)) = (heat, heat_canvas.get()) {
+            if let Err(e) = timed_draw(&c, || draw_heatmaps(&c, &h)) {
+                plot_error.set(Some(e.to_string()));
+            }
+        }
+    });
+
+    // Loss curves: computed when the run's parameters or results change; the time marker is
+    // redrawn alone on an offscreen copy of the curves when only the time shown moves.
+    let curves = Memo::new(move |_| {
+        let key = run_key.get();
+        let (summary, _) = results.get();
+        let current = current.get();
+        let y_test = problem(&key.theory.data, key.theory.seed).ok().and_then(|d| d.y_test);
+        let mut steps = checkpoint_steps(key.training.steps, LOSS_CURVE_POINTS);
+        steps.retain(|&k| k > 0);
+        theory.with(&key.theory, |t| {
+            loss_curves(
+                t.as_ref().ok(),
+                &steps,
+                key.training.lr,
+                y_test.as_deref(),
+                summary.as_ref().filter(|_| current),
+            )
+        })
+    });
+    let loss_base = StoredValue::new_local(None::<(web_sys::HtmlCanvasElement, TimeAxis)>);
+    let shown_time = Memo::new(move |_| params.with(|p| p.training.lr) * shown_step.get() as f64);
+    Effect::new(move |_| {
+        let curves = curves.get();
+        if !active.get() {
+            return;
+        }
+        let Some(canvas) = loss_canvas.get() else { return };
+        let now = shown_time.get_untracked();
+        timed_draw(&canvas, || match draw_loss_curves(&canvas, &curves) {
+            Ok(axis) => {
+                loss_base.set_value(copy_canvas(&canvas).map(|copy| (copy, axis)));
+                let _ = draw_time_marker(&canvas, &axis, now);
+            }
+            Err(e) => plot_error.set(Some(e.to_string())),
+        });
+    });
+    Effect::new(move |_| {
+        let now = shown_time.get();
+        if !active.get() {
+            return;
+        }
+        let Some(canvas) = loss_canvas.get() else { return };
+        timed_draw(&canvas, || {
+            let restored = loss_base.with_value(|base| {
+                let (copy, axis) = base.as_ref()?;
+                let same_size = copy.width() == canvas.width() && copy.height() == canvas.height();
+                let ctx = context_2d(&canvas).filter(|_| same_size)?;
+                ctx.draw_image_with_html_canvas_element(copy, 0.0, 0.0).ok()?;
+                draw_time_marker(&canvas, axis, now).ok()
+            });
+            if restored.is_none() {
+                // No copy yet, or the canvas was resized: draw everything.
+                if let Err(e) = draw_loss_plot(&canvas, &curves.get_untracked(), now) {
+                    plot_error.set(Some(e.to_string()));
+                }
+            }
+        });
+    });
+
+    let landmarks = Signal::derive(move || {
+        theory.with(&theory_key.get(), |t| match t {
+            // One tick when the two coincide (λ_min ≪ λ_max, as for 1-D inputs).
+            Ok(t) if t.landmarks.eta_critical > 0.97 * t.landmarks.eta_max => {
+                vec![(t.landmarks.eta_max, "η_crit ≈ η_max".to_string())]
+            }
+            Ok(t) => vec![
+                (t.landmarks.eta_critical, "η_crit".to_string()),
+                (t.landmarks.eta_max, "η_max".to_string()),
+            ],
+            Err(_) => vec![],
+        })
+    });
+    let lr_hint = Signal::derive(move || {
+        let key = theory_key.get();
+        let lr = params.with(|p| p.training.lr);
+        theory.with(&key, |t| match t {
+            Ok(t) => {
+                let l = &t.landmarks;
+                let where_ = if lr >= l.eta_max {
+                    "above η_max: the linearized model diverges (catapult or divergence for the network)"
+                } else if lr > l.eta_critical {
+                    "between η_crit and η_max: converges, but past the paper's Theorem 2.1 threshold"
+                } else {
+                    "below η_crit: the lazy regime of the paper"
+                };
+                let n = problem(&key.data, key.seed).map_or(0, |d| d.y_train.len());
+                format!(
+                    "η_crit = {:.3}, η_max = {:.3} (train NTK, N = {n}); {where_}",
+                    l.eta_critical, l.eta_max
+                )
+            }
+            Err(e) => format!("theory unavailable: {e}"),
+        })
+    });
+    // Past η_max: the catapult view at this setting.
+    let catapult_offer = Memo::new(move |_| {
+        let (arch, lr) = params.with(|p| (p.arch, p.training.lr));
+        theory.with(&theory_key.get(), |t| match t {
+            Ok(t) if lr >= t.landmarks.eta_max => {
+                Some(CatapultParams::from_explorer(&arch, lr, t.landmarks.eta_max))
+            }
+            _ => None,
+        })
+    });
+    let theory_status = move || {
+        theory.with(&theory_key.get(), |t| match t {
+            Ok(t)
+                if t.dynamics.regularization().ntk_jitter > 0.0
+                    || t.dynamics.regularization().nngp_jitter > 0.0 =>
+            {
+                "NNGP / NTK-GP: the training kernel is numerically singular (repeated inputs?): a small \
+                 diagonal jitter was added, and at t = ∞ its null directions are left out (pseudo-inverse)"
+                    .to_string()
+            }
+            Ok(_) => String::new(),
+            Err(e) if e == THEORY_PENDING => format!("NNGP / NTK-GP: {e}"),
+            Err(e) => format!("NNGP / NTK-GP not shown: {e}"),
+        })
+    };
+    let status = move || {
+        let r = run.get();
+        if let Some(e) = r.error.as_ref().filter(|_| current.get()) {
+            return format!("Ensemble not run: {e}");
+        }
+        if !current.get() {
+            return if r.key.is_none() {
+                "Ensemble: starting…".to_string()
+            } else {
+                "Ensemble: starting a new run for the changed parameters…".to_string()
+            };
+        }
+        let diverged = r.summary.as_ref().map_or(0, |s| s.diverged);
+        let div = match r.summary.as_ref().and_then(|s| s.diverged_steps.iter().min().copied()) {
+            Some(step) => format!(" — {diverged} member(s) diverged (first at step {step}) and are left out"),
+            None => String::new(),
+        };
+        if r.done {
+            format!("Ensemble: {} of {} members trained{div}", r.members_done, r.members_total)
+        } else {
+            format!(
+                "Ensemble: training… {} of {} members done ({:.0}%){div}",
+                r.members_done,
+                r.members_total,
+                r.fraction * 100.0
+            )
+        }
+    };
+    let export = move |_| {
+        let p = params.get_untracked();
+        let step = shown_step.get_untracked();
+        let key = p.theory_key();
+        let csv = match problem(&key.data, key.seed) {
+            Ok(data) => theory.with(&key, |t| {
+                let at = t.as_ref().ok().map(|t| t.at_step(step, p.training.lr));
+                let (summary, _) = results.get_untracked();
+                let summary = summary.filter(|s| current.get_untracked() && s.members > 0);
+                let checkpoint =
+                    summary.as_ref().and_then(|s| nearest_checkpoint(s, step).map(|i| &s.checkpoints[i]));
+                export::export_csv(&url::encode(&p), step, &data, at.as_ref(), checkpoint)
+            }),
+            Err(e) => format!("# {}\n# {e}\n", url::encode(&p)),
+        };
+        download_text(&csv, "text/csv", "wide-explorer.csv");
+    };
+    let on_screen = |p: &ExplorerParams| {
+        let data = DataParams {
+            set: p.data.set.target_1d().map_or(DataChoice::Sin, |_| p.data.set),
+            ..p.data.clone()
+        };
+        problem(&data, p.seed)
+            .map(|d| d.x_train.iter().zip(&d.y_train).map(|(x, &y)| user_point(x[0], y)).collect())
+            .unwrap_or_default()
+    };
+    let two_d = move || params.with(|p| p.data.set.target_2d().is_some());
+    let user_set = move || params.with(|p| p.data.set == DataChoice::User);
+    let incidents = Signal::derive(move || run.with(|r| r.incidents.clone()));
+    let view_notes = Signal::derive(move || {
+        let mut n: Vec<Note> = Vec::new();
+        n.extend(plot_error.get().map(Note::text));
+        n.extend(editor.note.get().map(Note::text));
+        n
+    });
+
+    view! {
+        <div class="view explorer" data-testid="explorer">
+            <div class="notes" role="status" data-testid="notes">
+                <NoteList notes=url_notes prefix="Link: " />
+                <NoteList notes=incidents />
+                <NoteList notes=view_notes />
+            </div>
+            <div class="layout">
+                <aside class="panel controls" data-testid="controls" aria-label="Controls">
+                    <h2>"Network and training"</h2>
+                    <div class="presets">
+                        {PRESETS.iter().map(|p| {
+                            let state = p.state;
+                            view! { <button on:click=move |_| params.set(state())>{p.name}</button> }
+                        }).collect_view()}
+                    </div>
+                    <ArchControls state=params />
+                    <FieldControl field=&ExplorerParams::WIDTH state=params />
+                    <FieldControl field=&ExplorerParams::LR state=params marks=landmarks hint=lr_hint />
+                    {move || catapult_offer.get().map(|c| view! {
+                        <p class="offer" data-testid="catapult-offer">
+                            "Past η_max the linear picture stops. "
+                            <button on:click=move |_| on_catapult.run(c.clone())>
+                                {format!("See the catapult at ηλ₀ = {} →", c.eta_lambda0)}
+                            </button>
+                        </p>
+                    })}
+                    <FieldControl field=&ExplorerParams::STEPS state=params />
+                    <FieldControl field=&ExplorerParams::MEMBERS state=params />
+                    <h2>"Data"</h2>
+                    <div class="control">
+                        <label for="data">{ExplorerParams::DATA.label}</label>
+                        <select id="data" prop:value=move || params.with(|p| p.data.set.name())
+                            on:change=move |ev| {
+                                if let Some(choice) = DataChoice::from_name(&event_target_value(&ev)) {
+                                    editor.choose(choice, on_screen);
+                                }
+                            }>
+                            {DataChoice::NAMES.iter().map(|o| view! { <option value=*o>{*o}</option> }).collect_view()}
+                        </select>
+                    </div>
+                    <Show when=user_set>
+                        <p class="hint" data-testid="user-hint">
+                            "Click the plot to add a training point, drag to move it, right-click to remove it (or select it, then Delete / arrow keys). "
+                            {move || params.with(|p| format!("{} of {MAX_TRAIN} points.", p.data.points.len()))}
+                        </p>
+                        <button data-testid="clear-points" on:click=move |_| editor.clear()>"Remove all points"</button>
+                    </Show>
+                    <Show when=move || !user_set()>
+                        <FieldControl field=&ExplorerParams::N_TRAIN state=params />
+                        <FieldControl field=&ExplorerParams::NOISE state=params />
+                    </Show>
+                    <Show when=two_d>
+                        <FieldControl field=&ExplorerParams::SEG_A state=params />
+                        <FieldControl field=&ExplorerParams::SEG_B state=params />
+                    </Show>
+                    <FieldControl field=&ExplorerParams::CURVES state=params />
+                    <FieldControl field=&ExplorerParams::SEED state=params />
+                </aside>
+                <main class="panel main-plot" data-testid="main-plot" aria-label="Main plot">
+                    <h2>"Function space through training"</h2>
+                    <canvas node_ref=main_canvas class="plot main" data-testid="function-plot" tabindex="0"
+                        class:editable=user_set
+                        role="img" aria-label="NNGP and NTK-GP bands, network ensemble and linearization along the test line"
+                        on:pointerdown=move |ev| editor.pointer_down(&ev, main_canvas.get_untracked())
+                        on:pointermove=move |ev| editor.pointer_move(&ev)
+                        on:pointerup=move |_| editor.pointer_up() on:pointercancel=move |_| editor.pointer_up()
+                        on:contextmenu=move |ev| editor.context_menu(&ev) on:keydown=move |ev| editor.key(&ev)></canvas>
+                    <Show when=two_d>
+                        <canvas node_ref=heat_canvas class="plot heat" data-testid="heatmaps"
+                            role="img" aria-label="heatmaps of the target, the NTK-GP and NNGP means and the network ensemble mean over the input plane"></canvas>
+                        <p class="hint">{format!("Colour: output from −{COLOR_SCALE} (blue) through 0 (white) to +{COLOR_SCALE} (orange); dots are the training points, the line is the segment of the plot above.")}</p>
+                    </Show>
+                    <div class="time">
+                        <button on:click=move |_| playing.update(|p| *p = !*p) aria-label="play or pause">
+                            {move || if playing.get() { "pause" } else { "play" }}
+                        </button>
+                        <button on:click=move |_| {
+                            let steps = params.with_untracked(|p| p.training.steps);
+                            let k = step_at(step_position(shown_step.get_untracked(), steps) + 25.0, steps);
+                            params.update(|p| p.display.shown_step = Some(k));
+                        }>"step ›"</button>
+                        <button on:click=move |_| { playing.set(false); params.update(|p| p.display.shown_step = Some(0)) }>"reset"</button>
+                        <label for="time">"time shown"</label>
+                        <input type="range" id="time" min="0" max=SLIDER_STEPS.to_string() step="1"
+                            prop:value=move || params.with(|p| step_position(shown_step.get(), p.training.steps).round().to_string())
+                            on:input=move |ev| {
+                                if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
+                                    params.update(|p| p.display.shown_step = Some(step_at(pos, p.training.steps)));
+                                }
+                            } />
+                        <span data-testid="time-value">{move || params.with(|p| format!("k = {} of {}", shown_step.get(), p.training.steps))}</span>
+                        <label class="follow">
+                            <input type="checkbox" id="follow" data-testid="follow" prop:checked=follow
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    params.update(|p| p.display.shown_step = if on { None } else { Some(shown_step.get_untracked()) });
+                                } />
+                            "follow training"
+                        </label>
+                    </div>
+                    <div class="export">
+                        <button data-testid="export-png" on:click=move |_| {
+                            if let Some(c) = main_canvas.get() {
+                                if let Ok(url) = c.to_data_url() {
+                                    download(&url, "wide-explorer.png");
+                                }
+                            }
+                        }>"Export PNG"</button>
+                        <button data-testid="export-csv" on:click=export>"Export CSV"</button>
+                    </div>
+                    <div class="progress">
+                        <progress max="1" prop:value=move || run.get().fraction></progress>
+                        <span data-testid="run-status">{status}</span>
+                    </div>
+                    <p class="hint" data-testid="theory-status">{theory_status}</p>
+                </main>
+                <section class="panel side" data-testid="side-panels" aria-label="Side panels">
+                    <h2>"Loss curves"</h2>
+                    <canvas node_ref=loss_canvas class="plot loss" data-testid="loss-plot"
+                        role="img" aria-label="train and test loss against training time"></canvas>
+                    <Explain />
+                </section>
+            </div>
+        </div>
+    }
+}
