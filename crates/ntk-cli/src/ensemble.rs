@@ -1,12 +1,14 @@
 //! `ntk ensemble`: trains M finite networks (f32) and their linearizations from independent
 //! seeds and prints per-checkpoint statistics as JSON. Members are split across all cores
-//! (`std::thread::scope`) and their partial statistics merged (Chan's update).
+//! (`std::thread::scope`), one ensemble runner per thread, and their checkpoint batches merged
+//! in member order (the same code and order as the web page's workers).
 
-use std::ops::ControlFlow;
+use std::ops::Range;
 use std::path::PathBuf;
 
 use ntk_core::nets::ensemble::{
-    run_members, EnsembleError, EnsembleSpec, EnsembleStats, DEFAULT_CHECKPOINTS,
+    Advance, CheckpointBatch, CheckpointMerger, EnsembleError, EnsembleRunner, EnsembleSpec, EnsembleStats,
+    DEFAULT_CHECKPOINTS,
 };
 use ntk_core::Parameterization;
 
@@ -91,8 +93,10 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
     serde_json::to_value(stats.summary()).map_err(CliError::failed)
 }
 
-/// Runs all members of `spec` on `threads` threads (default: all cores), each thread a
-/// contiguous member range, and merges the partial statistics in member order.
+/// Runs all members of `spec` on `threads` threads (default: all cores), each thread an
+/// [`EnsembleRunner`] over a contiguous member range, and merges their checkpoint batches with a
+/// [`CheckpointMerger`] (in member order: the same bits for any thread count, and as the web
+/// workers' statistics).
 ///
 /// # Errors
 /// [`CliError::BadInput`] for an invalid spec or thread count, [`CliError::Failed`] otherwise.
@@ -104,30 +108,49 @@ pub fn run_parallel(spec: &EnsembleSpec, threads: Option<usize>) -> Result<Ensem
         None => cores,
     }
     .min(spec.members.max(1));
-    let ranges: Vec<std::ops::Range<usize>> =
+    let mut merger = CheckpointMerger::new(spec, 0).map_err(classify)?;
+    let ranges: Vec<Range<usize>> =
         (0..threads).map(|t| (t * spec.members / threads)..((t + 1) * spec.members / threads)).collect();
-    let results: Vec<Result<EnsembleStats, EnsembleError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = ranges
-            .iter()
-            .map(|r| {
-                let r = r.clone();
-                scope.spawn(move || run_members(spec, r, |_| ControlFlow::Continue(())))
-            })
-            .collect();
+    let results: Vec<Result<Vec<CheckpointBatch>, EnsembleError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> =
+            ranges.iter().map(|r| scope.spawn(move || run_range(spec, r.clone()))).collect();
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|_| Err(EnsembleError::Data("a worker thread panicked".into()))))
             .collect()
     });
-    let mut merged = EnsembleStats::empty(spec);
-    for r in results {
-        let part = r.map_err(|e| match e {
-            EnsembleError::Mlp(_) | EnsembleError::OutOfRange { .. } | EnsembleError::Data(_) => {
-                CliError::bad_input(e)
-            }
-            _ => CliError::failed(e),
-        })?;
-        merged.merge(&part).map_err(CliError::failed)?;
+    for batches in results {
+        for batch in batches.map_err(classify)? {
+            merger.add(&batch).map_err(CliError::failed)?;
+        }
     }
-    Ok(merged)
+    if !merger.is_complete() {
+        return Err(CliError::failed(EnsembleError::Mismatch(
+            "the runners ended before every checkpoint was merged".into(),
+        )));
+    }
+    Ok(merger.stats())
+}
+
+/// Every checkpoint batch of members `members`, the runner advancing a whole checkpoint per call.
+fn run_range(spec: &EnsembleSpec, members: Range<usize>) -> Result<Vec<CheckpointBatch>, EnsembleError> {
+    let mut runner = EnsembleRunner::new(spec, members)?;
+    let mut batches = Vec::new();
+    loop {
+        match runner.advance(f64::INFINITY)? {
+            Advance::Checkpoint(batch) => batches.push(batch),
+            Advance::Working { .. } => {}
+            Advance::Done => return Ok(batches),
+        }
+    }
+}
+
+/// Invalid jobs are bad input (exit code 2), anything else a failed computation.
+fn classify(e: EnsembleError) -> CliError {
+    match e {
+        EnsembleError::Mlp(_) | EnsembleError::OutOfRange { .. } | EnsembleError::Data(_) => {
+            CliError::bad_input(e)
+        }
+        _ => CliError::failed(e),
+    }
 }

@@ -24,6 +24,12 @@ impl Running {
         self.m2 += d * (x - self.mean);
     }
 
+    /// The statistics of the single value x: count 1, mean x, M₂ = 0 (what [`Running::push`]
+    /// gives on an empty stream).
+    pub fn singleton(x: f64) -> Self {
+        Running { count: 1, mean: x, m2: 0.0 }
+    }
+
     /// Combines with the statistics of a disjoint set (Chan et al.:
     /// `x̄ = x̄_a + δ n_b/n`, `M₂ = M₂a + M₂b + δ² n_a n_b/n`, δ = x̄_b − x̄_a).
     pub fn merge(&mut self, other: &Running) {
@@ -76,6 +82,15 @@ impl RunningVec {
     pub fn merge(&mut self, other: &RunningVec) {
         for (r, o) in self.items.iter_mut().zip(&other.items) {
             r.merge(o);
+        }
+    }
+
+    /// Merges the vector x as a set of one ([`Running::singleton`] per component, then
+    /// [`Running::merge`]): folding members in a fixed order this way gives the same bits
+    /// however the members were grouped before.
+    pub fn merge_singletons(&mut self, x: &[f64]) {
+        for (r, &v) in self.items.iter_mut().zip(x) {
+            r.merge(&Running::singleton(v));
         }
     }
 

@@ -1,0 +1,270 @@
+//! One ensemble member inside a runner: its f32 network in training, the closed-form
+//! linearization of its initial network, and the record taken at each checkpoint.
+
+use nalgebra::{DMatrix, DVector};
+
+use super::record::{DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord, MemberState};
+use super::spec::{EnsembleError, EnsembleSpec, DIVERGENCE_FACTOR};
+use super::stats::NnLin;
+use crate::nets::empirical_ntk::JacobianFactors;
+use crate::nets::linearized::{LinearOutputs, Linearized};
+use crate::nets::mlp::{mse_loss, Mlp, TrainOptions, Trainer};
+use crate::rng::member_seed;
+
+/// The data of a job in the network's batch-major layouts.
+pub(super) struct Data {
+    d: usize,
+    n: usize,
+    m: usize,
+    x_train: Vec<f64>,
+    x_test: Vec<f64>,
+    x_train32: Vec<f32>,
+    x_test32: Vec<f32>,
+}
+
+impl Data {
+    /// The points of a validated spec.
+    pub(super) fn new(spec: &EnsembleSpec) -> Self {
+        let x_train: Vec<f64> = spec.x_train.iter().flatten().copied().collect();
+        let x_test: Vec<f64> = spec.x_test.iter().flatten().copied().collect();
+        Data {
+            d: spec.x_train[0].len(),
+            n: spec.x_train.len(),
+            m: spec.x_test.len(),
+            x_train32: x_train.iter().map(|&v| v as f32).collect(),
+            x_test32: x_test.iter().map(|&v| v as f32).collect(),
+            x_train,
+            x_test,
+        }
+    }
+}
+
+/// A member in training: network, trainer state and the fixed references of its records.
+struct Training {
+    trainer: Trainer<f32>,
+    /// linearized outputs at every checkpoint of the schedule
+    lin: Vec<LinearOutputs>,
+    w0: Vec<Vec<f32>>,
+    w0_norm: Vec<f64>,
+    ntk0: DMatrix<f64>,
+    ntk0_norm: f64,
+    /// training loss at step 0 (the divergence reference)
+    initial_loss: f64,
+    /// gradient-descent steps applied so far (k)
+    step: u64,
+    /// loss of the forward pass at `step`, once computed
+    loss: Option<f64>,
+}
+
+enum Phase {
+    /// not built yet (building is part of the work of [`Member::build`])
+    Unbuilt,
+    Training(Box<Training>),
+    Diverged(Divergence),
+}
+
+/// One member of a runner's range.
+pub(super) struct Member {
+    index: usize,
+    phase: Phase,
+}
+
+fn frobenius(v: impl Iterator<Item = f64>) -> f64 {
+    v.map(|x| x * x).sum::<f64>().sqrt()
+}
+
+/// Whether a training loss counts as diverged: non-finite or above [`DIVERGENCE_FACTOR`] ×
+/// the initial loss.
+fn loss_diverged(loss: f64, initial_loss: f64) -> bool {
+    !loss.is_finite() || loss > DIVERGENCE_FACTOR * initial_loss.max(1e-30)
+}
+
+impl Member {
+    /// Member `index` of the job, not built yet.
+    pub(super) fn new(index: usize) -> Self {
+        Member { index, phase: Phase::Unbuilt }
+    }
+
+    /// Whether [`Member::build`] is still to be called.
+    pub(super) fn is_unbuilt(&self) -> bool {
+        matches!(self.phase, Phase::Unbuilt)
+    }
+
+    /// Its divergence, if it diverged.
+    pub(super) fn divergence(&self) -> Option<Divergence> {
+        match self.phase {
+            Phase::Diverged(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// Steps applied so far (0 before building; the divergence step once diverged).
+    pub(super) fn step(&self) -> u64 {
+        match &self.phase {
+            Phase::Unbuilt => 0,
+            Phase::Training(t) => t.step,
+            Phase::Diverged(d) => d.step,
+        }
+    }
+
+    /// Builds the network with seed [`member_seed`]`(spec.seed, index)` and its linearization
+    /// (Θ̂₀ and f₀ from the f64 copy of the initial f32 network, trajectory over `schedule`).
+    ///
+    /// # Errors
+    /// [`EnsembleError`] if the network or the linearization cannot be built.
+    pub(super) fn build(
+        &mut self,
+        spec: &EnsembleSpec,
+        data: &Data,
+        schedule: &[u64],
+    ) -> Result<(), EnsembleError> {
+        let seed = member_seed(spec.seed, self.index as u64);
+        let net = Mlp::<f32>::new(&spec.arch, data.d, spec.width, seed)?;
+        // Linearization from the f64 copy of the initial network (Θ̂₀, f₀).
+        let net64 = net.cast::<f64>();
+        let fac_train = JacobianFactors::new(&net64, &data.x_train, data.n);
+        let fac_test = JacobianFactors::new(&net64, &data.x_test, data.m);
+        drop(net64);
+        let (k_train, k_test) = if spec.readout_only {
+            (fac_train.readout_ntk(&fac_train), fac_test.readout_ntk(&fac_train))
+        } else {
+            (fac_train.ntk(&fac_train), fac_test.ntk(&fac_train))
+        };
+        // Θ̂₀ for the kernel-change measure, from the f32 network like the later Θ̂_k.
+        let fac32 = JacobianFactors::new(&net, &data.x_train32, data.n);
+        let ntk0 = fac32.ntk(&fac32);
+        let lin = Linearized::new(
+            &k_train,
+            &k_test,
+            &DVector::from_column_slice(&fac_train.outputs),
+            &DVector::from_column_slice(&fac_test.outputs),
+            &DVector::from_column_slice(&spec.y_train),
+            spec.learning_rate,
+            spec.momentum,
+        )?;
+        let w0: Vec<Vec<f32>> = net.layers.iter().map(|l| l.w.clone()).collect();
+        let w0_norm = w0.iter().map(|w| frobenius(w.iter().map(|&v| v as f64))).collect();
+        let opts = TrainOptions {
+            learning_rate: spec.learning_rate,
+            momentum: spec.momentum,
+            readout_only: spec.readout_only,
+        };
+        self.phase = Phase::Training(Box::new(Training {
+            trainer: Trainer::new(net, &data.x_train, &spec.y_train, opts)?,
+            lin: lin.trajectory(schedule),
+            w0,
+            w0_norm,
+            ntk0_norm: ntk0.norm(),
+            ntk0,
+            initial_loss: f64::NAN,
+            step: 0,
+            loss: None,
+        }));
+        Ok(())
+    }
+
+    /// Trains toward step `target`, at most `max_steps` gradient-descent steps, checking the
+    /// network's loss at every step; stops at `target` with its forward pass done. Returns the
+    /// number of steps applied.
+    pub(super) fn run_toward(&mut self, target: u64, max_steps: u64) -> u64 {
+        let Phase::Training(t) = &mut self.phase else { return 0 };
+        let mut taken = 0;
+        loop {
+            if t.loss.is_none() {
+                let loss = t.trainer.forward();
+                if t.step == 0 {
+                    t.initial_loss = loss;
+                }
+                if loss_diverged(loss, t.initial_loss) {
+                    let d = Divergence { member: self.index, step: t.step, model: DivergedModel::Network };
+                    self.phase = Phase::Diverged(d);
+                    return taken;
+                }
+                t.loss = Some(loss);
+            }
+            if t.step >= target || taken >= max_steps {
+                return taken;
+            }
+            t.trainer.backward_update();
+            t.step += 1;
+            t.loss = None;
+            taken += 1;
+        }
+    }
+
+    /// The member's entry for checkpoint `checkpoint` at step `target`, once it is there with
+    /// its forward pass done: its record, or a divergence if the record is not finite (network)
+    /// or the linearization's training loss exceeds the divergence bound (linearization). A
+    /// diverged member reports its divergence. `None` while the member is not there yet.
+    pub(super) fn report(
+        &mut self,
+        spec: &EnsembleSpec,
+        data: &Data,
+        checkpoint: usize,
+        target: u64,
+    ) -> Option<MemberAtCheckpoint> {
+        let member = self.index;
+        let state = match &self.phase {
+            Phase::Training(t) if t.step == target && t.loss.is_some() => {
+                let rec = t.record(spec, data, checkpoint);
+                match t.record_divergence(&rec) {
+                    None => MemberState::Record(rec),
+                    Some(model) => {
+                        let d = Divergence { member, step: t.step, model };
+                        self.phase = Phase::Diverged(d);
+                        MemberState::Diverged { step: d.step, model }
+                    }
+                }
+            }
+            Phase::Diverged(d) => MemberState::Diverged { step: d.step, model: d.model },
+            _ => return None,
+        };
+        Some(MemberAtCheckpoint { member, state })
+    }
+}
+
+impl Training {
+    /// Which model a record shows diverged: the network if its test outputs (or any other
+    /// number) are not finite, the linearization if its outputs are not finite or its training
+    /// loss exceeds [`DIVERGENCE_FACTOR`] × the network's initial loss.
+    fn record_divergence(&self, rec: &MemberRecord) -> Option<DivergedModel> {
+        let lin_ok =
+            rec.lin.iter().all(|v| v.is_finite()) && !loss_diverged(rec.train_loss.lin, self.initial_loss);
+        if !rec.nn.iter().all(|v| v.is_finite()) {
+            Some(DivergedModel::Network)
+        } else if !lin_ok {
+            Some(DivergedModel::Linearization)
+        } else if !rec.is_finite() {
+            Some(DivergedModel::Network)
+        } else {
+            None
+        }
+    }
+
+    /// The record at the current step (forward pass done), for checkpoint `checkpoint`.
+    fn record(&self, spec: &EnsembleSpec, data: &Data, checkpoint: usize) -> MemberRecord {
+        let net = self.trainer.net();
+        let lin = &self.lin[checkpoint];
+        let nn: Vec<f64> = net.forward(&data.x_test32, data.m).iter().map(|&v| v as f64).collect();
+        let lin_test: Vec<f64> = lin.test.iter().copied().collect();
+        let train_loss =
+            NnLin { nn: self.loss.unwrap_or(f64::NAN), lin: mse_loss(lin.train.as_slice(), &spec.y_train) };
+        let test_loss =
+            spec.y_test.as_ref().map(|yt| NnLin { nn: mse_loss(&nn, yt), lin: mse_loss(&lin_test, yt) });
+        let rmse_nn_lin = if data.m == 0 {
+            0.0
+        } else {
+            (nn.iter().zip(&lin_test).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / data.m as f64).sqrt()
+        };
+        let weight_change = net
+            .layers
+            .iter()
+            .zip(&self.w0)
+            .zip(&self.w0_norm)
+            .map(|((l, w0), &n0)| frobenius(l.w.iter().zip(w0).map(|(&a, &b)| a as f64 - b as f64)) / n0)
+            .collect();
+        let fac = JacobianFactors::new(net, &data.x_train32, data.n);
+        let ntk_change = (fac.ntk(&fac) - &self.ntk0).norm() / self.ntk0_norm;
+        MemberRecord { nn, lin: lin_test, train_loss, test_loss, rmse_nn_lin, weight_change, ntk_change }
+    }
+}

@@ -1,0 +1,42 @@
+//! Ensembles of finite networks and their linearizations, trained by full-batch gradient descent
+//! from independent seeded initialisations (paper Figure 2 / SM Figure S1 experiments), streamed
+//! checkpoint by checkpoint.
+//!
+//! At each checkpoint of a log-spaced schedule every member records ([`MemberRecord`]) the
+//! network and linearized outputs on the test points, train/test losses of both, the test RMSE
+//! between them, the relative change of every weight matrix `‖W_k − W₀‖_F/‖W₀‖_F` and of the
+//! empirical NTK `‖Θ̂_k − Θ̂₀‖_F/‖Θ̂₀‖_F` (train × train).
+//!
+//! - [`EnsembleSpec`] (`spec`): the job, its validation and its schedule.
+//! - [`EnsembleRunner`] (`runner`): trains a range of members together in bounded pieces of
+//!   work and returns a [`CheckpointBatch`] each time all of them reach the next checkpoint.
+//! - [`CheckpointMerger`] (`merge`): merges batches of disjoint ranges, in any order, into
+//!   per-checkpoint statistics folded in member order — bit-identical for any split of the
+//!   members between threads or web workers.
+//! - [`CheckpointStats`], [`EnsembleStats`], [`EnsembleSummary`] (`stats`): running moments
+//!   (Welford / Chan) and their plain summary.
+//! - [`run_members`] (`run`): runner + merger for one range, to the end.
+//!
+//! Divergence: a member whose network loss becomes non-finite or exceeds
+//! [`DIVERGENCE_FACTOR`] × its initial loss at step s (checked at every step), or whose
+//! linearization does so at a checkpoint of step s, counts in the statistics of the checkpoints
+//! before s and is left out of every checkpoint from s on.
+//!
+//! Networks train in f32; kernels, linearizations and statistics are f64.
+
+mod member;
+mod merge;
+mod record;
+mod run;
+mod runner;
+mod spec;
+mod stats;
+
+pub use merge::CheckpointMerger;
+pub use record::{CheckpointBatch, DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord, MemberState};
+pub use run::{run_members, Progress, PROGRESS_FLOP};
+pub use runner::{Advance, EnsembleRunner};
+pub use spec::{
+    checkpoint_steps, EnsembleError, EnsembleSpec, DEFAULT_CHECKPOINTS, DIVERGENCE_FACTOR, MAX_STEPS,
+};
+pub use stats::{CheckpointStats, CheckpointSummary, EnsembleStats, EnsembleSummary, MeanVar, NnLin};

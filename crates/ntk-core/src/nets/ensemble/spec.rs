@@ -1,0 +1,256 @@
+//! What defines an ensemble job ([`EnsembleSpec`]), its checkpoint schedule, and the errors of
+//! every part of the ensemble machinery ([`EnsembleError`]).
+
+use serde::{Deserialize, Serialize};
+
+use crate::arch::Architecture;
+use crate::nets::linearized::LinearizedError;
+use crate::nets::mlp::{MlpError, MAX_WIDTH};
+
+/// A network whose training loss exceeds this factor times its initial loss is diverged.
+pub const DIVERGENCE_FACTOR: f64 = 1e8;
+
+/// Largest number of gradient-descent steps accepted.
+pub const MAX_STEPS: u64 = 10_000_000;
+
+/// Default number of checkpoints (including step 0 and the final step).
+pub const DEFAULT_CHECKPOINTS: usize = 30;
+
+fn default_checkpoints() -> usize {
+    DEFAULT_CHECKPOINTS
+}
+
+/// Everything that defines an ensemble run; serializable so it can be posted to web workers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EnsembleSpec {
+    /// architecture (depth, activation, σ_w², σ_b², parameterization)
+    pub arch: Architecture,
+    /// hidden width n
+    pub width: usize,
+    /// training inputs, one point per entry
+    pub x_train: Vec<Vec<f64>>,
+    /// training targets
+    pub y_train: Vec<f64>,
+    /// test inputs
+    pub x_test: Vec<Vec<f64>>,
+    /// optional test targets (enables test losses)
+    #[serde(default)]
+    pub y_test: Option<Vec<f64>>,
+    /// learning rate η (time t = η k)
+    pub learning_rate: f64,
+    /// number of gradient-descent steps K
+    pub steps: u64,
+    /// momentum β ∈ [0, 1) (paper SM B.1), 0 for plain gradient descent
+    #[serde(default)]
+    pub momentum: f64,
+    /// train only the readout layer (NNGP dynamics, paper SM D)
+    #[serde(default)]
+    pub readout_only: bool,
+    /// job seed; member m uses [`member_seed`]`(seed, m)`
+    pub seed: u64,
+    /// ensemble size M
+    pub members: usize,
+    /// number of checkpoints, log-spaced, including step 0 and the final step (≥ 2)
+    #[serde(default = "default_checkpoints")]
+    pub checkpoints: usize,
+}
+
+/// An invalid ensemble job or a run that could not finish.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum EnsembleError {
+    /// Invalid network or data.
+    #[error(transparent)]
+    Mlp(#[from] MlpError),
+    /// The linearization could not be built.
+    #[error(transparent)]
+    Linearized(#[from] LinearizedError),
+    /// A hyperparameter out of range.
+    #[error("{what} out of range: {value} ({expected})")]
+    OutOfRange {
+        /// which hyperparameter
+        what: &'static str,
+        /// its value
+        value: f64,
+        /// the accepted range
+        expected: &'static str,
+    },
+    /// Point sets of inconsistent shape.
+    #[error("data: {0}")]
+    Data(String),
+    /// A member range outside 0..members.
+    #[error("members {start}..{end} requested, but the job has {members} members")]
+    MemberRange {
+        /// first requested member
+        start: usize,
+        /// one past the last
+        end: usize,
+        /// job size
+        members: usize,
+    },
+    /// Partial statistics of different jobs (different checkpoint schedules or test sets).
+    #[error("cannot merge statistics of different jobs: {0}")]
+    Mismatch(String),
+    /// The progress callback asked to stop.
+    #[error("cancelled")]
+    Cancelled,
+    /// A checkpoint batch that does not belong to this job's schedule.
+    #[error(
+        "checkpoint {checkpoint} at step {step} is not in the job's schedule ({checkpoints} checkpoints)"
+    )]
+    NotInSchedule {
+        /// checkpoint index in the batch
+        checkpoint: usize,
+        /// step in the batch
+        step: u64,
+        /// number of checkpoints of the job
+        checkpoints: usize,
+    },
+    /// A member reported two different results for one checkpoint (overlapping ranges not
+    /// discarded before a rerun).
+    #[error("member {member} reported two different results for checkpoint {checkpoint}")]
+    ConflictingReport {
+        /// member index
+        member: usize,
+        /// checkpoint index
+        checkpoint: usize,
+    },
+}
+
+impl EnsembleSpec {
+    /// The neural-tangents cookbook ensemble (the project's benchmark workload): 5 training
+    /// points `x ~ U[−π, π]`, `y = sin x + 0.1 ε` (seeded), 50 test points evenly spaced on
+    /// [−π, π] with targets sin x, two hidden erf layers, σ_w² = 2.25, σ_b² = 0.0025, η = 0.1.
+    /// The cookbook itself uses width 512, 10,000 steps and 100 members.
+    pub fn cookbook(members: usize, steps: u64, width: usize, checkpoints: usize) -> EnsembleSpec {
+        let arch = Architecture {
+            depth: 2,
+            activation: crate::Activation::Erf,
+            sw2: 2.25,
+            sb2: 0.0025,
+            param: crate::Parameterization::Ntk,
+        };
+        let mut rng = crate::rng::Normal::new(2019);
+        let pi = std::f64::consts::PI;
+        let x_train: Vec<Vec<f64>> = (0..5).map(|_| vec![-pi + 2.0 * pi * rng.uniform()]).collect();
+        let y_train = x_train.iter().map(|x| x[0].sin() + 0.1 * rng.sample()).collect();
+        let x_test: Vec<Vec<f64>> = (0..50).map(|i| vec![-pi + 2.0 * pi * i as f64 / 49.0]).collect();
+        let y_test = Some(x_test.iter().map(|x| x[0].sin()).collect());
+        EnsembleSpec {
+            arch,
+            width,
+            x_train,
+            y_train,
+            x_test,
+            y_test,
+            learning_rate: 0.1,
+            steps,
+            momentum: 0.0,
+            readout_only: false,
+            seed: 0,
+            members,
+            checkpoints,
+        }
+    }
+
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`EnsembleError`] naming the offending value.
+    pub fn validate(&self) -> Result<(), EnsembleError> {
+        self.arch.validate().map_err(MlpError::from)?;
+        if self.width == 0 || self.width > MAX_WIDTH {
+            return Err(MlpError::Width(self.width).into());
+        }
+        let range = |what, value: f64, ok: bool, expected| {
+            if ok {
+                Ok(())
+            } else {
+                Err(EnsembleError::OutOfRange { what, value, expected })
+            }
+        };
+        let lr = self.learning_rate;
+        range("learning rate", lr, lr.is_finite() && lr > 0.0, "a finite number > 0")?;
+        let b = self.momentum;
+        range("momentum", b, b.is_finite() && (0.0..1.0).contains(&b), "0 ≤ β < 1")?;
+        range("steps", self.steps as f64, self.steps <= MAX_STEPS, "at most 10,000,000")?;
+        range("members", self.members as f64, self.members >= 1, "at least 1")?;
+        range(
+            "checkpoints",
+            self.checkpoints as f64,
+            self.checkpoints >= 2,
+            "at least 2 (step 0 and the final step)",
+        )?;
+        let n = self.x_train.len();
+        if n == 0 {
+            return Err(EnsembleError::Data("no training points".into()));
+        }
+        let d = self.x_train[0].len();
+        if d == 0 {
+            return Err(MlpError::InputDim(0).into());
+        }
+        if self.y_train.len() != n {
+            return Err(EnsembleError::Data(format!(
+                "{n} training points but {} targets",
+                self.y_train.len()
+            )));
+        }
+        for (name, set) in [("training", &self.x_train), ("test", &self.x_test)] {
+            if let Some((i, p)) = set.iter().enumerate().find(|(_, p)| p.len() != d) {
+                return Err(EnsembleError::Data(format!(
+                    "{name} point {i} has dimension {}, the first training point {d}",
+                    p.len()
+                )));
+            }
+        }
+        if let Some(yt) = &self.y_test {
+            if yt.len() != self.x_test.len() {
+                return Err(EnsembleError::Data(format!(
+                    "{} test points but {} test targets",
+                    self.x_test.len(),
+                    yt.len()
+                )));
+            }
+        }
+        let values = self.x_train.iter().chain(&self.x_test).flatten().chain(&self.y_train);
+        if let Some(&v) = values.chain(self.y_test.iter().flatten()).find(|v| !v.is_finite()) {
+            return Err(MlpError::NotFinite { what: "data", value: v }.into());
+        }
+        Ok(())
+    }
+
+    /// The checkpoint steps: 0, then `checkpoints − 1` log-spaced steps from 1 to K (rounded,
+    /// duplicates removed), always ending at K.
+    pub fn schedule(&self) -> Vec<u64> {
+        checkpoint_steps(self.steps, self.checkpoints)
+    }
+
+    /// Number of weights of one network, `P_w = d n + (L − 1) n² + n` (biases not counted).
+    pub fn weights(&self) -> usize {
+        let d = self.x_train.first().map_or(1, Vec::len);
+        let w = self.width;
+        d * w + self.arch.depth.saturating_sub(1) * w * w + w
+    }
+
+    /// Approximate FLOP of one training step of one member, `6 N P_w`: 2 N P_w each for the
+    /// forward product, the backward product `Wᵀδ` and the update `W += g aᵀ` (the count every
+    /// GFLOP/s figure of the project uses).
+    pub fn flops_per_step(&self) -> f64 {
+        6.0 * self.x_train.len() as f64 * self.weights() as f64
+    }
+}
+
+/// Log-spaced checkpoint steps: 0, `round(K^{i/(c−2)})` for i = 0..c−2, and K (deduplicated).
+pub fn checkpoint_steps(steps: u64, count: usize) -> Vec<u64> {
+    let mut out = vec![0];
+    if count > 2 && steps > 0 {
+        let c = (count - 2) as f64;
+        let ln_k = (steps as f64).ln();
+        for i in 0..=count - 2 {
+            let k = (ln_k * i as f64 / c).exp().round() as u64;
+            out.push(k.clamp(1, steps));
+        }
+    }
+    out.push(steps);
+    out.dedup();
+    out
+}
