@@ -6,13 +6,13 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use ntk_core::nets::ensemble::{EnsembleSpec, EnsembleStats};
+use ntk_core::nets::ensemble::{CheckpointMerger, EnsembleSpec, EnsembleStats};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 
-use crate::runtime::protocol::{Output, Work};
+use crate::runtime::protocol::Work;
 use crate::runtime::scheduler::{Event, Scheduler, SchedulerOptions};
-use crate::services::ensemble::merge_in_member_order;
+use crate::services::ensemble::split_members;
 
 /// Runs `f` once, after the current event (outside any scheduler callback).
 fn later(f: impl FnOnce() + 'static) {
@@ -22,18 +22,17 @@ fn later(f: impl FnOnce() + 'static) {
     }
 }
 
-/// One task per member of `spec`.
-fn member_tasks(spec: &EnsembleSpec) -> Vec<Work> {
-    (0..spec.members).map(|m| Work::Ensemble { spec: spec.clone(), members: (m, m + 1) }).collect()
-}
-
-/// Runs `spec` in `workers` workers and calls `done` with its statistics merged in member
-/// order (or the error), then drops the scheduler.
+/// Runs `spec` in `workers` workers as the page does (one range of members per worker,
+/// streamed checkpoint by checkpoint and merged in member order) and calls `done` with its
+/// statistics (or the error), then drops the scheduler.
 fn run_job(spec: EnsembleSpec, workers: usize, done: impl FnOnce(Result<EnsembleStats, String>) + 'static) {
+    let merger = match CheckpointMerger::new(&spec, 0) {
+        Ok(m) => Rc::new(RefCell::new(m)),
+        Err(e) => return done(Err(e.to_string())),
+    };
     let slot: Rc<RefCell<Option<Scheduler>>> = Rc::default();
-    let results = Rc::new(RefCell::new(vec![None; spec.members]));
     let done = Rc::new(RefCell::new(Some(done)));
-    let (s, job_spec) = (Rc::clone(&slot), spec.clone());
+    let s = Rc::clone(&slot);
     let finish = move |result: Result<EnsembleStats, String>| {
         if let Some(done) = done.borrow_mut().take() {
             done(result);
@@ -42,11 +41,12 @@ fn run_job(spec: EnsembleSpec, workers: usize, done: impl FnOnce(Result<Ensemble
         later(move || drop(s.borrow_mut().take()));
     };
     let on_event = move |event: Event| match event {
-        Event::Done { job, result: Ok(Output::Ensemble(stats)) } => {
-            let mut r = results.borrow_mut();
-            r[job.task] = Some(stats);
-            if r.iter().all(Option::is_some) {
-                finish(merge_in_member_order(&job_spec, &r));
+        Event::Partial { batch, .. } => {
+            let mut m = merger.borrow_mut();
+            match m.add(&batch) {
+                Err(e) => finish(Err(e.to_string())),
+                Ok(()) if m.is_complete() => finish(Ok(m.stats())),
+                Ok(()) => {}
             }
         }
         Event::Done { result: Err(message), .. } | Event::Unavailable { message, .. } => finish(Err(message)),
@@ -54,7 +54,10 @@ fn run_job(spec: EnsembleSpec, workers: usize, done: impl FnOnce(Result<Ensemble
         _ => {}
     };
     let scheduler = Scheduler::new(SchedulerOptions { workers, stall_timeout_ms: 120_000.0 }, on_event);
-    scheduler.run(member_tasks(&spec));
+    let ranges = split_members(spec.members, workers);
+    scheduler.run(
+        ranges.iter().map(|r| Work::Ensemble { spec: spec.clone(), members: (r.start, r.end) }).collect(),
+    );
     *slot.borrow_mut() = Some(scheduler);
 }
 

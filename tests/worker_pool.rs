@@ -1,6 +1,8 @@
-//! The worker scheduler in a real browser, running ensemble members: results merged in member
-//! order equal the single-thread run whatever the number of workers, cancelled runs never
-//! report again, and dead workers are replaced with their tasks rerun.
+//! The worker scheduler in a real browser, streaming ensembles as the page does (one range of
+//! members per worker, a batch per checkpoint): the merged statistics at every checkpoint equal
+//! the single-thread native run bit for bit whatever the number of workers, checkpoints arrive
+//! while the networks train, cancelled runs never report again (cooperatively, without losing
+//! the workers), and dead workers are replaced with their members rerun from their seeds.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -10,13 +12,13 @@ use std::rc::Rc;
 
 use ntk_core::activation::Activation;
 use ntk_core::arch::{Architecture, Parameterization};
-use ntk_core::nets::ensemble::{run_members, EnsembleSpec, EnsembleStats};
+use ntk_core::nets::ensemble::{run_members, CheckpointMerger, EnsembleSpec, EnsembleStats};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use wide_explorer::runtime::protocol::{Output, Work};
+use wide_explorer::runtime::protocol::Work;
 use wide_explorer::runtime::scheduler::{Event, Scheduler, SchedulerOptions};
-use wide_explorer::services::ensemble::merge_in_member_order;
+use wide_explorer::services::ensemble::split_members;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -42,12 +44,9 @@ fn spec(members: usize, steps: u64, seed: u64) -> EnsembleSpec {
     }
 }
 
-/// The single-thread reference: each member run alone, merged in member order.
+/// The single-thread reference: every member in one native runner (what `ntk ensemble` does).
 fn reference(spec: &EnsembleSpec) -> EnsembleStats {
-    let each: Vec<Option<EnsembleStats>> = (0..spec.members)
-        .map(|m| Some(run_members(spec, m..m + 1, |_| ControlFlow::Continue(())).unwrap()))
-        .collect();
-    merge_in_member_order(spec, &each).unwrap()
+    run_members(spec, 0..spec.members, |_| ControlFlow::Continue(())).unwrap()
 }
 
 /// Bit-for-bit equality, reported briefly (the full statistics are long).
@@ -84,10 +83,12 @@ fn pool(workers: usize, stall_timeout_ms: f64) -> (Scheduler, Log) {
     (scheduler, log)
 }
 
-/// One task per member.
+/// One task per worker, each a contiguous range of members (as the page splits them).
 fn start(scheduler: &Scheduler, spec: &EnsembleSpec) -> u64 {
-    scheduler
-        .run((0..spec.members).map(|m| Work::Ensemble { spec: spec.clone(), members: (m, m + 1) }).collect())
+    let ranges = split_members(spec.members, scheduler.size());
+    scheduler.run(
+        ranges.iter().map(|r| Work::Ensemble { spec: spec.clone(), members: (r.start, r.end) }).collect(),
+    )
 }
 
 /// Waits (up to `timeout_ms`) until an event satisfies `pred`; returns it.
@@ -103,24 +104,38 @@ async fn wait_for(log: &Log, timeout_ms: i32, pred: impl Fn(&Event) -> bool) -> 
     None
 }
 
-/// The members' statistics of run `generation` (each member's own), once all have arrived.
-async fn member_stats(log: &Log, generation: u64, members: usize) -> Vec<EnsembleStats> {
+/// The statistics of run `generation`, merged from its batches as they were logged (a lost
+/// task's members discarded at the loss, as the page does); returns them with the number of
+/// times the complete prefix grew.
+async fn final_stats(
+    log: &Log,
+    spec: &EnsembleSpec,
+    generation: u64,
+    workers: usize,
+) -> (EnsembleStats, usize) {
+    let ranges = split_members(spec.members, workers);
     let mut waited = 0;
     while waited < 60_000 {
-        let mut got: Vec<Option<EnsembleStats>> = vec![None; members];
+        let mut merger = CheckpointMerger::new(spec, 0).unwrap();
+        let mut growth = 0;
         for e in log.borrow().iter() {
             match e {
-                Event::Done { job, result: Ok(Output::Ensemble(stats)) } if job.generation == generation => {
-                    got[job.task] = Some(stats.clone());
+                Event::Partial { job, batch } if job.generation == generation => {
+                    let before = merger.complete_through();
+                    merger.add(batch).unwrap();
+                    growth += usize::from(merger.complete_through() != before);
                 }
-                Event::Done { job, result: Err(e), .. } if job.generation == generation => {
+                Event::Lost { job, rerun: true, .. } if job.generation == generation => {
+                    merger.discard(ranges[job.task].clone()).unwrap();
+                }
+                Event::Done { job, result: Err(e) } if job.generation == generation => {
                     panic!("task failed: {e}")
                 }
                 _ => {}
             }
         }
-        if got.iter().all(Option::is_some) {
-            return got.into_iter().flatten().collect();
+        if merger.is_complete() {
+            return (merger.stats(), growth);
         }
         sleep(20).await;
         waited += 20;
@@ -128,78 +143,62 @@ async fn member_stats(log: &Log, generation: u64, members: usize) -> Vec<Ensembl
     panic!("run {generation} did not finish: {:?}", log.borrow().last());
 }
 
-async fn final_stats(log: &Log, spec: &EnsembleSpec, generation: u64) -> EnsembleStats {
-    let each: Vec<Option<EnsembleStats>> =
-        member_stats(log, generation, spec.members).await.into_iter().map(Some).collect();
-    merge_in_member_order(spec, &each).unwrap()
-}
-
 #[wasm_bindgen_test]
-async fn one_and_two_workers_give_the_single_thread_statistics() {
+async fn one_and_two_workers_stream_the_single_thread_statistics() {
     let job = spec(5, 300, 7);
     let want = reference(&job);
-    // The per-member merge differs from one sequential run only by rounding.
-    let sequential = run_members(&job, 0..job.members, |_| ControlFlow::Continue(())).unwrap();
-    for (a, b) in want.checkpoints.iter().zip(&sequential.checkpoints) {
-        for (x, y) in a.nn.mean().iter().zip(b.nn.mean()) {
-            assert!((x - y).abs() <= 1e-12 * (1.0 + y.abs()), "{x} vs {y}");
-        }
-    }
     for workers in [1, 2] {
         let (pool, log) = pool(workers, 15_000.0);
         assert_eq!(pool.size(), workers);
         let generation = start(&pool, &job);
-        let got = final_stats(&log, &job, generation).await;
+        let (got, growth) = final_stats(&log, &job, generation, pool.size()).await;
         assert_same(&got, &want, &format!("{workers} worker(s)"));
+        // The statistics arrive checkpoint by checkpoint (here: every one of the 8).
+        assert_eq!(growth, job.schedule().len(), "complete prefix grew once per checkpoint");
+        let batches = log.borrow().iter().filter(|e| matches!(e, Event::Partial { .. })).count();
+        assert_eq!(batches, job.schedule().len() * workers, "one batch per checkpoint and worker");
         assert!(!log.borrow().iter().any(|e| matches!(e, Event::Lost { .. })));
-        // Each member arrives alone (the page draws a few individual networks): exactly the
-        // statistics of that member run by itself.
-        for (member, stats) in member_stats(&log, generation, job.members).await.iter().enumerate() {
-            let alone = run_members(&job, member..member + 1, |_| ControlFlow::Continue(())).unwrap();
-            assert_same(stats, &alone, &format!("member {member} alone"));
-        }
     }
 }
 
 #[wasm_bindgen_test]
-async fn a_cancelled_run_never_reports_again() {
+async fn a_cancelled_run_never_reports_again_and_keeps_its_workers() {
     let (pool, log) = pool(2, 15_000.0);
     let long = start(&pool, &spec(4, 200_000, 1));
-    let first =
-        wait_for(&log, 30_000, |e| matches!(e, Event::Progress { job, .. } if job.generation == long));
-    assert!(first.await.is_some(), "the long run reported progress");
+    let first = wait_for(&log, 30_000, |e| matches!(e, Event::Partial { job, .. } if job.generation == long));
+    assert!(first.await.is_some(), "the long run streamed a checkpoint");
     let short_job = spec(2, 100, 2);
     let want = reference(&short_job);
     let short = start(&pool, &short_job);
     let cut = log.borrow().len();
-    assert_same(&final_stats(&log, &short_job, short).await, &want, "the run after a cancel");
+    assert_same(&final_stats(&log, &short_job, short, pool.size()).await.0, &want, "the run after a cancel");
     sleep(500).await;
     let late: Vec<Event> = log.borrow()[cut..]
         .iter()
         .filter(|e| match e {
-            Event::Progress { job, .. } | Event::Done { job, .. } | Event::Lost { job, .. } => {
+            Event::Progress { job, .. } | Event::Partial { job, .. } | Event::Done { job, .. } => {
                 job.generation == long
             }
-            Event::Unavailable { .. } => true,
+            Event::Lost { .. } | Event::Unavailable { .. } => true,
         })
         .cloned()
         .collect();
-    assert!(late.is_empty(), "events after cancellation: {late:?}");
+    assert!(late.is_empty(), "events after cancellation (or workers lost): {late:?}");
     // cancel() with nothing running is harmless
     pool.cancel();
 }
 
 #[wasm_bindgen_test]
-async fn a_crashed_worker_is_replaced_and_its_task_rerun() {
+async fn a_crashed_worker_is_replaced_and_its_members_rerun() {
     let job = spec(3, 20_000, 3);
     let want = reference(&job);
     let (pool, log) = pool(2, 15_000.0);
     let generation = start(&pool, &job);
-    wait_for(&log, 30_000, |e| matches!(e, Event::Progress { .. })).await.expect("progress");
+    wait_for(&log, 30_000, |e| matches!(e, Event::Partial { .. })).await.expect("a first checkpoint");
     pool.crash_worker(pool.busy_worker().expect("a busy worker"));
     let lost = wait_for(&log, 30_000, |e| matches!(e, Event::Lost { rerun: true, .. })).await;
     assert!(lost.is_some(), "the crash is reported");
-    assert_same(&final_stats(&log, &job, generation).await, &want, "after a crash");
+    assert_same(&final_stats(&log, &job, generation, pool.size()).await.0, &want, "after a crash");
 }
 
 #[wasm_bindgen_test]
@@ -208,7 +207,7 @@ async fn a_silently_killed_worker_is_noticed_by_the_watchdog() {
     let want = reference(&job);
     let (pool, log) = pool(2, 1_500.0);
     let generation = start(&pool, &job);
-    wait_for(&log, 30_000, |e| matches!(e, Event::Progress { .. })).await.expect("progress");
+    wait_for(&log, 30_000, |e| matches!(e, Event::Partial { .. })).await.expect("a first checkpoint");
     pool.kill_worker_silently(pool.busy_worker().expect("a busy worker"));
     let lost = wait_for(
         &log,
@@ -216,14 +215,14 @@ async fn a_silently_killed_worker_is_noticed_by_the_watchdog() {
         |e| matches!(e, Event::Lost { message, .. } if message.contains("stopped responding")),
     );
     assert!(lost.await.is_some(), "the stall is reported");
-    assert_same(&final_stats(&log, &job, generation).await, &want, "after a silent kill");
+    assert_same(&final_stats(&log, &job, generation, pool.size()).await.0, &want, "after a silent kill");
 }
 
 #[wasm_bindgen_test]
 async fn an_invalid_task_fails_with_the_core_message() {
     let (pool, log) = pool(1, 15_000.0);
     let mut bad = spec(2, 10, 5);
-    bad.learning_rate = f64::NAN;
+    bad.learning_rate = -1.0;
     let generation = start(&pool, &bad);
     let failed = wait_for(&log, 10_000, |e| matches!(e, Event::Done { result: Err(_), .. })).await;
     match failed {

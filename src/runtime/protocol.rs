@@ -5,7 +5,7 @@
 
 use ntk_core::experiments::catapult_network::{CatapultNetworkSpec, NetworkTrajectory};
 use ntk_core::experiments::widths::{WidthPoint, WidthSweepSpec};
-use ntk_core::nets::ensemble::{EnsembleSpec, EnsembleStats};
+use ntk_core::nets::ensemble::{CheckpointBatch, EnsembleSpec};
 use ntk_core::theory::gp::GpKernels;
 use ntk_core::Architecture;
 use serde::{Deserialize, Serialize};
@@ -22,8 +22,10 @@ pub struct JobId {
 /// The work of one task.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Work {
-    /// Train members `members.0..members.1` of `spec` (each seeded from `spec.seed` and its
-    /// index, so which worker runs it does not matter).
+    /// Train members `members.0..members.1` of `spec` together (each seeded from `spec.seed`
+    /// and its index, so which worker runs it does not matter), posting the batch of every
+    /// checkpoint as soon as all of them reach it ([`FromWorker::Partial`]). Cooperative: the
+    /// worker reads messages between chunks of steps, so [`ToWorker::Cancel`] stops it at once.
     Ensemble {
         /// the full, self-contained job
         spec: EnsembleSpec,
@@ -65,8 +67,22 @@ pub enum ToWorker {
         /// what to do
         work: Work,
     },
+    /// Stop a cooperative task of this generation or an older one (the worker answers
+    /// [`FromWorker::Cancelled`], or nothing if it runs none).
+    Cancel {
+        /// the newest generation to stop
+        generation: u64,
+    },
     /// Make the worker panic (used by tests of the recovery path).
     Crash,
+}
+
+impl Work {
+    /// Whether the worker reads messages while running it (and can be cancelled by message
+    /// rather than terminated).
+    pub fn is_cooperative(&self) -> bool {
+        matches!(self, Work::Ensemble { .. })
+    }
 }
 
 /// The real networks of the catapult view at one ηλ₀: a wide network, and a small-width
@@ -107,8 +123,8 @@ pub struct Progress {
 /// The result of a finished task.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Output {
-    /// the statistics of the task's members (merged in member order)
-    Ensemble(EnsembleStats),
+    /// every member of the task reached the last checkpoint (its batches were posted)
+    Ensemble,
     /// the GP kernels
     Kernels(GpKernels),
     /// the catapult networks
@@ -128,6 +144,19 @@ pub enum FromWorker {
         job: JobId,
         /// where it is
         progress: Progress,
+    },
+    /// A part of a task's result, posted as soon as it exists: the batch of one checkpoint of
+    /// an ensemble task.
+    Partial {
+        /// the task
+        job: JobId,
+        /// the members' records at one checkpoint
+        batch: CheckpointBatch,
+    },
+    /// A cooperative task stopped on [`ToWorker::Cancel`]; the worker is free.
+    Cancelled {
+        /// the task
+        job: JobId,
     },
     /// A task ended: its output, or the core's one-line message why it could not run.
     Done {

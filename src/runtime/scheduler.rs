@@ -3,9 +3,11 @@
 //! training run never delays the kernels).
 //!
 //! - A **run** is a list of tasks ([`Work`]); [`Scheduler::run`] starts one under a new
-//!   generation and ends the previous one at once: its queue is dropped and its busy workers are
-//!   terminated and replaced (a synchronous computation cannot read messages). Replies carry
-//!   their [`JobId`]; those of older generations are dropped.
+//!   generation and ends the previous one at once: its queue is dropped, its busy workers are
+//!   told to stop ([`ToWorker::Cancel`]) if their task is cooperative (it reads messages between
+//!   chunks) and are terminated and replaced otherwise (a synchronous computation cannot read
+//!   messages), or if they do not answer within [`CANCEL_TIMEOUT_MS`]. Replies carry their
+//!   [`JobId`]; those of older generations are dropped.
 //! - Tasks are handed one at a time to idle workers (so the load balances), in order.
 //! - A worker that panics (its `error` event) or falls silent for longer than
 //!   [`SchedulerOptions::stall_timeout_ms`] is replaced and its task queued again, once
@@ -21,6 +23,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
+use ntk_core::nets::ensemble::CheckpointBatch;
+
 use super::protocol::{FromWorker, JobId, Output, Progress, ToWorker, Work};
 use super::spawn::spawn_worker;
 
@@ -31,7 +35,10 @@ pub const MAX_ATTEMPTS: u32 = 2;
 /// A worker that cannot start this many times in a row is given up (until the next run).
 const MAX_START_FAILURES: u32 = 3;
 /// How often the stall watchdog looks at busy workers (ms).
-const WATCHDOG_INTERVAL_MS: i32 = 500;
+const WATCHDOG_INTERVAL_MS: i32 = 250;
+/// A worker told to stop a cooperative task that has not answered after this long (ms) is
+/// terminated and replaced.
+pub const CANCEL_TIMEOUT_MS: f64 = 1000.0;
 
 /// How a scheduler is sized and supervised.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -74,6 +81,13 @@ pub enum Event {
         /// where it is
         progress: Progress,
     },
+    /// A part of a task's result (an ensemble checkpoint's batch).
+    Partial {
+        /// the task
+        job: JobId,
+        /// the members' records at one checkpoint
+        batch: CheckpointBatch,
+    },
     /// A task of the current run ended, with its output or the core's message.
     Done {
         /// the task
@@ -101,11 +115,19 @@ pub enum Event {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum SlotState {
     Starting,
     Idle,
-    Busy(JobId),
+    /// running a task; `cooperative` if it can be stopped by message
+    Busy {
+        job: JobId,
+        cooperative: bool,
+    },
+    /// told to stop a cooperative task at `since` (ms), waiting for its answer
+    Cancelling {
+        since: f64,
+    },
     /// Failed to start [`MAX_START_FAILURES`] times; retried at the next run.
     Dead,
 }
@@ -205,7 +227,7 @@ impl Scheduler {
     pub fn is_busy(&self) -> bool {
         let s = self.inner.borrow();
         s.run.as_ref().is_some_and(|r| !r.queue.is_empty())
-            || s.slots.iter().any(|slot| matches!(slot.state, SlotState::Busy(_)))
+            || s.slots.iter().any(|slot| matches!(slot.state, SlotState::Busy { .. }))
     }
 
     /// Makes worker `index` panic, as a bug would (for tests of the recovery path).
@@ -225,7 +247,7 @@ impl Scheduler {
 
     /// Index of a worker running a task right now, if any.
     pub fn busy_worker(&self) -> Option<usize> {
-        self.inner.borrow().slots.iter().position(|s| matches!(s.state, SlotState::Busy(_)))
+        self.inner.borrow().slots.iter().position(|s| matches!(s.state, SlotState::Busy { .. }))
     }
 }
 
@@ -334,13 +356,23 @@ impl Inner {
         Ok(())
     }
 
-    /// Ends the current run: a new generation, busy workers replaced.
+    /// Ends the current run: a new generation; busy workers told to stop (cooperative tasks)
+    /// or replaced.
     fn stop_current(&mut self) {
+        let old = self.generation;
         self.generation += 1;
         self.run = None;
+        let now = js_sys::Date::now();
         for index in 0..self.slots.len() {
-            if matches!(self.slots[index].state, SlotState::Busy(_)) {
-                self.replace(index, 0);
+            match self.slots[index].state {
+                SlotState::Busy { cooperative: true, .. } => {
+                    let msg = ToWorker::Cancel { generation: old };
+                    let slot = &mut self.slots[index];
+                    let _ = slot.worker.post_message(&JsValue::from_str(&msg.to_json()));
+                    slot.state = SlotState::Cancelling { since: now };
+                }
+                SlotState::Busy { .. } => self.replace(index, 0),
+                _ => {}
             }
         }
     }
@@ -380,6 +412,13 @@ impl Inner {
             Ok(FromWorker::Progress { job, progress }) if job.generation == current => {
                 self.events.push(Event::Progress { job, progress });
             }
+            Ok(FromWorker::Partial { job, batch }) if job.generation == current => {
+                self.events.push(Event::Partial { job, batch });
+            }
+            Ok(FromWorker::Cancelled { .. }) => {
+                slot.state = SlotState::Idle;
+                self.dispatch();
+            }
             Ok(FromWorker::Done { job, result }) => {
                 slot.state = SlotState::Idle;
                 if job.generation == current {
@@ -387,8 +426,8 @@ impl Inner {
                 }
                 self.dispatch();
             }
-            // Progress of a cancelled run.
-            Ok(FromWorker::Progress { .. }) => {}
+            // Progress and parts of a cancelled run.
+            Ok(FromWorker::Progress { .. } | FromWorker::Partial { .. }) => {}
             Ok(FromWorker::Unreadable { message }) => self.fail_busy_task(index, message),
             Err(e) => self.fail_busy_task(index, format!("unreadable message from a worker: {e}")),
         }
@@ -396,7 +435,7 @@ impl Inner {
 
     /// A worker's message could not be understood: its task ends with that error.
     fn fail_busy_task(&mut self, index: usize, message: String) {
-        if let SlotState::Busy(job) = self.slots[index].state {
+        if let SlotState::Busy { job, .. } = self.slots[index].state {
             self.slots[index].state = SlotState::Idle;
             if job.generation == self.generation {
                 self.events.push(Event::Done { job, result: Err(message) });
@@ -412,8 +451,9 @@ impl Inner {
             let Some(task) = run.queue.pop_front() else { break };
             run.attempts[task] += 1;
             let job = JobId { generation: run.generation, task };
-            let msg = ToWorker::Run { job, work: run.tasks[task].clone() };
-            slot.state = SlotState::Busy(job);
+            let work = run.tasks[task].clone();
+            slot.state = SlotState::Busy { job, cooperative: work.is_cooperative() };
+            let msg = ToWorker::Run { job, work };
             slot.last_heard = js_sys::Date::now();
             let _ = slot.worker.post_message(&JsValue::from_str(&msg.to_json()));
         }
@@ -436,7 +476,7 @@ impl Inner {
             return;
         }
         let failures = if state == SlotState::Starting { failures + 1 } else { 0 };
-        if let SlotState::Busy(job) = state {
+        if let SlotState::Busy { job, .. } = state {
             if let Some(run) = self.run.as_mut().filter(|r| r.generation == job.generation) {
                 let rerun = run.attempts[job.task] < MAX_ATTEMPTS;
                 if rerun {
@@ -453,11 +493,17 @@ impl Inner {
         self.graveyard.clear();
         let now = js_sys::Date::now();
         let timeout = self.options.stall_timeout_ms;
+        let unanswered: Vec<usize> = (0..self.slots.len())
+            .filter(|&i| matches!(self.slots[i].state, SlotState::Cancelling { since } if now - since > CANCEL_TIMEOUT_MS))
+            .collect();
+        for index in unanswered {
+            self.replace(index, 0);
+        }
         let stalled: Vec<(usize, u64)> = self
             .slots
             .iter()
             .enumerate()
-            .filter(|(_, s)| matches!(s.state, SlotState::Busy(_) | SlotState::Starting))
+            .filter(|(_, s)| matches!(s.state, SlotState::Busy { .. } | SlotState::Starting))
             .filter(|(_, s)| now - s.last_heard > timeout)
             .map(|(i, s)| (i, s.incarnation))
             .collect();

@@ -1,23 +1,55 @@
 //! The worker side of the runtime: the entry point a worker calls once its wasm is loaded. It
 //! runs one task per [`ToWorker::Run`] message with the core and posts its progress (at most
 //! every [`PROGRESS_INTERVAL_MS`]) and its output.
+//!
+//! An ensemble task is cooperative: it trains in chunks of about [`CHUNK_MS`] and yields to
+//! the worker's event loop between chunks (through a `MessageChannel`, which has no timer
+//! clamping), posting each checkpoint's batch as soon as all its members reach it; a
+//! [`ToWorker::Cancel`] read between chunks stops it, so a new run starts without restarting
+//! the worker. The other tasks run to the end in one go (they are cancelled by terminating the
+//! worker).
 
+use std::cell::RefCell;
 use std::ops::ControlFlow;
 
 use ntk_core::experiments::catapult_network::{run_network, run_network_ensemble, CatapultNetworkSpec};
 use ntk_core::experiments::widths::{run_width_members, WidthSweepSpec};
-use ntk_core::nets::ensemble::{run_members, EnsembleSpec};
+use ntk_core::nets::ensemble::{Advance, EnsembleRunner, EnsembleSpec};
 use ntk_core::theory::gp::GpKernels;
 use ntk_core::Architecture;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
 use super::protocol::{CatapultJob, CatapultRun, FromWorker, JobId, Output, Progress, ToWorker, Work};
 use crate::problem::rows;
 
 /// Progress messages are posted at most this often (ms).
 pub const PROGRESS_INTERVAL_MS: f64 = 100.0;
+/// Target duration of one chunk of a cooperative task (ms): short enough that a cancel is read
+/// within a frame, long enough that yielding costs nothing measurable.
+pub const CHUNK_MS: f64 = 12.0;
+/// Work of the first chunk (FLOP), before the worker has measured its speed.
+const FIRST_CHUNK_FLOP: f64 = 2e7;
+
+/// A cooperative ensemble task in progress.
+struct Stream {
+    job: JobId,
+    runner: EnsembleRunner,
+    /// FLOP per chunk, adapted to take about [`CHUNK_MS`]
+    budget: f64,
+    last_progress: f64,
+}
+
+/// A channel whose port 1 runs the next chunk when port 2 posts to it, and that handler.
+type ChunkChannel = (MessageChannel, Closure<dyn FnMut(MessageEvent)>);
+
+thread_local! {
+    static STREAM: RefCell<Option<Stream>> = const { RefCell::new(None) };
+    static SCOPE: RefCell<Option<DedicatedWorkerGlobalScope>> = const { RefCell::new(None) };
+    /// The channel through which a chunk schedules the next one, and its handler.
+    static CHANNEL: RefCell<Option<ChunkChannel>> = const { RefCell::new(None) };
+}
 
 /// Entry point of a worker: installs the message handler and posts [`FromWorker::Ready`].
 /// Called by the worker's bootstrap script (see [`super::spawn`]).
@@ -29,10 +61,23 @@ pub fn worker_main() {
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let Some(text) = ev.data().as_string() else { return };
         match serde_json::from_str::<ToWorker>(&text) {
+            Ok(ToWorker::Run { job, work: Work::Ensemble { spec, members } }) => {
+                start_stream(&reply_to, job, &spec, members.0..members.1)
+            }
             Ok(ToWorker::Run { job, work }) => {
                 let mut reporter = Reporter::new(&reply_to, job);
                 let result = run(&work, &mut reporter);
                 post(&reply_to, &FromWorker::Done { job, result });
+            }
+            Ok(ToWorker::Cancel { generation }) => {
+                let stopped = STREAM.with(|s| {
+                    let mut s = s.borrow_mut();
+                    s.as_ref().filter(|st| st.job.generation <= generation)?;
+                    s.take().map(|st| st.job)
+                });
+                if let Some(job) = stopped {
+                    post(&reply_to, &FromWorker::Cancelled { job });
+                }
             }
             Ok(ToWorker::Crash) => panic!("worker crash requested by the page"),
             Err(e) => {
@@ -42,7 +87,71 @@ pub fn worker_main() {
     });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
+    SCOPE.with(|s| *s.borrow_mut() = Some(scope.clone()));
     post(&scope, &FromWorker::Ready);
+}
+
+/// Starts a cooperative ensemble task (replacing any still running, which the page has
+/// abandoned).
+fn start_stream(
+    scope: &DedicatedWorkerGlobalScope,
+    job: JobId,
+    spec: &EnsembleSpec,
+    members: std::ops::Range<usize>,
+) {
+    match EnsembleRunner::new(spec, members) {
+        Ok(runner) => {
+            let stream = Stream { job, runner, budget: FIRST_CHUNK_FLOP, last_progress: js_sys::Date::now() };
+            STREAM.with(|s| *s.borrow_mut() = Some(stream));
+            schedule_chunk();
+        }
+        Err(e) => post(scope, &FromWorker::Done { job, result: Err(e.to_string()) }),
+    }
+}
+
+/// Runs the next chunk after the event loop has had a turn (messages first).
+fn schedule_chunk() {
+    CHANNEL.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            let Ok(channel) = MessageChannel::new() else { return };
+            let handler = Closure::<dyn FnMut(MessageEvent)>::new(|_: MessageEvent| run_chunk());
+            channel.port1().set_onmessage(Some(handler.as_ref().unchecked_ref()));
+            *c = Some((channel, handler));
+        }
+        if let Some((channel, _)) = c.as_ref() {
+            let _ = channel.port2().post_message(&JsValue::NULL);
+        }
+    });
+}
+
+/// One chunk of the cooperative task: about [`CHUNK_MS`] of training; posts the batch of a
+/// checkpoint reached, progress now and then, and the end.
+fn run_chunk() {
+    let Some(scope) = SCOPE.with(|s| s.borrow().clone()) else { return };
+    let Some(mut stream) = STREAM.with(|s| s.borrow_mut().take()) else { return };
+    let start = js_sys::Date::now();
+    let job = stream.job;
+    let outcome = stream.runner.advance(stream.budget);
+    let now = js_sys::Date::now();
+    match outcome {
+        Ok(Advance::Done) => return post(&scope, &FromWorker::Done { job, result: Ok(Output::Ensemble) }),
+        Err(e) => return post(&scope, &FromWorker::Done { job, result: Err(e.to_string()) }),
+        Ok(Advance::Checkpoint(batch)) => post(&scope, &FromWorker::Partial { job, batch }),
+        Ok(Advance::Working { .. }) => {}
+    }
+    if now - stream.last_progress >= PROGRESS_INTERVAL_MS {
+        stream.last_progress = now;
+        let r = &stream.runner;
+        let fraction = r.steps_done() as f64 / r.steps_total().max(1) as f64;
+        let progress = Progress { fraction, unit: r.first_unfinished(), step: Some(r.min_step()) };
+        post(&scope, &FromWorker::Progress { job, progress });
+    }
+    // Aim the next chunk at CHUNK_MS (by at most a factor 2 per chunk, against timer noise).
+    let elapsed = (now - start).max(0.5);
+    stream.budget = (stream.budget * (CHUNK_MS / elapsed).clamp(0.5, 2.0)).clamp(1e5, 1e10);
+    STREAM.with(|s| *s.borrow_mut() = Some(stream));
+    schedule_chunk();
 }
 
 /// Posts a task's progress, at most every [`PROGRESS_INTERVAL_MS`].
@@ -72,32 +181,13 @@ impl<'a> Reporter<'a> {
 /// Runs one task.
 fn run(work: &Work, reporter: &mut Reporter) -> Result<Output, String> {
     match work {
-        Work::Ensemble { spec, members } => ensemble(spec, members.0..members.1, reporter),
+        Work::Ensemble { .. } => Err("ensemble tasks run cooperatively".to_string()),
         Work::Kernels { arch, x_train, x_test } => gp_kernels(arch, x_train, x_test).map(Output::Kernels),
         Work::Catapult(job) => catapult(job, reporter).map(Output::Catapult),
         Work::Width { spec, width, axis_value, seeds } => {
             width_point(spec, *width, *axis_value, seeds.0..seeds.1, reporter)
         }
     }
-}
-
-/// Trains members `members` of `spec`.
-fn ensemble(
-    spec: &EnsembleSpec,
-    members: std::ops::Range<usize>,
-    reporter: &mut Reporter,
-) -> Result<Output, String> {
-    let total = (spec.steps.max(1) as f64) * members.len().max(1) as f64;
-    run_members(spec, members, |p| {
-        let done = p.members_done as f64 * spec.steps as f64 + p.step as f64;
-        reporter.report(Progress {
-            fraction: (done / total).min(1.0),
-            unit: Some(p.member),
-            step: Some(p.step),
-        })
-    })
-    .map(Output::Ensemble)
-    .map_err(|e| e.to_string())
 }
 
 /// The GP kernels of `arch` on the points (one point per entry).

@@ -1,14 +1,20 @@
 //! The explorer's ensemble run as a service (Leptos context): the finite networks of a
-//! [`RunKey`] trained in the workers, their statistics merged exactly in member order (so the
-//! result is the same whatever the number of workers), cancelled when a new run starts.
+//! [`RunKey`] trained in the workers (each trains its range of members together) and streamed
+//! checkpoint by checkpoint; the page merges each checkpoint once every member has reached it,
+//! exactly in member order ([`CheckpointMerger`]: the same bits whatever the number of
+//! workers), so the bands move through training time as the networks train. A new run cancels
+//! the old one; a lost worker's members are rerun from their seeds and nothing half-merged is
+//! ever shown.
 
 use leptos::prelude::*;
-use ntk_core::nets::ensemble::{EnsembleSpec, EnsembleStats, EnsembleSummary};
+use std::ops::Range;
+
+use ntk_core::nets::ensemble::{CheckpointMerger, EnsembleSpec, EnsembleSummary};
 
 use crate::params::explorer::{RunKey, MAX_CURVES};
 use crate::params::notes::Note;
 use crate::problem::{problem, Problem};
-use crate::runtime::protocol::{Output, Work};
+use crate::runtime::protocol::Work;
 use crate::runtime::scheduler::{Event, Scheduler, SchedulerOptions};
 
 /// Most training FLOP one page run may ask for (about 5 minutes on two cores in the browser).
@@ -23,18 +29,17 @@ pub const MAX_ENSEMBLE_WORKERS: usize = 4;
 pub struct RunState {
     /// the parameters it belongs to
     pub key: Option<RunKey>,
-    /// members finished
-    pub members_done: usize,
     /// members in the job
     pub members_total: usize,
     /// fraction of all training steps done
     pub fraction: f64,
-    /// statistics of the members finished so far
+    /// statistics of the complete checkpoints (those every member has reached: a prefix of
+    /// the schedule, growing as the networks train)
     pub summary: Option<EnsembleSummary>,
-    /// each of the first [`MAX_CURVES`] members alone (for drawing individual functions), by
-    /// member index
-    pub members: Vec<(usize, EnsembleSummary)>,
-    /// every member finished
+    /// the network outputs of each of the first [`MAX_CURVES`] members at the complete
+    /// checkpoints (`None` once it has diverged), for drawing individual networks
+    pub curves: Vec<Vec<Option<Vec<f64>>>>,
+    /// every member reached the last checkpoint
     pub done: bool,
     /// why the run could not start or finish
     pub error: Option<String>,
@@ -42,12 +47,21 @@ pub struct RunState {
     pub incidents: Vec<Note>,
 }
 
-/// The job in flight: its spec and the members' statistics received so far.
+impl RunState {
+    /// The step of the newest complete checkpoint.
+    pub fn latest_step(&self) -> Option<u64> {
+        self.summary.as_ref().and_then(|s| s.checkpoints.last()).map(|c| c.step)
+    }
+}
+
+/// The job in flight: its spec, the member range of each task, and the merger of their batches.
 struct Job {
     generation: u64,
     spec: EnsembleSpec,
-    results: Vec<Option<EnsembleStats>>,
-    steps_of: Vec<u64>,
+    ranges: Vec<Range<usize>>,
+    fractions: Vec<f64>,
+    tasks_done: usize,
+    merger: CheckpointMerger,
 }
 
 /// The ensemble run of the explorer (see the module doc).
@@ -57,6 +71,13 @@ pub struct EnsembleService {
     pub state: RwSignal<RunState>,
     scheduler: StoredValue<Option<Scheduler>, LocalStorage>,
     job: StoredValue<Option<Job>, LocalStorage>,
+}
+
+/// Splits members `0..members` into at most `parts` contiguous ranges of sizes differing by at
+/// most one (each worker trains one range together).
+pub fn split_members(members: usize, parts: usize) -> Vec<Range<usize>> {
+    let parts = parts.clamp(1, members.max(1));
+    (0..parts).map(|i| i * members / parts..(i + 1) * members / parts).filter(|r| !r.is_empty()).collect()
 }
 
 /// The ensemble job of a run key (network outputs on the problem's test points).
@@ -101,27 +122,6 @@ pub fn check_workload(spec: &EnsembleSpec) -> Result<(), String> {
     Ok(())
 }
 
-/// The checkpoint of `summary` nearest to `step` (by step).
-pub fn nearest_checkpoint(summary: &EnsembleSummary, step: u64) -> Option<usize> {
-    summary.checkpoints.iter().enumerate().min_by_key(|(_, c)| c.step.abs_diff(step)).map(|(i, _)| i)
-}
-
-/// Merges per-member statistics in member order (skipping members not finished), so that the
-/// result does not depend on which worker finished first.
-///
-/// # Errors
-/// The core's message if the statistics belong to different jobs.
-pub fn merge_in_member_order(
-    spec: &EnsembleSpec,
-    members: &[Option<EnsembleStats>],
-) -> Result<EnsembleStats, String> {
-    let mut total = EnsembleStats::empty(spec);
-    for stats in members.iter().flatten() {
-        total.merge(stats).map_err(|e| e.to_string())?;
-    }
-    Ok(total)
-}
-
 impl EnsembleService {
     /// Creates the service and provides it to the component tree below.
     pub fn provide() -> EnsembleService {
@@ -139,29 +139,39 @@ impl EnsembleService {
         self.state.with_untracked(|r| r.key.as_ref() == Some(key) && r.error.is_none())
     }
 
-    /// Cancels any run and starts the ensemble of `key`.
+    /// Cancels any run and starts the ensemble of `key`: the members split into one range per
+    /// worker, each range trained together and streamed checkpoint by checkpoint.
     pub fn start(&self, key: RunKey) {
-        let spec = problem(&key.theory.data, key.theory.seed).and_then(|data| ensemble_spec(&key, &data));
-        let spec = match spec {
-            Ok(spec) => spec,
+        let prepared =
+            problem(&key.theory.data, key.theory.seed).and_then(|data| ensemble_spec(&key, &data)).and_then(
+                |spec| CheckpointMerger::new(&spec, MAX_CURVES).map(|m| (spec, m)).map_err(|e| e.to_string()),
+            );
+        let (spec, merger) = match prepared {
+            Ok(p) => p,
             Err(message) => {
                 self.cancel();
                 self.state.set(RunState { key: Some(key), error: Some(message), ..RunState::default() });
                 return;
             }
         };
-        let members = spec.members;
-        self.state.set(RunState { key: Some(key), members_total: members, ..RunState::default() });
-        let tasks: Vec<Work> =
-            (0..members).map(|m| Work::Ensemble { spec: spec.clone(), members: (m, m + 1) }).collect();
+        self.state.set(RunState { key: Some(key), members_total: spec.members, ..RunState::default() });
         let service = *self;
-        let generation = self.with_scheduler(move |event| service.on_event(event), |s| s.run(tasks));
+        self.ensure_scheduler(move |event| service.on_event(event));
+        let workers = self.scheduler.with_value(|s| s.as_ref().map_or(1, Scheduler::size));
+        let ranges = split_members(spec.members, workers);
+        let tasks: Vec<Work> =
+            ranges.iter().map(|r| Work::Ensemble { spec: spec.clone(), members: (r.start, r.end) }).collect();
+        let next = self.scheduler.with_value(|s| s.as_ref().map_or(0, Scheduler::generation)) + 1;
+        let n = ranges.len();
         self.job.set_value(Some(Job {
-            generation,
+            generation: next,
             spec,
-            results: vec![None; members],
-            steps_of: vec![0; members],
+            ranges,
+            fractions: vec![0.0; n],
+            tasks_done: 0,
+            merger,
         }));
+        self.scheduler.with_value(|s| s.as_ref().map(|s| s.run(tasks)));
     }
 
     /// Cancels the run (nothing of it is reported after this).
@@ -170,85 +180,101 @@ impl EnsembleService {
         self.scheduler.with_value(|s| s.as_ref().map(Scheduler::cancel));
     }
 
-    /// Calls `f` with the scheduler, created (one worker per core) on first use.
-    fn with_scheduler<R>(&self, on_event: impl Fn(Event) + 'static, f: impl FnOnce(&Scheduler) -> R) -> R {
+    /// Creates the scheduler (one worker per core) on first use.
+    fn ensure_scheduler(&self, on_event: impl Fn(Event) + 'static) {
         if self.scheduler.with_value(Option::is_none) {
             let workers =
                 SchedulerOptions::workers_for(SchedulerOptions::browser_cores(), MAX_ENSEMBLE_WORKERS);
             self.scheduler.set_value(Some(Scheduler::new(SchedulerOptions::with_workers(workers), on_event)));
         }
-        self.scheduler.with_value(|s| f(s.as_ref().expect("just created")))
     }
 
     fn on_event(&self, event: Event) {
         match event {
             Event::Progress { job, progress } => {
-                let fraction = self.job.try_update_value(|j| {
-                    let j = j.as_mut().filter(|j| j.generation == job.generation)?;
-                    j.steps_of[job.task] = progress.step.unwrap_or(0);
-                    let total = j.spec.steps.max(1) as f64 * j.results.len() as f64;
-                    Some(j.steps_of.iter().map(|&s| s as f64).sum::<f64>() / total)
+                let fraction = self.with_job(job.generation, |j| {
+                    j.fractions[job.task] = progress.fraction;
+                    let weighted: f64 =
+                        j.ranges.iter().zip(&j.fractions).map(|(r, f)| r.len() as f64 * f).sum();
+                    weighted / j.spec.members as f64
                 });
-                if let Some(Some(f)) = fraction {
+                if let Some(f) = fraction {
                     self.state.update(|r| r.fraction = f.clamp(0.0, 1.0));
                 }
             }
-            Event::Done { job, result: Ok(Output::Ensemble(stats)) } => {
-                self.member_done(job.generation, job.task, stats)
+            Event::Partial { job, batch } => {
+                let update = self.with_job(job.generation, |j| {
+                    let before = j.merger.complete_through();
+                    j.merger.add(&batch).map_err(|e| e.to_string())?;
+                    Ok::<_, String>((j.merger.complete_through() != before).then(|| snapshot(&j.merger)))
+                });
+                match update {
+                    Some(Ok(Some((summary, curves)))) => self.state.update(|r| {
+                        r.summary = Some(summary);
+                        r.curves = curves;
+                    }),
+                    Some(Err(message)) => self.fail(message),
+                    _ => {}
+                }
+            }
+            Event::Done { job, result: Ok(_) } => {
+                let finished = self.with_job(job.generation, |j| {
+                    j.tasks_done += 1;
+                    j.fractions[job.task] = 1.0;
+                    j.tasks_done == j.ranges.len()
+                });
+                if finished == Some(true) {
+                    self.state.update(|r| {
+                        r.done = true;
+                        r.fraction = 1.0;
+                    });
+                }
             }
             Event::Done { result: Err(message), .. } | Event::Unavailable { message, .. } => {
-                self.cancel();
-                self.state.update(|r| r.error = Some(message));
+                self.fail(message)
             }
-            Event::Done { .. } => {}
             Event::Lost { job, worker, message, rerun } => {
-                let note = if rerun {
-                    format!(
-                        "worker {worker} stopped ({message}); it was replaced and member {} rerun",
-                        job.task
-                    )
-                } else {
-                    format!("member {} stopped a worker twice ({message})", job.task)
-                };
-                self.state.update(|r| {
-                    r.incidents.push(Note::text(note));
-                    if !rerun {
-                        r.error = Some(format!("member {} stopped a worker twice", job.task));
+                let range = self.with_job(job.generation, |j| {
+                    j.fractions[job.task] = 0.0;
+                    let range = j.ranges[job.task].clone();
+                    if rerun {
+                        // Its batches of incomplete checkpoints are forgotten; the rerun sends
+                        // the same records again.
+                        let _ = j.merger.discard(range.clone());
                     }
+                    range
                 });
+                let Some(range) = range else { return };
+                let members = format!("members {}–{}", range.start, range.end.saturating_sub(1));
+                let note = if rerun {
+                    format!("worker {worker} stopped ({message}); it was replaced and {members} are rerun from their seeds")
+                } else {
+                    format!("{members} stopped a worker twice ({message})")
+                };
+                self.state.update(|r| r.incidents.push(Note::text(note.clone())));
                 if !rerun {
-                    self.cancel();
+                    self.fail(note);
                 }
             }
         }
     }
 
-    fn member_done(&self, generation: u64, member: usize, stats: EnsembleStats) {
-        let merged = self.job.try_update_value(|j| {
-            let j = j.as_mut().filter(|j| j.generation == generation)?;
-            if member >= j.results.len() || j.results[member].is_some() {
-                return None;
-            }
-            j.results[member] = Some(stats.clone());
-            j.steps_of[member] = j.spec.steps;
-            let done = j.results.iter().filter(|r| r.is_some()).count();
-            Some((merge_in_member_order(&j.spec, &j.results), done, j.results.len()))
-        });
-        let Some(Some((merged, done, total))) = merged else { return };
-        self.state.update(|r| {
-            match merged {
-                Ok(stats) => r.summary = Some(stats.summary()),
-                Err(e) => r.error = Some(e),
-            }
-            if member < MAX_CURVES {
-                let at = r.members.partition_point(|(m, _)| *m < member);
-                r.members.insert(at, (member, stats.summary()));
-            }
-            r.members_done = done;
-            r.done = done == total;
-            if r.done {
-                r.fraction = 1.0;
-            }
-        });
+    /// Runs `f` on the job of `generation`, if it is the current one.
+    fn with_job<R>(&self, generation: u64, f: impl FnOnce(&mut Job) -> R) -> Option<R> {
+        self.job.try_update_value(|j| j.as_mut().filter(|j| j.generation == generation).map(f)).flatten()
     }
+
+    fn fail(&self, message: String) {
+        self.cancel();
+        self.state.update(|r| r.error = Some(message));
+    }
+}
+
+/// The statistics of the complete checkpoints and the first members' outputs there.
+fn snapshot(merger: &CheckpointMerger) -> (EnsembleSummary, Vec<Vec<Option<Vec<f64>>>>) {
+    let curves = (0..MAX_CURVES)
+        .map_while(|m| merger.member_entries(m))
+        .map(|entries| entries.iter().map(|e| e.record().map(|r| r.nn.clone())).collect())
+        .collect();
+    (merger.stats().summary(), curves)
 }

@@ -434,6 +434,7 @@ impl SweepService {
                     });
                 }
             }
+            Event::Partial { .. } => {}
             Event::Unavailable { message, .. } => {
                 self.cancel_run();
                 self.state.update(|s| {

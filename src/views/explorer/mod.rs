@@ -77,8 +77,12 @@ pub fn Explorer(
 
     // The run shown belongs to the current parameters.
     let current = Memo::new(move |_| run.with(|r| r.key.as_ref() == Some(&run_key.get())));
-    // The step shown: the one chosen, or (following training) the last one.
-    let shown_step = Memo::new(move |_| params.with(|p| p.display.shown_step.unwrap_or(p.training.steps)));
+    // The step shown: the one chosen, or (following training) the newest complete checkpoint
+    // of the current run, the last step when there is none.
+    let shown_step = Memo::new(move |_| {
+        let latest = run.with(|r| r.latest_step().filter(|_| current.get()));
+        params.with(|p| p.display.shown_step.or(latest).unwrap_or(p.training.steps))
+    });
     let follow = Memo::new(move |_| params.with(|p| p.display.shown_step.is_none()));
 
     // Play: advance the time shown along the log scale.
@@ -96,7 +100,7 @@ pub fn Explorer(
         std::time::Duration::from_millis(40),
     );
 
-    let results = Memo::new(move |_| run.with(|r| (r.summary.clone(), r.members.clone())));
+    let results = Memo::new(move |_| run.with(|r| (r.summary.clone(), r.curves.clone())));
     let main_canvas = NodeRef::<leptos::html::Canvas>::new();
     let heat_canvas = NodeRef::<leptos::html::Canvas>::new();
     let loss_canvas = NodeRef::<leptos::html::Canvas>::new();
@@ -109,7 +113,7 @@ pub fn Explorer(
         let key = theory_key.get();
         let (step, lr, curves) =
             (shown_step.get(), params.with(|p| p.training.lr), params.with(|p| p.display.curves));
-        let (summary, members) = results.get();
+        let (summary, member_curves) = results.get();
         let current = current.get();
         let selected = editor.selected.get();
         // Hidden canvases have no size: draw when shown.
@@ -121,16 +125,19 @@ pub fn Explorer(
         let (plot, heat) = match problem(&key.data, key.seed) {
             Ok(data) => theory.with(&key, |t| {
                 let at = t.as_ref().ok().map(|t| t.at_step(step, lr));
-                let summary = summary.as_ref().filter(|s| current && s.members > 0);
+                let summary = summary.as_ref().filter(|_| current);
                 let index = summary.and_then(|s| nearest_checkpoint(s, step));
-                let at_checkpoint = summary.zip(index).map(|(s, i)| EnsembleAt {
-                    checkpoint: &s.checkpoints[i],
-                    members: members
-                        .iter()
-                        .filter(|(m, one)| *m < curves && one.members > 0)
-                        .filter_map(|(_, one)| one.checkpoints.get(i).map(|c| c.nn.mean.as_slice()))
-                        .collect(),
-                });
+                let at_checkpoint =
+                    summary.zip(index).filter(|(s, i)| s.checkpoints[*i].members > 0).map(|(s, i)| {
+                        EnsembleAt {
+                            checkpoint: &s.checkpoints[i],
+                            members: member_curves
+                                .iter()
+                                .take(curves)
+                                .filter_map(|c| c.get(i).and_then(Option::as_deref))
+                                .collect(),
+                        }
+                    });
                 let mut caption = format!("after k = {step} steps (t = η·k = {})", tidy(lr * step as f64));
                 if let Some(e) = &at_checkpoint {
                     caption.push_str(&format!(" — ensemble at checkpoint k = {}", e.checkpoint.step));
@@ -291,18 +298,20 @@ pub fn Explorer(
         }
         let diverged = r.summary.as_ref().map_or(0, |s| s.diverged);
         let div = match r.summary.as_ref().and_then(|s| s.diverged_steps.iter().min().copied()) {
-            Some(step) => format!(" — {diverged} member(s) diverged (first at step {step}) and are left out"),
+            Some(step) => format!(
+                " — {diverged} member(s) diverged (first at step {step}) and are left out from then on"
+            ),
             None => String::new(),
         };
-        if r.done {
-            format!("Ensemble: {} of {} members trained{div}", r.members_done, r.members_total)
-        } else {
-            format!(
-                "Ensemble: training… {} of {} members done ({:.0}%){div}",
-                r.members_done,
+        let steps = params.with(|p| p.training.steps);
+        match (r.done, r.latest_step()) {
+            (true, _) => format!("Ensemble: {} members trained for {steps} steps{div}", r.members_total),
+            (false, Some(k)) => format!(
+                "Ensemble: training {} members… all past step {k} of {steps} ({:.0}%){div}",
                 r.members_total,
                 r.fraction * 100.0
-            )
+            ),
+            (false, None) => format!("Ensemble: training {} members… starting", r.members_total),
         }
     };
     let export = move |_| {
