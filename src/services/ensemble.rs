@@ -27,6 +27,8 @@ pub const MAX_ENSEMBLE_WORKERS: usize = 4;
 /// The ensemble run shown on the page.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunState {
+    /// which run this is (counts the runs started; the page's tests read it)
+    pub id: u64,
     /// the parameters it belongs to
     pub key: Option<RunKey>,
     /// members in the job
@@ -142,6 +144,7 @@ impl EnsembleService {
     /// Cancels any run and starts the ensemble of `key`: the members split into one range per
     /// worker, each range trained together and streamed checkpoint by checkpoint.
     pub fn start(&self, key: RunKey) {
+        let id = self.state.with_untracked(|r| r.id) + 1;
         let prepared =
             problem(&key.theory.data, key.theory.seed).and_then(|data| ensemble_spec(&key, &data)).and_then(
                 |spec| CheckpointMerger::new(&spec, MAX_CURVES).map(|m| (spec, m)).map_err(|e| e.to_string()),
@@ -150,11 +153,11 @@ impl EnsembleService {
             Ok(p) => p,
             Err(message) => {
                 self.cancel();
-                self.state.set(RunState { key: Some(key), error: Some(message), ..RunState::default() });
+                self.state.set(RunState { id, key: Some(key), error: Some(message), ..RunState::default() });
                 return;
             }
         };
-        self.state.set(RunState { key: Some(key), members_total: spec.members, ..RunState::default() });
+        self.state.set(RunState { id, key: Some(key), members_total: spec.members, ..RunState::default() });
         let service = *self;
         self.ensure_scheduler(move |event| service.on_event(event));
         let workers = self.scheduler.with_value(|s| s.as_ref().map_or(1, Scheduler::size));

@@ -115,6 +115,7 @@ pub fn Explorer(
             (shown_step.get(), params.with(|p| p.training.lr), params.with(|p| p.display.curves));
         let (summary, member_curves) = results.get();
         let current = current.get();
+        let run_id = run.with(|r| r.id);
         let selected = editor.selected.get();
         // Hidden canvases have no size: draw when shown.
         if !active.get() {
@@ -122,7 +123,7 @@ pub fn Explorer(
         }
         let Some(canvas) = main_canvas.get() else { return };
         let y_range = (key.data.set == DataChoice::User).then_some(USER_Y_RANGE);
-        let (plot, heat) = match problem(&key.data, key.seed) {
+        let (plot, heat, ensemble_step) = match problem(&key.data, key.seed) {
             Ok(data) => theory.with(&key, |t| {
                 let at = t.as_ref().ok().map(|t| t.at_step(step, lr));
                 let summary = summary.as_ref().filter(|_| current);
@@ -144,10 +145,12 @@ pub fn Explorer(
                 }
                 let mut plot = line_plot(&data, at.as_ref(), at_checkpoint.as_ref(), caption, y_range);
                 plot.selected = selected.filter(|_| key.data.set == DataChoice::User);
-                (plot, heatmaps(&data, at.as_ref(), at_checkpoint.as_ref()))
+                let ensemble_step = at_checkpoint.as_ref().map(|e| e.checkpoint.step);
+                (plot, heatmaps(&data, at.as_ref(), at_checkpoint.as_ref()), ensemble_step)
             }),
             Err(message) => (
                 FunctionPlot { caption: message, y_range: Some(USER_Y_RANGE), ..FunctionPlot::default() },
+                None,
                 None,
             ),
         };
@@ -158,6 +161,10 @@ pub fn Explorer(
             }
             Err(e) => plot_error.set(Some(e.to_string())),
         }
+        // What was drawn, for the end-to-end tests: the run and the ensemble's checkpoint.
+        let _ = canvas.set_attribute("data-run", &run_id.to_string());
+        let _ = canvas
+            .set_attribute("data-ensemble-step", &ensemble_step.map_or(String::new(), |k| k.to_string()));
         if let (Some(h), Some(c)) = (heat, heat_canvas.get()) {
             if let Err(e) = timed_draw(&c, || draw_heatmaps(&c, &h)) {
                 plot_error.set(Some(e.to_string()));

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use e2e::open_page;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn run(browser: &e2e::Browser, workers: usize, members: usize, steps: u32) -> Value {
     let out = browser.execute_async(
@@ -39,4 +39,57 @@ fn cookbook_ensemble_in_the_browser() {
     println!("browser benchmark, 1 worker:  {one}");
     println!("browser benchmark, 2 workers: {two}");
     println!("speed-up 2 vs 1 workers: {:.2}x", t1 / t2);
+}
+
+/// The page as a user meets it (`cargo xtask bench-browser`): the default explorer run (20
+/// networks × 3,000 steps at width 256, in the page's workers) timed from page load to its
+/// last checkpoint; then a slider released at the defaults, timed to the first checkpoint of
+/// the new run drawn on the main plot and to the run's end, with the longest main-thread stall
+/// meanwhile (gaps between 10 ms timer ticks) and the number of checkpoints drawn on the way.
+#[test]
+#[ignore = "benchmark: run with `cargo xtask bench-browser`"]
+fn explorer_default_run_latency() {
+    let (_server, browser) = open_page("");
+    let done = "return document.querySelector('[data-testid=run-status]').innerText.includes('members trained');";
+    let loaded = std::time::Instant::now();
+    browser.wait_true(done, Duration::from_secs(300), "the default run to finish");
+    let first_run = loaded.elapsed().as_secs_f64();
+    let mut releases = Vec::new();
+    for (i, sw2) in ["2.2", "2.25", "2.3", "2.25", "2.2"].iter().enumerate() {
+        let out = browser.execute_async(
+            "const [value, done] = [arguments[0], arguments[arguments.length - 1]];
+             const canvas = document.querySelector('[data-testid=function-plot]');
+             const status = () => document.querySelector('[data-testid=run-status]').innerText;
+             const before = Number(canvas.dataset.run);
+             const box = document.getElementById('sw2-value');
+             const t0 = performance.now();
+             box.value = value; box.dispatchEvent(new Event('change', {bubbles: true}));
+             let first = null, last = t0, worst = 0; const steps = new Set();
+             function tick() {
+               const now = performance.now(); worst = Math.max(worst, now - last); last = now;
+               const run = Number(canvas.dataset.run), step = canvas.dataset.ensembleStep;
+               if (run > before && step !== '') { steps.add(step); if (first === null) first = now - t0; }
+               if (run > before && status().includes('members trained')) {
+                 done({first_ms: first, total_ms: now - t0, worst_stall_ms: worst, checkpoints_drawn: steps.size});
+               } else if (now - t0 > 120000) { done({error: status()}); } else { setTimeout(tick, 10); }
+             }
+             setTimeout(tick, 0);",
+            vec![json!(sw2)],
+        );
+        println!("release {i} (σ_w² = {sw2}): {out}");
+        releases.push(out);
+    }
+    let median = |key: &str| {
+        let mut v: Vec<f64> = releases.iter().filter_map(|r| r[key].as_f64()).collect();
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    println!(
+        "explorer default run: first run done {first_run:.1} s after load; after a release: first checkpoint \
+         drawn in {:.0} ms (median of {}), run complete in {:.2} s, longest main-thread stall {:.0} ms",
+        median("first_ms"),
+        releases.len(),
+        median("total_ms") / 1000.0,
+        releases.iter().filter_map(|r| r["worst_stall_ms"].as_f64()).fold(0.0, f64::max)
+    );
 }
