@@ -46,6 +46,8 @@ type ChunkChannel = (MessageChannel, Closure<dyn FnMut(MessageEvent)>);
 
 thread_local! {
     static STREAM: RefCell<Option<Stream>> = const { RefCell::new(None) };
+    /// A chunk is already scheduled (one chain of chunks at a time, across cancels).
+    static SCHEDULED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
     static SCOPE: RefCell<Option<DedicatedWorkerGlobalScope>> = const { RefCell::new(None) };
     /// The channel through which a chunk schedules the next one, and its handler.
     static CHANNEL: RefCell<Option<ChunkChannel>> = const { RefCell::new(None) };
@@ -109,8 +111,12 @@ fn start_stream(
     }
 }
 
-/// Runs the next chunk after the event loop has had a turn (messages first).
+/// Runs the next chunk after the event loop has had a turn (messages first), unless one is
+/// scheduled already.
 fn schedule_chunk() {
+    if SCHEDULED.replace(true) {
+        return;
+    }
     CHANNEL.with(|c| {
         let mut c = c.borrow_mut();
         if c.is_none() {
@@ -128,6 +134,7 @@ fn schedule_chunk() {
 /// One chunk of the cooperative task: about [`CHUNK_MS`] of training; posts the batch of a
 /// checkpoint reached, progress now and then, and the end.
 fn run_chunk() {
+    SCHEDULED.set(false);
     let Some(scope) = SCOPE.with(|s| s.borrow().clone()) else { return };
     let Some(mut stream) = STREAM.with(|s| s.borrow_mut().take()) else { return };
     let start = js_sys::Date::now();

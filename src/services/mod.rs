@@ -70,6 +70,36 @@ pub fn restart_when_settled<K: Clone + PartialEq + Send + Sync + 'static>(
     }
 }
 
+/// A drawing deferred to the next animation frame, replaced by any later one asked before
+/// that frame: however many results arrive between two frames (a burst of checkpoints from the
+/// workers), a canvas is drawn at most once per frame.
+#[derive(Clone, Copy)]
+pub struct FrameSlot {
+    pending: StoredValue<Option<Box<dyn FnOnce()>>, LocalStorage>,
+}
+
+impl Default for FrameSlot {
+    fn default() -> Self {
+        FrameSlot { pending: StoredValue::new_local(None) }
+    }
+}
+
+impl FrameSlot {
+    /// Draws with `f` at the next animation frame (instead of any drawing still waiting).
+    pub fn draw(&self, f: impl FnOnce() + 'static) {
+        let waiting = self.pending.with_value(Option::is_some);
+        self.pending.set_value(Some(Box::new(f)));
+        if !waiting {
+            let pending = self.pending;
+            request_animation_frame(move || {
+                if let Some(f) = pending.try_update_value(Option::take).flatten() {
+                    f();
+                }
+            });
+        }
+    }
+}
+
 /// Runs `draw` and records its duration (ms) on `canvas` as `data-draw-ms`, which the
 /// end-to-end tests and benchmarks read.
 pub fn timed_draw<R>(canvas: &web_sys::HtmlCanvasElement, draw: impl FnOnce() -> R) -> R {

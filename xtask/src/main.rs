@@ -182,7 +182,7 @@ fn test() -> Result<(), String> {
     // The native CLI the page's width sweeps are compared with (built by the native tests).
     run(cargo().args(["build", "-p", "ntk-cli"]))?;
     run(cargo()
-        .args(["test", "-p", "e2e", "--", "--test-threads=1"])
+        .args(["test", "-p", "e2e", "--test", "page"])
         .env("E2E_DIST", &dist)
         .env("NTK_BIN", target_dir().join("debug").join("ntk"))
         .env("CHROMEDRIVER", &browsers.chromedriver)

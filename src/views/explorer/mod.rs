@@ -24,13 +24,13 @@ use crate::params::notes::Note;
 use crate::params::url;
 use crate::plot::function_plot::{draw_function_plot, FunctionPlot};
 use crate::plot::heatmap::{draw_heatmaps, COLOR_SCALE};
-use crate::plot::loss_plot::{draw_loss_curves, draw_loss_plot, draw_time_marker, TimeAxis};
+use crate::plot::loss_plot::{draw_loss_curves, draw_time_marker, TimeAxis};
 use crate::plot::{context_2d, copy_canvas};
 use crate::problem::problem;
 use crate::route::View;
 use crate::services::ensemble::EnsembleService;
 use crate::services::theory::{TheoryService, THEORY_PENDING};
-use crate::services::{restart_when_settled, sync_url, timed_draw};
+use crate::services::{restart_when_settled, sync_url, timed_draw, FrameSlot};
 use figures::{heatmaps, line_plot, loss_curves, nearest_checkpoint, EnsembleAt};
 use points::PointEditor;
 use presets::PRESETS;
@@ -106,6 +106,7 @@ pub fn Explorer(
     let loss_canvas = NodeRef::<leptos::html::Canvas>::new();
     let plot_error = RwSignal::new(None::<String>);
     let editor = PointEditor::new(params);
+    let main_frame = FrameSlot::default();
 
     // Main plot (theory at the step shown, the ensemble at its nearest checkpoint if the run
     // belongs to the current parameters) and, for 2-D sets, the heatmaps.
@@ -154,22 +155,25 @@ pub fn Explorer(
                 None,
             ),
         };
-        match timed_draw(&canvas, || draw_function_plot(&canvas, &plot)) {
-            Ok(f) => {
-                editor.frame.set_value(Some(f));
-                plot_error.set(None);
+        let heat_canvas = heat_canvas.get();
+        main_frame.draw(move || {
+            match timed_draw(&canvas, || draw_function_plot(&canvas, &plot)) {
+                Ok(f) => {
+                    editor.frame.set_value(Some(f));
+                    plot_error.set(None);
+                }
+                Err(e) => plot_error.set(Some(e.to_string())),
             }
-            Err(e) => plot_error.set(Some(e.to_string())),
-        }
-        // What was drawn, for the end-to-end tests: the run and the ensemble's checkpoint.
-        let _ = canvas.set_attribute("data-run", &run_id.to_string());
-        let _ = canvas
-            .set_attribute("data-ensemble-step", &ensemble_step.map_or(String::new(), |k| k.to_string()));
-        if let (Some(h), Some(c)) = (heat, heat_canvas.get()) {
-            if let Err(e) = timed_draw(&c, || draw_heatmaps(&c, &h)) {
-                plot_error.set(Some(e.to_string()));
+            // What was drawn, for the end-to-end tests: the run and the ensemble's checkpoint.
+            let _ = canvas.set_attribute("data-run", &run_id.to_string());
+            let step = ensemble_step.map_or(String::new(), |k| k.to_string());
+            let _ = canvas.set_attribute("data-ensemble-step", &step);
+            if let (Some(h), Some(c)) = (heat, heat_canvas) {
+                if let Err(e) = timed_draw(&c, || draw_heatmaps(&c, &h)) {
+                    plot_error.set(Some(e.to_string()));
+                }
             }
-        }
+        });
     });
 
     // Loss curves: computed when the run's parameters or results change; the time marker is
@@ -191,44 +195,48 @@ pub fn Explorer(
             )
         })
     });
-    let loss_base = StoredValue::new_local(None::<(web_sys::HtmlCanvasElement, TimeAxis)>);
+    // The curves are drawn when they change and kept in an offscreen copy (with the version of
+    // the curves it shows); moving the time shown only restores that copy and draws the marker
+    // (dashed curves are costly to draw). Both at most once per frame.
+    let loss_base = StoredValue::new_local(None::<(web_sys::HtmlCanvasElement, TimeAxis, u64)>);
+    let loss_version = StoredValue::new(0u64);
+    let loss_frame = FrameSlot::default();
     let shown_time = Memo::new(move |_| params.with(|p| p.training.lr) * shown_step.get() as f64);
-    Effect::new(move |_| {
-        let curves = curves.get();
-        if !active.get() {
-            return;
-        }
-        let Some(canvas) = loss_canvas.get() else { return };
-        let now = shown_time.get_untracked();
-        timed_draw(&canvas, || match draw_loss_curves(&canvas, &curves) {
-            Ok(axis) => {
-                loss_base.set_value(copy_canvas(&canvas).map(|copy| (copy, axis)));
-                let _ = draw_time_marker(&canvas, &axis, now);
-            }
-            Err(e) => plot_error.set(Some(e.to_string())),
-        });
-    });
-    Effect::new(move |_| {
-        let now = shown_time.get();
-        if !active.get() {
-            return;
-        }
-        let Some(canvas) = loss_canvas.get() else { return };
+    let draw_loss = move || {
+        let Some(canvas) = loss_canvas.get_untracked() else { return };
+        let (now, version) = (shown_time.get_untracked(), loss_version.get_value());
         timed_draw(&canvas, || {
             let restored = loss_base.with_value(|base| {
-                let (copy, axis) = base.as_ref()?;
+                let (copy, axis, _) = base.as_ref().filter(|b| b.2 == version)?;
                 let same_size = copy.width() == canvas.width() && copy.height() == canvas.height();
                 let ctx = context_2d(&canvas).filter(|_| same_size)?;
                 ctx.draw_image_with_html_canvas_element(copy, 0.0, 0.0).ok()?;
                 draw_time_marker(&canvas, axis, now).ok()
             });
-            if restored.is_none() {
-                // No copy yet, or the canvas was resized: draw everything.
-                if let Err(e) = draw_loss_plot(&canvas, &curves.get_untracked(), now) {
-                    plot_error.set(Some(e.to_string()));
+            if restored.is_some() {
+                return;
+            }
+            match draw_loss_curves(&canvas, &curves.get_untracked()) {
+                Ok(axis) => {
+                    loss_base.set_value(copy_canvas(&canvas).map(|copy| (copy, axis, version)));
+                    let _ = draw_time_marker(&canvas, &axis, now);
                 }
+                Err(e) => plot_error.set(Some(e.to_string())),
             }
         });
+    };
+    Effect::new(move |_| {
+        curves.track();
+        loss_version.update_value(|v| *v += 1);
+        if active.get() {
+            loss_frame.draw(draw_loss);
+        }
+    });
+    Effect::new(move |_| {
+        shown_time.track();
+        if active.get() {
+            loss_frame.draw(draw_loss);
+        }
     });
 
     let landmarks = Signal::derive(move || {

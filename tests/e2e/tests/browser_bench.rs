@@ -50,7 +50,8 @@ fn cookbook_ensemble_in_the_browser() {
 #[ignore = "benchmark: run with `cargo xtask bench-browser`"]
 fn explorer_default_run_latency() {
     let (_server, browser) = open_page("");
-    let done = "return document.querySelector('[data-testid=run-status]').innerText.includes('members trained');";
+    let done =
+        "return document.querySelector('[data-testid=run-status]').innerText.includes('members trained');";
     let loaded = std::time::Instant::now();
     browser.wait_true(done, Duration::from_secs(300), "the default run to finish");
     let first_run = loaded.elapsed().as_secs_f64();

@@ -4,14 +4,13 @@
 
 use std::time::Duration;
 
-use e2e::{open_page, screenshot_dir};
+use e2e::{screenshot_dir, Page};
 
 const NETWORKS_DONE: &str =
     "return document.querySelector('[data-testid=catapult-status]').innerText.startsWith('Network (');";
 
-#[test]
-fn the_phase_follows_the_learning_rate_and_networks_agree() {
-    let (_server, browser) = open_page("?view=catapult&el0=3&width=512&members=3&steps=80");
+pub fn the_phase_follows_the_learning_rate_and_networks_agree(page: &Page) {
+    let browser = page.open("?view=catapult&el0=3&width=512&members=3&steps=80");
     browser.wait_for("[data-testid=catapult-plot]", Duration::from_secs(30));
     let phase = browser.text("[data-testid=phase]");
     assert!(phase.starts_with("Two-scalar model: catapult"), "{phase}");
@@ -41,9 +40,8 @@ fn the_phase_follows_the_learning_rate_and_networks_agree() {
     browser.screenshot(&screenshot_dir().join("catapult_divergent.png"));
 }
 
-#[test]
-fn the_explorer_offers_the_catapult_view_past_eta_max() {
-    let (_server, browser) = open_page("?width=32&members=2&steps=100&lr=3");
+pub fn the_explorer_offers_the_catapult_view_past_eta_max(page: &Page) {
+    let browser = page.open("?width=32&members=2&steps=100&lr=3");
     let offer = browser.wait_for("[data-testid=catapult-offer] button", Duration::from_secs(30));
     let text = browser.text("[data-testid=catapult-offer] button");
     assert!(text.contains("ηλ₀ ="), "{text}");

@@ -2,11 +2,10 @@
 
 use std::time::Duration;
 
-use e2e::{open_page, screenshot_dir};
+use e2e::{screenshot_dir, Page};
 
-#[test]
-fn page_mounts_and_shows_its_shell() {
-    let (_server, browser) = open_page("");
+pub fn page_mounts_and_shows_its_shell(page: &Page) {
+    let browser = page.open("");
     browser.wait_for("[data-testid=app]", Duration::from_secs(30));
     assert_eq!(browser.text("h1"), "Wide networks explorer");
     assert!(

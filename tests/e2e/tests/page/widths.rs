@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::{ntk_binary, open_page, screenshot_dir, Browser};
+use e2e::{ntk_binary, screenshot_dir, Browser, Page};
 use ntk_core::experiments::widths::SweepResult;
 use ntk_core::stats::{PowerLawFit, Spread};
 use serde_json::json;
@@ -49,15 +49,14 @@ fn series_pixels(browser: &Browser) -> u64 {
         .unwrap_or(0)
 }
 
-#[test]
-fn a_small_sweep_runs_survives_a_tab_switch_and_can_be_cancelled() {
-    let (_server, browser) = open_page(SMALL);
+pub fn a_small_sweep_runs_survives_a_tab_switch_and_can_be_cancelled(page: &Page) {
+    let browser = page.open(SMALL);
     let run = browser.wait_for("[data-testid=run-sweep]", Duration::from_secs(30));
-    let url = search(&browser);
+    let url = search(browser);
     for needle in ["view=widths", "wmin=32", "wmax=256", "seeds=2", "steps=100", "act=erf"] {
         assert!(url.contains(needle), "{needle} not in {url}");
     }
-    assert!(status(&browser).contains("No sweep run yet"), "{}", status(&browser));
+    assert!(status(browser).contains("No sweep run yet"), "{}", status(browser));
     assert!(browser.text("[data-testid=widths-estimate]").contains("4 widths"));
 
     let start = Instant::now();
@@ -72,13 +71,13 @@ fn a_small_sweep_runs_survives_a_tab_switch_and_can_be_cancelled() {
         Duration::from_secs(300),
         "the small sweep to finish",
     );
-    eprintln!("small sweep: {:.1} s wall ({})", start.elapsed().as_secs_f64(), status(&browser));
+    eprintln!("small sweep: {:.1} s wall ({})", start.elapsed().as_secs_f64(), status(browser));
     let lines = browser.text("[data-testid=widths-status]");
     assert_eq!(lines.lines().filter(|l| l.contains("done, 2 seed(s)")).count(), 4, "{lines}");
 
     // Slopes: finite and negative for every metric; (d) is the CLT's −1/2 within the noise of 2
     // seeds × 4 widths.
-    let s = slopes(&browser);
+    let s = slopes(browser);
     assert_eq!(s.len(), 6, "{s:?}");
     assert!(s.iter().all(|v| v.is_finite() && *v < 0.0), "{s:?}");
     assert!((-1.1..=-0.2).contains(&s[5]), "slope of (d): {s:?}");
@@ -89,23 +88,23 @@ fn a_small_sweep_runs_survives_a_tab_switch_and_can_be_cancelled() {
         vec![],
     );
     assert!(draw_ms.as_str().and_then(|v| v.parse::<f64>().ok()).is_some(), "data-draw-ms: {draw_ms}");
-    assert!(series_pixels(&browser) > 500, "the plot shows the series");
+    assert!(series_pixels(browser) > 500, "the plot shows the series");
 
     // Another tab and back: the results are still there, the URL follows the shown view.
     let explorer = browser.find("button[data-view=explorer]").expect("explorer tab");
     browser.click(&explorer);
-    assert!(!search(&browser).contains("view=widths"), "{}", search(&browser));
+    assert!(!search(browser).contains("view=widths"), "{}", search(browser));
     let widths = browser.find("button[data-view=widths]").expect("widths tab");
     browser.click(&widths);
-    assert!(search(&browser).contains("view=widths"), "{}", search(&browser));
-    assert!(status(&browser).contains("Sweep done"), "{}", status(&browser));
-    assert_eq!(slopes(&browser), s, "the same results after the tab switch");
+    assert!(search(browser).contains("view=widths"), "{}", search(browser));
+    assert!(status(browser).contains("Sweep done"), "{}", status(browser));
+    assert_eq!(slopes(browser), s, "the same results after the tab switch");
     browser.wait_true(
         "const c = document.querySelector('[data-testid=widths-plot]'); return c.width > 0;",
         Duration::from_secs(5),
         "the plot redrawn",
     );
-    assert!(series_pixels(&browser) > 500, "the plot is redrawn when shown again");
+    assert!(series_pixels(browser) > 500, "the plot is redrawn when shown again");
     browser.screenshot(&screenshot_dir().join("widths_top.png"));
     browser.execute(
         "document.querySelector('[data-testid=widths-plot]').scrollIntoView({block: 'start'});",
@@ -116,7 +115,7 @@ fn a_small_sweep_runs_survives_a_tab_switch_and_can_be_cancelled() {
     // A larger run, cancelled: the workers stop and the status says so.
     browser.set_input("#w-wmax-value", "1024");
     browser.set_input("#w-seeds-value", "8");
-    assert!(search(&browser).contains("wmax=1024"), "{}", search(&browser));
+    assert!(search(browser).contains("wmax=1024"), "{}", search(browser));
     assert!(browser.find("[data-testid=widths-stale]").is_some(), "the plots say they are of the last sweep");
     browser.click(&run);
     browser.wait_true(
@@ -139,18 +138,17 @@ fn a_small_sweep_runs_survives_a_tab_switch_and_can_be_cancelled() {
     assert_eq!(disabled, json!(true));
     // Nothing keeps running: the status stays cancelled.
     std::thread::sleep(Duration::from_millis(1500));
-    assert!(status(&browser).contains("cancelled"), "{}", status(&browser));
+    assert!(status(browser).contains("cancelled"), "{}", status(browser));
     browser.screenshot(&screenshot_dir().join("widths_cancelled.png"));
 }
 
-#[test]
-fn an_oversized_sweep_is_refused_with_a_message() {
-    let (_server, browser) = open_page("?view=widths&wmin=32&wmax=4096&seeds=32&steps=100000");
+pub fn an_oversized_sweep_is_refused_with_a_message(page: &Page) {
+    let browser = page.open("?view=widths&wmin=32&wmax=4096&seeds=32&steps=100000");
     let run = browser.wait_for("[data-testid=run-sweep]", Duration::from_secs(30));
     let estimate = browser.text("[data-testid=widths-estimate]");
     assert!(estimate.contains("refused") && estimate.contains("FLOP"), "{estimate}");
     browser.click(&run);
-    let s = status(&browser);
+    let s = status(browser);
     assert!(s.contains("refused") && s.contains("FLOP") && s.contains("ntk widths"), "{s}");
     assert_eq!(browser.text("[data-testid=widths-status]").trim(), "", "no point was started");
     // Too much memory per worker: depth 8 at width 4096.
@@ -159,7 +157,7 @@ fn an_oversized_sweep_is_refused_with_a_message() {
     browser.set_input("#w-seeds-value", "1");
     browser.set_input("#w-steps-value", "1");
     browser.click(&run);
-    let s = status(&browser);
+    let s = status(browser);
     assert!(s.contains("refused") && s.contains("MiB"), "{s}");
     browser.screenshot(&screenshot_dir().join("widths_refused.png"));
 }
@@ -276,33 +274,32 @@ fn assert_same_sweep(page: &SweepResult, native: &SweepResult, command: &str) {
 
 /// "The CLI reproduces its numbers": the page's command line, run natively, prints the page's
 /// results (its JSON download) — for the explorer's erf network and for the ReLU preset.
-#[test]
-fn the_page_sweep_is_reproduced_by_ntk_widths() {
-    let (_server, browser) = open_page(SMALL);
+pub fn the_page_sweep_is_reproduced_by_ntk_widths(page: &Page) {
+    let browser = page.open(SMALL);
     browser.wait_for("[data-testid=run-sweep]", Duration::from_secs(30));
     assert!(browser.find("[data-testid=widths-json]").is_none(), "no download before a sweep");
-    run_and_wait(&browser, Duration::from_secs(300));
+    run_and_wait(browser, Duration::from_secs(300));
     let command = browser.text("[data-testid=widths-cli]");
     assert!(command.contains("--act erf") && command.contains("--max-width 256"), "{command}");
-    assert_same_sweep(&page_result(&browser), &native_result(&command), &command);
+    assert_same_sweep(&page_result(browser), &native_result(&command), &command);
 
     // The ReLU preset, whose button promises the −1/2 of Theorem 2.1: widths 32…4096, 4 seeds.
     let relu = browser.find("[data-testid=preset-relu]").expect("the ReLU preset");
     browser.click(&relu);
-    let url = search(&browser);
+    let url = search(browser);
     for needle in ["act=relu", "depth=1", "sw2=2&", "sb2=4", "wmin=32", "wmax=4096", "seeds=4", "steps=300"] {
         assert!(url.contains(needle), "{needle} not in {url}");
     }
     let start = Instant::now();
-    run_and_wait(&browser, Duration::from_secs(300));
+    run_and_wait(browser, Duration::from_secs(300));
     let command = browser.text("[data-testid=widths-cli]");
     assert!(command.contains("--act relu --depth 1 --sw2 2 --sb2 4"), "{command}");
-    let page = page_result(&browser);
+    let page = page_result(browser);
     assert_eq!(page.series[0].points.len(), 8, "widths 32…4096");
     assert_same_sweep(&page, &native_result(&command), &command);
     // Measured −0.52 (job seed 0; −0.47 … −0.53 over job seeds 0–2): −1/2 ± 0.15 as the
     // native test of the same claim.
-    let a = slopes(&browser)[0];
+    let a = slopes(browser)[0];
     eprintln!("ReLU preset: {:.1} s in the page, slope (a) {a}", start.elapsed().as_secs_f64());
     assert!((a + 0.5).abs() < 0.15, "slope (a) of the ReLU preset: {a}");
     browser.execute(
@@ -310,20 +307,4 @@ fn the_page_sweep_is_reproduced_by_ntk_widths() {
         vec![],
     );
     browser.screenshot(&screenshot_dir().join("widths_reproduce.png"));
-}
-
-/// The default sweep (widths 32…1024, 4 seeds, 300 steps, 8 points), timed in the browser
-/// (ignored by default: about a minute; run with `--ignored`).
-#[test]
-#[ignore]
-fn the_default_sweep_timed() {
-    let (_server, browser) = open_page("?view=widths");
-    browser.wait_for("[data-testid=run-sweep]", Duration::from_secs(30));
-    run_and_wait(&browser, Duration::from_secs(900));
-    eprintln!("default sweep: {} | slopes {:?}", status(&browser), slopes(&browser));
-    browser.execute(
-        "document.querySelector('[data-testid=widths-plot]').scrollIntoView({block: 'start'});",
-        vec![],
-    );
-    browser.screenshot(&screenshot_dir().join("widths_default.png"));
 }

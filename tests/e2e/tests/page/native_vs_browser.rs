@@ -4,14 +4,13 @@
 use std::ops::ControlFlow;
 use std::time::Duration;
 
-use e2e::open_page;
+use e2e::Page;
 use ntk_core::nets::ensemble::{run_members, EnsembleSpec, EnsembleStats};
 
-#[test]
-fn browser_pool_matches_the_native_run() {
+pub fn browser_pool_matches_the_native_run(page: &Page) {
     let spec = EnsembleSpec::cookbook(4, 400, 64, 6);
     let native = run_members(&spec, 0..spec.members, |_| ControlFlow::Continue(())).unwrap().summary();
-    let (_server, browser) = open_page("?members=1&steps=1&width=8");
+    let browser = page.open("?members=1&steps=1&width=8");
     browser.wait_true(
         "return !!(window.wasmBindings && window.wasmBindings.run_pool_job);",
         Duration::from_secs(30),

@@ -1,0 +1,216 @@
+//! The explorer as a person uses it: the default run streams through training time (bands,
+//! networks and loss curves advance checkpoint by checkpoint), the time shown can be scrubbed
+//! back while training goes on, sliders change the view and the URL and restart the ensemble
+//! with nothing of the old run drawn again, and a hand-edited link gives a clamped state with
+//! visible notes. No assertion here is about time: speed and latency are measured by
+//! `cargo xtask bench-browser`.
+
+use std::time::Duration;
+
+use e2e::{screenshot_dir, Browser, Page};
+use serde_json::{json, Value};
+
+const TRAINED: &str =
+    "return document.querySelector('[data-testid=run-status]').innerText.includes('members trained');";
+
+/// The run and ensemble checkpoint the main plot last drew: (run id, step or `None`).
+fn drawn(browser: &Browser) -> (u64, Option<u64>) {
+    let v = browser.execute(
+        "const c = document.querySelector('[data-testid=function-plot]');
+         return [c.dataset.run || '0', c.dataset.ensembleStep || ''];",
+        vec![],
+    );
+    let run = v[0].as_str().unwrap_or("0").parse().unwrap_or(0);
+    (run, v[1].as_str().and_then(|s| s.parse().ok()))
+}
+
+/// Watches the main plot from now until the run shown is trained (or `max_ms` pass): the
+/// distinct (run, checkpoint step) pairs drawn, in order, and the time-slider text at the end.
+fn watch_until_trained(browser: &Browser, max_ms: u64) -> Value {
+    browser.execute_async(
+        "const [max, done] = [arguments[0], arguments[arguments.length - 1]];
+         const canvas = document.querySelector('[data-testid=function-plot]');
+         const status = () => document.querySelector('[data-testid=run-status]').innerText;
+         const seen = []; const t0 = performance.now();
+         (function tick() {
+           const pair = (canvas.dataset.run || '0') + ':' + (canvas.dataset.ensembleStep || '');
+           if (seen[seen.length - 1] !== pair) seen.push(pair);
+           if (status().includes('members trained') || performance.now() - t0 > max) {
+             done({seen, status: status(), time: document.querySelector('[data-testid=time-value]').innerText});
+           } else { setTimeout(tick, 5); }
+         })();",
+        vec![json!(max_ms)],
+    )
+}
+
+/// The steps drawn for run `run` in a watch log.
+fn steps_of(log: &Value, run: u64) -> Vec<u64> {
+    log["seen"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| {
+            let (r, k) = p.as_str()?.split_once(':')?;
+            (r.parse::<u64>().ok()? == run).then(|| k.parse().ok()).flatten()
+        })
+        .collect()
+}
+
+pub fn the_default_run_streams_through_training_time(page: &Page) {
+    let browser = page.open("");
+    browser.wait_for("[data-testid=function-plot]", Duration::from_secs(30));
+    let follow = browser.execute("return document.getElementById('follow').checked;", vec![]);
+    assert_eq!(follow, json!(true), "following training is the default");
+    // The first checkpoint arrives while the networks train, and the plot follows: at least
+    // three checkpoints of the run are drawn before it is done, in increasing order.
+    browser.wait_true(
+        "return document.querySelector('[data-testid=function-plot]').dataset.ensembleStep !== undefined
+            && document.querySelector('[data-testid=function-plot]').dataset.ensembleStep !== '';",
+        Duration::from_secs(60),
+        "a first checkpoint drawn",
+    );
+    let (run, _) = drawn(browser);
+    browser.screenshot(&screenshot_dir().join("explorer_streaming.png"));
+    let log = watch_until_trained(browser, 600_000);
+    let steps = steps_of(&log, run);
+    assert!(steps.len() >= 3, "checkpoints drawn while training: {steps:?} ({log})");
+    assert!(steps.windows(2).all(|w| w[0] < w[1]), "the shown step advances: {steps:?}");
+    assert_eq!(steps.last(), Some(&3000), "it ends at the last step: {steps:?}");
+    let status = log["status"].as_str().unwrap();
+    assert!(status.contains("20 members trained for 3000 steps"), "{status}");
+    assert_eq!(log["time"], json!("k = 3000 of 3000"));
+    // The loss plot shows the ensemble's curves too (black network curve present).
+    let loss_dark = browser.execute(
+        "const c = document.querySelector('[data-testid=loss-plot]');
+         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+         let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] < 40 && d[i + 1] < 40 && d[i + 2] < 40) n++;
+         return n;",
+        vec![],
+    );
+    assert!(loss_dark.as_u64().unwrap() > 100, "network loss curve drawn: {loss_dark}");
+    browser.screenshot(&screenshot_dir().join("explorer_default.png"));
+}
+
+pub fn scrubbing_back_while_training_keeps_the_chosen_time(page: &Page) {
+    let browser = page.open("?steps=20000&members=8&width=128");
+    browser.wait_true(
+        "return (document.querySelector('[data-testid=function-plot]').dataset.ensembleStep || '') !== '';",
+        Duration::from_secs(60),
+        "a first checkpoint drawn",
+    );
+    // Back to the start (slider position 0 is step 0): following stops, step 0 stays shown
+    // while the ensemble trains on, with the ensemble at its step-0 checkpoint.
+    browser.set_input("#time", "0");
+    assert_eq!(browser.execute("return document.getElementById('follow').checked;", vec![]), json!(false));
+    assert!(browser.execute("return location.search;", vec![]).as_str().unwrap().contains("k=0"));
+    let status_before = browser.text("[data-testid=run-status]");
+    browser.wait_true(
+        &format!(
+            "return document.querySelector('[data-testid=run-status]').innerText !== {};",
+            json!(status_before)
+        ),
+        Duration::from_secs(60),
+        "training to go on",
+    );
+    assert_eq!(browser.text("[data-testid=time-value]"), "k = 0 of 20000");
+    assert_eq!(drawn(browser).1, Some(0), "the ensemble drawn at step 0");
+    // Following again jumps to the newest checkpoint.
+    browser.execute("document.getElementById('follow').click();", vec![]);
+    assert!(!browser.execute("return location.search;", vec![]).as_str().unwrap().contains("k="));
+    browser.wait_true(
+        "return Number(document.querySelector('[data-testid=function-plot]').dataset.ensembleStep) > 0;",
+        Duration::from_secs(60),
+        "the newest checkpoint drawn again",
+    );
+}
+
+pub fn sliders_change_the_view_and_the_url_and_restart_the_ensemble(page: &Page) {
+    let browser = page.open("?width=32&members=4&steps=300");
+    browser.wait_for("[data-testid=run-status]", Duration::from_secs(30));
+    browser.wait_true(TRAINED, Duration::from_secs(120), "the small ensemble to finish");
+    let (first, _) = drawn(browser);
+    // Width slider (log scale over 8..2048): position 500 is width 128.
+    browser.set_input("#width", "500");
+    let url = browser.execute("return location.search;", vec![]);
+    assert!(url.as_str().unwrap().contains("width=128"), "URL {url}");
+    // The new run replaces the old one on the plot, and is the one reported trained.
+    browser.wait_true(
+        &format!(
+            "return Number(document.querySelector('[data-testid=function-plot]').dataset.run) > {first};"
+        ),
+        Duration::from_secs(30),
+        "the restarted run drawn",
+    );
+    browser.wait_true(TRAINED, Duration::from_secs(120), "the restarted ensemble to finish");
+    assert!(browser.text("[data-testid=run-status]").contains("4 members trained for 300 steps"));
+    // Typing a value in the number box, and an invalid one.
+    browser.set_input("#sw2-value", "1.5");
+    assert!(browser.execute("return location.search;", vec![]).as_str().unwrap().contains("sw2=1.5"));
+    browser.set_input("#sw2-value", "abc");
+    let invalid =
+        browser.execute("return document.getElementById('sw2-value').classList.contains('invalid');", vec![]);
+    assert_eq!(invalid, json!(true), "invalid text is flagged");
+    // The landmarks of the current kernel are drawn on the learning-rate slider.
+    let marks = browser.execute(
+        "return Array.from(document.querySelectorAll('.mark')).map(m => m.innerText).join(' ');",
+        vec![],
+    );
+    assert!(marks.as_str().unwrap().contains("η_crit"), "{marks}");
+    browser.screenshot(&screenshot_dir().join("explorer_sliders.png"));
+    // A change undone at once (both edits in one script, before the page's next turn) leaves
+    // the finished run in place: no new run is started for the intermediate value.
+    browser.wait_true(TRAINED, Duration::from_secs(120), "the run after the σ_w² change");
+    let (run, _) = drawn(browser);
+    browser.set_input_values("#width-value", &["64", "128"]);
+    // A later, real change starts exactly one new run: the intermediate value never ran.
+    browser.set_input("#members-value", "5");
+    browser.wait_true(TRAINED, Duration::from_secs(120), "the run with 5 members");
+    assert_eq!(drawn(browser).0, run + 1, "one run after the undone change, not two");
+}
+
+pub fn a_new_run_never_shows_the_old_one_again(page: &Page) {
+    let browser = page.open("?steps=20000&members=8&width=128");
+    browser.wait_true(
+        "return (document.querySelector('[data-testid=function-plot]').dataset.ensembleStep || '') !== '';",
+        Duration::from_secs(60),
+        "the first run streaming",
+    );
+    let (old, _) = drawn(browser);
+    // Mid-run (mid-chunk in the workers), a new width: from then on only the new run is drawn
+    // and nothing of the old one comes back, even after the new run has finished.
+    browser.set_input("#width-value", "32");
+    browser.set_input("#steps-value", "300");
+    let log = watch_until_trained(browser, 300_000);
+    let runs: Vec<u64> = log["seen"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str()?.split_once(':')?.0.parse().ok())
+        .collect();
+    let first_new = runs.iter().position(|&r| r > old).expect("the new run drawn");
+    assert!(runs[first_new..].iter().all(|&r| r > old), "the old run drawn after the new one: {runs:?}");
+    assert!(log["status"].as_str().unwrap().contains("members trained"), "{log}");
+    let (latest, _) = drawn(browser);
+    assert!(latest > old, "the plot shows the new run");
+}
+
+pub fn a_hand_edited_link_is_clamped_with_a_note_and_huge_jobs_are_refused(page: &Page) {
+    let browser =
+        page.open("?depth=0&lr=abc&act=%3Cb%3E&bogus=1&width=2048&members=200&steps=100000&depth=4");
+    browser.wait_for("[data-testid=function-plot]", Duration::from_secs(30));
+    let notes = browser.text("[data-testid=notes]");
+    for needle in [
+        "depth L (hidden layers) '0' clamped to 1", /* then depth=4 wins */
+        "learning rate η 'abc' is not valid",
+        "nonlinearity φ '<b>' is not valid",
+        "bogus",
+    ] {
+        assert!(notes.contains(needle), "notes lack '{needle}': {notes}");
+    }
+    browser.screenshot(&screenshot_dir().join("explorer_bad_link.png"));
+    browser.wait_true(
+        "return document.querySelector('[data-testid=run-status]').innerText.includes('too large');",
+        Duration::from_secs(10),
+        "the oversized job refused",
+    );
+}

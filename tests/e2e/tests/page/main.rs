@@ -1,0 +1,82 @@
+//! The end-to-end tests of the built page, in one binary that shares one headless Chromium
+//! session (launched once, each test opening its own link): the page as a person uses it —
+//! controls moved, buttons pressed, plots looked at (screenshots in `target/e2e-screenshots/`).
+//!
+//! A plain `main` runs them one after the other (`harness = false`), so that the browser is
+//! started once and closed at the end; `cargo test -p e2e --test page -- NAME` runs the tests
+//! whose name contains NAME.
+
+mod catapult;
+mod explorer;
+mod native_vs_browser;
+mod shell;
+mod views;
+mod widths;
+
+use std::process::ExitCode;
+
+use e2e::{run_tests, Test};
+
+/// Every test, in run order.
+const TESTS: &[Test] = &[
+    ("shell::page_mounts_and_shows_its_shell", shell::page_mounts_and_shows_its_shell),
+    (
+        "explorer::the_default_run_streams_through_training_time",
+        explorer::the_default_run_streams_through_training_time,
+    ),
+    (
+        "explorer::scrubbing_back_while_training_keeps_the_chosen_time",
+        explorer::scrubbing_back_while_training_keeps_the_chosen_time,
+    ),
+    (
+        "explorer::sliders_change_the_view_and_the_url_and_restart_the_ensemble",
+        explorer::sliders_change_the_view_and_the_url_and_restart_the_ensemble,
+    ),
+    ("explorer::a_new_run_never_shows_the_old_one_again", explorer::a_new_run_never_shows_the_old_one_again),
+    (
+        "explorer::a_hand_edited_link_is_clamped_with_a_note_and_huge_jobs_are_refused",
+        explorer::a_hand_edited_link_is_clamped_with_a_note_and_huge_jobs_are_refused,
+    ),
+    (
+        "views::placing_dragging_and_removing_points_edits_the_data_and_the_link",
+        views::placing_dragging_and_removing_points_edits_the_data_and_the_link,
+    ),
+    ("views::a_preset_sets_every_control_and_the_link", views::a_preset_sets_every_control_and_the_link),
+    (
+        "views::a_two_d_set_shows_heatmaps_and_the_figure_2_segment",
+        views::a_two_d_set_shows_heatmaps_and_the_figure_2_segment,
+    ),
+    ("views::the_page_fits_a_phone_screen", views::the_page_fits_a_phone_screen),
+    (
+        "views::quadrature_kernels_are_computed_off_the_main_thread",
+        views::quadrature_kernels_are_computed_off_the_main_thread,
+    ),
+    (
+        "catapult::the_phase_follows_the_learning_rate_and_networks_agree",
+        catapult::the_phase_follows_the_learning_rate_and_networks_agree,
+    ),
+    (
+        "catapult::the_explorer_offers_the_catapult_view_past_eta_max",
+        catapult::the_explorer_offers_the_catapult_view_past_eta_max,
+    ),
+    (
+        "widths::a_small_sweep_runs_survives_a_tab_switch_and_can_be_cancelled",
+        widths::a_small_sweep_runs_survives_a_tab_switch_and_can_be_cancelled,
+    ),
+    (
+        "widths::an_oversized_sweep_is_refused_with_a_message",
+        widths::an_oversized_sweep_is_refused_with_a_message,
+    ),
+    (
+        "widths::the_page_sweep_is_reproduced_by_ntk_widths",
+        widths::the_page_sweep_is_reproduced_by_ntk_widths,
+    ),
+    (
+        "native_vs_browser::browser_pool_matches_the_native_run",
+        native_vs_browser::browser_pool_matches_the_native_run,
+    ),
+];
+
+fn main() -> ExitCode {
+    run_tests(TESTS)
+}
