@@ -184,13 +184,18 @@ fn predictions_match_neural_tangents() {
                 ("ntk", case["cond"]["ntk"].as_f64().unwrap()),
                 ("nngp", case["cond"]["nngp"].as_f64().unwrap()),
             ] {
-                // tanh: even on the emulated 150-point kernels (which match the reference
-                // *kernel* case to 1e-10), NTK-GP predictions drift from the reference with
-                // time (5e-8 of the scale at t = 1, 2e-6 at t = 10): the reference predict
-                // case must have used slightly different kernels (cond = 848 amplifies any
-                // 1e-9 kernel difference). Unexplained; the GP algebra itself is pinned by the
-                // closed-form cases at 1e-8, so tanh predictions are held only to 1e-4.
-                let base = if a.activation.has_closed_form() { PREDICT_TOL } else { 1e-4 };
+                // tanh: checked on the emulated 150-point kernels, which reproduce
+                // neural-tangents' own kernel, diagonal included (its prior variances to
+                // 5e-15; both are off the true kernel by up to 6.4e-6 there, see
+                // reference_hp.json and theory_reference_hp.rs). Still, its finite-time
+                // predictions drift from these: 0 at t = 0, 3e-8 at t = 1, 1.8e-6 at t = 10,
+                // 9.3e-6 at t = 100, and back to 3e-13 at t = ∞ (NTK-GP means; measured
+                // 2026-11-30). A kernel difference would show at t = ∞ too, so this is a
+                // difference in how the peer evaluates the time dependence, not in the
+                // kernels; unexplained. Held to 2e-5 (twice the largest drift). The truth is
+                // pinned by the high-precision references instead (our tanh predictions are
+                // within 7.2e-9 of them; neural-tangents' within 1.1e-3).
+                let base = if a.activation.has_closed_form() { PREDICT_TOL } else { 2e-5 };
                 let tol = base + cond * kernel_tol;
                 let (full, marginal) = if name == "ntk" {
                     (dynamics.ntk_gp(time), dynamics.ntk_gp_marginal(time))
