@@ -37,7 +37,8 @@ T_sigmoid(Σ) = 1/4 + T_tanh(Σ/4)/4 between two independent 2-D rules. `--slow-
 nested 2-D mpmath quadrature of tanh at 20 digits for two off-diagonal Σ (about a minute each).
 
 Run with `cargo xtask references` (a throwaway venv with the pinned mpmath and numpy); the
-tests only read the JSON. Takes about five minutes on two cores.
+tests only read the JSON. Takes 3.5-8 minutes wall on a shared two-core machine; reruns
+reproduce the JSON byte for byte.
 """
 
 import argparse
