@@ -8,6 +8,9 @@
 //! - `cargo xtask bench-browser` — the ensemble benchmark in headless Chromium.
 //! - `cargo xtask bench-peer <script> [args…]` — a peer benchmark (JAX + neural-tangents) from
 //!   `bench/peer/`, in a throwaway virtual environment.
+//! - `cargo xtask references [args…]` — regenerate the high-precision reference numbers
+//!   (`crates/ntk-core/tests/data/reference_hp.json`) with `tools/references/generate.py`
+//!   (mpmath + numpy), in a throwaway virtual environment.
 
 mod tools;
 
@@ -23,8 +26,9 @@ fn main() -> ExitCode {
         Some("dist") => dist().map(|_| ()),
         Some("bench-browser") => bench_browser(),
         Some("bench-peer") => bench_peer(&args[1..]),
+        Some("references") => references(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <serve [--port P] | test | dist | bench-browser | bench-peer SCRIPT [ARGS…]>");
+            eprintln!("usage: cargo xtask <serve [--port P] | test | dist | bench-browser | bench-peer SCRIPT [ARGS…] | references [ARGS…]>");
             return ExitCode::from(2);
         }
     };
@@ -107,24 +111,40 @@ fn bench_peer(args: &[String]) -> Result<(), String> {
     let Some((script, rest)) = args.split_first() else {
         return Err("usage: cargo xtask bench-peer SCRIPT [ARGS…] (a script of bench/peer/)".into());
     };
-    let path = root().join("bench").join("peer").join(format!("{script}.py"));
+    let dir = root().join("bench").join("peer");
+    let path = dir.join(format!("{script}.py"));
     if !path.is_file() {
         return Err(format!("no peer benchmark {}", path.display()));
     }
-    let venv = target_dir().join("peer-venv");
+    let python = python_venv("peer-venv", &dir.join("requirements.txt"))?;
+    run(Command::new(&python).arg(&path).args(rest))
+}
+
+/// Runs `tools/references/generate.py` (arguments passed on) in `target/references-venv`,
+/// created and filled from `tools/references/requirements.txt` on first use. The tests only
+/// read the JSON it writes; they never run it.
+fn references(args: &[String]) -> Result<(), String> {
+    let dir = root().join("tools").join("references");
+    let python = python_venv("references-venv", &dir.join("requirements.txt"))?;
+    run(Command::new(&python).arg(dir.join("generate.py")).args(args))
+}
+
+/// The Python of the virtual environment `target/<name>`, created on first use and (re)filled
+/// from `requirements` whenever that file changed since the last install.
+fn python_venv(name: &str, requirements: &Path) -> Result<PathBuf, String> {
+    let venv = target_dir().join(name);
     let python = venv.join("bin").join("python");
     let stamp = venv.join("installed-requirements.txt");
-    let requirements = root().join("bench").join("peer").join("requirements.txt");
     let wanted =
-        std::fs::read_to_string(&requirements).map_err(|e| format!("{}: {e}", requirements.display()))?;
+        std::fs::read_to_string(requirements).map_err(|e| format!("{}: {e}", requirements.display()))?;
     if !python.is_file() {
         run(Command::new("python3").arg("-m").arg("venv").arg(&venv))?;
     }
     if std::fs::read_to_string(&stamp).ok().as_deref() != Some(wanted.as_str()) {
-        run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "-r"]).arg(&requirements))?;
+        run(Command::new(&python).args(["-m", "pip", "install", "--quiet", "-r"]).arg(requirements))?;
         std::fs::write(&stamp, &wanted).map_err(|e| format!("{}: {e}", stamp.display()))?;
     }
-    run(Command::new(&python).arg(&path).args(rest))
+    Ok(python)
 }
 
 fn test() -> Result<(), String> {

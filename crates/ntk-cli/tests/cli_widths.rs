@@ -36,14 +36,27 @@ fn sweep_prints_points_and_slopes() {
         s["points"].as_array().unwrap().iter().map(|p| p["width"].as_u64().unwrap()).collect();
     assert_eq!(widths, vec![8, 16, 32]);
     for p in s["points"].as_array().unwrap() {
-        assert_eq!(p["seeds"].as_array().unwrap().len(), 2);
+        let seeds = p["seeds"].as_array().unwrap();
+        assert_eq!(seeds.len(), 2);
         for key in ["rmse_nn_lin_sup", "ntk_change", "ntk_init_error"] {
-            for stat in ["mean", "sd", "min", "max"] {
-                assert!(p[key][stat].as_f64().unwrap() >= 0.0, "{key}.{stat}: {p}");
-            }
-            assert_eq!(p[key]["count"], 2);
+            // The summary is the statistics of the per-seed values (recomputed here), and each
+            // value is strictly positive: 20 steps move the network off its linearization and
+            // its kernel, and a width-8 kernel differs from the analytic one.
+            let per_seed: Vec<f64> = seeds
+                .iter()
+                .map(|s| if key == "ntk_init_error" { &s[key] } else { &s["training"][key] })
+                .map(|v| v.as_f64().unwrap())
+                .collect();
+            assert!(per_seed.iter().all(|&v| v > 0.0), "{key}: {per_seed:?}");
+            assert_stats(&p[key], &per_seed, key);
         }
         assert_eq!(p["weight_change"].as_array().unwrap().len(), 2);
+        for layer in 0..2 {
+            let per_seed: Vec<f64> =
+                seeds.iter().map(|s| s["training"]["weight_change"][layer].as_f64().unwrap()).collect();
+            assert!(per_seed.iter().all(|&v| v > 0.0), "weight_change[{layer}]: {per_seed:?}");
+            assert_stats(&p["weight_change"][layer], &per_seed, &format!("weight_change[{layer}]"));
+        }
         // Default learning rate: ½ η_critical of the analytic NTK, the same at every width.
         assert_eq!(p["learning_rate"], s["points"][0]["learning_rate"]);
     }
@@ -60,6 +73,22 @@ fn sweep_prints_points_and_slopes() {
     ]));
     assert_eq!(w["series"][0]["points"].as_array().unwrap().len(), 2);
     assert_eq!(w["series"][0]["points"][1]["learning_rate"], 0.05);
+}
+
+/// `stats` (`{count, mean, sd, min, max}`) is the sample summary of `values`: to rounding of a
+/// two-term mean (relative 1e-12 of the values' scale; sd is the unbiased sample deviation).
+fn assert_stats(stats: &serde_json::Value, values: &[f64], what: &str) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let sd = (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let tol = 1e-12 * max.abs();
+    assert_eq!(stats["count"].as_u64(), Some(values.len() as u64), "{what}");
+    for (stat, want) in [("mean", mean), ("sd", sd), ("min", min), ("max", max)] {
+        let got = stats[stat].as_f64().unwrap();
+        assert!((got - want).abs() <= tol, "{what}.{stat}: {got} vs {want} from {values:?}");
+    }
 }
 
 /// Tinier still: widths 8 and 16, one seed, 10 steps, plus `extra`.
