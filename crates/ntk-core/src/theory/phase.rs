@@ -57,7 +57,7 @@
 
 use std::ops::Range;
 
-use nalgebra::{DMatrix, SymmetricEigen};
+use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
@@ -819,10 +819,13 @@ pub struct Conditioning {
 }
 
 impl Conditioning {
-    /// The conditioning of a symmetric matrix with finite entries (`None` if the eigensolver
-    /// fails).
+    /// The conditioning of a symmetric matrix (`None` for non-finite entries or an empty
+    /// matrix). Eigenvalues only (no eigenvectors).
     pub fn of(m: &DMatrix<f64>) -> Option<Conditioning> {
-        let eig = SymmetricEigen::try_new(m.clone(), f64::EPSILON, 100_000)?.eigenvalues;
+        if m.is_empty() || m.iter().any(|v| !v.is_finite()) {
+            return None;
+        }
+        let eig = m.symmetric_eigenvalues();
         let (lambda_min, lambda_max) = (eig.min(), eig.max());
         let floor = lambda_max.abs() * m.nrows() as f64 * f64::EPSILON;
         let condition = (lambda_min > floor).then(|| lambda_max / lambda_min);
