@@ -15,6 +15,8 @@ enum Which {
     Theory(crate::bench_theory::Args),
     /// The neural-tangents cookbook ensemble (f32 training of finite networks).
     Ensemble(crate::bench_ensemble::Args),
+    /// The order/chaos phase diagram on an N × N grid (closed-form and quadrature activations).
+    Phase(crate::bench_phase::Args),
 }
 
 /// Runs the chosen benchmark.
@@ -22,5 +24,6 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
     match &args.which {
         Which::Theory(a) => crate::bench_theory::run(a),
         Which::Ensemble(a) => crate::bench_ensemble::run(a),
+        Which::Phase(a) => crate::bench_phase::run(a),
     }
 }

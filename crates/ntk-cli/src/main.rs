@@ -5,13 +5,19 @@
 mod arch_args;
 mod bench;
 mod bench_ensemble;
+mod bench_phase;
 mod bench_theory;
 mod catapult;
+mod convergence;
 mod ensemble;
 mod error;
 mod input;
 mod kernel;
+mod parallel;
+mod phase;
 mod predict;
+mod spectrum;
+mod trainability;
 mod widths;
 
 use std::process::ExitCode;
@@ -44,6 +50,18 @@ enum Command {
     /// Width-scaling lab: network–linearization distance, weight and kernel changes, and the
     /// initial kernel's distance to the analytic NTK, against width, with log-log slopes.
     Widths(widths::Args),
+    /// Order and chaos: q*, χ₁, ξ_c over a (σ_w², σ_b²) grid with the critical line, or at one
+    /// point with the correlation map iterated over depth.
+    Phase(phase::Args),
+    /// Eigenvalues of the train NTK and NNGP kernel, the targets' projections, condition
+    /// numbers, and per-mode residuals through training (optionally against depth).
+    Spectrum(spectrum::Args),
+    /// Empirical kernels of M networks of width n against the analytic ones (Figures S9–S10):
+    /// errors and fitted slopes in n and M.
+    Convergence(convergence::Args),
+    /// Final training loss of real networks over a (σ_w², depth) grid, with ξ_c and the
+    /// infinite-width prediction (Schoenholz et al.'s trainability, small scale).
+    Trainability(trainability::Args),
     /// Benchmarks: wall time and FLOP/s of the kernels, predictions and ensemble training.
     Bench(bench::Args),
 }
@@ -56,6 +74,10 @@ fn main() -> ExitCode {
         Command::Ensemble(args) => ensemble::run(&args),
         Command::Catapult(args) => catapult::run(&args),
         Command::Widths(args) => widths::run(&args),
+        Command::Phase(args) => phase::run(&args),
+        Command::Spectrum(args) => spectrum::run(&args),
+        Command::Convergence(args) => convergence::run(&args),
+        Command::Trainability(args) => trainability::run(&args),
         Command::Bench(args) => bench::run(&args),
     };
     match result {

@@ -34,7 +34,7 @@ pub struct Args {
 }
 
 /// Parses `1.5`, `0`, `inf` into a training time.
-fn parse_time(s: &str) -> Result<TrainingTime, String> {
+pub(crate) fn parse_time(s: &str) -> Result<TrainingTime, String> {
     let s = s.trim();
     if matches!(s.to_ascii_lowercase().as_str(), "inf" | "infinity" | "∞") {
         return Ok(TrainingTime::Infinite);

@@ -1,6 +1,10 @@
 //! Experiments built on the theory and the finite networks, each a spec, a run and a summary:
-//! large learning rates ([`catapult`], [`catapult_network`]) and width scaling ([`widths`]).
+//! large learning rates ([`catapult`], [`catapult_network`]), width scaling ([`widths`]),
+//! the empirical kernels' convergence to the analytic ones ([`kernel_convergence`]) and
+//! trainability over the (σ_w², depth) plane ([`trainability`]).
 
 pub mod catapult;
 pub mod catapult_network;
+pub mod kernel_convergence;
+pub mod trainability;
 pub mod widths;

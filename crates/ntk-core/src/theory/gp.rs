@@ -68,7 +68,7 @@ impl TrainingTime {
 
     /// `(1 − d(λ)^p)/λ` where `d(λ) = e^{−λt/N}` (continuous) or `(1 − ηλ/N)^k` (steps) and
     /// `p` ∈ {1, 2}; computed with expm1/ln1p so that tiny λ lose no digits. λ > 0.
-    fn filter(&self, lambda: f64, n: f64, p: u32) -> f64 {
+    pub(crate) fn filter(&self, lambda: f64, n: f64, p: u32) -> f64 {
         let pf = f64::from(p);
         match *self {
             TrainingTime::Infinite => 1.0 / lambda,
@@ -199,18 +199,19 @@ pub enum GpError {
 }
 
 /// A train kernel in its eigenbasis: `M = V diag(base) Vᵀ`; `vals = base + diag_reg + jitter`;
-/// `cut[i]` marks the modes whose `base + diag_reg` lies below the pseudo-inverse cut-off.
+/// `cut[i]` marks the modes whose `base + diag_reg` lies below the pseudo-inverse cut-off
+/// (shared with [`crate::theory::spectrum`], so that its per-mode dynamics are the GP's).
 #[derive(Clone, Debug)]
-struct Eigen {
-    base: DVector<f64>,
-    vals: DVector<f64>,
-    vecs: DMatrix<f64>,
-    jitter: f64,
-    cut: Vec<bool>,
+pub(crate) struct Eigen {
+    pub(crate) base: DVector<f64>,
+    pub(crate) vals: DVector<f64>,
+    pub(crate) vecs: DMatrix<f64>,
+    pub(crate) jitter: f64,
+    pub(crate) cut: Vec<bool>,
 }
 
 impl Eigen {
-    fn new(m: &DMatrix<f64>, diag_reg: f64, which: &'static str) -> Result<Eigen, GpError> {
+    pub(crate) fn new(m: &DMatrix<f64>, diag_reg: f64, which: &'static str) -> Result<Eigen, GpError> {
         if m.iter().any(|v| !v.is_finite()) {
             return Err(GpError::NonFiniteKernel(which));
         }
@@ -232,7 +233,7 @@ impl Eigen {
     /// direction of the kernel, which gradient flow never moves, so this is also the limit of
     /// the finite-time dynamics; inverting it would multiply the rounding noise of the cross
     /// kernel's null column by 1/jitter.
-    fn filter(&self, time: &TrainingTime, p: u32) -> DVector<f64> {
+    pub(crate) fn filter(&self, time: &TrainingTime, p: u32) -> DVector<f64> {
         let n = self.vals.len() as f64;
         let infinite = time.time().is_none();
         DVector::from_iterator(

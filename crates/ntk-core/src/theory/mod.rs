@@ -1,10 +1,13 @@
 //! The infinite-width theory: the kernel record and its recursion through the layers
 //! ([`kernels`]), the Gaussian expectations through which φ enters ([`kernel_maps`], computed by
 //! [`quadrature`] where no closed form exists), the Gaussian-process predictions through
-//! training ([`gp`]) and the learning-rate landmarks of a kernel ([`landmarks`]).
+//! training ([`gp`]), the learning-rate landmarks of a kernel ([`landmarks`]), order and chaos
+//! over depth ([`phase`]) and the train kernels' eigenmodes through training ([`spectrum`]).
 
 pub mod gp;
 pub mod kernel_maps;
 pub mod kernels;
 pub mod landmarks;
+pub mod phase;
 pub mod quadrature;
+pub mod spectrum;
