@@ -47,38 +47,107 @@ fn pixel(c: &HtmlCanvasElement, x: f64, y: f64) -> [u8; 3] {
     [d[0], d[1], d[2]]
 }
 
+/// Rows (backing pixels) of column `x` between `rows.0` and `rows.1` whose colour is within
+/// `tol` of `color` on every channel.
+fn rows_of(c: &HtmlCanvasElement, x: f64, rows: (f64, f64), color: (u8, u8, u8), tol: i32) -> Vec<f64> {
+    (rows.0.ceil() as u32..rows.1.floor() as u32)
+        .filter(|&y| {
+            let p = pixel(c, x, y as f64);
+            (p[0] as i32 - color.0 as i32).abs() <= tol
+                && (p[1] as i32 - color.1 as i32).abs() <= tol
+                && (p[2] as i32 - color.2 as i32).abs() <= tol
+        })
+        .map(f64::from)
+        .collect()
+}
+
 #[wasm_bindgen_test]
-fn the_main_plot_draws_the_ntk_band_where_the_data_says() {
+fn the_main_plot_draws_the_bands_at_mean_plus_minus_two_sigma() {
     let c = canvas(600, 400);
     let x: Vec<f64> = (0..50).map(|i| -3.0 + 6.0 * i as f64 / 49.0).collect();
+    // NTK-GP band 0.3 ± 2·0.1 = [0.1, 0.5]; NNGP band −0.6 ± 2·0.05 = [−0.7, −0.5].
     let plot = FunctionPlot {
         x: x.clone(),
-        ntk: Some(Band { mean: vec![0.0; 50], sd: vec![0.02; 50] }),
+        ntk: Some(Band { mean: vec![0.3; 50], sd: vec![0.1; 50] }),
+        nngp: Some(Band { mean: vec![-0.6; 50], sd: vec![0.05; 50] }),
+        y_range: Some((-1.0, 1.0)),
         caption: "test".into(),
-        train: vec![(-1.0, 1.0), (1.0, -1.0)],
         ..FunctionPlot::default()
     };
-    draw_function_plot(&c, &plot).unwrap();
+    let (frame, geometry) = draw_function_plot(&c, &plot).unwrap();
     let dpr = web_sys::window().unwrap().device_pixel_ratio();
     assert_eq!(c.width() as f64, (600.0 * dpr).round(), "backing store follows devicePixelRatio");
-    // The y range is [−1, 1] padded: the NTK mean line (y = 0) crosses the middle of the plot.
-    let (w, h) = (c.width() as f64, c.height() as f64);
-    let column = 0.7 * w;
-    let blue = (0..c.height()).map(|y| pixel(&c, column, y as f64)).filter(|p| {
-        (p[0] as i32 - NTK_COLOR.0 as i32).abs() < 40
-            && (p[1] as i32 - NTK_COLOR.1 as i32).abs() < 40
-            && (p[2] as i32 - NTK_COLOR.2 as i32).abs() < 40
-    });
-    let rows: Vec<u32> = (0..c.height())
-        .filter(|&y| {
-            let p = pixel(&c, column, y as f64);
-            (p[2] as i32 - p[0] as i32) > 80
-        })
-        .collect();
-    assert!(blue.count() > 0, "no NTK-coloured pixel in column {column}");
-    let mid = rows.iter().map(|&y| y as f64).sum::<f64>() / rows.len() as f64;
-    assert!((mid / h - 0.5).abs() < 0.1, "band centre at {mid} of {h}");
+    assert!(geometry.problems().is_empty(), "{:?}", geometry.problems());
+    let column = frame.to_css(1.3, 0.0).0 * dpr;
+    let row = |y: f64| frame.to_css(1.3, y).1 * dpr;
+    // Each band's light fill spans exactly its mean ± 2σ (to a pixel of antialiasing), and its
+    // mean line runs through the middle: a band drawn at ±σ, at the other GP's place or with the
+    // wrong colour fails here.
+    for (band_lo, band_hi, mean, color) in
+        [(0.1, 0.5, 0.3, NTK_COLOR), (-0.7, -0.5, -0.6, wide_explorer::plot::function_plot::NNGP_COLOR)]
+    {
+        let fill = (
+            (255.0 - 0.18 * (255.0 - f64::from(color.0))) as u8,
+            (255.0 - 0.18 * (255.0 - f64::from(color.1))) as u8,
+            (255.0 - 0.18 * (255.0 - f64::from(color.2))) as u8,
+        );
+        let area = geometry.areas[0];
+        // The fill is pale (18 % of the colour on white): matched tightly, inside the plotting area.
+        let filled = rows_of(&c, column, (area.y0, area.y1), fill, 8);
+        let (top, bottom) = (row(band_hi), row(band_lo));
+        assert!(!filled.is_empty(), "no band fill for {color:?}");
+        let (first, last) = (filled[0], filled[filled.len() - 1]);
+        assert!((first - top).abs() <= 2.0 * dpr + 1.0, "{color:?}: band top at {first}, expected {top}");
+        assert!(
+            (last - bottom).abs() <= 2.0 * dpr + 1.0,
+            "{color:?}: band bottom at {last}, expected {bottom}"
+        );
+        let line = rows_of(&c, column, (area.y0, area.y1), (color.0, color.1, color.2), 40);
+        let centre = line.iter().sum::<f64>() / line.len().max(1) as f64;
+        assert!(
+            (centre - row(mean)).abs() <= 2.0 * dpr,
+            "{color:?}: mean line at {centre}, expected {}",
+            row(mean)
+        );
+    }
     c.remove();
+}
+
+#[wasm_bindgen_test]
+fn plots_never_overlap_their_labels_or_hide_data_under_the_legend() {
+    let pi = std::f64::consts::PI;
+    let x: Vec<f64> = (0..101).map(|i| -pi + 2.0 * pi * i as f64 / 100.0).collect();
+    let band = |f: fn(f64) -> f64| Some(Band { mean: x.iter().map(|&v| f(v)).collect(), sd: vec![0.1; 101] });
+    let plot = FunctionPlot {
+        x: x.clone(),
+        target: x.iter().map(|v| v.sin()).collect(),
+        train: vec![(-2.0, -0.9), (0.5, 0.5), (2.5, 0.6)],
+        ntk: band(f64::sin),
+        nngp: band(|v| 0.9 * v.sin()),
+        net: band(f64::sin),
+        lin: band(f64::sin),
+        members: vec![x.iter().map(|v| v.sin() + 0.1).collect()],
+        caption: "after k = 300 steps (t = η·k = 30)".into(),
+        ..FunctionPlot::default()
+    };
+    let curves = vec![
+        Curve::new("NTK-GP train", Model::NtkGp, false, vec![(0.1, 0.5), (1.0, 0.1), (30.0, 1e-3)]),
+        Curve::new("network test", Model::Network, true, vec![(0.1, 0.6), (1.0, 0.2), (30.0, 0.05)]),
+    ];
+    // A desktop panel, a narrow side panel and a phone.
+    for (w, h) in [(900, 520), (420, 300), (340, 280)] {
+        let c = canvas(w, h);
+        let (_, g) = draw_function_plot(&c, &plot).unwrap();
+        assert!(g.problems().is_empty(), "main plot at {w}×{h}: {:?}", g.problems());
+        assert!(!g.legends.is_empty() && g.axes.iter().all(|a| a.len() >= 2), "{g:?}");
+        let g = wide_explorer::plot::loss_plot::draw_loss_curves(&c, &curves).unwrap().1;
+        assert!(g.problems().is_empty(), "loss plot at {w}×{h}: {:?}", g.problems());
+        // Short time ranges (the report: "2e03e04e65e0"): still apart.
+        let short = vec![Curve::new("x", Model::NtkGp, false, vec![(2.0, 0.5), (6.0, 0.4)])];
+        let g = wide_explorer::plot::loss_plot::draw_loss_curves(&c, &short).unwrap().1;
+        assert!(g.problems().is_empty(), "short loss plot at {w}×{h}: {:?}", g.problems());
+        c.remove();
+    }
 }
 
 #[wasm_bindgen_test]
@@ -122,7 +191,7 @@ fn the_frame_maps_pointer_positions_onto_the_drawn_points() {
         y_range: Some((-2.5, 2.5)),
         ..FunctionPlot::default()
     };
-    let frame = draw_function_plot(&c, &plot).unwrap();
+    let (frame, _) = draw_function_plot(&c, &plot).unwrap();
     assert_eq!(frame.y, (-2.5, 2.5), "a fixed y range is kept");
     let (px, py) = frame.to_css(1.0, 0.5);
     let (x, y) = frame.to_data(px, py).unwrap();

@@ -7,6 +7,8 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
+use super::axes::{labels_that_fit, tick_label, Geometry, Rect, Ticked};
+use super::legend::{self, Entry, Swatch};
 use super::{context_2d, fit_canvas, Band, PlotError};
 
 /// NTK-GP colour (blue).
@@ -160,11 +162,39 @@ fn dashed_path(
     Ok(())
 }
 
-/// Draws the main plot on `canvas` and returns where its plotting area lies.
+/// The legend entries of what `p` shows.
+fn legend_entries(p: &FunctionPlot) -> Vec<Entry> {
+    let line = |color, width, dashed| Swatch::Line { color, width, dashed };
+    let mut e = Vec::new();
+    let mut add = |show: bool, text: &str, swatch| {
+        if show {
+            e.push(Entry { text: text.to_string(), swatch });
+        }
+    };
+    add(p.nngp.is_some(), "NNGP (readout trained) mean ± 2σ", Swatch::Band(NNGP_COLOR.mix(0.5)));
+    add(p.ntk.is_some(), "NTK-GP mean ± 2σ", Swatch::Band(NTK_COLOR.mix(0.5)));
+    add(p.net.is_some(), "network ensemble mean ± 2σ", line(NET_COLOR, 2.0, false));
+    add(!p.members.is_empty(), "individual networks", line(RGBColor(170, 170, 170), 1.0, false));
+    add(p.lin.is_some(), "linearized networks mean ± 2σ", line(LIN_COLOR, 2.0, true));
+    add(!p.target.is_empty(), "target (noiseless)", line(TARGET_COLOR, 1.0, false));
+    add(!p.train.is_empty(), "training points", Swatch::Dot(POINT_COLOR));
+    e
+}
+
+/// Target colour (green).
+pub const TARGET_COLOR: RGBColor = RGBColor(60, 160, 60);
+/// Training-point colour (orange).
+pub const POINT_COLOR: RGBColor = RGBColor(250, 170, 0);
+
+/// Draws the main plot on `canvas`: caption, legend (above the data, never over it), axes with
+/// ticks that fit, and the series; returns where its plotting area lies and what it occupies.
 ///
 /// # Errors
 /// [`PlotError`] when the canvas cannot be drawn on.
-pub fn draw_function_plot(canvas: &HtmlCanvasElement, p: &FunctionPlot) -> Result<Frame, PlotError> {
+pub fn draw_function_plot(
+    canvas: &HtmlCanvasElement,
+    p: &FunctionPlot,
+) -> Result<(Frame, Geometry), PlotError> {
     let dpr = fit_canvas(canvas);
     let px = |v: f64| (v * dpr).round() as u32;
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
@@ -172,21 +202,37 @@ pub fn draw_function_plot(canvas: &HtmlCanvasElement, p: &FunctionPlot) -> Resul
     root.fill(&WHITE)?;
     let (x0, x1) = (p.x.first().copied().unwrap_or(-3.2), p.x.last().copied().unwrap_or(3.2));
     let (y0, y1) = y_range(p);
-    let mut chart = ChartBuilder::on(&root)
-        .caption(&p.caption, ("sans-serif", px(15.0)))
+    let (cw, ch) = root.dim_in_pixel();
+    let body = root.titled(&p.caption, ("sans-serif", px(14.0)))?;
+    let entries = legend_entries(p);
+    let font = 12.0 * dpr;
+    let legend_h = legend::height(&body, &entries, font);
+    let (legend_area, chart_area) = body.split_vertically(legend_h.ceil() as u32 + px(6.0));
+    let legend_box = legend::draw(&legend_area.margin(0, 0, px(8.0), px(8.0)), &entries, font)?;
+    let (x_label_h, y_label_w) = (px(34.0), px(44.0));
+    let label_font: TextStyle = ("sans-serif", px(12.0)).into_font().into();
+    let text_w = |s: &str| chart_area.estimate_text_size(s, &label_font).map_or(40.0, |(w, _)| f64::from(w));
+    let (aw, ah) = chart_area.dim_in_pixel();
+    let x_room = f64::from(aw) - f64::from(y_label_w) - 2.0 * f64::from(px(8.0));
+    let y_room = f64::from(ah) - f64::from(x_label_h) - 2.0 * f64::from(px(8.0));
+    let widest = ["-3.0", "-0.25", "1.25"].iter().map(|s| text_w(s)).fold(0.0, f64::max);
+    let x_axis = Ticked::linear(x0, x1, labels_that_fit(x_room, widest));
+    let y_axis = Ticked::linear(y0, y1, labels_that_fit(y_room, 12.0 * dpr));
+    let (x_ticks, y_ticks) = (x_axis.ticks().to_vec(), y_axis.ticks().to_vec());
+    let mut chart = ChartBuilder::on(&chart_area)
         .margin(px(8.0))
-        .x_label_area_size(px(34.0))
-        .y_label_area_size(px(44.0))
-        .build_cartesian_2d(x0..x1, y0..y1)?;
+        .x_label_area_size(x_label_h)
+        .y_label_area_size(y_label_w)
+        .build_cartesian_2d(x_axis, y_axis)?;
     chart
         .configure_mesh()
         .bold_line_style(RGBColor(225, 225, 225))
-        .light_line_style(RGBColor(242, 242, 242))
-        .max_light_lines(1)
         .x_desc(if p.x_desc.is_empty() { "input x" } else { &p.x_desc })
         .y_desc("output f(x)")
         .label_style(("sans-serif", px(12.0)))
         .axis_desc_style(("sans-serif", px(13.0)))
+        .x_label_formatter(&|v| tick_label(*v))
+        .y_label_formatter(&|v| tick_label(*v))
         .draw()?;
     let thin = px(1.0).max(1);
     let thick = px(2.0).max(1);
@@ -197,56 +243,77 @@ pub fn draw_function_plot(canvas: &HtmlCanvasElement, p: &FunctionPlot) -> Resul
         x: (x0, x1),
         y: (y0, y1),
     };
-    for (band, color, name) in
-        [(&p.nngp, NNGP_COLOR, "NNGP (readout trained)"), (&p.ntk, NTK_COLOR, "NTK-GP")]
-    {
+    let area = Rect {
+        x0: f64::from(area_x.start),
+        y0: f64::from(area_y.start),
+        x1: f64::from(area_x.end),
+        y1: f64::from(area_y.end),
+    };
+    let label_h = 12.0 * dpr;
+    let x_boxes = x_ticks
+        .iter()
+        .map(|&t| {
+            let (cx, _) = chart.backend_coord(&(t, y0));
+            Rect::centred(
+                f64::from(cx),
+                area.y1 + 0.5 * f64::from(x_label_h) * 0.5,
+                text_w(&tick_label(t)),
+                label_h,
+            )
+        })
+        .collect();
+    let y_boxes = y_ticks
+        .iter()
+        .map(|&t| {
+            let (_, cy) = chart.backend_coord(&(x0, t));
+            let w = text_w(&tick_label(t));
+            Rect {
+                x0: area.x0 - w - 6.0 * dpr,
+                y0: f64::from(cy) - label_h / 2.0,
+                x1: area.x0 - 6.0 * dpr,
+                y1: f64::from(cy) + label_h / 2.0,
+            }
+        })
+        .collect();
+    let geometry = Geometry {
+        canvas: Some(Rect { x0: 0.0, y0: 0.0, x1: f64::from(cw), y1: f64::from(ch) }),
+        areas: vec![area],
+        legends: legend_box.into_iter().collect(),
+        axes: vec![x_boxes, y_boxes],
+    };
+    for (band, color) in [(&p.nngp, NNGP_COLOR), (&p.ntk, NTK_COLOR)] {
         if let Some(b) = band {
             chart.draw_series(std::iter::once(Polygon::new(band_polygon(&p.x, b), color.mix(0.18))))?;
-            chart
-                .draw_series(LineSeries::new(
-                    p.x.iter().copied().zip(b.mean.iter().copied()),
-                    color.stroke_width(thick),
-                ))?
-                .label(format!("{name} mean ± 2σ"))
-                .legend(move |(x, y)| Rectangle::new([(x, y - 4), (x + 16, y + 4)], color.mix(0.5).filled()));
+            chart.draw_series(LineSeries::new(
+                p.x.iter().copied().zip(b.mean.iter().copied()),
+                color.stroke_width(thick),
+            ))?;
         }
     }
-    for (i, member) in p.members.iter().enumerate() {
-        let series = chart.draw_series(LineSeries::new(
+    for member in &p.members {
+        chart.draw_series(LineSeries::new(
             p.x.iter().copied().zip(member.iter().map(|v| v.clamp(-1e3, 1e3))),
             NET_COLOR.mix(0.35).stroke_width(thin),
         ))?;
-        if i == 0 {
-            series.label("individual networks").legend(|(x, y)| {
-                PathElement::new([(x, y), (x + 16, y)], NET_COLOR.mix(0.35).stroke_width(1))
-            });
-        }
     }
     if let Some(b) = &p.net {
         let (lo, hi) = b.edges();
-        chart
-            .draw_series(LineSeries::new(
-                p.x.iter().copied().zip(b.mean.iter().copied()),
-                NET_COLOR.stroke_width(thick),
-            ))?
-            .label("network ensemble mean ± 2σ")
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], NET_COLOR.stroke_width(2)));
+        chart.draw_series(LineSeries::new(
+            p.x.iter().copied().zip(b.mean.iter().copied()),
+            NET_COLOR.stroke_width(thick),
+        ))?;
         for edge in [lo, hi] {
             chart
                 .draw_series(LineSeries::new(p.x.iter().copied().zip(edge), NET_COLOR.stroke_width(thin)))?;
         }
     }
     if let Some(b) = &p.lin {
-        // Dashed mean; the ±2σ edges as thin solid lines (dashes cost a draw call each).
+        // The dashed mean as one native canvas path (plotters draws every dash separately);
+        // the ±2σ edges as thin solid lines.
         let (lo, hi) = b.edges();
-        // The dashed mean as one native canvas path (plotters draws every dash separately).
         let points: Vec<(f64, f64)> =
             p.x.iter().zip(&b.mean).map(|(&x, &y)| frame.to_css(x, y.clamp(-1e3, 1e3))).collect();
         dashed_path(canvas, &frame, &points, dpr, f64::from(thick), (6.0, 4.0))?;
-        chart
-            .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
-            .label("linearized networks mean ± 2σ")
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 6, y)], LIN_COLOR.stroke_width(2)));
         for edge in [lo, hi] {
             chart.draw_series(LineSeries::new(
                 p.x.iter().copied().zip(edge),
@@ -255,30 +322,15 @@ pub fn draw_function_plot(canvas: &HtmlCanvasElement, p: &FunctionPlot) -> Resul
         }
     }
     if !p.target.is_empty() {
-        chart
-            .draw_series(LineSeries::new(
-                p.x.iter().copied().zip(p.target.iter().copied()),
-                RGBColor(60, 160, 60).stroke_width(thin),
-            ))?
-            .label("target (noiseless)")
-            .legend(|(x, y)| PathElement::new([(x, y), (x + 16, y)], RGBColor(60, 160, 60).stroke_width(1)));
+        chart.draw_series(LineSeries::new(
+            p.x.iter().copied().zip(p.target.iter().copied()),
+            TARGET_COLOR.stroke_width(thin),
+        ))?;
     }
-    chart
-        .draw_series(
-            p.train.iter().map(|&(x, y)| Circle::new((x, y), px(4.5), RGBColor(250, 170, 0).filled())),
-        )?
-        .label("training points")
-        .legend(|(x, y)| Circle::new((x + 8, y), 4, RGBColor(250, 170, 0).filled()));
+    chart.draw_series(p.train.iter().map(|&(x, y)| Circle::new((x, y), px(4.5), POINT_COLOR.filled())))?;
     if let Some(&(x, y)) = p.selected.and_then(|i| p.train.get(i)) {
         chart.draw_series(std::iter::once(Circle::new((x, y), px(8.0), NET_COLOR.stroke_width(thick))))?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(("sans-serif", px(12.0)))
-        .draw()?;
     root.present()?;
-    Ok(frame)
+    Ok((frame, geometry))
 }

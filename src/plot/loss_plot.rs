@@ -6,7 +6,9 @@ use plotters::series::DashedLineSeries;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
+use super::axes::{labels_that_fit, tick_label, Geometry, Rect, Ticked};
 use super::function_plot::{LIN_COLOR, NET_COLOR, NNGP_COLOR, NTK_COLOR};
+use super::legend::{self, Entry, Swatch};
 use super::{context_2d, fit_canvas, PlotError};
 
 /// One named curve: (time, loss) pairs.
@@ -78,7 +80,7 @@ impl TimeAxis {
 /// # Errors
 /// [`PlotError`] when the canvas cannot be drawn on.
 pub fn draw_loss_plot(canvas: &HtmlCanvasElement, curves: &[Curve], now: f64) -> Result<(), PlotError> {
-    let axis = draw_loss_curves(canvas, curves)?;
+    let (axis, _) = draw_loss_curves(canvas, curves)?;
     draw_time_marker(canvas, &axis, now)
 }
 
@@ -101,70 +103,119 @@ pub fn draw_time_marker(canvas: &HtmlCanvasElement, axis: &TimeAxis, now: f64) -
     Ok(())
 }
 
-/// Draws the loss curves (no time marker) and returns where the time axis lies.
+/// Draws the loss curves (no time marker) on log-log axes with ticks that fit and the legend
+/// below the plotting area; returns where the time axis lies and what the plot occupies.
 ///
 /// # Errors
 /// [`PlotError`] when the canvas cannot be drawn on.
-pub fn draw_loss_curves(canvas: &HtmlCanvasElement, curves: &[Curve]) -> Result<TimeAxis, PlotError> {
+pub fn draw_loss_curves(
+    canvas: &HtmlCanvasElement,
+    curves: &[Curve],
+) -> Result<(TimeAxis, Geometry), PlotError> {
     let dpr = fit_canvas(canvas);
     let px = |v: f64| (v * dpr).round() as u32;
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE)?;
+    let (cw, ch) = root.dim_in_pixel();
     let ok = |&(t, l): &(f64, f64)| t > 0.0 && l > 0.0 && t.is_finite() && l.is_finite();
     let pts: Vec<(f64, f64)> = curves.iter().flat_map(|c| c.points.iter().copied().filter(ok)).collect();
     let (t0, t1) = pts.iter().fold((f64::INFINITY, 0.0f64), |(a, b), p| (a.min(p.0), b.max(p.0)));
     let (l0, l1) = pts.iter().fold((f64::INFINITY, 0.0f64), |(a, b), p| (a.min(p.1), b.max(p.1)));
     let (t0, t1) = if t0.is_finite() && t1 > t0 { (t0, t1) } else { (0.01, 100.0) };
     let (l0, l1) = if l0.is_finite() && l1 > l0 { (l0.max(l1 * 1e-12) / 2.0, l1 * 2.0) } else { (1e-4, 1.0) };
-    let mut chart = ChartBuilder::on(&root)
+    let entries: Vec<Entry> = curves
+        .iter()
+        .map(|c| Entry {
+            text: c.name.clone(),
+            swatch: Swatch::Line {
+                color: color(c.model),
+                width: if c.test { 1.0 } else { 2.0 },
+                dashed: c.test || c.model == Model::Linearized,
+            },
+        })
+        .collect();
+    let font = 11.0 * dpr;
+    let legend_h = legend::height(&root, &entries, font);
+    let (chart_area, legend_area) =
+        root.split_vertically(f64::from(ch) as u32 - legend_h.ceil() as u32 - px(4.0));
+    let legend_box = legend::draw(&legend_area.margin(px(4.0), 0, px(6.0), px(6.0)), &entries, font)?;
+    let label_font: TextStyle = ("sans-serif", px(11.0)).into_font().into();
+    let text_w = |s: &str| chart_area.estimate_text_size(s, &label_font).map_or(30.0, |(w, _)| f64::from(w));
+    let (x_label_h, y_label_w) = (px(32.0), px(52.0));
+    let (aw, ah) = chart_area.dim_in_pixel();
+    let x_room = f64::from(aw) - f64::from(y_label_w) - 2.0 * f64::from(px(8.0));
+    let y_room = f64::from(ah) - f64::from(x_label_h) - 2.0 * f64::from(px(8.0));
+    let widest = ["0.001", "1e-4", "1000"].iter().map(|s| text_w(s)).fold(0.0, f64::max);
+    let x_axis = Ticked::log(t0, t1, labels_that_fit(x_room, widest));
+    let y_axis = Ticked::log(l0, l1, labels_that_fit(y_room, 11.0 * dpr));
+    let (x_ticks, y_ticks) = (x_axis.ticks().to_vec(), y_axis.ticks().to_vec());
+    let mut chart = ChartBuilder::on(&chart_area)
         .margin(px(8.0))
-        .x_label_area_size(px(32.0))
-        .y_label_area_size(px(52.0))
-        .build_cartesian_2d((t0..t1).log_scale(), (l0..l1).log_scale())?;
+        .x_label_area_size(x_label_h)
+        .y_label_area_size(y_label_w)
+        .build_cartesian_2d(x_axis, y_axis)?;
     chart
         .configure_mesh()
-        .light_line_style(RGBColor(238, 238, 238))
-        .max_light_lines(1)
+        .bold_line_style(RGBColor(232, 232, 232))
         .x_desc("time t = η·k")
         .y_desc("loss ½·mean (f − y)²")
         .label_style(("sans-serif", px(11.0)))
         .axis_desc_style(("sans-serif", px(12.0)))
-        .x_label_formatter(&|v| format!("{v:.0e}"))
-        .y_label_formatter(&|v| format!("{v:.0e}"))
+        .x_label_formatter(&|v| tick_label(*v))
+        .y_label_formatter(&|v| tick_label(*v))
         .draw()?;
     for c in curves {
         let col = color(c.model);
         let points: Vec<(f64, f64)> = c.points.iter().copied().filter(ok).collect();
-        let w = px(if c.test { 1.0 } else { 2.0 }).max(1);
-        let style = col.stroke_width(w);
-        let legend_w = if c.test { 1 } else { 2 };
+        let style = col.stroke_width(px(if c.test { 1.0 } else { 2.0 }).max(1));
         if c.test || c.model == Model::Linearized {
-            chart
-                .draw_series(DashedLineSeries::new(points, px(5.0), px(3.0), style))?
-                .label(c.name.clone())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 7, y)], col.stroke_width(legend_w)));
+            chart.draw_series(DashedLineSeries::new(points, px(5.0), px(3.0), style))?;
         } else {
-            chart
-                .draw_series(LineSeries::new(points, style))?
-                .label(c.name.clone())
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], col.stroke_width(legend_w)));
+            chart.draw_series(LineSeries::new(points, style))?;
         }
     }
     let (area_x, area_y) = chart.plotting_area().get_pixel_range();
-    let axis = TimeAxis {
-        px_x: (f64::from(area_x.start), f64::from(area_x.end)),
-        px_y: (f64::from(area_y.start), f64::from(area_y.end)),
-        t: (t0, t1),
-        dpr,
+    let area = Rect {
+        x0: f64::from(area_x.start),
+        y0: f64::from(area_y.start),
+        x1: f64::from(area_x.end),
+        y1: f64::from(area_y.end),
     };
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(("sans-serif", px(11.0)))
-        .draw()?;
+    let label_h = 11.0 * dpr;
+    let x_boxes = x_ticks
+        .iter()
+        .map(|&t| {
+            let (cx, _) = chart.backend_coord(&(t, l0));
+            Rect::centred(
+                f64::from(cx),
+                area.y1 + 0.25 * f64::from(x_label_h),
+                text_w(&tick_label(t)),
+                label_h,
+            )
+        })
+        .collect();
+    let y_boxes = y_ticks
+        .iter()
+        .map(|&v| {
+            let (_, cy) = chart.backend_coord(&(t0, v));
+            let w = text_w(&tick_label(v));
+            let cy = f64::from(cy);
+            Rect {
+                x0: area.x0 - w - 6.0 * dpr,
+                y0: cy - label_h / 2.0,
+                x1: area.x0 - 6.0 * dpr,
+                y1: cy + label_h / 2.0,
+            }
+        })
+        .collect();
+    let axis = TimeAxis { px_x: (area.x0, area.x1), px_y: (area.y0, area.y1), t: (t0, t1), dpr };
+    let geometry = Geometry {
+        canvas: Some(Rect { x0: 0.0, y0: 0.0, x1: f64::from(cw), y1: f64::from(ch) }),
+        areas: vec![area],
+        legends: legend_box.into_iter().collect(),
+        axes: vec![x_boxes, y_boxes],
+    };
     root.present()?;
-    Ok(axis)
+    Ok((axis, geometry))
 }

@@ -2,9 +2,11 @@
 //! functions here only draw the data they are given; sizing the canvas backing store for
 //! high-DPI screens is [`fit_canvas`]'s job.
 
+pub mod axes;
 pub mod catapult_plot;
 pub mod function_plot;
 pub mod heatmap;
+pub mod legend;
 pub mod loss_plot;
 pub mod widths_plot;
 

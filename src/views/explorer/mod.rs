@@ -158,9 +158,13 @@ pub fn Explorer(
         let heat_canvas = heat_canvas.get();
         main_frame.draw(move || {
             match timed_draw(&canvas, || draw_function_plot(&canvas, &plot)) {
-                Ok(f) => {
+                Ok((f, geometry)) => {
                     editor.frame.set_value(Some(f));
                     plot_error.set(None);
+                    let _ = canvas.set_attribute(
+                        "data-geometry",
+                        &serde_json::to_string(&geometry).unwrap_or_default(),
+                    );
                 }
                 Err(e) => plot_error.set(Some(e.to_string())),
             }
@@ -217,7 +221,11 @@ pub fn Explorer(
                 return;
             }
             match draw_loss_curves(&canvas, &curves.get_untracked()) {
-                Ok(axis) => {
+                Ok((axis, geometry)) => {
+                    let _ = canvas.set_attribute(
+                        "data-geometry",
+                        &serde_json::to_string(&geometry).unwrap_or_default(),
+                    );
                     loss_base.set_value(copy_canvas(&canvas).map(|copy| (copy, axis, version)));
                     let _ = draw_time_marker(&canvas, &axis, now);
                 }

@@ -1,0 +1,175 @@
+//! Legends outside the data: a strip of entries (a swatch and its text) laid out in rows across
+//! the plot's width, above (or below) its plotting area, so a legend never hides a curve.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::axes::Rect;
+use super::PlotError;
+
+/// How an entry's swatch is drawn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Swatch {
+    /// a line (dashed or not) of this width (CSS pixels)
+    Line {
+        /// colour
+        color: RGBColor,
+        /// width
+        width: f64,
+        /// dashed
+        dashed: bool,
+    },
+    /// a filled band
+    Band(RGBAColor),
+    /// a dot
+    Dot(RGBColor),
+}
+
+/// One legend entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Entry {
+    /// the text
+    pub text: String,
+    /// its swatch
+    pub swatch: Swatch,
+}
+
+/// Where each entry goes: (x, y) of its top-left corner relative to the strip, and the strip's
+/// height (all in backing-store pixels).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    /// top-left corner of each entry
+    pub positions: Vec<(f64, f64)>,
+    /// width of each entry
+    pub widths: Vec<f64>,
+    /// height of the strip
+    pub height: f64,
+    /// height of one row
+    pub row: f64,
+}
+
+/// Lays out entries of the given text widths in rows across `width`: each entry is a swatch of
+/// `swatch` pixels, a gap, its text, and a gap before the next; a row holds what fits.
+pub fn layout(text_widths: &[f64], width: f64, font_px: f64) -> Layout {
+    let swatch = 2.0 * font_px;
+    let gap = 0.6 * font_px;
+    let row = 1.5 * font_px;
+    let (mut x, mut y) = (0.0, 0.0);
+    let mut positions = Vec::with_capacity(text_widths.len());
+    let mut widths = Vec::with_capacity(text_widths.len());
+    for &tw in text_widths {
+        let w = swatch + gap + tw + 2.0 * gap;
+        if x > 0.0 && x + w > width {
+            x = 0.0;
+            y += row;
+        }
+        positions.push((x, y));
+        widths.push(w);
+        x += w;
+    }
+    let height = if text_widths.is_empty() { 0.0 } else { y + row };
+    Layout { positions, widths, height, row }
+}
+
+/// The height a legend of `entries` needs across `area` at `font_px` (backing pixels).
+pub fn height<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry], font_px: f64) -> f64 {
+    let widths = text_widths(area, entries, font_px);
+    layout(&widths, f64::from(area.dim_in_pixel().0), font_px).height
+}
+
+fn text_widths<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[Entry],
+    font_px: f64,
+) -> Vec<f64> {
+    let font: TextStyle = ("sans-serif", font_px).into_font().into();
+    entries
+        .iter()
+        .map(|e| {
+            area.estimate_text_size(&e.text, &font)
+                .map_or(e.text.chars().count() as f64 * 0.6 * font_px, |(w, _)| f64::from(w))
+        })
+        .collect()
+}
+
+/// Draws `entries` in rows across `area` (a strip sized by [`height`]) and returns the box the
+/// legend occupies (backing pixels, relative to the canvas).
+///
+/// # Errors
+/// [`PlotError`] from the backend.
+pub fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[Entry],
+    font_px: f64,
+) -> Result<Option<Rect>, PlotError>
+where
+    DB::ErrorType: 'static,
+{
+    if entries.is_empty() {
+        return Ok(None);
+    }
+    let widths = text_widths(area, entries, font_px);
+    let l = layout(&widths, f64::from(area.dim_in_pixel().0), font_px);
+    let font = ("sans-serif", font_px).into_font().color(&RGBColor(40, 40, 40));
+    let swatch = 2.0 * font_px;
+    for ((entry, &(x, y)), _) in entries.iter().zip(&l.positions).zip(&l.widths) {
+        let mid = (y + l.row / 2.0) as i32;
+        let (x0, x1) = (x as i32, (x + swatch) as i32);
+        match entry.swatch {
+            Swatch::Line { color, width, dashed } => {
+                let w = (width * font_px / 12.0).round().max(1.0) as u32;
+                if dashed {
+                    let dash = (swatch / 4.0) as i32;
+                    for s in (x0..x1).step_by((2 * dash).max(2) as usize) {
+                        area.draw(&PathElement::new(
+                            [(s, mid), ((s + dash).min(x1), mid)],
+                            color.stroke_width(w),
+                        ))?;
+                    }
+                } else {
+                    area.draw(&PathElement::new([(x0, mid), (x1, mid)], color.stroke_width(w)))?;
+                }
+            }
+            Swatch::Band(color) => {
+                let h = (0.35 * font_px) as i32;
+                area.draw(&Rectangle::new([(x0, mid - h), (x1, mid + h)], color.filled()))?;
+            }
+            Swatch::Dot(color) => {
+                area.draw(&Circle::new(((x0 + x1) / 2, mid), (0.35 * font_px) as u32, color.filled()))?;
+            }
+        }
+        let tx = (x + swatch + 0.6 * font_px) as i32;
+        area.draw(&Text::new(entry.text.clone(), (tx, (y + 0.2 * font_px) as i32), font.clone()))?;
+    }
+    let (ox, oy) = area.get_base_pixel();
+    let right = l.positions.iter().zip(&l.widths).map(|(p, w)| p.0 + w).fold(0.0, f64::max);
+    Ok(Some(Rect {
+        x0: f64::from(ox),
+        y0: f64::from(oy),
+        x1: f64::from(ox) + right,
+        y1: f64::from(oy) + l.height,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::layout;
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+    #[test]
+    fn entries_wrap_into_rows_that_fit_the_width() {
+        let l = layout(&[100.0, 100.0, 100.0], 300.0, 10.0);
+        // Each entry: 20 swatch + 6 gap + 100 text + 12 = 138: two per row of 300.
+        assert_eq!(l.positions, vec![(0.0, 0.0), (138.0, 0.0), (0.0, 15.0)]);
+        assert_eq!(l.height, 30.0);
+        let wide = layout(&[500.0], 300.0, 10.0);
+        assert_eq!(
+            (wide.positions[0], wide.height),
+            ((0.0, 0.0), 15.0),
+            "an entry wider than the strip gets its own row"
+        );
+        assert_eq!(layout(&[], 300.0, 10.0).height, 0.0);
+    }
+}
