@@ -142,6 +142,28 @@ fn plots_never_overlap_their_labels_or_hide_data_under_the_legend() {
         assert!(!g.legends.is_empty() && g.axes.iter().all(|a| a.len() >= 2), "{g:?}");
         let g = wide_explorer::plot::loss_plot::draw_loss_curves(&c, &curves).unwrap().1;
         assert!(g.problems().is_empty(), "loss plot at {w}×{h}: {:?}", g.problems());
+        let traj = wide_explorer::plot::catapult_plot::Trajectory {
+            label: "two-scalar model".into(),
+            role: wide_explorer::plot::catapult_plot::Role::Model,
+            loss_ratio: vec![1.0, 40.0, 1609.0, 2.0, 1e-4],
+            eta_lambda: vec![3.0, 2.9, 1.0, 0.5, 0.23],
+            f: vec![1.0, -2.0, 4.0, 0.5, 0.01],
+        };
+        let g = wide_explorer::plot::catapult_plot::draw_trajectories(&c, &[traj], 100).unwrap();
+        assert!(g.problems().is_empty(), "catapult trajectories at {w}×{h}: {:?}", g.problems());
+        let dots: Vec<_> = (1..50)
+            .map(|i| wide_explorer::plot::catapult_plot::PhaseDot {
+                eta_lambda0: i as f64 * 0.1,
+                final_eta_lambda: (i < 40).then_some(1.0),
+                final_loss: (i < 40).then_some(1e-6),
+            })
+            .collect();
+        let g = wide_explorer::plot::catapult_plot::draw_phase_diagram(&c, &dots, 3.0).unwrap();
+        assert!(g.problems().is_empty(), "phase diagram at {w}×{h}: {:?}", g.problems());
+        let widths =
+            wide_explorer::plot::widths_plot::WidthsPlot::from_result(&power_law_result(), |_| String::new());
+        let g = wide_explorer::plot::widths_plot::draw_widths_plot(&c, &widths).unwrap();
+        assert!(g.problems().is_empty(), "width plot at {w}×{h}: {:?}", g.problems());
         // Short time ranges (the report: "2e03e04e65e0"): still apart.
         let short = vec![Curve::new("x", Model::NtkGp, false, vec![(2.0, 0.5), (6.0, 0.4)])];
         let g = wide_explorer::plot::loss_plot::draw_loss_curves(&c, &short).unwrap().1;

@@ -140,9 +140,9 @@ impl Geometry {
 const LABEL_GAP: f64 = 0.6;
 
 /// How many labels of extent `label_px` (width on a horizontal axis, height on a vertical one)
-/// fit along `axis_px` with a gap between neighbours (at least 2).
+/// fit along `axis_px` with a gap between neighbours (at least 1).
 pub fn labels_that_fit(axis_px: f64, label_px: f64) -> usize {
-    ((axis_px / (label_px * (1.0 + LABEL_GAP))).floor() as usize).max(2)
+    ((axis_px / (label_px * (1.0 + LABEL_GAP))).floor() as usize).max(1)
 }
 
 /// Nice ticks on [lo, hi]: multiples of a step of 1, 2 or 5 × 10ᵏ, at most `max` of them (at
@@ -151,7 +151,14 @@ pub fn linear_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
     if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
         return vec![];
     }
-    let max = max.max(2);
+    if max < 2 {
+        // Room for one label: the nicest value in range.
+        return linear_ticks(lo, hi, 2)
+            .into_iter()
+            .min_by(|a, b| a.abs().total_cmp(&b.abs()))
+            .into_iter()
+            .collect();
+    }
     let raw = (hi - lo) / max as f64;
     let mag = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * mag).find(|s| (hi - lo) / s <= max as f64);
@@ -177,7 +184,16 @@ pub fn log_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
     if !(lo > 0.0 && hi.is_finite()) || hi <= lo {
         return vec![];
     }
-    let max = max.max(2);
+    if max < 2 {
+        // Room for one label: a decade in range, else the 1-2-5 value nearest the middle.
+        let mid = (lo * hi).sqrt();
+        let candidates = log_ticks(lo, hi, usize::MAX);
+        return candidates
+            .into_iter()
+            .min_by(|a, b| (a / mid).ln().abs().total_cmp(&(b / mid).ln().abs()))
+            .into_iter()
+            .collect();
+    }
     let (k0, k1) = (lo.log10().ceil() as i32, hi.log10().floor() as i32);
     let within = |v: f64| v >= lo * (1.0 - 1e-12) && v <= hi * (1.0 + 1e-12);
     for mantissas in [&[1.0, 2.0, 5.0][..], &[1.0, 3.0][..]] {
@@ -194,8 +210,8 @@ pub fn log_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
     }
     let decades = (k1 - k0 + 1).max(0) as usize;
     if decades < 2 {
-        // Less than two decades and not even 1-3 fits: the ends.
-        return vec![lo, hi];
+        // Less than two decades and not even 1-3 fits: the decade, or the ends.
+        return if decades == 1 { vec![10f64.powi(k0)] } else { vec![lo, hi] };
     }
     let every = decades.div_ceil(max).max(1) as i32;
     (k0..=k1).filter(|k| (k - k0) % every == 0).map(|k| 10f64.powi(k)).collect()
@@ -270,6 +286,8 @@ mod tests {
             assert_eq!(tick_label(v), s, "{v}");
         }
         assert_eq!(labels_that_fit(600.0, 40.0), 9);
-        assert_eq!(labels_that_fit(10.0, 40.0), 2);
+        assert_eq!(labels_that_fit(10.0, 40.0), 1);
+        assert_eq!(linear_ticks(-3.2, 3.2, 1), vec![0.0]);
+        assert_eq!(log_ticks(0.02, 50.0, 1), vec![1.0]);
     }
 }

@@ -3,12 +3,15 @@
 //! and the phase diagram (final ηλ and final loss against ηλ₀ with the lazy, catapult and
 //! divergent regions).
 
-use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
+use super::axes::{Geometry, Rect, Ticked};
 use super::function_plot::{NET_COLOR, NTK_COLOR};
+use super::legend::{self, Entry, Swatch};
+use super::panel::{panel, text_width, Axis, Panel, Style};
 use super::{fit_canvas, PlotError};
 
 /// Lazy-region shade.
@@ -64,26 +67,30 @@ fn finite_range(values: impl Iterator<Item = f64>, positive: bool) -> Option<(f6
     lo.is_finite().then_some((lo, hi))
 }
 
-/// The grid and axes of a linear panel against step (the ηλ_t and f_t panels).
-fn step_mesh(
-    chart: &mut ChartContext<'_, CanvasBackend, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
-    dpr: f64,
-) -> Result<(), PlotError> {
-    let font = |s: f64| ("sans-serif", (s * dpr).round() as u32);
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE)
-        .bold_line_style(RGBColor(235, 235, 235))
-        .x_desc("step t")
-        .x_labels(4)
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .label_style(font(11.0))
-        .axis_desc_style(font(12.0))
-        .draw()?;
-    Ok(())
+/// The legend entries of the trajectories shown (each role once) and of the bounds.
+fn trajectory_legend(trajs: &[Trajectory]) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = Vec::new();
+    for t in trajs {
+        if entries.iter().any(|e| e.text == t.label) {
+            continue;
+        }
+        let (color, width) = match t.role {
+            Role::Model => (NTK_COLOR, 2.5),
+            Role::Network => (NET_COLOR, 1.5),
+            Role::Member => (RGBColor(180, 180, 180), 1.0),
+        };
+        entries.push(Entry { text: t.label.clone(), swatch: Swatch::Line { color, width, dashed: false } });
+    }
+    entries.push(Entry {
+        text: "ηλ = 2 and 4".to_string(),
+        swatch: Swatch::Line { color: BOUND, width: 1.0, dashed: false },
+    });
+    entries
 }
 
-/// Draws the three trajectory panels side by side over steps `0..=steps`.
+/// Draws the three trajectory panels side by side over steps `0..=steps` — loss / initial
+/// loss (log), η·λ_t with the bounds 2 and 4, and the output f_t — under one legend strip, and
+/// returns what they occupy.
 ///
 /// # Errors
 /// [`PlotError`] when the canvas cannot be drawn on.
@@ -91,110 +98,75 @@ pub fn draw_trajectories(
     canvas: &HtmlCanvasElement,
     trajs: &[Trajectory],
     steps: u64,
-) -> Result<(), PlotError> {
+) -> Result<Geometry, PlotError> {
     let dpr = fit_canvas(canvas);
     let px = |v: f64| (v * dpr).round() as u32;
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE)?;
-    let panels = root.split_evenly((1, 3));
-    let x_max = steps.max(1) as f64;
-    let font = |s: f64| ("sans-serif", px(s));
+    let (cw, ch) = root.dim_in_pixel();
+    let entries = trajectory_legend(trajs);
+    let font = 11.0 * dpr;
+    let legend_h = legend::height(&root, &entries, font);
+    let (legend_area, body) = root.split_vertically(legend_h.ceil() as u32 + px(6.0));
+    let legend_box = legend::draw(&legend_area.margin(px(4.0), 0, px(8.0), px(8.0)), &entries, font)?;
+    let panels = body.split_evenly((1, 3));
+    let x = Axis::linear(0.0, steps.max(1) as f64, "step t");
+    let mut geometry = Geometry {
+        canvas: Some(Rect { x0: 0.0, y0: 0.0, x1: f64::from(cw), y1: f64::from(ch) }),
+        legends: legend_box.into_iter().collect(),
+        ..Geometry::default()
+    };
     // Axis ranges follow the model and the wide network; the small networks (one of which may
     // blow up before diverging) are clipped to them.
     let ranged: Vec<&Trajectory> = trajs.iter().filter(|t| t.role != Role::Member).collect();
-
-    // Loss / L₀ on a log scale.
     let (lo, hi) =
         finite_range(ranged.iter().flat_map(|t| t.loss_ratio.iter().copied()), true).unwrap_or((1e-3, 10.0));
-    let (lo, hi) = ((lo.max(1e-12) / 2.0).min(0.5), (hi.min(1e12) * 2.0).max(2.0));
-    let mut chart = ChartBuilder::on(&panels[0])
-        .caption("loss / initial loss", font(13.0))
-        .margin(px(6.0))
-        .x_label_area_size(px(30.0))
-        .y_label_area_size(px(46.0))
-        .build_cartesian_2d(0.0..x_max, (lo..hi).log_scale())?;
-    chart
-        .configure_mesh()
-        .light_line_style(WHITE)
-        .bold_line_style(RGBColor(235, 235, 235))
-        .x_desc("step t")
-        .x_labels(4)
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_labels(6)
-        .y_label_formatter(&|v| format!("{v:.0e}"))
-        .label_style(font(11.0))
-        .axis_desc_style(font(12.0))
-        .draw()?;
-    for t in trajs {
-        let pts = t.loss_ratio.iter().enumerate().filter(|(_, v)| v.is_finite() && **v > 0.0);
-        chart.draw_series(LineSeries::new(
-            pts.map(|(i, &v)| (i as f64, v.clamp(lo, hi))),
-            style(t.role, dpr),
-        ))?;
-    }
-
-    // ηλ_t with the bound ηλ = 2 and the divergence threshold 4.
-    let hi = finite_range(ranged.iter().flat_map(|t| t.eta_lambda.iter().copied()), false)
-        .map_or(4.5, |r| r.1.max(4.5));
-    let hi = hi.min(50.0) * 1.05;
-    let mut chart = ChartBuilder::on(&panels[1])
-        .caption("η·λ_t (sharpness × learning rate)", font(13.0))
-        .margin(px(6.0))
-        .x_label_area_size(px(30.0))
-        .y_label_area_size(px(40.0))
-        .build_cartesian_2d(0.0..x_max, 0.0..hi)?;
-    step_mesh(&mut chart, dpr)?;
-    for (y, label) in [(2.0, "ηλ = 2 (λ = 2/η)"), (4.0, "ηλ = 4")] {
-        chart.draw_series(LineSeries::new(
-            [(0.0, y), (x_max, y)],
-            BOUND.mix(0.8).stroke_width(px(1.0).max(1)),
-        ))?;
-        chart.draw_series(std::iter::once(Text::new(
-            label,
-            (x_max * 0.55, y + hi * 0.015),
-            font(11.0).into_font().color(&BOUND),
-        )))?;
-    }
-    for t in trajs {
-        let pts = t.eta_lambda.iter().enumerate().filter(|(_, v)| v.is_finite());
-        chart.draw_series(LineSeries::new(pts.map(|(i, &v)| (i as f64, v.min(hi))), style(t.role, dpr)))?;
-    }
-
-    // f_t.
-    let (lo, hi) =
+    let loss = ((lo.max(1e-12) / 2.0).min(0.5), (hi.min(1e12) * 2.0).max(2.0));
+    let top = finite_range(ranged.iter().flat_map(|t| t.eta_lambda.iter().copied()), false)
+        .map_or(4.5, |r| r.1.max(4.5))
+        .min(50.0)
+        * 1.05;
+    let (flo, fhi) =
         finite_range(ranged.iter().flat_map(|t| t.f.iter().copied()), false).unwrap_or((-1.0, 1.0));
-    let pad = 0.08 * (hi - lo).max(0.5);
-    let (lo, hi) = ((lo - pad).max(-1e6), (hi + pad).min(1e6));
-    let mut chart = ChartBuilder::on(&panels[2])
-        .caption("output f_t (networks: at x₁)", font(13.0))
-        .margin(px(6.0))
-        .x_label_area_size(px(30.0))
-        .y_label_area_size(px(46.0))
-        .build_cartesian_2d(0.0..x_max, lo..hi)?;
-    step_mesh(&mut chart, dpr)?;
-    let mut member_labelled = false;
-    for t in trajs {
-        let pts = t.f.iter().enumerate().filter(|(_, v)| v.is_finite());
-        let series = chart.draw_series(LineSeries::new(
-            pts.map(|(i, &v)| (i as f64, v.clamp(lo, hi))),
-            style(t.role, dpr),
-        ))?;
-        if t.role != Role::Member || !member_labelled {
-            member_labelled |= t.role == Role::Member;
-            let s = style(t.role, dpr);
-            series.label(t.label.clone()).legend(move |(x, y)| PathElement::new([(x, y), (x + 16, y)], s));
+    let pad = 0.08 * (fhi - flo).max(0.5);
+    let f_range = ((flo - pad).max(-1e6), (fhi + pad).min(1e6));
+    let axes = [
+        ("loss / initial loss", Axis::log(loss.0, loss.1, "")),
+        ("η·λ_t (sharpness × learning rate)", Axis::linear(0.0, top, "")),
+        ("output f_t (networks: at x₁)", Axis::linear(f_range.0, f_range.1, "")),
+    ];
+    let value = |t: &Trajectory, k: usize| -> Vec<f64> {
+        match k {
+            0 => t.loss_ratio.clone(),
+            1 => t.eta_lambda.clone(),
+            _ => t.f.clone(),
         }
+    };
+    for (k, (area, (caption, y))) in panels.iter().zip(axes).enumerate() {
+        let Panel { mut chart, area: plot_area, labels } =
+            panel(area, Some(caption), &x, &y, Style::default(), dpr)?;
+        if k == 1 {
+            for bound in [2.0, 4.0] {
+                chart.draw_series(LineSeries::new(
+                    [(0.0, bound), (x.hi, bound)],
+                    BOUND.mix(0.8).stroke_width(px(1.0).max(1)),
+                ))?;
+            }
+        }
+        for t in trajs {
+            let pts =
+                value(t, k).into_iter().enumerate().filter(|(_, v)| v.is_finite() && (k != 0 || *v > 0.0));
+            chart.draw_series(LineSeries::new(
+                pts.map(|(i, v)| (i as f64, v.clamp(y.lo, y.hi))),
+                style(t.role, dpr),
+            ))?;
+        }
+        geometry.areas.push(plot_area);
+        geometry.axes.extend(labels);
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(font(11.0))
-        .draw()?;
     root.present()?;
-    Ok(())
+    Ok(geometry)
 }
 
 /// One point of the phase diagram.
@@ -208,20 +180,53 @@ pub struct PhaseDot {
     pub final_loss: Option<f64>,
 }
 
+/// Shades the lazy, catapult and divergent regions of a panel and names them (each name
+/// centred in its region, and left out if it does not fit there).
 fn shade_regions(
-    chart: &mut ChartContext<'_, CanvasBackend, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    chart: &mut ChartContext<'_, CanvasBackend, Cartesian2d<Ticked, Ticked>>,
+    area: &DrawingArea<CanvasBackend, Shift>,
     x_max: f64,
-    y: (f64, f64),
-) -> Result<(), PlotError> {
-    for (a, b, c) in [(0.0, 2.0, LAZY), (2.0, 4.0, CATAPULT), (4.0, x_max, DIVERGENT)] {
-        chart.draw_series(std::iter::once(Rectangle::new([(a, y.0), (b, y.1)], c.filled())))?;
+    y: &Axis,
+    names: bool,
+    dpr: f64,
+) -> Result<Vec<Rect>, PlotError> {
+    let mut boxes = Vec::new();
+    for (a, b, c, name) in
+        [(0.0, 2.0, LAZY, "lazy"), (2.0, 4.0, CATAPULT, "catapult"), (4.0, x_max, DIVERGENT, "divergent")]
+    {
+        chart.draw_series(std::iter::once(Rectangle::new([(a, y.lo), (b, y.hi)], c.filled())))?;
+        if !names {
+            continue;
+        }
+        let font_px = 11.0 * dpr;
+        let w = text_width(area, name, font_px);
+        let (l, r) = (chart.backend_coord(&(a, y.hi)).0, chart.backend_coord(&(b, y.hi)).0);
+        let top = chart.backend_coord(&(a, y.hi)).1;
+        if f64::from(r - l) < w + 4.0 * dpr {
+            continue;
+        }
+        let cx = 0.5 * f64::from(l + r);
+        let b = Rect {
+            x0: cx - w / 2.0,
+            y0: f64::from(top) + 3.0 * dpr,
+            x1: cx + w / 2.0,
+            y1: f64::from(top) + 3.0 * dpr + font_px,
+        };
+        let (ox, oy) = area.get_base_pixel();
+        area.draw(&Text::new(
+            name,
+            ((b.x0 - f64::from(ox)) as i32, (b.y0 - f64::from(oy)) as i32),
+            ("sans-serif", font_px).into_font().color(&RGBColor(90, 90, 90)),
+        ))?;
+        boxes.push(b);
     }
-    Ok(())
+    Ok(boxes)
 }
 
 /// Draws the phase diagram: final ηλ_T (top) and final loss (bottom, log scale) against ηλ₀,
-/// with the lazy (ηλ₀ < 2), catapult (2 < ηλ₀ < 4) and divergent (ηλ₀ > 4) regions shaded, the
-/// bound ηλ = 2, the line ηλ_T = ηλ₀ (λ unchanged: lazy), and the current setting ringed.
+/// with the lazy (ηλ₀ < 2), catapult (2 < ηλ₀ < 4) and divergent (ηλ₀ > 4) regions shaded and
+/// named, the bound ηλ = 2, the line ηλ_T = ηλ₀ (λ unchanged: lazy), and the current setting
+/// ringed; returns what it occupies.
 ///
 /// # Errors
 /// [`PlotError`] when the canvas cannot be drawn on.
@@ -229,80 +234,66 @@ pub fn draw_phase_diagram(
     canvas: &HtmlCanvasElement,
     dots: &[PhaseDot],
     current: f64,
-) -> Result<(), PlotError> {
+) -> Result<Geometry, PlotError> {
     let dpr = fit_canvas(canvas);
     let px = |v: f64| (v * dpr).round() as u32;
-    let font = |s: f64| ("sans-serif", px(s));
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE)?;
-    let (top, bottom) = root.split_vertically(root.dim_in_pixel().1 * 6 / 10);
+    let (cw, ch) = root.dim_in_pixel();
+    let (top, bottom) = root.split_vertically(ch * 6 / 10);
     let x_max = dots.iter().map(|d| d.eta_lambda0).fold(4.5, f64::max);
-    let y_max = 4.5;
-    let mut chart = ChartBuilder::on(&top)
-        .caption("final η·λ against η·λ₀", font(13.0))
-        .margin(px(6.0))
-        .x_label_area_size(px(26.0))
-        .y_label_area_size(px(36.0))
-        .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
-    shade_regions(&mut chart, x_max, (0.0, y_max))?;
-    chart.configure_mesh().disable_mesh().label_style(font(11.0)).draw()?;
-    for (x, name) in [(1.0, "lazy"), (3.0, "catapult"), ((4.0 + x_max) / 2.0, "divergent")] {
-        chart.draw_series(std::iter::once(Text::new(name, (x - 0.3, y_max * 0.95), font(11.0))))?;
-    }
+    let mut geometry = Geometry {
+        canvas: Some(Rect { x0: 0.0, y0: 0.0, x1: f64::from(cw), y1: f64::from(ch) }),
+        ..Geometry::default()
+    };
+    let style = Style { x_area: 28.0, y_area: 40.0, ..Style::default() };
+    let x = Axis::linear(0.0, x_max, "η·λ₀");
+    let y = Axis::linear(0.0, 4.5, "");
+    let Panel { mut chart, area, labels } = panel(&top, Some("final η·λ against η·λ₀"), &x, &y, style, dpr)?;
+    let names = shade_regions(&mut chart, &top, x_max, &y, true, dpr)?;
     chart.draw_series(LineSeries::new([(0.0, 2.0), (x_max, 2.0)], BOUND.stroke_width(px(1.0).max(1))))?;
     chart.draw_series(DashedLineSeries::new(
-        [(0.0, 0.0), (y_max, y_max)],
+        [(0.0, 0.0), (y.hi, y.hi)],
         px(4.0),
         px(3.0),
         RGBColor(120, 120, 120).stroke_width(px(1.0).max(1)),
     ))?;
     chart.draw_series(dots.iter().filter_map(|d| {
-        d.final_eta_lambda.map(|v| Circle::new((d.eta_lambda0, v.min(y_max)), px(2.5), NTK_COLOR.filled()))
+        d.final_eta_lambda.map(|v| Circle::new((d.eta_lambda0, v.min(y.hi)), px(2.5), NTK_COLOR.filled()))
     }))?;
     chart.draw_series(
         dots.iter()
             .filter(|d| d.final_eta_lambda.is_none())
-            .map(|d| Cross::new((d.eta_lambda0, y_max * 0.85), px(3.0), BOUND.stroke_width(px(1.0).max(1)))),
+            .map(|d| Cross::new((d.eta_lambda0, y.hi * 0.8), px(3.0), BOUND.stroke_width(px(1.0).max(1)))),
     )?;
     if let Some(d) =
         dots.iter().min_by(|a, b| (a.eta_lambda0 - current).abs().total_cmp(&(b.eta_lambda0 - current).abs()))
     {
-        let y = d.final_eta_lambda.map_or(y_max * 0.85, |v| v.min(y_max));
+        let v = d.final_eta_lambda.map_or(y.hi * 0.8, |v| v.min(y.hi));
         chart.draw_series(std::iter::once(Circle::new(
-            (current, y),
+            (current, v),
             px(6.0),
             NET_COLOR.stroke_width(px(2.0).max(1)),
         )))?;
     }
+    geometry.areas.push(area);
+    geometry.axes.extend(labels);
+    geometry.axes.push(names);
 
     let (lo, hi) = finite_range(dots.iter().filter_map(|d| d.final_loss), true).unwrap_or((1e-12, 1.0));
-    let (lo, hi) = ((lo.max(1e-30) / 3.0).min(1e-3), (hi * 3.0).max(1.0));
-    let mut chart = ChartBuilder::on(&bottom)
-        .caption("final loss", font(13.0))
-        .margin(px(6.0))
-        .x_label_area_size(px(28.0))
-        .y_label_area_size(px(36.0))
-        .build_cartesian_2d(0.0..x_max, (lo..hi).log_scale())?;
-    for (a, b, c) in [(0.0, 2.0, LAZY), (2.0, 4.0, CATAPULT), (4.0, x_max, DIVERGENT)] {
-        chart.draw_series(std::iter::once(Rectangle::new([(a, lo), (b, hi)], c.filled())))?;
-    }
-    chart
-        .configure_mesh()
-        .disable_mesh()
-        .x_desc("η·λ₀")
-        .y_labels(4)
-        .y_label_formatter(&|v| format!("{v:.0e}"))
-        .label_style(font(11.0))
-        .axis_desc_style(font(12.0))
-        .draw()?;
+    let y = Axis::log((lo.max(1e-30) / 3.0).min(1e-3), (hi * 3.0).max(1.0), "");
+    let Panel { mut chart, area, labels } = panel(&bottom, Some("final loss"), &x, &y, style, dpr)?;
+    shade_regions(&mut chart, &bottom, x_max, &y, false, dpr)?;
     chart.draw_series(dots.iter().filter_map(|d| {
-        d.final_loss.map(|v| Circle::new((d.eta_lambda0, v.clamp(lo, hi)), px(2.5), NTK_COLOR.filled()))
+        d.final_loss.map(|v| Circle::new((d.eta_lambda0, v.clamp(y.lo, y.hi)), px(2.5), NTK_COLOR.filled()))
     }))?;
     chart.draw_series(LineSeries::new(
-        [(current, lo), (current, hi)],
+        [(current, y.lo), (current, y.hi)],
         NET_COLOR.stroke_width(px(1.0).max(1)),
     ))?;
+    geometry.areas.push(area);
+    geometry.axes.extend(labels);
     root.present()?;
-    Ok(())
+    Ok(geometry)
 }

@@ -7,8 +7,9 @@ use plotters::prelude::*;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
-use super::axes::{labels_that_fit, tick_label, Geometry, Rect, Ticked};
+use super::axes::{Geometry, Rect};
 use super::legend::{self, Entry, Swatch};
+use super::panel::{panel, Axis, Panel, Style};
 use super::{context_2d, fit_canvas, Band, PlotError};
 
 /// NTK-GP colour (blue).
@@ -209,72 +210,26 @@ pub fn draw_function_plot(
     let legend_h = legend::height(&body, &entries, font);
     let (legend_area, chart_area) = body.split_vertically(legend_h.ceil() as u32 + px(6.0));
     let legend_box = legend::draw(&legend_area.margin(0, 0, px(8.0), px(8.0)), &entries, font)?;
-    let (x_label_h, y_label_w) = (px(34.0), px(44.0));
-    let label_font: TextStyle = ("sans-serif", px(12.0)).into_font().into();
-    let text_w = |s: &str| chart_area.estimate_text_size(s, &label_font).map_or(40.0, |(w, _)| f64::from(w));
-    let (aw, ah) = chart_area.dim_in_pixel();
-    let x_room = f64::from(aw) - f64::from(y_label_w) - 2.0 * f64::from(px(8.0));
-    let y_room = f64::from(ah) - f64::from(x_label_h) - 2.0 * f64::from(px(8.0));
-    let widest = ["-3.0", "-0.25", "1.25"].iter().map(|s| text_w(s)).fold(0.0, f64::max);
-    let x_axis = Ticked::linear(x0, x1, labels_that_fit(x_room, widest));
-    let y_axis = Ticked::linear(y0, y1, labels_that_fit(y_room, 12.0 * dpr));
-    let (x_ticks, y_ticks) = (x_axis.ticks().to_vec(), y_axis.ticks().to_vec());
-    let mut chart = ChartBuilder::on(&chart_area)
-        .margin(px(8.0))
-        .x_label_area_size(x_label_h)
-        .y_label_area_size(y_label_w)
-        .build_cartesian_2d(x_axis, y_axis)?;
-    chart
-        .configure_mesh()
-        .bold_line_style(RGBColor(225, 225, 225))
-        .x_desc(if p.x_desc.is_empty() { "input x" } else { &p.x_desc })
-        .y_desc("output f(x)")
-        .label_style(("sans-serif", px(12.0)))
-        .axis_desc_style(("sans-serif", px(13.0)))
-        .x_label_formatter(&|v| tick_label(*v))
-        .y_label_formatter(&|v| tick_label(*v))
-        .draw()?;
+    let x_desc = if p.x_desc.is_empty() { "input x" } else { &p.x_desc };
+    let style =
+        Style { labels: 12.0, desc: 13.0, x_area: 34.0, y_area: 44.0, margin: 8.0, ..Style::default() };
+    let Panel { mut chart, area, labels } = panel(
+        &chart_area,
+        None,
+        &Axis::linear(x0, x1, x_desc),
+        &Axis::linear(y0, y1, "output f(x)"),
+        style,
+        dpr,
+    )?;
     let thin = px(1.0).max(1);
     let thick = px(2.0).max(1);
-    let (area_x, area_y) = chart.plotting_area().get_pixel_range();
     let frame = Frame {
-        px_x: (f64::from(area_x.start) / dpr, f64::from(area_x.end) / dpr),
-        px_y: (f64::from(area_y.start) / dpr, f64::from(area_y.end) / dpr),
+        px_x: (area.x0 / dpr, area.x1 / dpr),
+        px_y: (area.y0 / dpr, area.y1 / dpr),
         x: (x0, x1),
         y: (y0, y1),
     };
-    let area = Rect {
-        x0: f64::from(area_x.start),
-        y0: f64::from(area_y.start),
-        x1: f64::from(area_x.end),
-        y1: f64::from(area_y.end),
-    };
-    let label_h = 12.0 * dpr;
-    let x_boxes = x_ticks
-        .iter()
-        .map(|&t| {
-            let (cx, _) = chart.backend_coord(&(t, y0));
-            Rect::centred(
-                f64::from(cx),
-                area.y1 + 0.5 * f64::from(x_label_h) * 0.5,
-                text_w(&tick_label(t)),
-                label_h,
-            )
-        })
-        .collect();
-    let y_boxes = y_ticks
-        .iter()
-        .map(|&t| {
-            let (_, cy) = chart.backend_coord(&(x0, t));
-            let w = text_w(&tick_label(t));
-            Rect {
-                x0: area.x0 - w - 6.0 * dpr,
-                y0: f64::from(cy) - label_h / 2.0,
-                x1: area.x0 - 6.0 * dpr,
-                y1: f64::from(cy) + label_h / 2.0,
-            }
-        })
-        .collect();
+    let [x_boxes, y_boxes] = labels;
     let geometry = Geometry {
         canvas: Some(Rect { x0: 0.0, y0: 0.0, x1: f64::from(cw), y1: f64::from(ch) }),
         areas: vec![area],

@@ -3,6 +3,7 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters_canvas::CanvasBackend;
 
 use super::axes::Rect;
 use super::PlotError;
@@ -23,6 +24,43 @@ pub enum Swatch {
     Band(RGBAColor),
     /// a dot
     Dot(RGBColor),
+    /// a line with a marker on it (series of points with a fit)
+    Marker {
+        /// the marker
+        shape: Marker,
+        /// colour
+        color: RGBColor,
+    },
+}
+
+/// A point marker (series are told apart by marker where colour has another meaning).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Marker {
+    /// a filled circle
+    Circle,
+    /// a filled triangle
+    Triangle,
+    /// a filled square
+    Square,
+    /// a cross
+    Cross,
+}
+
+/// A marker of radius `r` (backing pixels) centred on `at`, as an element plotters draws.
+pub fn marker_element<C: Clone + 'static, DB: DrawingBackend + 'static>(
+    at: C,
+    shape: Marker,
+    r: i32,
+    color: RGBColor,
+) -> DynElement<'static, DB, C> {
+    let fill = color.filled();
+    let e = EmptyElement::at(at);
+    match shape {
+        Marker::Circle => (e + Circle::new((0, 0), r, fill)).into_dyn(),
+        Marker::Triangle => (e + TriangleMarker::new((0, 0), r + 1, fill)).into_dyn(),
+        Marker::Square => (e + Rectangle::new([(-r, -r), (r, r)], fill)).into_dyn(),
+        Marker::Cross => (e + Cross::new((0, 0), r, color.stroke_width(2))).into_dyn(),
+    }
 }
 
 /// One legend entry.
@@ -72,22 +110,38 @@ pub fn layout(text_widths: &[f64], width: f64, font_px: f64) -> Layout {
 }
 
 /// The height a legend of `entries` needs across `area` at `font_px` (backing pixels).
-pub fn height<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry], font_px: f64) -> f64 {
-    let widths = text_widths(area, entries, font_px);
+pub fn height(area: &DrawingArea<CanvasBackend, Shift>, entries: &[Entry], font_px: f64) -> f64 {
+    let texts = fitted_texts(area, entries, font_px);
+    let widths: Vec<f64> = texts.iter().map(|(_, w)| *w).collect();
     layout(&widths, f64::from(area.dim_in_pixel().0), font_px).height
 }
 
-fn text_widths<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+fn text_width(area: &DrawingArea<CanvasBackend, Shift>, text: &str, font: &TextStyle) -> f64 {
+    area.estimate_text_size(text, font).map_or(text.chars().count() as f64 * 6.0, |(w, _)| f64::from(w))
+}
+
+/// Each entry's text and its width, shortened with "…" where an entry would not fit the
+/// strip's width even alone on its row.
+fn fitted_texts(
+    area: &DrawingArea<CanvasBackend, Shift>,
     entries: &[Entry],
     font_px: f64,
-) -> Vec<f64> {
+) -> Vec<(String, f64)> {
     let font: TextStyle = ("sans-serif", font_px).into_font().into();
+    // What an entry needs besides its text (see `layout`).
+    let room = f64::from(area.dim_in_pixel().0) - (2.0 + 0.6 + 1.2) * font_px;
     entries
         .iter()
         .map(|e| {
-            area.estimate_text_size(&e.text, &font)
-                .map_or(e.text.chars().count() as f64 * 0.6 * font_px, |(w, _)| f64::from(w))
+            let mut text = e.text.clone();
+            let mut w = text_width(area, &text, &font);
+            let mut keep = text.chars().count();
+            while w > room && keep > 1 {
+                keep -= 1;
+                text = e.text.chars().take(keep).collect::<String>() + "…";
+                w = text_width(area, &text, &font);
+            }
+            (text, w)
         })
         .collect()
 }
@@ -97,22 +151,20 @@ fn text_widths<DB: DrawingBackend>(
 ///
 /// # Errors
 /// [`PlotError`] from the backend.
-pub fn draw<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
+pub fn draw(
+    area: &DrawingArea<CanvasBackend, Shift>,
     entries: &[Entry],
     font_px: f64,
-) -> Result<Option<Rect>, PlotError>
-where
-    DB::ErrorType: 'static,
-{
+) -> Result<Option<Rect>, PlotError> {
     if entries.is_empty() {
         return Ok(None);
     }
-    let widths = text_widths(area, entries, font_px);
+    let texts = fitted_texts(area, entries, font_px);
+    let widths: Vec<f64> = texts.iter().map(|(_, w)| *w).collect();
     let l = layout(&widths, f64::from(area.dim_in_pixel().0), font_px);
     let font = ("sans-serif", font_px).into_font().color(&RGBColor(40, 40, 40));
     let swatch = 2.0 * font_px;
-    for ((entry, &(x, y)), _) in entries.iter().zip(&l.positions).zip(&l.widths) {
+    for ((entry, &(x, y)), (text, _)) in entries.iter().zip(&l.positions).zip(&texts) {
         let mid = (y + l.row / 2.0) as i32;
         let (x0, x1) = (x as i32, (x + swatch) as i32);
         match entry.swatch {
@@ -137,9 +189,14 @@ where
             Swatch::Dot(color) => {
                 area.draw(&Circle::new(((x0 + x1) / 2, mid), (0.35 * font_px) as u32, color.filled()))?;
             }
+            Swatch::Marker { shape, color } => {
+                let w = (2.0 * font_px / 12.0).round().max(1.0) as u32;
+                area.draw(&PathElement::new([(x0, mid), (x1, mid)], color.stroke_width(w)))?;
+                area.draw(&marker_element(((x0 + x1) / 2, mid), shape, (0.3 * font_px) as i32, color))?;
+            }
         }
         let tx = (x + swatch + 0.6 * font_px) as i32;
-        area.draw(&Text::new(entry.text.clone(), (tx, (y + 0.2 * font_px) as i32), font.clone()))?;
+        area.draw(&Text::new(text.clone(), (tx, (y + 0.2 * font_px) as i32), font.clone()))?;
     }
     let (ox, oy) = area.get_base_pixel();
     let right = l.positions.iter().zip(&l.widths).map(|(p, w)| p.0 + w).fold(0.0, f64::max);

@@ -6,9 +6,10 @@ use plotters::series::DashedLineSeries;
 use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
-use super::axes::{labels_that_fit, tick_label, Geometry, Rect, Ticked};
+use super::axes::{Geometry, Rect};
 use super::function_plot::{LIN_COLOR, NET_COLOR, NNGP_COLOR, NTK_COLOR};
 use super::legend::{self, Entry, Swatch};
+use super::panel::{panel, Axis, Panel, Style};
 use super::{context_2d, fit_canvas, PlotError};
 
 /// One named curve: (time, loss) pairs.
@@ -140,31 +141,15 @@ pub fn draw_loss_curves(
     let (chart_area, legend_area) =
         root.split_vertically(f64::from(ch) as u32 - legend_h.ceil() as u32 - px(4.0));
     let legend_box = legend::draw(&legend_area.margin(px(4.0), 0, px(6.0), px(6.0)), &entries, font)?;
-    let label_font: TextStyle = ("sans-serif", px(11.0)).into_font().into();
-    let text_w = |s: &str| chart_area.estimate_text_size(s, &label_font).map_or(30.0, |(w, _)| f64::from(w));
-    let (x_label_h, y_label_w) = (px(32.0), px(52.0));
-    let (aw, ah) = chart_area.dim_in_pixel();
-    let x_room = f64::from(aw) - f64::from(y_label_w) - 2.0 * f64::from(px(8.0));
-    let y_room = f64::from(ah) - f64::from(x_label_h) - 2.0 * f64::from(px(8.0));
-    let widest = ["0.001", "1e-4", "1000"].iter().map(|s| text_w(s)).fold(0.0, f64::max);
-    let x_axis = Ticked::log(t0, t1, labels_that_fit(x_room, widest));
-    let y_axis = Ticked::log(l0, l1, labels_that_fit(y_room, 11.0 * dpr));
-    let (x_ticks, y_ticks) = (x_axis.ticks().to_vec(), y_axis.ticks().to_vec());
-    let mut chart = ChartBuilder::on(&chart_area)
-        .margin(px(8.0))
-        .x_label_area_size(x_label_h)
-        .y_label_area_size(y_label_w)
-        .build_cartesian_2d(x_axis, y_axis)?;
-    chart
-        .configure_mesh()
-        .bold_line_style(RGBColor(232, 232, 232))
-        .x_desc("time t = η·k")
-        .y_desc("loss ½·mean (f − y)²")
-        .label_style(("sans-serif", px(11.0)))
-        .axis_desc_style(("sans-serif", px(12.0)))
-        .x_label_formatter(&|v| tick_label(*v))
-        .y_label_formatter(&|v| tick_label(*v))
-        .draw()?;
+    let style = Style { x_area: 32.0, y_area: 52.0, margin: 8.0, ..Style::default() };
+    let Panel { mut chart, area, labels } = panel(
+        &chart_area,
+        None,
+        &Axis::log(t0, t1, "time t = η·k"),
+        &Axis::log(l0, l1, "loss ½·mean (f − y)²"),
+        style,
+        dpr,
+    )?;
     for c in curves {
         let col = color(c.model);
         let points: Vec<(f64, f64)> = c.points.iter().copied().filter(ok).collect();
@@ -175,40 +160,7 @@ pub fn draw_loss_curves(
             chart.draw_series(LineSeries::new(points, style))?;
         }
     }
-    let (area_x, area_y) = chart.plotting_area().get_pixel_range();
-    let area = Rect {
-        x0: f64::from(area_x.start),
-        y0: f64::from(area_y.start),
-        x1: f64::from(area_x.end),
-        y1: f64::from(area_y.end),
-    };
-    let label_h = 11.0 * dpr;
-    let x_boxes = x_ticks
-        .iter()
-        .map(|&t| {
-            let (cx, _) = chart.backend_coord(&(t, l0));
-            Rect::centred(
-                f64::from(cx),
-                area.y1 + 0.25 * f64::from(x_label_h),
-                text_w(&tick_label(t)),
-                label_h,
-            )
-        })
-        .collect();
-    let y_boxes = y_ticks
-        .iter()
-        .map(|&v| {
-            let (_, cy) = chart.backend_coord(&(t0, v));
-            let w = text_w(&tick_label(v));
-            let cy = f64::from(cy);
-            Rect {
-                x0: area.x0 - w - 6.0 * dpr,
-                y0: cy - label_h / 2.0,
-                x1: area.x0 - 6.0 * dpr,
-                y1: cy + label_h / 2.0,
-            }
-        })
-        .collect();
+    let [x_boxes, y_boxes] = labels;
     let axis = TimeAxis { px_x: (area.x0, area.x1), px_y: (area.y0, area.y1), t: (t0, t1), dpr };
     let geometry = Geometry {
         canvas: Some(Rect { x0: 0.0, y0: 0.0, x1: f64::from(cw), y1: f64::from(ch) }),

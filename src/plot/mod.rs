@@ -8,6 +8,7 @@ pub mod function_plot;
 pub mod heatmap;
 pub mod legend;
 pub mod loss_plot;
+pub mod panel;
 pub mod widths_plot;
 
 use web_sys::HtmlCanvasElement;

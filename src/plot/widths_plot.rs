@@ -17,6 +17,10 @@ use web_sys::HtmlCanvasElement;
 use ntk_core::experiments::widths::{SweepResult, WidthPoint};
 use ntk_core::stats::{fit_slope, PowerLawFit, Spread};
 
+use super::axes::{Geometry, Rect};
+pub use super::legend::Marker;
+use super::legend::{self, marker_element, Entry, Swatch};
+use super::panel::{panel, Axis, Panel as Frame, Style};
 use super::{fit_canvas, PlotError};
 
 /// Colours of the series of a second axis (in axis order), and of the single series.
@@ -33,19 +37,6 @@ pub const LAYER_COLORS: [RGBColor; 3] = [RGBColor(31, 95, 191), RGBColor(192, 57
 
 /// Colour of the reference lines.
 pub const REFERENCE_COLOR: RGBColor = RGBColor(120, 120, 120);
-
-/// How a series' mean markers are drawn (panel (b) tells the axis values apart by marker).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Marker {
-    /// a filled circle
-    Circle,
-    /// a filled triangle
-    Triangle,
-    /// a filled square
-    Square,
-    /// a cross
-    Cross,
-}
 
 const MARKERS: [Marker; 4] = [Marker::Circle, Marker::Triangle, Marker::Square, Marker::Cross];
 
@@ -220,74 +211,58 @@ fn reference_name(slope: f64) -> String {
     }
 }
 
-/// Draws the four panels in a 2 × 2 grid.
+/// Draws the four panels in a 2 × 2 grid and returns what they occupy.
 ///
 /// # Errors
 /// [`PlotError`] when the canvas cannot be drawn on.
-pub fn draw_widths_plot(canvas: &HtmlCanvasElement, plot: &WidthsPlot) -> Result<(), PlotError> {
+pub fn draw_widths_plot(canvas: &HtmlCanvasElement, plot: &WidthsPlot) -> Result<Geometry, PlotError> {
     let dpr = fit_canvas(canvas);
     let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
     let root = backend.into_drawing_area();
     root.fill(&WHITE)?;
+    let (cw, ch) = root.dim_in_pixel();
+    let mut geometry = Geometry {
+        canvas: Some(Rect { x0: 0.0, y0: 0.0, x1: f64::from(cw), y1: f64::from(ch) }),
+        ..Geometry::default()
+    };
     let areas = root.split_evenly((2, 2));
     for (area, panel) in areas.iter().zip(&plot.panels) {
-        draw_panel(area, panel, &plot.reference_slopes, dpr)?;
+        draw_panel(area, panel, &plot.reference_slopes, dpr, &mut geometry)?;
     }
     root.present()?;
-    Ok(())
-}
-
-/// A log-axis tick label ([`log_ticks`]): a plain decimal between 0.001 and 10⁴, e-notation
-/// beyond.
-pub fn tick_label(v: f64) -> String {
-    if !positive(v) {
-        return String::new();
-    }
-    if (1e-3..1e4).contains(&v) {
-        let digits = (-v.log10().floor()).max(0.0) as usize;
-        format!("{v:.digits$}")
-    } else {
-        format!("{v:.0e}")
-    }
-}
-
-/// Ticks of a log axis over [lo, hi]: 1, 2, 5 × 10^k (every integer mantissa when fewer than
-/// three of those fall in range).
-pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
-    if !(positive(lo) && positive(hi) && hi > lo) {
-        return vec![];
-    }
-    let decades = lo.log10().floor() as i32..=hi.log10().ceil() as i32;
-    let pick = |mantissas: &[f64]| -> Vec<f64> {
-        decades
-            .clone()
-            .flat_map(|k| mantissas.iter().map(move |m| m * 10f64.powi(k)))
-            .filter(|v| (lo..=hi).contains(v))
-            .collect()
-    };
-    let ticks = pick(&[1.0, 2.0, 5.0]);
-    if ticks.len() >= 3 {
-        ticks
-    } else {
-        pick(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0])
-    }
+    Ok(geometry)
 }
 
 fn positive(v: f64) -> bool {
     v.is_finite() && v > 0.0
 }
 
-fn draw_panel<DB: DrawingBackend + 'static>(
-    area: &DrawingArea<DB, Shift>,
+/// The legend entries of a panel: its series (with their slopes) and the reference lines.
+fn panel_legend(panel: &Panel, reference_slopes: &[f64], with_references: bool) -> Vec<Entry> {
+    let mut entries: Vec<Entry> = panel
+        .series
+        .iter()
+        .map(|s| Entry { text: legend_text(s), swatch: Swatch::Marker { shape: s.marker, color: s.color } })
+        .collect();
+    if with_references {
+        entries.extend(reference_slopes.iter().map(|&slope| Entry {
+            text: reference_name(slope),
+            swatch: Swatch::Line { color: REFERENCE_COLOR, width: 1.2, dashed: true },
+        }));
+    }
+    entries
+}
+
+/// Draws one panel: its title, its legend strip (series with slopes, references), the log-log
+/// axes and the series; adds what it occupies to `geometry`.
+fn draw_panel(
+    area: &DrawingArea<CanvasBackend, Shift>,
     panel: &Panel,
     reference_slopes: &[f64],
     dpr: f64,
-) -> Result<(), PlotError>
-where
-    DB::ErrorType: 'static,
-{
+    geometry: &mut Geometry,
+) -> Result<(), PlotError> {
     let px = |v: f64| (v * dpr).round() as u32;
-    let pxi = |v: f64| (v * dpr).round() as i32;
     let all: Vec<&BarPoint> = panel
         .series
         .iter()
@@ -320,65 +295,37 @@ where
     } else {
         (1e-3, 1.0)
     };
-    // Headroom for the legend (upper right): the data keep the plot's lower part.
-    let entries = (panel.series.len() + reference_slopes.len()) as f64;
-    let (_, area_h) = area.dim_in_pixel();
-    let plot_h = (f64::from(area_h) - 72.0 * dpr).max(60.0 * dpr);
-    let legend_h = ((entries * 15.0 + 16.0) * dpr).min(0.6 * plot_h);
-    let y1 = if all.is_empty() { y1 } else { y0 * (y1 / y0).powf(plot_h / (plot_h - legend_h)) };
-    // Ticks at the widths of the sweep.
-    let mut ticks: Vec<f64> = all.iter().map(|p| p.0).collect();
-    ticks.sort_by(f64::total_cmp);
-    ticks.dedup();
-    if ticks.is_empty() {
-        ticks = vec![32.0, 64.0, 128.0, 256.0, 512.0, 1024.0];
-    }
-    let mut chart = ChartBuilder::on(area)
-        .margin(px(6.0))
-        .margin_right(px(14.0))
-        .caption(&panel.title, ("sans-serif", px(13.0)))
-        .x_label_area_size(px(34.0))
-        .y_label_area_size(px(58.0))
-        .build_cartesian_2d(
-            (x0..x1).log_scale().with_key_points(ticks),
-            (y0..y1).log_scale().with_key_points(log_ticks(y0, y1)),
-        )?;
-    chart
-        .configure_mesh()
-        .light_line_style(RGBColor(238, 238, 238))
-        .max_light_lines(1)
-        .x_desc("hidden width n")
-        .y_desc(panel.y_desc.as_str())
-        .label_style(("sans-serif", px(11.0)))
-        .axis_desc_style(("sans-serif", px(12.0)))
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| tick_label(*v))
-        .draw()?;
+    let body = area.titled(&panel.title, ("sans-serif", px(13.0)))?;
+    let entries = panel_legend(panel, reference_slopes, anchor.is_some());
+    let font = 11.0 * dpr;
+    let legend_h = legend::height(&body, &entries, font);
+    let (legend_area, chart_area) = body.split_vertically(legend_h.ceil() as u32 + px(4.0));
+    let legend_box = legend::draw(&legend_area.margin(0, 0, px(8.0), px(8.0)), &entries, font)?;
+    let style = Style { x_area: 34.0, y_area: 58.0, ..Style::default() };
+    let Frame { mut chart, area: plot_area, labels } =
+        panel_frame(&chart_area, (x0, x1), (y0, y1), &panel.y_desc, style, dpr)?;
+    geometry.areas.push(plot_area);
+    geometry.legends.extend(legend_box);
+    geometry.axes.extend(labels);
     if all.is_empty() {
         let style = TextStyle::from(("sans-serif", px(13.0)).into_font()).color(&RGBColor(110, 110, 110));
-        let (w, h) = area.dim_in_pixel();
-        area.draw_text("no results yet: press “Run sweep”", &style, (w as i32 / 4, h as i32 / 2))?;
+        let (w, h) = chart_area.dim_in_pixel();
+        chart_area.draw_text("no results yet: press “Run sweep”", &style, (w as i32 / 5, h as i32 / 2))?;
         return Ok(());
     }
     if let Some((ax, ay)) = anchor {
         for (i, &slope) in reference_slopes.iter().enumerate() {
             let line = [(ax, ay), (right, ay * (right / ax).powf(slope))];
             let (dash, gap) = if i == 0 { (px(7.0), px(4.0)) } else { (px(3.0), px(3.0)) };
-            let style = REFERENCE_COLOR.stroke_width(px(1.2).max(1));
-            let legend_style = REFERENCE_COLOR.stroke_width(1);
-            let legend_dash = if i == 0 { 5 } else { 2 };
-            chart
-                .draw_series(DashedLineSeries::new(line, dash, gap, style))?
-                .label(reference_name(slope))
-                .legend(move |(x, y)| {
-                    EmptyElement::at((x, y))
-                        + PathElement::new([(0, 0), (legend_dash, 0)], legend_style)
-                        + PathElement::new([(legend_dash + 3, 0), (2 * legend_dash + 3, 0)], legend_style)
-                        + PathElement::new([(2 * legend_dash + 6, 0), (3 * legend_dash + 6, 0)], legend_style)
-                });
+            chart.draw_series(DashedLineSeries::new(
+                line,
+                dash,
+                gap,
+                REFERENCE_COLOR.stroke_width(px(1.2).max(1)),
+            ))?;
         }
     }
-    let r = pxi(3.5);
+    let r = (3.5 * dpr).round() as i32;
     for s in &panel.series {
         let col = s.color;
         let pts: Vec<BarPoint> =
@@ -391,61 +338,24 @@ where
         }))?;
         let marker = s.marker;
         chart.draw_series(pts.iter().map(move |&(x, m, _, _)| marker_element((x, m), marker, r, col)))?;
-        let legend_color = col;
-        let fit_style = col.stroke_width(px(1.6).max(1));
-        match (s.fit, pts.first(), pts.last()) {
-            (Some(f), Some(a), Some(b)) => {
-                chart
-                    .draw_series(LineSeries::new([(a.0, f.at(a.0)), (b.0, f.at(b.0))], fit_style))?
-                    .label(legend_text(s))
-                    .legend(move |(x, y)| legend_element(x, y, marker, legend_color));
-            }
-            _ => {
-                chart
-                    .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())?
-                    .label(legend_text(s))
-                    .legend(move |(x, y)| legend_element(x, y, marker, legend_color));
-            }
+        if let (Some(f), Some(a), Some(b)) = (s.fit, pts.first(), pts.last()) {
+            chart.draw_series(LineSeries::new(
+                [(a.0, f.at(a.0)), (b.0, f.at(b.0))],
+                col.stroke_width(px(1.6).max(1)),
+            ))?;
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(200, 200, 200))
-        .label_font(("sans-serif", px(11.0)))
-        .draw()?;
     Ok(())
 }
 
-fn marker_element<DB: DrawingBackend + 'static>(
-    at: (f64, f64),
-    marker: Marker,
-    r: i32,
-    col: RGBColor,
-) -> DynElement<'static, DB, (f64, f64)> {
-    let fill = col.filled();
-    let e = EmptyElement::at(at);
-    match marker {
-        Marker::Circle => (e + Circle::new((0, 0), r, fill)).into_dyn(),
-        Marker::Triangle => (e + TriangleMarker::new((0, 0), r + 1, fill)).into_dyn(),
-        Marker::Square => (e + Rectangle::new([(-r, -r), (r, r)], fill)).into_dyn(),
-        Marker::Cross => (e + Cross::new((0, 0), r, col.stroke_width(2))).into_dyn(),
-    }
-}
-
-fn legend_element<DB: DrawingBackend + 'static>(
-    x: i32,
-    y: i32,
-    marker: Marker,
-    col: RGBColor,
-) -> DynElement<'static, DB, (i32, i32)> {
-    let e = EmptyElement::at((x, y)) + PathElement::new([(0, 0), (16, 0)], col.stroke_width(2));
-    let fill = col.filled();
-    match marker {
-        Marker::Circle => (e + Circle::new((8, 0), 3, fill)).into_dyn(),
-        Marker::Triangle => (e + TriangleMarker::new((8, 0), 4, fill)).into_dyn(),
-        Marker::Square => (e + Rectangle::new([(5, -3), (11, 3)], fill)).into_dyn(),
-        Marker::Cross => (e + Cross::new((8, 0), 3, col.stroke_width(2))).into_dyn(),
-    }
+/// The log-log frame of a panel over widths `x` and values `y`.
+fn panel_frame<'a>(
+    area: &'a DrawingArea<CanvasBackend, Shift>,
+    x: (f64, f64),
+    y: (f64, f64),
+    y_desc: &str,
+    style: Style,
+    dpr: f64,
+) -> Result<Frame<'a>, PlotError> {
+    panel(area, None, &Axis::log(x.0, x.1, "hidden width n"), &Axis::log(y.0, y.1, y_desc), style, dpr)
 }

@@ -149,8 +149,11 @@ pub fn CatapultView(
             return;
         }
         let (Some(canvas), Ok(d)) = (diagram_canvas.get(), d) else { return };
-        if let Err(e) = draw_phase_diagram(&canvas, &d, p.eta_lambda0) {
-            plot_error.set(Some(e.to_string()));
+        match draw_phase_diagram(&canvas, &d, p.eta_lambda0) {
+            Ok(g) => {
+                let _ = canvas.set_attribute("data-geometry", &serde_json::to_string(&g).unwrap_or_default());
+            }
+            Err(e) => plot_error.set(Some(e.to_string())),
         }
     });
 

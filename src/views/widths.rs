@@ -161,7 +161,11 @@ pub fn WidthsView(
         let Some(c) = canvas.get() else { return };
         let plot = plot_of(result.as_ref(), axis);
         match timed_draw(&c, || draw_widths_plot(&c, &plot)) {
-            Ok(()) => plot_error.set(None),
+            Ok(geometry) => {
+                plot_error.set(None);
+                let _ =
+                    c.set_attribute("data-geometry", &serde_json::to_string(&geometry).unwrap_or_default());
+            }
             Err(e) => plot_error.set(Some(e.to_string())),
         }
     });
