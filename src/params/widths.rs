@@ -315,6 +315,28 @@ impl Described for WidthsParams {
 }
 
 impl WidthsParams {
+    /// The sweep extended to resolve its slopes: the largest width doubled while the page
+    /// allows, then the seeds doubled.
+    pub fn extended(&self) -> WidthsParams {
+        if self.max_width * 2 <= MAX_BROWSER_WIDTH {
+            WidthsParams { max_width: self.max_width * 2, ..self.clone() }
+        } else {
+            WidthsParams { seeds: (self.seeds * 2).min(MAX_BROWSER_SEEDS), ..self.clone() }
+        }
+    }
+
+    /// What [`WidthsParams::extended`] does, as a button says it.
+    pub fn extension_text(&self) -> String {
+        let e = self.extended();
+        if e.max_width != self.max_width {
+            format!("Extend to width {} and rerun", e.max_width)
+        } else if e.seeds != self.seeds {
+            format!("Use {} seeds and rerun", e.seeds)
+        } else {
+            "Rerun".to_string()
+        }
+    }
+
     /// Chooses the second axis, with its default values (none for [`AxisChoice::None`]).
     pub fn with_axis(&self, axis: AxisChoice) -> WidthsParams {
         WidthsParams { axis, axis_values: axis.default_values(), ..self.clone() }

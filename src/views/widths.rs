@@ -17,12 +17,13 @@ use crate::params::notes::Note;
 use crate::params::url;
 use crate::params::widths::{axis_text, AxisChoice, WidthsParams, MAX_BROWSER_WIDTH, MIN_BROWSER_WIDTH};
 use crate::params::Value;
-use crate::plot::widths_plot::{draw_widths_plot, legend_text, WidthsPlot};
+use crate::plot::widths_plot::{draw_widths_plot, legend_text, signed, WidthsPlot};
 use crate::route::View;
 use crate::services::sweep::{
     plan_sweep, sweep_workers, Phase, PointStatus, SweepService, SweepState, MAX_SWEEP_FLOP,
 };
 use crate::services::{sync_url, timed_draw};
+use ntk_core::stats::PowerLawFit;
 
 /// The name of a point's axis value: `L = 2, ` / `N = 16, ` (empty without an axis).
 fn axis_prefix(axis: AxisChoice, value: Option<usize>) -> String {
@@ -287,6 +288,15 @@ pub fn WidthsView(
                             <tr class="theory"><td>"theory"</td><td>"≤ −1/2 (ReLU: −1/2; smooth φ: → −1)"</td><td>"−1/2"</td><td>"−1"</td><td>"−1/2"</td><td>"−1/2 … −1"</td><td>"−1/2"</td></tr>
                         </tbody>
                     </table>
+                    <Show when=move || { let (r, a) = result.get(); any_unresolved(&plot_of(r.as_ref(), a)) }>
+                        <p class="note" data-testid="widths-unresolved">
+                            "* not resolved at these widths: ±2 standard errors of the slope cover both −1/2 and −1, so this sweep cannot tell them apart. "
+                            <button data-testid="extend-sweep" on:click=move |_| {
+                                params.update(|p| *p = p.extended());
+                                sweep.start(&params.get_untracked());
+                            }>{move || params.with(|p| p.extension_text())}</button>
+                        </p>
+                    </Show>
                     <div class="reproduce" data-testid="widths-reproduce">
                         <p class="hint">"The same sweep natively (same core code, the same JSON on standard output):"</p>
                         <code class="cli" data-testid="widths-cli">{move || params.with(WidthsParams::cli_command)}</code>
@@ -327,9 +337,30 @@ fn preset(activation: Activation, sw2: f64, sb2: f64) -> WidthsParams {
 }
 
 /// The rows of the slope table: one per series, the slopes of the plot's legends.
+/// Whether a fitted slope tells the reference slopes apart: its ±2 standard-error interval
+/// leaves out at least one of them (and there is a standard error: 3 widths or more).
+pub fn resolved(fit: &PowerLawFit, references: &[f64]) -> bool {
+    let Some(e) = fit.slope_stderr else { return false };
+    references.iter().any(|r| (fit.slope - r).abs() > 2.0 * e)
+}
+
+/// The rows of the slope table: one per series, the slopes of the plot's legends; a slope that
+/// does not tell −1/2 from −1 ([`resolved`]) is marked.
 fn slope_rows(plot: &WidthsPlot) -> impl IntoView {
-    let slope = |s: Option<&crate::plot::widths_plot::MetricSeries>| {
-        s.and_then(|s| s.fit).map_or("—".to_string(), |f| crate::plot::widths_plot::signed(f.slope))
+    let references = plot.reference_slopes.clone();
+    let slope = move |s: Option<&crate::plot::widths_plot::MetricSeries>| match s.and_then(|s| s.fit) {
+        None => view! { <td>"—"</td> }.into_any(),
+        Some(f) if resolved(&f, &references) => view! { <td>{signed(f.slope)}</td> }.into_any(),
+        Some(f) => {
+            let why = match f.slope_stderr {
+                Some(e) => format!(
+                    "{} ± {e:.2}: not resolved at these widths (±2 standard errors cover both −1/2 and −1) — add widths or seeds",
+                    signed(f.slope)
+                ),
+                None => "two widths give no standard error: not resolved — add widths".to_string(),
+            };
+            view! { <td class="unresolved" title=why>{format!("{} *", signed(f.slope))}</td> }.into_any()
+        }
     };
     let series = plot.panels.first().map_or(0, |p| p.series.len());
     (0..series)
@@ -346,16 +377,25 @@ fn slope_rows(plot: &WidthsPlot) -> impl IntoView {
             view! {
                 <tr>
                     <td title=title>{name}</td>
-                    <td>{slope(Some(a))}</td>
-                    <td>{slope(layer("input"))}</td>
-                    <td>{slope(layer("hidden"))}</td>
-                    <td>{slope(layer("readout"))}</td>
-                    <td>{slope(plot.panels[2].series.get(i))}</td>
-                    <td>{slope(plot.panels[3].series.get(i))}</td>
+                    {slope(Some(a))}
+                    {slope(layer("input"))}
+                    {slope(layer("hidden"))}
+                    {slope(layer("readout"))}
+                    {slope(plot.panels[2].series.get(i))}
+                    {slope(plot.panels[3].series.get(i))}
                 </tr>
             }
         })
         .collect_view()
+}
+
+/// Whether any slope of the plot is not resolved ([`resolved`]).
+fn any_unresolved(plot: &WidthsPlot) -> bool {
+    plot.panels
+        .iter()
+        .flat_map(|p| &p.series)
+        .filter_map(|s| s.fit)
+        .any(|f| !resolved(&f, &plot.reference_slopes))
 }
 
 /// What slopes to expect, and why.
@@ -388,5 +428,29 @@ fn WidthsExplain() -> impl IntoView {
                 "Seeds whose training diverges (possible for narrow networks above η_critical) are left out of (a)–(c) and reported with the step at which they diverged. Second axis: depth or training-set size, one series each (Figure S5); deeper networks and more data move the curves up but keep their slopes."
             </p>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolved;
+    use ntk_core::stats::PowerLawFit;
+    use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+
+    fn fit(slope: f64, e: Option<f64>) -> PowerLawFit {
+        PowerLawFit { slope, intercept: 0.0, points: 4, slope_stderr: e }
+    }
+
+    #[test]
+    fn a_slope_is_resolved_when_its_interval_leaves_out_a_reference() {
+        let refs = [-0.5, -1.0];
+        assert!(resolved(&fit(-0.49, Some(0.02)), &refs), "clearly −1/2");
+        assert!(resolved(&fit(-0.97, Some(0.13)), &refs), "clearly not −1/2");
+        // The report's small sweep: +0.17 ± 1.46 says nothing.
+        assert!(!resolved(&fit(0.17, Some(1.46)), &refs));
+        assert!(!resolved(&fit(-0.75, Some(0.2)), &refs), "covers both");
+        assert!(!resolved(&fit(-0.5, None), &refs), "two widths: no standard error");
     }
 }
