@@ -1,7 +1,6 @@
-//! Entry points for the browser benchmark and the browser-vs-native check, called from the
-//! page's JS (`window.wasmBindings.…`) by `cargo xtask bench-browser` and the end-to-end tests:
-//! an ensemble job trained by a [`Scheduler`] of `workers` workers, timed, or its merged
-//! statistics returned.
+//! Entry points for the browser benchmark and the end-to-end tests, called from the page's JS
+//! (`window.wasmBindings.…`): an ensemble job trained by a [`Scheduler`] of `workers` workers,
+//! timed, or its merged statistics returned; and the census of the page's workers.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -11,7 +10,7 @@ use serde_json::json;
 use wasm_bindgen::prelude::*;
 
 use crate::runtime::protocol::Work;
-use crate::runtime::scheduler::{Event, Scheduler, SchedulerOptions};
+use crate::runtime::scheduler::{worker_census, Event, Scheduler, SchedulerOptions};
 use crate::services::ensemble::split_members;
 
 /// Runs `f` once, after the current event (outside any scheduler callback).
@@ -115,4 +114,16 @@ pub fn run_pool_job(spec_json: String, workers: usize) -> js_sys::Promise {
             let _ = f.call1(&JsValue::NULL, &JsValue::from_str(&v));
         });
     })
+}
+
+/// The page's workers as JSON `{current, stale, memory}`: workers running a task of a current
+/// run, workers still busy with a task of a replaced or cancelled run (see [`worker_census`]),
+/// and the bytes of the page's wasm memory.
+#[wasm_bindgen]
+pub fn page_workers() -> String {
+    let (current, stale) = worker_census();
+    let memory = wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map_or(0.0, |m| f64::from(m.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length()));
+    json!({ "current": current, "stale": stale, "memory": memory }).to_string()
 }

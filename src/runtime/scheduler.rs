@@ -168,6 +168,30 @@ pub struct Scheduler {
     inner: Rc<RefCell<Inner>>,
 }
 
+thread_local! {
+    /// Every scheduler of the page, for [`worker_census`].
+    static SCHEDULERS: RefCell<Vec<Weak<RefCell<Inner>>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The page's workers right now, over every scheduler: (running a task of the current run,
+/// still running or stopping a task of an older run). The second must fall to 0 shortly after
+/// any run is replaced or cancelled (the end-to-end stress test checks it).
+pub fn worker_census() -> (usize, usize) {
+    SCHEDULERS.with(|all| {
+        let mut all = all.borrow_mut();
+        all.retain(|w| w.strong_count() > 0);
+        all.iter().filter_map(Weak::upgrade).fold((0, 0), |(current, stale), inner| {
+            let s = inner.borrow();
+            let (c, o) = s.slots.iter().fold((0, 0), |(c, o), slot| match slot.state {
+                SlotState::Busy { job, .. } if job.generation == s.generation => (c + 1, o),
+                SlotState::Busy { .. } | SlotState::Cancelling { .. } => (c, o + 1),
+                _ => (c, o),
+            });
+            (current + c, stale + o)
+        })
+    })
+}
+
 impl Scheduler {
     /// A scheduler of `options.workers` workers reporting to `on_event`; the workers start with
     /// the first run.
@@ -187,6 +211,7 @@ impl Scheduler {
                 graveyard: Vec::new(),
             })
         });
+        SCHEDULERS.with(|all| all.borrow_mut().push(Rc::downgrade(&inner)));
         Scheduler { inner }
     }
 

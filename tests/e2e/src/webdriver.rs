@@ -59,7 +59,7 @@ impl Browser {
         let up = wait_until(Duration::from_secs(20), || ureq::get(&format!("{base}/status")).call().is_ok());
         assert!(up, "chromedriver did not start within 20 s");
         let profile = std::env::temp_dir().join(format!("e2e-profile-{port}-{}", std::process::id()));
-        let caps = json!({"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
+        let caps = json!({"capabilities": {"alwaysMatch": {"goog:loggingPrefs": {"browser": "ALL"}, "goog:chromeOptions": {
             "binary": chromium,
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -238,6 +238,21 @@ impl Browser {
     /// Resizes the browser window (CSS pixels), e.g. to a phone's size.
     pub fn set_window_size(&self, width: u32, height: u32) {
         self.request("POST", "/window/rect", Some(json!({ "width": width, "height": height })));
+    }
+
+    /// The browser console's errors since the last call (uncaught exceptions, panics, failed
+    /// loads: entries of level SEVERE).
+    pub fn console_errors(&self) -> Vec<String> {
+        let log = self.request("POST", "/se/log", Some(json!({ "type": "browser" })));
+        log.as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|e| e["level"] == "SEVERE")
+                    .filter_map(|e| e["message"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Saves a PNG screenshot of the viewport to `path`.

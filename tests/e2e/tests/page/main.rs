@@ -10,6 +10,7 @@ mod catapult;
 mod explorer;
 mod native_vs_browser;
 mod shell;
+mod stress;
 mod views;
 mod widths;
 
@@ -74,6 +75,10 @@ const TESTS: &[Test] = &[
     (
         "native_vs_browser::browser_pool_matches_the_native_run",
         native_vs_browser::browser_pool_matches_the_native_run,
+    ),
+    (
+        "stress::a_random_walk_leaves_a_page_equal_to_a_fresh_load",
+        stress::a_random_walk_leaves_a_page_equal_to_a_fresh_load,
     ),
 ];
 

@@ -1,0 +1,164 @@
+//! The page under a seeded random walk of 200 actions at machine speed — sliders, number boxes
+//! (with junk), selects, presets, tabs, clicks on the plot, play/pause/scrub, follow, and a
+//! round trip through the browser's history — then: no console error, every status settles,
+//! no worker left on an old run, the view equal to a fresh load of the final link (status lines,
+//! notes, the pixels of the main plot), and memory within 1.5× of that fresh load. The seeds
+//! are printed on failure; `STRESS_SEEDS=1,2,3,4,5` runs more of them.
+
+use std::time::Duration;
+
+use e2e::{screenshot_dir, Browser, Page};
+use serde_json::{json, Value};
+
+/// The walk, in the page: a seeded generator (mulberry32) choosing among the controls shown.
+/// Heavy sliders (width, members, steps, sweep sizes) are moved within their lower range so
+/// that every run the walk starts ends in seconds.
+const WALK: &str = r#"
+const [seed, count, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
+let a = seed >>> 0;
+const rand = () => { a = (a + 0x6D2B79F5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
+const pick = (xs) => xs[Math.floor(rand() * xs.length)];
+const shown = (sel) => Array.from(document.querySelectorAll(sel)).filter(e => e.offsetParent !== null);
+const heavy = /(^|-)(width|members|steps|mwidth|wmax|wmin|seeds|n|cwidth)$/;
+const fire = (e, type) => e.dispatchEvent(new Event(type, {bubbles: true}));
+const log = [];
+const actions = [
+  () => { const s = pick(shown('input[type=range]')); if (!s) return;
+          const top = heavy.test(s.id) ? 300 : 1000; s.value = String(Math.floor(rand() * top));
+          fire(s, 'input'); if (rand() < 0.6) fire(s, 'change'); log.push('slide ' + s.id + '=' + s.value); },
+  () => { const b = pick(shown('input.number')); if (!b) return;
+          const junk = ['abc', '-1e9', 'NaN', '', '1e400', '0', '2.5'];
+          b.value = heavy.test(b.id.replace('-value', '')) ? pick(['abc', '', '4']) : pick(junk);
+          fire(b, 'change'); log.push('type ' + b.id + '=' + b.value); },
+  () => { const s = pick(shown('select')); if (!s || !s.options.length) return;
+          s.selectedIndex = Math.floor(rand() * s.options.length); fire(s, 'change');
+          log.push('select ' + s.id + '=' + s.value); },
+  () => { const b = pick(shown('.presets button').filter(b => !/cookbook/.test(b.innerText)));
+          if (b) { b.click(); log.push('preset ' + b.innerText); } },
+  () => { const t = pick(shown('.tabs button')); if (t) { t.click(); log.push('tab ' + t.dataset.view); } },
+  () => { const c = shown('[data-testid=function-plot]')[0]; if (!c) return;
+          const r = c.getBoundingClientRect(), x = r.width * rand(), y = r.height * rand();
+          for (const type of ['pointerdown', 'pointerup']) c.dispatchEvent(new PointerEvent(type,
+            {bubbles: true, clientX: r.left + x, clientY: r.top + y, button: 0, pointerId: 1}));
+          log.push('click plot'); },
+  () => { const b = pick(shown('.time button')); if (b) { b.click(); log.push('time ' + b.innerText); } },
+  () => { const f = shown('#follow')[0]; if (f) { f.click(); log.push('follow'); } },
+];
+(async () => {
+  for (let i = 0; i < count; i++) {
+    try { pick(actions)(); } catch (e) { log.push('action threw: ' + e); }
+    if (rand() < 0.3) await new Promise(r => setTimeout(r, 0));
+  }
+  done({log, url: location.search});
+})();
+"#;
+
+/// Waits until no worker runs anything (every status has settled), up to 5 minutes.
+fn settle(browser: &Browser, what: &str) {
+    browser.wait_true(
+        "const w = JSON.parse(window.wasmBindings.page_workers()); return w.current === 0 && w.stale === 0;",
+        Duration::from_secs(300),
+        what,
+    );
+    // The last results are drawn on the next frame.
+    browser.execute_async(
+        "const d = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => d()));",
+        vec![],
+    );
+}
+
+/// What a person sees of the page: its link, its status lines and notes, the pixels of the
+/// explorer's main plot.
+fn snapshot(browser: &Browser) -> Value {
+    browser.execute(
+        "const text = (s) => { const e = document.querySelector(s); return e ? e.innerText : null; };
+         const c = document.querySelector('[data-testid=function-plot]');
+         let digest = 0;
+         if (c && c.width > 0) { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+           for (let i = 0; i < d.length; i += 5) digest = (digest * 31 + d[i]) | 0; }
+         return {url: location.search, run: text('[data-testid=run-status]'), theory: text('[data-testid=theory-status]'),
+                 notes: text('[data-testid=notes]'), catapult: text('[data-testid=catapult-status]'),
+                 phase: text('[data-testid=phase]'), widths: text('[data-testid=widths-run-status]'),
+                 time: text('[data-testid=time-value]'), plot: digest};",
+        vec![],
+    )
+}
+
+/// The page's memory in bytes: the JS heap and the wasm memory.
+fn memory(browser: &Browser) -> f64 {
+    browser
+        .execute(
+            "return (performance.memory ? performance.memory.usedJSHeapSize : 0)
+                  + JSON.parse(window.wasmBindings.page_workers()).memory;",
+            vec![],
+        )
+        .as_f64()
+        .unwrap_or(0.0)
+}
+
+fn walk(page: &Page, seed: u64) {
+    let browser = page.open("?width=32&members=4&steps=200");
+    browser.wait_for("[data-testid=function-plot]", Duration::from_secs(30));
+    settle(browser, "the first run");
+    let _ = browser.console_errors();
+    let out = browser.execute_async(WALK, vec![json!(seed), json!(200)]);
+    let log: Vec<String> = out["log"]
+        .as_array()
+        .map(|l| l.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    // A round trip through the browser's history: away and back to the same link.
+    let url = browser.execute("return location.href;", vec![]);
+    browser.goto("about:blank");
+    browser.execute("history.back();", vec![]);
+    browser.wait_true(
+        &format!("return location.href === {url};"),
+        Duration::from_secs(30),
+        "the page back from history",
+    );
+    browser.wait_for("[data-testid=function-plot]", Duration::from_secs(30));
+    settle(
+        browser,
+        &format!(
+            "the walk of seed {seed} to settle (last actions: {:?})",
+            &log[log.len().saturating_sub(8)..]
+        ),
+    );
+    let walked = snapshot(browser);
+    let walked_memory = memory(browser);
+    let errors = browser.console_errors();
+    assert!(errors.is_empty(), "seed {seed}: console errors {errors:?} (actions: {log:?})");
+    browser.screenshot(&screenshot_dir().join(format!("stress_{seed}.png")));
+    // The same link, loaded fresh.
+    let fresh_browser = page.open(walked["url"].as_str().unwrap_or(""));
+    fresh_browser.wait_for("[data-testid=function-plot]", Duration::from_secs(30));
+    settle(fresh_browser, "the fresh load to settle");
+    let fresh = snapshot(fresh_browser);
+    let fresh_memory = memory(fresh_browser);
+    for key in ["url", "run", "theory", "notes", "catapult", "phase", "widths", "time", "plot"] {
+        assert_eq!(
+            walked[key], fresh[key],
+            "seed {seed}: '{key}' differs from a fresh load (actions: {log:?})"
+        );
+    }
+    assert!(
+        walked_memory <= 1.5 * fresh_memory,
+        "seed {seed}: memory {walked_memory} after the walk, {fresh_memory} fresh"
+    );
+    println!(
+        "stress seed {seed}: {} actions, memory {:.1} MB walked vs {:.1} MB fresh",
+        log.len(),
+        walked_memory / 1e6,
+        fresh_memory / 1e6
+    );
+}
+
+pub fn a_random_walk_leaves_a_page_equal_to_a_fresh_load(page: &Page) {
+    let seeds: Vec<u64> = std::env::var("STRESS_SEEDS")
+        .ok()
+        .map(|s| s.split(',').filter_map(|v| v.trim().parse().ok()).collect())
+        .unwrap_or_else(|| vec![1, 2]);
+    for seed in seeds {
+        walk(page, seed);
+    }
+}
