@@ -11,7 +11,9 @@ mod ensemble;
 mod error;
 mod input;
 mod kernel;
+mod merge;
 mod predict;
+mod shard;
 mod widths;
 
 use std::process::ExitCode;
@@ -44,6 +46,9 @@ enum Command {
     /// Width-scaling lab: network–linearization distance, weight and kernel changes, and the
     /// initial kernel's distance to the analytic NTK, against width, with log-log slopes.
     Widths(widths::Args),
+    /// Merge the part files of a sharded `ensemble` or `widths` run (--partial) into exactly
+    /// what the whole run prints.
+    Merge(merge::Args),
     /// Benchmarks: wall time and FLOP/s of the kernels, predictions and ensemble training.
     Bench(bench::Args),
 }
@@ -56,6 +61,7 @@ fn main() -> ExitCode {
         Command::Ensemble(args) => ensemble::run(&args),
         Command::Catapult(args) => catapult::run(&args),
         Command::Widths(args) => widths::run(&args),
+        Command::Merge(args) => merge::run(&args),
         Command::Bench(args) => bench::run(&args),
     };
     match result {
