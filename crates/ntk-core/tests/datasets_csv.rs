@@ -107,6 +107,8 @@ fn bad_cases() -> Vec<(&'static str, CsvError, &'static str)> {
         ("1,2\n3,n/a\n", missing(2, 2, "n/a"), "'n/a'"),
         ("1,2\n3,?\n", missing(2, 2, "?"), "'?'"),
         ("1,2,\n", missing(1, 3, ""), "column 3"),
+        ("x\ty\n\t5\n", missing(2, 1, ""), "line 2, column 1"),
+        ("1\t2\n3\t \n", missing(2, 2, ""), "line 2, column 2"),
         ("1,2\n3,\"\"\n", missing(2, 2, ""), "empty field"),
         ("1,２\n", nan(1, 2, "２", ""), "'２'"),
         ("1,2\n3,4−\n", nan(2, 2, "4−", ""), "'4−'"),

@@ -345,10 +345,11 @@ pub fn parse_table(text: &str, limits: &CsvLimits) -> Result<Table, CsvError> {
     let mut header: Option<(usize, Vec<String>)> = None;
     let mut rows: Vec<Vec<f64>> = Vec::new();
     for (line, raw) in numbered_lines(text) {
-        let content = raw.trim();
-        if content.is_empty() || content.starts_with('#') {
+        if raw.trim().is_empty() || raw.trim_start().starts_with('#') {
             continue;
         }
+        // Tabs are kept at the ends: a leading or trailing tab is an empty (missing) field.
+        let content = raw.trim_matches(|c: char| c.is_whitespace() && c != '\t');
         let first = separator.is_none();
         let sep = *separator.get_or_insert_with(|| Separator::detect(content));
         let fields: Vec<&str> = sep.split(content).into_iter().map(clean).collect();
