@@ -13,8 +13,9 @@ COPY . .
 # The repository's .cargo/config.toml compiles for the build machine's own CPU
 # (target-cpu=native), which the cluster's nodes may lack; RUSTFLAGS replaces that setting.
 # x86-64-v2 (SSE4.2, POPCNT) runs on any x86-64 server of the last decade; pass
-# --build-arg TARGET_CPU=x86-64-v3 for AVX2 nodes (about 2x faster training). Results are the
-# same bits for every target CPU: Rust never fuses multiply-adds on its own.
+# --build-arg TARGET_CPU=x86-64-v3 for AVX2 nodes (about 2x faster training). The compiled
+# arithmetic is the same for every target CPU (Rust never fuses multiply-adds on its own); see
+# docs/cluster.md for what may still differ between node types.
 ARG TARGET_CPU=x86-64-v2
 ENV RUSTFLAGS="-C target-cpu=${TARGET_CPU}"
 RUN cargo build --release --locked -p ntk-cli \

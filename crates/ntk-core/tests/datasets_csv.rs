@@ -67,6 +67,27 @@ fn every_dialect_reads_to_the_same_points() {
 }
 
 #[test]
+fn points_written_as_csv_read_back_to_the_same_bits() {
+    let mut v = random_values(3 * 200, 3);
+    v[4] = -0.0;
+    for header in [None, Some(vec!["x₁".to_string(), "x,2".to_string(), "NA".to_string()])] {
+        let points = ntk_core::datasets::csv::Points {
+            x: v.chunks(3).map(|r| vec![r[0], r[1]]).collect(),
+            y: v.chunks(3).map(|r| r[2]).collect(),
+            header: header.clone(),
+        };
+        let back = parse_points_1d_2d(&points.to_csv(), &CsvLimits::DEFAULT).unwrap();
+        assert_eq!(back.x, points.x);
+        assert_eq!(back.y, points.y);
+        let bits = |p: &ntk_core::datasets::csv::Points| -> Vec<u64> {
+            p.x.iter().flatten().chain(&p.y).map(|v| v.to_bits()).collect()
+        };
+        assert_eq!(bits(&back), bits(&points), "signed zeros included");
+        assert_eq!(back.header, header.map(|_| vec!["x₁".to_string(), "x_2".to_string(), "_NA".to_string()]));
+    }
+}
+
+#[test]
 fn explorer_data_is_one_or_two_inputs_and_a_target() {
     let one = parse_points_1d_2d("x,y\n0.5,1\n-0.5,2\n", &CsvLimits::DEFAULT).unwrap();
     assert_eq!((one.dim(), one.x, one.y), (1, vec![vec![0.5], vec![-0.5]], vec![1.0, 2.0]));

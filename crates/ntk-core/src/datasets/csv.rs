@@ -235,6 +235,38 @@ impl Points {
     pub fn dim(&self) -> usize {
         self.x.first().map_or(0, Vec::len)
     }
+
+    /// The points as CSV text that [`parse_table`] reads back to the same bits: the header (if
+    /// any; separators, quotes, `#` and line breaks in names replaced by `_`, and `_` put before
+    /// a name that reads as a number or a missing value), then one line `x₁,…,x_d,y` per
+    /// point, every number in its shortest round-trip form (what the page stores in a link or
+    /// in its storage).
+    pub fn to_csv(&self) -> String {
+        let mut out = String::new();
+        if let Some(names) = &self.header {
+            let clean: Vec<String> = names
+                .iter()
+                .map(|n| {
+                    let n = n.trim().replace([',', ';', '\t', '"', '#', '\n', '\r'], "_");
+                    // A name that reads as a number or a missing value would not be a header.
+                    if matches!(classify(&n), Field::Text) {
+                        n
+                    } else {
+                        format!("_{n}")
+                    }
+                })
+                .collect();
+            out.push_str(&clean.join(","));
+            out.push('\n');
+        }
+        for (x, y) in self.x.iter().zip(&self.y) {
+            for v in x {
+                out.push_str(&format!("{v},"));
+            }
+            out.push_str(&format!("{y}\n"));
+        }
+        out
+    }
 }
 
 /// The lines of a text with their 1-based numbers, split at `\r\n`, `\n` or a lone `\r`.
