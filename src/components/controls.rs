@@ -150,7 +150,7 @@ pub fn SliderControl(
                         on:change=release
                         on:input=move |ev| {
                             if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
-                                set_invalid.set(false);
+                                set_invalid.try_set(false);
                                 on_change.run(scale.value(pos));
                             }
                         }
@@ -179,10 +179,10 @@ pub fn SliderControl(
                     on:change=move |ev| {
                         match event_target_value(&ev).trim().parse::<f64>() {
                             Ok(v) if v.is_finite() => {
-                                set_invalid.set(false);
+                                set_invalid.try_set(false);
                                 on_change.run(scale.tidy(v));
                             }
-                            _ => set_invalid.set(true),
+                            _ => set_invalid.try_set(true),
                         }
                     }
                 />

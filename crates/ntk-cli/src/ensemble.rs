@@ -2,18 +2,23 @@
 //! seeds and prints per-checkpoint statistics as JSON. Members are split across all cores
 //! (`std::thread::scope`), one ensemble runner per thread, and their checkpoint batches merged
 //! in member order (the same code and order as the web page's workers).
+//!
+//! Sharded: `--member-range A..B` (or `--shard I/S`) with `--partial FILE` runs only those
+//! members and writes their per-member records to FILE; `ntk merge` combines the files of
+//! disjoint ranges into exactly what the whole run prints.
 
 use std::ops::Range;
 use std::path::PathBuf;
 
 use ntk_core::nets::ensemble::{
-    Advance, CheckpointBatch, CheckpointMerger, EnsembleError, EnsembleRunner, EnsembleSpec, EnsembleStats,
-    DEFAULT_CHECKPOINTS,
+    Advance, CheckpointBatch, CheckpointMerger, EnsembleError, EnsemblePartial, EnsembleReport,
+    EnsembleRunner, EnsembleSpec, EnsembleStats, DEFAULT_CHECKPOINTS,
 };
 use ntk_core::Parameterization;
 
 use crate::arch_args::ArchArgs;
 use crate::input::{read_rows, read_train, same_dimension};
+use crate::shard::{parse_range, parse_shard, write_partial, Shard};
 use crate::CliError;
 
 /// Flags of `ntk ensemble`.
@@ -60,6 +65,16 @@ pub struct Args {
     /// Worker threads (default: all cores).
     #[arg(long, value_name = "T")]
     threads: Option<usize>,
+    /// Run only members A..B (0-based, B excluded) of the job; needs --partial.
+    #[arg(long, value_name = "A..B", value_parser = parse_range, requires = "partial", conflicts_with = "shard")]
+    member_range: Option<Range<usize>>,
+    /// Run only shard I of S: members ⌊I·M/S⌋..⌊(I+1)·M/S⌋; needs --partial.
+    #[arg(long, value_name = "I/S", value_parser = parse_shard, requires = "partial")]
+    shard: Option<Shard>,
+    /// Write the per-member records of the members run to FILE (a part for `ntk merge`)
+    /// instead of printing the statistics; prints a one-line summary of the part.
+    #[arg(long, value_name = "FILE")]
+    partial: Option<PathBuf>,
 }
 
 /// Runs `ntk ensemble`.
@@ -89,8 +104,32 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
         checkpoints: args.checkpoints,
     };
     spec.validate().map_err(CliError::bad_input)?;
-    let stats = run_parallel(&spec, args.threads)?;
-    serde_json::to_value(stats.summary()).map_err(CliError::failed)
+    let Some(path) = &args.partial else {
+        let stats = run_parallel(&spec, args.threads)?;
+        let report = EnsembleReport::new(&spec, &stats).map_err(CliError::failed)?;
+        return serde_json::to_value(report).map_err(CliError::failed);
+    };
+    let members = match (&args.member_range, args.shard) {
+        (Some(r), _) => r.clone(),
+        (None, Some(s)) => s.members(spec.members),
+        (None, None) => 0..spec.members,
+    };
+    if members.end > spec.members {
+        return Err(CliError::bad_input(EnsembleError::MemberRange {
+            start: members.start,
+            end: members.end,
+            members: spec.members,
+        }));
+    }
+    let batches = run_batches(&spec, members.clone(), args.threads)?;
+    let part = EnsemblePartial::from_batches(&spec, members.clone(), batches).map_err(CliError::failed)?;
+    write_partial(path, &part)?;
+    Ok(serde_json::json!({
+        "kind": part.header.kind,
+        "file": path,
+        "members": members,
+        "spec_hash": part.header.spec_hash,
+    }))
 }
 
 /// Runs all members of `spec` on `threads` threads (default: all cores), each thread an
@@ -101,16 +140,39 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
 /// # Errors
 /// [`CliError::BadInput`] for an invalid spec or thread count, [`CliError::Failed`] otherwise.
 pub fn run_parallel(spec: &EnsembleSpec, threads: Option<usize>) -> Result<EnsembleStats, CliError> {
+    let mut merger = CheckpointMerger::new(spec, 0).map_err(classify)?;
+    for batch in run_batches(spec, 0..spec.members, threads)? {
+        merger.add(&batch).map_err(CliError::failed)?;
+    }
+    if !merger.is_complete() {
+        return Err(CliError::failed(EnsembleError::Mismatch(
+            "the runners ended before every checkpoint was merged".into(),
+        )));
+    }
+    Ok(merger.stats())
+}
+
+/// Every checkpoint batch of members `members` of `spec`, run on `threads` threads (default:
+/// all cores), each an [`EnsembleRunner`] over a contiguous sub-range.
+///
+/// # Errors
+/// [`CliError::BadInput`] for an invalid spec, range or thread count, [`CliError::Failed`]
+/// otherwise.
+fn run_batches(
+    spec: &EnsembleSpec,
+    members: Range<usize>,
+    threads: Option<usize>,
+) -> Result<Vec<CheckpointBatch>, CliError> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let threads = match threads {
         Some(0) => return Err(CliError::BadInput("--threads must be at least 1, got 0".into())),
         Some(t) => t,
         None => cores,
     }
-    .min(spec.members.max(1));
-    let mut merger = CheckpointMerger::new(spec, 0).map_err(classify)?;
+    .min(members.len().max(1));
+    let (a, m) = (members.start, members.len());
     let ranges: Vec<Range<usize>> =
-        (0..threads).map(|t| (t * spec.members / threads)..((t + 1) * spec.members / threads)).collect();
+        (0..threads).map(|t| (a + t * m / threads)..(a + (t + 1) * m / threads)).collect();
     let results: Vec<Result<Vec<CheckpointBatch>, EnsembleError>> = std::thread::scope(|scope| {
         let handles: Vec<_> =
             ranges.iter().map(|r| scope.spawn(move || run_range(spec, r.clone()))).collect();
@@ -119,17 +181,11 @@ pub fn run_parallel(spec: &EnsembleSpec, threads: Option<usize>) -> Result<Ensem
             .map(|h| h.join().unwrap_or_else(|_| Err(EnsembleError::Data("a worker thread panicked".into()))))
             .collect()
     });
+    let mut all = Vec::new();
     for batches in results {
-        for batch in batches.map_err(classify)? {
-            merger.add(&batch).map_err(CliError::failed)?;
-        }
+        all.extend(batches.map_err(classify)?);
     }
-    if !merger.is_complete() {
-        return Err(CliError::failed(EnsembleError::Mismatch(
-            "the runners ended before every checkpoint was merged".into(),
-        )));
-    }
-    Ok(merger.stats())
+    Ok(all)
 }
 
 /// Every checkpoint batch of members `members`, the runner advancing a whole checkpoint per call.
@@ -148,9 +204,10 @@ fn run_range(spec: &EnsembleSpec, members: Range<usize>) -> Result<Vec<Checkpoin
 /// Invalid jobs are bad input (exit code 2), anything else a failed computation.
 fn classify(e: EnsembleError) -> CliError {
     match e {
-        EnsembleError::Mlp(_) | EnsembleError::OutOfRange { .. } | EnsembleError::Data(_) => {
-            CliError::bad_input(e)
-        }
+        EnsembleError::Mlp(_)
+        | EnsembleError::OutOfRange { .. }
+        | EnsembleError::Data(_)
+        | EnsembleError::MemberRange { .. } => CliError::bad_input(e),
         _ => CliError::failed(e),
     }
 }

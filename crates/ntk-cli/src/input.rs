@@ -1,6 +1,10 @@
-//! Reading point sets from CSV files: one point per row, comma-separated numbers, no header.
+//! Reading point sets from CSV files, in the format of [`ntk_core::datasets::csv`] (the same
+//! files the explorer accepts): one point per line, optional header, `,` `;` tab or space
+//! separated, `#` comment lines.
 
 use std::path::{Path, PathBuf};
+
+use ntk_core::datasets::csv::{parse_table_bytes, split_targets, CsvError, CsvLimits};
 
 /// A problem with an input file, with the file and the place in it.
 #[derive(Debug, thiserror::Error)]
@@ -13,34 +17,14 @@ pub enum InputError {
         /// why
         source: std::io::Error,
     },
-    /// A field is not a finite number.
-    #[error("{path}:{line}: '{field}' is not a finite number")]
-    NotANumber {
+    /// The file is not a table of numbers (the line and column are in `source`).
+    #[error("{path}: {source}")]
+    Csv {
         /// the file
         path: PathBuf,
-        /// 1-based line number
-        line: usize,
-        /// the offending text
-        field: String,
+        /// what and where
+        source: CsvError,
     },
-    /// A row has a different number of fields than the first row.
-    #[error("{path}:{line}: ragged rows: {found} fields, but the first row has {expected}")]
-    Ragged {
-        /// the file
-        path: PathBuf,
-        /// 1-based line number
-        line: usize,
-        /// fields in the first row
-        expected: usize,
-        /// fields in this row
-        found: usize,
-    },
-    /// No data rows.
-    #[error("{0}: no points (the file is empty)")]
-    Empty(PathBuf),
-    /// A train file needs at least one input column plus the target column.
-    #[error("{0}: a training file needs at least 2 columns (inputs, then the target y)")]
-    NoTarget(PathBuf),
     /// Two point sets of different input dimension.
     #[error("dimension mismatch: {a} has {da}-dimensional points, {b} has {db}-dimensional points")]
     DimensionMismatch {
@@ -55,54 +39,25 @@ pub enum InputError {
     },
 }
 
-/// Reads a CSV of numbers into rows (every row the same length, at least one row).
+/// Reads a CSV of numbers into rows (every row the same length, at least one row), within
+/// [`CsvLimits::DEFAULT`].
 ///
 /// # Errors
-/// [`InputError`] for unreadable files, non-numeric fields, ragged rows or no rows.
+/// [`InputError`] for unreadable or too large files, and for every [`CsvError`].
 pub fn read_rows(path: &Path) -> Result<Vec<Vec<f64>>, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| InputError::Read { path: path.to_path_buf(), source })?;
-    parse_rows(&text, path)
+    Ok(read_table(path)?.rows)
 }
 
-/// Parses CSV text (see [`read_rows`]); `path` is only used in messages.
-///
-/// # Errors
-/// As [`read_rows`].
-pub fn parse_rows(text: &str, path: &Path) -> Result<Vec<Vec<f64>>, InputError> {
-    let mut rows: Vec<Vec<f64>> = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() {
-            continue;
-        }
-        let row = line
-            .split(',')
-            .map(|field| {
-                let field = field.trim();
-                field.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| InputError::NotANumber {
-                    path: path.to_path_buf(),
-                    line: i + 1,
-                    field: field.to_string(),
-                })
-            })
-            .collect::<Result<Vec<f64>, _>>()?;
-        if let Some(first) = rows.first() {
-            if first.len() != row.len() {
-                return Err(InputError::Ragged {
-                    path: path.to_path_buf(),
-                    line: i + 1,
-                    expected: first.len(),
-                    found: row.len(),
-                });
-            }
-        }
-        rows.push(row);
+fn read_table(path: &Path) -> Result<ntk_core::datasets::csv::Table, InputError> {
+    let limits = CsvLimits::DEFAULT;
+    let csv = |source| InputError::Csv { path: path.to_path_buf(), source };
+    let read = |source| InputError::Read { path: path.to_path_buf(), source };
+    let size = std::fs::metadata(path).map_err(read)?.len();
+    if size > limits.max_bytes as u64 {
+        return Err(csv(CsvError::TooLarge { bytes: size as usize, max: limits.max_bytes }));
     }
-    if rows.is_empty() {
-        return Err(InputError::Empty(path.to_path_buf()));
-    }
-    Ok(rows)
+    let bytes = std::fs::read(path).map_err(read)?;
+    parse_table_bytes(&bytes, &limits).map_err(csv)
 }
 
 /// A training set: inputs (rows) and targets (the last column of the file).
@@ -116,20 +71,11 @@ pub struct TrainSet {
 /// Reads a training CSV: inputs, then the target y in the last column.
 ///
 /// # Errors
-/// As [`read_rows`], plus [`InputError::NoTarget`] for a single-column file.
+/// As [`read_rows`], plus [`CsvError::Columns`] for a single-column file.
 pub fn read_train(path: &Path) -> Result<TrainSet, InputError> {
-    let rows = read_rows(path)?;
-    if rows[0].len() < 2 {
-        return Err(InputError::NoTarget(path.to_path_buf()));
-    }
-    let (x, y) = rows
-        .into_iter()
-        .map(|mut r| {
-            let y = r.pop().unwrap_or_default();
-            (r, y)
-        })
-        .unzip();
-    Ok(TrainSet { x, y })
+    let points = split_targets(read_table(path)?)
+        .map_err(|source| InputError::Csv { path: path.to_path_buf(), source })?;
+    Ok(TrainSet { x: points.x, y: points.y })
 }
 
 /// Checks that two point sets have the same input dimension.
@@ -142,19 +88,4 @@ pub fn same_dimension(a: &[Vec<f64>], pa: &Path, b: &[Vec<f64>], pb: &Path) -> R
         return Err(InputError::DimensionMismatch { a: pa.to_path_buf(), da, b: pb.to_path_buf(), db });
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_and_rejects() {
-        let p = Path::new("t.csv");
-        assert_eq!(parse_rows("1,2\n3, 4\n\n", p).unwrap(), vec![vec![1.0, 2.0], vec![3.0, 4.0]]);
-        assert!(matches!(parse_rows("1,2\n3\n", p), Err(InputError::Ragged { line: 2, .. })));
-        assert!(matches!(parse_rows("1,x\n", p), Err(InputError::NotANumber { .. })));
-        assert!(matches!(parse_rows("1,nan\n", p), Err(InputError::NotANumber { .. })));
-        assert!(matches!(parse_rows("\n", p), Err(InputError::Empty(_))));
-    }
 }

@@ -13,9 +13,11 @@ mod ensemble;
 mod error;
 mod input;
 mod kernel;
+mod merge;
 mod parallel;
 mod phase;
 mod predict;
+mod shard;
 mod spectrum;
 mod trainability;
 mod widths;
@@ -62,6 +64,9 @@ enum Command {
     /// Final training loss of real networks over a (σ_w², depth) grid, with ξ_c and the
     /// infinite-width prediction (Schoenholz et al.'s trainability, small scale).
     Trainability(trainability::Args),
+    /// Merge the part files of a sharded `ensemble` or `widths` run (--partial) into exactly
+    /// what the whole run prints.
+    Merge(merge::Args),
     /// Benchmarks: wall time and FLOP/s of the kernels, predictions and ensemble training.
     Bench(bench::Args),
 }
@@ -78,6 +83,7 @@ fn main() -> ExitCode {
         Command::Spectrum(args) => spectrum::run(&args),
         Command::Convergence(args) => convergence::run(&args),
         Command::Trainability(args) => trainability::run(&args),
+        Command::Merge(args) => merge::run(&args),
         Command::Bench(args) => bench::run(&args),
     };
     match result {

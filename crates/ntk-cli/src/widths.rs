@@ -8,8 +8,12 @@
 //! Every (axis value, width, seed) is an independent job; the jobs run on all cores, largest
 //! first, and are merged by `SweepResult::assemble` (the result does not depend on the number of
 //! threads).
+//!
+//! Sharded: `--partial FILE` writes the runs of this process (all of them, or those of
+//! `--shard I/S`, narrowed by `--only-widths` and `--seed-range`) to FILE; `ntk merge`
+//! combines the files into exactly what the whole sweep prints.
 
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Range};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -17,12 +21,14 @@ use std::time::Instant;
 
 use ntk_core::datasets::Target1d;
 use ntk_core::experiments::widths::{
-    estimate_bytes, estimate_point_flop, log2_grid, run_width_members, LearningRate, SweepAxis, SweepData,
-    SweepResult, WidthError, WidthPoint, WidthSweepSpec, DEFAULT_SWEEP_CHECKPOINTS,
+    estimate_bytes, estimate_point_flop, log2_grid, run_width_members, shard_jobs, width_jobs, LearningRate,
+    SweepAxis, SweepData, SweepResult, WidthError, WidthJob, WidthPoint, WidthSweepSpec, WidthsPartial,
+    WidthsReport, DEFAULT_SWEEP_CHECKPOINTS,
 };
 use ntk_core::{Activation, Architecture, Parameterization};
 
 use crate::input::{read_rows, read_train, same_dimension};
+use crate::shard::{parse_range, parse_shard, write_partial, Shard};
 use crate::CliError;
 
 /// Flags of `ntk widths` (defaults: the explorer's network, two erf layers with σ_w² = 2.25,
@@ -112,6 +118,20 @@ pub struct Args {
     /// Print a line per finished (width, seed) to stderr.
     #[arg(long)]
     progress: bool,
+    /// Write the runs of this process to FILE (a part for `ntk merge`) instead of printing the
+    /// result; prints a one-line summary of the part.
+    #[arg(long, value_name = "FILE")]
+    partial: Option<PathBuf>,
+    /// Run only shard I of S: the sweep's (width, axis value, seed) runs dealt, most expensive
+    /// first, to the least loaded shard; needs --partial.
+    #[arg(long, value_name = "I/S", value_parser = parse_shard, requires = "partial")]
+    shard: Option<Shard>,
+    /// Run only these widths of the grid; needs --partial.
+    #[arg(long, value_name = "N1,N2,…", value_delimiter = ',', num_args = 1.., requires = "partial")]
+    only_widths: Option<Vec<usize>>,
+    /// Run only seeds A..B of every width; needs --partial.
+    #[arg(long, value_name = "A..B", value_parser = parse_range, requires = "partial")]
+    seed_range: Option<Range<usize>>,
 }
 
 fn parse_target(s: &str) -> Result<Target1d, String> {
@@ -187,8 +207,36 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
     let spec = spec(args)?;
     let cap = args.memory_cap_mib.saturating_mul(1 << 20);
     spec.validate_with_cap(cap).map_err(width_error)?;
-    let result = run_parallel(&spec, args.threads, cap, args.progress)?;
-    serde_json::to_value(result).map_err(CliError::failed)
+    let Some(path) = &args.partial else {
+        let result = run_parallel(&spec, args.threads, cap, args.progress)?;
+        let report = WidthsReport::new(&spec, result).map_err(CliError::failed)?;
+        return serde_json::to_value(report).map_err(CliError::failed);
+    };
+    let mut jobs = match args.shard {
+        Some(s) => shard_jobs(&spec, s.index, s.count).map_err(width_error)?,
+        None => width_jobs(&spec),
+    };
+    if let Some(only) = &args.only_widths {
+        if let Some(w) = only.iter().find(|w| !spec.widths.contains(w)) {
+            return Err(width_error(WidthError::NotOnGrid(*w)));
+        }
+        jobs.retain(|j| only.contains(&j.width));
+    }
+    if let Some(r) = &args.seed_range {
+        if r.end > spec.seeds {
+            return Err(width_error(WidthError::SeedRange { start: r.start, end: r.end, seeds: spec.seeds }));
+        }
+        jobs.retain(|j| r.contains(&j.seed));
+    }
+    let points = run_jobs(&spec, &jobs, args.threads, cap, args.progress)?;
+    let part = WidthsPartial::new(&spec, points).map_err(CliError::failed)?;
+    write_partial(path, &part)?;
+    Ok(serde_json::json!({
+        "kind": part.header.kind,
+        "file": path,
+        "runs": part.jobs.len(),
+        "spec_hash": part.header.spec_hash,
+    }))
 }
 
 /// Runs every (axis value, width, seed) job on `threads` threads (default: all cores, fewer if
@@ -203,13 +251,27 @@ pub fn run_parallel(
     cap: u64,
     progress: bool,
 ) -> Result<SweepResult, CliError> {
+    let points = run_jobs(spec, &width_jobs(spec), threads, cap, progress)?;
+    SweepResult::assemble(spec, points).map_err(width_error)
+}
+
+/// Runs the given (axis value, width, seed) runs of `spec` on `threads` threads (default: all
+/// cores, fewer if that many workers would not fit in `cap` bytes), largest estimated workload
+/// first; one point per run.
+///
+/// # Errors
+/// [`CliError::BadInput`] for an invalid spec or thread count, [`CliError::Failed`] otherwise.
+fn run_jobs(
+    spec: &WidthSweepSpec,
+    runs: &[WidthJob],
+    threads: Option<usize>,
+    cap: u64,
+    progress: bool,
+) -> Result<Vec<WidthPoint>, CliError> {
     spec.validate_with_cap(cap).map_err(width_error)?;
-    let mut jobs: Vec<(Option<usize>, usize, usize, f64)> = spec
-        .axis
-        .values()
-        .into_iter()
-        .flat_map(|v| spec.widths.iter().map(move |&w| (v, w)))
-        .flat_map(|(v, w)| (0..spec.seeds).map(move |m| (v, w, m, estimate_point_flop(spec, w, v))))
+    let mut jobs: Vec<(Option<usize>, usize, usize, f64)> = runs
+        .iter()
+        .map(|j| (j.axis_value, j.width, j.seed, estimate_point_flop(spec, j.width, j.axis_value)))
         .collect();
     jobs.sort_by(|a, b| b.3.total_cmp(&a.3));
     let total_flop: f64 = jobs.iter().map(|j| j.3).sum();
@@ -221,6 +283,7 @@ pub fn run_parallel(
     };
     let fit = (cap / estimate_bytes(spec).max(1)).max(1) as usize;
     let threads = requested.min(jobs.len()).min(fit).max(1);
+    let total_flop = total_flop.max(f64::MIN_POSITIVE);
     if threads < requested.min(jobs.len()) {
         eprintln!("ntk widths: {threads} thread(s) instead of {requested}, to stay under the memory cap");
     }
@@ -288,5 +351,5 @@ pub fn run_parallel(
     if let Some(e) = first_error {
         return Err(width_error(e));
     }
-    SweepResult::assemble(spec, points).map_err(width_error)
+    Ok(points)
 }

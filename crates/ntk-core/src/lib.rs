@@ -9,6 +9,7 @@
 //! - [`theory`]: the infinite-width kernels and the Gaussian-process predictions through training;
 //! - [`nets`]: finite networks, their empirical NTK, linearization and ensembles;
 //! - [`experiments`]: the catapult and width-scaling studies built on both;
+//! - [`results`]: self-describing result files, partial results of sharded runs and their merge;
 //! - alongside: the one [`Architecture`] all of them read, [`activation`]s, [`datasets`],
 //!   [`stats`] (mergeable moments, slope fits) and seeded random numbers ([`rng`]).
 #![forbid(unsafe_code)]
@@ -18,6 +19,7 @@ pub mod arch;
 pub mod datasets;
 pub mod experiments;
 pub mod nets;
+pub mod results;
 pub mod rng;
 pub mod stats;
 pub mod theory;

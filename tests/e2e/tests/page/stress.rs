@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 /// Heavy sliders (width, members, steps, sweep sizes) are moved within their lower range so
 /// that every run the walk starts ends in seconds.
 const WALK: &str = r#"
+Error.stackTraceLimit = 60;
 const [seed, count, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
 let a = seed >>> 0;
 const rand = () => { a = (a + 0x6D2B79F5) >>> 0; let t = a; t = Math.imul(t ^ (t >>> 15), t | 1);

@@ -24,12 +24,14 @@
 //! Only NTK parameterization is accepted: the analytic Θ of (d) is its limit.
 
 mod cost;
+mod partial;
 mod point;
 mod result;
 mod run;
 mod spec;
 
 pub use cost::*;
+pub use partial::*;
 pub use point::*;
 pub use result::*;
 pub use run::*;

@@ -16,6 +16,8 @@
 //! - [`CheckpointStats`], [`EnsembleStats`], [`EnsembleSummary`] (`stats`): running moments
 //!   (Welford / Chan) and their plain summary.
 //! - [`run_members`] (`run`): runner + merger for one range, to the end.
+//! - [`EnsemblePartial`], [`merge_ensemble_partials`], [`EnsembleReport`] (`partial`): the
+//!   records of a member range as a file, parts merged into the whole job's report.
 //!
 //! Divergence: a member whose network loss becomes non-finite or exceeds
 //! [`DIVERGENCE_FACTOR`] × its initial loss at step s (checked at every step), or whose
@@ -26,6 +28,7 @@
 
 mod member;
 mod merge;
+mod partial;
 mod record;
 mod run;
 mod runner;
@@ -33,6 +36,7 @@ mod spec;
 mod stats;
 
 pub use merge::CheckpointMerger;
+pub use partial::{merge_ensemble_partials, EnsemblePartial, EnsembleReport};
 pub use record::{CheckpointBatch, DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord, MemberState};
 pub use run::{run_members, Progress, PROGRESS_FLOP};
 pub use runner::{Advance, EnsembleRunner};

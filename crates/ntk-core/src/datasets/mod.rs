@@ -2,6 +2,14 @@
 //! points: 1-D (the neural-tangents cookbook's noisy sine, and a step) and 2-D (a smooth
 //! surface, and ±1 labels in the XOR pattern of TensorFlow Playground), plus the segment
 //! x(α) = αx₁ + (1 − α)x₂ between two inputs along which the paper's Figure 2 plots outputs.
+//!
+//! A user's own data: [`csv`] reads tables (the explorer's pasted or uploaded data, the CLI's
+//! files), and [`sample_function`] samples a target given as a function of x.
+
+pub mod csv;
+mod function;
+
+pub use function::{sample_function, SampleError, SampledData, MAX_SAMPLED_POINTS};
 
 use serde::{Deserialize, Serialize};
 
