@@ -182,7 +182,9 @@ pub fn SliderControl(
                                 set_invalid.try_set(false);
                                 on_change.run(scale.tidy(v));
                             }
-                            _ => set_invalid.try_set(true),
+                            _ => {
+                                set_invalid.try_set(true);
+                            }
                         }
                     }
                 />

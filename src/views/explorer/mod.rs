@@ -469,7 +469,9 @@ pub fn Explorer(
                             <input type="checkbox" id="follow" data-testid="follow" prop:checked=follow
                                 on:change=move |ev| {
                                     let on = event_target_checked(&ev);
-                                    params.update(|p| p.display.shown_step = if on { None } else { Some(shown_step.get_untracked()) });
+                                    // Read before the update: the step shown is computed from `params`.
+                                    let step = if on { None } else { Some(shown_step.get_untracked()) };
+                                    params.update(|p| p.display.shown_step = step);
                                 } />
                             "follow training"
                         </label>

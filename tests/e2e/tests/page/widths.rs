@@ -30,7 +30,7 @@ fn slopes(browser: &Browser) -> Vec<f64> {
         .as_array()
         .expect("slope cells")
         .iter()
-        .map(|c| c.as_str().unwrap().replace('−', "-").parse().unwrap_or(f64::NAN))
+        .map(|c| c.as_str().unwrap().replace('−', "-").trim_end_matches(" *").parse().unwrap_or(f64::NAN))
         .collect()
 }
 
