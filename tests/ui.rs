@@ -187,21 +187,59 @@ fn the_loss_plot_draws_on_log_axes_and_skips_bad_points() {
 }
 
 #[wasm_bindgen_test]
-fn csv_export_has_one_row_per_test_point() {
+fn every_csv_cell_is_the_value_the_page_holds() {
+    use ntk_core::nets::ensemble::{run_members, EnsembleSpec};
     let p = ExplorerParams::default();
     let data = problem(&p.data, p.seed).unwrap();
     let th = theory(&p.arch, &data).unwrap();
     let at = th.at_step(300, p.training.lr);
-    let csv = export_csv(&url::encode(&p), 300, &data, Some(&at), None);
+    // A small real ensemble on the same problem, at its checkpoint nearest step 300.
+    let spec = EnsembleSpec {
+        arch: p.arch,
+        width: 16,
+        x_train: data.x_train.clone(),
+        y_train: data.y_train.clone(),
+        x_test: data.x_test.clone(),
+        y_test: data.y_test.clone(),
+        learning_rate: p.training.lr,
+        steps: 300,
+        momentum: 0.0,
+        readout_only: false,
+        seed: 3,
+        members: 3,
+        checkpoints: 5,
+    };
+    let summary = run_members(&spec, 0..3, |_| std::ops::ControlFlow::Continue(())).unwrap().summary();
+    let c = summary.checkpoints.last().unwrap();
+    let csv = export_csv(&url::encode(&p), 300, &data, Some(&at), Some(c));
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("# depth=2"));
     assert_eq!(lines[1], "# step 300");
-    assert_eq!(lines[2].split(',').count(), 10);
-    assert_eq!(lines.len(), 3 + ntk_core::datasets::TEST_POINTS);
-    let row: Vec<&str> = lines[3].split(',').collect();
-    assert_eq!(row.len(), 10);
-    assert_eq!(row[2].parse::<f64>().unwrap(), at.ntk.mean[0], "NTK mean of the first test point");
-    assert_eq!(row[6], "", "no ensemble yet");
+    assert_eq!(lines[2], "x,target,ntk_mean,ntk_sd,nngp_mean,nngp_sd,net_mean,net_sd,lin_mean,lin_sd");
+    assert_eq!(lines.len(), 3 + data.x_test.len());
+    let sd = |v: f64| v.max(0.0).sqrt();
+    for (i, line) in lines[3..].iter().enumerate() {
+        let cells: Vec<f64> = line.split(',').map(|c| c.parse().unwrap()).collect();
+        let want = [
+            data.x_test[i][0],
+            data.y_test.as_ref().unwrap()[i],
+            at.ntk.mean[i],
+            sd(at.ntk.var[i]),
+            at.nngp.mean[i],
+            sd(at.nngp.var[i]),
+            c.nn.mean[i],
+            sd(c.nn.var[i]),
+            c.lin.mean[i],
+            sd(c.lin.var[i]),
+        ];
+        // Every cell is the page's number to the last bit (shortest round-trip formatting).
+        for (k, (got, want)) in cells.iter().zip(want).enumerate() {
+            assert_eq!(got.to_bits(), want.to_bits(), "row {i}, column {k}: {got} vs {want}");
+        }
+    }
+    // Without an ensemble the ensemble's cells are empty, not zeros.
+    let bare = export_csv(&url::encode(&p), 300, &data, Some(&at), None);
+    assert!(bare.lines().nth(3).unwrap().ends_with(",,,,"), "{}", bare.lines().nth(3).unwrap());
 }
 
 #[wasm_bindgen_test]

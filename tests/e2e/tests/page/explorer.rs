@@ -219,3 +219,38 @@ pub fn a_hand_edited_link_is_clamped_with_a_note_and_huge_jobs_are_refused(page:
         "the oversized job refused",
     );
 }
+
+pub fn hostile_links_give_few_isolated_notes(page: &Page) {
+    // A right-to-left override in a value must not reverse the note around it: the value is
+    // quoted in a direction-isolated <bdi>.
+    let browser = page.open("?seed=%E2%80%AE321abc&lr=%E2%80%AEx");
+    browser.wait_for("[data-testid=notes] .note", Duration::from_secs(30));
+    let notes = browser.execute(
+        "return Array.from(document.querySelectorAll('[data-testid=notes] .note')).map(n =>
+           ({text: n.innerText, bdi: Array.from(n.querySelectorAll('bdi')).map(b => b.innerText),
+             isolate: n.querySelector('bdi') ? getComputedStyle(n.querySelector('bdi')).unicodeBidi : ''}));",
+        vec![],
+    );
+    let notes = notes.as_array().unwrap();
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    for n in notes {
+        assert!(n["text"].as_str().unwrap().starts_with("Link: "), "{n}");
+        assert_eq!(n["bdi"].as_array().unwrap().len(), 1, "the value is isolated: {n}");
+        assert_eq!(n["isolate"], json!("isolate"), "{n}");
+    }
+    browser.screenshot(&screenshot_dir().join("explorer_rtl_link.png"));
+    // About 100 KB of junk keys: the notes are capped and the view stays where it is.
+    let junk: String = (0..3000).map(|i| format!("k{i}x{}=v&", "z".repeat(20))).collect();
+    let browser = page.open(&format!("?{junk}"));
+    browser.wait_for("[data-testid=notes] .note", Duration::from_secs(30));
+    let shown = browser.execute(
+        "return {notes: document.querySelectorAll('[data-testid=notes] .note').length,
+                 more: (document.querySelector('[data-testid=notes] .more') || {}).innerText || '',
+                 plotTop: document.querySelector('[data-testid=function-plot]').getBoundingClientRect().top};",
+        vec![],
+    );
+    assert!(shown["notes"].as_u64().unwrap() <= 6, "{shown}");
+    assert!(shown["more"].as_str().unwrap().contains("and 2995 more"), "{shown}");
+    assert!(shown["plotTop"].as_f64().unwrap() < 600.0, "the plot pushed down: {shown}");
+    browser.screenshot(&screenshot_dir().join("explorer_long_link.png"));
+}

@@ -76,6 +76,7 @@ const TESTS: &[Test] = &[
         "native_vs_browser::browser_pool_matches_the_native_run",
         native_vs_browser::browser_pool_matches_the_native_run,
     ),
+    ("explorer::hostile_links_give_few_isolated_notes", explorer::hostile_links_give_few_isolated_notes),
     (
         "stress::a_random_walk_leaves_a_page_equal_to_a_fresh_load",
         stress::a_random_walk_leaves_a_page_equal_to_a_fresh_load,
