@@ -165,6 +165,11 @@ pub enum FromWorker {
         /// output or error
         result: Result<Output, String>,
     },
+    /// The worker panicked (a bug): its message, posted just before the worker stops.
+    Panicked {
+        /// the panic's message and place
+        message: String,
+    },
     /// A message the worker could not read.
     Unreadable {
         /// why

@@ -136,6 +136,8 @@ struct Slot {
     worker: Worker,
     incarnation: u64,
     state: SlotState,
+    /// the panic message the worker posted before stopping, if it did
+    panic: Option<String>,
     last_heard: f64,
     start_failures: u32,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
@@ -173,9 +175,10 @@ thread_local! {
     static SCHEDULERS: RefCell<Vec<Weak<RefCell<Inner>>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// The page's workers right now, over every scheduler: (running a task of the current run,
-/// still running or stopping a task of an older run). The second must fall to 0 shortly after
-/// any run is replaced or cancelled (the end-to-end stress test checks it).
+/// The page's work right now, over every scheduler: (tasks of current runs running or waiting
+/// for a worker, workers still running or stopping a task of an older run). The second must
+/// fall to 0 shortly after any run is replaced or cancelled (the end-to-end stress test checks
+/// it).
 pub fn worker_census() -> (usize, usize) {
     SCHEDULERS.with(|all| {
         let mut all = all.borrow_mut();
@@ -187,7 +190,8 @@ pub fn worker_census() -> (usize, usize) {
                 SlotState::Busy { .. } | SlotState::Cancelling { .. } => (c, o + 1),
                 _ => (c, o),
             });
-            (current + c, stale + o)
+            let queued = s.run.as_ref().map_or(0, |r| r.queue.len());
+            (current + c + queued, stale + o)
         })
     })
 }
@@ -360,6 +364,7 @@ impl Inner {
             worker,
             incarnation,
             state: SlotState::Starting,
+            panic: None,
             last_heard: js_sys::Date::now(),
             start_failures,
             _on_message: on_message,
@@ -453,6 +458,7 @@ impl Inner {
             }
             // Progress and parts of a cancelled run.
             Ok(FromWorker::Progress { .. } | FromWorker::Partial { .. }) => {}
+            Ok(FromWorker::Panicked { message }) => slot.panic = Some(message),
             Ok(FromWorker::Unreadable { message }) => self.fail_busy_task(index, message),
             Err(e) => self.fail_busy_task(index, format!("unreadable message from a worker: {e}")),
         }
@@ -488,6 +494,11 @@ impl Inner {
     fn lose_worker(&mut self, index: usize, incarnation: u64, message: &str) {
         let Some(slot) = self.slots.get(index).filter(|s| s.incarnation == incarnation) else { return };
         let (state, failures) = (slot.state, slot.start_failures);
+        let message = match &slot.panic {
+            Some(panic) => format!("{message}: {panic}"),
+            None => message.to_string(),
+        };
+        let message = message.as_str();
         if state == SlotState::Starting && failures + 1 >= MAX_START_FAILURES {
             let slot = &mut self.slots[index];
             slot.worker.terminate();

@@ -57,7 +57,14 @@ thread_local! {
 /// Called by the worker's bootstrap script (see [`super::spawn`]).
 #[wasm_bindgen]
 pub fn worker_main() {
-    console_error_panic_hook::set_once();
+    // A panic is a bug: it is logged, and its message goes to the page, which reports it with
+    // the worker's loss (the worker stops right after).
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        if let Some(scope) = SCOPE.with(|s| s.borrow().clone()) {
+            post(&scope, &FromWorker::Panicked { message: info.to_string() });
+        }
+    }));
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let reply_to = scope.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {

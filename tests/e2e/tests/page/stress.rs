@@ -128,7 +128,7 @@ fn walk(page: &Page, seed: u64) {
     let walked = snapshot(browser);
     let walked_memory = memory(browser);
     let errors = browser.console_errors();
-    assert!(errors.is_empty(), "seed {seed}: console errors {errors:?} (actions: {log:?})");
+    assert!(errors.is_empty(), "seed {seed}: console errors {errors:?}; the page: {walked}; actions: {log:?}");
     browser.screenshot(&screenshot_dir().join(format!("stress_{seed}.png")));
     // The same link, loaded fresh.
     let fresh_browser = page.open(walked["url"].as_str().unwrap_or(""));
