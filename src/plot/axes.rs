@@ -138,11 +138,20 @@ impl Geometry {
 
 /// Space between two tick labels, as a fraction of the label's size.
 const LABEL_GAP: f64 = 0.6;
+/// Most ticks an axis gets, however long it is.
+pub const MAX_TICKS: usize = 40;
 
 /// How many labels of extent `label_px` (width on a horizontal axis, height on a vertical one)
 /// fit along `axis_px` with a gap between neighbours (at least 1).
 pub fn labels_that_fit(axis_px: f64, label_px: f64) -> usize {
-    ((axis_px / (label_px * (1.0 + LABEL_GAP))).floor() as usize).max(1)
+    // A label measured as 0 wide (text measured on a canvas that is not shown) counts as a
+    // pixel wide; the count is capped.
+    let n = (axis_px / (label_px.max(1.0) * (1.0 + LABEL_GAP))).floor();
+    if n.is_finite() {
+        (n.max(1.0) as usize).min(MAX_TICKS)
+    } else {
+        1
+    }
 }
 
 /// Nice ticks on [lo, hi]: multiples of a step of 1, 2 or 5 × 10ᵏ, at most `max` of them (at
@@ -151,6 +160,7 @@ pub fn linear_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
     if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
         return vec![];
     }
+    let max = max.min(MAX_TICKS);
     if max < 2 {
         // Room for one label: the nicest value in range.
         return linear_ticks(lo, hi, 2)
@@ -160,22 +170,20 @@ pub fn linear_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
             .collect();
     }
     let raw = (hi - lo) / max as f64;
-    let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * mag).find(|s| (hi - lo) / s <= max as f64);
-    let step = step.unwrap_or(10.0 * mag);
+    let exponent = raw.log10().floor() as i32;
+    // The step m·10^e; a tick i·m·10^e is computed as (i·m)·10^e or (i·m)/10^−e, so that 0.6 is
+    // 0.6 and not 0.6000000000000001.
+    let scale =
+        |units: f64| if exponent >= 0 { units * 10f64.powi(exponent) } else { units / 10f64.powi(-exponent) };
+    let m = [1.0, 2.0, 5.0, 10.0].into_iter().find(|&m| (hi - lo) / scale(m) <= max as f64).unwrap_or(10.0);
+    let step = scale(m);
     let first = (lo / step).ceil() as i64;
     let last = (hi / step).floor() as i64;
-    (first..=last)
-        .map(|i| {
-            let v = i as f64 * step;
-            // −0 and rounding residue (0.30000000000000004) written as people write them.
-            if v.abs() < step * 1e-9 {
-                0.0
-            } else {
-                (v / step).round() * step
-            }
-        })
-        .collect()
+    if !(step.is_finite() && step > 0.0) || last.saturating_sub(first) > max as i64 + 1 {
+        // A range too narrow for its magnitude (rounding): its ends.
+        return vec![lo, hi];
+    }
+    (first..=last).map(|i| if i == 0 { 0.0 } else { scale(i as f64 * m) }).collect()
 }
 
 /// Logarithmic ticks on [lo, hi] (lo > 0), at most `max`: decades 10ᵏ (every 2nd, 3rd, … when
@@ -184,10 +192,11 @@ pub fn log_ticks(lo: f64, hi: f64, max: usize) -> Vec<f64> {
     if !(lo > 0.0 && hi.is_finite()) || hi <= lo {
         return vec![];
     }
+    let max = max.min(MAX_TICKS);
     if max < 2 {
         // Room for one label: a decade in range, else the 1-2-5 value nearest the middle.
         let mid = (lo * hi).sqrt();
-        let candidates = log_ticks(lo, hi, usize::MAX);
+        let candidates = log_ticks(lo, hi, MAX_TICKS);
         return candidates
             .into_iter()
             .min_by(|a, b| (a / mid).ln().abs().total_cmp(&(b / mid).ln().abs()))
@@ -287,6 +296,10 @@ mod tests {
         }
         assert_eq!(labels_that_fit(600.0, 40.0), 9);
         assert_eq!(labels_that_fit(10.0, 40.0), 1);
+        // Text measured as 0 wide (a hidden canvas) must not ask for unbounded ticks.
+        assert_eq!(labels_that_fit(600.0, 0.0), MAX_TICKS);
+        assert!(linear_ticks(0.0, 1.0, usize::MAX).len() <= MAX_TICKS + 1);
+        assert!(log_ticks(1e-3, 1e3, usize::MAX).len() <= MAX_TICKS);
         assert_eq!(linear_ticks(-3.2, 3.2, 1), vec![0.0]);
         assert_eq!(log_ticks(0.02, 50.0, 1), vec![1.0]);
     }
