@@ -10,13 +10,15 @@
 //! - [`nets`]: finite networks, their empirical NTK, linearization and ensembles;
 //! - [`experiments`]: the catapult and width-scaling studies built on both;
 //! - alongside: the one [`Architecture`] all of them read, [`activation`]s, [`datasets`],
-//!   [`stats`] (mergeable moments, slope fits) and seeded random numbers ([`rng`]).
+//!   [`stats`] (mergeable moments, slope fits), seeded random numbers ([`rng`]) and branch-free
+//!   single-precision erf/exp for the training loops ([`fast_f32`]).
 #![forbid(unsafe_code)]
 
 pub mod activation;
 pub mod arch;
 pub mod datasets;
 pub mod experiments;
+pub mod fast_f32;
 pub mod nets;
 pub mod rng;
 pub mod stats;
