@@ -61,6 +61,21 @@ impl<T: Real> V<T> {
     /// `self · b + c` per lane.
     #[inline(always)]
     fn madd(self, b: Self, c: Self) -> Self {
+        #[cfg(target_arch = "wasm32")]
+        {
+            // LANES = 4 here: one (possibly relaxed) simd128 multiply-add.
+            V(T::madd_x4(self.0, b.0, c.0))
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.madd_lanes(b, c)
+        }
+    }
+
+    /// `self · b + c` lane by lane with [`Real::madd`].
+    #[cfg(not(target_arch = "wasm32"))]
+    #[inline(always)]
+    fn madd_lanes(self, b: Self, c: Self) -> Self {
         let mut r = c.0;
         for q in 0..LANES {
             r[q] = self.0[q].madd(b.0[q], r[q]);

@@ -51,6 +51,14 @@ pub trait Real:
     /// `self · b + c`: one fused multiply-add (a single rounding) where the build target has
     /// FMA (native builds on FMA CPUs), otherwise a product and a sum.
     fn madd(self, b: Self, c: Self) -> Self;
+    /// Four multiply-adds `a[q]·b[q] + c[q]` ([`Real::madd`] per lane; one `f32x4.relaxed_madd`
+    /// in f32 wasm builds with the `relaxed-simd` target feature, fused or not as the CPU does
+    /// it: then results may differ between machines by f32 rounding, never between workers on
+    /// one machine).
+    #[inline(always)]
+    fn madd_x4(a: [Self; 4], b: [Self; 4], c: [Self; 4]) -> [Self; 4] {
+        std::array::from_fn(|q| a[q].madd(b[q], c[q]))
+    }
     /// `out[i] = φ(x[i])` for a layer.
     fn phi_layer(act: Activation, x: &[Self], out: &mut [Self]) {
         out.iter_mut().zip(x).for_each(|(o, &v)| *o = Self::phi(act, v));
@@ -77,6 +85,22 @@ impl Real for f32 {
     }
     fn phi_layer(act: Activation, x: &[Self], out: &mut [Self]) {
         act.apply_slice_f32(x, out);
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+    #[inline(always)]
+    fn madd_x4(a: [Self; 4], b: [Self; 4], c: [Self; 4]) -> [Self; 4] {
+        use core::arch::wasm32::{f32x4, f32x4_extract_lane, f32x4_relaxed_madd};
+        let v = f32x4_relaxed_madd(
+            f32x4(a[0], a[1], a[2], a[3]),
+            f32x4(b[0], b[1], b[2], b[3]),
+            f32x4(c[0], c[1], c[2], c[3]),
+        );
+        [
+            f32x4_extract_lane::<0>(v),
+            f32x4_extract_lane::<1>(v),
+            f32x4_extract_lane::<2>(v),
+            f32x4_extract_lane::<3>(v),
+        ]
     }
     fn dphi_times(act: Activation, x: &[Self], g: &[Self], out: &mut [Self]) {
         act.derivative_times_f32(x, g, out);
