@@ -6,7 +6,8 @@ rate 0.1 on the mean loss 1/(2N) sum (f - y)^2, float32, vmapped over members an
 either the whole run as one `lax.scan` over steps ("scan") or one jit-compiled step per Python
 call ("step", the cookbook's loop). Only training is timed (no per-step losses), after a warm-up
 run of the same shapes (compilation). GFLOP/s count 6 * N * (weights) per step and member, the
-count of `ntk bench ensemble`.
+count of `ntk bench ensemble`; also reported per CPU-second of the process (all threads), which
+is what to compare on a machine busy with other work.
 
     cargo xtask bench-peer ensemble [--members 16] [--steps 2000] [--width 512]
                                     [--mode scan|step|both] [--repeats 3] [--threads 1]
@@ -85,17 +86,22 @@ modes = ["scan", "step"] if args.mode == "both" else [args.mode]
 results = {}
 for mode in modes:
     run(mode, members_params(0))  # compile and warm up
-    seconds = []
+    seconds, cpu = [], []
     for r in range(args.repeats):
         params = members_params(1 + r)
         jax.block_until_ready(params)
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         final = run(mode, params)
         seconds.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - cpu_start)
     final_loss = float(jnp.mean(vmap(loss)(final)))
     results[mode] = {
         "wall_seconds": seconds,
         "gflop_per_second": [flop / s / 1e9 for s in seconds],
+        # CPU time of all threads of the process during the timed run: on a loaded machine
+        # FLOP per CPU-second compares implementations better than wall time.
+        "cpu_seconds": cpu,
+        "gflop_per_cpu_second": [flop / c / 1e9 for c in cpu],
         "final_train_loss_mean": final_loss,
     }
 best = max(max(r["gflop_per_second"]) for r in results.values())

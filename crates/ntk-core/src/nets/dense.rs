@@ -38,16 +38,6 @@ impl<T: Real> V<T> {
         V([x; LANES])
     }
 
-    #[inline(always)]
-    fn load(s: &[T]) -> Self {
-        V(*s.first_chunk::<LANES>().expect("a whole block of lanes"))
-    }
-
-    #[inline(always)]
-    fn store(self, s: &mut [T]) {
-        *s.first_chunk_mut::<LANES>().expect("a whole block of lanes") = self.0;
-    }
-
     /// `self + b` per lane.
     #[inline(always)]
     fn add(self, b: Self) -> Self {
@@ -312,17 +302,27 @@ pub fn backward<T: Real>(layer: &Layer<T>, delta_cw: &[T], n: usize, back: &mut 
 fn backward_group<T: Real, const B: usize>(layer: &Layer<T>, delta_cw: &[T], s0: usize, back: &mut [T]) {
     let (n_in, n_out) = (layer.n_in, layer.n_out);
     let d = |k: usize, j: usize| delta_cw[(s0 + k) * n_out + j];
-    let split = n_in - n_in % LANES;
-    for c in (0..split).step_by(LANES) {
-        let mut acc = [V::zero(); B];
-        for (j, w_row) in layer.w.chunks_exact(n_in).enumerate() {
-            let w = V::load(&w_row[c..]);
-            for k in 0..B {
-                acc[k] = w.madd(V::splat(d(k, j)), acc[k]);
+    let nb = n_in / LANES;
+    let split = nb * LANES;
+    let back_rows: [&mut [T]; B] = split_rows(&mut back[s0 * n_in..(s0 + B) * n_in], n_in);
+    // Tiles of rows as in the fused pass: the sums of a column block are carried from tile to
+    // tile through `back`, rows in increasing order.
+    for (t, tile) in layer.w.chunks(TILE_ROWS * n_in).enumerate() {
+        let j0 = t * TILE_ROWS;
+        for c in 0..nb {
+            let mut acc = [V::zero(); B];
+            if t > 0 {
+                acc = std::array::from_fn(|k| V(blocks_of(back_rows[k], nb)[c]));
             }
-        }
-        for k in 0..B {
-            acc[k].store(&mut back[(s0 + k) * n_in + c..]);
+            for (r, row) in tile.chunks_exact(n_in).enumerate() {
+                let w = V(blocks_of(row, nb)[c]);
+                for k in 0..B {
+                    acc[k] = w.madd(V::splat(d(k, j0 + r)), acc[k]);
+                }
+            }
+            for k in 0..B {
+                blocks_of_mut(back_rows[k], nb)[c] = acc[k].0;
+            }
         }
     }
     for i in split..n_in {
@@ -331,7 +331,7 @@ fn backward_group<T: Real, const B: usize>(layer: &Layer<T>, delta_cw: &[T], s0:
             for j in 0..n_out {
                 sum = layer.w[j * n_in + i].madd(d(k, j), sum);
             }
-            back[(s0 + k) * n_in + i] = sum;
+            back_rows[k][i] = sum;
         }
     }
 }
