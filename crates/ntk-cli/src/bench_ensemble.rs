@@ -28,6 +28,9 @@ pub struct Args {
     /// Checkpoints (statistics, linearization, Θ̂ change) per run.
     #[arg(long, default_value_t = 30)]
     checkpoints: usize,
+    /// Test points, evenly spaced on [−π, π] (the cookbook has 50; the page's 1-D data 101).
+    #[arg(long, default_value_t = 50)]
+    test_points: usize,
 }
 
 /// The cookbook workload as an ensemble job ([`EnsembleSpec::cookbook`]).
@@ -42,11 +45,15 @@ pub fn cookbook_spec(
 
 /// Runs the benchmark.
 pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
-    let spec = cookbook_spec(args.members, args.steps, args.width, args.checkpoints)?;
+    let mut spec = cookbook_spec(args.members, args.steps, args.width, args.checkpoints)?;
+    let pi = std::f64::consts::PI;
+    let m = args.test_points;
+    spec.x_test = (0..m).map(|i| vec![-pi + 2.0 * pi * i as f64 / (m.max(2) - 1) as f64]).collect();
+    spec.y_test = Some(spec.x_test.iter().map(|x| x[0].sin()).collect());
     spec.validate().map_err(CliError::bad_input)?;
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let start = Instant::now();
-    let stats = crate::ensemble::run_parallel(&spec, Some(threads))?;
+    let (stats, first) = crate::ensemble::run_parallel_timed(&spec, Some(threads))?;
     let secs = start.elapsed().as_secs_f64();
     let flop = spec.flops_per_step() * spec.steps as f64 * spec.members as f64;
     let summary = stats.summary();
@@ -58,7 +65,10 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
         "width": spec.width,
         "threads": threads.min(spec.members),
         "precision": "f32",
+        "test_points": m,
+        "checkpoints": spec.schedule().len(),
         "wall_seconds": secs,
+        "first_checkpoint_seconds": first,
         "gflop": flop / 1e9,
         "gflop_per_second": flop / secs / 1e9,
         "flop_count": "6 x N x weights per step and member, N = 5",

@@ -9,6 +9,7 @@
 
 use std::ops::Range;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use ntk_core::nets::ensemble::{
     Advance, CheckpointBatch, CheckpointMerger, EnsembleError, EnsemblePartial, EnsembleReport,
@@ -140,8 +141,21 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
 /// # Errors
 /// [`CliError::BadInput`] for an invalid spec or thread count, [`CliError::Failed`] otherwise.
 pub fn run_parallel(spec: &EnsembleSpec, threads: Option<usize>) -> Result<EnsembleStats, CliError> {
+    run_parallel_timed(spec, threads).map(|(stats, _)| stats)
+}
+
+/// [`run_parallel`], also returning the seconds until every thread had returned the first
+/// checkpoint (what a page waits for before it can draw anything).
+///
+/// # Errors
+/// As [`run_parallel`].
+pub fn run_parallel_timed(
+    spec: &EnsembleSpec,
+    threads: Option<usize>,
+) -> Result<(EnsembleStats, f64), CliError> {
     let mut merger = CheckpointMerger::new(spec, 0).map_err(classify)?;
-    for batch in run_batches(spec, 0..spec.members, threads)? {
+    let (batches, first) = run_batches_timed(spec, 0..spec.members, threads)?;
+    for batch in batches {
         merger.add(&batch).map_err(CliError::failed)?;
     }
     if !merger.is_complete() {
@@ -149,7 +163,7 @@ pub fn run_parallel(spec: &EnsembleSpec, threads: Option<usize>) -> Result<Ensem
             "the runners ended before every checkpoint was merged".into(),
         )));
     }
-    Ok(merger.stats())
+    Ok((merger.stats(), first))
 }
 
 /// Every checkpoint batch of members `members` of `spec`, run on `threads` threads (default:
@@ -163,6 +177,15 @@ fn run_batches(
     members: Range<usize>,
     threads: Option<usize>,
 ) -> Result<Vec<CheckpointBatch>, CliError> {
+    run_batches_timed(spec, members, threads).map(|(batches, _)| batches)
+}
+
+/// [`run_batches`], also returning the seconds until every thread had its first checkpoint.
+fn run_batches_timed(
+    spec: &EnsembleSpec,
+    members: Range<usize>,
+    threads: Option<usize>,
+) -> Result<(Vec<CheckpointBatch>, f64), CliError> {
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
     let threads = match threads {
         Some(0) => return Err(CliError::BadInput("--threads must be at least 1, got 0".into())),
@@ -173,30 +196,45 @@ fn run_batches(
     let (a, m) = (members.start, members.len());
     let ranges: Vec<Range<usize>> =
         (0..threads).map(|t| (a + t * m / threads)..(a + (t + 1) * m / threads)).collect();
-    let results: Vec<Result<Vec<CheckpointBatch>, EnsembleError>> = std::thread::scope(|scope| {
+    let start = Instant::now();
+    let results: Vec<Result<(Vec<CheckpointBatch>, f64), EnsembleError>> = std::thread::scope(|scope| {
         let handles: Vec<_> =
-            ranges.iter().map(|r| scope.spawn(move || run_range(spec, r.clone()))).collect();
+            ranges.iter().map(|r| scope.spawn(move || run_range(spec, r.clone(), start))).collect();
         handles
             .into_iter()
             .map(|h| h.join().unwrap_or_else(|_| Err(EnsembleError::Data("a worker thread panicked".into()))))
             .collect()
     });
     let mut all = Vec::new();
-    for batches in results {
-        all.extend(batches.map_err(classify)?);
+    let mut first = 0.0f64;
+    for result in results {
+        let (batches, first_at) = result.map_err(classify)?;
+        first = first.max(first_at);
+        all.extend(batches);
     }
-    Ok(all)
+    Ok((all, first))
 }
 
-/// Every checkpoint batch of members `members`, the runner advancing a whole checkpoint per call.
-fn run_range(spec: &EnsembleSpec, members: Range<usize>) -> Result<Vec<CheckpointBatch>, EnsembleError> {
+/// Every checkpoint batch of members `members` (the runner advancing a whole checkpoint per
+/// call), and the seconds from `start` to the first batch.
+fn run_range(
+    spec: &EnsembleSpec,
+    members: Range<usize>,
+    start: Instant,
+) -> Result<(Vec<CheckpointBatch>, f64), EnsembleError> {
     let mut runner = EnsembleRunner::new(spec, members)?;
     let mut batches = Vec::new();
+    let mut first = 0.0;
     loop {
         match runner.advance(f64::INFINITY)? {
-            Advance::Checkpoint(batch) => batches.push(batch),
+            Advance::Checkpoint(batch) => {
+                if batches.is_empty() {
+                    first = start.elapsed().as_secs_f64();
+                }
+                batches.push(batch);
+            }
             Advance::Working { .. } => {}
-            Advance::Done => return Ok(batches),
+            Advance::Done => return Ok((batches, first)),
         }
     }
 }

@@ -104,6 +104,7 @@ impl Activation {
     }
 
     /// φ(x) in single precision (the finite-network training path).
+    #[inline]
     pub fn apply_f32(self, x: f32) -> f32 {
         match self {
             Activation::Relu => x.max(0.0),
@@ -115,7 +116,7 @@ impl Activation {
                     slope as f32 * x
                 }
             }
-            Activation::Erf => libm::erff(x),
+            Activation::Erf => crate::fast_f32::erf(x),
             Activation::Sin => x.sin(),
             Activation::Tanh => x.tanh(),
             _ => self.apply(x as f64) as f32,
@@ -123,6 +124,7 @@ impl Activation {
     }
 
     /// φ'(x) in single precision.
+    #[inline]
     pub fn derivative_f32(self, x: f32) -> f32 {
         match self {
             Activation::Relu => {
@@ -133,12 +135,33 @@ impl Activation {
                 }
             }
             Activation::Identity => 1.0,
-            Activation::Erf => std::f32::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
+            Activation::Erf => std::f32::consts::FRAC_2_SQRT_PI * crate::fast_f32::exp(-x * x),
             Activation::Tanh => {
                 let t = x.tanh();
                 1.0 - t * t
             }
             _ => self.derivative(x as f64) as f32,
+        }
+    }
+
+    /// `out[i] = φ(x[i])` in single precision for a whole layer: one loop per activation, so
+    /// that branch-free ones (erf) compile to SIMD.
+    pub fn apply_slice_f32(self, x: &[f32], out: &mut [f32]) {
+        match self {
+            Activation::Erf => out.iter_mut().zip(x).for_each(|(o, &v)| *o = crate::fast_f32::erf(v)),
+            _ => out.iter_mut().zip(x).for_each(|(o, &v)| *o = self.apply_f32(v)),
+        }
+    }
+
+    /// `out[i] = g[i] · φ'(x[i])` in single precision for a whole layer (the backpropagation
+    /// step `δ = φ'(h) ⊙ Wᵀδ'`), SIMD for erf like [`Activation::apply_slice_f32`].
+    pub fn derivative_times_f32(self, x: &[f32], g: &[f32], out: &mut [f32]) {
+        let pairs = out.iter_mut().zip(x.iter().zip(g));
+        match self {
+            Activation::Erf => pairs.for_each(|(o, (&v, &gi))| {
+                *o = gi * (std::f32::consts::FRAC_2_SQRT_PI * crate::fast_f32::exp(-v * v))
+            }),
+            _ => pairs.for_each(|(o, (&v, &gi))| *o = gi * self.derivative_f32(v)),
         }
     }
 

@@ -11,13 +11,15 @@
 //! - [`experiments`]: the catapult and width-scaling studies built on both;
 //! - [`results`]: self-describing result files, partial results of sharded runs and their merge;
 //! - alongside: the one [`Architecture`] all of them read, [`activation`]s, [`datasets`],
-//!   [`stats`] (mergeable moments, slope fits) and seeded random numbers ([`rng`]).
+//!   [`stats`] (mergeable moments, slope fits), seeded random numbers ([`rng`]) and branch-free
+//!   single-precision erf/exp for the training loops ([`fast_f32`]).
 #![forbid(unsafe_code)]
 
 pub mod activation;
 pub mod arch;
 pub mod datasets;
 pub mod experiments;
+pub mod fast_f32;
 pub mod nets;
 pub mod results;
 pub mod rng;

@@ -12,14 +12,15 @@
 //! at initialisation; `∂L/∂W = c_w δ xᵀ` and `∂L/∂b = c_b δ` make gradient descent differ.
 //!
 //! Activations are stored batch-major (one point's vector contiguous), weights row-major
-//! (`W[j, i]` at `j·n_in + i`), so every inner loop runs over contiguous memory. The hot loops
-//! keep independent lane accumulators so that LLVM vectorizes them without reassociating.
+//! (`W[j, i]` at `j·n_in + i`). The products of the Dense layers (the hot loops) are in
+//! [`crate::nets::dense`].
 
 use std::fmt::Debug;
 use std::ops::{Add, AddAssign, Mul, Neg, Sub};
 
 use crate::activation::Activation;
 use crate::arch::{ArchError, Architecture, Parameterization};
+use crate::nets::dense;
 use crate::rng::Normal;
 
 /// The scalar of a network: `f32` for fast training, `f64` for gradient checks.
@@ -47,6 +48,25 @@ pub trait Real:
     fn phi(act: Activation, x: Self) -> Self;
     /// φ'(x).
     fn dphi(act: Activation, x: Self) -> Self;
+    /// `self · b + c`: one fused multiply-add (a single rounding) where the build target has
+    /// FMA (native builds on FMA CPUs), otherwise a product and a sum.
+    fn madd(self, b: Self, c: Self) -> Self;
+    /// Four multiply-adds `a[q]·b[q] + c[q]` ([`Real::madd`] per lane; one `f32x4.relaxed_madd`
+    /// in f32 wasm builds with the `relaxed-simd` target feature, fused or not as the CPU does
+    /// it: then results may differ between machines by f32 rounding, never between workers on
+    /// one machine).
+    #[inline(always)]
+    fn madd_x4(a: [Self; 4], b: [Self; 4], c: [Self; 4]) -> [Self; 4] {
+        std::array::from_fn(|q| a[q].madd(b[q], c[q]))
+    }
+    /// `out[i] = φ(x[i])` for a layer.
+    fn phi_layer(act: Activation, x: &[Self], out: &mut [Self]) {
+        out.iter_mut().zip(x).for_each(|(o, &v)| *o = Self::phi(act, v));
+    }
+    /// `out[i] = g[i] · φ'(x[i])` for a layer.
+    fn dphi_times(act: Activation, x: &[Self], g: &[Self], out: &mut [Self]) {
+        out.iter_mut().zip(x.iter().zip(g)).for_each(|(o, (&v, &gi))| *o = gi * Self::dphi(act, v));
+    }
 }
 
 impl Real for f32 {
@@ -63,6 +83,36 @@ impl Real for f32 {
     fn dphi(act: Activation, x: Self) -> Self {
         act.derivative_f32(x)
     }
+    fn phi_layer(act: Activation, x: &[Self], out: &mut [Self]) {
+        act.apply_slice_f32(x, out);
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "relaxed-simd"))]
+    #[inline(always)]
+    fn madd_x4(a: [Self; 4], b: [Self; 4], c: [Self; 4]) -> [Self; 4] {
+        use core::arch::wasm32::{f32x4, f32x4_extract_lane, f32x4_relaxed_madd};
+        let v = f32x4_relaxed_madd(
+            f32x4(a[0], a[1], a[2], a[3]),
+            f32x4(b[0], b[1], b[2], b[3]),
+            f32x4(c[0], c[1], c[2], c[3]),
+        );
+        [
+            f32x4_extract_lane::<0>(v),
+            f32x4_extract_lane::<1>(v),
+            f32x4_extract_lane::<2>(v),
+            f32x4_extract_lane::<3>(v),
+        ]
+    }
+    fn dphi_times(act: Activation, x: &[Self], g: &[Self], out: &mut [Self]) {
+        act.derivative_times_f32(x, g, out);
+    }
+    #[inline(always)]
+    fn madd(self, b: Self, c: Self) -> Self {
+        if cfg!(target_feature = "fma") {
+            self.mul_add(b, c)
+        } else {
+            self * b + c
+        }
+    }
 }
 
 impl Real for f64 {
@@ -78,6 +128,14 @@ impl Real for f64 {
     }
     fn dphi(act: Activation, x: Self) -> Self {
         act.derivative(x)
+    }
+    #[inline(always)]
+    fn madd(self, b: Self, c: Self) -> Self {
+        if cfg!(target_feature = "fma") {
+            self.mul_add(b, c)
+        } else {
+            self * b + c
+        }
     }
 }
 
@@ -282,7 +340,9 @@ impl<T: Real> Mlp<T> {
             if l == self.arch.depth {
                 out = h;
             } else {
-                acts.push(h.iter().map(|&v| T::phi(act, v)).collect());
+                let mut a = vec![T::ZERO; h.len()];
+                T::phi_layer(act, &h, &mut a);
+                acts.push(a);
                 pre.push(h);
             }
         }
@@ -305,11 +365,9 @@ impl<T: Real> Mlp<T> {
             let layer = &self.layers[l];
             let mut back = vec![T::ZERO; n * layer.n_in];
             dense_backward(layer, &deltas[l], n, &mut back);
-            let act = self.arch.activation;
-            for (b, &h) in back.iter_mut().zip(&trace.pre[l - 1]) {
-                *b = *b * T::dphi(act, h);
-            }
-            deltas[l - 1] = back;
+            let mut delta = vec![T::ZERO; back.len()];
+            T::dphi_times(self.arch.activation, &trace.pre[l - 1], &back, &mut delta);
+            deltas[l - 1] = delta;
         }
         deltas
     }
@@ -350,74 +408,23 @@ pub fn mse_loss<T: Real>(f: &[T], y: &[f64]) -> f64 {
     f.iter().zip(y).map(|(&fi, &yi)| (fi.to_f64() - yi).powi(2)).sum::<f64>() / (2.0 * n)
 }
 
-/// Lanes of the vectorizable inner loops (8 f32 = one AVX register, 2 simd128 registers).
-const LANES: usize = 8;
-
-/// `out[s·n_out + j] = c_w Σᵢ W[j,i] a[s·n_in + i] + c_b b[j]` for n points.
+/// `out[s·n_out + j] = c_w Σᵢ W[j,i] a[s·n_in + i] + c_b b[j]` for n points
+/// ([`dense::forward`]).
 pub fn dense_forward<T: Real>(layer: &Layer<T>, a: &[T], n: usize, out: &mut [T]) {
-    let mut s0 = 0;
-    while s0 < n {
-        let chunk = (n - s0).min(6);
-        match chunk {
-            1 => forward_group::<T, 1>(layer, a, s0, out),
-            2 => forward_group::<T, 2>(layer, a, s0, out),
-            3 => forward_group::<T, 3>(layer, a, s0, out),
-            4 => forward_group::<T, 4>(layer, a, s0, out),
-            5 => forward_group::<T, 5>(layer, a, s0, out),
-            _ => forward_group::<T, 6>(layer, a, s0, out),
-        }
-        s0 += chunk;
-    }
-}
-
-/// Forward of B points starting at s0: every row of W is read once for all B dot products.
-#[allow(clippy::needless_range_loop)] // fixed-size lane loops, written for auto-vectorization
-fn forward_group<T: Real, const B: usize>(layer: &Layer<T>, a: &[T], s0: usize, out: &mut [T]) {
-    let n_in = layer.n_in;
-    let rows: [&[T]; B] = std::array::from_fn(|k| &a[(s0 + k) * n_in..(s0 + k + 1) * n_in]);
-    let split = n_in - n_in % LANES;
-    for (j, w_row) in layer.w.chunks_exact(n_in).enumerate() {
-        let mut acc = [[T::ZERO; LANES]; B];
-        for (c, w) in w_row[..split].chunks_exact(LANES).enumerate() {
-            let base = c * LANES;
-            for k in 0..B {
-                let x = &rows[k][base..base + LANES];
-                for q in 0..LANES {
-                    acc[k][q] += w[q] * x[q];
-                }
-            }
-        }
-        for k in 0..B {
-            let mut sum = T::ZERO;
-            for q in 0..LANES {
-                sum += acc[k][q];
-            }
-            for i in split..n_in {
-                sum += w_row[i] * rows[k][i];
-            }
-            out[(s0 + k) * layer.n_out + j] = layer.cw * sum + layer.cb * layer.b[j];
-        }
-    }
+    dense::forward(layer, a, n, out);
 }
 
 /// `back[s·n_in + i] = c_w Σ_j W[j,i] δ[s·n_out + j]` (the backward product Wᵀδ).
 pub fn dense_backward<T: Real>(layer: &Layer<T>, delta: &[T], n: usize, back: &mut [T]) {
-    let n_in = layer.n_in;
-    back[..n * n_in].iter_mut().for_each(|v| *v = T::ZERO);
-    for (j, w_row) in layer.w.chunks_exact(n_in).enumerate() {
-        for s in 0..n {
-            let d = layer.cw * delta[s * layer.n_out + j];
-            for (b, &w) in back[s * n_in..(s + 1) * n_in].iter_mut().zip(w_row) {
-                *b += w * d;
-            }
-        }
-    }
+    let delta_cw: Vec<T> = delta[..n * layer.n_out].iter().map(|&d| layer.cw * d).collect();
+    dense::backward(layer, &delta_cw, n, back);
 }
 
-/// One fused pass over W: with the old weights, `back = c_w Wᵀ δ` (if `back` is given), then the
-/// update `W ← W + Σ_s g[s]·a_sᵀ` with `g[s·n_out + j] = −η c_w δ_s[j]` (or, with momentum,
-/// `v ← β v + Σ_s g_s a_sᵀ`, `W ← W + v`, paper Eq. S1), and likewise for b with `gb`.
-#[allow(clippy::too_many_arguments, clippy::needless_range_loop)]
+/// Backward product and update of one layer: with the old weights, `back = c_w Wᵀ δ` (if
+/// `back` is given; `delta_cw` is δ already scaled by c_w), then `W ← W + Σ_s g_s a_sᵀ` with
+/// `g[s·n_out + j] = −η c_w δ_s[j]` (or, with momentum, `v ← β v + Σ_s g_s a_sᵀ`, `W ← W + v`,
+/// paper Eq. S1), and likewise for b with `gb` ([`dense::backward_update`]).
+#[allow(clippy::too_many_arguments)]
 pub fn dense_backward_update<T: Real>(
     layer: &mut Layer<T>,
     delta_cw: &[T],
@@ -428,154 +435,38 @@ pub fn dense_backward_update<T: Real>(
     momentum: Option<(T, &mut [T], &mut [T])>,
     gb: &[T],
 ) {
-    let mut s0 = 0;
-    let mut back = back;
-    let mut momentum = momentum;
-    // Bias update first (cheap).
-    match momentum.as_mut() {
-        Some((beta, _, vb)) => {
-            for j in 0..layer.n_out {
-                vb[j] = *beta * vb[j] + gb[j];
-                layer.b[j] += vb[j];
-            }
-        }
-        None => {
-            for j in 0..layer.n_out {
-                layer.b[j] += gb[j];
-            }
-        }
-    }
-    if let Some(bk) = back.as_mut() {
-        bk[..n * layer.n_in].iter_mut().for_each(|v| *v = T::ZERO);
-    }
-    // Points in groups of at most 6; the weight update of a group is applied after its
-    // backward contribution, and the backward of later groups must see the *old* weights, so
-    // with more than one group we first do all backward products, then the updates.
-    let groups = n.div_ceil(6);
-    if groups > 1 {
-        if let Some(bk) = back.as_mut() {
-            backward_plain(layer, delta_cw, n, bk);
-        }
-        back = None;
-    }
-    while s0 < n {
-        let chunk = (n - s0).min(6);
-        let bk = back.as_deref_mut();
-        // With several groups the velocity is decayed once (first group), collects every
-        // group's update, and is added to W after the last group.
-        let last = s0 + chunk == n;
-        let first = s0 == 0;
-        let mom = momentum.as_mut().map(|(beta, vw, _)| {
-            let decay = if first { *beta } else { T::from_f64(1.0) };
-            (decay, &mut **vw, last)
-        });
-        match chunk {
-            1 => fused_group::<T, 1>(layer, delta_cw, g, a, s0, bk, mom),
-            2 => fused_group::<T, 2>(layer, delta_cw, g, a, s0, bk, mom),
-            3 => fused_group::<T, 3>(layer, delta_cw, g, a, s0, bk, mom),
-            4 => fused_group::<T, 4>(layer, delta_cw, g, a, s0, bk, mom),
-            5 => fused_group::<T, 5>(layer, delta_cw, g, a, s0, bk, mom),
-            _ => fused_group::<T, 6>(layer, delta_cw, g, a, s0, bk, mom),
-        }
-        s0 += chunk;
-    }
+    layer_step(layer, delta_cw, g, a, n, back, momentum, gb, &mut Vec::new());
 }
 
-/// `back += Wᵀ (c_w δ)` with `delta_cw` already scaled by c_w.
-fn backward_plain<T: Real>(layer: &Layer<T>, delta_cw: &[T], n: usize, back: &mut [T]) {
-    let n_in = layer.n_in;
-    for (j, w_row) in layer.w.chunks_exact(n_in).enumerate() {
-        for s in 0..n {
-            let d = delta_cw[s * layer.n_out + j];
-            for (b, &w) in back[s * n_in..(s + 1) * n_in].iter_mut().zip(w_row) {
-                *b += w * d;
-            }
-        }
-    }
-}
-
-fn fused_group<T: Real, const B: usize>(
+/// [`dense_backward_update`] with caller-owned scratch space.
+#[allow(clippy::too_many_arguments)]
+fn layer_step<T: Real>(
     layer: &mut Layer<T>,
     delta_cw: &[T],
     g: &[T],
     a: &[T],
-    s0: usize,
+    n: usize,
     back: Option<&mut [T]>,
-    momentum: Option<(T, &mut [T], bool)>,
+    momentum: Option<(T, &mut [T], &mut [T])>,
+    gb: &[T],
+    scratch: &mut Vec<T>,
 ) {
-    let n_in = layer.n_in;
-    let n_out = layer.n_out;
-    let rows: [&[T]; B] = std::array::from_fn(|k| &a[(s0 + k) * n_in..(s0 + k + 1) * n_in]);
-    match (back, momentum) {
-        (Some(back), None) => {
-            let (_, rest) = back.split_at_mut(s0 * n_in);
-            let backs: [&mut [T]; B] = split_rows(rest, n_in);
-            for (j, w_row) in layer.w.chunks_exact_mut(n_in).enumerate() {
-                let dd: [T; B] = std::array::from_fn(|k| delta_cw[(s0 + k) * n_out + j]);
-                let gg: [T; B] = std::array::from_fn(|k| g[(s0 + k) * n_out + j]);
-                for i in 0..n_in {
-                    let w = w_row[i];
-                    let mut upd = T::ZERO;
-                    for k in 0..B {
-                        backs[k][i] += w * dd[k];
-                        upd += gg[k] * rows[k][i];
-                    }
-                    w_row[i] = w + upd;
-                }
+    let momentum = match momentum {
+        Some((beta, vw, vb)) => {
+            for ((b, v), &g) in layer.b.iter_mut().zip(vb.iter_mut()).zip(gb) {
+                *v = beta * *v + g;
+                *b += *v;
             }
+            Some((beta, vw))
         }
-        (None, None) => {
-            for (j, w_row) in layer.w.chunks_exact_mut(n_in).enumerate() {
-                let gg: [T; B] = std::array::from_fn(|k| g[(s0 + k) * n_out + j]);
-                for i in 0..n_in {
-                    let mut upd = T::ZERO;
-                    for k in 0..B {
-                        upd += gg[k] * rows[k][i];
-                    }
-                    w_row[i] += upd;
-                }
+        None => {
+            for (b, &g) in layer.b.iter_mut().zip(gb) {
+                *b += g;
             }
+            None
         }
-        (back, Some((beta, vw, apply))) => {
-            let mut backs: Option<[&mut [T]; B]> = back.map(|b| split_rows(&mut b[s0 * n_in..], n_in));
-            for (j, (w_row, v_row)) in
-                layer.w.chunks_exact_mut(n_in).zip(vw.chunks_exact_mut(n_in)).enumerate()
-            {
-                let dd: [T; B] = std::array::from_fn(|k| delta_cw[(s0 + k) * n_out + j]);
-                let gg: [T; B] = std::array::from_fn(|k| g[(s0 + k) * n_out + j]);
-                if let Some(backs) = backs.as_mut() {
-                    for i in 0..n_in {
-                        for k in 0..B {
-                            backs[k][i] += w_row[i] * dd[k];
-                        }
-                    }
-                }
-                for i in 0..n_in {
-                    let mut upd = T::ZERO;
-                    for k in 0..B {
-                        upd += gg[k] * rows[k][i];
-                    }
-                    v_row[i] = beta * v_row[i] + upd;
-                }
-                if apply {
-                    for (w, &v) in w_row.iter_mut().zip(v_row.iter()) {
-                        *w += v;
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The first B rows of length `len` of `buf` as separate mutable slices.
-fn split_rows<T, const B: usize>(buf: &mut [T], len: usize) -> [&mut [T]; B] {
-    let mut rest = buf;
-    std::array::from_fn(|_| {
-        let taken = std::mem::take(&mut rest);
-        let (head, tail) = taken.split_at_mut(len);
-        rest = tail;
-        head
-    })
+    };
+    dense::backward_update(layer, delta_cw, g, a, n, back, momentum, scratch);
 }
 
 /// Options of full-batch training.
@@ -609,6 +500,8 @@ pub struct Trainer<T> {
     gb: Vec<T>,
     velocity: Option<Vec<(Vec<T>, Vec<T>)>>,
     features_ready: bool,
+    /// scratch of the fused backward-update pass
+    scratch: Vec<T>,
 }
 
 impl<T: Real> Trainer<T> {
@@ -654,6 +547,7 @@ impl<T: Real> Trainer<T> {
             gb: vec![T::ZERO; width.max(1)],
             velocity,
             features_ready: false,
+            scratch: Vec::new(),
             net,
         })
     }
@@ -677,9 +571,7 @@ impl<T: Real> Trainer<T> {
         for l in start..depth {
             let (lo, hi) = self.acts.split_at_mut(l + 1);
             dense_forward(&self.net.layers[l], &lo[l], self.n, &mut self.pre[l]);
-            for (a, &h) in hi[0].iter_mut().zip(&self.pre[l]) {
-                *a = T::phi(act, h);
-            }
+            T::phi_layer(act, &self.pre[l], &mut hi[0]);
         }
         self.features_ready = true;
         dense_forward(&self.net.layers[depth], &self.acts[depth], self.n, &mut self.out);
@@ -732,14 +624,10 @@ impl<T: Real> Trainer<T> {
                 let (vw, vb) = &mut v[l];
                 (beta, vw.as_mut_slice(), vb.as_mut_slice())
             });
-            dense_backward_update(layer, &self.delta, &self.g, &self.acts[l], n, back, mom, &self.gb);
+            layer_step(layer, &self.delta, &self.g, &self.acts[l], n, back, mom, &self.gb, &mut self.scratch);
             if need_back {
                 // δ^{l} = φ'(h^{l}) ⊙ c_w Wᵀ δ^{l+1}
-                for ((d, &b), &h) in
-                    self.delta[..n * n_in].iter_mut().zip(&self.back[..n * n_in]).zip(&self.pre[l - 1])
-                {
-                    *d = b * T::dphi(act, h);
-                }
+                T::dphi_times(act, &self.pre[l - 1], &self.back[..n * n_in], &mut self.delta[..n * n_in]);
             }
         }
     }

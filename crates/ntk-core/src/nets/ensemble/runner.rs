@@ -30,8 +30,8 @@ struct Cost {
     /// one record: test forward `2 M P_w`, Jacobian factors on the training points `4 N P_w`,
     /// weight change `3 P_w`
     record: f64,
-    /// building a member: f64 Jacobian factors on train and test points `4 (N + M) P_w`, f32
-    /// factors `4 N P_w`, initialisation and copies (about `20 P_w`)
+    /// building a member: f32 Jacobian factors on the test points `4 M P_w`, f64 and f32
+    /// factors on the training points `8 N P_w`, initialisation and copies (about `20 P_w`)
     build: f64,
 }
 
@@ -42,7 +42,7 @@ impl Cost {
         Cost {
             step: spec.flops_per_step(),
             record: (2.0 * m + 4.0 * n + 3.0) * p,
-            build: (4.0 * (n + m) + 4.0 * n + 20.0) * p,
+            build: (4.0 * m + 8.0 * n + 20.0) * p,
         }
     }
 }
