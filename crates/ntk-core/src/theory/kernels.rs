@@ -15,6 +15,7 @@ use nalgebra::{DMatrix, DVector};
 
 use crate::activation::Activation;
 use crate::arch::{ArchError, Architecture, Parameterization};
+use crate::theory::fused::fused_kernels;
 use crate::theory::kernel_maps::{
     ErfMap, GeluMap, IdentityMap, KernelMap, LeakyReluMap, QuadratureMap, ReluMap, SinMap, SmoothActivation,
 };
@@ -204,20 +205,18 @@ fn check_arch(arch: &Architecture) -> Result<(), KernelError> {
 pub fn kernels(arch: &Architecture, x1: &DMatrix<f64>, x2: &DMatrix<f64>) -> Result<KernelPair, KernelError> {
     check_arch(arch)?;
     check_sets(x1, x2)?;
-    let input = KernelRecord::input(x1, x2);
     let (l, w, b) = (arch.depth, arch.sw2, arch.sb2);
-    let out = match arch.activation {
-        Activation::Relu => network(&ReluMap, l, w, b, input),
-        Activation::LeakyRelu { slope } => network(&LeakyReluMap { slope }, l, w, b, input),
-        Activation::Erf => network(&ErfMap, l, w, b, input),
-        Activation::Identity => network(&IdentityMap, l, w, b, input),
-        Activation::Sin => network(&SinMap, l, w, b, input),
-        Activation::Gelu => network(&GeluMap, l, w, b, input),
+    Ok(match arch.activation {
+        Activation::Relu => fused_kernels(&ReluMap, l, w, b, x1, x2),
+        Activation::LeakyRelu { slope } => fused_kernels(&LeakyReluMap { slope }, l, w, b, x1, x2),
+        Activation::Erf => fused_kernels(&ErfMap, l, w, b, x1, x2),
+        Activation::Identity => fused_kernels(&IdentityMap, l, w, b, x1, x2),
+        Activation::Sin => fused_kernels(&SinMap, l, w, b, x1, x2),
+        Activation::Gelu => fused_kernels(&GeluMap, l, w, b, x1, x2),
         act @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid) => {
-            network(&QuadratureMap::new(act), l, w, b, input)
+            network(&QuadratureMap::new(act), l, w, b, KernelRecord::input(x1, x2)).finish()
         }
-    };
-    Ok(out.finish())
+    })
 }
 
 /// As [`kernels`] for any kernel map — e.g. `QuadratureMap::new(FnActivation::new(φ, φ'))`

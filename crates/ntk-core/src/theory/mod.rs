@@ -3,8 +3,11 @@
 //! [`quadrature`] where no closed form exists), the Gaussian-process predictions through
 //! training ([`gp`]) and the learning-rate landmarks of a kernel ([`landmarks`]).
 
+pub mod fused;
 pub mod gp;
 pub mod kernel_maps;
 pub mod kernels;
 pub mod landmarks;
+pub mod lane_math;
+pub(crate) mod parallel;
 pub mod quadrature;
