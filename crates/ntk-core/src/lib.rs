@@ -9,12 +9,14 @@
 //! - [`theory`]: the infinite-width kernels and the Gaussian-process predictions through training;
 //! - [`nets`]: finite networks, their empirical NTK, linearization and ensembles;
 //! - [`experiments`]: the catapult and width-scaling studies built on both;
-//! - alongside: the one [`Architecture`] all of them read, [`activation`]s, [`datasets`],
+//! - alongside: the one [`Architecture`] all of them read, [`activation`]s (with activations
+//!   typed as expressions, [`custom_phi`]), [`datasets`],
 //!   [`stats`] (mergeable moments, slope fits) and seeded random numbers ([`rng`]).
 #![forbid(unsafe_code)]
 
 pub mod activation;
 pub mod arch;
+pub mod custom_phi;
 pub mod datasets;
 pub mod experiments;
 pub mod nets;
@@ -24,3 +26,4 @@ pub mod theory;
 
 pub use activation::Activation;
 pub use arch::{ArchError, Architecture, Parameterization};
+pub use custom_phi::{CustomPhi, PhiError};

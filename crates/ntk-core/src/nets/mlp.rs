@@ -47,6 +47,10 @@ pub trait Real:
     fn phi(act: Activation, x: Self) -> Self;
     /// φ'(x).
     fn dphi(act: Activation, x: Self) -> Self;
+    /// `out[i] = φ(xs[i])` for a whole layer vector.
+    fn phi_slice(act: Activation, xs: &[Self], out: &mut [Self]);
+    /// `out[i] = φ'(xs[i])` for a whole layer vector.
+    fn dphi_slice(act: Activation, xs: &[Self], out: &mut [Self]);
 }
 
 impl Real for f32 {
@@ -63,6 +67,12 @@ impl Real for f32 {
     fn dphi(act: Activation, x: Self) -> Self {
         act.derivative_f32(x)
     }
+    fn phi_slice(act: Activation, xs: &[Self], out: &mut [Self]) {
+        act.apply_slice_f32(xs, out);
+    }
+    fn dphi_slice(act: Activation, xs: &[Self], out: &mut [Self]) {
+        act.derivative_slice_f32(xs, out);
+    }
 }
 
 impl Real for f64 {
@@ -78,6 +88,12 @@ impl Real for f64 {
     }
     fn dphi(act: Activation, x: Self) -> Self {
         act.derivative(x)
+    }
+    fn phi_slice(act: Activation, xs: &[Self], out: &mut [Self]) {
+        act.apply_slice(xs, out);
+    }
+    fn dphi_slice(act: Activation, xs: &[Self], out: &mut [Self]) {
+        act.derivative_slice(xs, out);
     }
 }
 
@@ -282,7 +298,9 @@ impl<T: Real> Mlp<T> {
             if l == self.arch.depth {
                 out = h;
             } else {
-                acts.push(h.iter().map(|&v| T::phi(act, v)).collect());
+                let mut a = vec![T::ZERO; h.len()];
+                T::phi_slice(act, &h, &mut a);
+                acts.push(a);
                 pre.push(h);
             }
         }
@@ -305,9 +323,10 @@ impl<T: Real> Mlp<T> {
             let layer = &self.layers[l];
             let mut back = vec![T::ZERO; n * layer.n_in];
             dense_backward(layer, &deltas[l], n, &mut back);
-            let act = self.arch.activation;
-            for (b, &h) in back.iter_mut().zip(&trace.pre[l - 1]) {
-                *b = *b * T::dphi(act, h);
+            let mut slope = vec![T::ZERO; back.len()];
+            T::dphi_slice(self.arch.activation, &trace.pre[l - 1][..back.len()], &mut slope);
+            for (b, &d) in back.iter_mut().zip(&slope) {
+                *b = *b * d;
             }
             deltas[l - 1] = back;
         }
@@ -677,9 +696,7 @@ impl<T: Real> Trainer<T> {
         for l in start..depth {
             let (lo, hi) = self.acts.split_at_mut(l + 1);
             dense_forward(&self.net.layers[l], &lo[l], self.n, &mut self.pre[l]);
-            for (a, &h) in hi[0].iter_mut().zip(&self.pre[l]) {
-                *a = T::phi(act, h);
-            }
+            T::phi_slice(act, &self.pre[l], &mut hi[0]);
         }
         self.features_ready = true;
         dense_forward(&self.net.layers[depth], &self.acts[depth], self.n, &mut self.out);
@@ -735,10 +752,9 @@ impl<T: Real> Trainer<T> {
             dense_backward_update(layer, &self.delta, &self.g, &self.acts[l], n, back, mom, &self.gb);
             if need_back {
                 // δ^{l} = φ'(h^{l}) ⊙ c_w Wᵀ δ^{l+1}
-                for ((d, &b), &h) in
-                    self.delta[..n * n_in].iter_mut().zip(&self.back[..n * n_in]).zip(&self.pre[l - 1])
-                {
-                    *d = b * T::dphi(act, h);
+                T::dphi_slice(act, &self.pre[l - 1][..n * n_in], &mut self.delta[..n * n_in]);
+                for (d, &b) in self.delta[..n * n_in].iter_mut().zip(&self.back[..n * n_in]) {
+                    *d = b * *d;
                 }
             }
         }

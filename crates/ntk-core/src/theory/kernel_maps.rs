@@ -237,6 +237,18 @@ pub trait SmoothActivation {
     fn value(&self, x: f64) -> f64;
     /// φ'(x)
     fn derivative(&self, x: f64) -> f64;
+    /// `out[i] = φ(xs[i])` (override where evaluating a whole batch is faster).
+    fn values(&self, xs: &[f64], out: &mut [f64]) {
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = self.value(x);
+        }
+    }
+    /// `out[i] = φ'(xs[i])`.
+    fn derivatives(&self, xs: &[f64], out: &mut [f64]) {
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = self.derivative(x);
+        }
+    }
 }
 
 impl SmoothActivation for Activation {
@@ -245,6 +257,12 @@ impl SmoothActivation for Activation {
     }
     fn derivative(&self, x: f64) -> f64 {
         Activation::derivative(*self, x)
+    }
+    fn values(&self, xs: &[f64], out: &mut [f64]) {
+        self.apply_slice(xs, out);
+    }
+    fn derivatives(&self, xs: &[f64], out: &mut [f64]) {
+        self.derivative_slice(xs, out);
     }
 }
 

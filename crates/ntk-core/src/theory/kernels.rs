@@ -19,6 +19,7 @@ use crate::theory::fused::fused_kernels;
 use crate::theory::kernel_maps::{
     ErfMap, GeluMap, IdentityMap, KernelMap, LeakyReluMap, QuadratureMap, ReluMap, SinMap, SmoothActivation,
 };
+use crate::theory::smooth::{smooth_diagonal, smooth_kernels};
 
 /// NNGP kernel K and NTK Θ between two point sets (rows of `x1` × rows of `x2`).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -63,6 +64,17 @@ pub enum KernelError {
     /// The architecture is invalid.
     #[error(transparent)]
     Arch(#[from] ArchError),
+    /// The activation's Gaussian expectations overflow (φ grows too fast for the variances
+    /// these inputs and σ's produce).
+    #[error("the kernel is not finite: E[φ(u)²] or E[φ'(u)²] = {value} at variance {var} in layer {layer}; the activation grows too fast for these inputs and σ's")]
+    Divergent {
+        /// hidden layer (1-based) whose nonlinearity diverged
+        layer: usize,
+        /// the pre-activation variance there
+        var: f64,
+        /// the non-finite expectation
+        value: f64,
+    },
     /// The analytic kernels are those of NTK parameterization.
     #[error("analytic kernels are implemented for NTK parameterization; got {0} (convert learning rates per SM F instead)")]
     Parameterization(Parameterization),
@@ -213,8 +225,8 @@ pub fn kernels(arch: &Architecture, x1: &DMatrix<f64>, x2: &DMatrix<f64>) -> Res
         Activation::Identity => fused_kernels(&IdentityMap, l, w, b, x1, x2),
         Activation::Sin => fused_kernels(&SinMap, l, w, b, x1, x2),
         Activation::Gelu => fused_kernels(&GeluMap, l, w, b, x1, x2),
-        act @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid) => {
-            network(&QuadratureMap::new(act), l, w, b, KernelRecord::input(x1, x2)).finish()
+        act @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid | Activation::Custom(_)) => {
+            smooth_kernels(&act, l, w, b, x1, x2)?.0
         }
     })
 }
@@ -286,8 +298,10 @@ pub fn kernel_diagonal(arch: &Architecture, x: &DMatrix<f64>) -> Result<KernelDi
         Activation::Identity => run(&IdentityMap, arch, x),
         Activation::Sin => run(&SinMap, arch, x),
         Activation::Gelu => run(&GeluMap, arch, x),
-        act @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid) => {
-            run(&QuadratureMap::new(act), arch, x)
+        act @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid | Activation::Custom(_)) => {
+            let input_var: Vec<f64> = x.row_iter().map(|r| r.norm_squared() / x.ncols() as f64).collect();
+            let (nngp, ntk) = smooth_diagonal(&act, arch.depth, arch.sw2, arch.sb2, &input_var)?;
+            KernelDiagonal { nngp: DVector::from_vec(nngp), ntk: DVector::from_vec(ntk) }
         }
     })
 }

@@ -3,11 +3,14 @@
 //! [`quadrature`] where no closed form exists), the Gaussian-process predictions through
 //! training ([`gp`]) and the learning-rate landmarks of a kernel ([`landmarks`]).
 
+pub mod adaptive;
 pub mod fused;
 pub mod gp;
+pub mod hermite_series;
 pub mod kernel_maps;
 pub mod kernels;
 pub mod landmarks;
 pub mod lane_math;
 pub(crate) mod parallel;
 pub mod quadrature;
+pub mod smooth;

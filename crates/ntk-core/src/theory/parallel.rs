@@ -28,3 +28,45 @@ where
         }
     }
 }
+
+/// As [`for_each_column`], collecting what `f` returns for each column, in column order.
+pub(crate) fn map_columns<R, F>(a: &mut [f64], b: &mut [f64], n_rows: usize, f: F) -> Vec<R>
+where
+    R: Send,
+    F: Fn(usize, &mut [f64], &mut [f64]) -> R + Send + Sync,
+{
+    debug_assert_eq!(a.len(), b.len());
+    if n_rows == 0 {
+        return Vec::new();
+    }
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        a.par_chunks_mut(n_rows)
+            .zip(b.par_chunks_mut(n_rows))
+            .enumerate()
+            .map(|(j, (ca, cb))| f(j, ca, cb))
+            .collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        a.chunks_mut(n_rows).zip(b.chunks_mut(n_rows)).enumerate().map(|(j, (ca, cb))| f(j, ca, cb)).collect()
+    }
+}
+
+/// `f(i)` for i in `0..n`, collected in order (in parallel with the `parallel` feature).
+pub(crate) fn map_indices<T, F>(n: usize, f: F) -> Vec<T>
+where
+    T: Send,
+    F: Fn(usize) -> T + Send + Sync,
+{
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        (0..n).into_par_iter().map(f).collect()
+    }
+    #[cfg(not(feature = "parallel"))]
+    {
+        (0..n).map(f).collect()
+    }
+}

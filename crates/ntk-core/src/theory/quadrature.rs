@@ -43,11 +43,17 @@ fn cached(index: usize) -> &'static CachedRule {
     })
 }
 
-/// The order used for variance s: `n ≈ 60 + 100·s` (measured for tanh: relative error
-/// ≲ 1e-11 up to s ≈ 2.5, ≈ 1e-9 at s = 5), capped at 600 (≈ 1e-6 at s = 10).
-fn order_index(s: f64) -> usize {
+/// The index into [`ORDERS`] of the rule used for variance s: `n ≈ 60 + 100·s` (measured
+/// for tanh: relative error ≲ 1e-11 up to s ≈ 2.5, ≈ 1e-9 at s = 5), capped at 600 (≈ 1e-6
+/// at s = 10).
+pub fn order_index(s: f64) -> usize {
     let want = 60.0 + 100.0 * s.max(0.0);
     ORDERS.iter().position(|&n| n as f64 >= want).unwrap_or(ORDERS.len() - 1)
+}
+
+/// The cached rule of order `ORDERS[index]` (index clamped to the largest).
+pub fn rule(index: usize) -> &'static GaussHermite {
+    &cached(index).rule
 }
 
 /// `wᵢ h_k(zᵢ)` for the rule [`GaussHermite::for_variance`]`(s)` (k < [`HERMITE_TERMS`]),
