@@ -462,6 +462,14 @@ pub struct RowCoefficients {
     /// the rows' [`SeriesPoint::rel_tails`], `(block · checkpoints + c) · LANES + r`, +∞ past
     /// a row's own terms
     pub rel_tails: Vec<f64>,
+    /// nodes of the largest rule among the rows
+    pub nodes: usize,
+    /// the rows' weighted values [`PointSeries::values`], `(block · nodes + i) · LANES + r`
+    pub values: [Vec<f64>; 2],
+    /// per row: its rule if resolved by a Gauss–Hermite rule, else `usize::MAX`
+    pub rule: Vec<usize>,
+    /// per row: its number of terms
+    pub terms_of: Vec<usize>,
 }
 
 impl RowCoefficients {
@@ -487,7 +495,93 @@ impl RowCoefficients {
                 rel_tails[(b * checkpoints + c) * LANES + r] = e;
             }
         }
-        RowCoefficients { terms, coef, rel_tails }
+        let nodes = set.values.iter().map(|v| v[0].len()).max().unwrap_or(0);
+        let mut values = [vec![0.0; blocks * nodes * LANES], vec![0.0; blocks * nodes * LANES]];
+        for (p, v) in set.values.iter().enumerate() {
+            let (b, r) = (p / LANES, p % LANES);
+            for w in 0..2 {
+                for (i, &x) in v[w].iter().enumerate() {
+                    values[w][(b * nodes + i) * LANES + r] = x;
+                }
+            }
+        }
+        let rule = set
+            .points
+            .iter()
+            .map(|p| if p.resolved && p.rule < ORDERS.len() { p.rule } else { usize::MAX })
+            .collect();
+        let terms_of = set.points.iter().map(|p| p.terms).collect();
+        RowCoefficients { terms, coef, rel_tails, nodes, values, rule, terms_of }
+    }
+
+    /// The complementary form ([`complementary_pair`]) for the lanes in `want` of the rows from
+    /// `i0` against `col` — written as `T = S(ρ) + (D − S(±1))` with S the series to
+    /// `K = min(terms)` terms, i.e. the series plus its discrete tail at `|ρ| = 1` — and which
+    /// lanes it serves: same resolved rule as the column, and its bound
+    /// `(1 − |ρ|^K) E_p E_q ≤ tol`.
+    pub fn complementary_block(
+        &self,
+        i0: usize,
+        col: PointView,
+        rho: &Lanes,
+        want: [bool; LANES],
+        tol: f64,
+    ) -> (Lanes, Lanes, [bool; LANES]) {
+        let mut ok = [false; LANES];
+        let cp = col.point;
+        let col_rule = if cp.resolved && cp.rule < ORDERS.len() {
+            cp.rule
+        } else {
+            return ([0.0; LANES], [0.0; LANES], ok);
+        };
+        let mut terms = 0;
+        for r in 0..LANES {
+            let p = i0 + r;
+            if !want[r] || p >= self.rule.len() || self.rule[p] != col_rule {
+                continue;
+            }
+            let k = self.terms_of[p].min(cp.terms);
+            let c = k / CHECKPOINT;
+            if c == 0 {
+                continue;
+            }
+            let row_tail = self.rel_tails[((i0 / LANES) * (self.terms / CHECKPOINT) + c - 1) * LANES + r];
+            let miss = -(k as f64 * (-(1.0 - rho[r].abs())).ln_1p()).exp_m1();
+            if miss * row_tail * cp.rel_tails[c - 1] <= tol {
+                ok[r] = true;
+                terms = terms.max(k);
+            }
+        }
+        if !ok.iter().any(|&o| o) {
+            return ([0.0; LANES], [0.0; LANES], ok);
+        }
+        let mut sign = [1.0; LANES];
+        for r in 0..LANES {
+            sign[r] = if rho[r] < 0.0 { -1.0 } else { 1.0 };
+        }
+        let (s_rho, d_rho) = self.horner(i0, col.coef, rho, terms);
+        let (s_one, d_one) = self.horner(i0, col.coef, &sign, terms);
+        let n = col.values[0].len();
+        let base = (i0 / LANES) * self.nodes * LANES;
+        let (mut dt, mut dd) = ([0.0; LANES], [0.0; LANES]);
+        for i in 0..n {
+            let a: &Lanes = self.values[0][base + i * LANES..][..LANES].try_into().expect("whole block");
+            let b: &Lanes = self.values[1][base + i * LANES..][..LANES].try_into().expect("whole block");
+            // φ(−√s₂ zᵢ) = φ(√s₂ z_{n−1−i}): the rule is symmetric.
+            let (up, down) =
+                ((col.values[0][i], col.values[1][i]), (col.values[0][n - 1 - i], col.values[1][n - 1 - i]));
+            for r in 0..LANES {
+                let (v, e) = if rho[r] < 0.0 { down } else { up };
+                dt[r] += a[r] * v;
+                dd[r] += b[r] * e;
+            }
+        }
+        let (mut t, mut t_dot) = ([0.0; LANES], [0.0; LANES]);
+        for r in 0..LANES {
+            t[r] = s_rho[r] + (dt[r] - s_one[r]);
+            t_dot[r] = d_rho[r] + (dd[r] - d_one[r]);
+        }
+        (t, t_dot, ok)
     }
 
     /// For the [`LANES`] rows from `i0` against the column point `col` at correlations `rho`:

@@ -117,7 +117,7 @@ fn nonlinearity<A: SmoothActivation + Sync>(
 ) -> LayerStats {
     let n1 = nngp.nrows();
     let row_coef = RowCoefficients::new(rows);
-    let per_column: Vec<(Vec<usize>, usize, usize)> =
+    let per_column: Vec<(Vec<usize>, usize, usize, usize)> =
         map_columns(nngp.as_mut_slice(), ntk.as_mut_slice(), n1, |j, k_col, theta_col| {
             let q = &cols.points[j];
             let col = [cols.coef[0].column(j), cols.coef[1].column(j)];
@@ -126,6 +126,7 @@ fn nonlinearity<A: SmoothActivation + Sync>(
             let n_rows = if symmetric { j } else { n1 };
             let mut failed = Vec::new();
             let mut max_terms = 0;
+            let mut complementary = 0;
             for i0 in (0..n_rows).step_by(LANES) {
                 let len = LANES.min(n_rows - i0);
                 let mut rho = [0.0; LANES];
@@ -140,38 +141,59 @@ fn nonlinearity<A: SmoothActivation + Sync>(
                 // rounding level to stay consistent with the diagonal; failing that they go to
                 // the complementary form.
                 let mut same = [false; LANES];
+                let mut near = [false; LANES];
                 let mut terms = terms;
                 for r in 0..len {
                     let p = &rows.points[i0 + r];
                     same[r] = rho[r] == 1.0 && p.var == q.var;
-                    if !same[r] && ok[r] && 1.0 - rho[r].abs() <= NEAR_ONE {
+                    if !same[r] && 1.0 - rho[r].abs() <= NEAR_ONE {
                         match terms_for_tolerance(p, q, rho[r], CONSISTENT_TOL) {
-                            Some(k) => terms = terms.max(k),
-                            None => ok[r] = false,
+                            Some(k) if ok[r] => terms = terms.max(k),
+                            _ => {
+                                ok[r] = false;
+                                near[r] = true;
+                            }
                         }
                     }
                     ok[r] |= same[r];
                 }
-                failed.extend((0..len).filter(|&r| !ok[r]).map(|r| i0 + r));
+                // Nearly identical pairs the series cannot hold to the rounding level: the
+                // complementary form, in the block where both points share a rule.
+                let (ct, ct_dot, served) = if near.iter().any(|&n| n) {
+                    row_coef.complementary_block(i0, cols.view(j), &rho, near, CONSISTENT_TOL)
+                } else {
+                    ([0.0; LANES], [0.0; LANES], [false; LANES])
+                };
+                failed.extend((0..len).filter(|&r| !ok[r] && !served[r]).map(|r| i0 + r));
                 max_terms = max_terms.max(terms);
                 let (t, t_dot) = row_coef.horner(i0, col, &rho, terms);
-                for r in (0..len).filter(|&r| ok[r]) {
-                    let (t, t_dot) = if same[r] { (q.norm2[0], q.norm2[1]) } else { (t[r], t_dot[r]) };
+                for r in 0..len {
+                    let (t, t_dot) = if same[r] {
+                        (q.norm2[0], q.norm2[1])
+                    } else if served[r] {
+                        (ct[r], ct_dot[r])
+                    } else if ok[r] {
+                        (t[r], t_dot[r])
+                    } else {
+                        continue;
+                    };
                     k_col[i0 + r] = t;
                     theta_col[i0 + r] *= t_dot;
                 }
+                complementary += served.iter().filter(|&&s| s).count();
             }
             if symmetric {
                 k_col[j] = q.norm2[0];
                 theta_col[j] *= q.norm2[1];
             }
-            let done = n_rows - failed.len() + usize::from(symmetric);
-            (failed, done, max_terms)
+            let done = n_rows - failed.len() + usize::from(symmetric) - complementary;
+            (failed, done, max_terms, complementary)
         });
     let mut stats = LayerStats::default();
     let mut todo = Vec::new();
-    for (j, (failed, done, terms)) in per_column.into_iter().enumerate() {
+    for (j, (failed, done, terms, complementary)) in per_column.into_iter().enumerate() {
         stats.series += done;
+        stats.complementary += complementary;
         stats.max_terms = stats.max_terms.max(terms);
         todo.extend(failed.into_iter().map(|i| (i, j)));
     }
