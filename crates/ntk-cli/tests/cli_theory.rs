@@ -140,3 +140,56 @@ fn bad_inputs_exit_2() {
     let out = ntk(&with_arch("kernel", &["--x1", ragged.to_str().unwrap()]));
     assert_eq!(String::from_utf8_lossy(&out.stderr).trim_end().lines().count(), 1);
 }
+
+/// `--act custom:EXPR`: a typed activation runs through every kernel command; spelling tanh
+/// as an expression gives the built-in's numbers exactly (same evaluations of tanh and sech²);
+/// a bad expression is bad input (exit 2) with the parser's or checker's reason.
+#[test]
+fn custom_activations() {
+    let x1 = write("c1.csv", "0.1,0.2\n0.3,-0.4\n1,2\n");
+    let run = |act: &str| {
+        ntk(&[
+            "kernel",
+            "--act",
+            act,
+            "--depth",
+            "3",
+            "--sw2",
+            "1.5",
+            "--sb2",
+            "0.1",
+            "--x1",
+            x1.to_str().unwrap(),
+        ])
+    };
+    let custom = run("custom:tanh(x)");
+    assert!(custom.status.success(), "{}", String::from_utf8_lossy(&custom.stderr));
+    assert_eq!(custom.stdout, run("tanh").stdout);
+    let swish = run("custom: x * sigmoid(x)");
+    assert!(swish.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&swish.stdout).unwrap();
+    assert_eq!(v["ntk"][0][1], v["ntk"][1][0]);
+    assert_bad_input(&run("custom:x*"), "position 3");
+    assert_bad_input(&run("custom:exp(x^2)"), "grows too fast");
+    assert_bad_input(&run("custom:swish(x)"), "unknown function 'swish'");
+    let train = write("c-train.csv", "0.1,0.5,1.0\n-0.3,0.8,-0.5\n");
+    let test = write("c-test.csv", "0,0\n");
+    let predict = ntk(&[
+        "predict",
+        "--act",
+        "custom:sin(3*x)+0.1*x",
+        "--depth",
+        "2",
+        "--sw2",
+        "1.5",
+        "--sb2",
+        "0.1",
+        "--train",
+        train.to_str().unwrap(),
+        "--test",
+        test.to_str().unwrap(),
+        "--time",
+        "1",
+    ]);
+    assert!(predict.status.success(), "{}", String::from_utf8_lossy(&predict.stderr));
+}

@@ -1,16 +1,24 @@
 //! Pointwise nonlinearities φ and their derivatives φ', shared by the finite network and the
-//! infinite-width kernels (one description, several interpreters).
+//! infinite-width kernels (one description, several interpreters): nine built in, and any
+//! expression in x the user types ([`Activation::custom`], module [`crate::custom_phi`]).
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::custom_phi::{CustomPhi, PhiError};
+
 /// A pointwise nonlinearity φ applied after every hidden Dense layer.
 ///
 /// The kernel maps `T(Σ) = E[φ(u)φ(v)]` and `Ṫ(Σ) = E[φ'(u)φ'(v)]` (paper SM E) are closed
-/// forms for `Relu`, `LeakyRelu`, `Erf`, `Identity`, `Sin` and `Gelu`, and 2-D Gaussian
-/// quadrature for `Tanh`, `Softplus` and `Sigmoid`.
+/// forms for `Relu`, `LeakyRelu`, `Erf`, `Identity`, `Sin` and `Gelu`, and Mehler series
+/// with quadrature ([`crate::theory::smooth`]) for `Tanh`, `Softplus`, `Sigmoid` and `Custom`.
+///
+/// Text form ([`FromStr`], [`fmt::Display`]): the names of [`Activation::NAMES`],
+/// `leaky_relu:SLOPE`, and `custom:EXPR` for an expression in x (`custom:x*sigmoid(x)`;
+/// displayed in canonical form). JSON: `{"kind": "tanh"}`, `{"kind": "leaky_relu",
+/// "slope": 0.1}`, `{"kind": "custom", "expr": "x*sigmoid(x)"}`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Activation {
@@ -35,13 +43,29 @@ pub enum Activation {
     Softplus,
     /// φ(x) = 1 / (1 + e⁻ˣ)
     Sigmoid,
+    /// φ given by an expression in x (a handle into the interner of [`crate::custom_phi`])
+    Custom(CustomPhi),
 }
 
 /// Default slope of `leaky_relu` when the name carries none.
 pub const DEFAULT_LEAKY_SLOPE: f64 = 0.01;
 
 impl Activation {
-    /// Every activation name accepted by [`FromStr`], for help texts and UI selects.
+    /// Prefix of the text form of a custom activation, `custom:EXPR`.
+    pub const CUSTOM_PREFIX: &'static str = "custom:";
+
+    /// The activation given by an expression in x, e.g. `x*sigmoid(x)` (module
+    /// [`crate::custom_phi`] for the syntax, the checks and the interner).
+    ///
+    /// # Errors
+    /// [`PhiError`] naming the problem (syntax with position, unknown name, not finite,
+    /// growing too fast, derivative not finite, interner full).
+    pub fn custom(expr: &str) -> Result<Activation, PhiError> {
+        Ok(Activation::Custom(CustomPhi::new(expr)?))
+    }
+
+    /// Every built-in activation name accepted by [`FromStr`], for help texts and UI selects
+    /// (plus `custom:EXPR`, see [`Activation::CUSTOM_PREFIX`]).
     pub const NAMES: [&'static str; 9] =
         ["relu", "leaky_relu", "erf", "identity", "sin", "gelu", "tanh", "softplus", "sigmoid"];
 
@@ -63,10 +87,12 @@ impl Activation {
             Activation::Tanh => x.tanh(),
             Activation::Softplus => softplus(x),
             Activation::Sigmoid => sigmoid(x),
+            Activation::Custom(c) => c.compiled().phi.eval(x),
         }
     }
 
-    /// φ'(x) (the right derivative at the kink of `relu` / `leaky_relu`, i.e. 1 at x = 0).
+    /// φ'(x) (the right derivative at the kink of `relu` / `leaky_relu`, i.e. 1 at x = 0),
+    /// accurate relative to its own value also in the tails (no `1 − tanh²`).
     pub fn derivative(self, x: f64) -> f64 {
         match self {
             Activation::Relu => {
@@ -91,15 +117,10 @@ impl Activation {
                 let pdf = (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
                 cdf + x * pdf
             }
-            Activation::Tanh => {
-                let t = x.tanh();
-                1.0 - t * t
-            }
+            Activation::Tanh => sech2(x),
             Activation::Softplus => sigmoid(x),
-            Activation::Sigmoid => {
-                let s = sigmoid(x);
-                s * (1.0 - s)
-            }
+            Activation::Sigmoid => sigmoid(x) * sigmoid(-x),
+            Activation::Custom(c) => c.compiled().dphi.eval(x),
         }
     }
 
@@ -144,18 +165,56 @@ impl Activation {
         }
     }
 
+    /// `out[i] = φ(xs[i])` in double precision (one call per layer vector: a custom φ's
+    /// program runs instruction by instruction over the whole slice).
+    pub fn apply_slice(self, xs: &[f64], out: &mut [f64]) {
+        if let Activation::Custom(c) = self {
+            return c.compiled().phi.eval_slice(xs, out);
+        }
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = self.apply(x);
+        }
+    }
+
+    /// `out[i] = φ'(xs[i])` in double precision.
+    pub fn derivative_slice(self, xs: &[f64], out: &mut [f64]) {
+        if let Activation::Custom(c) = self {
+            return c.compiled().dphi.eval_slice(xs, out);
+        }
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = self.derivative(x);
+        }
+    }
+
     /// `out[i] = φ(x[i])` in single precision for a whole layer: one loop per activation, so
-    /// that branch-free ones (erf) compile to SIMD.
+    /// that branch-free ones (erf) compile to SIMD (a custom φ is evaluated in double precision
+    /// and rounded once).
     pub fn apply_slice_f32(self, x: &[f32], out: &mut [f32]) {
         match self {
+            Activation::Custom(c) => c.compiled().phi.eval_slice_f32(x, out),
             Activation::Erf => out.iter_mut().zip(x).for_each(|(o, &v)| *o = crate::fast_f32::erf(v)),
             _ => out.iter_mut().zip(x).for_each(|(o, &v)| *o = self.apply_f32(v)),
+        }
+    }
+
+    /// `out[i] = φ'(xs[i])` in single precision.
+    pub fn derivative_slice_f32(self, xs: &[f32], out: &mut [f32]) {
+        if let Activation::Custom(c) = self {
+            return c.compiled().dphi.eval_slice_f32(xs, out);
+        }
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = self.derivative_f32(x);
         }
     }
 
     /// `out[i] = g[i] · φ'(x[i])` in single precision for a whole layer (the backpropagation
     /// step `δ = φ'(h) ⊙ Wᵀδ'`), SIMD for erf like [`Activation::apply_slice_f32`].
     pub fn derivative_times_f32(self, x: &[f32], g: &[f32], out: &mut [f32]) {
+        if let Activation::Custom(_) = self {
+            self.derivative_slice_f32(&x[..out.len()], out);
+            out.iter_mut().zip(g).for_each(|(o, &gi)| *o *= gi);
+            return;
+        }
         let pairs = out.iter_mut().zip(x.iter().zip(g));
         match self {
             Activation::Erf => pairs.for_each(|(o, (&v, &gi))| {
@@ -167,11 +226,11 @@ impl Activation {
 
     /// Whether the kernel maps of this activation have a closed form (otherwise quadrature).
     pub fn has_closed_form(self) -> bool {
-        !matches!(self, Activation::Tanh | Activation::Softplus | Activation::Sigmoid)
+        !matches!(self, Activation::Tanh | Activation::Softplus | Activation::Sigmoid | Activation::Custom(_))
     }
 }
 
-fn sigmoid(x: f64) -> f64 {
+pub(crate) fn sigmoid(x: f64) -> f64 {
     if x >= 0.0 {
         1.0 / (1.0 + (-x).exp())
     } else {
@@ -180,27 +239,51 @@ fn sigmoid(x: f64) -> f64 {
     }
 }
 
-fn softplus(x: f64) -> f64 {
+/// `tanh'(x) = sech² x = 4e^{−2|x|}/(1 + e^{−2|x|})²`, accurate to a few ulp everywhere
+/// (`1 − tanh² x` loses all digits for |x| ≳ 18, which an accurate quadrature then sees as noise).
+pub(crate) fn sech2(x: f64) -> f64 {
+    let e = (-2.0 * x.abs()).exp();
+    4.0 * e / ((1.0 + e) * (1.0 + e))
+}
+
+pub(crate) fn softplus(x: f64) -> f64 {
     // ln(1 + eˣ) without overflow for large x or loss of precision for very negative x.
     x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
-/// An activation name that is not one of [`Activation::NAMES`].
+/// A text that is not an activation: an unknown name, or a custom expression that is not
+/// usable (with the reason).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("unknown activation '{0}' (expected one of: relu, leaky_relu[:SLOPE], erf, identity, sin, gelu, tanh, softplus, sigmoid)")]
-pub struct UnknownActivation(pub String);
+pub enum ActivationError {
+    /// Not one of the names.
+    #[error("unknown activation '{0}' (expected one of: relu, leaky_relu[:SLOPE], erf, identity, sin, gelu, tanh, softplus, sigmoid, or custom:EXPR with EXPR an expression in x such as custom:x*sigmoid(x))")]
+    Unknown(String),
+    /// `custom:EXPR` with an unusable expression.
+    #[error(transparent)]
+    Custom(#[from] PhiError),
+}
+
+/// The former name of [`ActivationError`].
+pub type UnknownActivation = ActivationError;
 
 impl FromStr for Activation {
-    type Err = UnknownActivation;
+    type Err = ActivationError;
 
-    /// Parses `relu`, `leaky_relu` (slope 0.01) or `leaky_relu:0.2`, `erf`, … (case-insensitive).
+    /// Parses `relu`, `leaky_relu` (slope 0.01) or `leaky_relu:0.2`, `erf`, …
+    /// (case-insensitive), or `custom:EXPR`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.trim().to_ascii_lowercase();
+        let trimmed = s.trim();
+        if let Some((name, expr)) = trimmed.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("custom") {
+                return Ok(Activation::custom(expr)?);
+            }
+        }
+        let lower = trimmed.to_ascii_lowercase();
         let (name, arg) = match lower.split_once(':') {
             Some((n, a)) => (n, Some(a)),
             None => (lower.as_str(), None),
         };
-        let bad = || UnknownActivation(s.to_string());
+        let bad = || ActivationError::Unknown(s.to_string());
         let act = match name {
             "relu" => Activation::Relu,
             "leaky_relu" => {
@@ -238,6 +321,7 @@ impl fmt::Display for Activation {
             Activation::Tanh => f.write_str("tanh"),
             Activation::Softplus => f.write_str("softplus"),
             Activation::Sigmoid => f.write_str("sigmoid"),
+            Activation::Custom(c) => write!(f, "{}{c}", Activation::CUSTOM_PREFIX),
         }
     }
 }

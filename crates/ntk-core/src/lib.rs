@@ -10,13 +10,15 @@
 //! - [`nets`]: finite networks, their empirical NTK, linearization and ensembles;
 //! - [`experiments`]: the catapult and width-scaling studies built on both;
 //! - [`results`]: self-describing result files, partial results of sharded runs and their merge;
-//! - alongside: the one [`Architecture`] all of them read, [`activation`]s, [`datasets`],
-//!   [`stats`] (mergeable moments, slope fits), seeded random numbers ([`rng`]) and branch-free
-//!   single-precision erf/exp for the training loops ([`fast_f32`]).
+//! - alongside: the one [`Architecture`] all of them read, [`activation`]s (with activations
+//!   typed as expressions, [`custom_phi`]), [`datasets`], [`stats`] (mergeable moments, slope
+//!   fits), seeded random numbers ([`rng`]) and branch-free single-precision erf/exp for the
+//!   training loops ([`fast_f32`]).
 #![forbid(unsafe_code)]
 
 pub mod activation;
 pub mod arch;
+pub mod custom_phi;
 pub mod datasets;
 pub mod experiments;
 pub mod fast_f32;
@@ -28,3 +30,4 @@ pub mod theory;
 
 pub use activation::Activation;
 pub use arch::{ArchError, Architecture, Parameterization};
+pub use custom_phi::{CustomPhi, PhiError};

@@ -38,7 +38,8 @@ fn jacobian_fd(net: &Mlp<f64>, x: &[f64], n: usize) -> DMatrix<f64> {
 #[test]
 fn empirical_ntk_equals_jacobian_product() {
     let (x1, x2) = (points(3, 2, 1), points(4, 2, 2));
-    for act in [Activation::Erf, Activation::Relu, Activation::Gelu] {
+    let custom = Activation::custom("sin(3*x)+0.1*x").unwrap();
+    for act in [Activation::Erf, Activation::Relu, Activation::Gelu, custom] {
         for param in [Parameterization::Ntk, Parameterization::Standard] {
             let arch = Architecture::new(2, act, 1.8, 0.4, param).unwrap();
             let net = Mlp::<f64>::new(&arch, 2, 6, 9).unwrap();
@@ -65,7 +66,10 @@ fn empirical_ntk_averages_to_the_analytic_ntk() {
     let x = DMatrix::from_row_slice(3, 2, &[1.0, 0.3, -0.5, 0.8, 0.2, -1.1]);
     let batch = rows_to_batch(&x);
     let (width, seeds) = (256, 24);
-    for act in [Activation::Erf, Activation::Relu] {
+    // A custom φ (swish) too: its analytic NTK comes from the series/quadrature path, its
+    // empirical NTK from backpropagation through the compiled expression and its derivative.
+    let swish = Activation::custom("x*sigmoid(x)").unwrap();
+    for act in [Activation::Erf, Activation::Relu, swish] {
         let arch = Architecture::new(2, act, 1.6, 0.1, Parameterization::Ntk).unwrap();
         let exact = kernels(&arch, &x, &x).unwrap().ntk;
         let samples: Vec<DMatrix<f64>> = (0..seeds)

@@ -226,3 +226,10 @@ fn erf_network_outputs_have_the_nngp_covariance() {
 fn tanh_network_outputs_have_the_nngp_covariance() {
     check_against_analytic_kernel(Activation::Tanh, 2, 1.5, 0.1);
 }
+
+/// A custom φ: the finite networks evaluate the compiled expression, the kernel comes from the
+/// Mehler series / quadrature path.
+#[test]
+fn custom_network_outputs_have_the_nngp_covariance() {
+    check_against_analytic_kernel(Activation::custom("sin(3*x)+0.5*x").unwrap(), 2, 1.5, 0.1);
+}

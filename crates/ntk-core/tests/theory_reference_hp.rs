@@ -63,7 +63,7 @@ fn eval_map(act: Activation, s1: f64, s2: f64, c: f64) -> TPair {
         Activation::Identity => IdentityMap.eval(s1, s2, c),
         Activation::Sin => SinMap.eval(s1, s2, c),
         Activation::Gelu => GeluMap.eval(s1, s2, c),
-        a @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid) => {
+        a @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid | Activation::Custom(_)) => {
             QuadratureMap::new(a).eval(s1, s2, c)
         }
     }

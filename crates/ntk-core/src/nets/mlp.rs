@@ -129,6 +129,13 @@ impl Real for f64 {
     fn dphi(act: Activation, x: Self) -> Self {
         act.derivative(x)
     }
+    fn phi_layer(act: Activation, x: &[Self], out: &mut [Self]) {
+        act.apply_slice(x, out);
+    }
+    fn dphi_times(act: Activation, x: &[Self], g: &[Self], out: &mut [Self]) {
+        act.derivative_slice(&x[..out.len()], out);
+        out.iter_mut().zip(g).for_each(|(o, &gi)| *o *= gi);
+    }
     #[inline(always)]
     fn madd(self, b: Self, c: Self) -> Self {
         if cfg!(target_feature = "fma") {

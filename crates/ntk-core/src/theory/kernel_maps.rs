@@ -17,6 +17,7 @@
 use std::f64::consts::{FRAC_1_PI, PI};
 
 use crate::activation::Activation;
+use crate::theory::lane_math;
 use crate::theory::quadrature::{correlation, hermite_table, GaussHermite, HERMITE_TERMS};
 
 /// The values `T(Σ)` and `Ṫ(Σ)` of one kernel map at one 2×2 covariance (paper SM E).
@@ -186,11 +187,12 @@ impl KernelMap for SinMap {
         self.pair(p, p, p.var)
     }
     fn pair(&self, p: &VarPoint, q: &VarPoint, cov: f64) -> TPair {
-        // Clamp |c| ≤ √(s₁s₂) (PSD) so rounding cannot push the result past the diagonal.
+        // Clamp |c| ≤ √(s₁s₂) (PSD) so rounding cannot push the result past the diagonal;
+        // e^{−(s₁+s₂)/2} sinh c as one exponential, so that large variances do not overflow.
         let bound = p.sd * q.sd;
-        let c = cov.clamp(-bound, bound);
-        let damp = p.aux * q.aux;
-        TPair { t: damp * c.sinh(), t_dot: damp * c.cosh() }
+        let c = cov.max(-bound).min(bound);
+        let (t, t_dot) = lane_math::damped_sinh_cosh(c, 0.5 * (p.var + q.var), p.aux * q.aux);
+        TPair { t, t_dot }
     }
 }
 
@@ -235,6 +237,18 @@ pub trait SmoothActivation {
     fn value(&self, x: f64) -> f64;
     /// φ'(x)
     fn derivative(&self, x: f64) -> f64;
+    /// `out[i] = φ(xs[i])` (override where evaluating a whole batch is faster).
+    fn values(&self, xs: &[f64], out: &mut [f64]) {
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = self.value(x);
+        }
+    }
+    /// `out[i] = φ'(xs[i])`.
+    fn derivatives(&self, xs: &[f64], out: &mut [f64]) {
+        for (o, &x) in out.iter_mut().zip(xs) {
+            *o = self.derivative(x);
+        }
+    }
 }
 
 impl SmoothActivation for Activation {
@@ -243,6 +257,12 @@ impl SmoothActivation for Activation {
     }
     fn derivative(&self, x: f64) -> f64 {
         Activation::derivative(*self, x)
+    }
+    fn values(&self, xs: &[f64], out: &mut [f64]) {
+        self.apply_slice(xs, out);
+    }
+    fn derivatives(&self, xs: &[f64], out: &mut [f64]) {
+        self.derivative_slice(xs, out);
     }
 }
 

@@ -15,9 +15,11 @@ use nalgebra::{DMatrix, DVector};
 
 use crate::activation::Activation;
 use crate::arch::{ArchError, Architecture, Parameterization};
+use crate::theory::fused::fused_kernels;
 use crate::theory::kernel_maps::{
     ErfMap, GeluMap, IdentityMap, KernelMap, LeakyReluMap, QuadratureMap, ReluMap, SinMap, SmoothActivation,
 };
+use crate::theory::smooth::{smooth_diagonal, smooth_kernels};
 
 /// NNGP kernel K and NTK Θ between two point sets (rows of `x1` × rows of `x2`).
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -62,6 +64,17 @@ pub enum KernelError {
     /// The architecture is invalid.
     #[error(transparent)]
     Arch(#[from] ArchError),
+    /// The activation's Gaussian expectations overflow (φ grows too fast for the variances
+    /// these inputs and σ's produce).
+    #[error("the kernel is not finite: E[φ(u)²] or E[φ'(u)²] = {value} at variance {var} in layer {layer}; the activation grows too fast for these inputs and σ's")]
+    Divergent {
+        /// hidden layer (1-based) whose nonlinearity diverged
+        layer: usize,
+        /// the pre-activation variance there
+        var: f64,
+        /// the non-finite expectation
+        value: f64,
+    },
     /// The analytic kernels are those of NTK parameterization.
     #[error("analytic kernels are implemented for NTK parameterization; got {0} (convert learning rates per SM F instead)")]
     Parameterization(Parameterization),
@@ -204,20 +217,18 @@ fn check_arch(arch: &Architecture) -> Result<(), KernelError> {
 pub fn kernels(arch: &Architecture, x1: &DMatrix<f64>, x2: &DMatrix<f64>) -> Result<KernelPair, KernelError> {
     check_arch(arch)?;
     check_sets(x1, x2)?;
-    let input = KernelRecord::input(x1, x2);
     let (l, w, b) = (arch.depth, arch.sw2, arch.sb2);
-    let out = match arch.activation {
-        Activation::Relu => network(&ReluMap, l, w, b, input),
-        Activation::LeakyRelu { slope } => network(&LeakyReluMap { slope }, l, w, b, input),
-        Activation::Erf => network(&ErfMap, l, w, b, input),
-        Activation::Identity => network(&IdentityMap, l, w, b, input),
-        Activation::Sin => network(&SinMap, l, w, b, input),
-        Activation::Gelu => network(&GeluMap, l, w, b, input),
-        act @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid) => {
-            network(&QuadratureMap::new(act), l, w, b, input)
+    Ok(match arch.activation {
+        Activation::Relu => fused_kernels(&ReluMap, l, w, b, x1, x2),
+        Activation::LeakyRelu { slope } => fused_kernels(&LeakyReluMap { slope }, l, w, b, x1, x2),
+        Activation::Erf => fused_kernels(&ErfMap, l, w, b, x1, x2),
+        Activation::Identity => fused_kernels(&IdentityMap, l, w, b, x1, x2),
+        Activation::Sin => fused_kernels(&SinMap, l, w, b, x1, x2),
+        Activation::Gelu => fused_kernels(&GeluMap, l, w, b, x1, x2),
+        act @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid | Activation::Custom(_)) => {
+            smooth_kernels(&act, l, w, b, x1, x2)?.0
         }
-    };
-    Ok(out.finish())
+    })
 }
 
 /// As [`kernels`] for any kernel map — e.g. `QuadratureMap::new(FnActivation::new(φ, φ'))`
@@ -287,8 +298,10 @@ pub fn kernel_diagonal(arch: &Architecture, x: &DMatrix<f64>) -> Result<KernelDi
         Activation::Identity => run(&IdentityMap, arch, x),
         Activation::Sin => run(&SinMap, arch, x),
         Activation::Gelu => run(&GeluMap, arch, x),
-        act @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid) => {
-            run(&QuadratureMap::new(act), arch, x)
+        act @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid | Activation::Custom(_)) => {
+            let input_var: Vec<f64> = x.row_iter().map(|r| r.norm_squared() / x.ncols() as f64).collect();
+            let (nngp, ntk) = smooth_diagonal(&act, arch.depth, arch.sw2, arch.sb2, &input_var)?;
+            KernelDiagonal { nngp: DVector::from_vec(nngp), ntk: DVector::from_vec(ntk) }
         }
     })
 }

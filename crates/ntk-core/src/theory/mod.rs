@@ -4,10 +4,16 @@
 //! training ([`gp`]), the learning-rate landmarks of a kernel ([`landmarks`]), order and chaos
 //! over depth ([`phase`]) and the train kernels' eigenmodes through training ([`spectrum`]).
 
+pub mod adaptive;
+pub mod fused;
 pub mod gp;
+pub mod hermite_series;
 pub mod kernel_maps;
 pub mod kernels;
 pub mod landmarks;
+pub mod lane_math;
+pub(crate) mod parallel;
 pub mod phase;
 pub mod quadrature;
+pub mod smooth;
 pub mod spectrum;

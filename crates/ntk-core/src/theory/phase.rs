@@ -201,7 +201,7 @@ fn with_map<W: MapTask>(act: Activation, task: W) -> W::Out {
         Activation::Identity => task.run(&IdentityMap),
         Activation::Sin => task.run(&SinMap),
         Activation::Gelu => task.run(&GeluMap),
-        act @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid) => {
+        act @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid | Activation::Custom(_)) => {
             task.run(&QuadratureMap::new(act))
         }
     }

@@ -43,11 +43,17 @@ fn cached(index: usize) -> &'static CachedRule {
     })
 }
 
-/// The order used for variance s: `n ≈ 60 + 100·s` (measured for tanh: relative error
-/// ≲ 1e-11 up to s ≈ 2.5, ≈ 1e-9 at s = 5), capped at 600 (≈ 1e-6 at s = 10).
-fn order_index(s: f64) -> usize {
+/// The index into [`ORDERS`] of the rule used for variance s: `n ≈ 60 + 100·s` (measured
+/// for tanh: relative error ≲ 1e-11 up to s ≈ 2.5, ≈ 1e-9 at s = 5), capped at 600 (≈ 1e-6
+/// at s = 10).
+pub fn order_index(s: f64) -> usize {
     let want = 60.0 + 100.0 * s.max(0.0);
     ORDERS.iter().position(|&n| n as f64 >= want).unwrap_or(ORDERS.len() - 1)
+}
+
+/// The cached rule of order `ORDERS[index]` (index clamped to the largest).
+pub fn rule(index: usize) -> &'static GaussHermite {
+    &cached(index).rule
 }
 
 /// `wᵢ h_k(zᵢ)` for the rule [`GaussHermite::for_variance`]`(s)` (k < [`HERMITE_TERMS`]),
@@ -79,20 +85,19 @@ impl GaussHermite {
         let m = n.div_ceil(2);
         let nf = n as f64;
         // Golub–Welsch: the roots are the eigenvalues of the Jacobi matrix of the physicists'
-        // Hermite recurrence (off-diagonal √(k/2)); then Newton polishes each root.
-        let jacobi = nalgebra::DMatrix::from_fn(n, n, |i, j| {
-            if i + 1 == j || j + 1 == i {
-                (i.max(j) as f64 / 2.0).sqrt()
-            } else {
-                0.0
-            }
-        });
-        let mut guesses: Vec<f64> = jacobi.symmetric_eigenvalues().iter().copied().collect();
-        guesses.sort_by(|a, b| b.total_cmp(a));
+        // Hermite recurrence (zero diagonal, off-diagonal √(k/2)), located by Sturm-sequence
+        // bisection (O(n²), where a dense eigensolver is O(n³)); Newton then polishes each.
+        let guesses = jacobi_eigenvalues_descending(n, m);
+        let coef: Vec<(f64, f64)> = (1..=n)
+            .map(|j| {
+                let jf = j as f64;
+                ((2.0 / jf).sqrt(), ((jf - 1.0) / jf).sqrt())
+            })
+            .collect();
         for i in 0..m {
             let mut z = guesses[i];
-            for _ in 0..20 {
-                let (p1, p2) = orthonormal_hermite_pair(n, z, PI_M4 * (-0.5 * z * z).exp());
+            for _ in 0..30 {
+                let (p1, p2) = orthonormal_hermite_pair(&coef, z, PI_M4 * (-0.5 * z * z).exp());
                 let step = p1 / ((2.0 * nf).sqrt() * p2);
                 if !step.is_finite() {
                     break;
@@ -105,7 +110,7 @@ impl GaussHermite {
             // Weight 2/(√(2n) p_{n−1})² computed with the Hermite *functions*
             // ψ_j = p_j e^{−z²/2}, which stay O(1) where the polynomials overflow:
             // w = 2 e^{−z²} / (√(2n) ψ_{n−1})².
-            let (_, psi) = orthonormal_hermite_pair(n, z, PI_M4 * (-0.5 * z * z).exp());
+            let (_, psi) = orthonormal_hermite_pair(&coef, z, PI_M4 * (-0.5 * z * z).exp());
             let pp = (2.0 * nf).sqrt() * psi;
             x[i] = z;
             w[i] = if pp.is_finite() && pp != 0.0 { 2.0 * (-z * z).exp() / (pp * pp) } else { 0.0 };
@@ -167,15 +172,70 @@ impl GaussHermite {
     }
 }
 
-/// `(p_n(z), p_{n−1}(z))` of the orthonormal physicists' Hermite functions' polynomial part.
-fn orthonormal_hermite_pair(n: usize, z: f64, p0: f64) -> (f64, f64) {
+/// The number of eigenvalues below `x` of the n×n Jacobi matrix with zero diagonal and
+/// off-diagonal `√(k/2)` (k = 1 … n−1), by Sylvester's law of inertia on the LDLᵀ
+/// factorisation of `J − x I` (the Sturm sequence).
+fn eigenvalues_below(n: usize, x: f64) -> usize {
+    let mut count = 0;
+    let mut d = -x;
+    if d < 0.0 {
+        count += 1;
+    }
+    for k in 1..n {
+        let b2 = k as f64 / 2.0;
+        // Guard an exact zero pivot by a tiny perturbation (standard for bisection).
+        let prev = if d == 0.0 { f64::EPSILON } else { d };
+        d = -x - b2 / prev;
+        if d < 0.0 {
+            count += 1;
+        }
+    }
+    count
+}
+
+/// The largest `m` eigenvalues (descending) of the Hermite Jacobi matrix of order n, each by
+/// bisection to a width of 1e-4 — far below the spacing of the roots (≥ π/√(2n+1)·½), so
+/// that Newton converges quadratically from there. Each search starts in the four gaps below
+/// the previous (larger) root, widened to the Gershgorin bound `√(2n)` if that bracket
+/// misses it.
+fn jacobi_eigenvalues_descending(n: usize, m: usize) -> Vec<f64> {
+    let bound = (2.0 * n as f64).sqrt() + 1.0;
+    let mut roots: Vec<f64> = Vec::with_capacity(m);
+    for i in 0..m {
+        // The i-th largest eigenvalue: exactly n − 1 − i eigenvalues lie below it.
+        let target = n - 1 - i;
+        let hi0 = roots.last().copied().unwrap_or(bound);
+        let gap = match roots.len() {
+            0 => bound,
+            1 => bound - roots[0],
+            k => roots[k - 2] - roots[k - 1],
+        };
+        let mut lo = hi0 - 4.0 * gap;
+        if lo < -bound || eigenvalues_below(n, lo) > target {
+            lo = -bound;
+        }
+        let mut hi = hi0;
+        while hi - lo > 1e-4 {
+            let mid = 0.5 * (lo + hi);
+            if eigenvalues_below(n, mid) > target {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        roots.push(0.5 * (lo + hi));
+    }
+    roots
+}
+
+/// `coef[j − 1] = (√(2/j), √((j−1)/j))` are the recurrence's coefficients, j = 1 … n.
+fn orthonormal_hermite_pair(coef: &[(f64, f64)], z: f64, p0: f64) -> (f64, f64) {
     let mut p1 = p0;
     let mut p2 = 0.0;
-    for j in 1..=n {
+    for &(a, b) in coef {
         let p3 = p2;
         p2 = p1;
-        let jf = j as f64;
-        p1 = z * (2.0 / jf).sqrt() * p2 - ((jf - 1.0) / jf).sqrt() * p3;
+        p1 = z * a * p2 - b * p3;
     }
     (p1, p2)
 }
@@ -200,8 +260,11 @@ mod tests {
 
     #[test]
     fn moments_are_exact() {
-        for n in [1usize, 2, 5, 20, 64, 160, 600] {
+        for n in [1usize, 2, 5, 20, 64, 96, 160, 200, 300, 450, 600] {
             let gh = GaussHermite::new(n);
+            // n distinct nodes (no root found twice or missed), positive weights.
+            assert!(gh.nodes.windows(2).all(|w| w[1] - w[0] > 1e-3), "n = {n}: nodes not separated");
+            assert!(gh.weights.iter().all(|&w| w >= 0.0));
             let sum: f64 = gh.weights.iter().sum();
             assert!((sum - 1.0).abs() < MOMENT_TOL, "n = {n}: Σw = {sum}");
             let mut double_fact = 1.0;

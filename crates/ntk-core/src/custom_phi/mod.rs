@@ -1,0 +1,409 @@
+//! Activations typed by the user: an expression in x such as `x*sigmoid(x)` or
+//! `sin(3*x)+0.1*x`, parsed ([`parse`]), differentiated symbolically ([`Expr::derivative`],
+//! checked against central differences), compiled to slice programs ([`Program`]) and
+//! interned: a [`CustomPhi`] is a small `Copy` handle, the same for every text with the same
+//! canonical form, so that [`crate::Activation`] stays `Copy` and its `PartialEq` means "the
+//! same φ".
+//!
+//! # Which expressions are accepted
+//!
+//! Besides parsing, an expression must give finite φ and φ' on a grid of `[−8, 8]` (step
+//! 1/64), and grow at most exponentially: `|φ(x)| ≤ 10⁶·M·e^{|x|}` and likewise φ', where M
+//! is the largest of 1 and `|φ|` on `[−1, 1]`, checked out to `|x| = 60` (geometric steps of
+//! 5 %). Then `E[φ(u)²] ≤ 10¹²M²·2e^{2s}` is finite at every variance s and the Gaussian
+//! integrals' mass sits within `2√s + 10` standard deviations, where the quadratures reach
+//! (until `e^{2s}` itself overflows, which the kernels report as an error). Functions that
+//! grow like `e^{x²}` are refused here; those below the bound but huge (`exp(x)` at variance
+//! 400) make the kernels fail with [`crate::theory::kernels::KernelError::Divergent`].
+//!
+//! # The interner
+//!
+//! At most [`MAX_CUSTOM`] distinct expressions per process (each a few KiB, never freed); the
+//! next distinct one is refused with [`PhiError::TooMany`]. Interning a text already present
+//! returns its handle.
+
+pub mod expr;
+pub mod parse;
+pub mod program;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Mutex, OnceLock};
+
+pub use expr::{Expr, Func};
+pub use parse::parse;
+pub use program::Program;
+
+/// Most distinct custom activations per process.
+pub const MAX_CUSTOM: usize = 1024;
+
+/// Why an expression is not a usable activation, with the offending text or value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PhiError {
+    /// Nothing but blanks.
+    #[error("the custom activation is empty: type an expression in x, e.g. x*sigmoid(x)")]
+    Empty,
+    /// A syntax error.
+    #[error("cannot parse '{expr}' at position {position}: {message}")]
+    Parse {
+        /// the text
+        expr: String,
+        /// 1-based character position
+        position: usize,
+        /// what was expected
+        message: String,
+    },
+    /// A name followed by `(` that is no known function.
+    #[error("unknown function '{name}' at position {position} of '{expr}' (known: {})", function_names())]
+    UnknownFunction {
+        /// the text
+        expr: String,
+        /// the name
+        name: String,
+        /// 1-based position
+        position: usize,
+    },
+    /// A name that is neither x, a constant nor a function.
+    #[error(
+        "unknown variable '{name}' at position {position} of '{expr}': the variable is x (constants: pi, e)"
+    )]
+    UnknownVariable {
+        /// the text
+        expr: String,
+        /// the name
+        name: String,
+        /// 1-based position
+        position: usize,
+    },
+    /// φ(x) is NaN or infinite somewhere on the checked grid.
+    #[error("φ(x) = {expr} is not finite at x = {x} (value {value})")]
+    NotFinite {
+        /// canonical text
+        expr: String,
+        /// where
+        x: f64,
+        /// the value there
+        value: f64,
+    },
+    /// φ or φ' exceeds the growth bound (module docs).
+    #[error("φ(x) = {expr} grows too fast for the Gaussian integrals: {which}({x}) = {value:e} exceeds 10⁶·M·e^|x| = {bound:e} (φ and φ' may grow at most exponentially)")]
+    TooFast {
+        /// canonical text
+        expr: String,
+        /// "φ" or "φ'"
+        which: &'static str,
+        /// where
+        x: f64,
+        /// the value there
+        value: f64,
+        /// the bound there
+        bound: f64,
+    },
+    /// φ' is NaN or infinite where φ is finite (e.g. `sqrt(abs(x))` at 0).
+    #[error(
+        "the derivative of φ(x) = {expr}, φ'(x) = {derivative}, is not finite at x = {x} (value {value})"
+    )]
+    DerivativeNotFinite {
+        /// canonical text
+        expr: String,
+        /// canonical text of φ'
+        derivative: String,
+        /// where
+        x: f64,
+        /// the value there
+        value: f64,
+    },
+    /// The symbolic derivative disagrees with central differences (a kink exactly at a
+    /// check point, or a bug).
+    #[error("the derivative of φ(x) = {expr} does not match its finite differences at x = {x}: φ'(x) = {symbolic}, difference quotient {numeric}")]
+    DerivativeMismatch {
+        /// canonical text
+        expr: String,
+        /// where
+        x: f64,
+        /// the symbolic value
+        symbolic: f64,
+        /// the central difference
+        numeric: f64,
+    },
+    /// The interner is full.
+    #[error("at most {limit} different custom activations per process; restart to use more")]
+    TooMany {
+        /// [`MAX_CUSTOM`]
+        limit: usize,
+    },
+}
+
+fn function_names() -> String {
+    Func::ALL.iter().map(|(_, n)| *n).collect::<Vec<_>>().join(", ")
+}
+
+/// A parsed, checked and compiled custom activation.
+#[derive(Debug)]
+pub struct Compiled {
+    /// the canonical text (the key of the interner)
+    pub source: String,
+    /// φ
+    pub expr: Expr,
+    /// φ'
+    pub derivative: Expr,
+    /// φ compiled
+    pub phi: Program,
+    /// φ' compiled
+    pub dphi: Program,
+}
+
+/// A handle to an interned custom activation (see the module docs).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CustomPhi(u32);
+
+fn slots() -> &'static [OnceLock<Compiled>; MAX_CUSTOM] {
+    static SLOTS: [OnceLock<Compiled>; MAX_CUSTOM] = [const { OnceLock::new() }; MAX_CUSTOM];
+    &SLOTS
+}
+
+fn index() -> &'static Mutex<HashMap<String, u32>> {
+    static INDEX: OnceLock<Mutex<HashMap<String, u32>>> = OnceLock::new();
+    INDEX.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+impl CustomPhi {
+    /// Parses, checks, compiles and interns `text` (module docs).
+    ///
+    /// # Errors
+    /// [`PhiError`] naming the problem: syntax (with position), unknown name, not finite,
+    /// growing too fast, a derivative that is not finite, or a full interner.
+    pub fn new(text: &str) -> Result<CustomPhi, PhiError> {
+        let expr = parse(text)?;
+        let source = expr.to_string();
+        if let Some(&i) = index().lock().unwrap_or_else(|e| e.into_inner()).get(&source) {
+            return Ok(CustomPhi(i));
+        }
+        let compiled = compile(source, expr)?;
+        let mut table = index().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&i) = table.get(&compiled.source) {
+            return Ok(CustomPhi(i));
+        }
+        let i = table.len();
+        if i >= MAX_CUSTOM {
+            return Err(PhiError::TooMany { limit: MAX_CUSTOM });
+        }
+        table.insert(compiled.source.clone(), i as u32);
+        let _ = slots()[i].set(compiled);
+        Ok(CustomPhi(i as u32))
+    }
+
+    /// The compiled activation.
+    pub fn compiled(self) -> &'static Compiled {
+        slots()[self.0 as usize].get().expect("handles are made only by interning")
+    }
+
+    /// The canonical text.
+    pub fn source(self) -> &'static str {
+        &self.compiled().source
+    }
+}
+
+impl fmt::Debug for CustomPhi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CustomPhi({:?})", self.source())
+    }
+}
+
+impl fmt::Display for CustomPhi {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.source())
+    }
+}
+
+/// Serialized as `{"expr": "<canonical text>"}` (inside [`crate::Activation`]:
+/// `{"kind": "custom", "expr": "x*sigmoid(x)"}`); deserializing interns the text.
+impl serde::Serialize for CustomPhi {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("CustomPhi", 1)?;
+        st.serialize_field("expr", self.source())?;
+        st.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CustomPhi {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Repr {
+            expr: String,
+        }
+        let repr = Repr::deserialize(d)?;
+        CustomPhi::new(&repr.expr).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Points where φ and φ' must be finite: `[−8, 8]` in steps of 1/64.
+fn dense_grid() -> impl Iterator<Item = f64> {
+    (-512..=512).map(|k| k as f64 / 64.0)
+}
+
+/// Points of the growth check: `±8·1.05^m` up to 60.
+fn wide_grid() -> Vec<f64> {
+    let mut xs = Vec::new();
+    let mut x: f64 = 8.0;
+    while x <= 60.0 {
+        xs.push(x);
+        xs.push(-x);
+        x *= 1.05;
+    }
+    xs.push(60.0);
+    xs.push(-60.0);
+    xs
+}
+
+/// Points where the derivative is compared with central differences: away from the
+/// integers and simple fractions where users put kinks.
+const DERIVATIVE_CHECKS: [f64; 8] = [-3.717, -1.309, -0.6127, -0.0713, 0.2893, 0.7731, 1.9049, 4.3181];
+
+fn compile(source: String, expr: Expr) -> Result<Compiled, PhiError> {
+    let derivative = expr.derivative();
+    let (phi, dphi) = (Program::new(&expr), Program::new(&derivative));
+    let dense: Vec<f64> = dense_grid().collect();
+    let (mut v, mut d) = (vec![0.0; dense.len()], vec![0.0; dense.len()]);
+    phi.eval_slice(&dense, &mut v);
+    dphi.eval_slice(&dense, &mut d);
+    if let Some(i) = v.iter().position(|y| !y.is_finite()) {
+        return Err(PhiError::NotFinite { expr: source, x: dense[i], value: v[i] });
+    }
+    if let Some(i) = d.iter().position(|y| !y.is_finite()) {
+        return Err(PhiError::DerivativeNotFinite {
+            expr: source,
+            derivative: derivative.to_string(),
+            x: dense[i],
+            value: d[i],
+        });
+    }
+    // Growth: 10⁶·M·e^{|x|}, M = max(1, max_{|x|≤1} |f|), for φ and φ'.
+    let near = |values: &[f64]| -> f64 {
+        dense.iter().zip(values).filter(|(x, _)| x.abs() <= 1.0).map(|(_, y)| y.abs()).fold(1.0, f64::max)
+    };
+    let (m_phi, m_dphi) = (near(&v), near(&d));
+    let mut wide: Vec<f64> = wide_grid();
+    wide.extend_from_slice(&dense);
+    let (mut wv, mut wd) = (vec![0.0; wide.len()], vec![0.0; wide.len()]);
+    phi.eval_slice(&wide, &mut wv);
+    dphi.eval_slice(&wide, &mut wd);
+    for (which, values, m) in [("φ", &wv, m_phi), ("φ'", &wd, m_dphi)] {
+        for (&x, &y) in wide.iter().zip(values.iter()) {
+            let bound = 1e6 * m * x.abs().exp();
+            if y.is_nan() || y.abs() > bound {
+                return Err(PhiError::TooFast { expr: source, which, x, value: y, bound });
+            }
+        }
+    }
+    // The symbolic derivative against central differences: step h = 1e-5·max(1, |x|);
+    // truncation h²|φ'''|/6 and rounding ε|φ|/h stay below 1e-6 of the scale for any φ
+    // that passed the checks above, while a wrong rule is off by O(1).
+    for &x in &DERIVATIVE_CHECKS {
+        let h = 1e-5 * x.abs().max(1.0);
+        let numeric = (phi.eval(x + h) - phi.eval(x - h)) / (2.0 * h);
+        let symbolic = dphi.eval(x);
+        let scale = 1.0 + symbolic.abs() + phi.eval(x).abs();
+        let gap = (numeric - symbolic).abs();
+        if gap.is_nan() || gap > 1e-6 * scale {
+            return Err(PhiError::DerivativeMismatch { expr: source, x, symbolic, numeric });
+        }
+    }
+    Ok(Compiled { source, expr, derivative, phi, dphi })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_text_round_trips_and_interns_once() {
+        for (typed, canonical) in [
+            ("x * sigmoid( x )", "x*sigmoid(x)"),
+            ("SIN(3*X) + 0.1*x", "sin(3*x)+0.1*x"),
+            ("-x^2", "-x^2"),
+            ("(-x)^2", "(-x)^2"),
+            ("2^-1*x", "2^-1*x"),
+            ("x^2^3", "x^2^3"),
+            ("(x^2)^3", "(x^2)^3"),
+            ("a", ""),
+            ("x - (y)", ""),
+            ("x-(1-x)", "x-(1-x)"),
+            ("x/(2*x+1)", "x/(2*x+1)"),
+            ("x*(-x)", "x*(-x)"),
+            ("x - -x", "x-(-x)"),
+            ("1e-7*x + 2.5E3", "1e-7*x+2500"),
+            ("tanh(x)**2", "tanh(x)^2"),
+            ("ln(1+x^2)", "log(1+x^2)"),
+        ] {
+            match parse(typed) {
+                Ok(e) => {
+                    assert_eq!(e.to_string(), canonical, "{typed}");
+                    assert_eq!(parse(canonical).unwrap(), e, "{canonical} parses back to the same tree");
+                }
+                Err(_) => assert!(canonical.is_empty(), "{typed} should parse"),
+            }
+        }
+        let a = CustomPhi::new("x*sigmoid(x)").unwrap();
+        let b = CustomPhi::new(" x *  sigmoid(x) ").unwrap();
+        let c = CustomPhi::new("sigmoid(x)*x").unwrap();
+        assert_eq!(a, b);
+        assert_ne!(a, c, "different text, different handle (the interner does not do algebra)");
+        assert_eq!(a.source(), "x*sigmoid(x)");
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let err = |t: &str| CustomPhi::new(t).unwrap_err();
+        assert!(matches!(err("x*"), PhiError::Parse { position: 3, .. }), "{:?}", err("x*"));
+        assert!(matches!(err("2*(x+1"), PhiError::Parse { position: 7, .. }), "{:?}", err("2*(x+1"));
+        assert!(matches!(err("x $ 2"), PhiError::Parse { position: 3, .. }));
+        assert!(matches!(err("swish(x)"), PhiError::UnknownFunction { position: 1, .. }));
+        assert!(matches!(err("x + y"), PhiError::UnknownVariable { position: 5, .. }));
+        assert!(matches!(err("   "), PhiError::Empty));
+        assert!(matches!(err("sin"), PhiError::Parse { .. }));
+        assert!(matches!(err("1/x"), PhiError::NotFinite { x, .. } if x == 0.0));
+        assert!(matches!(err("log(x)"), PhiError::NotFinite { .. }));
+        assert!(matches!(err("sqrt(x)"), PhiError::NotFinite { .. }));
+        assert!(matches!(err("sqrt(abs(x))"), PhiError::DerivativeNotFinite { x, .. } if x == 0.0));
+        assert!(matches!(err("exp(x^2)"), PhiError::TooFast { .. }));
+        assert!(matches!(err("exp(2*x)"), PhiError::TooFast { .. }));
+        assert!(matches!(err("x^0.5"), PhiError::NotFinite { .. }));
+        for e in [err("x*"), err("swish(x)"), err("x + y"), err("exp(x^2)"), err("1/x")] {
+            let message = e.to_string();
+            assert!(message.len() > 20 && !message.contains("{"), "{message}");
+        }
+        assert!(err("swish(x)").to_string().contains("sigmoid"), "lists the known functions");
+        // Accepted: polynomial and exponential growth, kinks.
+        for ok in
+            ["x^3", "exp(x)", "cosh(x)", "abs(x)", "relu(x)-0.1*relu(-x)", "sign(x)*x^2", "x*normcdf(x)"]
+        {
+            assert!(CustomPhi::new(ok).is_ok(), "{ok}: {:?}", CustomPhi::new(ok));
+        }
+    }
+
+    /// Derivatives of every function against central differences (the same check
+    /// `CustomPhi::new` runs), at points away from kinks.
+    #[test]
+    fn derivatives_of_every_function() {
+        for (f, name) in Func::ALL {
+            let text = format!("{name}(0.8*x+0.3)");
+            let e = parse(&text).unwrap();
+            let d = e.derivative();
+            for x in [-2.1, -0.9, 0.17, 1.3] {
+                let arg: f64 = 0.8 * x + 0.3;
+                if matches!(f, Func::Log | Func::Sqrt) && arg <= 0.0 {
+                    continue;
+                }
+                let h = 1e-6;
+                let numeric = (e.eval(x + h) - e.eval(x - h)) / (2.0 * h);
+                assert!(
+                    (numeric - d.eval(x)).abs() <= 1e-7 * (1.0 + numeric.abs()),
+                    "{text} at {x}: {} vs {numeric} ({d})",
+                    d.eval(x)
+                );
+            }
+        }
+    }
+}
