@@ -2,6 +2,7 @@
 //! parameterization, as the view's [`HasArch::ARCH_FIELDS`] describe them.
 
 use leptos::prelude::*;
+use ntk_core::Activation;
 
 use crate::components::field::FieldControl;
 use crate::params::arch::HasArch;
@@ -22,6 +23,11 @@ pub fn ArchControls<S: Described + HasArch + Send + Sync>(
         <FieldControl field=fields.activation state=state prefix=prefix />
         <FieldControl field=fields.sw2 state=state prefix=prefix />
         <FieldControl field=fields.sb2 state=state prefix=prefix />
+        {fields.phi.map(|f| {
+            // The expression box, while the nonlinearity is a typed one.
+            let custom = Memo::new(move |_| state.with(|s| matches!(s.arch().activation, Activation::Custom(_))));
+            move || custom.get().then(|| view! { <FieldControl field=f state=state prefix=prefix /> })
+        })}
         {fields.param.map(|f| view! { <FieldControl field=f state=state prefix=prefix /> })}
     }
 }

@@ -6,6 +6,8 @@
 use leptos::prelude::*;
 
 use crate::components::controls::{Scale, SelectControl, SliderControl};
+use crate::components::notes::NoteList;
+use crate::params::notes::Note;
 use crate::params::{Described, Field, Kind, Value};
 
 /// The slider scale of a numeric kind (`None` for names and text).
@@ -17,12 +19,20 @@ pub fn scale_of(kind: Kind) -> Option<Scale> {
     }
 }
 
-/// Writes `value` into `state` through `field` and restores the state's constraints.
-pub fn write<S: Described + Send + Sync>(state: RwSignal<S>, field: &'static Field<S>, value: Value) {
-    state.update(|s| {
-        (field.set)(s, value);
-        s.normalize();
-    });
+/// Writes `value` into `state` through `field` and restores the state's constraints; returns
+/// the field's notes about what it could not take (the state is then left as it was).
+pub fn write<S: Described + Send + Sync>(
+    state: RwSignal<S>,
+    field: &'static Field<S>,
+    value: Value,
+) -> Vec<Note> {
+    let mut next = state.get_untracked();
+    let notes = (field.set)(&mut next, value);
+    next.normalize();
+    if next != state.get_untracked() {
+        state.set(next);
+    }
+    notes
 }
 
 /// The control of `field` of `state`: a slider (numbers), a select (names) or a text box.
@@ -52,26 +62,35 @@ pub fn FieldControl<S: Described + Send + Sync>(
                 })
                 on_change=Callback::new(move |name: String| {
                     if let Some(n) = names.iter().find(|n| **n == name) {
-                        write(state, field, Value::Choice(n));
+                        let _ = write(state, field, Value::Choice(n));
                     }
                 }) />
         }
         .into_any(),
-        Kind::Text { max_len } => view! {
-            <div class="control">
-                <label for=id.clone()>{field.label}</label>
-                <input type="text" id=id maxlength=max_len.to_string()
-                    prop:value=move || state.with(|s| (field.get)(s).to_url_text())
-                    on:change=move |ev| write(state, field, Value::Text(event_target_value(&ev))) />
-            </div>
+        Kind::Text { max_len } => {
+            // What the field could not take (e.g. an expression that does not parse), shown
+            // under it until the next change; the box keeps what was typed.
+            let problems = RwSignal::new(Vec::<Note>::new());
+            view! {
+                <div class="control text-control">
+                    <label for=id.clone()>{field.label}</label>
+                    <input type="text" id=id.clone() maxlength=max_len.to_string() spellcheck="false"
+                        aria-invalid=move || problems.with(|p| (!p.is_empty()).to_string())
+                        prop:value=move || state.with(|s| (field.get)(s).to_url_text())
+                        on:change=move |ev| problems.set(write(state, field, Value::Text(event_target_value(&ev)))) />
+                    <div class="field-problems" id=format!("{id}-problems") role="alert">
+                        <NoteList notes=problems />
+                    </div>
+                </div>
+            }
+            .into_any()
         }
-        .into_any(),
         kind @ (Kind::Int { .. } | Kind::Real { .. }) => {
             let Some(scale) = scale_of(kind) else { return ().into_any() };
             let value = Signal::derive(move || state.with(|s| (field.get)(s).as_f64()));
             let on_change = Callback::new(move |v: f64| {
                 if let Some(value) = kind.tidy(v) {
-                    write(state, field, value);
+                    let _ = write(state, field, value);
                 }
             });
             view! {

@@ -4,8 +4,10 @@
 //! each field is a `const fn` of its range; the view names its fields in
 //! [`HasArch::ARCH_FIELDS`] for the shared controls ([`crate::components::arch::ArchControls`]).
 
+use ntk_core::custom_phi::CustomPhi;
 use ntk_core::{Activation, Architecture, Parameterization};
 
+use super::notes::Note;
 use super::{Field, Kind, Value};
 
 /// A state that embeds an [`Architecture`].
@@ -30,10 +32,22 @@ pub struct ArchFields<S: 'static> {
     pub sb2: &'static Field<S>,
     /// NTK or standard parameterization
     pub param: Option<&'static Field<S>>,
+    /// the expression of a typed φ (shown while the nonlinearity is "custom")
+    pub phi: Option<&'static Field<S>>,
 }
 
 /// Names of the nonlinearities the explorer offers, in select order.
-pub const ACTIVATIONS: [&str; 8] = ["erf", "relu", "tanh", "identity", "sin", "gelu", "softplus", "sigmoid"];
+pub const ACTIVATIONS: [&str; 9] =
+    ["erf", "relu", "tanh", "identity", "sin", "gelu", "softplus", "sigmoid", CUSTOM];
+/// The built-in nonlinearities (views without a typed φ).
+pub const BUILT_IN_ACTIVATIONS: [&str; 8] =
+    ["erf", "relu", "tanh", "identity", "sin", "gelu", "softplus", "sigmoid"];
+/// The name of a typed nonlinearity in the select (its expression is the field [`phi`]).
+pub const CUSTOM: &str = "custom";
+/// The expression a typed nonlinearity starts from (swish: `x·σ(x)`).
+pub const DEFAULT_PHI: &str = "x * sigmoid(x)";
+/// Longest expression a link or the text box carries.
+pub const MAX_PHI_LEN: usize = 200;
 /// Names of the parameterizations.
 pub const PARAMETERIZATIONS: [&str; 2] = ["ntk", "standard"];
 
@@ -49,6 +63,7 @@ pub fn activation_name(a: Activation) -> &'static str {
         Activation::Tanh => "tanh",
         Activation::Softplus => "softplus",
         Activation::Sigmoid => "sigmoid",
+        Activation::Custom(_) => CUSTOM,
     }
 }
 
@@ -77,7 +92,14 @@ pub const fn activation<S: HasArch>(names: &'static [&'static str]) -> Field<S> 
         get: |s| Value::Choice(activation_name(s.arch().activation)),
         set: |s, v| {
             if let Value::Choice(name) = v {
-                if let Ok(a) = name.parse::<Activation>() {
+                if name == CUSTOM {
+                    // Keep a typed φ already in place; otherwise start from the default.
+                    if !matches!(s.arch().activation, Activation::Custom(_)) {
+                        if let Ok(c) = CustomPhi::new(DEFAULT_PHI) {
+                            s.arch_mut().activation = Activation::Custom(c);
+                        }
+                    }
+                } else if let Ok(a) = name.parse::<Activation>() {
                     s.arch_mut().activation = a;
                 }
             }
@@ -137,6 +159,35 @@ pub const fn param<S: HasArch>() -> Field<S> {
                 }
             }
             Vec::new()
+        },
+    }
+}
+
+/// The expression of a typed nonlinearity φ(x) (key `phi`, written while the nonlinearity is
+/// "custom"; a link that gives it makes φ the typed one, so it follows `act` in a view's
+/// fields). An expression that does not parse, is
+/// not finite on the real line or grows too fast for the Gaussian integrals leaves the previous
+/// φ in place, with the reason as a note.
+pub const fn phi<S: HasArch>() -> Field<S> {
+    Field {
+        key: "phi",
+        label: "φ(x) =",
+        kind: Kind::Text { max_len: MAX_PHI_LEN },
+        get: |s| match s.arch().activation {
+            Activation::Custom(c) => Value::Text(c.source().to_string()),
+            _ => Value::Unset,
+        },
+        set: |s, v| {
+            let Value::Text(text) = v else { return Vec::new() };
+            match CustomPhi::new(&text) {
+                Ok(c) => {
+                    s.arch_mut().activation = Activation::Custom(c);
+                    Vec::new()
+                }
+                Err(e) => {
+                    vec![Note::text("φ(x) = ").quote(&text).then(format!(": {e}; kept the previous φ"))]
+                }
+            }
         },
     }
 }

@@ -76,6 +76,7 @@ impl HasArch for CatapultParams {
         sw2: &Self::SW2,
         sb2: &Self::SB2,
         param: None,
+        phi: None,
     };
 }
 

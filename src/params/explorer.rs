@@ -255,6 +255,7 @@ impl HasArch for ExplorerParams {
         sw2: &Self::SW2,
         sb2: &Self::SB2,
         param: Some(&Self::PARAM),
+        phi: Some(&Self::PHI),
     };
 }
 
@@ -263,6 +264,8 @@ impl ExplorerParams {
     pub const DEPTH: Field<Self> = arch::depth(10);
     /// The nonlinearity.
     pub const ACTIVATION: Field<Self> = arch::activation(&ACTIVATIONS);
+    /// The expression of a typed φ.
+    pub const PHI: Field<Self> = arch::phi();
     /// σ_w².
     pub const SW2: Field<Self> = arch::sw2(0.01, 10.0, true);
     /// σ_b².
@@ -334,6 +337,7 @@ impl Described for ExplorerParams {
         Self::DEPTH,
         Self::WIDTH,
         Self::ACTIVATION,
+        Self::PHI,
         Self::SW2,
         Self::SB2,
         Self::PARAM,

@@ -295,7 +295,7 @@ mod tests {
     #[test]
     fn every_parameter_round_trips_through_the_url_and_is_clamped_with_a_note() {
         let explorer = ExplorerParams::default();
-        check_described(explorer, &[("pts", "1:2,-0.5:0.25")]);
+        check_described(explorer, &[("pts", "1:2,-0.5:0.25"), ("phi", "sin(3*x) + 0.1*x")]);
         check_described(CatapultParams::default(), &[]);
         check_described(WidthsParams::default().with_axis(AxisChoice::Depth), &[("axv", "2,4")]);
     }
@@ -318,5 +318,29 @@ mod tests {
         let (s, notes) = decode::<ExplorerParams>("data=user&pts=1:2,x:1,9:0.5,0.1234:-7,,NaN:1", RESERVED);
         assert_eq!(s.data.points, vec![(1.0, 2.0), explorer::user_point(9.0, 0.5), (0.123, -2.5)]);
         assert_eq!(notes.len(), 4, "{notes:?}");
+    }
+
+    #[test]
+    fn a_typed_phi_travels_in_the_link_and_a_bad_one_keeps_the_previous_with_its_reason() {
+        use ntk_core::Activation;
+        let (s, notes) = decode::<ExplorerParams>("act=custom&phi=x*tanh(x)", RESERVED);
+        assert!(notes.is_empty(), "{notes:?}");
+        let Activation::Custom(c) = s.arch.activation else { panic!("{:?}", s.arch.activation) };
+        assert_eq!(c.source(), "x*tanh(x)");
+        assert_eq!(decode::<ExplorerParams>(&encode(&s), RESERVED).0, s);
+        // "custom" alone: the default expression.
+        let (s, _) = decode::<ExplorerParams>("act=custom", RESERVED);
+        assert_eq!((ExplorerParams::PHI.get)(&s), Value::Text(arch::DEFAULT_PHI.into()));
+        // Each kind of bad expression: a note with the reason, the previous φ kept.
+        for (bad, reason) in
+            [("x*(", "parse"), ("foo(x)", "unknown function"), ("exp(x*x)", "grows"), ("1/x", "finite")]
+        {
+            let mut t = s.clone();
+            let notes = (ExplorerParams::PHI.set)(&mut t, Value::Text(bad.into()));
+            assert_eq!(t, s, "{bad}: the previous φ stays");
+            assert_eq!(notes.len(), 1, "{bad}");
+            let text = notes[0].to_string();
+            assert!(text.contains(bad) && text.to_lowercase().contains(reason), "{bad}: {text}");
+        }
     }
 }

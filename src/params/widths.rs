@@ -9,7 +9,7 @@ use ntk_core::experiments::widths::{
 };
 use ntk_core::{Activation, Architecture, Parameterization};
 
-use super::arch::{self, activation_name, ArchFields, HasArch, ACTIVATIONS};
+use super::arch::{self, activation_name, ArchFields, HasArch, BUILT_IN_ACTIVATIONS};
 use super::notes::Note;
 use super::{Described, Field, Kind, Value};
 use crate::{choice_field, int_field, real_field};
@@ -198,6 +198,7 @@ impl HasArch for WidthsParams {
         sw2: &Self::SW2,
         sb2: &Self::SB2,
         param: None,
+        phi: None,
     };
 }
 
@@ -205,7 +206,7 @@ impl WidthsParams {
     /// Hidden layers (without a depth axis).
     pub const DEPTH: Field<Self> = arch::depth(MAX_BROWSER_DEPTH as u64);
     /// The nonlinearity.
-    pub const ACTIVATION: Field<Self> = arch::activation(&ACTIVATIONS);
+    pub const ACTIVATION: Field<Self> = arch::activation(&BUILT_IN_ACTIVATIONS);
     /// σ_w².
     pub const SW2: Field<Self> = arch::sw2(0.01, 10.0, true);
     /// σ_b².

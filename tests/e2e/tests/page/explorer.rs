@@ -254,3 +254,49 @@ pub fn hostile_links_give_few_isolated_notes(page: &Page) {
     assert!(shown["plotTop"].as_f64().unwrap() < 600.0, "the plot pushed down: {shown}");
     browser.screenshot(&screenshot_dir().join("explorer_long_link.png"));
 }
+
+/// A typed nonlinearity: the link's expression gives theory bands and a trained ensemble; an
+/// expression that does not parse is explained under its box, the box keeps what was typed, and
+/// the previous φ stays (in the state and the link).
+pub fn a_typed_phi_gives_bands_and_an_ensemble_and_a_bad_one_is_explained(page: &Page) {
+    // x·tanh(x) has a larger NTK than erf: η = 0.01 is below its η_max ≈ 0.024.
+    let browser = page.open("?act=custom&phi=x*tanh(x)&width=32&members=4&steps=200&lr=0.01");
+    browser.wait_for("[data-testid=run-status]", Duration::from_secs(30));
+    browser.wait_true(TRAINED, Duration::from_secs(120), "the ensemble of the typed φ");
+    let status = browser.text("[data-testid=run-status]");
+    assert!(!status.contains("diverged"), "{status}");
+    browser.wait_true(
+        "return document.querySelector('[data-testid=theory-status]').innerText.trim() === '';",
+        Duration::from_secs(60),
+        "the theory of the typed φ",
+    );
+    assert_eq!(browser.execute("return document.getElementById('act').value;", vec![]), json!("custom"));
+    assert_eq!(browser.execute("return document.getElementById('phi').value;", vec![]), json!("x*tanh(x)"));
+    browser.screenshot(&screenshot_dir().join("explorer_custom_phi.png"));
+    let (run, _) = drawn(browser);
+    browser.set_input("#phi", "x*(");
+    browser.wait_true(
+        "return document.getElementById('phi-problems').innerText.includes('cannot parse');",
+        Duration::from_secs(10),
+        "the reason under the box",
+    );
+    let after = browser.execute(
+        "return [document.getElementById('phi').value, decodeURIComponent(location.search)];",
+        vec![],
+    );
+    assert_eq!(after[0], json!("x*("), "the box keeps what was typed");
+    assert!(after[1].as_str().unwrap().contains("phi=x*tanh(x)"), "the link keeps the previous φ: {after}");
+    assert_eq!(drawn(browser).0, run, "no new run for an expression that does not parse");
+    // A valid expression clears the message and starts a run.
+    browser.set_input("#phi", "sin(3*x) + 0.1*x");
+    browser.wait_true(
+        "return document.getElementById('phi-problems').innerText.trim() === '';",
+        Duration::from_secs(10),
+        "the message cleared",
+    );
+    browser.wait_true(
+        &format!("return Number(document.querySelector('[data-testid=function-plot]').dataset.run) > {run};"),
+        Duration::from_secs(30),
+        "the run of the new φ drawn",
+    );
+}

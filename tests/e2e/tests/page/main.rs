@@ -78,6 +78,10 @@ const TESTS: &[Test] = &[
     ),
     ("explorer::hostile_links_give_few_isolated_notes", explorer::hostile_links_give_few_isolated_notes),
     (
+        "explorer::a_typed_phi_gives_bands_and_an_ensemble_and_a_bad_one_is_explained",
+        explorer::a_typed_phi_gives_bands_and_an_ensemble_and_a_bad_one_is_explained,
+    ),
+    (
         "stress::a_random_walk_leaves_a_page_equal_to_a_fresh_load",
         stress::a_random_walk_leaves_a_page_equal_to_a_fresh_load,
     ),
