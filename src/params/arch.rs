@@ -45,7 +45,7 @@ pub const BUILT_IN_ACTIVATIONS: [&str; 8] =
 /// The name of a typed nonlinearity in the select (its expression is the field [`phi`]).
 pub const CUSTOM: &str = "custom";
 /// The expression a typed nonlinearity starts from (swish: `x·σ(x)`).
-pub const DEFAULT_PHI: &str = "x * sigmoid(x)";
+pub const DEFAULT_PHI: &str = "x*sigmoid(x)";
 /// Longest expression a link or the text box carries.
 pub const MAX_PHI_LEN: usize = 200;
 /// Names of the parameterizations.

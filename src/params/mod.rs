@@ -295,7 +295,7 @@ mod tests {
     #[test]
     fn every_parameter_round_trips_through_the_url_and_is_clamped_with_a_note() {
         let explorer = ExplorerParams::default();
-        check_described(explorer, &[("pts", "1:2,-0.5:0.25"), ("phi", "sin(3*x) + 0.1*x")]);
+        check_described(explorer, &[("pts", "1:2,-0.5:0.25"), ("phi", "sin(3*x)+0.1*x")]);
         check_described(CatapultParams::default(), &[]);
         check_described(WidthsParams::default().with_axis(AxisChoice::Depth), &[("axv", "2,4")]);
     }
