@@ -99,7 +99,18 @@ fn bench_browser() -> Result<(), String> {
     let browsers = tools::ensure_browsers()?;
     let dist = dist()?;
     run(cargo()
-        .args(["test", "--release", "-p", "e2e", "--test", "browser_bench", "--", "--ignored", "--nocapture"])
+        .args([
+            "test",
+            "--release",
+            "-p",
+            "e2e",
+            "--test",
+            "browser_bench",
+            "--",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("E2E_DIST", &dist)
         .env("CHROMEDRIVER", &browsers.chromedriver)
         .env("CHROMIUM", &browsers.chromium))

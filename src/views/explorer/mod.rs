@@ -124,9 +124,10 @@ pub fn Explorer(
         }
         let Some(canvas) = main_canvas.get() else { return };
         let y_range = (key.data.set == DataChoice::User).then_some(USER_Y_RANGE);
-        let (plot, heat, ensemble_step) = match problem(&key.data, key.seed) {
+        let (plot, heat, ensemble_step, theory_sw2) = match problem(&key.data, key.seed) {
             Ok(data) => theory.with(&key, |t| {
                 let at = t.as_ref().ok().map(|t| t.at_step(step, lr));
+                let theory_sw2 = at.as_ref().map(|_| key.arch.sw2);
                 let summary = summary.as_ref().filter(|_| current);
                 let index = summary.and_then(|s| nearest_checkpoint(s, step));
                 let at_checkpoint =
@@ -147,10 +148,11 @@ pub fn Explorer(
                 let mut plot = line_plot(&data, at.as_ref(), at_checkpoint.as_ref(), caption, y_range);
                 plot.selected = selected.filter(|_| key.data.set == DataChoice::User);
                 let ensemble_step = at_checkpoint.as_ref().map(|e| e.checkpoint.step);
-                (plot, heatmaps(&data, at.as_ref(), at_checkpoint.as_ref()), ensemble_step)
+                (plot, heatmaps(&data, at.as_ref(), at_checkpoint.as_ref()), ensemble_step, theory_sw2)
             }),
             Err(message) => (
                 FunctionPlot { caption: message, y_range: Some(USER_Y_RANGE), ..FunctionPlot::default() },
+                None,
                 None,
                 None,
             ),
@@ -172,6 +174,9 @@ pub fn Explorer(
             let _ = canvas.set_attribute("data-run", &run_id.to_string());
             let step = ensemble_step.map_or(String::new(), |k| k.to_string());
             let _ = canvas.set_attribute("data-ensemble-step", &step);
+            // ... and the σ_w² of the theory bands drawn (none while they are computed).
+            let _ =
+                canvas.set_attribute("data-theory-sw2", &theory_sw2.map_or(String::new(), |v| v.to_string()));
             if let (Some(h), Some(c)) = (heat, heat_canvas) {
                 if let Err(e) = timed_draw(&c, || draw_heatmaps(&c, &h)) {
                     plot_error.set(Some(e.to_string()));

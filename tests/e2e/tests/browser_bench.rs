@@ -94,3 +94,53 @@ fn explorer_default_run_latency() {
         releases.iter().filter_map(|r| r["worst_stall_ms"].as_f64()).fold(0.0, f64::max)
     );
 }
+
+/// The theory bands following a dragged slider (`cargo xtask bench-browser`): tanh (no closed
+/// form: Mehler series and adaptive quadrature) at the default data sizes; σ_w² is moved through
+/// 20 values, one input event at a time as a drag sends them, each timed from the event to the
+/// main plot drawn with the bands of that σ_w² (`data-theory-sw2`).
+#[test]
+#[ignore = "benchmark: run with `cargo xtask bench-browser`"]
+fn tanh_theory_follows_a_drag() {
+    let (_server, browser) = open_page("?act=tanh&members=1&steps=1&width=8");
+    browser.wait_true(
+        "return document.querySelector('[data-testid=function-plot]').dataset.theorySw2 !== undefined
+            && document.querySelector('[data-testid=function-plot]').dataset.theorySw2 !== '';",
+        Duration::from_secs(60),
+        "the first tanh theory",
+    );
+    let out = browser.execute_async(
+        "const done = arguments[arguments.length - 1];
+         const canvas = document.querySelector('[data-testid=function-plot]');
+         const slider = document.getElementById('sw2');
+         const times = [];
+         let i = 0;
+         function next() {
+           if (i >= 20) { done(times); return; }
+           const pos = 600 + 10 * i; i += 1;
+           slider.value = String(pos);
+           const t0 = performance.now();
+           slider.dispatchEvent(new Event('input', {bubbles: true}));
+           const want = () => document.getElementById('sw2-value').value;
+           (function wait() {
+             if (canvas.dataset.theorySw2 !== '' && Number(canvas.dataset.theorySw2) === Number(want())) {
+               times.push(performance.now() - t0); setTimeout(next, 0);
+             } else if (performance.now() - t0 > 10000) { times.push(null); setTimeout(next, 0); }
+             else { setTimeout(wait, 1); }
+           })();
+         }
+         next();",
+        vec![],
+    );
+    let mut ms: Vec<f64> = out.as_array().unwrap().iter().filter_map(Value::as_f64).collect();
+    ms.sort_by(f64::total_cmp);
+    println!("tanh σ_w² drag: per input event, bands redrawn after (ms, sorted): {ms:.1?}");
+    if !ms.is_empty() {
+        println!(
+            "tanh σ_w² drag: median {:.1} ms, worst {:.1} ms over {} events",
+            ms[ms.len() / 2],
+            ms[ms.len() - 1],
+            ms.len()
+        );
+    }
+}
