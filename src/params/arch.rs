@@ -36,6 +36,35 @@ pub struct ArchFields<S: 'static> {
     pub phi: Option<&'static Field<S>>,
 }
 
+impl<S: 'static> ArchFields<S> {
+    /// The fields every view offers (nonlinearity, σ_w², σ_b²); depth, parameterization and a
+    /// typed φ fixed.
+    pub const fn basic(
+        activation: &'static Field<S>,
+        sw2: &'static Field<S>,
+        sb2: &'static Field<S>,
+    ) -> Self {
+        ArchFields { depth: None, activation, sw2, sb2, param: None, phi: None }
+    }
+}
+
+/// Implements [`HasArch`] for a view's state whose [`Architecture`] is its field `arch`, with
+/// the given [`ArchFields`].
+#[macro_export]
+macro_rules! has_arch {
+    ($ty:ty, $fields:expr) => {
+        impl $crate::params::arch::HasArch for $ty {
+            fn arch(&self) -> &ntk_core::Architecture {
+                &self.arch
+            }
+            fn arch_mut(&mut self) -> &mut ntk_core::Architecture {
+                &mut self.arch
+            }
+            const ARCH_FIELDS: $crate::params::arch::ArchFields<Self> = $fields;
+        }
+    };
+}
+
 /// Names of the nonlinearities the explorer offers, in select order.
 pub const ACTIVATIONS: [&str; 9] =
     ["erf", "relu", "tanh", "identity", "sin", "gelu", "softplus", "sigmoid", CUSTOM];

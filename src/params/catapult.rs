@@ -4,7 +4,7 @@
 
 use ntk_core::{Activation, Architecture, Parameterization};
 
-use super::arch::{self, ArchFields, HasArch};
+use super::arch::{self, ArchFields};
 use super::{Described, Field};
 use crate::{int_field, real_field};
 
@@ -63,22 +63,7 @@ impl Default for CatapultParams {
     }
 }
 
-impl HasArch for CatapultParams {
-    fn arch(&self) -> &Architecture {
-        &self.arch
-    }
-    fn arch_mut(&mut self) -> &mut Architecture {
-        &mut self.arch
-    }
-    const ARCH_FIELDS: ArchFields<Self> = ArchFields {
-        depth: None,
-        activation: &Self::ACTIVATION,
-        sw2: &Self::SW2,
-        sb2: &Self::SB2,
-        param: None,
-        phi: None,
-    };
-}
+crate::has_arch!(CatapultParams, ArchFields::basic(&Self::ACTIVATION, &Self::SW2, &Self::SB2));
 
 impl CatapultParams {
     /// ηλ₀.

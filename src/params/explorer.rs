@@ -5,7 +5,7 @@
 use ntk_core::datasets::{Target1d, Target2d, X_RANGE};
 use ntk_core::{Activation, Architecture, Parameterization};
 
-use super::arch::{self, ArchFields, HasArch, ACTIVATIONS};
+use super::arch::{self, ArchFields, ACTIVATIONS};
 use super::notes::Note;
 use super::{Described, Field, Kind, Value};
 use crate::{choice_field, int_field, real_field};
@@ -242,22 +242,15 @@ pub fn parse_points(raw: &str) -> (Vec<(f64, f64)>, Vec<Note>) {
     (points, notes)
 }
 
-impl HasArch for ExplorerParams {
-    fn arch(&self) -> &Architecture {
-        &self.arch
-    }
-    fn arch_mut(&mut self) -> &mut Architecture {
-        &mut self.arch
-    }
-    const ARCH_FIELDS: ArchFields<Self> = ArchFields {
+crate::has_arch!(
+    ExplorerParams,
+    ArchFields {
         depth: Some(&Self::DEPTH),
-        activation: &Self::ACTIVATION,
-        sw2: &Self::SW2,
-        sb2: &Self::SB2,
         param: Some(&Self::PARAM),
         phi: Some(&Self::PHI),
-    };
-}
+        ..ArchFields::basic(&Self::ACTIVATION, &Self::SW2, &Self::SB2)
+    }
+);
 
 impl ExplorerParams {
     /// Hidden layers.

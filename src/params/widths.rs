@@ -9,7 +9,7 @@ use ntk_core::experiments::widths::{
 };
 use ntk_core::{Activation, Architecture, Parameterization};
 
-use super::arch::{self, activation_name, ArchFields, HasArch, BUILT_IN_ACTIVATIONS};
+use super::arch::{self, activation_name, ArchFields, BUILT_IN_ACTIVATIONS};
 use super::notes::Note;
 use super::{Described, Field, Kind, Value};
 use crate::{choice_field, int_field, real_field};
@@ -185,22 +185,10 @@ pub fn axis_text(values: &[usize]) -> String {
     values.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
 }
 
-impl HasArch for WidthsParams {
-    fn arch(&self) -> &Architecture {
-        &self.arch
-    }
-    fn arch_mut(&mut self) -> &mut Architecture {
-        &mut self.arch
-    }
-    const ARCH_FIELDS: ArchFields<Self> = ArchFields {
-        depth: Some(&Self::DEPTH),
-        activation: &Self::ACTIVATION,
-        sw2: &Self::SW2,
-        sb2: &Self::SB2,
-        param: None,
-        phi: None,
-    };
-}
+crate::has_arch!(
+    WidthsParams,
+    ArchFields { depth: Some(&Self::DEPTH), ..ArchFields::basic(&Self::ACTIVATION, &Self::SW2, &Self::SB2) }
+);
 
 impl WidthsParams {
     /// Hidden layers (without a depth axis).

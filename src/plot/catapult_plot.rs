@@ -12,7 +12,7 @@ use super::axes::{Geometry, Rect, Ticked};
 use super::function_plot::{NET_COLOR, NTK_COLOR};
 use super::legend::{self, Entry, Swatch};
 use super::panel::{panel, text_width, Axis, Panel, Style};
-use super::{fit_canvas, PlotError};
+use super::{open_canvas, PlotError};
 
 /// Lazy-region shade.
 const LAZY: RGBColor = RGBColor(225, 240, 225);
@@ -99,11 +99,7 @@ pub fn draw_trajectories(
     trajs: &[Trajectory],
     steps: u64,
 ) -> Result<Geometry, PlotError> {
-    let dpr = fit_canvas(canvas);
-    let px = |v: f64| (v * dpr).round() as u32;
-    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
-    let root = backend.into_drawing_area();
-    root.fill(&WHITE)?;
+    let (root, dpr, px) = open_canvas(canvas)?;
     let (cw, ch) = root.dim_in_pixel();
     let entries = trajectory_legend(trajs);
     let font = 11.0 * dpr;
@@ -235,11 +231,7 @@ pub fn draw_phase_diagram(
     dots: &[PhaseDot],
     current: f64,
 ) -> Result<Geometry, PlotError> {
-    let dpr = fit_canvas(canvas);
-    let px = |v: f64| (v * dpr).round() as u32;
-    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
-    let root = backend.into_drawing_area();
-    root.fill(&WHITE)?;
+    let (root, dpr, px) = open_canvas(canvas)?;
     let (cw, ch) = root.dim_in_pixel();
     let (top, bottom) = root.split_vertically(ch * 6 / 10);
     let x_max = dots.iter().map(|d| d.eta_lambda0).fold(4.5, f64::max);

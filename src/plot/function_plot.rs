@@ -4,13 +4,12 @@
 //! Fig. S1), its linearization (dashed), the training points and the noiseless target.
 
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
 use super::axes::{Geometry, Rect};
 use super::legend::{self, Entry, Swatch};
 use super::panel::{panel, Axis, Panel, Style};
-use super::{context_2d, fit_canvas, Band, PlotError};
+use super::{context_2d, open_canvas, Band, PlotError};
 
 /// NTK-GP colour (blue).
 pub const NTK_COLOR: RGBColor = RGBColor(31, 100, 200);
@@ -196,11 +195,7 @@ pub fn draw_function_plot(
     canvas: &HtmlCanvasElement,
     p: &FunctionPlot,
 ) -> Result<(Frame, Geometry), PlotError> {
-    let dpr = fit_canvas(canvas);
-    let px = |v: f64| (v * dpr).round() as u32;
-    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
-    let root = backend.into_drawing_area();
-    root.fill(&WHITE)?;
+    let (root, dpr, px) = open_canvas(canvas)?;
     let (x0, x1) = (p.x.first().copied().unwrap_or(-3.2), p.x.last().copied().unwrap_or(3.2));
     let (y0, y1) = y_range(p);
     let (cw, ch) = root.dim_in_pixel();

@@ -3,10 +3,9 @@
 //! x(α) of the line plot drawn between its two ends.
 
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
-use super::{fit_canvas, PlotError};
+use super::{open_canvas, PlotError};
 
 /// Colour of negative outputs (blue) and positive outputs (orange).
 pub const NEGATIVE: RGBColor = RGBColor(31, 100, 200);
@@ -57,11 +56,7 @@ pub fn diverging(v: f64) -> RGBColor {
 /// # Errors
 /// [`PlotError`] when the canvas cannot be drawn on.
 pub fn draw_heatmaps(canvas: &HtmlCanvasElement, h: &Heatmaps) -> Result<(), PlotError> {
-    let dpr = fit_canvas(canvas);
-    let px = |v: f64| (v * dpr).round() as u32;
-    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
-    let root = backend.into_drawing_area();
-    root.fill(&WHITE)?;
+    let (root, _, px) = open_canvas(canvas)?;
     let areas = root.split_evenly((1, h.panels.len().max(1)));
     let cell = (h.range.1 - h.range.0) / (h.side.max(2) - 1) as f64;
     let (lo, hi) = (h.range.0 - cell / 2.0, h.range.1 + cell / 2.0);

@@ -3,14 +3,13 @@
 
 use plotters::prelude::*;
 use plotters::series::DashedLineSeries;
-use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
 use super::axes::{Geometry, Rect};
 use super::function_plot::{LIN_COLOR, NET_COLOR, NNGP_COLOR, NTK_COLOR};
 use super::legend::{self, Entry, Swatch};
 use super::panel::{panel, Axis, Panel, Style};
-use super::{context_2d, fit_canvas, PlotError};
+use super::{context_2d, open_canvas, PlotError};
 
 /// One named curve: (time, loss) pairs.
 #[derive(Clone, Debug, PartialEq)]
@@ -113,11 +112,7 @@ pub fn draw_loss_curves(
     canvas: &HtmlCanvasElement,
     curves: &[Curve],
 ) -> Result<(TimeAxis, Geometry), PlotError> {
-    let dpr = fit_canvas(canvas);
-    let px = |v: f64| (v * dpr).round() as u32;
-    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
-    let root = backend.into_drawing_area();
-    root.fill(&WHITE)?;
+    let (root, dpr, px) = open_canvas(canvas)?;
     let (cw, ch) = root.dim_in_pixel();
     let ok = |&(t, l): &(f64, f64)| t > 0.0 && l > 0.0 && t.is_finite() && l.is_finite();
     let pts: Vec<(f64, f64)> = curves.iter().flat_map(|c| c.points.iter().copied().filter(ok)).collect();

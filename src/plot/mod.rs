@@ -11,6 +11,9 @@ pub mod loss_plot;
 pub mod panel;
 pub mod widths_plot;
 
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, IntoDrawingArea, WHITE};
+use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
 /// Why a plot could not be drawn.
@@ -57,6 +60,25 @@ pub fn fit_canvas(canvas: &HtmlCanvasElement) -> f64 {
         canvas.set_height(bh);
     }
     dpr
+}
+
+/// A plotters drawing area on a canvas.
+pub type CanvasArea = DrawingArea<CanvasBackend, Shift>;
+
+/// The canvas sized by [`fit_canvas`], cleared to white, as a plotters drawing area, with the
+/// device pixel ratio and the pixel-scaling function `v ↦ round(v · ratio)` for fonts and
+/// line widths.
+///
+/// # Errors
+/// [`PlotError::NoContext`] when the canvas has no 2-D context; a drawing error of the fill.
+pub fn open_canvas(
+    canvas: &HtmlCanvasElement,
+) -> Result<(CanvasArea, f64, impl Fn(f64) -> u32 + Copy), PlotError> {
+    let dpr = fit_canvas(canvas);
+    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
+    let root = backend.into_drawing_area();
+    root.fill(&WHITE)?;
+    Ok((root, dpr, move |v: f64| (v * dpr).round() as u32))
 }
 
 /// Mean ± 2σ of a Gaussian (or an ensemble) on a grid.

@@ -21,7 +21,7 @@ use super::axes::{Geometry, Rect};
 pub use super::legend::Marker;
 use super::legend::{self, marker_element, Entry, Swatch};
 use super::panel::{panel, Axis, Panel as Frame, Style};
-use super::{fit_canvas, PlotError};
+use super::{open_canvas, PlotError};
 
 /// Colours of the series of a second axis (in axis order), and of the single series.
 pub const SERIES_COLORS: [RGBColor; 5] = [
@@ -216,10 +216,7 @@ fn reference_name(slope: f64) -> String {
 /// # Errors
 /// [`PlotError`] when the canvas cannot be drawn on.
 pub fn draw_widths_plot(canvas: &HtmlCanvasElement, plot: &WidthsPlot) -> Result<Geometry, PlotError> {
-    let dpr = fit_canvas(canvas);
-    let backend = CanvasBackend::with_canvas_object(canvas.clone()).ok_or(PlotError::NoContext)?;
-    let root = backend.into_drawing_area();
-    root.fill(&WHITE)?;
+    let (root, dpr, _) = open_canvas(canvas)?;
     let (cw, ch) = root.dim_in_pixel();
     let mut geometry = Geometry {
         canvas: Some(Rect { x0: 0.0, y0: 0.0, x1: f64::from(cw), y1: f64::from(ch) }),

@@ -136,8 +136,13 @@ pub fn a_small_sweep_runs_survives_a_tab_switch_and_can_be_cancelled(page: &Page
     let disabled =
         browser.execute("return document.querySelector('[data-testid=cancel-sweep]').disabled;", vec![]);
     assert_eq!(disabled, json!(true));
-    // Nothing keeps running: the status stays cancelled.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Nothing keeps running: every worker of the page falls idle (no task of a current run,
+    // none of a cancelled one still stopping), and the status is still "cancelled" then.
+    browser.wait_true(
+        "const w = JSON.parse(window.wasmBindings.page_workers()); return w.current === 0 && w.stale === 0;",
+        Duration::from_secs(10),
+        "every worker idle after the cancellation",
+    );
     assert!(status(browser).contains("cancelled"), "{}", status(browser));
     browser.screenshot(&screenshot_dir().join("widths_cancelled.png"));
 }
@@ -214,18 +219,26 @@ fn close_opt(a: &Option<Spread>, b: &Option<Spread>, rel: f64, what: &str) {
 
 fn close_fit(a: &Option<PowerLawFit>, b: &Option<PowerLawFit>, what: &str) {
     match (a, b) {
-        (Some(a), Some(b)) => close(a.slope, b.slope, 0.0, 1e-3, what),
+        (Some(a), Some(b)) => close(a.slope, b.slope, 0.0, REL, what),
         (a, b) => assert_eq!(a.is_some(), b.is_some(), "{what}"),
     }
 }
 
 /// Every number of the page's sweep against the native one. The training is f32 in both with
-/// the same operations in the same order; they differ only where libm differs (erf, sin of the
-/// generated data, the arc-cosine of the ReLU kernel behind η_critical: last bits of f64).
-/// Measured (2026-11-23): the largest relative difference of any per-seed value is 2.6e-6 for
-/// the erf sweep (f32 steps carry libm's last bits) and 2e-14 for ReLU. Tolerance 1e-4
-/// relative for every metric (40× the erf figure), slopes to 1e-3 absolute; a different seed,
-/// width or step count changes them by percents (a job seed 1 instead of 0: 7% at n = 32).
+/// the same operations in the same order, but the page's wasm build fuses multiply-adds
+/// (relaxed SIMD, where the browser has it) and the default native build does not, so the two
+/// round differently (f32 ε ≈ 6e-8 per operation); libm's last bits differ too (erf, sin of the
+/// generated data, the arc-cosine behind η_critical). Kernel entries are sums over n ≤ 4096
+/// products (relative rounding ≈ √n ε ≈ 4e-6), and (a), (c) are differences of O(1)
+/// quantities that are only O(n^−1/2) ≈ 5e-3 at n = 4096: relative differences up to
+/// ≈ 4e-6 / 5e-3 ≈ 1e-3, grown further over 300 steps. Measured (2026-11-30): largest relative
+/// difference of any per-seed value 6.9e-6 for the erf sweep (widths ≤ 256), 2.3e-3 for the
+/// ReLU one (widths ≤ 4096). Tolerance 1e-2 relative for every metric, slopes (fits of logs:
+/// shifted by about the relative differences) to 1e-2 absolute; a different seed, width or
+/// step count changes them by more (a job seed 1 instead of 0: 7% at n = 32).
+const REL: f64 = 1e-2;
+
+/// See [`REL`].
 fn assert_same_sweep(page: &SweepResult, native: &SweepResult, command: &str) {
     assert_eq!(page.series.len(), native.series.len(), "{command}");
     let seeds = |r: &SweepResult| -> Vec<f64> {
@@ -258,12 +271,12 @@ fn assert_same_sweep(page: &SweepResult, native: &SweepResult, command: &str) {
             let at = format!("n = {}", p.width);
             assert_eq!((p.diverged, p.seeds.len()), (n.diverged, n.seeds.len()), "{at}");
             close(p.learning_rate, n.learning_rate, 1e-9, 0.0, &format!("{at}: η"));
-            close_opt(&p.rmse_nn_lin_sup, &n.rmse_nn_lin_sup, 1e-4, &format!("{at}: (a)"));
-            close_opt(&p.ntk_change, &n.ntk_change, 1e-4, &format!("{at}: (c)"));
-            close_spread(&p.ntk_init_error, &n.ntk_init_error, 1e-4, &format!("{at}: (d)"));
+            close_opt(&p.rmse_nn_lin_sup, &n.rmse_nn_lin_sup, REL, &format!("{at}: (a)"));
+            close_opt(&p.ntk_change, &n.ntk_change, REL, &format!("{at}: (c)"));
+            close_spread(&p.ntk_init_error, &n.ntk_init_error, REL, &format!("{at}: (d)"));
             assert_eq!(p.weight_change.len(), n.weight_change.len());
             for (l, (a, b)) in p.weight_change.iter().zip(&n.weight_change).enumerate() {
-                close_spread(a, b, 1e-4, &format!("{at}: (b) layer {l}"));
+                close_spread(a, b, REL, &format!("{at}: (b) layer {l}"));
             }
         }
         close_fit(&ps.slopes.rmse_nn_lin_sup, &ns.slopes.rmse_nn_lin_sup, "slope (a)");
