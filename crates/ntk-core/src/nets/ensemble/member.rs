@@ -56,9 +56,48 @@ struct Training {
     loss: Option<f64>,
 }
 
+/// A member whose network exists and has done its step-0 forward pass, but whose
+/// linearization is not built yet: enough for the step-0 record (at t = 0 the linearization
+/// equals the network), so that a run's first checkpoint does not wait for every member's
+/// Jacobian factors ([`Member::start`], then [`Member::build`] before the first step).
+struct Start {
+    /// the trainer, forward pass at step 0 done
+    trainer: Trainer<f32>,
+    /// f₀ on the test points (the f32 network)
+    test: Vec<f64>,
+    /// f₀ on the training points from the f64 copy of the network (as the linearization has it)
+    lin_train: Vec<f64>,
+    /// the network's training loss at step 0
+    loss: f64,
+}
+
+impl Start {
+    /// The step-0 record: network and linearization outputs both f₀, no weight or kernel
+    /// change.
+    fn record(&self, spec: &EnsembleSpec) -> MemberRecord {
+        let layers = self.trainer.net().layers.len();
+        let train_loss = NnLin { nn: self.loss, lin: mse_loss(&self.lin_train, &spec.y_train) };
+        let test_loss = spec
+            .y_test
+            .as_ref()
+            .map(|yt| NnLin { nn: mse_loss(&self.test, yt), lin: mse_loss(&self.test, yt) });
+        MemberRecord {
+            nn: self.test.clone(),
+            lin: self.test.clone(),
+            train_loss,
+            test_loss,
+            rmse_nn_lin: 0.0,
+            weight_change: vec![0.0; layers],
+            ntk_change: 0.0,
+        }
+    }
+}
+
 enum Phase {
-    /// not built yet (building is part of the work of [`Member::build`])
+    /// not started yet ([`Member::start`])
     Unbuilt,
+    /// network and its step-0 outputs, linearization not built yet ([`Member::build`])
+    Started(Box<Start>),
     Training(Box<Training>),
     Diverged(Divergence),
 }
@@ -93,15 +132,36 @@ fn loss_diverged(loss: f64, initial_loss: f64) -> bool {
     !loss.is_finite() || loss > DIVERGENCE_FACTOR * initial_loss.max(1e-30)
 }
 
+/// Which model a record shows diverged, given the network's initial loss: the network if its
+/// test outputs (or any other number) are not finite, the linearization if its outputs are not
+/// finite or its training loss exceeds [`DIVERGENCE_FACTOR`] × the initial loss.
+fn divergence_of(rec: &MemberRecord, initial_loss: f64) -> Option<DivergedModel> {
+    let lin_ok = rec.lin.iter().all(|v| v.is_finite()) && !loss_diverged(rec.train_loss.lin, initial_loss);
+    if !rec.nn.iter().all(|v| v.is_finite()) {
+        Some(DivergedModel::Network)
+    } else if !lin_ok {
+        Some(DivergedModel::Linearization)
+    } else if !rec.is_finite() {
+        Some(DivergedModel::Network)
+    } else {
+        None
+    }
+}
+
 impl Member {
-    /// Member `index` of the job, not built yet.
+    /// Member `index` of the job, not started yet.
     pub(super) fn new(index: usize) -> Self {
         Member { index, phase: Phase::Unbuilt }
     }
 
-    /// Whether [`Member::build`] is still to be called.
+    /// Whether [`Member::start`] is still to be called.
     pub(super) fn is_unbuilt(&self) -> bool {
         matches!(self.phase, Phase::Unbuilt)
+    }
+
+    /// Whether [`Member::build`] is still to be called before the first step.
+    pub(super) fn is_started(&self) -> bool {
+        matches!(self.phase, Phase::Started(_))
     }
 
     /// Its divergence, if it diverged.
@@ -115,39 +175,73 @@ impl Member {
     /// Steps applied so far (0 before building; the divergence step once diverged).
     pub(super) fn step(&self) -> u64 {
         match &self.phase {
-            Phase::Unbuilt => 0,
+            Phase::Unbuilt | Phase::Started(_) => 0,
             Phase::Training(t) => t.step,
             Phase::Diverged(d) => d.step,
         }
     }
 
-    /// Builds the network with seed [`member_seed`]`(spec.seed, index)` and its linearization
-    /// (Θ̂₀ and f₀ from the f64 copy of the initial f32 network, trajectory over `schedule`).
+    /// Creates the network with seed [`member_seed`]`(spec.seed, index)` and does its step-0
+    /// forward pass on the training and test points (a network whose initial loss is not
+    /// finite is diverged at step 0).
     ///
     /// # Errors
-    /// [`EnsembleError`] if the network or the linearization cannot be built.
+    /// [`EnsembleError`] if the network cannot be built.
+    pub(super) fn start(&mut self, spec: &EnsembleSpec, data: &Data) -> Result<(), EnsembleError> {
+        let seed = member_seed(spec.seed, self.index as u64);
+        let net = Mlp::<f32>::new(&spec.arch, data.d, spec.width, seed)?;
+        let lin_train = net.cast::<f64>().forward(&data.x_train, data.n);
+        let test = net.forward(&data.x_test32, data.m).iter().map(|&v| v as f64).collect();
+        let opts = TrainOptions {
+            learning_rate: spec.learning_rate,
+            momentum: spec.momentum,
+            readout_only: spec.readout_only,
+        };
+        let mut trainer = Trainer::new(net, &data.x_train, &spec.y_train, opts)?;
+        let loss = trainer.forward();
+        self.phase = if loss_diverged(loss, loss) {
+            Phase::Diverged(Divergence { member: self.index, step: 0, model: DivergedModel::Network })
+        } else {
+            Phase::Started(Box::new(Start { trainer, test, lin_train, loss }))
+        };
+        Ok(())
+    }
+
+    /// Builds the linearization of a started member (Θ̂₀ and f₀ from the f64 copy of the
+    /// initial f32 network, trajectory over `schedule`); nothing for a member in any other
+    /// phase.
+    ///
+    /// # Errors
+    /// [`EnsembleError`] if the linearization cannot be built.
     pub(super) fn build(
         &mut self,
         spec: &EnsembleSpec,
         data: &Data,
         schedule: &[u64],
     ) -> Result<(), EnsembleError> {
-        let seed = member_seed(spec.seed, self.index as u64);
-        let net = Mlp::<f32>::new(&spec.arch, data.d, spec.width, seed)?;
+        let start = match std::mem::replace(&mut self.phase, Phase::Unbuilt) {
+            Phase::Started(start) => start,
+            other => {
+                self.phase = other;
+                return Ok(());
+            }
+        };
+        let Start { trainer, loss, .. } = *start;
+        let net = trainer.net();
         // Linearization: Θ̂₀(X, X) and f₀(X) from the f64 copy of the initial network (its
         // eigenbasis carries the dynamics); Θ̂₀(*, X) and f₀(*) from the Jacobian factors of the
         // f32 network itself on the test points (f32 SIMD, several times faster than f64 in
         // wasm, relative error ~1e-7, far below the f32 training's own; f₀(*) is then exactly
         // the network's step-0 output).
         let fac_train = JacobianFactors::new(&net.cast::<f64>(), &data.x_train, data.n);
-        let fac_test = JacobianFactors::new(&net, &data.x_test32, data.m);
+        let fac_test = JacobianFactors::new(net, &data.x_test32, data.m);
         let (k_train, k_test) = if spec.readout_only {
             (fac_train.readout_ntk(&fac_train), fac_test.readout_ntk(&fac_train))
         } else {
             (fac_train.ntk(&fac_train), fac_test.ntk(&fac_train))
         };
         // Θ̂₀ for the kernel-change measure, from the f32 network like the later Θ̂_k.
-        let fac32 = JacobianFactors::new(&net, &data.x_train32, data.n);
+        let fac32 = JacobianFactors::new(net, &data.x_train32, data.n);
         let ntk0 = fac32.ntk(&fac32);
         let lin = Linearized::new(
             &k_train,
@@ -160,22 +254,17 @@ impl Member {
         )?;
         let w0: Vec<Vec<f32>> = net.layers.iter().map(|l| l.w.clone()).collect();
         let w0_norm = w0.iter().map(|w| frobenius_distance(w, None)).collect();
-        let opts = TrainOptions {
-            learning_rate: spec.learning_rate,
-            momentum: spec.momentum,
-            readout_only: spec.readout_only,
-        };
         self.phase = Phase::Training(Box::new(Training {
-            trainer: Trainer::new(net, &data.x_train, &spec.y_train, opts)?,
+            trainer,
             lin: lin.trajectory(schedule),
             w0,
             w0_norm,
             ntk0_norm: ntk0.norm(),
             ntk0,
             initial_test: fac_test.outputs,
-            initial_loss: f64::NAN,
+            initial_loss: loss,
             step: 0,
-            loss: None,
+            loss: Some(loss),
         }));
         Ok(())
     }
@@ -222,6 +311,17 @@ impl Member {
     ) -> Option<MemberAtCheckpoint> {
         let member = self.index;
         let state = match &self.phase {
+            Phase::Started(start) if target == 0 => {
+                let rec = start.record(spec);
+                match divergence_of(&rec, start.loss) {
+                    None => MemberState::Record(rec),
+                    Some(model) => {
+                        let d = Divergence { member, step: 0, model };
+                        self.phase = Phase::Diverged(d);
+                        MemberState::Diverged { step: d.step, model }
+                    }
+                }
+            }
             Phase::Training(t) if t.step == target && t.loss.is_some() => {
                 let rec = t.record(spec, data, checkpoint);
                 match t.record_divergence(&rec) {
@@ -245,17 +345,7 @@ impl Training {
     /// number) are not finite, the linearization if its outputs are not finite or its training
     /// loss exceeds [`DIVERGENCE_FACTOR`] × the network's initial loss.
     fn record_divergence(&self, rec: &MemberRecord) -> Option<DivergedModel> {
-        let lin_ok =
-            rec.lin.iter().all(|v| v.is_finite()) && !loss_diverged(rec.train_loss.lin, self.initial_loss);
-        if !rec.nn.iter().all(|v| v.is_finite()) {
-            Some(DivergedModel::Network)
-        } else if !lin_ok {
-            Some(DivergedModel::Linearization)
-        } else if !rec.is_finite() {
-            Some(DivergedModel::Network)
-        } else {
-            None
-        }
+        divergence_of(rec, self.initial_loss)
     }
 
     /// The record at the current step (forward pass done), for checkpoint `checkpoint`.
@@ -317,6 +407,9 @@ mod tests {
         let schedule = spec.schedule();
         for index in 0..2 {
             let mut member = Member::new(index);
+            member.start(&spec, &data).unwrap();
+            let Phase::Started(start) = &member.phase else { panic!("member {index} not started") };
+            let started = start.record(&spec);
             member.build(&spec, &data, &schedule).unwrap();
             member.run_toward(0, 1);
             let Phase::Training(t) = &member.phase else { panic!("member {index} not training") };
@@ -324,6 +417,21 @@ mod tests {
             let short = t.record_with(&spec, &data, 0, true);
             assert_eq!(full, short);
             assert!(full.nn.iter().zip(&short.nn).all(|(a, b)| a.to_bits() == b.to_bits()));
+            // The record taken before the linearization is built: the same network outputs
+            // (one f32 forward pass either way) and the linearization equal to the network.
+            assert!(full.nn.iter().zip(&started.nn).all(|(a, b)| a.to_bits() == b.to_bits()));
+            assert_eq!(started.lin, started.nn);
+            assert_eq!(started.rmse_nn_lin, 0.0);
+            assert_eq!(started.train_loss.nn.to_bits(), full.train_loss.nn.to_bits());
+            assert_eq!(started.weight_change, full.weight_change);
+            assert_eq!(started.ntk_change, full.ntk_change);
+            // The linearization's outputs at t = 0 are f₀ from its own computation: equal to
+            // the network's to f32 rounding (the f64 copy on the training points).
+            for (a, b) in started.lin.iter().zip(&full.lin) {
+                assert!((a - b).abs() <= 1e-5 * (1.0 + b.abs()), "lin at t = 0: {a} vs {b}");
+            }
+            let (ls, lf) = (started.train_loss.lin, full.train_loss.lin);
+            assert!((ls - lf).abs() <= 1e-12 * (1.0 + lf.abs()), "linear train loss {ls} vs {lf}");
         }
     }
 }

@@ -30,8 +30,11 @@ struct Cost {
     /// one record: test forward `2 M P_w`, Jacobian factors on the training points `4 N P_w`,
     /// weight change `3 P_w`
     record: f64,
-    /// building a member: f32 Jacobian factors on the test points `4 M P_w`, f64 and f32
-    /// factors on the training points `8 N P_w`, initialisation and copies (about `20 P_w`)
+    /// starting a member: initialisation (about `10 P_w`) and the step-0 forward passes,
+    /// `2 (M + 2N) P_w`
+    start: f64,
+    /// building its linearization: f32 Jacobian factors on the test points `4 M P_w`, f64 and
+    /// f32 factors on the training points `8 N P_w`, copies (about `10 P_w`)
     build: f64,
 }
 
@@ -42,7 +45,8 @@ impl Cost {
         Cost {
             step: spec.flops_per_step(),
             record: (2.0 * m + 4.0 * n + 3.0) * p,
-            build: (4.0 * m + 8.0 * n + 20.0) * p,
+            start: (2.0 * m + 4.0 * n + 10.0) * p,
+            build: (4.0 * m + 8.0 * n + 10.0) * p,
         }
     }
 }
@@ -184,7 +188,13 @@ impl EnsembleRunner {
                 if slot.is_some() {
                     continue;
                 }
+                // The step-0 record needs only the network; the linearization is built before
+                // the first step.
                 if member.is_unbuilt() {
+                    member.start(&self.spec, &self.data)?;
+                    work += self.cost.start;
+                }
+                if target > 0 && member.is_started() {
                     member.build(&self.spec, &self.data, &self.schedule)?;
                     work += self.cost.build;
                 }
