@@ -13,6 +13,7 @@ use crate::services::catapult::CatapultService;
 use crate::services::ensemble::EnsembleService;
 use crate::services::sweep::SweepService;
 use crate::services::theory::TheoryService;
+use crate::services::Viewport;
 use crate::views::catapult::CatapultView;
 use crate::views::explorer::Explorer;
 use crate::views::widths::WidthsView;
@@ -21,6 +22,7 @@ use crate::views::widths::WidthsView;
 #[component]
 pub fn App() -> impl IntoView {
     Gestures::provide();
+    Viewport::provide();
     TheoryService::provide();
     EnsembleService::provide();
     CatapultService::provide();

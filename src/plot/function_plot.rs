@@ -8,7 +8,7 @@ use web_sys::HtmlCanvasElement;
 
 use super::axes::{Geometry, Rect};
 use super::legend::{self, Entry, Swatch};
-use super::panel::{panel, Axis, Panel, Style};
+use super::panel::{caption_above, panel, Axis, Panel, Style};
 use super::{context_2d, open_canvas, Band, PlotError};
 
 /// NTK-GP colour (blue).
@@ -199,7 +199,7 @@ pub fn draw_function_plot(
     let (x0, x1) = (p.x.first().copied().unwrap_or(-3.2), p.x.last().copied().unwrap_or(3.2));
     let (y0, y1) = y_range(p);
     let (cw, ch) = root.dim_in_pixel();
-    let body = root.titled(&p.caption, ("sans-serif", px(14.0)))?;
+    let body = caption_above(&root, &p.caption, 14.0 * dpr)?;
     let entries = legend_entries(p);
     let font = 12.0 * dpr;
     let legend_h = legend::height(&body, &entries, font);

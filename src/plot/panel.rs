@@ -83,6 +83,35 @@ pub fn text_width(area: &DrawingArea<CanvasBackend, Shift>, text: &str, font_px:
         .map_or(0.6 * font_px * text.chars().count() as f64, |(w, _)| f64::from(w))
 }
 
+/// Draws `caption` centred at the top of `area` and returns the area below it. A caption
+/// wider than the area goes on two lines (split at " — "), and in a smaller font (down to 0.6×)
+/// if a line still does not fit: never clipped at the canvas edges.
+///
+/// # Errors
+/// [`PlotError`] from the backend.
+pub fn caption_above(
+    area: &DrawingArea<CanvasBackend, Shift>,
+    caption: &str,
+    font_px: f64,
+) -> Result<DrawingArea<CanvasBackend, Shift>, PlotError> {
+    let width = f64::from(area.dim_in_pixel().0);
+    let room = 0.96 * width;
+    let lines: Vec<&str> = match caption.split_once(" — ") {
+        Some((a, b)) if text_width(area, caption, font_px) > room => vec![a, b],
+        _ => vec![caption],
+    };
+    let widest = lines.iter().map(|l| text_width(area, l, font_px)).fold(0.0, f64::max);
+    let font = if widest > room { (font_px * room / widest).max(0.6 * font_px) } else { font_px };
+    let style: TextStyle = ("sans-serif", font).into_font().into();
+    let line_h = 1.3 * font;
+    for (i, line) in lines.iter().enumerate() {
+        let x = ((width - text_width(area, line, font)) / 2.0).max(0.0);
+        area.draw_text(line, &style, (x as i32, (0.25 * font + i as f64 * line_h) as i32))?;
+    }
+    let used = 0.5 * font + lines.len() as f64 * line_h;
+    Ok(area.split_vertically(used.ceil() as u32).1)
+}
+
 /// Draws a panel's frame on `area` (caption, grid, ticks that fit, descriptions) at device
 /// pixel ratio `dpr`.
 ///

@@ -70,6 +70,42 @@ pub fn restart_when_settled<K: Clone + PartialEq + Send + Sync + 'static>(
     }
 }
 
+/// The window's size, for the plots: every canvas is redrawn at its new size when the window
+/// is resized or a phone turned (a canvas drawn at one size and shown at another would be
+/// stretched). Provide it once ([`Viewport::provide`]); draw effects call [`track_viewport`].
+#[derive(Clone, Copy)]
+pub struct Viewport(RwSignal<(f64, f64)>);
+
+impl Viewport {
+    /// Creates the signal, follows the window's `resize` events, and provides it.
+    pub fn provide() {
+        let size = || {
+            web_sys::window().map_or((0.0, 0.0), |w| {
+                let get =
+                    |v: Result<wasm_bindgen::JsValue, _>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+                (get(w.inner_width()), get(w.inner_height()))
+            })
+        };
+        let viewport = Viewport(RwSignal::new(size()));
+        let handle = window_event_listener(leptos::ev::resize, move |_| {
+            let now = size();
+            if viewport.0.get_untracked() != now {
+                viewport.0.set(now);
+            }
+        });
+        on_cleanup(move || handle.remove());
+        provide_context(viewport);
+    }
+}
+
+/// Makes the calling effect re-run when the window is resized (nothing without a
+/// [`Viewport`] in context, as in unit tests).
+pub fn track_viewport() {
+    if let Some(v) = use_context::<Viewport>() {
+        v.0.track();
+    }
+}
+
 /// A drawing deferred to the next animation frame, replaced by any later one asked before
 /// that frame: however many results arrive between two frames (a burst of checkpoints from the
 /// workers), a canvas is drawn at most once per frame.

@@ -19,7 +19,7 @@ use crate::params::url;
 use crate::plot::catapult_plot::{draw_phase_diagram, draw_trajectories, PhaseDot, Role, Trajectory};
 use crate::route::View;
 use crate::services::catapult::{net_key, CatapultService};
-use crate::services::{restart_when_settled, sync_url, timed_draw};
+use crate::services::{restart_when_settled, sync_url, timed_draw, track_viewport};
 
 /// Points of the phase diagram's ηλ₀ grid (0.1 … 5).
 const DIAGRAM_POINTS: usize = 50;
@@ -111,6 +111,7 @@ pub fn CatapultView(
     let plot_error = RwSignal::new(None::<String>);
 
     Effect::new(move |_| {
+        track_viewport();
         let p = params.get();
         let m = model_run.get();
         let r = run.get();
@@ -143,6 +144,7 @@ pub fn CatapultView(
         );
     });
     Effect::new(move |_| {
+        track_viewport();
         let p = params.get();
         let d = dots.get();
         if !active.get() {

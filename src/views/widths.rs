@@ -22,7 +22,7 @@ use crate::route::View;
 use crate::services::sweep::{
     plan_sweep, sweep_workers, Phase, PointStatus, SweepService, SweepState, MAX_SWEEP_FLOP,
 };
-use crate::services::{sync_url, timed_draw};
+use crate::services::{sync_url, timed_draw, track_viewport};
 use ntk_core::stats::PowerLawFit;
 
 /// The name of a point's axis value: `L = 2, ` / `N = 16, ` (empty without an axis).
@@ -155,6 +155,7 @@ pub fn WidthsView(
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let plot_error = RwSignal::new(None::<String>);
     Effect::new(move |_| {
+        track_viewport();
         let (result, axis) = result.get();
         if !active.get() {
             return;
@@ -281,6 +282,7 @@ pub fn WidthsView(
                     <canvas node_ref=canvas class="plot widths-plot" data-testid="widths-plot" role="img"
                         aria-label="four log-log panels against the width: network–linearization distance, relative weight change per layer, kernel change, initial kernel error"></canvas>
                     <p class="hint">"Dots: mean over seeds; bars: smallest to largest seed; solid lines: least-squares fit of log(mean) against log n (slope in the legend); dashed grey: slopes −1/2 and −1 through the first point."</p>
+                    <div class="table-scroll">
                     <table class="slopes" data-testid="widths-slopes">
                         <thead><tr><th>"fitted slope"</th><th>"(a) f − f_lin"</th><th>"(b) input"</th><th>"(b) hidden"</th><th>"(b) readout"</th><th>"(c) Θ̂_T − Θ̂_0"</th><th>"(d) Θ̂_0 − Θ"</th></tr></thead>
                         <tbody>
@@ -288,6 +290,7 @@ pub fn WidthsView(
                             <tr class="theory"><td>"theory"</td><td>"≤ −1/2 (ReLU: −1/2; smooth φ: → −1)"</td><td>"−1/2"</td><td>"−1"</td><td>"−1/2"</td><td>"−1/2 … −1"</td><td>"−1/2"</td></tr>
                         </tbody>
                     </table>
+                    </div>
                     <Show when=move || { let (r, a) = result.get(); any_unresolved(&plot_of(r.as_ref(), a)) }>
                         <p class="note" data-testid="widths-unresolved">
                             "* not resolved at these widths: ±2 standard errors of the slope cover both −1/2 and −1, so this sweep cannot tell them apart. "

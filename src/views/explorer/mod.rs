@@ -30,7 +30,7 @@ use crate::problem::problem;
 use crate::route::View;
 use crate::services::ensemble::EnsembleService;
 use crate::services::theory::{TheoryService, THEORY_PENDING};
-use crate::services::{restart_when_settled, sync_url, timed_draw, FrameSlot};
+use crate::services::{restart_when_settled, sync_url, timed_draw, track_viewport, FrameSlot};
 use figures::{heatmaps, line_plot, loss_curves, nearest_checkpoint, EnsembleAt};
 use points::PointEditor;
 use presets::PRESETS;
@@ -111,6 +111,7 @@ pub fn Explorer(
     // Main plot (theory at the step shown, the ensemble at its nearest checkpoint if the run
     // belongs to the current parameters) and, for 2-D sets, the heatmaps.
     Effect::new(move |_| {
+        track_viewport();
         let key = theory_key.get();
         let (step, lr, curves) =
             (shown_step.get(), params.with(|p| p.training.lr), params.with(|p| p.display.curves));
@@ -240,6 +241,7 @@ pub fn Explorer(
     };
     Effect::new(move |_| {
         curves.track();
+        track_viewport();
         loss_version.update_value(|v| *v += 1);
         if active.get() {
             loss_frame.draw(draw_loss);

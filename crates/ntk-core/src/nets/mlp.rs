@@ -48,9 +48,18 @@ pub trait Real:
     fn phi(act: Activation, x: Self) -> Self;
     /// φ'(x).
     fn dphi(act: Activation, x: Self) -> Self;
+    /// `self · b + c` with a single rounding (the type's `mul_add`).
+    fn fused_mul_add(self, b: Self, c: Self) -> Self;
     /// `self · b + c`: one fused multiply-add (a single rounding) where the build target has
     /// FMA (native builds on FMA CPUs), otherwise a product and a sum.
-    fn madd(self, b: Self, c: Self) -> Self;
+    #[inline(always)]
+    fn madd(self, b: Self, c: Self) -> Self {
+        if cfg!(target_feature = "fma") {
+            self.fused_mul_add(b, c)
+        } else {
+            self * b + c
+        }
+    }
     /// Four multiply-adds `a[q]·b[q] + c[q]` ([`Real::madd`] per lane; one `f32x4.relaxed_madd`
     /// in f32 wasm builds with the `relaxed-simd` target feature, fused or not as the CPU does
     /// it: then results may differ between machines by f32 rounding, never between workers on
@@ -106,12 +115,8 @@ impl Real for f32 {
         act.derivative_times_f32(x, g, out);
     }
     #[inline(always)]
-    fn madd(self, b: Self, c: Self) -> Self {
-        if cfg!(target_feature = "fma") {
-            self.mul_add(b, c)
-        } else {
-            self * b + c
-        }
+    fn fused_mul_add(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
     }
 }
 
@@ -137,12 +142,8 @@ impl Real for f64 {
         out.iter_mut().zip(g).for_each(|(o, &gi)| *o *= gi);
     }
     #[inline(always)]
-    fn madd(self, b: Self, c: Self) -> Self {
-        if cfg!(target_feature = "fma") {
-            self.mul_add(b, c)
-        } else {
-            self * b + c
-        }
+    fn fused_mul_add(self, b: Self, c: Self) -> Self {
+        self.mul_add(b, c)
     }
 }
 

@@ -145,6 +145,12 @@ pub fn a_two_d_set_shows_heatmaps_and_the_figure_2_segment(page: &Page) {
     browser.screenshot(&screenshot_dir().join("views_xor_segment.png"));
 }
 
+/// Whether every visible canvas's backing store has the aspect ratio of its box on the page
+/// (within 3%): a plot drawn for another size would be shown stretched.
+const STRETCHED_NONE: &str = "return Array.from(document.querySelectorAll('canvas')).filter(c => c.offsetParent)
+     .every(c => { const r = c.getBoundingClientRect();
+       return r.width < 1 || r.height < 1 || Math.abs((c.width / c.height) / (r.width / r.height) - 1) < 0.03; });";
+
 pub fn the_page_fits_a_phone_screen(page: &Page) {
     let browser = page.open("?data=xor&n=8&width=32&members=2&steps=100");
     browser.set_window_size(390, 844);
@@ -156,11 +162,32 @@ pub fn the_page_fits_a_phone_screen(page: &Page) {
          return {page: document.documentElement.scrollWidth, screen: w, plot: plot.width};",
         vec![],
     );
-    let (page, screen, plot) =
+    let (page_w, screen, plot) =
         (fit["page"].as_f64().unwrap(), fit["screen"].as_f64().unwrap(), fit["plot"].as_f64().unwrap());
-    assert!(page <= screen + 1.0, "the page is {page} px wide on a {screen} px screen");
+    assert!(page_w <= screen + 1.0, "the page is {page_w} px wide on a {screen} px screen");
     assert!(plot > 0.8 * screen, "the main plot is only {plot} of {screen} px");
     browser.screenshot(&screenshot_dir().join("views_phone.png"));
+    // The other views at the same size: no sideways scrolling either (their screenshots are
+    // looked at with the others).
+    for (view, ready) in [("catapult", "[data-testid=catapult-plot]"), ("widths", "[data-testid=run-sweep]")]
+    {
+        let browser = page.open(&format!("?view={view}"));
+        browser.set_window_size(390, 844);
+        browser.wait_for(ready, Duration::from_secs(30));
+        let width = browser.execute(
+            "return [document.documentElement.scrollWidth, document.documentElement.clientWidth];",
+            vec![],
+        );
+        let (page_w, screen_w) = (width[0].as_f64().unwrap(), width[1].as_f64().unwrap());
+        assert!(page_w <= screen_w + 1.0, "{view}: the page is {page_w} px wide on a {screen_w} px screen");
+        // Every plot redrawn at its new size (not a desktop drawing stretched to the phone's).
+        browser.wait_true(
+            STRETCHED_NONE,
+            Duration::from_secs(10),
+            &format!("{view}: plots redrawn at phone size"),
+        );
+        browser.screenshot(&screenshot_dir().join(format!("views_phone_{view}.png")));
+    }
 }
 
 pub fn quadrature_kernels_are_computed_off_the_main_thread(page: &Page) {
