@@ -17,7 +17,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 use wide_explorer::runtime::protocol::Work;
-use wide_explorer::runtime::scheduler::{Event, Scheduler, SchedulerOptions};
+use wide_explorer::runtime::scheduler::{worker_census, Event, Scheduler, SchedulerOptions};
 use wide_explorer::services::ensemble::split_members;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -172,7 +172,17 @@ async fn a_cancelled_run_never_reports_again_and_keeps_its_workers() {
     let short = start(&pool, &short_job);
     let cut = log.borrow().len();
     assert_same(&final_stats(&log, &short_job, short, pool.size()).await.0, &want, "the run after a cancel");
-    sleep(500).await;
+    // Every worker of the cancelled run has answered its cancellation (none still stopping a
+    // task of the old generation): whatever it sent before is in the log by now.
+    let mut settled = false;
+    for _ in 0..1500 {
+        if worker_census().1 == 0 {
+            settled = true;
+            break;
+        }
+        sleep(20).await;
+    }
+    assert!(settled, "the cancelled run's workers never answered");
     let late: Vec<Event> = log.borrow()[cut..]
         .iter()
         .filter(|e| match e {
