@@ -65,6 +65,16 @@ macro_rules! has_arch {
     };
 }
 
+/// The neural-tangents cookbook's network, the explorer's and the width lab's default: two erf
+/// layers, σ_w² = 2.25, σ_b² = 0.0025, NTK parameterization.
+pub const COOKBOOK_ARCH: Architecture = Architecture {
+    depth: 2,
+    activation: Activation::Erf,
+    sw2: 2.25,
+    sb2: 0.0025,
+    param: Parameterization::Ntk,
+};
+
 /// Names of the nonlinearities the explorer offers, in select order.
 pub const ACTIVATIONS: [&str; 9] =
     ["erf", "relu", "tanh", "identity", "sin", "gelu", "softplus", "sigmoid", CUSTOM];

@@ -3,7 +3,7 @@
 //! cached by ([`TheoryKey`], [`RunKey`]).
 
 use ntk_core::datasets::{Target1d, Target2d, X_RANGE};
-use ntk_core::{Activation, Architecture, Parameterization};
+use ntk_core::Architecture;
 
 use super::arch::{self, ArchFields, ACTIVATIONS};
 use super::notes::Note;
@@ -102,13 +102,7 @@ impl Default for ExplorerParams {
     /// σ_b² = 0.0025, 5 noisy sine points), width 256, 20 members, 3,000 steps.
     fn default() -> Self {
         ExplorerParams {
-            arch: Architecture {
-                depth: 2,
-                activation: Activation::Erf,
-                sw2: 2.25,
-                sb2: 0.0025,
-                param: Parameterization::Ntk,
-            },
+            arch: arch::COOKBOOK_ARCH,
             data: DataParams {
                 set: DataChoice::Sin,
                 n_train: 5,

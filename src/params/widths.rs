@@ -7,7 +7,7 @@ use ntk_core::datasets::Target1d;
 use ntk_core::experiments::widths::{
     log2_grid, LearningRate, SweepAxis, SweepData, WidthError, WidthSweepSpec,
 };
-use ntk_core::{Activation, Architecture, Parameterization};
+use ntk_core::{Architecture, Parameterization};
 
 use super::arch::{self, activation_name, ArchFields, BUILT_IN_ACTIVATIONS};
 use super::notes::Note;
@@ -128,13 +128,7 @@ impl Default for WidthsParams {
     /// about half a minute in a tab.
     fn default() -> Self {
         WidthsParams {
-            arch: Architecture {
-                depth: 2,
-                activation: Activation::Erf,
-                sw2: 2.25,
-                sb2: 0.0025,
-                param: Parameterization::Ntk,
-            },
+            arch: arch::COOKBOOK_ARCH,
             target: Target1d::Sin,
             n_train: 8,
             noise: 0.1,
@@ -405,6 +399,7 @@ impl WidthsParams {
 mod tests {
     use super::*;
     use crate::params::url::{decode, encode, RESERVED};
+    use ntk_core::Activation;
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn from_query(q: &str) -> (WidthsParams, Vec<Note>) {
