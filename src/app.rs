@@ -7,8 +7,10 @@ use leptos::prelude::*;
 
 use crate::components::controls::Gestures;
 use crate::components::header::Header;
+use crate::components::notes::NoteList;
+use crate::components::open_results::OpenedResults;
 use crate::params::catapult::CatapultParams;
-use crate::route::{location_query, View};
+use crate::route::{keep_hidden_in_url, location_query, Hidden, View};
 use crate::services::catapult::CatapultService;
 use crate::services::ensemble::EnsembleService;
 use crate::services::sweep::SweepService;
@@ -18,7 +20,7 @@ use crate::views::catapult::CatapultView;
 use crate::views::explorer::Explorer;
 use crate::views::widths::WidthsView;
 
-/// The whole page.
+/// The whole page. A link's `hide` key hides parts of it (an embed, [`Hidden`]).
 #[component]
 pub fn App() -> impl IntoView {
     Gestures::provide();
@@ -30,6 +32,9 @@ pub fn App() -> impl IntoView {
     let query = location_query();
     let linked = View::from_query(&query);
     let view = RwSignal::new(linked);
+    OpenedResults::provide(view);
+    let (hidden, hide_notes) = Hidden::from_query(&query);
+    keep_hidden_in_url(hidden);
     let for_view = move |v: View| (linked == v).then(|| query.clone());
     let catapult_at = RwSignal::new(None::<CatapultParams>);
     let open_catapult = Callback::new(move |p: CatapultParams| {
@@ -37,10 +42,13 @@ pub fn App() -> impl IntoView {
         view.set(View::Catapult);
     });
     let shown = move |v: View| Signal::derive(move || view.get() == v);
-    let hidden = move |v: View| move || if view.get() == v { "" } else { "display: none" };
+    let display = move |v: View| move || if view.get() == v { "" } else { "display: none" };
     view! {
-        <div class="app" data-testid="app">
+        <div class=format!("app {}", hidden.classes()) data-testid="app">
             <Header />
+            <div class="notes">
+                <NoteList notes=Signal::stored(hide_notes) prefix="Link: " />
+            </div>
             <nav class="tabs" role="tablist" aria-label="Views">
                 {View::ALL.into_iter().map(|v| view! {
                     <button role="tab" data-view=v.key() class:active=move || view.get() == v
@@ -48,13 +56,13 @@ pub fn App() -> impl IntoView {
                         on:click=move |_| view.set(v)>{v.title()}</button>
                 }).collect_view()}
             </nav>
-            <div style=hidden(View::Explorer)>
+            <div style=display(View::Explorer)>
                 <Explorer active=shown(View::Explorer) query=for_view(View::Explorer) on_catapult=open_catapult />
             </div>
-            <div style=hidden(View::Catapult)>
+            <div style=display(View::Catapult)>
                 <CatapultView active=shown(View::Catapult) query=for_view(View::Catapult) open_at=catapult_at />
             </div>
-            <div style=hidden(View::Widths)>
+            <div style=display(View::Widths)>
                 <WidthsView active=shown(View::Widths) query=for_view(View::Widths) />
             </div>
         </div>

@@ -19,6 +19,7 @@ pub mod problem;
 pub mod route;
 pub mod runtime;
 pub mod services;
+pub mod storage;
 pub mod views;
 
 pub use app::App;

@@ -6,6 +6,7 @@ use nalgebra::DMatrix;
 use ntk_core::datasets::{segment, Dataset1d, Dataset2d, GRID_SIDE, TEST_POINTS, X_RANGE};
 
 use crate::params::explorer::{DataChoice, DataParams};
+use crate::params::table::UserTable;
 
 /// Values of α along the segment of the paper's Figure 2 (x₂ at α = 0, x₁ at α = 1; a margin
 /// on both sides shows the functions beyond the two points).
@@ -25,6 +26,9 @@ pub enum Layout {
         /// training-point indices of x₁ and x₂ (after clamping to the training set)
         ends: (usize, usize),
     },
+    /// 2-D test points on no line or grid (an opened run's own): nothing is drawn along a
+    /// line, and there are no heatmaps
+    Points,
 }
 
 /// A regression problem as the page shows it: training and test points in d = 1 or 2
@@ -38,10 +42,12 @@ pub struct Problem {
     pub y_train: Vec<f64>,
     /// test inputs
     pub x_test: Vec<Vec<f64>>,
-    /// noiseless targets at the test inputs (`None` for the user's points)
+    /// noiseless targets at the test inputs (`None` for the user's points and tables)
     pub y_test: Option<Vec<f64>>,
     /// how the test points are plotted
     pub layout: Layout,
+    /// the range of each input coordinate that the plots span, [lo, hi]
+    pub bounds: Vec<(f64, f64)>,
 }
 
 impl Problem {
@@ -56,6 +62,7 @@ impl Problem {
         match &self.layout {
             Layout::Line => 0..self.x_test.len(),
             Layout::Plane { alphas, .. } => GRID_SIDE * GRID_SIDE..GRID_SIDE * GRID_SIDE + alphas.len(),
+            Layout::Points => 0..0,
         }
     }
 
@@ -64,6 +71,7 @@ impl Problem {
         match &self.layout {
             Layout::Line => self.x_test.iter().map(|x| x[0]).collect(),
             Layout::Plane { alphas, .. } => alphas.clone(),
+            Layout::Points => vec![],
         }
     }
 
@@ -75,7 +83,7 @@ impl Problem {
             Layout::Plane { alphas, ends } if !alphas.is_empty() => {
                 vec![(1.0, self.y_train[ends.0]), (0.0, self.y_train[ends.1])]
             }
-            Layout::Plane { .. } => vec![],
+            Layout::Plane { .. } | Layout::Points => vec![],
         }
     }
 }
@@ -84,11 +92,89 @@ fn evenly(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     (0..n).map(|i| lo + (hi - lo) * i as f64 / (n - 1) as f64).collect()
 }
 
+/// Fraction of a table's input range added on each side of the plotted range.
+pub const TABLE_PAD: f64 = 0.1;
+
+/// The range a plot of inputs spread over `[lo, hi]` spans: [`TABLE_PAD`] of the range added
+/// on each side (±1 around a single value).
+pub fn padded((lo, hi): (f64, f64)) -> (f64, f64) {
+    let pad = if hi > lo { TABLE_PAD * (hi - lo) } else { 1.0 };
+    (lo - pad, hi + pad)
+}
+
+/// The grid of [`GRID_SIDE`]² points over `x₁ ∈ r1`, `x₂ ∈ r2`, row by row (x₁ fastest, as
+/// [`Dataset2d`]'s grid).
+pub fn grid_2d(r1: (f64, f64), r2: (f64, f64)) -> Vec<Vec<f64>> {
+    let a1 = evenly(r1.0, r1.1, GRID_SIDE);
+    let a2 = evenly(r2.0, r2.1, GRID_SIDE);
+    a2.iter().flat_map(|&x2| a1.iter().map(move |&x1| vec![x1, x2])).collect()
+}
+
+/// The 2-D test points of the page: the heatmap grid, then the segment between training
+/// points `seg` (clamped to the set) when they differ.
+fn plane(
+    x_train: &[Vec<f64>],
+    seg: (usize, usize),
+    bounds: [(f64, f64); 2],
+) -> (Vec<Vec<f64>>, Vec<Vec<f64>>, Layout) {
+    let last = x_train.len().saturating_sub(1);
+    let ends = (seg.0.min(last), seg.1.min(last));
+    let alphas =
+        if ends.0 == ends.1 { vec![] } else { evenly(SEGMENT_ALPHAS.0, SEGMENT_ALPHAS.1, SEGMENT_ALPHAS.2) };
+    let seg = segment(&x_train[ends.0], &x_train[ends.1], &alphas);
+    (grid_2d(bounds[0], bounds[1]), seg, Layout::Plane { alphas, ends })
+}
+
+/// The problem of a data table: its training points; its own test points if it has them (an
+/// opened run), else the page's: [`TEST_POINTS`] evenly over the padded range of x in 1-D,
+/// the padded grid and the segment in 2-D. No targets on the page's test points.
+pub fn table_problem(t: &UserTable, seg: (usize, usize)) -> Problem {
+    let x_train = t.train.x.clone();
+    let y_train = t.train.y.clone();
+    if let Some(test) = &t.test {
+        let spread = |j: usize| {
+            test.x
+                .iter()
+                .chain(&x_train)
+                .map(|x| x[j])
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)))
+        };
+        let (layout, bounds) = if t.dim() == 1 {
+            (Layout::Line, vec![spread(0)])
+        } else {
+            (Layout::Points, vec![padded(spread(0)), padded(spread(1))])
+        };
+        return Problem { x_train, y_train, x_test: test.x.clone(), y_test: test.y.clone(), layout, bounds };
+    }
+    if t.dim() == 1 {
+        let (lo, hi) = padded(t.range(0));
+        return Problem {
+            x_train,
+            y_train,
+            x_test: evenly(lo, hi, TEST_POINTS).into_iter().map(|x| vec![x]).collect(),
+            y_test: None,
+            layout: Layout::Line,
+            bounds: vec![(lo, hi)],
+        };
+    }
+    let bounds = [padded(t.range(0)), padded(t.range(1))];
+    let (mut x_test, seg, layout) = plane(&x_train, seg, bounds);
+    x_test.extend(seg);
+    Problem { x_train, y_train, x_test, y_test: None, layout, bounds: bounds.to_vec() }
+}
+
 /// The seeded (or user-placed) data set.
 ///
 /// # Errors
-/// A message when there is nothing to train on (the user set without points).
+/// A message when there is nothing to train on (the user set without points, the table set
+/// without a table).
 pub fn problem(p: &DataParams, seed: u64) -> Result<Problem, String> {
+    if p.set == DataChoice::Table {
+        return match &p.table {
+            Some(t) => Ok(table_problem(t, p.seg)),
+            None => Err("no data table: paste or upload a CSV file".to_string()),
+        };
+    }
     if let Some(target) = p.set.target_2d() {
         let d = Dataset2d::generate(target, p.n_train, p.noise, seed);
         let last = d.x_train.len().saturating_sub(1);
@@ -110,6 +196,7 @@ pub fn problem(p: &DataParams, seed: u64) -> Result<Problem, String> {
             x_test,
             y_test: Some(y_test),
             layout: Layout::Plane { alphas, ends },
+            bounds: vec![X_RANGE, X_RANGE],
         });
     }
     if p.set == DataChoice::User {
@@ -122,6 +209,7 @@ pub fn problem(p: &DataParams, seed: u64) -> Result<Problem, String> {
             x_test: evenly(X_RANGE.0, X_RANGE.1, TEST_POINTS).into_iter().map(|x| vec![x]).collect(),
             y_test: None,
             layout: Layout::Line,
+            bounds: vec![X_RANGE],
         });
     }
     let target = p.set.target_1d().unwrap_or(ntk_core::datasets::Target1d::Sin);
@@ -132,6 +220,7 @@ pub fn problem(p: &DataParams, seed: u64) -> Result<Problem, String> {
         x_test: d.x_test.iter().map(|&x| vec![x]).collect(),
         y_test: Some(d.y_test),
         layout: Layout::Line,
+        bounds: vec![X_RANGE],
     })
 }
 

@@ -3,9 +3,117 @@
 //! change (no history entry per slider step).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+
+use crate::params::notes::Note;
 
 /// The URL key of the view shown.
 pub const VIEW_KEY: &str = "view";
+/// The URL key of the parts of the page hidden (embeds): `hide=header,tabs,controls,explain`.
+pub const HIDE_KEY: &str = "hide";
+
+/// Parts of the page a link can hide, for embedding a figure in another page
+/// (`hide=header,tabs,controls,explain`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Hidden {
+    /// the title and the tagline (and the embed and share menu in it)
+    pub header: bool,
+    /// the tabs of the other views
+    pub tabs: bool,
+    /// the control panels
+    pub controls: bool,
+    /// the explanation panels ("What am I looking at?")
+    pub explain: bool,
+}
+
+impl Hidden {
+    /// The names of the parts, in URL order.
+    pub const PARTS: [&'static str; 4] = ["header", "tabs", "controls", "explain"];
+    /// Every part hidden: the figure alone.
+    pub const ALL: Hidden = Hidden { header: true, tabs: true, controls: true, explain: true };
+
+    fn flag(&mut self, part: &str) -> Option<&mut bool> {
+        match part {
+            "header" => Some(&mut self.header),
+            "tabs" => Some(&mut self.tabs),
+            "controls" => Some(&mut self.controls),
+            "explain" => Some(&mut self.explain),
+            _ => None,
+        }
+    }
+
+    /// Whether `part` (one of [`Hidden::PARTS`]) is hidden.
+    pub fn hides(&self, part: &str) -> bool {
+        let mut copy = *self;
+        copy.flag(part).is_some_and(|f| *f)
+    }
+
+    /// The same with `part` hidden or shown.
+    pub fn with(mut self, part: &str, hidden: bool) -> Hidden {
+        if let Some(f) = self.flag(part) {
+            *f = hidden;
+        }
+        self
+    }
+
+    /// The parts a query string hides (the last `hide` key wins), with a note for each name
+    /// that is no part.
+    pub fn from_query(query: &str) -> (Hidden, Vec<Note>) {
+        let value: Option<Cow<str>> = form_urlencoded::parse(query.trim_start_matches('?').as_bytes())
+            .filter(|(k, _)| k == HIDE_KEY)
+            .map(|(_, v)| v)
+            .last();
+        let mut hidden = Hidden::default();
+        let mut notes = Vec::new();
+        for part in value.as_deref().unwrap_or("").split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match hidden.flag(&part.to_lowercase()) {
+                Some(f) => *f = true,
+                None => notes.push(
+                    Note::text("hide: ")
+                        .quote(part)
+                        .then(format!(" is not a part of the page ({})", Hidden::PARTS.join(", "))),
+                ),
+            }
+        }
+        (hidden, notes)
+    }
+
+    /// The `hide` value: the hidden parts' names, comma-separated (empty when none is hidden).
+    pub fn value(&self) -> String {
+        Hidden::PARTS.iter().filter(|p| self.hides(p)).copied().collect::<Vec<_>>().join(",")
+    }
+
+    /// Whether any part is hidden (the page is embedded).
+    pub fn any(&self) -> bool {
+        *self != Hidden::default()
+    }
+
+    /// The CSS classes of the app root that hide the parts: `embed hide-header hide-tabs …`.
+    pub fn classes(&self) -> String {
+        let mut c: Vec<String> =
+            Hidden::PARTS.iter().filter(|p| self.hides(p)).map(|p| format!("hide-{p}")).collect();
+        if self.any() {
+            c.insert(0, "embed".to_string());
+        }
+        c.join(" ")
+    }
+}
+
+thread_local! {
+    /// The page's own keys after the view's state (the `hide` of an embed), kept in the URL.
+    static PAGE_KEYS: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// Keeps the parts `hidden` hides in every URL the page writes.
+pub fn keep_hidden_in_url(hidden: Hidden) {
+    let value = hidden.value();
+    let keys = if value.is_empty() {
+        String::new()
+    } else {
+        form_urlencoded::Serializer::new(String::new()).append_pair(HIDE_KEY, &value).finish()
+    };
+    PAGE_KEYS.with(|k| *k.borrow_mut() = keys);
+}
 
 /// The page's views.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,10 +173,20 @@ pub fn view_query(view: View, state_query: &str) -> String {
     }
 }
 
-/// Replaces the URL's query by `view` and that view's state (no history entry per change).
+/// Replaces the URL's query by `view` and that view's state, and the page's own keys (no
+/// history entry per change).
 pub fn write_url(view: View, state_query: &str) {
     if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let query = view_query(view, state_query);
+        let mut query = view_query(view, state_query);
+        PAGE_KEYS.with(|k| {
+            let k = k.borrow();
+            if !k.is_empty() {
+                if query.len() > 1 {
+                    query.push('&');
+                }
+                query.push_str(&k);
+            }
+        });
         let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&query));
     }
 }

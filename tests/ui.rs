@@ -275,7 +275,7 @@ fn heatmap_panels_are_coloured_by_value() {
     let side = 5;
     let h = Heatmaps {
         side,
-        range: (-1.0, 1.0),
+        ranges: [(-1.0, 1.0), (-1.0, 1.0)],
         panels: vec![
             Panel { title: "plus".into(), values: Some(vec![2.0; side * side]) },
             Panel { title: "minus".into(), values: Some(vec![-2.0; side * side]) },

@@ -1,13 +1,18 @@
-//! Page title and the one-line statement of what the explorer shows.
+//! Page title, the one-line statement of what the explorer shows, and the embed menu.
 
 use leptos::prelude::*;
 
-/// The page header: title and a one-line description.
+use crate::components::embed::EmbedMenu;
+
+/// The page header: title, a one-line description, the embed menu.
 #[component]
 pub fn Header() -> impl IntoView {
     view! {
         <header class="header" data-testid="header">
-            <h1>"Wide networks explorer"</h1>
+            <div class="title-row">
+                <h1>"Wide networks explorer"</h1>
+                <EmbedMenu />
+            </div>
             <p class="tagline" data-testid="tagline">
                 "Watch an ensemble of finite-width networks, their linearizations and the "
                 "infinite-width NNGP and NTK Gaussian processes train side by side "

@@ -2,7 +2,10 @@
 
 pub mod arch;
 pub mod controls;
+pub mod data_input;
+pub mod embed;
 pub mod explain;
 pub mod field;
 pub mod header;
 pub mod notes;
+pub mod open_results;

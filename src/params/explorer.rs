@@ -7,6 +7,7 @@ use ntk_core::Architecture;
 
 use super::arch::{self, ArchFields, ACTIVATIONS};
 use super::notes::Note;
+use super::table::{is_hash, UserTable, MAX_TABLE_BYTES};
 use super::{Described, Field, Kind, Value};
 use crate::{choice_field, int_field, real_field};
 
@@ -37,6 +38,9 @@ pub struct DataParams {
     pub noise: f64,
     /// the user's training points (x, y) of the `user` set, kept when another set is shown
     pub points: Vec<(f64, f64)>,
+    /// the user's data table of the `table` set (pasted, uploaded or opened), kept when
+    /// another set is shown
+    pub table: Option<UserTable>,
     /// 2-D sets: the segment x(α) = αx₁ + (1 − α)x₂ runs between training points `seg.0` (x₁)
     /// and `seg.1` (x₂) (clamped to the training set)
     pub seg: (usize, usize),
@@ -108,6 +112,7 @@ impl Default for ExplorerParams {
                 n_train: 5,
                 noise: 0.1,
                 points: Vec::new(),
+                table: None,
                 seg: (0, 1),
             },
             training: TrainingParams { width: 256, lr: 0.1, steps: 3000, members: 20 },
@@ -117,7 +122,7 @@ impl Default for ExplorerParams {
     }
 }
 
-/// The data sets offered: 1-D targets, the user's own points, 2-D targets.
+/// The data sets offered: 1-D targets, the user's own points or table, 2-D targets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DataChoice {
     /// y = sin x
@@ -126,6 +131,8 @@ pub enum DataChoice {
     Step,
     /// points placed on the plot by the user
     User,
+    /// the user's data table (CSV, 1-D or 2-D)
+    Table,
     /// 2-D smooth surface
     Surface,
     /// 2-D ±1 labels (XOR)
@@ -134,10 +141,16 @@ pub enum DataChoice {
 
 impl DataChoice {
     /// Every set, in select order.
-    pub const ALL: [DataChoice; 5] =
-        [DataChoice::Sin, DataChoice::Step, DataChoice::User, DataChoice::Surface, DataChoice::Xor];
+    pub const ALL: [DataChoice; 6] = [
+        DataChoice::Sin,
+        DataChoice::Step,
+        DataChoice::User,
+        DataChoice::Table,
+        DataChoice::Surface,
+        DataChoice::Xor,
+    ];
     /// URL / select names, in select order.
-    pub const NAMES: [&'static str; 5] = ["sin", "step", "user", "surface", "xor"];
+    pub const NAMES: [&'static str; 6] = ["sin", "step", "user", "table", "surface", "xor"];
 
     /// Its URL name.
     pub fn name(self) -> &'static str {
@@ -164,6 +177,18 @@ impl DataChoice {
             DataChoice::Surface => Some(Target2d::Surface),
             DataChoice::Xor => Some(Target2d::Xor),
             _ => None,
+        }
+    }
+}
+
+impl DataParams {
+    /// Input dimension d of the set shown (a table's own; 1 for the user's points and the
+    /// generated 1-D sets, 2 for the generated 2-D sets).
+    pub fn dim(&self) -> usize {
+        match self.set {
+            DataChoice::Table => self.table.as_ref().map_or(1, UserTable::dim),
+            s if s.target_2d().is_some() => 2,
+            _ => 1,
         }
     }
 }
@@ -319,6 +344,66 @@ impl ExplorerParams {
     };
 }
 
+impl ExplorerParams {
+    /// The user's data table as link text (tables of at most
+    /// [`super::table::MAX_LINK_TABLE_CHARS`] characters; left out for larger ones, which
+    /// [`ExplorerParams::TABLE_HASH`] names). A table that cannot be read is refused with a
+    /// note naming its line and column, and the table held before stays.
+    pub const TABLE: Field<Self> = Field {
+        key: "csv",
+        label: "data table",
+        kind: Kind::Text { max_len: MAX_TABLE_BYTES },
+        get: |s| match s.data.table.as_ref().and_then(UserTable::link_text) {
+            Some(text) => Value::Text(text.to_string()),
+            None => Value::Unset,
+        },
+        set: |s, v| {
+            let Value::Text(raw) = v else { return Vec::new() };
+            match UserTable::from_text(&raw) {
+                Ok(table) => {
+                    s.data.table = Some(table);
+                    Vec::new()
+                }
+                Err(e) => vec![e.note().prefixed("data table not read: ")],
+            }
+        },
+    };
+    /// The hash of a data table too large for the link, stored in this browser
+    /// ([`crate::storage`]).
+    pub const TABLE_HASH: Field<Self> = Field {
+        key: "csvh",
+        label: "stored data table",
+        kind: Kind::Text { max_len: 64 },
+        get: |s| match s.data.table.as_ref() {
+            Some(t) if t.link_text().is_none() => Value::Text(t.hash().to_string()),
+            _ => Value::Unset,
+        },
+        set: |s, v| {
+            let Value::Text(hash) = v else { return Vec::new() };
+            if !is_hash(&hash) {
+                return vec![Note::text("stored data table ")
+                    .quote(&hash)
+                    .then(" is not a table's name: ignored")];
+            }
+            let Some(text) = crate::storage::stored_text(&hash) else {
+                return vec![Note::text(format!(
+                    "the data table of this link is not stored in this browser (a link carries tables of at \
+                     most {} characters itself; larger ones stay in the browser that loaded them): paste or \
+                     upload it again",
+                    super::table::MAX_LINK_TABLE_CHARS
+                ))];
+            };
+            match UserTable::from_stored(&hash, &text) {
+                Ok(table) => {
+                    s.data.table = Some(table);
+                    Vec::new()
+                }
+                Err(e) => vec![e.note().prefixed("stored data table not read: ")],
+            }
+        },
+    };
+}
+
 impl Described for ExplorerParams {
     const FIELDS: &'static [Field<Self>] = &[
         Self::DEPTH,
@@ -340,16 +425,25 @@ impl Described for ExplorerParams {
         Self::SEG_B,
         Self::CURVES,
         Self::POINTS,
+        Self::TABLE,
+        Self::TABLE_HASH,
     ];
 
-    /// The shown step within the training steps.
+    /// The shown step within the training steps; the `table` set only with a table (else the
+    /// sine set).
     fn normalize(&mut self) -> Vec<Note> {
-        match self.display.shown_step {
-            Some(k) if k > self.training.steps => {
-                self.display.shown_step = Some(self.training.steps);
-                vec![Note::text(format!("shown step clamped to the {} training steps", self.training.steps))]
-            }
-            _ => Vec::new(),
+        let mut notes = Vec::new();
+        if self.display.shown_step.is_some_and(|k| k > self.training.steps) {
+            self.display.shown_step = Some(self.training.steps);
+            notes.push(Note::text(format!(
+                "shown step clamped to the {} training steps",
+                self.training.steps
+            )));
         }
+        if self.data.set == DataChoice::Table && self.data.table.is_none() {
+            self.data.set = DataChoice::Sin;
+            notes.push(Note::text("the data set 'table' has no table here: showing the 'sin' set"));
+        }
+        notes
     }
 }

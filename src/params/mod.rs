@@ -14,6 +14,7 @@ pub mod arch;
 pub mod catapult;
 pub mod explorer;
 pub mod notes;
+pub mod table;
 pub mod url;
 pub mod widths;
 
@@ -295,7 +296,14 @@ mod tests {
     #[test]
     fn every_parameter_round_trips_through_the_url_and_is_clamped_with_a_note() {
         let explorer = ExplorerParams::default();
-        check_described(explorer, &[("pts", "1:2,-0.5:0.25"), ("phi", "sin(3*x)+0.1*x")]);
+        // A table too large for the link, stored in this browser (the `csvh` field's sample).
+        let rows: String = (0..150).map(|i| format!("{},{i}\n", i as f64 / 7.0)).collect();
+        let big = super::table::UserTable::from_csv(&rows).unwrap();
+        crate::storage::store_table(&big).unwrap();
+        check_described(
+            explorer,
+            &[("pts", "1:2,-0.5:0.25"), ("csv", "1,2\n3,4"), ("csvh", big.hash()), ("phi", "sin(3*x)+0.1*x")],
+        );
         check_described(CatapultParams::default(), &[]);
         check_described(WidthsParams::default().with_axis(AxisChoice::Depth), &[("axv", "2,4")]);
     }

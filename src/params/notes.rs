@@ -38,6 +38,12 @@ impl Note {
         self
     }
 
+    /// Puts the page's words `s` before the note.
+    pub fn prefixed(mut self, s: impl Into<String>) -> Note {
+        self.parts.insert(0, Part::Text(s.into()));
+        self
+    }
+
     /// Appends user text, shortened to [`MAX_QUOTE`] characters (with "…").
     pub fn quote(mut self, s: &str) -> Note {
         self.parts.push(Part::Quoted(shorten(s)));

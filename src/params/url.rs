@@ -81,5 +81,5 @@ pub fn parse_value<S>(field: &Field<S>, raw: &str) -> Result<(Value, Option<Note
     }
 }
 
-/// Keys of the page itself, which no view's state uses: the view shown.
-pub const RESERVED: &[&str] = &[crate::route::VIEW_KEY];
+/// Keys of the page itself, which no view's state uses: the view shown, the parts hidden.
+pub const RESERVED: &[&str] = &[crate::route::VIEW_KEY, crate::route::HIDE_KEY];

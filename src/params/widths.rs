@@ -364,6 +364,72 @@ impl WidthsParams {
         args.join(" ")
     }
 
+    /// The page's state closest to a sweep of a result file, with a note for each part the
+    /// page cannot show as given (values out of the page's ranges are clamped; explicit data,
+    /// an absolute learning rate, widths that do not double, another number of checkpoints).
+    pub fn from_spec(spec: &WidthSweepSpec) -> (WidthsParams, Vec<Note>) {
+        let mut notes = Vec::new();
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("depth", &spec.arch.depth.to_string())
+            .append_pair("act", activation_name(spec.arch.activation))
+            .append_pair("sw2", &spec.arch.sw2.to_string())
+            .append_pair("sb2", &spec.arch.sb2.to_string())
+            .append_pair("steps", &spec.steps.to_string())
+            .append_pair("seeds", &spec.seeds.to_string())
+            .append_pair("seed", &spec.seed.to_string());
+        match &spec.data {
+            SweepData::Generated { target, train_size, noise, seed } => {
+                q.append_pair("data", target.name())
+                    .append_pair("n", &train_size.to_string())
+                    .append_pair("noise", &noise.to_string())
+                    .append_pair("dseed", &seed.to_string());
+            }
+            SweepData::Points { x_train, .. } => notes.push(Note::text(format!(
+                "the sweep trained on {} given points; the page's data controls show a generated set",
+                x_train.len()
+            ))),
+        }
+        match spec.learning_rate {
+            LearningRate::CriticalFraction(f) => {
+                q.append_pair("lrf", &f.to_string());
+            }
+            LearningRate::Absolute(eta) => notes.push(Note::text(format!(
+                "the sweep used η = {eta} at every width; the page sets η as a fraction of η_critical"
+            ))),
+        }
+        if let (Some(&lo), Some(&hi)) = (spec.widths.first(), spec.widths.last()) {
+            q.append_pair("wmin", &lo.to_string()).append_pair("wmax", &hi.to_string());
+            if log2_grid(lo, hi, 1).ok().as_ref() != Some(&spec.widths) {
+                notes.push(Note::text(format!(
+                    "the sweep's widths {} do not double from the smallest, as the page's grid does",
+                    axis_text(&spec.widths)
+                )));
+            }
+        }
+        match &spec.axis {
+            SweepAxis::None => {}
+            SweepAxis::Depth(v) => {
+                q.append_pair("axis", "depth").append_pair("axv", &axis_text(v));
+            }
+            SweepAxis::TrainSize(v) => {
+                q.append_pair("axis", "size").append_pair("axv", &axis_text(v));
+            }
+        }
+        if spec.checkpoints != ntk_core::experiments::widths::DEFAULT_SWEEP_CHECKPOINTS {
+            notes.push(Note::text(format!(
+                "the sweep recorded {} checkpoints per run; the page records {}",
+                spec.checkpoints,
+                ntk_core::experiments::widths::DEFAULT_SWEEP_CHECKPOINTS
+            )));
+        }
+        let (params, mut clamped) = super::url::decode::<WidthsParams>(&q.finish(), super::url::RESERVED);
+        for n in &mut clamped {
+            *n = n.clone().prefixed("the page's controls cannot show it as given: ");
+        }
+        clamped.extend(notes);
+        (params, clamped)
+    }
+
     /// The core's sweep of this state: NTK parameterization, the generated 1-D data set,
     /// `η = lr_fraction · η_critical` at every axis value, the log2 width grid.
     ///

@@ -110,7 +110,11 @@ fn y_range(p: &FunctionPlot) -> (f64, f64) {
     if !lo.is_finite() {
         return (-2.0, 2.0);
     }
-    let (lo, hi) = (lo.max(-10.0), hi.min(10.0));
+    // Diverging networks are cut off at 10 or at twice the data's largest |y|, whichever is
+    // larger (a table's targets may be far from ±1).
+    let data = p.train.iter().map(|&(_, y)| y).chain(p.target.iter().copied()).filter(|y| y.is_finite());
+    let limit = data.fold(10.0_f64, |m, y| m.max(2.0 * y.abs()));
+    let (lo, hi) = (lo.max(-limit), hi.min(limit));
     let pad = 0.08 * (hi - lo).max(0.5);
     (lo - pad, hi + pad)
 }

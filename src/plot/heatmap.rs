@@ -28,8 +28,9 @@ pub struct Panel {
 pub struct Heatmaps {
     /// grid points per side
     pub side: usize,
-    /// the range of both inputs, [lo, hi]
-    pub range: (f64, f64),
+    /// the range of x₁ (horizontal) and of x₂ (vertical), [lo, hi] each: the grid's first and
+    /// last points
+    pub ranges: [(f64, f64); 2],
     /// panels, left to right
     pub panels: Vec<Panel>,
     /// training points (x₁, x₂, y)
@@ -58,31 +59,40 @@ pub fn diverging(v: f64) -> RGBColor {
 pub fn draw_heatmaps(canvas: &HtmlCanvasElement, h: &Heatmaps) -> Result<(), PlotError> {
     let (root, _, px) = open_canvas(canvas)?;
     let areas = root.split_evenly((1, h.panels.len().max(1)));
-    let cell = (h.range.1 - h.range.0) / (h.side.max(2) - 1) as f64;
-    let (lo, hi) = (h.range.0 - cell / 2.0, h.range.1 + cell / 2.0);
+    let [r1, r2] = h.ranges;
+    let cell = |r: (f64, f64)| (r.1 - r.0) / (h.side.max(2) - 1) as f64;
+    let (c1, c2) = (cell(r1), cell(r2));
+    let (x_lo, x_hi) = (r1.0 - c1 / 2.0, r1.1 + c1 / 2.0);
+    let (y_lo, y_hi) = (r2.0 - c2 / 2.0, r2.1 + c2 / 2.0);
+    // Tick labels with as many decimals as the span needs (whole numbers on [−π, π]).
+    let decimals =
+        |lo: f64, hi: f64| ((1.0 - (hi - lo).abs().max(1e-12).log10()).ceil().max(0.0) as usize).min(6);
+    let (dx, dy) = (decimals(x_lo, x_hi), decimals(y_lo, y_hi));
+    let x_fmt = move |v: &f64| format!("{v:.dx$}");
+    let y_fmt = move |v: &f64| format!("{v:.dy$}");
     for (area, panel) in areas.iter().zip(&h.panels) {
         let mut chart = ChartBuilder::on(area)
             .caption(&panel.title, ("sans-serif", px(13.0)))
             .margin(px(4.0))
             .x_label_area_size(px(22.0))
             .y_label_area_size(px(26.0))
-            .build_cartesian_2d(lo..hi, lo..hi)?;
+            .build_cartesian_2d(x_lo..x_hi, y_lo..y_hi)?;
         chart
             .configure_mesh()
             .disable_mesh()
             .x_labels(3)
             .y_labels(3)
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| format!("{v:.0}"))
+            .x_label_formatter(&x_fmt)
+            .y_label_formatter(&y_fmt)
             .label_style(("sans-serif", px(10.0)))
             .draw()?;
         match &panel.values {
             Some(values) => {
                 chart.draw_series(values.iter().enumerate().map(|(i, &v)| {
                     let (r, c) = (i / h.side, i % h.side);
-                    let (x, y) = (h.range.0 + c as f64 * cell, h.range.0 + r as f64 * cell);
+                    let (x, y) = (r1.0 + c as f64 * c1, r2.0 + r as f64 * c2);
                     Rectangle::new(
-                        [(x - cell / 2.0, y - cell / 2.0), (x + cell / 2.0, y + cell / 2.0)],
+                        [(x - c1 / 2.0, y - c2 / 2.0), (x + c1 / 2.0, y + c2 / 2.0)],
                         diverging(v).filled(),
                     )
                 }))?;
@@ -90,7 +100,7 @@ pub fn draw_heatmaps(canvas: &HtmlCanvasElement, h: &Heatmaps) -> Result<(), Plo
             None => {
                 chart.draw_series(std::iter::once(Text::new(
                     "waiting for the ensemble",
-                    (h.range.0, 0.0),
+                    (r1.0, 0.5 * (r2.0 + r2.1)),
                     ("sans-serif", px(11.0)).into_font().color(&RGBColor(120, 120, 120)),
                 )))?;
             }

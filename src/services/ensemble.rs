@@ -45,8 +45,11 @@ pub struct RunState {
     pub done: bool,
     /// why the run could not start or finish
     pub error: Option<String>,
-    /// workers lost (and replaced) during the run
+    /// workers lost (and replaced) during the run, or what the page could not show as given
+    /// of an opened run
     pub incidents: Vec<Note>,
+    /// the file the run was opened from and what it holds (`None`: trained in the page)
+    pub source: Option<String>,
 }
 
 impl RunState {
@@ -175,6 +178,33 @@ impl EnsembleService {
             merger,
         }));
         self.scheduler.with_value(|s| s.as_ref().map(|s| s.run(tasks)));
+    }
+
+    /// Cancels any run and shows a finished run opened from a file instead of training one:
+    /// `key` is the page's parameters showing it, `summary` its statistics, `source` the file
+    /// (for the status line), `notes` what the page could not show as given.
+    pub fn show_opened(
+        &self,
+        key: RunKey,
+        summary: EnsembleSummary,
+        members: usize,
+        source: String,
+        notes: Vec<Note>,
+    ) {
+        self.cancel();
+        let id = self.state.with_untracked(|r| r.id) + 1;
+        self.state.set(RunState {
+            id,
+            key: Some(key),
+            members_total: members,
+            fraction: 1.0,
+            summary: Some(summary),
+            curves: Vec::new(),
+            done: true,
+            error: None,
+            incidents: notes,
+            source: Some(source),
+        });
     }
 
     /// Cancels the run (nothing of it is reported after this).

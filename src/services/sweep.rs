@@ -7,7 +7,9 @@
 //! arrive. Cancel ends the run; results stay when another tab is shown.
 
 use leptos::prelude::*;
-use ntk_core::experiments::widths::{estimate_bytes, estimate_flop, SweepResult, WidthPoint, WidthSweepSpec};
+use ntk_core::experiments::widths::{
+    estimate_bytes, estimate_flop, SweepResult, WidthPoint, WidthSweepSpec, WidthsReport,
+};
 
 use crate::params::notes::Note;
 use crate::params::widths::WidthsParams;
@@ -97,6 +99,8 @@ pub enum Phase {
     Cancelled,
     /// stopped by an error (see [`SweepState::message`])
     Failed,
+    /// a finished sweep opened from a result file (see [`SweepState::message`])
+    Opened,
 }
 
 /// The progress of one (axis value, width) point.
@@ -185,6 +189,8 @@ pub struct SweepState {
     pub started_ms: f64,
     /// milliseconds from start to done, cancel or failure
     pub elapsed_ms: Option<f64>,
+    /// the file an opened sweep came from and its producer (`None`: run in the page)
+    pub source: Option<String>,
 }
 
 impl SweepState {
@@ -356,6 +362,39 @@ impl SweepService {
         }
         let generation = self.scheduler.with_value(|s| s.as_ref().map_or(0, |s| s.run(tasks)));
         self.jobs.set_value(Some((generation, plan.jobs)));
+    }
+
+    /// Cancels any running sweep and shows a finished sweep opened from the file `name`
+    /// instead: its points, series and slopes as the file holds them, with `params` (the
+    /// page's state closest to its spec) and `notes` (what the page cannot show as given).
+    pub fn show_opened(&self, name: &str, report: &WidthsReport, params: WidthsParams, notes: Vec<Note>) {
+        self.cancel_run();
+        let run = self.state.with_untracked(|s| s.run) + 1;
+        let result = report.result();
+        let points: Vec<WidthPoint> = result.series.iter().flat_map(|s| s.points.iter().cloned()).collect();
+        let statuses = points
+            .iter()
+            .map(|p| PointStatus {
+                seeds_done: p.seeds.len(),
+                diverged: p.diverged,
+                first_divergence: p.seeds.iter().filter_map(|r| r.divergence.map(|d| d.step)).min(),
+                ..PointStatus::new(p.axis_value, p.width, p.seeds.len())
+            })
+            .collect();
+        self.state.set(SweepState {
+            run,
+            params: Some(params),
+            spec: Some(report.spec.clone()),
+            phase: Phase::Opened,
+            message: None,
+            points,
+            result: Some(result),
+            statuses,
+            incidents: notes,
+            jobs_total: 0,
+            source: Some(format!("{name} ({})", report.header.producer)),
+            ..SweepState::default()
+        });
     }
 
     /// Cancels the running sweep (finished points are kept).

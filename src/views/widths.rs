@@ -6,12 +6,13 @@
 //! mounted).
 
 use leptos::prelude::*;
-use ntk_core::experiments::widths::{SweepResult, REFERENCE_SLOPES};
+use ntk_core::experiments::widths::{SweepResult, WidthsReport, REFERENCE_SLOPES};
 use ntk_core::{Activation, Architecture};
 
 use crate::components::arch::ArchControls;
 use crate::components::field::FieldControl;
 use crate::components::notes::NoteList;
+use crate::components::open_results::{OpenResults, OpenedResults};
 use crate::download::object_url;
 use crate::params::notes::Note;
 use crate::params::url;
@@ -95,6 +96,12 @@ pub fn run_line(s: &SweepState) -> String {
             )
         }
         Phase::Failed => format!("Sweep stopped: {}", s.message.clone().unwrap_or_default()),
+        Phase::Opened => format!(
+            "Opened from {}: {} points × {} seeds, as the file holds them (“Run sweep” runs the page's settings)",
+            s.source.as_deref().unwrap_or("a file"),
+            s.statuses.len(),
+            s.spec.as_ref().map_or(0, |p| p.seeds)
+        ),
     }
 }
 
@@ -126,6 +133,16 @@ pub fn WidthsView(
     let state = sweep.state;
     let workers = sweep_workers();
     sync_url(View::Widths, active, params);
+
+    // A widths report opened from a file: shown as the sweep, its settings in the controls.
+    if let Some(inbox) = use_context::<OpenedResults>() {
+        Effect::new(move |_| {
+            let Some(opened) = inbox.widths.get() else { return };
+            let (p, notes) = WidthsParams::from_spec(&opened.report.spec);
+            sweep.show_opened(&opened.name, &opened.report, p.clone(), notes);
+            params.set(p);
+        });
+    }
 
     let plan = Memo::new(move |_| {
         params.with(|p| plan_sweep(p, workers).map(|pl| (pl.flop, pl.bytes, pl.jobs.len())))
@@ -180,12 +197,16 @@ pub fn WidthsView(
         slope_rows(&plot)
     };
 
-    // The last result as a JSON file (an object URL, released when replaced).
+    // The last result as a JSON file in the form `ntk widths` prints (a self-describing
+    // report, which "Open results…" reads back), as an object URL released when replaced.
     let json_url = RwSignal::new(None::<String>);
     Effect::new(move |_| {
+        let spec = state.with(|s| s.spec.clone());
         let url = result.with(|(r, _)| {
             r.as_ref()
-                .and_then(|r| serde_json::to_string(r).ok())
+                .zip(spec.as_ref())
+                .and_then(|(r, spec)| WidthsReport::new(spec, r.clone()).ok())
+                .and_then(|report| serde_json::to_string(&report).ok())
                 .and_then(|t| object_url(&t, "application/json").ok())
         });
         if let Some(old) = json_url.get_untracked() {
@@ -300,6 +321,9 @@ pub fn WidthsView(
                             }>{move || params.with(|p| p.extension_text())}</button>
                         </p>
                     </Show>
+                    <div class="run-row">
+                        <OpenResults prefix="w-" />
+                    </div>
                     <div class="reproduce" data-testid="widths-reproduce">
                         <p class="hint">"The same sweep natively (same core code, the same JSON on standard output):"</p>
                         <code class="cli" data-testid="widths-cli">{move || params.with(WidthsParams::cli_command)}</code>

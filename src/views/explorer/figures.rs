@@ -57,6 +57,12 @@ pub fn line_plot(
             return plot;
         }
     }
+    if data.layout == Layout::Points {
+        plot.caption =
+            "the opened run's 2-D test points lie on no line or grid: its losses are in the loss plot"
+                .to_string();
+        return plot;
+    }
     if let Some(at) = theory {
         plot.ntk = Some(band(at.ntk.mean.as_slice(), at.ntk.var.as_slice()));
         plot.nngp = Some(band(at.nngp.mean.as_slice(), at.nngp.var.as_slice()));
@@ -70,8 +76,9 @@ pub fn line_plot(
     plot
 }
 
-/// The heatmaps of a 2-D set (`None` for 1-D sets): the target, the NTK-GP and NNGP means and
-/// the network ensemble's mean over the input grid, with the training points and the segment.
+/// The heatmaps of a 2-D set (`None` for 1-D sets and for test points on no grid): the target
+/// (when the set has one), the NTK-GP and NNGP means and the network ensemble's mean over the
+/// input grid, with the training points and the segment.
 pub fn heatmaps(
     data: &Problem,
     theory: Option<&TheoryAt>,
@@ -81,18 +88,28 @@ pub fn heatmaps(
     let side = GRID_SIDE;
     let grid = |v: &[f64]| v[..side * side].to_vec();
     let point = |i: usize| (data.x_train[i][0], data.x_train[i][1]);
+    let bound = |j: usize| data.bounds.get(j).copied().unwrap_or(X_RANGE);
+    let target = data.y_test.as_deref().map(|y| Panel { title: "target".to_string(), values: Some(grid(y)) });
     Some(Heatmaps {
         side,
-        range: X_RANGE,
-        panels: vec![
-            Panel { title: "target".to_string(), values: data.y_test.as_deref().map(grid) },
-            Panel { title: "NTK-GP mean".to_string(), values: theory.map(|a| grid(a.ntk.mean.as_slice())) },
-            Panel { title: "NNGP mean".to_string(), values: theory.map(|a| grid(a.nngp.mean.as_slice())) },
-            Panel {
-                title: "network ensemble mean".to_string(),
-                values: ensemble.map(|e| grid(&e.checkpoint.nn.mean)),
-            },
-        ],
+        ranges: [bound(0), bound(1)],
+        panels: target
+            .into_iter()
+            .chain([
+                Panel {
+                    title: "NTK-GP mean".to_string(),
+                    values: theory.map(|a| grid(a.ntk.mean.as_slice())),
+                },
+                Panel {
+                    title: "NNGP mean".to_string(),
+                    values: theory.map(|a| grid(a.nngp.mean.as_slice())),
+                },
+                Panel {
+                    title: "network ensemble mean".to_string(),
+                    values: ensemble.map(|e| grid(&e.checkpoint.nn.mean)),
+                },
+            ])
+            .collect(),
         train: data.x_train.iter().zip(&data.y_train).map(|(x, &y)| (x[0], x[1], y)).collect(),
         segment: (!alphas.is_empty()).then(|| (point(ends.0), point(ends.1))),
     })

@@ -5,6 +5,7 @@
 
 pub mod export;
 pub mod figures;
+pub mod opened;
 pub mod points;
 pub mod presets;
 
@@ -13,9 +14,11 @@ use ntk_core::nets::ensemble::checkpoint_steps;
 
 use crate::components::arch::ArchControls;
 use crate::components::controls::SLIDER_STEPS;
+use crate::components::data_input::{table_from_screen, TableInput};
 use crate::components::explain::Explain;
 use crate::components::field::FieldControl;
 use crate::components::notes::NoteList;
+use crate::components::open_results::OpenResults;
 use crate::download::{download, download_text};
 use crate::format::tidy;
 use crate::params::catapult::CatapultParams;
@@ -69,6 +72,8 @@ pub fn Explorer(
     let url_notes = RwSignal::new(notes);
     let playing = RwSignal::new(false);
     let run = ensemble.state;
+    let open_refusal = RwSignal::new(None::<String>);
+    opened::follow_opened(params, open_refusal);
     sync_url(View::Explorer, active, params);
 
     let run_key = Memo::new(move |_| params.with(ExplorerParams::run_key));
@@ -159,6 +164,10 @@ pub fn Explorer(
             ),
         };
         let heat_canvas = heat_canvas.get();
+        // What is drawn, for the end-to-end tests: the training points and the ensemble mean.
+        let train_drawn = serde_json::to_string(&plot.train).unwrap_or_default();
+        let net_drawn =
+            plot.net.as_ref().map_or(String::new(), |b| serde_json::to_string(&b.mean).unwrap_or_default());
         main_frame.draw(move || {
             match timed_draw(&canvas, || draw_function_plot(&canvas, &plot)) {
                 Ok((f, geometry)) => {
@@ -178,6 +187,8 @@ pub fn Explorer(
             // ... and the σ_w² of the theory bands drawn (none while they are computed).
             let _ =
                 canvas.set_attribute("data-theory-sw2", &theory_sw2.map_or(String::new(), |v| v.to_string()));
+            let _ = canvas.set_attribute("data-train", &train_drawn);
+            let _ = canvas.set_attribute("data-net-mean", &net_drawn);
             if let (Some(h), Some(c)) = (heat, heat_canvas) {
                 if let Err(e) = timed_draw(&c, || draw_heatmaps(&c, &h)) {
                     plot_error.set(Some(e.to_string()));
@@ -334,6 +345,9 @@ pub fn Explorer(
             None => String::new(),
         };
         let steps = params.with(|p| p.training.steps);
+        if let Some(source) = &r.source {
+            return format!("Ensemble opened from {source}: a finished run, not trained in the page{div}");
+        }
         match (r.done, r.latest_step()) {
             (true, _) => format!("Ensemble: {} members trained for {steps} steps{div}", r.members_total),
             (false, Some(k)) => format!(
@@ -370,11 +384,20 @@ pub fn Explorer(
             .map(|d| d.x_train.iter().zip(&d.y_train).map(|(x, &y)| user_point(x[0], y)).collect())
             .unwrap_or_default()
     };
-    let two_d = move || params.with(|p| p.data.set.target_2d().is_some());
+    // 2-D sets on the page's grid (not an opened run's own test points) have a segment.
+    let two_d = move || {
+        params.with(|p| {
+            p.data.dim() == 2
+                && !(p.data.set == DataChoice::Table
+                    && p.data.table.as_ref().is_some_and(|t| t.test.is_some()))
+        })
+    };
     let user_set = move || params.with(|p| p.data.set == DataChoice::User);
+    let table_set = move || params.with(|p| p.data.set == DataChoice::Table);
     let incidents = Signal::derive(move || run.with(|r| r.incidents.clone()));
     let view_notes = Signal::derive(move || {
         let mut n: Vec<Note> = Vec::new();
+        n.extend(open_refusal.get().map(Note::text));
         n.extend(plot_error.get().map(Note::text));
         n.extend(editor.note.get().map(Note::text));
         n
@@ -415,6 +438,10 @@ pub fn Explorer(
                         <select id="data" prop:value=move || params.with(|p| p.data.set.name())
                             on:change=move |ev| {
                                 if let Some(choice) = DataChoice::from_name(&event_target_value(&ev)) {
+                                    if choice == DataChoice::Table && params.with_untracked(|p| p.data.table.is_none()) {
+                                        let table = params.with_untracked(table_from_screen);
+                                        params.update(|p| p.data.table = table);
+                                    }
                                     editor.choose(choice, on_screen);
                                 }
                             }>
@@ -428,7 +455,10 @@ pub fn Explorer(
                         </p>
                         <button data-testid="clear-points" on:click=move |_| editor.clear()>"Remove all points"</button>
                     </Show>
-                    <Show when=move || !user_set()>
+                    <Show when=table_set>
+                        <TableInput params=params />
+                    </Show>
+                    <Show when=move || !user_set() && !table_set()>
                         <FieldControl field=&ExplorerParams::N_TRAIN state=params />
                         <FieldControl field=&ExplorerParams::NOISE state=params />
                     </Show>
@@ -492,6 +522,7 @@ pub fn Explorer(
                             }
                         }>"Export PNG"</button>
                         <button data-testid="export-csv" on:click=export>"Export CSV"</button>
+                        <OpenResults />
                     </div>
                     <div class="progress">
                         <progress max="1" prop:value=move || run.get().fraction></progress>

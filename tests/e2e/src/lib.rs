@@ -41,6 +41,17 @@ impl Page {
         Page { server: serve_dir(&dist), browser: Browser::launch() }
     }
 
+    /// The address the built page is served at (`http://127.0.0.1:PORT`).
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    /// The browser session (for a test that builds its own document, e.g. a frame around
+    /// the page).
+    pub fn browser(&self) -> &Browser {
+        &self.browser
+    }
+
     /// Opens the page at `query` (e.g. `?view=widths&…`) in a desktop-sized window, leaving
     /// nothing of the previous test behind (storage cleared, the previous document unloaded).
     pub fn open(&self, query: &str) -> &Browser {

@@ -235,6 +235,26 @@ impl Browser {
         self.request("DELETE", "/actions", None);
     }
 
+    /// Makes the document of a frame (an `<iframe>` element of the current document) the one
+    /// every following command acts on (W3C "Switch To Frame").
+    pub fn switch_to_frame(&self, frame: &Element) {
+        self.request("POST", "/frame", Some(json!({ "id": { ELEMENT_KEY: frame.0 } })));
+    }
+
+    /// Makes the parent of the current frame's document the one commands act on (W3C "Switch
+    /// To Parent Frame").
+    pub fn switch_to_parent_frame(&self) {
+        self.request("POST", "/frame/parent", Some(json!({})));
+    }
+
+    /// Chooses a file in an `<input type=file>` (the file's absolute path), as a person picking
+    /// it in the file dialog: the input's `change` event fires.
+    pub fn choose_file(&self, css: &str, path: &Path) {
+        let input = self.find(css).unwrap_or_else(|| panic!("no file input '{css}'"));
+        let path = path.canonicalize().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        self.send_keys(&input, &path.to_string_lossy());
+    }
+
     /// Resizes the browser window (CSS pixels), e.g. to a phone's size.
     pub fn set_window_size(&self, width: u32, height: u32) {
         self.request("POST", "/window/rect", Some(json!({ "width": width, "height": height })));

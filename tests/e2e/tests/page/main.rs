@@ -7,6 +7,7 @@
 //! whose name contains NAME.
 
 mod catapult;
+mod data_in;
 mod explorer;
 mod native_vs_browser;
 mod shell;
@@ -80,6 +81,19 @@ const TESTS: &[Test] = &[
     (
         "explorer::a_typed_phi_gives_bands_and_an_ensemble_and_a_bad_one_is_explained",
         explorer::a_typed_phi_gives_bands_and_an_ensemble_and_a_bad_one_is_explained,
+    ),
+    (
+        "data_in::a_pasted_table_is_drawn_and_a_bad_one_refused",
+        data_in::a_pasted_table_is_drawn_and_a_bad_one_refused,
+    ),
+    (
+        "data_in::a_large_table_is_kept_in_the_browser_and_missed_elsewhere",
+        data_in::a_large_table_is_kept_in_the_browser_and_missed_elsewhere,
+    ),
+    ("data_in::result_files_open_in_their_views", data_in::result_files_open_in_their_views),
+    (
+        "data_in::an_embed_in_a_frame_shows_the_figure_alone",
+        data_in::an_embed_in_a_frame_shows_the_figure_alone,
     ),
     (
         "stress::a_random_walk_leaves_a_page_equal_to_a_fresh_load",

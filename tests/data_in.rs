@@ -1,0 +1,511 @@
+//! The user's own data in the browser: the explorer's data table (good, bad with line and
+//! column, huge, Unicode, missing values; the files in `tests/data/csv/`, which the `ntk`
+//! command's tests read too), the link-or-storage threshold, the problem a table gives, the
+//! table editor mounted on a page, result files opened in the explorer and the width view, and
+//! the embed code.
+
+#![cfg(target_arch = "wasm32")]
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+use ntk_core::datasets::csv::{CsvError, Points};
+use ntk_core::datasets::{GRID_SIDE, TEST_POINTS};
+use wide_explorer::params::explorer::{DataChoice, ExplorerParams};
+use wide_explorer::params::table::{
+    text_hash, TableError, TestPoints, UserTable, MAX_LINK_TABLE_CHARS, MAX_TABLE_POINTS,
+};
+use wide_explorer::params::url::{decode, encode, RESERVED};
+use wide_explorer::params::Described;
+use wide_explorer::problem::{problem, Layout, TABLE_PAD};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const UNICODE_2D: &str = include_str!("data/csv/unicode_2d.csv");
+const SAVETXT_1D: &str = include_str!("data/csv/savetxt_1d.csv");
+const MISSING_VALUE: &str = include_str!("data/csv/missing_value.csv");
+const DECIMAL_COMMA: &str = include_str!("data/csv/decimal_comma.csv");
+
+fn clear_storage() {
+    web_sys::window().unwrap().local_storage().unwrap().unwrap().clear().unwrap();
+}
+
+/// A 1-D table of `n` points whose coordinates need `digits` decimals.
+fn table_text(n: usize, digits: usize) -> String {
+    (0..n).map(|i| format!("{:.digits$},{:.digits$}\n", i as f64 / 7.0, (i as f64).sin())).collect()
+}
+
+/// The explorer showing `text` as its table (through the link field, as a link does).
+fn with_table(text: &str) -> ExplorerParams {
+    let mut p = ExplorerParams::default();
+    let notes = (ExplorerParams::TABLE.set)(&mut p, wide_explorer::params::Value::Text(text.to_string()));
+    assert!(notes.is_empty(), "{notes:?}");
+    p.data.set = DataChoice::Table;
+    p
+}
+
+#[wasm_bindgen_test]
+fn good_tables_are_read_to_the_last_bit() {
+    // The fixture files: 2-D with BOM, quoted Unicode header, `;`, CRLF, a comment line,
+    // Unicode minus signs and no-break spaces.
+    let t = UserTable::from_csv(UNICODE_2D).unwrap();
+    assert_eq!(t.dim(), 2);
+    assert_eq!(t.train.header.as_deref(), Some(&["x₁".to_string(), "x₂".to_string(), "y".to_string()][..]));
+    assert_eq!(t.train.x, vec![vec![-1.5, 0.25], vec![0.5, -2.0], vec![3.0, 1.125]]);
+    assert_eq!(t.train.y, vec![0.75, -0.1, 2.0]);
+    assert!(t.describe().starts_with("3 points, 2-D: x₁ in [-1.5, 3]"), "{}", t.describe());
+    // numpy's savetxt: space separated, 19 significant digits; every value is the f64 nearest
+    // the decimal text (what Rust's parser gives, checked against the literals).
+    let s = UserTable::from_csv(SAVETXT_1D).unwrap();
+    assert_eq!(s.dim(), 1);
+    assert_eq!(s.train.x, vec![vec![-2.0], vec![-0.5], vec![1.0], vec![2.5]]);
+    assert_eq!(s.train.y, vec![0.4, -0.1, 0.8, 0.6]);
+    // Header optional; tabs; the table's canonical text reads back to the same bits.
+    for text in ["x,y\n1,2\n3,4\n", "1\t2\n3\t4", "  1 ,2\n\n3, 4  \n# end\n"] {
+        let t = UserTable::from_csv(text).unwrap();
+        assert_eq!(t.train.x, vec![vec![1.0], vec![3.0]], "{text:?}");
+        let back = UserTable::from_text(t.text()).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(back.train, t.train);
+    }
+    // Values that need all 17 digits survive the link.
+    let awkward = "0.1,0.30000000000000004\n1e-300,-2.2250738585072014e-308\n1.7976931348623157e308,5e-324\n";
+    let p = with_table(awkward);
+    let (back, notes) = decode::<ExplorerParams>(&encode(&p), RESERVED);
+    assert!(notes.is_empty(), "{notes:?}");
+    let (a, b) = (&p.data.table.as_ref().unwrap().train, &back.data.table.as_ref().unwrap().train);
+    let bits = |v: &Points| v.x.iter().flatten().chain(&v.y).map(|f| f.to_bits()).collect::<Vec<_>>();
+    assert_eq!(bits(a), bits(b));
+    assert_eq!(a.y[0], 0.30000000000000004);
+}
+
+#[wasm_bindgen_test]
+fn bad_tables_name_the_line_and_column_and_the_data_stays() {
+    let mut p = with_table("x,y\n1,2\n3,4\n");
+    let before = p.clone();
+    for (text, place, what) in [
+        (MISSING_VALUE, "line 3, column 2", "missing value 'NA'"),
+        (DECIMAL_COMMA, "line 2, column 1", "decimal commas are not accepted"),
+        ("1,2\n3,\n", "line 2, column 2", "missing value (empty field)"),
+        ("1,2\n3,NaN\n", "line 2, column 2", "missing value 'NaN'"),
+        ("1,2\n?,3\n", "line 2, column 1", "missing value '?'"),
+        ("1,2\n3,abc\n", "line 2, column 2", "'abc' is not a finite number"),
+        ("1,2\n3,1e999\n", "line 2, column 2", "beyond ±1.8e308"),
+        ("1,2\n3,4,5\n", "line 2", "ragged rows"),
+        ("1,2,3,4\n", "4 columns", "the explorer takes 2 (x, y) or 3"),
+        ("x,y\n", "no points", "empty"),
+        ("1,2 # note\n", "line 1, column 2", "comments must be on lines of their own"),
+    ] {
+        let notes = (ExplorerParams::TABLE.set)(&mut p, wide_explorer::params::Value::Text(text.to_string()));
+        let note = notes.first().unwrap_or_else(|| panic!("{text:?}: no note")).to_string();
+        assert!(note.contains(place) && note.contains(what), "{text:?}: {note}");
+        assert_eq!(p, before, "{text:?}: the table held before stays");
+    }
+    // A field's own text is quoted apart (shortened, shown direction-isolated).
+    let e = UserTable::from_csv("1,2\n3,\u{202e}evil\n").unwrap_err();
+    let note = e.note();
+    assert!(note
+        .parts
+        .iter()
+        .any(|part| matches!(part, wide_explorer::params::notes::Part::Quoted(q) if q.contains('\u{202e}'))));
+}
+
+#[wasm_bindgen_test]
+fn huge_tables_are_refused_before_any_work() {
+    let ok = table_text(MAX_TABLE_POINTS, 3);
+    assert_eq!(UserTable::from_csv(&ok).unwrap().len(), MAX_TABLE_POINTS);
+    let over = table_text(MAX_TABLE_POINTS + 1, 3);
+    let e = UserTable::from_csv(&over).unwrap_err();
+    assert!(
+        matches!(e, TableError::Csv(CsvError::TooManyRows { line, .. }) if line == MAX_TABLE_POINTS + 1),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("the page's limit"), "{e}");
+    // 2 MB of text: refused by its size, before it is split into lines.
+    let big = "1,2\n".repeat(500_000);
+    let e = UserTable::from_csv(&big).unwrap_err();
+    assert!(matches!(e, TableError::Csv(CsvError::TooLarge { bytes: 2_000_000, .. })), "{e:?}");
+}
+
+#[wasm_bindgen_test]
+fn small_tables_live_in_the_link_larger_ones_in_storage() {
+    clear_storage();
+    // Around the threshold: a table is in the link exactly when its text (without the last
+    // line break) has at most MAX_LINK_TABLE_CHARS characters.
+    let mut seen = (false, false);
+    for n in 60..140 {
+        let t = UserTable::from_csv(&table_text(n, 6)).unwrap();
+        let chars = t.text().trim_end().chars().count();
+        assert_eq!(t.link_text().is_some(), chars <= MAX_LINK_TABLE_CHARS, "{n} rows, {chars} characters");
+        if chars <= MAX_LINK_TABLE_CHARS {
+            seen.0 = true
+        } else {
+            seen.1 = true
+        }
+    }
+    assert_eq!(seen, (true, true), "the rows span the threshold");
+    // Small: `csv=` in the link, nothing stored.
+    let small = with_table("x,y\n1,2\n3,4\n");
+    let query = encode(&small);
+    assert!(query.contains("csv=") && !query.contains("csvh="), "{query}");
+    let (back, notes) = decode::<ExplorerParams>(&query, RESERVED);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(back, small);
+    assert!(wide_explorer::storage::stored_hashes().is_empty());
+    // Large: the hash in the link, the text stored under it.
+    let big = UserTable::from_csv(&table_text(200, 6)).unwrap();
+    assert!(big.link_text().is_none());
+    let mut p = ExplorerParams::default();
+    p.data.table = Some(big.clone());
+    p.data.set = DataChoice::Table;
+    wide_explorer::components::data_input::keep_table(&big).unwrap();
+    let query = encode(&p);
+    assert!(query.contains(&format!("csvh={}", big.hash())) && !query.contains("csv="), "{query}");
+    assert_eq!(big.hash(), text_hash(big.text()));
+    let (back, notes) = decode::<ExplorerParams>(&query, RESERVED);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert_eq!(back, p);
+    // Another browser (storage empty): a clear note, and the sine set instead.
+    clear_storage();
+    let (back, notes) = decode::<ExplorerParams>(&query, RESERVED);
+    assert_eq!(back.data.set, DataChoice::Sin);
+    assert!(back.data.table.is_none());
+    let text: Vec<String> = notes.iter().map(ToString::to_string).collect();
+    assert_eq!(text.len(), 2, "{text:?}");
+    assert!(
+        text[0].contains("not stored in this browser") && text[0].contains("paste or upload it again"),
+        "{text:?}"
+    );
+    assert!(text[1].contains("showing the 'sin' set"), "{text:?}");
+    // A damaged stored table is refused by its hash.
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    storage.set_item(&format!("wide-explorer/table/{}", big.hash()), "1,2\n").unwrap();
+    let (_, notes) = decode::<ExplorerParams>(&query, RESERVED);
+    assert!(notes[0].to_string().contains("damaged"), "{notes:?}");
+    clear_storage();
+}
+
+#[wasm_bindgen_test]
+fn storage_keeps_the_most_recently_used_tables() {
+    use wide_explorer::storage::{store_table, stored_hashes, stored_text, MAX_STORED_TABLES};
+    clear_storage();
+    let tables: Vec<UserTable> =
+        (0..MAX_STORED_TABLES + 3).map(|i| UserTable::from_csv(&format!("{i},1\n")).unwrap()).collect();
+    for t in &tables[..MAX_STORED_TABLES] {
+        store_table(t).unwrap();
+    }
+    // Using the oldest makes it the newest; three more push out tables 1, 2, 3.
+    assert!(stored_text(tables[0].hash()).is_some());
+    for t in &tables[MAX_STORED_TABLES..] {
+        store_table(t).unwrap();
+    }
+    let kept = stored_hashes();
+    assert_eq!(kept.len(), MAX_STORED_TABLES);
+    assert!(kept.contains(&tables[0].hash().to_string()));
+    for gone in &tables[1..4] {
+        assert!(stored_text(gone.hash()).is_none());
+    }
+    clear_storage();
+}
+
+#[wasm_bindgen_test]
+fn a_table_gives_its_points_and_a_padded_test_grid() {
+    let p = with_table("x,y\n-1,0.5\n3,2\n1,-1\n");
+    let d = problem(&p.data, p.seed).unwrap();
+    assert_eq!(d.x_train, vec![vec![-1.0], vec![3.0], vec![1.0]]);
+    assert_eq!(d.y_train, vec![0.5, 2.0, -1.0]);
+    assert_eq!(d.y_test, None);
+    assert_eq!(d.layout, Layout::Line);
+    assert_eq!(d.x_test.len(), TEST_POINTS);
+    // [−1, 3] padded by TABLE_PAD · 4 on each side.
+    let pad = TABLE_PAD * 4.0;
+    assert_eq!(d.x_test[0][0], -1.0 - pad);
+    assert!((d.x_test[TEST_POINTS - 1][0] - (3.0 + pad)).abs() < 1e-15);
+    assert!(d.x_test.windows(2).all(|w| w[0][0] < w[1][0]));
+    // 2-D: the grid over each coordinate's padded range, then the segment.
+    let mut q = with_table(UNICODE_2D);
+    q.data.seg = (0, 2);
+    let d = problem(&q.data, q.seed).unwrap();
+    let Layout::Plane { alphas, ends } = &d.layout else { panic!("{:?}", d.layout) };
+    assert_eq!(*ends, (0, 2));
+    assert_eq!(d.x_test.len(), GRID_SIDE * GRID_SIDE + alphas.len());
+    let (p1, p2) = (TABLE_PAD * 4.5, TABLE_PAD * 3.125);
+    assert_eq!(d.bounds, vec![(-1.5 - p1, 3.0 + p1), (-2.0 - p2, 1.125 + p2)]);
+    assert_eq!(d.x_test[0], vec![-1.5 - p1, -2.0 - p2]);
+    assert!((d.x_test[GRID_SIDE - 1][0] - (3.0 + p1)).abs() < 1e-15, "x₁ fastest along a row");
+    let last = &d.x_test[GRID_SIDE * GRID_SIDE - 1];
+    assert!((last[0] - (3.0 + p1)).abs() < 1e-15 && (last[1] - (1.125 + p2)).abs() < 1e-15);
+    // α = 1 is x₁ = training point 0, α = 0 is x₂ = training point 2.
+    let at = |a: f64| {
+        &d.x_test[GRID_SIDE * GRID_SIDE + alphas.iter().position(|&b| (b - a).abs() < 1e-12).unwrap()]
+    };
+    assert_eq!(at(1.0), &vec![-1.5, 0.25]);
+    assert_eq!(at(0.0), &vec![3.0, 1.125]);
+    // A single point still has a range to plot.
+    let one = with_table("2,1\n");
+    let d = problem(&one.data, 1).unwrap();
+    assert_eq!((d.x_test[0][0], d.x_test[TEST_POINTS - 1][0]), (1.0, 3.0));
+    // The table set without a table has nothing to train on.
+    let mut none = ExplorerParams::default();
+    none.data.set = DataChoice::Table;
+    assert!(problem(&none.data, 1).unwrap_err().contains("paste or upload"));
+    assert_eq!(none.normalize().len(), 1);
+    assert_eq!(none.data.set, DataChoice::Sin);
+}
+
+#[wasm_bindgen_test]
+fn an_opened_runs_test_points_are_its_own_and_kept_in_order() {
+    let train = Points { x: vec![vec![0.0], vec![1.0]], y: vec![0.0, 1.0], header: None };
+    let test = TestPoints { x: vec![vec![-1.0], vec![0.5], vec![2.0]], y: Some(vec![3.0, 4.0, 5.0]) };
+    let t = UserTable::with_test(train.clone(), Some(test.clone())).unwrap();
+    assert!(t.text().contains("# test points\n-1,3\n0.5,4\n2,5\n"), "{}", t.text());
+    assert_eq!(UserTable::from_text(t.text()).unwrap().test, Some(test));
+    let unsorted = TestPoints { x: vec![vec![1.0], vec![0.0]], y: None };
+    assert!(UserTable::with_test(train.clone(), Some(unsorted.clone())).is_err());
+    let (sorted, order) = wide_explorer::params::table::sort_test_points(unsorted);
+    assert_eq!(order, vec![1, 0]);
+    let t = UserTable::with_test(train, Some(sorted)).unwrap();
+    let mut p = ExplorerParams::default();
+    p.data.table = Some(t);
+    p.data.set = DataChoice::Table;
+    let d = problem(&p.data, 1).unwrap();
+    assert_eq!(d.x_test, vec![vec![0.0], vec![1.0]]);
+    assert_eq!(d.layout, Layout::Line);
+}
+
+/// Resolves after the browser's event loop has turned (effects and futures ran).
+async fn tick() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        web_sys::window()
+            .unwrap()
+            .set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 20)
+            .unwrap();
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_table_editor_shows_errors_under_the_field_and_keeps_the_data() {
+    use wide_explorer::components::data_input::TableInput;
+    clear_storage();
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let host: web_sys::HtmlElement = doc.create_element("div").unwrap().dyn_into().unwrap();
+    doc.body().unwrap().append_child(&host).unwrap();
+    let params = RwSignal::new(with_table("x,y\n1,2\n3,4\n"));
+    let handle = leptos::mount::mount_to(host.clone(), move || view! { <TableInput params=params /> });
+    tick().await;
+    let q = |sel: &str| host.query_selector(sel).unwrap();
+    let area: web_sys::HtmlTextAreaElement = q("[data-testid=csv-text]").unwrap().dyn_into().unwrap();
+    assert_eq!(area.value(), "x,y\n1,2\n3,4\n", "the table shown in the field");
+    let apply: web_sys::HtmlElement = q("[data-testid=csv-apply]").unwrap().dyn_into().unwrap();
+    let type_text = |text: &str| {
+        area.set_value(text);
+        area.dispatch_event(&web_sys::Event::new("input").unwrap()).unwrap();
+    };
+    type_text("x,y\n0,1\n2,oops\n");
+    apply.click();
+    tick().await;
+    let error = q("[data-testid=csv-error]").expect("an error under the field").text_content().unwrap();
+    assert!(error.contains("line 3, column 2") && error.contains("oops"), "{error}");
+    assert_eq!(params.get_untracked().data.table.unwrap().train.x, vec![vec![1.0], vec![3.0]], "kept");
+    // A good table replaces it, the error goes, the status says where it lives.
+    type_text("−1;0.5\n2;\u{a0}1.5\n");
+    apply.click();
+    tick().await;
+    assert!(q("[data-testid=csv-error]").is_none());
+    let p = params.get_untracked();
+    assert_eq!(p.data.set, DataChoice::Table);
+    assert_eq!(p.data.table.unwrap().train.x, vec![vec![-1.0], vec![2.0]]);
+    let status = q("[data-testid=csv-status]").unwrap().text_content().unwrap();
+    assert!(status.starts_with("2 points, 1-D") && status.contains("in the link"), "{status}");
+    // A large table goes to storage, and the status says the link alone will not carry it.
+    type_text(&table_text(150, 6));
+    apply.click();
+    tick().await;
+    let status = q("[data-testid=csv-status]").unwrap().text_content().unwrap();
+    assert!(status.contains("stored in this browser, not in the link"), "{status}");
+    assert_eq!(wide_explorer::storage::stored_hashes().len(), 1);
+    drop(handle);
+    host.remove();
+    clear_storage();
+}
+
+mod opened {
+    use super::*;
+    use ntk_core::experiments::widths::{LearningRate, SweepAxis, SweepData, WidthsReport};
+    use ntk_core::nets::ensemble::{run_members, EnsembleReport, EnsembleSpec};
+    use ntk_core::results::{read_result, Header, Kind, ResultFile};
+    use wide_explorer::components::open_results::refusal;
+    use wide_explorer::params::widths::{AxisChoice, WidthsParams};
+    use wide_explorer::views::explorer::opened::open_ensemble;
+
+    fn tiny_spec() -> EnsembleSpec {
+        let mut spec = EnsembleSpec::cookbook(3, 20, 8, 4);
+        // Test points out of order: the page sorts them and the statistics with them.
+        spec.x_test = vec![vec![1.0], vec![-2.0], vec![0.0]];
+        spec.y_test = Some(vec![1.0f64.sin(), (-2.0f64).sin(), 0.0]);
+        spec
+    }
+
+    fn report_json(spec: &EnsembleSpec) -> String {
+        let stats = run_members(spec, 0..spec.members, |_| std::ops::ControlFlow::Continue(())).unwrap();
+        serde_json::to_string(&EnsembleReport::new(spec, &stats).unwrap()).unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    fn an_ensemble_report_becomes_the_explorers_run() {
+        let spec = tiny_spec();
+        let json = report_json(&spec);
+        let ResultFile::Ensemble(report) = read_result(&json).unwrap() else { panic!("an ensemble report") };
+        let run = open_ensemble(&report, "run.json").unwrap();
+        let p = &run.params;
+        assert_eq!(p.arch, spec.arch);
+        assert_eq!(
+            (p.training.width, p.training.lr, p.training.steps, p.training.members, p.seed),
+            (8, 0.1, 20, 3, spec.seed)
+        );
+        assert!(run.notes.is_empty(), "{:?}", run.notes);
+        let t = p.data.table.as_ref().unwrap();
+        assert_eq!(p.data.set, DataChoice::Table);
+        assert_eq!(t.train.x, spec.x_train);
+        let d = problem(&p.data, p.seed).unwrap();
+        assert_eq!(d.x_test, vec![vec![-2.0], vec![0.0], vec![1.0]]);
+        assert_eq!(d.y_test, Some(vec![(-2.0f64).sin(), 0.0, 1.0f64.sin()]));
+        // Statistics reordered with the test points, every value the file's.
+        for (c, f) in run.summary.checkpoints.iter().zip(&report.checkpoints) {
+            assert_eq!(c.nn.mean, vec![f.nn.mean[1], f.nn.mean[2], f.nn.mean[0]]);
+            assert_eq!(c.lin.var, vec![f.lin.var[1], f.lin.var[2], f.lin.var[0]]);
+            assert_eq!((c.step, c.train_loss, c.test_loss), (f.step, f.train_loss, f.test_loss));
+        }
+        assert!(
+            run.source.starts_with("run.json (3 members of width 8, 20 steps, ntk-core"),
+            "{}",
+            run.source
+        );
+        // The run key the page computes for these parameters is the one the run is shown as.
+        let (again, _) = decode::<ExplorerParams>(&encode(p), RESERVED);
+        assert_eq!(again.run_key(), p.run_key());
+    }
+
+    #[wasm_bindgen_test]
+    fn what_the_page_cannot_show_is_said_or_refused() {
+        let spec = tiny_spec();
+        let mut report: EnsembleReport = serde_json::from_str(&report_json(&spec)).unwrap();
+        // A width and momentum the page's controls cannot show: clamped and noted.
+        report.spec.width = 4096;
+        report.spec.momentum = 0.9;
+        report.header = Header::new(Kind::Ensemble, &report.spec).unwrap();
+        let run = open_ensemble(&report, "big.json").unwrap();
+        assert_eq!(run.params.training.width, 2048);
+        let notes: Vec<String> = run.notes.iter().map(ToString::to_string).collect();
+        assert!(notes.iter().any(|n| n.contains("width n '4096' clamped to 2048")), "{notes:?}");
+        assert!(notes.iter().any(|n| n.contains("momentum β = 0.9")), "{notes:?}");
+        // Refused: 3-D inputs, a nonlinearity the page does not offer, statistics of other
+        // test points.
+        let mut three = report.clone();
+        three.spec.x_train.iter_mut().for_each(|x| x.extend([0.0, 0.0]));
+        assert!(open_ensemble(&three, "x.json").unwrap_err().contains("1-D or 2-D"));
+        let mut leaky = report.clone();
+        leaky.spec.arch.activation = ntk_core::Activation::LeakyRelu { slope: 0.1 };
+        assert!(open_ensemble(&leaky, "x.json").unwrap_err().contains("leaky_relu"));
+        let mut short = report.clone();
+        short.spec.x_test.pop();
+        assert!(open_ensemble(&short, "x.json").unwrap_err().contains("do not match"));
+        // A file of no known kind is not read.
+        let text = serde_json::to_string(&report).unwrap().replacen(
+            "\"kind\":\"ensemble\"",
+            "\"kind\":\"nothing\"",
+            1,
+        );
+        assert!(read_result(&text).is_err());
+    }
+
+    #[wasm_bindgen_test]
+    fn a_widths_report_sets_the_width_views_controls() {
+        let mut params = WidthsParams::default().with_axis(AxisChoice::Depth);
+        params.max_width = 128;
+        params.seeds = 2;
+        let spec = params.to_spec().unwrap();
+        let (back, notes) = WidthsParams::from_spec(&spec);
+        assert_eq!(back, params);
+        assert!(notes.is_empty(), "{notes:?}");
+        // What the page cannot show: explicit data, an absolute η, widths that do not double,
+        // a width beyond the page's.
+        let mut other = spec.clone();
+        other.data = SweepData::Points {
+            x_train: vec![vec![0.0]],
+            y_train: vec![1.0],
+            x_test: vec![vec![0.0]],
+            y_test: None,
+        };
+        other.learning_rate = LearningRate::Absolute(0.5);
+        other.widths = vec![32, 96, 8192];
+        other.axis = SweepAxis::None;
+        let (p, notes) = WidthsParams::from_spec(&other);
+        let notes: Vec<String> = notes.iter().map(ToString::to_string).collect();
+        assert_eq!(p.max_width, 4096);
+        assert_eq!(notes.len(), 4, "{notes:?}");
+        for expected in ["clamped to 4096", "given points", "η = 0.5", "do not double"] {
+            assert!(notes.iter().any(|n| n.contains(expected)), "{expected}: {notes:?}");
+        }
+        // A report of the sweep reads back as a widths file; its parts would be refused.
+        let report = WidthsReport::new(
+            &spec,
+            ntk_core::experiments::widths::SweepResult { series: vec![], reference_slopes: vec![-0.5, -1.0] },
+        )
+        .unwrap();
+        let file = read_result(&serde_json::to_string(&report).unwrap()).unwrap();
+        assert!(matches!(file, ResultFile::Widths(_)));
+        assert!(refusal("w.json", &file).is_none());
+    }
+}
+
+mod embed {
+    use super::*;
+    use wide_explorer::components::embed::{attr_escape, embed_query, embed_snippet};
+    use wide_explorer::route::{Hidden, View};
+
+    #[wasm_bindgen_test]
+    fn the_hide_key_names_parts_and_is_the_pages_own() {
+        let (h, notes) =
+            Hidden::from_query("?width=64&hide=header,Tabs,%20controls&hide=controls,explain,logo");
+        assert_eq!(
+            h,
+            Hidden { header: false, tabs: false, controls: true, explain: true },
+            "the last key wins"
+        );
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].to_string().contains("'logo' is not a part"), "{}", notes[0]);
+        assert_eq!(Hidden::ALL.value(), "header,tabs,controls,explain");
+        assert_eq!(Hidden::default().classes(), "");
+        assert_eq!(Hidden::ALL.with("tabs", false).classes(), "embed hide-header hide-controls hide-explain");
+        // The views' states never read it.
+        let (_, notes) = decode::<ExplorerParams>("hide=header&width=64", RESERVED);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(View::from_query("?hide=tabs&view=widths"), View::Widths);
+    }
+
+    #[wasm_bindgen_test]
+    fn the_embed_code_is_the_current_view_with_its_data_inline() {
+        let hash = "0123456789abcdef0123456789abcdef";
+        let q = embed_query(
+            &format!("?view=widths&wmax=512&hide=tabs&csvh={hash}&csvh=ffffffffffffffffffffffffffffffff"),
+            Hidden::ALL,
+            |h| (h == hash).then(|| "1,2\n3,4".to_string()),
+        );
+        assert_eq!(
+            q,
+            "?view=widths&wmax=512&csv=1%2C2%0A3%2C4&csvh=ffffffffffffffffffffffffffffffff&hide=header%2Ctabs%2Ccontrols%2Cexplain"
+        );
+        let snippet = embed_snippet("https://example.org/explorer/", "?a=1&b=\"<x>'", (640, 480));
+        assert_eq!(
+            snippet,
+            "<iframe src=\"https://example.org/explorer/?a=1&amp;b=&quot;&lt;x&gt;&#39;\" width=\"640\" height=\"480\" \
+             style=\"border: 0; max-width: 100%;\" title=\"Wide networks explorer\" loading=\"lazy\"></iframe>"
+        );
+        assert_eq!(attr_escape("a&b"), "a&amp;b");
+        // No part hidden: no hide key.
+        assert_eq!(embed_query("?width=64&hide=tabs", Hidden::default(), |_| None), "?width=64");
+    }
+}
