@@ -212,8 +212,12 @@ pub fn problem(p: &DataParams, seed: u64) -> Result<Problem, String> {
             bounds: vec![X_RANGE],
         });
     }
-    let target = p.set.target_1d().unwrap_or(ntk_core::datasets::Target1d::Sin);
-    let d = Dataset1d::generate(target, p.n_train, p.noise, seed);
+    let d = if p.set == DataChoice::Formula {
+        p.formula.dataset(p.n_train, p.noise, seed).map_err(|e| e.to_string())?
+    } else {
+        let target = p.set.target_1d().unwrap_or(ntk_core::datasets::Target1d::Sin);
+        Dataset1d::generate(target, p.n_train, p.noise, seed)
+    };
     Ok(Problem {
         x_train: d.x_train.iter().map(|&x| vec![x]).collect(),
         y_train: d.y_train,

@@ -10,6 +10,7 @@ use super::notes::Note;
 use super::table::{is_hash, UserTable, MAX_TABLE_BYTES};
 use super::{Described, Field, Kind, Value};
 use crate::{choice_field, int_field, real_field};
+use ntk_core::datasets::formula::Formula;
 
 /// Everything an explorer link reproduces (conventions of docs/MATH.md: σ's are variances,
 /// time t = η·k).
@@ -41,6 +42,8 @@ pub struct DataParams {
     /// the user's data table of the `table` set (pasted, uploaded or opened), kept when
     /// another set is shown
     pub table: Option<UserTable>,
+    /// the target formula y = f(x) of the `formula` set, kept when another set is shown
+    pub formula: Formula,
     /// 2-D sets: the segment x(α) = αx₁ + (1 − α)x₂ runs between training points `seg.0` (x₁)
     /// and `seg.1` (x₂) (clamped to the training set)
     pub seg: (usize, usize),
@@ -113,6 +116,7 @@ impl Default for ExplorerParams {
                 noise: 0.1,
                 points: Vec::new(),
                 table: None,
+                formula: default_formula(),
                 seg: (0, 1),
             },
             training: TrainingParams { width: 256, lr: 0.1, steps: 3000, members: 20 },
@@ -129,6 +133,8 @@ pub enum DataChoice {
     Sin,
     /// y = sign x
     Step,
+    /// y = a formula in x typed by the user
+    Formula,
     /// points placed on the plot by the user
     User,
     /// the user's data table (CSV, 1-D or 2-D)
@@ -141,16 +147,17 @@ pub enum DataChoice {
 
 impl DataChoice {
     /// Every set, in select order.
-    pub const ALL: [DataChoice; 6] = [
+    pub const ALL: [DataChoice; 7] = [
         DataChoice::Sin,
         DataChoice::Step,
+        DataChoice::Formula,
         DataChoice::User,
         DataChoice::Table,
         DataChoice::Surface,
         DataChoice::Xor,
     ];
     /// URL / select names, in select order.
-    pub const NAMES: [&'static str; 6] = ["sin", "step", "user", "table", "surface", "xor"];
+    pub const NAMES: [&'static str; 7] = ["sin", "step", "formula", "user", "table", "surface", "xor"];
 
     /// Its URL name.
     pub fn name(self) -> &'static str {
@@ -169,6 +176,11 @@ impl DataChoice {
             DataChoice::Step => Some(Target1d::Step),
             _ => None,
         }
+    }
+
+    /// Whether the set is generated in 1-D from a target function (built-in or typed).
+    pub fn is_generated_1d(self) -> bool {
+        self.target_1d().is_some() || self == DataChoice::Formula
     }
 
     /// The 2-D target, if this is a 2-D set.
@@ -404,6 +416,46 @@ impl ExplorerParams {
     };
 }
 
+/// The formula the `formula` set starts from.
+pub const DEFAULT_FORMULA: &str = "x*sin(2*x)/2";
+
+/// [`DEFAULT_FORMULA`], compiled.
+pub fn default_formula() -> Formula {
+    Formula::new(DEFAULT_FORMULA).expect("the default formula is finite on [−π, π]")
+}
+
+impl ExplorerParams {
+    /// The target formula of the `formula` set (written when it is not the default). A formula
+    /// that does not parse or is not finite on [−π, π] is explained under its box, and the
+    /// previous one stays.
+    pub const FORMULA: Field<Self> = Field {
+        key: "fx",
+        label: "target y(x) =",
+        kind: Kind::Text { max_len: 200 },
+        get: |s| {
+            if s.data.formula.source() == default_formula().source() {
+                Value::Unset
+            } else {
+                Value::Text(s.data.formula.source().to_string())
+            }
+        },
+        set: |s, v| {
+            let Value::Text(text) = v else { return Vec::new() };
+            match Formula::new(&text) {
+                Ok(f) => {
+                    s.data.formula = f;
+                    Vec::new()
+                }
+                Err(e) => {
+                    vec![Note::text("target y(x) = ")
+                        .quote(&text)
+                        .then(format!(": {e}; kept the previous formula"))]
+                }
+            }
+        },
+    };
+}
+
 impl Described for ExplorerParams {
     const FIELDS: &'static [Field<Self>] = &[
         Self::DEPTH,
@@ -427,6 +479,7 @@ impl Described for ExplorerParams {
         Self::POINTS,
         Self::TABLE,
         Self::TABLE_HASH,
+        Self::FORMULA,
     ];
 
     /// The shown step within the training steps; the `table` set only with a table (else the

@@ -302,7 +302,13 @@ mod tests {
         crate::storage::store_table(&big).unwrap();
         check_described(
             explorer,
-            &[("pts", "1:2,-0.5:0.25"), ("csv", "1,2\n3,4"), ("csvh", big.hash()), ("phi", "sin(3*x)+0.1*x")],
+            &[
+                ("pts", "1:2,-0.5:0.25"),
+                ("csv", "1,2\n3,4"),
+                ("csvh", big.hash()),
+                ("phi", "sin(3*x)+0.1*x"),
+                ("fx", "x^2/4-1"),
+            ],
         );
         check_described(CatapultParams::default(), &[]);
         check_described(WidthsParams::default().with_axis(AxisChoice::Depth), &[("axv", "2,4")]);
@@ -326,6 +332,28 @@ mod tests {
         let (s, notes) = decode::<ExplorerParams>("data=user&pts=1:2,x:1,9:0.5,0.1234:-7,,NaN:1", RESERVED);
         assert_eq!(s.data.points, vec![(1.0, 2.0), explorer::user_point(9.0, 0.5), (0.123, -2.5)]);
         assert_eq!(notes.len(), 4, "{notes:?}");
+    }
+
+    #[test]
+    fn a_formula_target_travels_in_the_link_and_a_bad_one_keeps_the_previous() {
+        let (s, notes) = decode::<ExplorerParams>("data=formula&fx=x%5E2%2F4&noise=0&n=9", RESERVED);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(s.data.formula.source(), "x^2/4");
+        assert_eq!(decode::<ExplorerParams>(&encode(&s), RESERVED).0, s);
+        let p = crate::problem::problem(&s.data, s.seed).unwrap();
+        assert_eq!(p.x_train.len(), 9);
+        for (x, &y) in p.x_train.iter().zip(&p.y_train).chain(p.x_test.iter().zip(p.y_test.as_ref().unwrap()))
+        {
+            let direct = x[0] * x[0] / 4.0;
+            assert!((y - direct).abs() <= 1e-15 * (1.0 + direct), "x = {}: {y} vs {direct}", x[0]);
+        }
+        for (bad, reason) in [("x^", "parse"), ("1/x", "not finite")] {
+            let mut t = s.clone();
+            let notes = (ExplorerParams::FORMULA.set)(&mut t, Value::Text(bad.into()));
+            assert_eq!(t, s, "{bad}: the previous formula stays");
+            let text = notes.iter().map(ToString::to_string).collect::<String>();
+            assert!(text.contains(reason), "{bad}: {text}");
+        }
     }
 
     #[test]

@@ -377,7 +377,7 @@ pub fn Explorer(
     };
     let on_screen = |p: &ExplorerParams| {
         let data = DataParams {
-            set: p.data.set.target_1d().map_or(DataChoice::Sin, |_| p.data.set),
+            set: if p.data.set.is_generated_1d() { p.data.set } else { DataChoice::Sin },
             ..p.data.clone()
         };
         problem(&data, p.seed)
@@ -448,6 +448,9 @@ pub fn Explorer(
                             {DataChoice::NAMES.iter().map(|o| view! { <option value=*o>{*o}</option> }).collect_view()}
                         </select>
                     </div>
+                    <Show when=move || params.with(|p| p.data.set == DataChoice::Formula)>
+                        <FieldControl field=&ExplorerParams::FORMULA state=params />
+                    </Show>
                     <Show when=user_set>
                         <p class="hint" data-testid="user-hint">
                             "Click the plot to add a training point, drag to move it, right-click to remove it (or select it, then Delete / arrow keys). "

@@ -7,6 +7,7 @@
 //! files), and [`sample_function`] samples a target given as a function of x.
 
 pub mod csv;
+pub mod formula;
 mod function;
 
 pub use function::{sample_function, SampleError, SampledData, MAX_SAMPLED_POINTS};
@@ -84,14 +85,20 @@ impl Dataset1d {
     /// `n_train` inputs uniform on [−π, π] (seeded), targets with Gaussian noise of standard
     /// deviation `noise`.
     pub fn generate(target: Target1d, n_train: usize, noise: f64, seed: u64) -> Self {
+        Self::generate_with(|x| target.eval(x), n_train, noise, seed)
+    }
+
+    /// As [`Dataset1d::generate`] for any target function `f` (the same draws for the same
+    /// seed: a typed formula, [`formula::Formula`]).
+    pub fn generate_with(f: impl Fn(f64) -> f64, n_train: usize, noise: f64, seed: u64) -> Self {
         let (lo, hi) = X_RANGE;
         let mut rng = Normal::new(seed);
         let mut x_train: Vec<f64> = (0..n_train).map(|_| lo + (hi - lo) * rng.uniform()).collect();
         x_train.sort_by(f64::total_cmp);
-        let y_train = x_train.iter().map(|&x| target.eval(x) + noise * rng.sample()).collect();
+        let y_train = x_train.iter().map(|&x| f(x) + noise * rng.sample()).collect();
         let x_test: Vec<f64> =
             (0..TEST_POINTS).map(|i| lo + (hi - lo) * i as f64 / (TEST_POINTS - 1) as f64).collect();
-        let y_test = x_test.iter().map(|&x| target.eval(x)).collect();
+        let y_test = x_test.iter().map(|&x| f(x)).collect();
         Dataset1d { x_train, y_train, x_test, y_test }
     }
 }

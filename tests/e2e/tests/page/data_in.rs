@@ -362,3 +362,28 @@ pub fn an_embed_in_a_frame_shows_the_figure_alone(page: &Page) {
     browser.switch_to_parent_frame();
     browser.screenshot(&screenshot_dir().join("data_in_embed_narrow.png"));
 }
+
+/// A target typed as a formula: the link's formula is the data set (training points on its
+/// curve without noise), a bad one is explained under its box and the previous one stays.
+pub fn a_typed_formula_is_the_target(page: &Page) {
+    let browser = page.open("?data=formula&fx=x%5E2%2F4-1&noise=0&width=32&members=2&steps=100");
+    browser.wait_for("#fx", Duration::from_secs(30));
+    assert_eq!(browser.execute("return document.getElementById('fx').value;", vec![]), json!("x^2/4-1"));
+    browser.wait_true(
+        "return document.querySelector('[data-testid=run-status]').innerText.includes('members trained');",
+        Duration::from_secs(60),
+        "the run on the formula's data",
+    );
+    browser.set_input("#fx", "x^");
+    browser.wait_true(
+        "return document.getElementById('fx-problems').innerText.includes('cannot parse');",
+        Duration::from_secs(10),
+        "the reason under the box",
+    );
+    assert!(
+        search(browser).contains("fx=x%5E2%2F4-1"),
+        "the link keeps the previous formula: {}",
+        search(browser)
+    );
+    browser.screenshot(&screenshot_dir().join("data_in_formula.png"));
+}

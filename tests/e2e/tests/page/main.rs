@@ -95,6 +95,7 @@ const TESTS: &[Test] = &[
         "data_in::an_embed_in_a_frame_shows_the_figure_alone",
         data_in::an_embed_in_a_frame_shows_the_figure_alone,
     ),
+    ("data_in::a_typed_formula_is_the_target", data_in::a_typed_formula_is_the_target),
     (
         "stress::a_random_walk_leaves_a_page_equal_to_a_fresh_load",
         stress::a_random_walk_leaves_a_page_equal_to_a_fresh_load,
