@@ -116,14 +116,16 @@ pub fn run_pool_job(spec_json: String, workers: usize) -> js_sys::Promise {
     })
 }
 
-/// The page's workers as JSON `{current, stale, memory}`: workers running a task of a current
-/// run, workers still busy with a task of a replaced or cancelled run (see [`worker_census`]),
-/// and the bytes of the page's wasm memory.
+/// The page's workers as JSON `{current, stale, memory, heap}`: workers running a task of a
+/// current run, workers still busy with a task of a replaced or cancelled run (see
+/// [`worker_census`]), the bytes of the page's wasm memory (its high-water mark) and the bytes
+/// its Rust code holds now ([`crate::heap::heap_in_use`]).
 #[wasm_bindgen]
 pub fn page_workers() -> String {
     let (current, stale) = worker_census();
     let memory = wasm_bindgen::memory()
         .dyn_into::<js_sys::WebAssembly::Memory>()
         .map_or(0.0, |m| f64::from(m.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length()));
-    json!({ "current": current, "stale": stale, "memory": memory }).to_string()
+    json!({ "current": current, "stale": stale, "memory": memory, "heap": crate::heap::heap_in_use() })
+        .to_string()
 }

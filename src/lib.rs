@@ -13,6 +13,7 @@ pub mod bench;
 pub mod components;
 pub mod download;
 pub mod format;
+pub mod heap;
 pub mod params;
 pub mod plot;
 pub mod problem;

@@ -63,7 +63,7 @@ impl Browser {
             "binary": chromium,
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--disable-dev-shm-usage", "--window-size=1400,1000", "--hide-scrollbars",
+                     "--disable-dev-shm-usage", "--window-size=1400,1000", "--hide-scrollbars", "--js-flags=--expose-gc",
                      format!("--user-data-dir={}", profile.display())]
         }}}});
         let mut browser = Browser { driver, base, session: String::new(), _profile: TempDir(profile) };
