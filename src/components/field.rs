@@ -26,12 +26,13 @@ pub fn write<S: Described + Send + Sync>(
     field: &'static Field<S>,
     value: Value,
 ) -> Vec<Note> {
-    let mut next = state.get_untracked();
-    let notes = (field.set)(&mut next, value);
-    next.normalize();
-    if next != state.get_untracked() {
-        state.set(next);
-    }
+    let mut notes = Vec::new();
+    state.maybe_update(|s| {
+        let before = s.clone();
+        notes = (field.set)(s, value);
+        s.normalize();
+        *s != before
+    });
     notes
 }
 

@@ -419,9 +419,12 @@ impl ExplorerParams {
 /// The formula the `formula` set starts from.
 pub const DEFAULT_FORMULA: &str = "x*sin(2*x)/2";
 
-/// [`DEFAULT_FORMULA`], compiled.
+/// [`DEFAULT_FORMULA`], compiled (once).
 pub fn default_formula() -> Formula {
-    Formula::new(DEFAULT_FORMULA).expect("the default formula is finite on [−π, π]")
+    static DEFAULT: std::sync::OnceLock<Formula> = std::sync::OnceLock::new();
+    DEFAULT
+        .get_or_init(|| Formula::new(DEFAULT_FORMULA).expect("the default formula is finite on [−π, π]"))
+        .clone()
 }
 
 impl ExplorerParams {
@@ -433,7 +436,7 @@ impl ExplorerParams {
         label: "target y(x) =",
         kind: Kind::Text { max_len: 200 },
         get: |s| {
-            if s.data.formula.source() == default_formula().source() {
+            if s.data.formula.source() == DEFAULT_FORMULA {
                 Value::Unset
             } else {
                 Value::Text(s.data.formula.source().to_string())

@@ -339,6 +339,8 @@ mod tests {
         let (s, notes) = decode::<ExplorerParams>("data=formula&fx=x%5E2%2F4&noise=0&n=9", RESERVED);
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(s.data.formula.source(), "x^2/4");
+        // The default is written canonically (the field leaves it out of the link by its text).
+        assert_eq!(explorer::default_formula().source(), explorer::DEFAULT_FORMULA);
         assert_eq!(decode::<ExplorerParams>(&encode(&s), RESERVED).0, s);
         let p = crate::problem::problem(&s.data, s.seed).unwrap();
         assert_eq!(p.x_train.len(), 9);

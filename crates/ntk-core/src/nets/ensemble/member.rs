@@ -63,6 +63,8 @@ struct Training {
 struct Start {
     /// the trainer, forward pass at step 0 done
     trainer: Trainer<f32>,
+    /// the f64 copy of the initial network (the linearization is built from it)
+    net64: Mlp<f64>,
     /// f₀ on the test points (the f32 network)
     test: Vec<f64>,
     /// f₀ on the training points from the f64 copy of the network (as the linearization has it)
@@ -190,7 +192,8 @@ impl Member {
     pub(super) fn start(&mut self, spec: &EnsembleSpec, data: &Data) -> Result<(), EnsembleError> {
         let seed = member_seed(spec.seed, self.index as u64);
         let net = Mlp::<f32>::new(&spec.arch, data.d, spec.width, seed)?;
-        let lin_train = net.cast::<f64>().forward(&data.x_train, data.n);
+        let net64 = net.cast::<f64>();
+        let lin_train = net64.forward(&data.x_train, data.n);
         let test = net.forward(&data.x_test32, data.m).iter().map(|&v| v as f64).collect();
         let opts = TrainOptions {
             learning_rate: spec.learning_rate,
@@ -202,7 +205,7 @@ impl Member {
         self.phase = if loss_diverged(loss, loss) {
             Phase::Diverged(Divergence { member: self.index, step: 0, model: DivergedModel::Network })
         } else {
-            Phase::Started(Box::new(Start { trainer, test, lin_train, loss }))
+            Phase::Started(Box::new(Start { trainer, net64, test, lin_train, loss }))
         };
         Ok(())
     }
@@ -226,14 +229,14 @@ impl Member {
                 return Ok(());
             }
         };
-        let Start { trainer, loss, .. } = *start;
+        let Start { trainer, net64, loss, .. } = *start;
         let net = trainer.net();
         // Linearization: Θ̂₀(X, X) and f₀(X) from the f64 copy of the initial network (its
         // eigenbasis carries the dynamics); Θ̂₀(*, X) and f₀(*) from the Jacobian factors of the
         // f32 network itself on the test points (f32 SIMD, several times faster than f64 in
         // wasm, relative error ~1e-7, far below the f32 training's own; f₀(*) is then exactly
         // the network's step-0 output).
-        let fac_train = JacobianFactors::new(&net.cast::<f64>(), &data.x_train, data.n);
+        let fac_train = JacobianFactors::new(&net64, &data.x_train, data.n);
         let fac_test = JacobianFactors::new(net, &data.x_test32, data.m);
         let (k_train, k_test) = if spec.readout_only {
             (fac_train.readout_ntk(&fac_train), fac_test.readout_ntk(&fac_train))

@@ -56,14 +56,7 @@ impl CheckpointMerger {
         members: Range<usize>,
         keep_members: usize,
     ) -> Result<Self, EnsembleError> {
-        spec.validate()?;
-        if members.start > members.end || members.end > spec.members {
-            return Err(EnsembleError::MemberRange {
-                start: members.start,
-                end: members.end,
-                members: spec.members,
-            });
-        }
+        spec.validate_members(&members)?;
         let schedule = spec.schedule();
         let c = schedule.len();
         Ok(CheckpointMerger {

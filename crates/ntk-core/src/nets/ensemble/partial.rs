@@ -96,15 +96,7 @@ impl EnsemblePartial {
         members: Range<usize>,
         batches: Vec<CheckpointBatch>,
     ) -> Result<Self, ResultsError> {
-        spec.validate()?;
-        if members.start > members.end || members.end > spec.members {
-            return Err(EnsembleError::MemberRange {
-                start: members.start,
-                end: members.end,
-                members: spec.members,
-            }
-            .into());
-        }
+        spec.validate_members(&members)?;
         let schedule = spec.schedule();
         let mut grouped: Vec<Vec<MemberAtCheckpoint>> = vec![Vec::new(); schedule.len()];
         for b in batches {

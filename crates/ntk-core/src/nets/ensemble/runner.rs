@@ -84,14 +84,7 @@ impl EnsembleRunner {
     /// # Errors
     /// [`EnsembleError`] for an invalid spec or member range.
     pub fn new(spec: &EnsembleSpec, members: Range<usize>) -> Result<Self, EnsembleError> {
-        spec.validate()?;
-        if members.start > members.end || members.end > spec.members {
-            return Err(EnsembleError::MemberRange {
-                start: members.start,
-                end: members.end,
-                members: spec.members,
-            });
-        }
+        spec.validate_members(&members)?;
         Ok(EnsembleRunner {
             data: Data::new(spec),
             schedule: spec.schedule(),

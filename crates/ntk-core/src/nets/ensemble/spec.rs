@@ -2,6 +2,7 @@
 //! every part of the ensemble machinery ([`EnsembleError`]).
 
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 use crate::arch::Architecture;
 use crate::nets::linearized::LinearizedError;
@@ -150,6 +151,23 @@ impl EnsembleSpec {
             members,
             checkpoints,
         }
+    }
+
+    /// [`EnsembleSpec::validate`], and that `members` is a range of this job's members.
+    ///
+    /// # Errors
+    /// [`EnsembleError`] naming the offending value, [`EnsembleError::MemberRange`] for the
+    /// range.
+    pub fn validate_members(&self, members: &Range<usize>) -> Result<(), EnsembleError> {
+        self.validate()?;
+        if members.start > members.end || members.end > self.members {
+            return Err(EnsembleError::MemberRange {
+                start: members.start,
+                end: members.end,
+                members: self.members,
+            });
+        }
+        Ok(())
     }
 
     /// Checks every field.
