@@ -205,6 +205,8 @@ fn every_csv_cell_is_the_value_the_page_holds() {
         steps: 300,
         momentum: 0.0,
         readout_only: false,
+        loss: Default::default(),
+        batch_size: None,
         seed: 3,
         members: 3,
         checkpoints: 5,

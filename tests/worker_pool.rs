@@ -38,6 +38,8 @@ fn spec(members: usize, steps: u64, seed: u64) -> EnsembleSpec {
         steps,
         momentum: 0.0,
         readout_only: false,
+        loss: Default::default(),
+        batch_size: None,
         seed,
         members,
         checkpoints: 8,

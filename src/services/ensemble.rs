@@ -102,6 +102,8 @@ pub fn ensemble_spec(key: &RunKey, data: &Problem) -> Result<EnsembleSpec, Strin
         steps: t.steps,
         momentum: 0.0,
         readout_only: false,
+        loss: Default::default(),
+        batch_size: None,
         seed: key.theory.seed,
         members: t.members,
         checkpoints: CHECKPOINTS,

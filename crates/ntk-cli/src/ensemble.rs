@@ -20,6 +20,7 @@ use ntk_core::Parameterization;
 use crate::arch_args::ArchArgs;
 use crate::input::{read_rows, read_train, same_dimension};
 use crate::shard::{parse_range, parse_shard, write_partial, Shard};
+use crate::train_args::TrainArgs;
 use crate::CliError;
 
 /// Flags of `ntk ensemble`.
@@ -54,9 +55,8 @@ pub struct Args {
     /// Job seed (member m uses a seed derived from (seed, m)).
     #[arg(long, value_name = "S", default_value_t = 0)]
     seed: u64,
-    /// Momentum β ∈ [0, 1) (paper SM B.1).
-    #[arg(long, value_name = "BETA", default_value_t = 0.0, allow_negative_numbers = true)]
-    momentum: f64,
+    #[command(flatten)]
+    train_args: TrainArgs,
     /// Train only the readout layer (NNGP dynamics).
     #[arg(long)]
     readout_only: bool,
@@ -89,6 +89,7 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
         (read_rows(&args.test)?, None)
     };
     same_dimension(&train.x, &args.train, &x_test, &args.test)?;
+    let optimizer = args.train_args.optimizer()?;
     let spec = EnsembleSpec {
         arch,
         width: args.width,
@@ -98,8 +99,10 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
         y_test,
         learning_rate: args.learning_rate,
         steps: args.steps,
-        momentum: args.momentum,
+        momentum: optimizer.momentum,
         readout_only: args.readout_only,
+        loss: args.train_args.loss,
+        batch_size: optimizer.batch_size,
         seed: args.seed,
         members: args.members,
         checkpoints: args.checkpoints,

@@ -18,7 +18,9 @@ mod parallel;
 mod phase;
 mod predict;
 mod shard;
+mod single;
 mod spectrum;
+mod train_args;
 mod trainability;
 mod widths;
 
@@ -47,6 +49,10 @@ enum Command {
     Predict(predict::Args),
     /// Train an ensemble of finite networks and their linearizations; statistics at checkpoints.
     Ensemble(ensemble::Args),
+    /// One network beside its linearization (and the analytic-Θ dynamics): outputs, individual
+    /// weights, losses, accuracies and RMSEs at checkpoints, for MSE or cross-entropy and
+    /// gradient descent, momentum or minibatch SGD.
+    Single(single::Args),
     /// Large learning rates: the two-scalar catapult map, a real network, or the phase diagram.
     Catapult(catapult::Args),
     /// Width-scaling lab: network–linearization distance, weight and kernel changes, and the
@@ -77,6 +83,7 @@ fn main() -> ExitCode {
         Command::Kernel(args) => kernel::run(&args),
         Command::Predict(args) => predict::run(&args),
         Command::Ensemble(args) => ensemble::run(&args),
+        Command::Single(args) => single::run(&args),
         Command::Catapult(args) => catapult::run(&args),
         Command::Widths(args) => widths::run(&args),
         Command::Phase(args) => phase::run(&args),

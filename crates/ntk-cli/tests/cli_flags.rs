@@ -282,6 +282,8 @@ fn spec(x: &[Vec<f64>], y: &[f64], xs: &[Vec<f64>], ys: &[f64], param: Parameter
         steps: 60,
         momentum: 0.0,
         readout_only: false,
+        loss: Default::default(),
+        batch_size: None,
         seed: 0, // the CLI's default
         members: 6,
         checkpoints: 5,

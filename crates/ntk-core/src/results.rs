@@ -36,6 +36,9 @@ pub enum Kind {
     Widths,
     /// some (width, axis value, seed) runs of a width sweep ([`WidthsPartial`])
     WidthsPartial,
+    /// one network beside its linearization
+    /// ([`SingleReport`](crate::experiments::single::SingleReport))
+    Single,
 }
 
 impl Kind {
@@ -46,6 +49,7 @@ impl Kind {
             Kind::EnsemblePartial => "ensemble_partial",
             Kind::Widths => "widths",
             Kind::WidthsPartial => "widths_partial",
+            Kind::Single => "single",
         }
     }
 }
@@ -259,6 +263,12 @@ pub fn read_result(json: &str) -> Result<ResultFile, ResultsError> {
         }
         Kind::Widths => ResultFile::Widths(Box::new(serde_json::from_str(json).map_err(bad)?)),
         Kind::WidthsPartial => ResultFile::WidthsPartial(Box::new(serde_json::from_str(json).map_err(bad)?)),
+        Kind::Single => {
+            return Err(ResultsError::Kind {
+                found: kind.name(),
+                expected: "ensemble, ensemble_partial, widths or widths_partial",
+            })
+        }
     };
     match &file {
         ResultFile::Ensemble(r) => r.header.check(kind, &r.spec)?,

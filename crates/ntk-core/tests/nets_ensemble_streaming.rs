@@ -9,7 +9,8 @@ use ntk_core::nets::ensemble::{
     run_members, Advance, CheckpointBatch, CheckpointMerger, DivergedModel, EnsembleError, EnsembleRunner,
     EnsembleSpec, EnsembleStats, MemberState, DIVERGENCE_FACTOR,
 };
-use ntk_core::nets::mlp::{Mlp, TrainOptions, Trainer};
+use ntk_core::nets::mlp::Mlp;
+use ntk_core::nets::train::{TrainOptions, Trainer};
 use ntk_core::rng::{member_seed, Normal};
 use ntk_core::{Activation, Architecture, Parameterization};
 
@@ -26,6 +27,8 @@ fn spec(width: usize, members: usize, steps: u64, lr: f64) -> EnsembleSpec {
         steps,
         momentum: 0.0,
         readout_only: false,
+        loss: Default::default(),
+        batch_size: None,
         seed: 77,
         members,
         checkpoints: 8,
@@ -193,9 +196,12 @@ fn a_discarded_range_is_forgotten_and_its_rerun_gives_the_same_bits() {
 fn network_divergence_step(s: &EnsembleSpec, member: usize) -> Option<u64> {
     let net = Mlp::<f32>::new(&s.arch, 1, s.width, member_seed(s.seed, member as u64)).unwrap();
     let x: Vec<f64> = s.x_train.iter().flatten().copied().collect();
-    let opts =
-        TrainOptions { learning_rate: s.learning_rate, momentum: s.momentum, readout_only: s.readout_only };
-    let mut trainer = Trainer::new(net, &x, &s.y_train, opts).unwrap();
+    let opts = TrainOptions {
+        momentum: s.momentum,
+        readout_only: s.readout_only,
+        ..TrainOptions::gd(s.learning_rate)
+    };
+    let mut trainer = Trainer::network(net, &x, &s.y_train, opts).unwrap();
     let mut initial = None;
     for k in 0..=s.steps {
         let loss = trainer.step();

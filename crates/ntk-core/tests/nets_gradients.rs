@@ -1,7 +1,9 @@
 //! Backpropagation and the training step of the finite network against finite differences and
 //! against the plain gradient formula.
 
-use ntk_core::nets::mlp::{mse_loss, Mlp, TrainOptions, Trainer};
+use ntk_core::nets::loss::mse_loss;
+use ntk_core::nets::mlp::Mlp;
+use ntk_core::nets::train::{TrainOptions, Trainer};
 use ntk_core::rng::Normal;
 use ntk_core::{Activation, Architecture, Parameterization};
 
@@ -97,9 +99,13 @@ fn training_step_is_gradient_descent_with_and_without_momentum() {
             let mut theta = net.params();
             let readout_start = theta.len() - net.layers.last().map_or(0, |l| l.w.len() + l.b.len());
             let mut velocity = vec![0.0; theta.len()];
-            let mut trainer =
-                Trainer::new(net, &x, &y, TrainOptions { learning_rate: eta, momentum: beta, readout_only })
-                    .unwrap();
+            let mut trainer = Trainer::network(
+                net,
+                &x,
+                &y,
+                TrainOptions { momentum: beta, readout_only, ..TrainOptions::gd(eta) },
+            )
+            .unwrap();
             for _ in 0..4 {
                 reference.set_params(&theta).unwrap();
                 let trace = reference.forward_trace(&x, n);
@@ -141,9 +147,9 @@ fn f32_training_tracks_f64_training() {
     let arch = Architecture::new(2, Activation::Erf, 2.25, 0.0025, Parameterization::Ntk).unwrap();
     let net64 = Mlp::<f64>::new(&arch, 1, 64, 1).unwrap();
     let net32 = Mlp::<f32>::new(&arch, 1, 64, 1).unwrap();
-    let opts = TrainOptions { learning_rate: 0.5, momentum: 0.0, readout_only: false };
-    let mut t64 = Trainer::new(net64, &x, &y, opts).unwrap();
-    let mut t32 = Trainer::new(net32, &x, &y, opts).unwrap();
+    let opts = TrainOptions::gd(0.5);
+    let mut t64 = Trainer::network(net64, &x, &y, opts).unwrap();
+    let mut t32 = Trainer::network(net32, &x, &y, opts).unwrap();
     for _ in 0..20 {
         t64.step();
         t32.step();
@@ -161,9 +167,14 @@ fn bad_shapes_and_values_are_errors() {
     assert!(Mlp::<f32>::new(&arch, 1, 0, 0).is_err());
     assert!(Mlp::<f32>::new(&arch, 0, 4, 0).is_err());
     let net = Mlp::<f32>::new(&arch, 2, 4, 0).unwrap();
-    let opts = TrainOptions { learning_rate: 0.1, momentum: 0.0, readout_only: false };
-    assert!(Trainer::new(net.clone(), &[1.0, 2.0, 3.0], &[1.0], opts).is_err());
-    assert!(Trainer::new(net.clone(), &[1.0, f64::NAN], &[1.0], opts).is_err());
-    assert!(Trainer::new(net, &[1.0, 2.0], &[1.0], TrainOptions { learning_rate: f64::INFINITY, ..opts })
-        .is_err());
+    let opts = TrainOptions::gd(0.1);
+    assert!(Trainer::network(net.clone(), &[1.0, 2.0, 3.0], &[1.0], opts).is_err());
+    assert!(Trainer::network(net.clone(), &[1.0, f64::NAN], &[1.0], opts).is_err());
+    assert!(Trainer::network(
+        net,
+        &[1.0, 2.0],
+        &[1.0],
+        TrainOptions { learning_rate: f64::INFINITY, ..opts }
+    )
+    .is_err());
 }

@@ -35,6 +35,8 @@ fn depth_one(width: usize, members: usize, readout_only: bool) -> EnsembleSpec {
         steps: 40,
         momentum: 0.0,
         readout_only,
+        loss: Default::default(),
+        batch_size: None,
         seed: 2024,
         members,
         checkpoints: 5,

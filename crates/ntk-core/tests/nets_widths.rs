@@ -306,6 +306,8 @@ fn memory_guard_and_workload_estimates() {
         steps: 10_000,
         momentum: 0.0,
         readout_only: false,
+        loss: Default::default(),
+        batch_size: None,
         seed: 0,
         members: 1,
         checkpoints: 2,

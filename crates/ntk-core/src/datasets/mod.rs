@@ -114,24 +114,29 @@ pub enum Target2d {
     Surface,
     /// ±1 labels, y = sign(x₁ x₂) (TensorFlow Playground's XOR set), fitted by regression
     Xor,
+    /// ±1 labels: +1 inside the circle |x| < 2, −1 outside (concentric classes)
+    Circles,
+    /// ±1 labels of two interleaved spirals r = (θ + πk)/3: y = sign cos(3|x| − atan2(x₂, x₁))
+    Spirals,
 }
 
 impl Target2d {
     /// Every target name, for selects and the URL.
-    pub const NAMES: [&'static str; 2] = ["surface", "xor"];
+    pub const NAMES: [&'static str; 4] = ["surface", "xor", "circles", "spirals"];
 
     /// The noiseless target y(x₁, x₂).
     pub fn eval(self, x: [f64; 2]) -> f64 {
         match self {
             Target2d::Surface => x[0].sin() * (0.5 * x[1]).cos(),
-            Target2d::Xor => {
-                if x[0] * x[1] < 0.0 {
-                    -1.0
-                } else {
-                    1.0
-                }
-            }
+            Target2d::Xor => sign(x[0] * x[1]),
+            Target2d::Circles => sign(2.0 - x[0].hypot(x[1])),
+            Target2d::Spirals => sign((3.0 * x[0].hypot(x[1]) - x[1].atan2(x[0])).cos()),
         }
+    }
+
+    /// Whether its targets are ±1 labels (a classification set).
+    pub fn is_classification(self) -> bool {
+        !matches!(self, Target2d::Surface)
     }
 
     /// Its name in the URL and the UI.
@@ -139,6 +144,8 @@ impl Target2d {
         match self {
             Target2d::Surface => "surface",
             Target2d::Xor => "xor",
+            Target2d::Circles => "circles",
+            Target2d::Spirals => "spirals",
         }
     }
 
@@ -147,6 +154,8 @@ impl Target2d {
         match name {
             "surface" => Some(Target2d::Surface),
             "xor" => Some(Target2d::Xor),
+            "circles" => Some(Target2d::Circles),
+            "spirals" => Some(Target2d::Spirals),
             _ => None,
         }
     }
@@ -189,6 +198,15 @@ impl Dataset2d {
     }
 }
 
+/// `+1` for v ≥ 0, `−1` below (a label).
+fn sign(v: f64) -> f64 {
+    if v < 0.0 {
+        -1.0
+    } else {
+        1.0
+    }
+}
+
 /// The points x(α) = α x₁ + (1 − α) x₂ of the segment through `x1` (α = 1) and `x2` (α = 0),
 /// one per α (the inputs of the paper's Figure 2).
 pub fn segment(x1: &[f64], x2: &[f64], alphas: &[f64]) -> Vec<Vec<f64>> {
@@ -221,6 +239,20 @@ mod tests {
         let a = Dataset2d::generate(Target2d::Xor, 300, 0.0, 5);
         assert_eq!(a, Dataset2d::generate(Target2d::Xor, 300, 0.0, 5));
         assert_ne!(a.x_train, Dataset2d::generate(Target2d::Xor, 300, 0.0, 6).x_train);
+        // Classification sets: noiseless labels ±1, both classes well represented.
+        for target in [Target2d::Xor, Target2d::Circles, Target2d::Spirals] {
+            let d = Dataset2d::generate(target, 400, 0.0, 1);
+            assert!(d.y_train.iter().all(|&y| y == 1.0 || y == -1.0));
+            let positive = d.y_train.iter().filter(|&&y| y > 0.0).count();
+            assert!((60..340).contains(&positive), "{}: {positive} of 400 positive", target.name());
+            assert_eq!(Target2d::from_name(target.name()), Some(target));
+        }
+        // The spirals' arms: points on r = θ/3 are +1, on r = (θ + π)/3 are −1.
+        for t in [0.5f64, 2.0, 4.0] {
+            let (r1, r2) = (t / 3.0, (t + std::f64::consts::PI) / 3.0);
+            assert_eq!(Target2d::Spirals.eval([r1 * t.cos(), r1 * t.sin()]), 1.0);
+            assert_eq!(Target2d::Spirals.eval([r2 * t.cos(), r2 * t.sin()]), -1.0);
+        }
         let inside = |v: f64| (-std::f64::consts::PI..std::f64::consts::PI).contains(&v);
         assert!(a.x_train.iter().all(|x| inside(x[0]) && inside(x[1])));
         assert!(a.x_train.iter().zip(&a.y_train).all(|(x, y)| *y == (x[0] * x[1]).signum()));

@@ -25,7 +25,9 @@ use crate::experiments::catapult::{
     check_eta, check_eta_lambda0, check_steps, CatapultError, Phase, DIVERGENCE_FACTOR,
 };
 use crate::nets::empirical_ntk::JacobianFactors;
-use crate::nets::mlp::{mse_loss, Mlp, TrainOptions, Trainer, MAX_WIDTH};
+use crate::nets::loss::mse_loss;
+use crate::nets::mlp::{Mlp, MAX_WIDTH};
+use crate::nets::train::{TrainOptions, Trainer};
 
 /// Most training points accepted (Θ̂ is N × N and diagonalized at every step).
 pub const MAX_POINTS: usize = 64;
@@ -249,8 +251,7 @@ where
     let n = spec.points();
     let x = spec.x_batch();
     let net = spec.initial_network()?;
-    let opts = TrainOptions { learning_rate: spec.eta, momentum: 0.0, readout_only: false };
-    let mut trainer = Trainer::new(net, &x, &spec.y_train, opts)?;
+    let mut trainer = Trainer::network(net, &x, &spec.y_train, TrainOptions::gd(spec.eta))?;
     let cap = usize::try_from(spec.steps).map_or(0, |s| s.saturating_add(1));
     let mut outputs: Vec<Vec<f64>> = Vec::with_capacity(cap);
     let mut lambda = Vec::with_capacity(cap);

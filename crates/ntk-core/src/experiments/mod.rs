@@ -1,10 +1,12 @@
 //! Experiments built on the theory and the finite networks, each a spec, a run and a summary:
 //! large learning rates ([`catapult`], [`catapult_network`]), width scaling ([`widths`]),
-//! the empirical kernels' convergence to the analytic ones ([`kernel_convergence`]) and
-//! trainability over the (σ_w², depth) plane ([`trainability`]).
+//! the empirical kernels' convergence to the analytic ones ([`kernel_convergence`]),
+//! trainability over the (σ_w², depth) plane ([`trainability`]) and one network beside its
+//! linearization ([`single`]).
 
 pub mod catapult;
 pub mod catapult_network;
 pub mod kernel_convergence;
+pub mod single;
 pub mod trainability;
 pub mod widths;

@@ -31,7 +31,9 @@ use crate::activation::Activation;
 use crate::arch::{ArchError, Architecture, Parameterization, MAX_DEPTH};
 use crate::experiments::widths::{LearningRate, MAX_SEEDS, MAX_TRAIN_SIZE};
 use crate::nets::ensemble::MAX_STEPS;
-use crate::nets::mlp::{mse_loss, Mlp, MlpError, TrainOptions, Trainer, MAX_WIDTH};
+use crate::nets::loss::mse_loss;
+use crate::nets::mlp::{Mlp, MlpError, MAX_WIDTH};
+use crate::nets::train::{TrainOptions, Trainer};
 use crate::rng::{member_seed, Normal};
 use crate::stats::Spread;
 use crate::theory::gp::{GpDynamics, TrainingTime};
@@ -497,8 +499,7 @@ where
     let mut outcomes = Vec::with_capacity(seeds.len());
     for m in seeds {
         let net = Mlp::<f32>::new(&arch, d, spec.width, member_seed(cell_seed, m as u64))?;
-        let opts = TrainOptions { learning_rate, momentum: 0.0, readout_only: false };
-        let mut trainer = Trainer::new(net, &x_flat, &data.y_train, opts)?;
+        let mut trainer = Trainer::network(net, &x_flat, &data.y_train, TrainOptions::gd(learning_rate))?;
         let initial_loss = trainer.forward();
         let limit = DIVERGENCE_FACTOR * initial_loss.max(f64::MIN_POSITIVE);
         let mut diverged_at = None;

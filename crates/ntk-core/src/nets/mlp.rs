@@ -1,8 +1,8 @@
 //! The finite fully connected network of docs/MATH.md: `depth` hidden layers `Dense → φ` of width
 //! n, then a readout Dense to one output, in NTK or standard parameterization (paper Eq. 1,
-//! SM F), with seeded initialisation, forward pass, hand-written backpropagation and full-batch
-//! gradient descent (with optional momentum, SM B.1 Eq. S1) on the mean-squared loss
-//! `L = 1/(2N) Σᵢ (f(xᵢ) − yᵢ)²`.
+//! SM F), with seeded initialisation, forward pass, hand-written backpropagation and the
+//! fused backward-and-update pass of one layer that every model's training step uses
+//! ([`crate::nets::train`]).
 //!
 //! Both parameterizations are written as one affine map per layer,
 //! `h = c_w · W x + c_b · b`:
@@ -36,6 +36,7 @@ pub trait Real:
     + Mul<Output = Self>
     + Neg<Output = Self>
     + AddAssign
+    + Into<f64>
     + 'static
 {
     /// 0
@@ -171,6 +172,12 @@ pub enum MlpError {
         /// its value
         value: f64,
     },
+    /// An optimizer setting that cannot be used (batch size, momentum).
+    #[error(transparent)]
+    Optimizer(#[from] crate::nets::optimizer::OptimizerError),
+    /// Targets the loss cannot take (cross-entropy needs labels ±1).
+    #[error(transparent)]
+    Labels(#[from] crate::nets::loss::LabelError),
 }
 
 /// Largest hidden width accepted.
@@ -410,12 +417,6 @@ impl<T: Real> Mlp<T> {
     }
 }
 
-/// Mean-squared loss `L = 1/(2N) Σᵢ (fᵢ − yᵢ)²` (docs/MATH.md), accumulated in f64.
-pub fn mse_loss<T: Real>(f: &[T], y: &[f64]) -> f64 {
-    let n = y.len().max(1) as f64;
-    f.iter().zip(y).map(|(&fi, &yi)| (fi.to_f64() - yi).powi(2)).sum::<f64>() / (2.0 * n)
-}
-
 /// `out[s·n_out + j] = c_w Σᵢ W[j,i] a[s·n_in + i] + c_b b[j]` for n points
 /// ([`dense::forward`]).
 pub fn dense_forward<T: Real>(layer: &Layer<T>, a: &[T], n: usize, out: &mut [T]) {
@@ -448,7 +449,7 @@ pub fn dense_backward_update<T: Real>(
 
 /// [`dense_backward_update`] with caller-owned scratch space.
 #[allow(clippy::too_many_arguments)]
-fn layer_step<T: Real>(
+pub(crate) fn layer_step<T: Real>(
     layer: &mut Layer<T>,
     delta_cw: &[T],
     g: &[T],
@@ -475,168 +476,4 @@ fn layer_step<T: Real>(
         }
     };
     dense::backward_update(layer, delta_cw, g, a, n, back, momentum, scratch);
-}
-
-/// Options of full-batch training.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct TrainOptions {
-    /// learning rate η > 0
-    pub learning_rate: f64,
-    /// momentum β ∈ [0, 1) (0: plain gradient descent)
-    pub momentum: f64,
-    /// train only the readout layer (the hidden layers stay at initialisation; NNGP dynamics)
-    pub readout_only: bool,
-}
-
-/// Full-batch gradient descent on `L = 1/(2N) Σ (f(xᵢ) − yᵢ)²` with preallocated buffers:
-/// `θ_{k+1} = θ_k − η ∇L(θ_k)`, or with momentum `θ_{k+1} = θ_k + β(θ_k − θ_{k−1}) − η∇L(θ_k)`
-/// (paper SM B.1 Eq. S1).
-#[derive(Clone, Debug)]
-pub struct Trainer<T> {
-    net: Mlp<T>,
-    n: usize,
-    y: Vec<f64>,
-    opts: TrainOptions,
-    /// `acts[l]` inputs of layer l (acts[0] = x), batch-major
-    acts: Vec<Vec<T>>,
-    /// `pre[l]` pre-activations of hidden layer l+1
-    pre: Vec<Vec<T>>,
-    out: Vec<T>,
-    delta: Vec<T>,
-    back: Vec<T>,
-    g: Vec<T>,
-    gb: Vec<T>,
-    velocity: Option<Vec<(Vec<T>, Vec<T>)>>,
-    features_ready: bool,
-    /// scratch of the fused backward-update pass
-    scratch: Vec<T>,
-}
-
-impl<T: Real> Trainer<T> {
-    /// A trainer for `net` on n points `x` (batch-major n × d) with targets `y`.
-    ///
-    /// # Errors
-    /// [`MlpError`] for mismatched shapes or non-finite data / hyperparameters.
-    pub fn new(net: Mlp<T>, x: &[f64], y: &[f64], opts: TrainOptions) -> Result<Self, MlpError> {
-        let d = net.input_dim();
-        if y.is_empty() || x.len() != y.len() * d {
-            return Err(MlpError::Shape(format!(
-                "{} inputs of dimension {d} for {} targets",
-                x.len(),
-                y.len()
-            )));
-        }
-        for (what, v) in [("learning rate", opts.learning_rate), ("momentum", opts.momentum)] {
-            if !v.is_finite() {
-                return Err(MlpError::NotFinite { what, value: v });
-            }
-        }
-        if let Some(&v) = x.iter().chain(y).find(|v| !v.is_finite()) {
-            return Err(MlpError::NotFinite { what: "data", value: v });
-        }
-        let n = y.len();
-        let width = net.layers[0].n_out;
-        let depth = net.arch.depth;
-        let mut acts = vec![x.iter().map(|&v| T::from_f64(v)).collect::<Vec<T>>()];
-        acts.extend((0..depth).map(|_| vec![T::ZERO; n * width]));
-        let velocity = (opts.momentum != 0.0).then(|| {
-            net.layers.iter().map(|l| (vec![T::ZERO; l.w.len()], vec![T::ZERO; l.b.len()])).collect()
-        });
-        Ok(Trainer {
-            n,
-            y: y.to_vec(),
-            opts,
-            acts,
-            pre: (0..depth).map(|_| vec![T::ZERO; n * width]).collect(),
-            out: vec![T::ZERO; n],
-            delta: vec![T::ZERO; n * width.max(1)],
-            back: vec![T::ZERO; n * width.max(d)],
-            g: vec![T::ZERO; n * width.max(1)],
-            gb: vec![T::ZERO; width.max(1)],
-            velocity,
-            features_ready: false,
-            scratch: Vec::new(),
-            net,
-        })
-    }
-
-    /// The network at the current parameters.
-    pub fn net(&self) -> &Mlp<T> {
-        &self.net
-    }
-
-    /// Outputs on the training points from the last [`Trainer::forward`] / [`Trainer::step`].
-    pub fn outputs(&self) -> &[T] {
-        &self.out
-    }
-
-    /// Forward pass on the training points at the current parameters; returns the loss L.
-    /// In readout-only mode the hidden features are computed once and reused.
-    pub fn forward(&mut self) -> f64 {
-        let depth = self.net.arch.depth;
-        let act = self.net.arch.activation;
-        let start = if self.opts.readout_only && self.features_ready { depth } else { 0 };
-        for l in start..depth {
-            let (lo, hi) = self.acts.split_at_mut(l + 1);
-            dense_forward(&self.net.layers[l], &lo[l], self.n, &mut self.pre[l]);
-            T::phi_layer(act, &self.pre[l], &mut hi[0]);
-        }
-        self.features_ready = true;
-        dense_forward(&self.net.layers[depth], &self.acts[depth], self.n, &mut self.out);
-        mse_loss(&self.out, &self.y)
-    }
-
-    /// One step of (momentum) gradient descent; returns the loss before the step.
-    pub fn step(&mut self) -> f64 {
-        let loss = self.forward();
-        self.backward_update();
-        loss
-    }
-
-    /// Backpropagation from the outputs of the last [`Trainer::forward`] and the parameter
-    /// update, one fused pass over every weight matrix (`Wᵀδ` with the old weights, then
-    /// `W ← W − η ∂L/∂W`, or the momentum update of paper Eq. S1).
-    pub fn backward_update(&mut self) {
-        let n = self.n;
-        let depth = self.net.arch.depth;
-        let act = self.net.arch.activation;
-        let eta = T::from_f64(self.opts.learning_rate);
-        let beta = T::from_f64(self.opts.momentum);
-        let inv_n = 1.0 / n as f64;
-        // δ at the readout: ∂L/∂f = (f − y)/N.
-        for s in 0..n {
-            self.delta[s] = T::from_f64((self.out[s].to_f64() - self.y[s]) * inv_n);
-        }
-        let lowest = if self.opts.readout_only { depth } else { 0 };
-        for l in (lowest..=depth).rev() {
-            let layer = &mut self.net.layers[l];
-            let n_out = layer.n_out;
-            let n_in = layer.n_in;
-            let (cw, cb) = (layer.cw, layer.cb);
-            for (gv, &d) in self.g[..n * n_out].iter_mut().zip(&self.delta[..n * n_out]) {
-                *gv = -(eta * cw * d);
-            }
-            for j in 0..n_out {
-                let mut sum = T::ZERO;
-                for s in 0..n {
-                    sum += self.delta[s * n_out + j];
-                }
-                self.gb[j] = -(eta * cb * sum);
-            }
-            for d in &mut self.delta[..n * n_out] {
-                *d = cw * *d;
-            }
-            let need_back = l > lowest;
-            let back = need_back.then_some(&mut self.back[..n * n_in]);
-            let mom = self.velocity.as_mut().map(|v| {
-                let (vw, vb) = &mut v[l];
-                (beta, vw.as_mut_slice(), vb.as_mut_slice())
-            });
-            layer_step(layer, &self.delta, &self.g, &self.acts[l], n, back, mom, &self.gb, &mut self.scratch);
-            if need_back {
-                // δ^{l} = φ'(h^{l}) ⊙ c_w Wᵀ δ^{l+1}
-                T::dphi_times(act, &self.pre[l - 1], &self.back[..n * n_in], &mut self.delta[..n * n_in]);
-            }
-        }
-    }
 }

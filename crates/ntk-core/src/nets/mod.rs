@@ -1,10 +1,23 @@
-//! Finite networks: the MLP with its parameterizations and training ([`mlp`]) and the SIMD
-//! loops of its Dense layers ([`dense`]), the empirical
-//! NTK ([`empirical_ntk`]), the linearized network ([`linearized`]) and ensembles of both
-//! with mergeable statistics ([`ensemble`]).
+//! Finite networks and what they train as:
+//!
+//! - the MLP with its parameterizations ([`mlp`]) and the SIMD loops of its Dense layers
+//!   ([`dense`]);
+//! - one training step for every model ([`train`]): a loss ([`loss`]: MSE, cross-entropy), an
+//!   optimizer ([`optimizer`]: gradient descent, momentum, minibatch SGD), and the models it
+//!   trains — the network ([`mlp_model`]), its linearization in parameter space
+//!   ([`linear_model`]) and a model in function space with a fixed kernel ([`kernel_model`]);
+//! - the empirical NTK ([`empirical_ntk`]), the closed-form linearization of MSE training
+//!   ([`linearized`]), and ensembles of networks and linearizations with mergeable statistics
+//!   ([`ensemble`]).
 
 pub mod dense;
 pub mod empirical_ntk;
 pub mod ensemble;
+pub mod kernel_model;
+pub mod linear_model;
 pub mod linearized;
+pub mod loss;
 pub mod mlp;
+pub mod mlp_model;
+pub mod optimizer;
+pub mod train;

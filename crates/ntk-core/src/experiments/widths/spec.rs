@@ -460,6 +460,8 @@ impl WidthSweepSpec {
             steps: self.steps,
             momentum: 0.0,
             readout_only: false,
+            loss: Default::default(),
+            batch_size: None,
             seed: self.seed,
             members: self.seeds,
             checkpoints: self.checkpoints,

@@ -1,5 +1,7 @@
-//! One ensemble member inside a runner: its f32 network in training, the closed-form
-//! linearization of its initial network, and the record taken at each checkpoint.
+//! One ensemble member inside a runner: its f32 network in training, the linearization of its
+//! initial network (in closed form for MSE under full-batch descent, otherwise trained step by
+//! step beside it with the same loss, optimizer and minibatches), and the record taken at each
+//! checkpoint.
 
 use nalgebra::{DMatrix, DVector};
 
@@ -7,8 +9,11 @@ use super::record::{DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord,
 use super::spec::{EnsembleError, EnsembleSpec, DIVERGENCE_FACTOR};
 use super::stats::NnLin;
 use crate::nets::empirical_ntk::JacobianFactors;
+use crate::nets::linear_model::{LinearModel, Tangents};
 use crate::nets::linearized::{LinearOutputs, Linearized};
-use crate::nets::mlp::{mse_loss, Mlp, TrainOptions, Trainer};
+use crate::nets::mlp::Mlp;
+use crate::nets::mlp_model::MlpModel;
+use crate::nets::train::Trainer;
 use crate::rng::member_seed;
 
 /// The data of a job in the network's batch-major layouts.
@@ -19,6 +24,13 @@ pub(super) struct Data {
     x_train: Vec<f64>,
     x_train32: Vec<f32>,
     x_test32: Vec<f32>,
+}
+
+/// The linearization of a member: its outputs at every checkpoint in closed form, or the model
+/// trained step by step with J₀ on the test points.
+enum Lin {
+    Closed(Vec<LinearOutputs>),
+    Direct { trainer: Box<Trainer<LinearModel<f32>>>, test: Tangents<f32> },
 }
 
 impl Data {
@@ -39,9 +51,9 @@ impl Data {
 
 /// A member in training: network, trainer state and the fixed references of its records.
 struct Training {
-    trainer: Trainer<f32>,
-    /// linearized outputs at every checkpoint of the schedule
-    lin: Vec<LinearOutputs>,
+    trainer: Trainer<MlpModel<f32>>,
+    /// the linearization
+    lin: Lin,
     w0: Vec<Vec<f32>>,
     w0_norm: Vec<f64>,
     ntk0: DMatrix<f64>,
@@ -62,15 +74,17 @@ struct Training {
 /// Jacobian factors ([`Member::start`], then [`Member::build`] before the first step).
 struct Start {
     /// the trainer, forward pass at step 0 done
-    trainer: Trainer<f32>,
+    trainer: Trainer<MlpModel<f32>>,
     /// the f64 copy of the initial network (the linearization is built from it)
     net64: Mlp<f64>,
     /// f₀ on the test points (the f32 network)
     test: Vec<f64>,
     /// f₀ on the training points from the f64 copy of the network (as the linearization has it)
     lin_train: Vec<f64>,
-    /// the network's training loss at step 0
+    /// the loss of the step-0 forward pass (on the step's batch)
     loss: f64,
+    /// the network's training loss at step 0 on every training point
+    full_loss: f64,
 }
 
 impl Start {
@@ -78,11 +92,12 @@ impl Start {
     /// change.
     fn record(&self, spec: &EnsembleSpec) -> MemberRecord {
         let layers = self.trainer.net().layers.len();
-        let train_loss = NnLin { nn: self.loss, lin: mse_loss(&self.lin_train, &spec.y_train) };
+        let loss = spec.loss;
+        let train_loss = NnLin { nn: self.full_loss, lin: loss.mean(&self.lin_train, &spec.y_train) };
         let test_loss = spec
             .y_test
             .as_ref()
-            .map(|yt| NnLin { nn: mse_loss(&self.test, yt), lin: mse_loss(&self.test, yt) });
+            .map(|yt| NnLin { nn: loss.mean(&self.test, yt), lin: loss.mean(&self.test, yt) });
         MemberRecord {
             nn: self.test.clone(),
             lin: self.test.clone(),
@@ -195,17 +210,13 @@ impl Member {
         let net64 = net.cast::<f64>();
         let lin_train = net64.forward(&data.x_train, data.n);
         let test = net.forward(&data.x_test32, data.m).iter().map(|&v| v as f64).collect();
-        let opts = TrainOptions {
-            learning_rate: spec.learning_rate,
-            momentum: spec.momentum,
-            readout_only: spec.readout_only,
-        };
-        let mut trainer = Trainer::new(net, &data.x_train, &spec.y_train, opts)?;
+        let mut trainer = Trainer::network(net, &data.x_train, &spec.y_train, spec.train_options(seed))?;
         let loss = trainer.forward();
+        let full_loss = if spec.batch_size.is_none() { loss } else { full_train_loss(&trainer, spec, data) };
         self.phase = if loss_diverged(loss, loss) {
             Phase::Diverged(Divergence { member: self.index, step: 0, model: DivergedModel::Network })
         } else {
-            Phase::Started(Box::new(Start { trainer, net64, test, lin_train, loss }))
+            Phase::Started(Box::new(Start { trainer, net64, test, lin_train, loss, full_loss }))
         };
         Ok(())
     }
@@ -229,42 +240,30 @@ impl Member {
                 return Ok(());
             }
         };
-        let Start { trainer, net64, loss, .. } = *start;
+        let Start { trainer, net64, loss, test: initial_test, .. } = *start;
         let net = trainer.net();
-        // Linearization: Θ̂₀(X, X) and f₀(X) from the f64 copy of the initial network (its
-        // eigenbasis carries the dynamics); Θ̂₀(*, X) and f₀(*) from the Jacobian factors of the
-        // f32 network itself on the test points (f32 SIMD, several times faster than f64 in
-        // wasm, relative error ~1e-7, far below the f32 training's own; f₀(*) is then exactly
-        // the network's step-0 output).
-        let fac_train = JacobianFactors::new(&net64, &data.x_train, data.n);
-        let fac_test = JacobianFactors::new(net, &data.x_test32, data.m);
-        let (k_train, k_test) = if spec.readout_only {
-            (fac_train.readout_ntk(&fac_train), fac_test.readout_ntk(&fac_train))
-        } else {
-            (fac_train.ntk(&fac_train), fac_test.ntk(&fac_train))
-        };
         // Θ̂₀ for the kernel-change measure, from the f32 network like the later Θ̂_k.
         let fac32 = JacobianFactors::new(net, &data.x_train32, data.n);
         let ntk0 = fac32.ntk(&fac32);
-        let lin = Linearized::new(
-            &k_train,
-            &k_test,
-            &DVector::from_column_slice(&fac_train.outputs),
-            &DVector::from_column_slice(&fac_test.outputs),
-            &DVector::from_column_slice(&spec.y_train),
-            spec.learning_rate,
-            spec.momentum,
-        )?;
         let w0: Vec<Vec<f32>> = net.layers.iter().map(|l| l.w.clone()).collect();
         let w0_norm = w0.iter().map(|w| frobenius_distance(w, None)).collect();
+        let lin = if spec.closed_form_linearization() {
+            Lin::Closed(closed_form(spec, data, schedule, net, &net64)?)
+        } else {
+            // Trained by the same step: the f32 network's own J₀, the same options and seed.
+            let model = LinearModel::new(net.clone(), &data.x_train, spec.readout_only)?;
+            let test = model.tangents(&data.x_test32)?;
+            let trainer = Trainer::new(model, &spec.y_train, *trainer.options())?;
+            Lin::Direct { trainer: Box::new(trainer), test }
+        };
         self.phase = Phase::Training(Box::new(Training {
             trainer,
-            lin: lin.trajectory(schedule),
+            lin,
             w0,
             w0_norm,
             ntk0_norm: ntk0.norm(),
             ntk0,
-            initial_test: fac_test.outputs,
+            initial_test,
             initial_loss: loss,
             step: 0,
             loss: Some(loss),
@@ -295,6 +294,9 @@ impl Member {
                 return taken;
             }
             t.trainer.backward_update();
+            if let Lin::Direct { trainer, .. } = &mut t.lin {
+                trainer.step();
+            }
             t.step += 1;
             t.loss = None;
             taken += 1;
@@ -343,6 +345,43 @@ impl Member {
     }
 }
 
+/// The network's loss on every training point (for minibatch training, whose steps see a
+/// batch only).
+fn full_train_loss(trainer: &Trainer<MlpModel<f32>>, spec: &EnsembleSpec, data: &Data) -> f64 {
+    spec.loss.mean(&trainer.net().forward(&data.x_train32, data.n), &spec.y_train)
+}
+
+/// The closed-form linearization's outputs at every checkpoint of `schedule` (MSE, full batch;
+/// paper Eq. 8–11): Θ̂₀(X, X) and f₀(X) from the f64 copy of the initial network (its eigenbasis
+/// carries the dynamics); Θ̂₀(*, X) and f₀(*) from the Jacobian factors of the f32 network itself
+/// on the test points (f32 SIMD, several times faster than f64 in wasm, relative error ~1e-7,
+/// far below the f32 training's own; f₀(*) is then exactly the network's step-0 output).
+fn closed_form(
+    spec: &EnsembleSpec,
+    data: &Data,
+    schedule: &[u64],
+    net: &Mlp<f32>,
+    net64: &Mlp<f64>,
+) -> Result<Vec<LinearOutputs>, EnsembleError> {
+    let fac_train = JacobianFactors::new(net64, &data.x_train, data.n);
+    let fac_test = JacobianFactors::new(net, &data.x_test32, data.m);
+    let (k_train, k_test) = if spec.readout_only {
+        (fac_train.readout_ntk(&fac_train), fac_test.readout_ntk(&fac_train))
+    } else {
+        (fac_train.ntk(&fac_train), fac_test.ntk(&fac_train))
+    };
+    let lin = Linearized::new(
+        &k_train,
+        &k_test,
+        &DVector::from_column_slice(&fac_train.outputs),
+        &DVector::from_column_slice(&fac_test.outputs),
+        &DVector::from_column_slice(&spec.y_train),
+        spec.learning_rate,
+        spec.momentum,
+    )?;
+    Ok(lin.trajectory(schedule))
+}
+
 impl Training {
     /// Which model a record shows diverged: the network if its test outputs (or any other
     /// number) are not finite, the linearization if its outputs are not finite or its training
@@ -361,17 +400,31 @@ impl Training {
     /// computing them again (tested), without the work.
     fn record_with(&self, spec: &EnsembleSpec, data: &Data, checkpoint: usize, start: bool) -> MemberRecord {
         let net = self.trainer.net();
-        let lin = &self.lin[checkpoint];
+        let loss = spec.loss;
         let nn: Vec<f64> = if start {
             self.initial_test.clone()
         } else {
             net.forward(&data.x_test32, data.m).iter().map(|&v| v as f64).collect()
         };
-        let lin_test: Vec<f64> = lin.test.iter().copied().collect();
-        let train_loss =
-            NnLin { nn: self.loss.unwrap_or(f64::NAN), lin: mse_loss(lin.train.as_slice(), &spec.y_train) };
+        let (lin_test, lin_train_loss): (Vec<f64>, f64) = match &self.lin {
+            Lin::Closed(lin) => {
+                let lin = &lin[checkpoint];
+                (lin.test.iter().copied().collect(), loss.mean(lin.train.as_slice(), &spec.y_train))
+            }
+            Lin::Direct { trainer, test } => {
+                let model = trainer.model();
+                let out = model.outputs_on(test).iter().map(|&v| v as f64).collect();
+                (out, loss.mean(&model.train_outputs(), &spec.y_train))
+            }
+        };
+        let nn_train_loss = match (spec.batch_size, self.loss) {
+            (None, Some(l)) => l,
+            (None, None) => f64::NAN,
+            (Some(_), _) => full_train_loss(&self.trainer, spec, data),
+        };
+        let train_loss = NnLin { nn: nn_train_loss, lin: lin_train_loss };
         let test_loss =
-            spec.y_test.as_ref().map(|yt| NnLin { nn: mse_loss(&nn, yt), lin: mse_loss(&lin_test, yt) });
+            spec.y_test.as_ref().map(|yt| NnLin { nn: loss.mean(&nn, yt), lin: loss.mean(&lin_test, yt) });
         let rmse_nn_lin = if data.m == 0 {
             0.0
         } else {

@@ -6,7 +6,10 @@ use std::ops::Range;
 
 use crate::arch::Architecture;
 use crate::nets::linearized::LinearizedError;
+use crate::nets::loss::Loss;
 use crate::nets::mlp::{MlpError, MAX_WIDTH};
+use crate::nets::optimizer::OptimizerError;
+use crate::nets::train::TrainOptions;
 
 /// A network whose training loss exceeds this factor times its initial loss is diverged.
 pub const DIVERGENCE_FACTOR: f64 = 1e8;
@@ -19,6 +22,10 @@ pub const DEFAULT_CHECKPOINTS: usize = 30;
 
 fn default_checkpoints() -> usize {
     DEFAULT_CHECKPOINTS
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 /// Everything that defines an ensemble run; serializable so it can be posted to web workers.
@@ -47,6 +54,14 @@ pub struct EnsembleSpec {
     /// train only the readout layer (NNGP dynamics, paper SM D)
     #[serde(default)]
     pub readout_only: bool,
+    /// the loss (MSE, or binary cross-entropy on ±1 labels); absent from files of MSE jobs, so
+    /// their spec hash is what it always was
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub loss: Loss,
+    /// minibatch size B of SGD (absent: full batch); member m's batches are seeded by its own
+    /// seed, and its linearization sees the same batches
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
     /// job seed; member m uses [`member_seed`]`(seed, m)`
     pub seed: u64,
     /// ensemble size M
@@ -147,9 +162,31 @@ impl EnsembleSpec {
             steps,
             momentum: 0.0,
             readout_only: false,
+            loss: Loss::Mse,
+            batch_size: None,
             seed: 0,
             members,
             checkpoints,
+        }
+    }
+
+    /// Whether the linearization has the closed form of MSE under full-batch descent (paper
+    /// Eq. 8–11, [`Linearized`](crate::nets::linearized::Linearized)); otherwise it is trained
+    /// step by step beside the network ([`LinearModel`](crate::nets::linear_model::LinearModel)).
+    pub fn closed_form_linearization(&self) -> bool {
+        self.loss == Loss::Mse && self.batch_size.is_none()
+    }
+
+    /// The training options of member `member_seed` (the member's network seed also seeds its
+    /// minibatches).
+    pub fn train_options(&self, member_seed: u64) -> TrainOptions {
+        TrainOptions {
+            learning_rate: self.learning_rate,
+            momentum: self.momentum,
+            readout_only: self.readout_only,
+            loss: self.loss,
+            batch_size: self.batch_size,
+            batch_seed: member_seed,
         }
     }
 
@@ -220,6 +257,12 @@ impl EnsembleSpec {
                 )));
             }
         }
+        if let Some(b) = self.batch_size {
+            if b == 0 || b > n {
+                return Err(MlpError::from(OptimizerError::BatchSize { batch: b, points: n }).into());
+            }
+        }
+        self.loss.check_targets(&self.y_train).map_err(MlpError::from)?;
         if let Some(yt) = &self.y_test {
             if yt.len() != self.x_test.len() {
                 return Err(EnsembleError::Data(format!(
@@ -249,11 +292,14 @@ impl EnsembleSpec {
         d * w + self.arch.depth.saturating_sub(1) * w * w + w
     }
 
-    /// Approximate FLOP of one training step of one member, `6 N P_w`: 2 N P_w each for the
-    /// forward product, the backward product `Wᵀδ` and the update `W += g aᵀ` (the count every
-    /// GFLOP/s figure of the project uses).
+    /// Approximate FLOP of one training step of one member, `6 B P_w` (B = N for full
+    /// batches): 2 B P_w each for the forward product, the backward product `Wᵀδ` and the
+    /// update `W += g aᵀ` (the count every GFLOP/s figure of the project uses); plus `4 B P_w`
+    /// for a linearization trained step by step (its forward product and update).
     pub fn flops_per_step(&self) -> f64 {
-        6.0 * self.x_train.len() as f64 * self.weights() as f64
+        let b = self.batch_size.unwrap_or(self.x_train.len()) as f64;
+        let per_model = if self.closed_form_linearization() { 6.0 } else { 10.0 };
+        per_model * b * self.weights() as f64
     }
 }
 

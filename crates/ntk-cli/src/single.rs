@@ -1,0 +1,85 @@
+//! `ntk single`: one network (f32) beside its linearization trained by the same step, and in
+//! NTK parameterization the analytic-Θ dynamics from the same f₀ (paper Figure 3, S3, S4, S8):
+//! outputs on train and test points, individual weights, losses, accuracies and RMSEs at
+//! log-spaced checkpoints, as JSON.
+
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+
+use ntk_core::experiments::single::{run_single, SingleReport, SingleSpec, DEFAULT_SINGLE_CHECKPOINTS};
+use ntk_core::Parameterization;
+
+use crate::arch_args::ArchArgs;
+use crate::input::{read_rows, read_train, same_dimension};
+use crate::train_args::TrainArgs;
+use crate::CliError;
+
+/// Flags of `ntk single`.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    arch: ArchArgs,
+    /// Parameterization: ntk (paper Eq. 1) or standard (SM F; no analytic-Θ series).
+    #[arg(long, default_value = "ntk", value_name = "ntk|standard")]
+    param: Parameterization,
+    /// Hidden width n.
+    #[arg(long, value_name = "N")]
+    width: usize,
+    /// Learning rate η (mean loss over the batch; time t = η·step).
+    #[arg(long = "lr", value_name = "ETA", allow_negative_numbers = true)]
+    learning_rate: f64,
+    /// Number of steps.
+    #[arg(long, value_name = "K")]
+    steps: u64,
+    #[command(flatten)]
+    train_args: TrainArgs,
+    /// Training CSV: inputs, then the target y in the last column (±1 labels for --loss xent).
+    #[arg(long, value_name = "FILE")]
+    train: PathBuf,
+    /// Test CSV: inputs only (or inputs then y with --test-has-y).
+    #[arg(long, value_name = "FILE")]
+    test: PathBuf,
+    /// The last column of the test file is the target (enables test losses and accuracies).
+    #[arg(long)]
+    test_has_y: bool,
+    /// Seed of the network and of its minibatches.
+    #[arg(long, value_name = "S", default_value_t = 0)]
+    seed: u64,
+    /// Number of log-spaced checkpoints, including step 0 and the final step.
+    #[arg(long, value_name = "C", default_value_t = DEFAULT_SINGLE_CHECKPOINTS)]
+    checkpoints: usize,
+}
+
+/// Runs `ntk single`.
+pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
+    let arch = args.arch.architecture(args.param)?;
+    let train = read_train(&args.train)?;
+    let (x_test, y_test) = if args.test_has_y {
+        let t = read_train(&args.test)?;
+        (t.x, Some(t.y))
+    } else {
+        (read_rows(&args.test)?, None)
+    };
+    same_dimension(&train.x, &args.train, &x_test, &args.test)?;
+    let optimizer = args.train_args.optimizer()?;
+    let spec = SingleSpec {
+        arch,
+        width: args.width,
+        x_train: train.x,
+        y_train: train.y,
+        x_test,
+        y_test,
+        loss: args.train_args.loss,
+        learning_rate: args.learning_rate,
+        momentum: optimizer.momentum,
+        batch_size: optimizer.batch_size,
+        steps: args.steps,
+        seed: args.seed,
+        checkpoints: args.checkpoints,
+    };
+    spec.validate().map_err(CliError::bad_input)?;
+    let (checkpoints, diverged) =
+        run_single(&spec, |_| ControlFlow::Continue(())).map_err(CliError::failed)?;
+    let report = SingleReport::new(&spec, checkpoints, diverged).map_err(CliError::failed)?;
+    serde_json::to_value(report).map_err(CliError::failed)
+}

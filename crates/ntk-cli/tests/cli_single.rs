@@ -1,0 +1,132 @@
+//! `ntk single` end to end: the JSON of a cross-entropy SGD run equals the core's run of the
+//! same spec number for number; bad flag combinations and labels exit 2 with one line saying
+//! what to change; `ntk ensemble` takes the same loss and optimizer flags.
+
+use std::ops::ControlFlow;
+use std::process::Command;
+
+use ntk_core::experiments::single::{run_single, SingleReport};
+
+fn tmpdir(tag: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("ntk-cli-single-{tag}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn ntk(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_ntk")).args(args).output().unwrap()
+}
+
+const TRAIN: &str = "x1,x2,y\n-1.2,0.3,1\n0.4,-2.0,-1\n1.5,1.1,1\n-0.3,-0.8,-1\n2.2,-0.4,1\n-2.5,1.9,-1\n";
+const TEST: &str = "-1.0,0.0,1\n0.5,0.5,-1\n1.8,-1.2,1\n";
+
+fn files(tag: &str) -> (String, String) {
+    let dir = tmpdir(tag);
+    let (train, test) = (dir.join("train.csv"), dir.join("test.csv"));
+    std::fs::write(&train, TRAIN).unwrap();
+    std::fs::write(&test, TEST).unwrap();
+    (train.to_str().unwrap().to_string(), test.to_str().unwrap().to_string())
+}
+
+fn base<'a>(train: &'a str, test: &'a str) -> Vec<&'a str> {
+    vec![
+        "single",
+        "--act",
+        "tanh",
+        "--depth",
+        "2",
+        "--sw2",
+        "1.5",
+        "--sb2",
+        "0.05",
+        "--width",
+        "24",
+        "--lr",
+        "0.5",
+        "--steps",
+        "120",
+        "--train",
+        train,
+        "--test",
+        test,
+        "--test-has-y",
+        "--seed",
+        "3",
+        "--checkpoints",
+        "9",
+    ]
+}
+
+#[test]
+fn cross_entropy_sgd_run_equals_the_core_run() {
+    let (train, test) = files("ok");
+    let mut args = base(&train, &test);
+    args.extend(["--loss", "xent", "--optimizer", "sgd", "--batch-size", "3", "--momentum", "0.9"]);
+    let out = ntk(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: SingleReport = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.header.kind.name(), "single");
+    assert_eq!(report.optimizer, "sgd");
+    assert_eq!((report.spec.batch_size, report.spec.momentum), (Some(3), 0.9));
+    assert_eq!(report.spec.x_train.len(), 6);
+    assert_eq!(report.checkpoints.len(), report.spec.schedule().len());
+    let (want, diverged) = run_single(&report.spec, |_| ControlFlow::Continue(())).unwrap();
+    assert_eq!(diverged, report.diverged);
+    assert_eq!(want, report.checkpoints, "the printed series are the core's");
+    let c = report.checkpoints.last().unwrap();
+    assert!(c.test_accuracy.is_some() && c.theta.is_some() && c.weights_nn.len() == 9);
+}
+
+#[test]
+fn bad_combinations_and_labels_exit_2_with_one_line() {
+    let (train, test) = files("bad");
+    let cases: [(&[&str], &str); 4] = [
+        (&["--optimizer", "sgd"], "--optimizer sgd needs --batch-size"),
+        (&["--optimizer", "gd", "--momentum", "0.5"], "--optimizer gd has no momentum"),
+        (&["--batch-size", "7"], "between 1 and the number of training points (6), got 7"),
+        (&["--loss", "hinge"], "unknown loss 'hinge'"),
+    ];
+    for (extra, message) in cases {
+        let mut args = base(&train, &test);
+        args.extend(extra);
+        let out = ntk(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(message), "{extra:?}: {err}");
+    }
+    // Regression targets with cross-entropy, through `ntk ensemble` too.
+    let dir = tmpdir("labels");
+    let reg = dir.join("reg.csv");
+    std::fs::write(&reg, "-1.0,0.3\n0.5,-0.2\n").unwrap();
+    let xs = dir.join("x.csv");
+    std::fs::write(&xs, "0.0\n").unwrap();
+    let (reg, xs) = (reg.to_str().unwrap(), xs.to_str().unwrap());
+    let out = ntk(&[
+        "ensemble",
+        "--act",
+        "erf",
+        "--depth",
+        "1",
+        "--sw2",
+        "1",
+        "--sb2",
+        "0",
+        "--width",
+        "4",
+        "--members",
+        "1",
+        "--lr",
+        "0.1",
+        "--steps",
+        "3",
+        "--train",
+        reg,
+        "--test",
+        xs,
+        "--loss",
+        "xent",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("cross-entropy needs labels −1 or +1, but target 0 is 0.3"));
+}

@@ -1,0 +1,135 @@
+//! What a one-network run reports at each checkpoint, and the self-describing file of a whole run.
+
+use serde::{Deserialize, Serialize};
+
+use super::spec::{SingleSpec, TrackedWeight};
+use crate::results::{Header, Kind, ResultsError};
+
+/// A quantity of the three models: the network, its linearization (Θ̂₀) and the kernel model
+/// with the analytic Θ (NTK parameterization only).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trio {
+    /// the network
+    pub nn: f64,
+    /// its linearization
+    pub lin: f64,
+    /// the analytic-Θ dynamics from the same f₀
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theta: Option<f64>,
+}
+
+/// Outputs (logits, for cross-entropy) of one model on the training and test points.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Outputs {
+    /// on the training points
+    pub train: Vec<f64>,
+    /// on the test points
+    pub test: Vec<f64>,
+}
+
+/// One checkpoint (step k) of a one-network run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SingleCheckpoint {
+    /// step k (time t = η k)
+    pub step: u64,
+    /// the network's outputs f_k
+    pub nn: Outputs,
+    /// the linearization's outputs `f₀ + J₀(θ_k^lin − θ₀)` (paper Eq. 8, trained by the same step)
+    pub lin: Outputs,
+    /// the analytic-Θ dynamics from the network's f₀ (NTK parameterization)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theta: Option<Outputs>,
+    /// the followed weights of the network ([`SingleReport::weights`] order)
+    pub weights_nn: Vec<f64>,
+    /// the same weights of the linearization, `θ₀ + Δ`
+    pub weights_lin: Vec<f64>,
+    /// training loss of each model (on every training point)
+    pub train_loss: Trio,
+    /// test loss of each model (with test targets)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_loss: Option<Trio>,
+    /// training accuracy (targets ±1 only): the fraction with `f·y > 0`
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub train_accuracy: Option<Trio>,
+    /// test accuracy (test targets ±1 only)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_accuracy: Option<Trio>,
+    /// `√(mean_j (f_k(x_j) − f_k^lin(x_j))²)` over the test points (the training points if
+    /// there are none)
+    pub rmse_nn_lin: f64,
+    /// the same against the analytic-Θ dynamics
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rmse_nn_theta: Option<f64>,
+}
+
+/// Which model of a one-network run diverged.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SingleModel {
+    /// the network
+    Network,
+    /// its linearization
+    Linearization,
+    /// the analytic-Θ dynamics
+    Analytic,
+}
+
+impl std::fmt::Display for SingleModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SingleModel::Network => "the network",
+            SingleModel::Linearization => "its linearization",
+            SingleModel::Analytic => "the analytic-Θ dynamics",
+        })
+    }
+}
+
+/// A run that stopped because a model's loss became non-finite or exceeded
+/// [`DIVERGENCE_FACTOR`](crate::nets::ensemble::DIVERGENCE_FACTOR) × its initial loss.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SingleDivergence {
+    /// the first model found diverged
+    pub model: SingleModel,
+    /// the step it was found at
+    pub step: u64,
+}
+
+/// The file `ntk single` prints: header, spec, the followed weights and every checkpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SingleReport {
+    /// kind `single`, format, producer, spec hash
+    #[serde(flatten)]
+    pub header: Header,
+    /// the run
+    pub spec: SingleSpec,
+    /// `"gd"`, `"momentum"` or `"sgd"` (from the spec)
+    pub optimizer: String,
+    /// the weights whose values the checkpoints list
+    pub weights: Vec<TrackedWeight>,
+    /// every checkpoint reached
+    pub checkpoints: Vec<SingleCheckpoint>,
+    /// the divergence that ended the run early, if any
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diverged: Option<SingleDivergence>,
+}
+
+impl SingleReport {
+    /// The report of a run of `spec`.
+    ///
+    /// # Errors
+    /// As [`Header::new`].
+    pub fn new(
+        spec: &SingleSpec,
+        checkpoints: Vec<SingleCheckpoint>,
+        diverged: Option<SingleDivergence>,
+    ) -> Result<Self, ResultsError> {
+        Ok(SingleReport {
+            header: Header::new(Kind::Single, spec)?,
+            optimizer: spec.optimizer().to_string(),
+            weights: spec.tracked_weights(),
+            spec: spec.clone(),
+            checkpoints,
+            diverged,
+        })
+    }
+}

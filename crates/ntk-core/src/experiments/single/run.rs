@@ -1,0 +1,303 @@
+//! The one-network run: the network, its linearization and the analytic-Θ kernel model
+//! trained side by side by [`Trainer::step`] with one loss, one optimizer and one minibatch
+//! sequence, recorded at log-spaced checkpoints. [`SingleRunner::advance`] does a bounded
+//! amount of work per call, so a web worker can stream checkpoints and stay cancellable.
+
+use std::ops::ControlFlow;
+
+use nalgebra::DMatrix;
+
+use super::record::{Outputs, SingleCheckpoint, SingleDivergence, SingleModel, Trio};
+use super::spec::{SingleError, SingleSpec, TrackedWeight};
+use crate::nets::ensemble::DIVERGENCE_FACTOR;
+use crate::nets::kernel_model::KernelModel;
+use crate::nets::linear_model::{LinearModel, Tangents};
+use crate::nets::loss::accuracy;
+use crate::nets::mlp::Mlp;
+use crate::nets::mlp_model::MlpModel;
+use crate::nets::train::Trainer;
+use crate::theory::kernels::kernels;
+
+/// What one call of [`SingleRunner::advance`] produced.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SingleAdvance {
+    /// the record of the next checkpoint
+    Checkpoint(Box<SingleCheckpoint>),
+    /// steps were taken toward the next checkpoint (steps done so far)
+    Working {
+        /// steps done
+        step: u64,
+    },
+    /// a model diverged: the run ends here
+    Diverged(SingleDivergence),
+    /// every checkpoint has been reported
+    Done,
+}
+
+/// A one-network run in progress.
+pub struct SingleRunner {
+    spec: SingleSpec,
+    schedule: Vec<u64>,
+    next: usize,
+    step: u64,
+    nn: Trainer<MlpModel<f32>>,
+    lin: Trainer<LinearModel<f32>>,
+    theta: Option<Trainer<KernelModel>>,
+    test_tangents: Tangents<f32>,
+    x_train32: Vec<f32>,
+    x_test32: Vec<f32>,
+    weights: Vec<TrackedWeight>,
+    labels: (bool, bool),
+    initial_loss: f64,
+    diverged: Option<SingleDivergence>,
+}
+
+fn rows(points: &[Vec<f64>]) -> Vec<f64> {
+    points.iter().flatten().copied().collect()
+}
+
+fn matrix(points: &[Vec<f64>], d: usize) -> DMatrix<f64> {
+    DMatrix::from_row_iterator(points.len(), d, points.iter().flatten().copied())
+}
+
+fn to64(v: &[f32]) -> Vec<f64> {
+    v.iter().map(|&x| x as f64).collect()
+}
+
+fn is_labels(y: &[f64]) -> bool {
+    !y.is_empty() && y.iter().all(|&v| v == 1.0 || v == -1.0)
+}
+
+/// `√(mean (a − b)²)`.
+fn rmse(a: &[f64], b: &[f64]) -> f64 {
+    if a.is_empty() {
+        return 0.0;
+    }
+    (a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>() / a.len() as f64).sqrt()
+}
+
+impl SingleRunner {
+    /// Builds the network (seed `spec.seed`), its linearization and, in NTK parameterization,
+    /// the analytic Θ on train × train and test × train with the kernel model from the
+    /// network's f₀.
+    ///
+    /// # Errors
+    /// [`SingleError`] for an invalid spec or a kernel that cannot be computed.
+    pub fn new(spec: &SingleSpec) -> Result<Self, SingleError> {
+        spec.validate()?;
+        let opts = spec.train_options();
+        let net: Mlp<f32> = spec.network()?;
+        let d = spec.input_dim();
+        let x_train = rows(&spec.x_train);
+        let x_train32: Vec<f32> = x_train.iter().map(|&v| v as f32).collect();
+        let x_test32: Vec<f32> = rows(&spec.x_test).iter().map(|&v| v as f32).collect();
+        let lin_model = LinearModel::new(net.clone(), &x_train, false)?;
+        let test_tangents = lin_model.tangents(&x_test32)?;
+        let theta = if spec.has_analytic() {
+            let xt = matrix(&spec.x_train, d);
+            let k_train = kernels(&spec.arch, &xt, &xt)?.ntk;
+            let k_test = if spec.x_test.is_empty() {
+                DMatrix::zeros(0, xt.nrows())
+            } else {
+                kernels(&spec.arch, &matrix(&spec.x_test, d), &xt)?.ntk
+            };
+            let model =
+                KernelModel::new(k_train, k_test, to64(&lin_model.train_outputs()), to64(&test_tangents.f0))?;
+            Some(Trainer::new(model, &spec.y_train, opts)?)
+        } else {
+            None
+        };
+        let lin = Trainer::new(lin_model, &spec.y_train, opts)?;
+        let nn = Trainer::network(net, &x_train, &spec.y_train, opts)?;
+        let labels = (is_labels(&spec.y_train), spec.y_test.as_deref().is_some_and(is_labels));
+        let mut runner = SingleRunner {
+            schedule: spec.schedule(),
+            weights: spec.tracked_weights(),
+            spec: spec.clone(),
+            next: 0,
+            step: 0,
+            nn,
+            lin,
+            theta,
+            test_tangents,
+            x_train32,
+            x_test32,
+            labels,
+            initial_loss: 0.0,
+            diverged: None,
+        };
+        runner.initial_loss = runner.spec.loss.mean(&runner.nn_train(), &runner.spec.y_train);
+        Ok(runner)
+    }
+
+    /// The spec it runs.
+    pub fn spec(&self) -> &SingleSpec {
+        &self.spec
+    }
+
+    /// The weights its checkpoints list.
+    pub fn weights(&self) -> &[TrackedWeight] {
+        &self.weights
+    }
+
+    /// Steps done so far.
+    pub fn step(&self) -> u64 {
+        self.step
+    }
+
+    /// Index of the next checkpoint to report (`schedule().len()` when done).
+    pub fn next_checkpoint(&self) -> usize {
+        self.next
+    }
+
+    /// The checkpoint steps.
+    pub fn schedule(&self) -> &[u64] {
+        &self.schedule
+    }
+
+    fn nn_train(&self) -> Vec<f64> {
+        to64(&self.nn.net().forward(&self.x_train32, self.spec.x_train.len()))
+    }
+
+    /// Whether a loss counts as diverged.
+    fn loss_diverged(&self, loss: f64) -> bool {
+        !loss.is_finite() || loss > DIVERGENCE_FACTOR * self.initial_loss.max(1e-30)
+    }
+
+    /// One step of every model; the first model whose batch loss diverged, if any.
+    fn train_step(&mut self) -> Option<SingleModel> {
+        let nn = self.nn.step();
+        let lin = self.lin.step();
+        let theta = self.theta.as_mut().map(Trainer::step);
+        self.step += 1;
+        if self.loss_diverged(nn) {
+            Some(SingleModel::Network)
+        } else if self.loss_diverged(lin) {
+            Some(SingleModel::Linearization)
+        } else if theta.is_some_and(|l| self.loss_diverged(l)) {
+            Some(SingleModel::Analytic)
+        } else {
+            None
+        }
+    }
+
+    /// Trains toward the next checkpoint with at most `max_flop` of work (at least one step),
+    /// or reports it once there.
+    ///
+    /// # Errors
+    /// None today; the signature leaves room for failures of later models.
+    pub fn advance(&mut self, max_flop: f64) -> Result<SingleAdvance, SingleError> {
+        if let Some(d) = self.diverged {
+            return Ok(SingleAdvance::Diverged(d));
+        }
+        let Some(&target) = self.schedule.get(self.next) else { return Ok(SingleAdvance::Done) };
+        if self.step == target {
+            return Ok(match self.record() {
+                Ok(record) => {
+                    self.next += 1;
+                    SingleAdvance::Checkpoint(Box::new(record))
+                }
+                Err(model) => {
+                    let d = SingleDivergence { model, step: self.step };
+                    self.diverged = Some(d);
+                    SingleAdvance::Diverged(d)
+                }
+            });
+        }
+        let budget = (max_flop / self.spec.flops_per_step()).max(1.0);
+        let steps = ((target - self.step) as f64).min(budget) as u64;
+        for _ in 0..steps.max(1) {
+            if let Some(model) = self.train_step() {
+                let d = SingleDivergence { model, step: self.step };
+                self.diverged = Some(d);
+                return Ok(SingleAdvance::Diverged(d));
+            }
+        }
+        Ok(SingleAdvance::Working { step: self.step })
+    }
+
+    /// The record at the current step, or the model whose numbers are not finite.
+    fn record(&self) -> Result<SingleCheckpoint, SingleModel> {
+        let spec = &self.spec;
+        let loss = spec.loss;
+        let (n, m) = (spec.x_train.len(), spec.x_test.len());
+        let net = self.nn.net();
+        let nn = Outputs { train: self.nn_train(), test: to64(&net.forward(&self.x_test32, m)) };
+        let lin_model = self.lin.model();
+        let lin = Outputs {
+            train: to64(&lin_model.train_outputs()),
+            test: to64(&lin_model.outputs_on(&self.test_tangents)),
+        };
+        let theta = self.theta.as_ref().map(|t| Outputs {
+            train: t.model().train_outputs().to_vec(),
+            test: t.model().test_outputs().to_vec(),
+        });
+        let finite = |o: &Outputs| o.train.iter().chain(&o.test).all(|v| v.is_finite());
+        if !finite(&nn) {
+            return Err(SingleModel::Network);
+        }
+        if !finite(&lin) {
+            return Err(SingleModel::Linearization);
+        }
+        if theta.as_ref().is_some_and(|t| !finite(t)) {
+            return Err(SingleModel::Analytic);
+        }
+        let trio =
+            |f: &dyn Fn(&Outputs) -> f64| Trio { nn: f(&nn), lin: f(&lin), theta: theta.as_ref().map(f) };
+        let train_loss = trio(&|o| loss.mean(&o.train, &spec.y_train));
+        let test_loss = spec.y_test.as_ref().map(|yt| trio(&|o| loss.mean(&o.test, yt)));
+        let train_accuracy = self.labels.0.then(|| trio(&|o| accuracy(&o.train, &spec.y_train)));
+        let test_accuracy =
+            spec.y_test.as_ref().filter(|_| self.labels.1).map(|yt| trio(&|o| accuracy(&o.test, yt)));
+        let (a, b) = if m > 0 { (&nn.test, &lin.test) } else { (&nn.train, &lin.train) };
+        let rmse_nn_lin = rmse(a, b);
+        let rmse_nn_theta = theta.as_ref().map(|t| rmse(a, if m > 0 { &t.test } else { &t.train }));
+        let nn_params = net.params();
+        let lin_params = lin_model.params();
+        let weights_nn = self.weights.iter().map(|w| nn_params[w.index] as f64).collect();
+        let weights_lin = self.weights.iter().map(|w| lin_params[w.index] as f64).collect();
+        debug_assert_eq!(nn.train.len(), n);
+        Ok(SingleCheckpoint {
+            step: self.step,
+            nn,
+            lin,
+            theta,
+            weights_nn,
+            weights_lin,
+            train_loss,
+            test_loss,
+            train_accuracy,
+            test_accuracy,
+            rmse_nn_lin,
+            rmse_nn_theta,
+        })
+    }
+}
+
+/// Runs `spec` to the end: every checkpoint reached and the divergence that ended it early, if
+/// any. `progress(step)` is called between chunks of work; breaking cancels the run.
+///
+/// # Errors
+/// [`SingleError`] for an invalid spec; [`SingleError::Cancelled`] if `progress` broke.
+pub fn run_single<F>(
+    spec: &SingleSpec,
+    mut progress: F,
+) -> Result<(Vec<SingleCheckpoint>, Option<SingleDivergence>), SingleError>
+where
+    F: FnMut(u64) -> ControlFlow<()>,
+{
+    let mut runner = SingleRunner::new(spec)?;
+    let mut out = Vec::with_capacity(runner.schedule().len());
+    loop {
+        match runner.advance(5e8)? {
+            SingleAdvance::Checkpoint(c) => out.push(*c),
+            SingleAdvance::Working { step } => {
+                if progress(step).is_break() {
+                    return Err(SingleError::Cancelled);
+                }
+            }
+            SingleAdvance::Diverged(d) => return Ok((out, Some(d))),
+            SingleAdvance::Done => return Ok((out, None)),
+        }
+    }
+}

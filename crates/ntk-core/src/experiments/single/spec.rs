@@ -1,0 +1,264 @@
+//! What defines a one-network run ([`SingleSpec`]), the weights it follows, and its errors.
+
+use serde::{Deserialize, Serialize};
+
+use crate::arch::{Architecture, Parameterization};
+use crate::nets::ensemble::{checkpoint_steps, MAX_STEPS};
+use crate::nets::loss::Loss;
+use crate::nets::mlp::{Mlp, MlpError, MAX_WIDTH};
+use crate::nets::optimizer::{OptimizerError, OptimizerKind};
+use crate::nets::train::TrainOptions;
+use crate::rng::{member_seed, Normal};
+use crate::theory::kernels::KernelError;
+
+/// Default number of checkpoints of a one-network run (log-spaced, step 0 and the last
+/// included): enough for smooth curves on a log time axis.
+pub const DEFAULT_SINGLE_CHECKPOINTS: usize = 60;
+
+/// Individual weights followed per layer (plus one bias per layer).
+pub const WEIGHTS_PER_LAYER: usize = 2;
+
+fn default_checkpoints() -> usize {
+    DEFAULT_SINGLE_CHECKPOINTS
+}
+
+/// Everything that defines a run of one network beside its linearization; serializable so it
+/// can be posted to a web worker and hashed into a result file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SingleSpec {
+    /// architecture (depth, activation, σ_w², σ_b², parameterization)
+    pub arch: Architecture,
+    /// hidden width n
+    pub width: usize,
+    /// training inputs, one point per entry
+    pub x_train: Vec<Vec<f64>>,
+    /// training targets (±1 labels for cross-entropy)
+    pub y_train: Vec<f64>,
+    /// test inputs
+    pub x_test: Vec<Vec<f64>>,
+    /// optional test targets (enables test losses and accuracies)
+    #[serde(default)]
+    pub y_test: Option<Vec<f64>>,
+    /// the loss
+    pub loss: Loss,
+    /// learning rate η
+    pub learning_rate: f64,
+    /// momentum β ∈ [0, 1)
+    #[serde(default)]
+    pub momentum: f64,
+    /// minibatch size of SGD (absent: full batch)
+    #[serde(default)]
+    pub batch_size: Option<usize>,
+    /// number of steps K
+    pub steps: u64,
+    /// seed of the network (and of its minibatches)
+    pub seed: u64,
+    /// number of log-spaced checkpoints (≥ 2)
+    #[serde(default = "default_checkpoints")]
+    pub checkpoints: usize,
+}
+
+/// An invalid one-network run, or one that could not be computed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SingleError {
+    /// Invalid network, data or training options.
+    #[error(transparent)]
+    Mlp(#[from] MlpError),
+    /// The analytic kernel could not be computed.
+    #[error(transparent)]
+    Kernel(#[from] KernelError),
+    /// A setting out of range.
+    #[error("{what} out of range: {value} ({expected})")]
+    OutOfRange {
+        /// which setting
+        what: &'static str,
+        /// its value
+        value: f64,
+        /// the accepted range
+        expected: &'static str,
+    },
+    /// Point sets of inconsistent shape.
+    #[error("data: {0}")]
+    Data(String),
+    /// The progress callback asked to stop.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// A weight or bias followed through training, as an index into [`Mlp::params`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrackedWeight {
+    /// Dense layer (0 = input layer, depth = readout)
+    pub layer: usize,
+    /// `"w"` for a weight `W[row, col]`, `"b"` for a bias `b[row]`
+    pub kind: WeightKind,
+    /// output unit j
+    pub row: usize,
+    /// input unit i (0 for a bias)
+    pub col: usize,
+    /// position in the flattened parameters (layer by layer, W row-major then b)
+    pub index: usize,
+}
+
+/// A weight or a bias.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WeightKind {
+    /// an entry of W
+    W,
+    /// an entry of b
+    B,
+}
+
+impl SingleSpec {
+    /// The optimizer by name: SGD with a batch size, momentum with β > 0, else GD.
+    pub fn optimizer(&self) -> OptimizerKind {
+        match (self.batch_size, self.momentum) {
+            (Some(_), _) => OptimizerKind::Sgd,
+            (None, b) if b > 0.0 => OptimizerKind::Momentum,
+            _ => OptimizerKind::Gd,
+        }
+    }
+
+    /// The training options of network, linearization and kernel model alike (the network's
+    /// seed also seeds the minibatches).
+    pub fn train_options(&self) -> TrainOptions {
+        TrainOptions {
+            learning_rate: self.learning_rate,
+            momentum: self.momentum,
+            readout_only: false,
+            loss: self.loss,
+            batch_size: self.batch_size,
+            batch_seed: member_seed(self.seed, 1),
+        }
+    }
+
+    /// Whether the analytic NTK's dynamics are computed beside the network (NTK
+    /// parameterization: the analytic Θ is its limit).
+    pub fn has_analytic(&self) -> bool {
+        self.arch.param == Parameterization::Ntk
+    }
+
+    /// The checkpoint steps: 0, log-spaced steps, K.
+    pub fn schedule(&self) -> Vec<u64> {
+        checkpoint_steps(self.steps, self.checkpoints)
+    }
+
+    /// Input dimension d.
+    pub fn input_dim(&self) -> usize {
+        self.x_train.first().map_or(1, Vec::len)
+    }
+
+    /// Number of weights `P_w = d n + (L − 1) n² + n`.
+    pub fn weights(&self) -> usize {
+        let w = self.width;
+        self.input_dim() * w + self.arch.depth.saturating_sub(1) * w * w + w
+    }
+
+    /// Approximate FLOP of one step of network and linearization: `6 B P_w + 4 B P_w`.
+    pub fn flops_per_step(&self) -> f64 {
+        10.0 * self.batch_size.unwrap_or(self.x_train.len()) as f64 * self.weights() as f64
+    }
+
+    /// The weights and biases followed: per layer [`WEIGHTS_PER_LAYER`] weights at seeded
+    /// positions (a stream apart from the network's) and the bias of the first of their rows.
+    pub fn tracked_weights(&self) -> Vec<TrackedWeight> {
+        let mut rng = Normal::new(member_seed(self.seed, 2));
+        let d = self.input_dim();
+        let mut out = Vec::new();
+        let mut offset = 0;
+        for l in 0..=self.arch.depth {
+            let n_in = if l == 0 { d } else { self.width };
+            let n_out = if l == self.arch.depth { 1 } else { self.width };
+            let mut pick = |n: usize| ((rng.uniform() * n as f64) as usize).min(n - 1);
+            let mut first_row = 0;
+            for k in 0..WEIGHTS_PER_LAYER {
+                let (row, col) = (pick(n_out), pick(n_in));
+                if k == 0 {
+                    first_row = row;
+                }
+                out.push(TrackedWeight {
+                    layer: l,
+                    kind: WeightKind::W,
+                    row,
+                    col,
+                    index: offset + row * n_in + col,
+                });
+            }
+            let bias = offset + n_in * n_out + first_row;
+            out.push(TrackedWeight { layer: l, kind: WeightKind::B, row: first_row, col: 0, index: bias });
+            offset += n_in * n_out + n_out;
+        }
+        out
+    }
+
+    /// The initial network (f32, seed [`SingleSpec::seed`]).
+    ///
+    /// # Errors
+    /// [`SingleError::Mlp`] for an invalid architecture or width.
+    pub fn network(&self) -> Result<Mlp<f32>, SingleError> {
+        Ok(Mlp::new(&self.arch, self.input_dim(), self.width, self.seed)?)
+    }
+
+    /// Checks every field.
+    ///
+    /// # Errors
+    /// [`SingleError`] naming the offending value.
+    pub fn validate(&self) -> Result<(), SingleError> {
+        self.arch.validate().map_err(MlpError::from)?;
+        if self.width == 0 || self.width > MAX_WIDTH {
+            return Err(MlpError::Width(self.width).into());
+        }
+        let range = |what, value: f64, ok: bool, expected| {
+            if ok {
+                Ok(())
+            } else {
+                Err(SingleError::OutOfRange { what, value, expected })
+            }
+        };
+        range("steps", self.steps as f64, self.steps <= MAX_STEPS, "at most 10,000,000")?;
+        range("checkpoints", self.checkpoints as f64, self.checkpoints >= 2, "at least 2")?;
+        let n = self.x_train.len();
+        if n == 0 {
+            return Err(SingleError::Data("no training points".into()));
+        }
+        let d = self.input_dim();
+        if d == 0 {
+            return Err(MlpError::InputDim(0).into());
+        }
+        if self.y_train.len() != n {
+            return Err(SingleError::Data(format!("{n} training points but {} targets", self.y_train.len())));
+        }
+        for (name, set) in [("training", &self.x_train), ("test", &self.x_test)] {
+            if let Some((i, p)) = set.iter().enumerate().find(|(_, p)| p.len() != d) {
+                return Err(SingleError::Data(format!(
+                    "{name} point {i} has dimension {}, the first training point {d}",
+                    p.len()
+                )));
+            }
+        }
+        if let Some(yt) = &self.y_test {
+            if yt.len() != self.x_test.len() {
+                return Err(SingleError::Data(format!(
+                    "{} test points but {} test targets",
+                    self.x_test.len(),
+                    yt.len()
+                )));
+            }
+        }
+        let values = self.x_train.iter().chain(&self.x_test).flatten().chain(&self.y_train);
+        if let Some(&v) = values.chain(self.y_test.iter().flatten()).find(|v| !v.is_finite()) {
+            return Err(MlpError::NotFinite { what: "data", value: v }.into());
+        }
+        if let Some(b) = self.batch_size {
+            if b == 0 || b > n {
+                return Err(MlpError::from(OptimizerError::BatchSize { batch: b, points: n }).into());
+            }
+        }
+        self.train_options().validate(&self.y_train)?;
+        if let (Loss::Xent, Some(yt)) = (self.loss, &self.y_test) {
+            Loss::Xent.check_targets(yt).map_err(MlpError::from)?;
+        }
+        Ok(())
+    }
+}
