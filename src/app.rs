@@ -13,11 +13,13 @@ use crate::params::catapult::CatapultParams;
 use crate::route::{keep_hidden_in_url, location_query, Hidden, View};
 use crate::services::catapult::CatapultService;
 use crate::services::ensemble::EnsembleService;
+use crate::services::single::SingleService;
 use crate::services::sweep::SweepService;
 use crate::services::theory::TheoryService;
 use crate::services::Viewport;
 use crate::views::catapult::CatapultView;
 use crate::views::explorer::Explorer;
+use crate::views::single::SingleView;
 use crate::views::widths::WidthsView;
 
 /// The whole page. A link's `hide` key hides parts of it (an embed, [`Hidden`]).
@@ -27,6 +29,7 @@ pub fn App() -> impl IntoView {
     Viewport::provide();
     TheoryService::provide();
     EnsembleService::provide();
+    SingleService::provide();
     CatapultService::provide();
     SweepService::provide();
     let query = location_query();
@@ -58,6 +61,9 @@ pub fn App() -> impl IntoView {
             </nav>
             <div style=display(View::Explorer)>
                 <Explorer active=shown(View::Explorer) query=for_view(View::Explorer) on_catapult=open_catapult />
+            </div>
+            <div style=display(View::Single)>
+                <SingleView active=shown(View::Single) query=for_view(View::Single) />
             </div>
             <div style=display(View::Catapult)>
                 <CatapultView active=shown(View::Catapult) query=for_view(View::Catapult) open_at=catapult_at />

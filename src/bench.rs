@@ -9,7 +9,7 @@ use ntk_core::nets::ensemble::{CheckpointMerger, EnsembleSpec, EnsembleStats};
 use serde_json::json;
 use wasm_bindgen::prelude::*;
 
-use crate::runtime::protocol::Work;
+use crate::runtime::protocol::{Part, Work};
 use crate::runtime::scheduler::{worker_census, Event, Scheduler, SchedulerOptions};
 use crate::services::ensemble::split_members;
 
@@ -40,7 +40,7 @@ fn run_job(spec: EnsembleSpec, workers: usize, done: impl FnOnce(Result<Ensemble
         later(move || drop(s.borrow_mut().take()));
     };
     let on_event = move |event: Event| match event {
-        Event::Partial { batch, .. } => {
+        Event::Partial { part: Part::Ensemble(batch), .. } => {
             let mut m = merger.borrow_mut();
             match m.add(&batch) {
                 Err(e) => finish(Err(e.to_string())),

@@ -120,6 +120,8 @@ pub fn keep_hidden_in_url(hidden: Hidden) {
 pub enum View {
     /// NTK-GP, NNGP and finite ensembles through training (the paper's Figure 2)
     Explorer,
+    /// one network beside its linearization (the paper's Figure 3)
+    Single,
     /// large learning rates: the two-scalar model and real networks
     Catapult,
     /// how fast networks become linear as width grows (Figure 1, Theorem 2.1)
@@ -128,12 +130,13 @@ pub enum View {
 
 impl View {
     /// Every view, in tab order.
-    pub const ALL: [View; 3] = [View::Explorer, View::Catapult, View::Widths];
+    pub const ALL: [View; 4] = [View::Explorer, View::Single, View::Catapult, View::Widths];
 
     /// Its name in the URL.
     pub fn key(self) -> &'static str {
         match self {
             View::Explorer => "explorer",
+            View::Single => "single",
             View::Catapult => "catapult",
             View::Widths => "widths",
         }
@@ -143,6 +146,7 @@ impl View {
     pub fn title(self) -> &'static str {
         match self {
             View::Explorer => "Explorer: Figure 2, live",
+            View::Single => "One network: Figure 3",
             View::Catapult => "Large learning rates: catapult",
             View::Widths => "Width scaling",
         }

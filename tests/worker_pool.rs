@@ -16,7 +16,7 @@ use ntk_core::nets::ensemble::{run_members, CheckpointMerger, EnsembleSpec, Ense
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
-use wide_explorer::runtime::protocol::Work;
+use wide_explorer::runtime::protocol::{Part, Work};
 use wide_explorer::runtime::scheduler::{worker_census, Event, Scheduler, SchedulerOptions};
 use wide_explorer::services::ensemble::split_members;
 
@@ -122,7 +122,7 @@ async fn final_stats(
         let mut growth = 0;
         for e in log.borrow().iter() {
             match e {
-                Event::Partial { job, batch } if job.generation == generation => {
+                Event::Partial { job, part: Part::Ensemble(batch) } if job.generation == generation => {
                     let before = merger.complete_through();
                     merger.add(batch).unwrap();
                     growth += usize::from(merger.complete_through() != before);

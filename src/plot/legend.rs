@@ -20,6 +20,13 @@ pub enum Swatch {
         /// dashed
         dashed: bool,
     },
+    /// a dotted line of this width (CSS pixels)
+    Dotted {
+        /// colour
+        color: RGBColor,
+        /// width
+        width: f64,
+    },
     /// a filled band
     Band(RGBAColor),
     /// a dot
@@ -180,6 +187,16 @@ pub fn draw(
                     }
                 } else {
                     area.draw(&PathElement::new([(x0, mid), (x1, mid)], color.stroke_width(w)))?;
+                }
+            }
+            Swatch::Dotted { color, width } => {
+                let w = (width * font_px / 12.0).round().max(1.0) as u32;
+                let dot = (swatch / 10.0).max(1.0) as i32;
+                for s in (x0..x1).step_by((2 * dot).max(2) as usize) {
+                    area.draw(&PathElement::new(
+                        [(s, mid), ((s + dot).min(x1), mid)],
+                        color.stroke_width(w),
+                    ))?;
                 }
             }
             Swatch::Band(color) => {

@@ -9,6 +9,7 @@ pub mod heatmap;
 pub mod legend;
 pub mod loss_plot;
 pub mod panel;
+pub mod series_plot;
 pub mod widths_plot;
 
 use plotters::coord::Shift;

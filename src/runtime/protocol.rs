@@ -4,6 +4,7 @@
 //! are recognised and dropped.
 
 use ntk_core::experiments::catapult_network::{CatapultNetworkSpec, NetworkTrajectory};
+use ntk_core::experiments::single::{SingleCheckpoint, SingleDivergence, SingleSpec, SingleStart};
 use ntk_core::experiments::widths::{WidthPoint, WidthSweepSpec};
 use ntk_core::nets::ensemble::{CheckpointBatch, EnsembleSpec};
 use ntk_core::theory::gp::GpKernels;
@@ -32,6 +33,11 @@ pub enum Work {
         /// member range (start, end)
         members: (usize, usize),
     },
+    /// Train one network beside its linearization and the analytic-Θ dynamics
+    /// ([`ntk_core::experiments::single::SingleRunner`]), posting what is known at the start
+    /// and then every checkpoint as it is reached ([`FromWorker::Partial`]). Cooperative, like
+    /// an ensemble task.
+    Single(SingleSpec),
     /// Compute the GP kernels of `arch` on these points (activations evaluated by quadrature).
     Kernels {
         /// the architecture
@@ -81,7 +87,7 @@ impl Work {
     /// Whether the worker reads messages while running it (and can be cancelled by message
     /// rather than terminated).
     pub fn is_cooperative(&self) -> bool {
-        matches!(self, Work::Ensemble { .. })
+        matches!(self, Work::Ensemble { .. } | Work::Single(_))
     }
 }
 
@@ -109,6 +115,17 @@ pub struct CatapultRun {
     pub members: Vec<NetworkTrajectory>,
 }
 
+/// A part of a cooperative task's result, posted as soon as it exists.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Part {
+    /// the members' records at one checkpoint of an ensemble task
+    Ensemble(CheckpointBatch),
+    /// a one-network task's followed weights and Θ̂₀ landmarks, before its first checkpoint
+    SingleStart(SingleStart),
+    /// one checkpoint of a one-network task
+    Single(Box<SingleCheckpoint>),
+}
+
 /// Where a task is.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Progress {
@@ -131,6 +148,8 @@ pub enum Output {
     Catapult(CatapultRun),
     /// the point of the task's seeds (diverged seeds recorded in it)
     Width(WidthPoint),
+    /// a one-network task ended: every checkpoint was posted, or a model diverged
+    Single(Option<SingleDivergence>),
 }
 
 /// Worker → page.
@@ -146,12 +165,12 @@ pub enum FromWorker {
         progress: Progress,
     },
     /// A part of a task's result, posted as soon as it exists: the batch of one checkpoint of
-    /// an ensemble task.
+    /// an ensemble task, or a checkpoint of a one-network task.
     Partial {
         /// the task
         job: JobId,
-        /// the members' records at one checkpoint
-        batch: CheckpointBatch,
+        /// the part
+        part: Part,
     },
     /// A cooperative task stopped on [`ToWorker::Cancel`]; the worker is free.
     Cancelled {

@@ -23,9 +23,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{ErrorEvent, MessageEvent, Worker};
 
-use ntk_core::nets::ensemble::CheckpointBatch;
-
-use super::protocol::{FromWorker, JobId, Output, Progress, ToWorker, Work};
+use super::protocol::{FromWorker, JobId, Output, Part, Progress, ToWorker, Work};
 use super::spawn::spawn_worker;
 
 /// Most workers a scheduler starts, whatever the browser reports.
@@ -81,12 +79,12 @@ pub enum Event {
         /// where it is
         progress: Progress,
     },
-    /// A part of a task's result (an ensemble checkpoint's batch).
+    /// A part of a task's result (an ensemble checkpoint's batch, a one-network checkpoint).
     Partial {
         /// the task
         job: JobId,
-        /// the members' records at one checkpoint
-        batch: CheckpointBatch,
+        /// the part
+        part: Part,
     },
     /// A task of the current run ended, with its output or the core's message.
     Done {
@@ -442,8 +440,8 @@ impl Inner {
             Ok(FromWorker::Progress { job, progress }) if job.generation == current => {
                 self.events.push(Event::Progress { job, progress });
             }
-            Ok(FromWorker::Partial { job, batch }) if job.generation == current => {
-                self.events.push(Event::Partial { job, batch });
+            Ok(FromWorker::Partial { job, part }) if job.generation == current => {
+                self.events.push(Event::Partial { job, part });
             }
             Ok(FromWorker::Cancelled { .. }) => {
                 slot.state = SlotState::Idle;

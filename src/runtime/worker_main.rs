@@ -2,17 +2,18 @@
 //! runs one task per [`ToWorker::Run`] message with the core and posts its progress (at most
 //! every [`PROGRESS_INTERVAL_MS`]) and its output.
 //!
-//! An ensemble task is cooperative: it trains in chunks of about [`CHUNK_MS`] and yields to
-//! the worker's event loop between chunks (through a `MessageChannel`, which has no timer
-//! clamping), posting each checkpoint's batch as soon as all its members reach it; a
-//! [`ToWorker::Cancel`] read between chunks stops it, so a new run starts without restarting
-//! the worker. The other tasks run to the end in one go (they are cancelled by terminating the
-//! worker).
+//! Ensemble and one-network tasks are cooperative: they train in chunks of about [`CHUNK_MS`]
+//! and yield to the worker's event loop between chunks (through a `MessageChannel`, which has
+//! no timer clamping), posting each checkpoint as soon as it is reached (for an ensemble, once
+//! all the task's members reach it); a [`ToWorker::Cancel`] read between chunks stops it, so a
+//! new run starts without restarting the worker. The other tasks run to the end in one go
+//! (they are cancelled by terminating the worker).
 
 use std::cell::RefCell;
 use std::ops::ControlFlow;
 
 use ntk_core::experiments::catapult_network::{run_network, run_network_ensemble, CatapultNetworkSpec};
+use ntk_core::experiments::single::{SingleAdvance, SingleRunner, SingleSpec};
 use ntk_core::experiments::widths::{run_width_members, WidthSweepSpec};
 use ntk_core::nets::ensemble::{Advance, EnsembleRunner, EnsembleSpec};
 use ntk_core::theory::gp::GpKernels;
@@ -21,7 +22,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
-use super::protocol::{CatapultJob, CatapultRun, FromWorker, JobId, Output, Progress, ToWorker, Work};
+use super::protocol::{CatapultJob, CatapultRun, FromWorker, JobId, Output, Part, Progress, ToWorker, Work};
 use crate::problem::rows;
 
 /// Progress messages are posted at most this often (ms).
@@ -32,10 +33,61 @@ pub const CHUNK_MS: f64 = 12.0;
 /// Work of the first chunk (FLOP), before the worker has measured its speed.
 const FIRST_CHUNK_FLOP: f64 = 2e7;
 
-/// A cooperative ensemble task in progress.
+/// The runner of a cooperative task.
+enum Runner {
+    Ensemble(Box<EnsembleRunner>),
+    Single(Box<SingleRunner>),
+}
+
+/// What one chunk of a cooperative task produced.
+enum Chunk {
+    /// a part to post, then go on
+    Part(Part),
+    /// nothing to post yet
+    Working,
+    /// the task ended with this output
+    Done(Output),
+}
+
+impl Runner {
+    /// About `budget` FLOP of work.
+    fn advance(&mut self, budget: f64) -> Result<Chunk, String> {
+        match self {
+            Runner::Ensemble(r) => Ok(match r.advance(budget).map_err(|e| e.to_string())? {
+                Advance::Checkpoint(batch) => Chunk::Part(Part::Ensemble(batch)),
+                Advance::Working { .. } => Chunk::Working,
+                Advance::Done => Chunk::Done(Output::Ensemble),
+            }),
+            Runner::Single(r) => Ok(match r.advance(budget).map_err(|e| e.to_string())? {
+                SingleAdvance::Checkpoint(c) => Chunk::Part(Part::Single(c)),
+                SingleAdvance::Working { .. } => Chunk::Working,
+                SingleAdvance::Diverged(d) => Chunk::Done(Output::Single(Some(d))),
+                SingleAdvance::Done => Chunk::Done(Output::Single(None)),
+            }),
+        }
+    }
+
+    /// Where the task is.
+    fn progress(&self) -> Progress {
+        match self {
+            Runner::Ensemble(r) => Progress {
+                fraction: r.steps_done() as f64 / r.steps_total().max(1) as f64,
+                unit: r.first_unfinished(),
+                step: Some(r.min_step()),
+            },
+            Runner::Single(r) => Progress {
+                fraction: r.step() as f64 / r.spec().steps.max(1) as f64,
+                unit: None,
+                step: Some(r.step()),
+            },
+        }
+    }
+}
+
+/// A cooperative task in progress.
 struct Stream {
     job: JobId,
-    runner: EnsembleRunner,
+    runner: Runner,
     /// FLOP per chunk, adapted to take about [`CHUNK_MS`]
     budget: f64,
     last_progress: f64,
@@ -71,8 +123,9 @@ pub fn worker_main() {
         let Some(text) = ev.data().as_string() else { return };
         match serde_json::from_str::<ToWorker>(&text) {
             Ok(ToWorker::Run { job, work: Work::Ensemble { spec, members } }) => {
-                start_stream(&reply_to, job, &spec, members.0..members.1)
+                start_ensemble(&reply_to, job, &spec, members.0..members.1)
             }
+            Ok(ToWorker::Run { job, work: Work::Single(spec) }) => start_single(&reply_to, job, &spec),
             Ok(ToWorker::Run { job, work }) => {
                 let mut reporter = Reporter::new(&reply_to, job);
                 let result = run(&work, &mut reporter);
@@ -102,20 +155,36 @@ pub fn worker_main() {
 
 /// Starts a cooperative ensemble task (replacing any still running, which the page has
 /// abandoned).
-fn start_stream(
+fn start_ensemble(
     scope: &DedicatedWorkerGlobalScope,
     job: JobId,
     spec: &EnsembleSpec,
     members: std::ops::Range<usize>,
 ) {
     match EnsembleRunner::new(spec, members) {
+        Ok(runner) => start_stream(job, Runner::Ensemble(Box::new(runner))),
+        Err(e) => post(scope, &FromWorker::Done { job, result: Err(e.to_string()) }),
+    }
+}
+
+/// Starts a cooperative one-network task: posts what is known at the start (the followed
+/// weights, Θ̂₀'s landmarks), then trains in chunks.
+fn start_single(scope: &DedicatedWorkerGlobalScope, job: JobId, spec: &SingleSpec) {
+    match SingleRunner::new(spec) {
         Ok(runner) => {
-            let stream = Stream { job, runner, budget: FIRST_CHUNK_FLOP, last_progress: js_sys::Date::now() };
-            STREAM.with(|s| *s.borrow_mut() = Some(stream));
-            schedule_chunk();
+            post(scope, &FromWorker::Partial { job, part: Part::SingleStart(runner.start_info().clone()) });
+            start_stream(job, Runner::Single(Box::new(runner)));
         }
         Err(e) => post(scope, &FromWorker::Done { job, result: Err(e.to_string()) }),
     }
+}
+
+/// Makes `runner` the cooperative task (replacing any still running, which the page has
+/// abandoned) and schedules its first chunk.
+fn start_stream(job: JobId, runner: Runner) {
+    let stream = Stream { job, runner, budget: FIRST_CHUNK_FLOP, last_progress: js_sys::Date::now() };
+    STREAM.with(|s| *s.borrow_mut() = Some(stream));
+    schedule_chunk();
 }
 
 /// Runs the next chunk after the event loop has had a turn (messages first), unless one is
@@ -149,17 +218,14 @@ fn run_chunk() {
     let outcome = stream.runner.advance(stream.budget);
     let now = js_sys::Date::now();
     match outcome {
-        Ok(Advance::Done) => return post(&scope, &FromWorker::Done { job, result: Ok(Output::Ensemble) }),
-        Err(e) => return post(&scope, &FromWorker::Done { job, result: Err(e.to_string()) }),
-        Ok(Advance::Checkpoint(batch)) => post(&scope, &FromWorker::Partial { job, batch }),
-        Ok(Advance::Working { .. }) => {}
+        Ok(Chunk::Done(output)) => return post(&scope, &FromWorker::Done { job, result: Ok(output) }),
+        Err(e) => return post(&scope, &FromWorker::Done { job, result: Err(e) }),
+        Ok(Chunk::Part(part)) => post(&scope, &FromWorker::Partial { job, part }),
+        Ok(Chunk::Working) => {}
     }
     if now - stream.last_progress >= PROGRESS_INTERVAL_MS {
         stream.last_progress = now;
-        let r = &stream.runner;
-        let fraction = r.steps_done() as f64 / r.steps_total().max(1) as f64;
-        let progress = Progress { fraction, unit: r.first_unfinished(), step: Some(r.min_step()) };
-        post(&scope, &FromWorker::Progress { job, progress });
+        post(&scope, &FromWorker::Progress { job, progress: stream.runner.progress() });
     }
     // Aim the next chunk at CHUNK_MS (by at most a factor 2 per chunk, against timer noise).
     let elapsed = (now - start).max(0.5);
@@ -195,7 +261,7 @@ impl<'a> Reporter<'a> {
 /// Runs one task.
 fn run(work: &Work, reporter: &mut Reporter) -> Result<Output, String> {
     match work {
-        Work::Ensemble { .. } => Err("ensemble tasks run cooperatively".to_string()),
+        Work::Ensemble { .. } | Work::Single(_) => Err("this task runs cooperatively".to_string()),
         Work::Kernels { arch, x_train, x_test } => gp_kernels(arch, x_train, x_test).map(Output::Kernels),
         Work::Catapult(job) => catapult(job, reporter).map(Output::Catapult),
         Work::Width { spec, width, axis_value, seeds } => {

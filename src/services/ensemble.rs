@@ -14,7 +14,7 @@ use ntk_core::nets::ensemble::{CheckpointMerger, EnsembleSpec, EnsembleSummary};
 use crate::params::explorer::{RunKey, MAX_CURVES};
 use crate::params::notes::Note;
 use crate::problem::{problem, Problem};
-use crate::runtime::protocol::Work;
+use crate::runtime::protocol::{Part, Work};
 use crate::runtime::scheduler::{Event, Scheduler, SchedulerOptions};
 
 /// Most training FLOP one page run may ask for (about 5 minutes on two cores in the browser).
@@ -237,7 +237,7 @@ impl EnsembleService {
                     self.state.update(|r| r.fraction = f.clamp(0.0, 1.0));
                 }
             }
-            Event::Partial { job, batch } => {
+            Event::Partial { job, part: Part::Ensemble(batch) } => {
                 let update = self.with_job(job.generation, |j| {
                     let before = j.merger.complete_through();
                     j.merger.add(&batch).map_err(|e| e.to_string())?;
@@ -252,6 +252,7 @@ impl EnsembleService {
                     _ => {}
                 }
             }
+            Event::Partial { .. } => {}
             Event::Done { job, result: Ok(_) } => {
                 let finished = self.with_job(job.generation, |j| {
                     j.tasks_done += 1;

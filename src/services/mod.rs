@@ -5,6 +5,7 @@
 
 pub mod catapult;
 pub mod ensemble;
+pub mod single;
 pub mod sweep;
 pub mod theory;
 

@@ -3,4 +3,5 @@
 
 pub mod catapult;
 pub mod explorer;
+pub mod single;
 pub mod widths;

@@ -6,6 +6,7 @@
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
+use ntk_core::datasets::named_set;
 use ntk_core::experiments::single::{run_single, SingleReport, SingleSpec, DEFAULT_SINGLE_CHECKPOINTS};
 use ntk_core::Parameterization;
 
@@ -34,14 +35,28 @@ pub struct Args {
     #[command(flatten)]
     train_args: TrainArgs,
     /// Training CSV: inputs, then the target y in the last column (±1 labels for --loss xent).
-    #[arg(long, value_name = "FILE")]
-    train: PathBuf,
+    #[arg(long, value_name = "FILE", requires = "test", required_unless_present = "data")]
+    train: Option<PathBuf>,
     /// Test CSV: inputs only (or inputs then y with --test-has-y).
-    #[arg(long, value_name = "FILE")]
-    test: PathBuf,
+    #[arg(long, value_name = "FILE", requires = "train")]
+    test: Option<PathBuf>,
     /// The last column of the test file is the target (enables test losses and accuracies).
     #[arg(long)]
     test_has_y: bool,
+    /// Instead of files, a generated set (the one-network view's): sin, step, surface (with
+    /// --noise), xor, circles, spirals (exact ±1 labels); its test points are the view's grid
+    /// with their noiseless targets.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["train", "test", "test_has_y"])]
+    data: Option<String>,
+    /// Training points of --data.
+    #[arg(long, value_name = "N", default_value_t = 32, requires = "data")]
+    points: usize,
+    /// Target noise (standard deviation) of a regression --data set.
+    #[arg(long, value_name = "S", default_value_t = 0.0, requires = "data")]
+    noise: f64,
+    /// Seed of the --data draws.
+    #[arg(long, value_name = "S", default_value_t = 0, requires = "data")]
+    data_seed: u64,
     /// Seed of the network and of its minibatches.
     #[arg(long, value_name = "S", default_value_t = 0)]
     seed: u64,
@@ -53,20 +68,13 @@ pub struct Args {
 /// Runs `ntk single`.
 pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
     let arch = args.arch.architecture(args.param)?;
-    let train = read_train(&args.train)?;
-    let (x_test, y_test) = if args.test_has_y {
-        let t = read_train(&args.test)?;
-        (t.x, Some(t.y))
-    } else {
-        (read_rows(&args.test)?, None)
-    };
-    same_dimension(&train.x, &args.train, &x_test, &args.test)?;
+    let (x_train, y_train, x_test, y_test) = data(args)?;
     let optimizer = args.train_args.optimizer()?;
     let spec = SingleSpec {
         arch,
         width: args.width,
-        x_train: train.x,
-        y_train: train.y,
+        x_train,
+        y_train,
         x_test,
         y_test,
         loss: args.train_args.loss,
@@ -78,8 +86,36 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
         checkpoints: args.checkpoints,
     };
     spec.validate().map_err(CliError::bad_input)?;
-    let (checkpoints, diverged) =
-        run_single(&spec, |_| ControlFlow::Continue(())).map_err(CliError::failed)?;
-    let report = SingleReport::new(&spec, checkpoints, diverged).map_err(CliError::failed)?;
+    let run = run_single(&spec, |_| ControlFlow::Continue(())).map_err(CliError::failed)?;
+    let report =
+        SingleReport::new(&spec, run.start, run.checkpoints, run.diverged).map_err(CliError::failed)?;
     serde_json::to_value(report).map_err(CliError::failed)
+}
+
+/// Training inputs and targets, test inputs and (optional) targets: from the files, or the
+/// generated set of `--data`.
+type Data = (Vec<Vec<f64>>, Vec<f64>, Vec<Vec<f64>>, Option<Vec<f64>>);
+
+fn data(args: &Args) -> Result<Data, CliError> {
+    if let Some(name) = &args.data {
+        if !(args.noise.is_finite() && args.noise >= 0.0) {
+            return Err(CliError::BadInput(
+                format!("--noise must be a finite number ≥ 0, got {}", args.noise).into(),
+            ));
+        }
+        let d = named_set(name, args.points, args.noise, args.data_seed).map_err(CliError::bad_input)?;
+        return Ok((d.x_train, d.y_train, d.x_test, Some(d.y_test)));
+    }
+    let (Some(train_path), Some(test_path)) = (&args.train, &args.test) else {
+        return Err(CliError::BadInput("give --train and --test files, or --data NAME".into()));
+    };
+    let train = read_train(train_path)?;
+    let (x_test, y_test) = if args.test_has_y {
+        let t = read_train(test_path)?;
+        (t.x, Some(t.y))
+    } else {
+        (read_rows(test_path)?, None)
+    };
+    same_dimension(&train.x, train_path, &x_test, test_path)?;
+    Ok((train.x, train.y, x_test, y_test))
 }

@@ -70,11 +70,15 @@ fn cross_entropy_sgd_run_equals_the_core_run() {
     assert_eq!((report.spec.batch_size, report.spec.momentum), (Some(3), 0.9));
     assert_eq!(report.spec.x_train.len(), 6);
     assert_eq!(report.checkpoints.len(), report.spec.schedule().len());
-    let (want, diverged) = run_single(&report.spec, |_| ControlFlow::Continue(())).unwrap();
-    assert_eq!(diverged, report.diverged);
-    assert_eq!(want, report.checkpoints, "the printed series are the core's");
+    let want = run_single(&report.spec, |_| ControlFlow::Continue(())).unwrap();
+    assert_eq!(want.diverged, report.diverged);
+    assert_eq!(want.start, report.start);
+    assert_eq!(want.checkpoints, report.checkpoints, "the printed series are the core's");
+    assert!(report.start.eta_max.is_some_and(|e| e > 0.0));
     let c = report.checkpoints.last().unwrap();
-    assert!(c.test_accuracy.is_some() && c.theta.is_some() && c.weights_nn.len() == 9);
+    assert!(
+        c.test_accuracy.is_some() && c.theta.is_some() && c.weights_nn.len() == report.start.weights.len()
+    );
 }
 
 #[test]

@@ -39,9 +39,9 @@ fn spec(width: usize, loss: Loss, seed: u64) -> SingleSpec {
 }
 
 fn run(s: &SingleSpec) -> Vec<ntk_core::experiments::single::SingleCheckpoint> {
-    let (c, d) = run_single(s, |_| ControlFlow::Continue(())).unwrap();
-    assert!(d.is_none(), "diverged: {d:?}");
-    c
+    let r = run_single(s, |_| ControlFlow::Continue(())).unwrap();
+    assert!(r.diverged.is_none(), "diverged: {:?}", r.diverged);
+    r.checkpoints
 }
 
 /// For MSE under full-batch descent the analytic-Θ series is Eq. 8–9 with the analytic NTK in
@@ -127,8 +127,8 @@ fn checkpoints_list_outputs_weights_losses_and_accuracies_consistently() {
 fn a_diverging_run_reports_the_model_and_step() {
     let mut s = spec(32, Loss::Mse, 3);
     s.learning_rate = 40.0;
-    let (ckpts, d) = run_single(&s, |_| ControlFlow::Continue(())).unwrap();
-    let d = d.expect("η = 40 diverges");
+    let r = run_single(&s, |_| ControlFlow::Continue(())).unwrap();
+    let (ckpts, d) = (r.checkpoints, r.diverged.expect("η = 40 diverges"));
     assert!(d.step > 0 && d.step < s.steps, "{d:?}");
     assert!(matches!(d.model, SingleModel::Network | SingleModel::Linearization | SingleModel::Analytic));
     assert!(ckpts.iter().all(|c| c.step <= d.step));
@@ -183,4 +183,23 @@ fn bad_specs_are_refused_with_the_value() {
     s.arch.param = Parameterization::Standard;
     s.learning_rate = 0.01;
     assert!(run(&s).iter().all(|c| c.theta.is_none() && c.rmse_nn_theta.is_none()));
+}
+
+/// The landmark the run reports is the linearization's stability edge under MSE descent: at
+/// 0.9 η_max(Θ̂₀) the run completes, at 1.1 η_max the linearization (or the network with it)
+/// diverges (the top mode grows like |1 − ηλ_max/N|^k = 1.2^k: past 10⁸ × the initial loss
+/// within ~200 steps).
+#[test]
+fn reported_eta_max_is_where_the_linearization_stops_converging() {
+    let mut s = spec(48, Loss::Mse, 5);
+    s.steps = 400;
+    let eta_max = SingleRunner::new(&s).unwrap().start_info().eta_max.unwrap();
+    s.learning_rate = 0.9 * eta_max;
+    assert!(run_single(&s, |_| ControlFlow::Continue(())).unwrap().diverged.is_none());
+    s.learning_rate = 1.1 * eta_max;
+    let d = run_single(&s, |_| ControlFlow::Continue(())).unwrap().diverged.expect("diverges past η_max");
+    assert!(
+        matches!(d.model, SingleModel::Linearization | SingleModel::Network | SingleModel::Analytic),
+        "{d:?}"
+    );
 }

@@ -90,20 +90,21 @@ impl Func {
     }
 
     /// The function's value, written so that no tail loses its digits (sigmoid, softplus,
-    /// sech², Φ through erfc).
+    /// sech², Φ through erfc). The elementary functions are `libm`'s pure-Rust ones, the same
+    /// bits on every platform (a typed target draws the same data in the page and natively).
     pub fn eval(self, x: f64) -> f64 {
         match self {
-            Func::Sin => x.sin(),
-            Func::Cos => x.cos(),
-            Func::Tan => x.tan(),
-            Func::Exp => x.exp(),
-            Func::Log => x.ln(),
+            Func::Sin => libm::sin(x),
+            Func::Cos => libm::cos(x),
+            Func::Tan => libm::tan(x),
+            Func::Exp => libm::exp(x),
+            Func::Log => libm::log(x),
             Func::Sqrt => x.sqrt(),
             Func::Abs => x.abs(),
-            Func::Tanh => x.tanh(),
-            Func::Sinh => x.sinh(),
-            Func::Cosh => x.cosh(),
-            Func::Atan => x.atan(),
+            Func::Tanh => libm::tanh(x),
+            Func::Sinh => libm::sinh(x),
+            Func::Cosh => libm::cosh(x),
+            Func::Atan => libm::atan(x),
             Func::Erf => libm::erf(x),
             Func::Sigmoid => crate::activation::sigmoid(x),
             Func::Softplus => crate::activation::softplus(x),

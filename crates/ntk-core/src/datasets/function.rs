@@ -105,7 +105,7 @@ mod tests {
 
     #[test]
     fn the_built_in_targets_are_reproduced_exactly() {
-        let s = sample_function(1, 40, 0.3, 9, |x| x[0].sin()).unwrap();
+        let s = sample_function(1, 40, 0.3, 9, |x| libm::sin(x[0])).unwrap();
         let d = Dataset1d::generate(Target1d::Sin, 40, 0.3, 9);
         assert_eq!(s.x_train.iter().map(|x| x[0]).collect::<Vec<_>>(), d.x_train);
         assert_eq!(s.y_train, d.y_train);

@@ -1,5 +1,6 @@
 //! Synthetic regression data sets, seeded so that a link with the same seed shows the same
-//! points: 1-D (the neural-tangents cookbook's noisy sine, and a step) and 2-D (a smooth
+//! points (on every platform: targets are evaluated with `libm`'s pure-Rust functions, not the
+//! platform's, so the page and the `ntk` command train on the same bits): 1-D (the neural-tangents cookbook's noisy sine, and a step) and 2-D (a smooth
 //! surface, and ±1 labels in the XOR pattern of TensorFlow Playground), plus the segment
 //! x(α) = αx₁ + (1 − α)x₂ between two inputs along which the paper's Figure 2 plots outputs.
 //!
@@ -38,7 +39,7 @@ impl Target1d {
     /// The noiseless target y(x).
     pub fn eval(self, x: f64) -> f64 {
         match self {
-            Target1d::Sin => x.sin(),
+            Target1d::Sin => libm::sin(x),
             Target1d::Step => {
                 if x < 0.0 {
                     -1.0
@@ -127,10 +128,10 @@ impl Target2d {
     /// The noiseless target y(x₁, x₂).
     pub fn eval(self, x: [f64; 2]) -> f64 {
         match self {
-            Target2d::Surface => x[0].sin() * (0.5 * x[1]).cos(),
+            Target2d::Surface => libm::sin(x[0]) * libm::cos(0.5 * x[1]),
             Target2d::Xor => sign(x[0] * x[1]),
-            Target2d::Circles => sign(2.0 - x[0].hypot(x[1])),
-            Target2d::Spirals => sign((3.0 * x[0].hypot(x[1]) - x[1].atan2(x[0])).cos()),
+            Target2d::Circles => sign(2.0 - libm::hypot(x[0], x[1])),
+            Target2d::Spirals => sign(libm::cos(3.0 * libm::hypot(x[0], x[1]) - libm::atan2(x[1], x[0]))),
         }
     }
 
@@ -196,6 +197,53 @@ impl Dataset2d {
         let y_grid = x_grid.iter().map(|&x| target.eval(x)).collect();
         Dataset2d { x_train, y_train, x_grid, y_grid }
     }
+}
+
+/// A generated data set by name, with its test points: what the one-network view shows and
+/// `ntk single --data NAME` trains on, point for point.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NamedSet {
+    /// training inputs, one point per entry
+    pub x_train: Vec<Vec<f64>>,
+    /// training targets
+    pub y_train: Vec<f64>,
+    /// test inputs: the 1-D grid of [`TEST_POINTS`], or the [`GRID_SIDE`]² grid
+    pub x_test: Vec<Vec<f64>>,
+    /// noiseless targets on the test points
+    pub y_test: Vec<f64>,
+}
+
+/// A name that is no generated set.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("unknown data set '{0}' (expected one of {names})", names = NAMED_SETS.join(", "))]
+pub struct UnknownSet(pub String);
+
+/// The names [`named_set`] knows: 1-D regression (sin, step), 2-D regression (surface), 2-D
+/// classification with ±1 labels (xor, circles, spirals).
+pub const NAMED_SETS: [&str; 6] = ["sin", "step", "surface", "xor", "circles", "spirals"];
+
+/// The set `name` with `n_train` training points drawn with `seed`: [`Dataset1d::generate`] or
+/// [`Dataset2d::generate`]. The classification sets (xor, circles, spirals) keep exact ±1 labels
+/// (`noise` applies to the regression sets only), so cross-entropy can train on them.
+///
+/// # Errors
+/// [`UnknownSet`] for a name not in [`NAMED_SETS`].
+pub fn named_set(name: &str, n_train: usize, noise: f64, seed: u64) -> Result<NamedSet, UnknownSet> {
+    if let Some(t) = Target1d::from_name(name) {
+        let d = Dataset1d::generate(t, n_train, noise, seed);
+        let col = |v: &[f64]| v.iter().map(|&x| vec![x]).collect::<Vec<_>>();
+        return Ok(NamedSet {
+            x_train: col(&d.x_train),
+            y_train: d.y_train,
+            x_test: col(&d.x_test),
+            y_test: d.y_test,
+        });
+    }
+    let t = Target2d::from_name(name).ok_or_else(|| UnknownSet(name.to_string()))?;
+    let noise = if t.is_classification() { 0.0 } else { noise };
+    let d = Dataset2d::generate(t, n_train, noise, seed);
+    let rows = |v: &[[f64; 2]]| v.iter().map(|p| p.to_vec()).collect::<Vec<_>>();
+    Ok(NamedSet { x_train: rows(&d.x_train), y_train: d.y_train, x_test: rows(&d.x_grid), y_test: d.y_grid })
 }
 
 /// `+1` for v ≥ 0, `−1` below (a label).
@@ -264,7 +312,7 @@ mod tests {
         assert_eq!(a.x_grid[1][1], -std::f64::consts::PI, "x₁ varies fastest along a row");
         assert_eq!(a.x_grid[GRID_SIDE][0], -std::f64::consts::PI, "row 1 starts at x₁ = −π");
         let s = Dataset2d::generate(Target2d::Surface, 3, 0.0, 1);
-        assert!(s.x_grid.iter().zip(&s.y_grid).all(|(x, y)| *y == x[0].sin() * (0.5 * x[1]).cos()));
+        assert!(s.x_grid.iter().zip(&s.y_grid).all(|(x, y)| *y == libm::sin(x[0]) * libm::cos(0.5 * x[1])));
         assert!(s.x_train.iter().zip(&s.y_train).all(|(x, y)| *y == Target2d::Surface.eval(*x)));
     }
 

@@ -34,6 +34,28 @@ pub struct LabelError {
     pub value: f64,
 }
 
+impl Loss {
+    /// Every loss by name, as the page's select and the URL have them.
+    pub const NAMES: [&'static str; 2] = ["mse", "xent"];
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Loss::Mse => "mse",
+            Loss::Xent => "xent",
+        }
+    }
+
+    /// The loss of a name of [`Loss::NAMES`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "mse" => Some(Loss::Mse),
+            "xent" => Some(Loss::Xent),
+            _ => None,
+        }
+    }
+}
+
 impl std::str::FromStr for Loss {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -47,10 +69,7 @@ impl std::str::FromStr for Loss {
 
 impl std::fmt::Display for Loss {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Loss::Mse => "mse",
-            Loss::Xent => "xent",
-        })
+        f.write_str(self.name())
     }
 }
 

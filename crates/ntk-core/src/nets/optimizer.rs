@@ -31,6 +31,25 @@ pub enum OptimizerKind {
     Sgd,
 }
 
+impl OptimizerKind {
+    /// Every optimizer by name, as the page's select and the URL have them.
+    pub const NAMES: [&'static str; 3] = ["gd", "momentum", "sgd"];
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            OptimizerKind::Gd => "gd",
+            OptimizerKind::Momentum => "momentum",
+            OptimizerKind::Sgd => "sgd",
+        }
+    }
+
+    /// The optimizer of a name of [`OptimizerKind::NAMES`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::NAMES.iter().position(|n| *n == name).map(|i| [Self::Gd, Self::Momentum, Self::Sgd][i])
+    }
+}
+
 impl std::str::FromStr for OptimizerKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
@@ -45,11 +64,7 @@ impl std::str::FromStr for OptimizerKind {
 
 impl std::fmt::Display for OptimizerKind {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            OptimizerKind::Gd => "gd",
-            OptimizerKind::Momentum => "momentum",
-            OptimizerKind::Sgd => "sgd",
-        })
+        f.write_str(self.name())
     }
 }
 

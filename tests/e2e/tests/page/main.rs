@@ -11,6 +11,7 @@ mod data_in;
 mod explorer;
 mod native_vs_browser;
 mod shell;
+mod single;
 mod stress;
 mod views;
 mod widths;
@@ -53,6 +54,15 @@ const TESTS: &[Test] = &[
         "views::quadrature_kernels_are_computed_off_the_main_thread",
         views::quadrature_kernels_are_computed_off_the_main_thread,
     ),
+    (
+        "single::a_preset_link_streams_and_its_plots_are_the_exported_numbers",
+        single::a_preset_link_streams_and_its_plots_are_the_exported_numbers,
+    ),
+    (
+        "single::cross_entropy_on_circles_shows_heatmaps_and_compare_widths_overlays_the_gap",
+        single::cross_entropy_on_circles_shows_heatmaps_and_compare_widths_overlays_the_gap,
+    ),
+    ("single::presets_set_the_link_and_start_their_runs", single::presets_set_the_link_and_start_their_runs),
     (
         "catapult::the_phase_follows_the_learning_rate_and_networks_agree",
         catapult::the_phase_follows_the_learning_rate_and_networks_agree,

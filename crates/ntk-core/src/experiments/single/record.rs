@@ -94,6 +94,19 @@ pub struct SingleDivergence {
     pub step: u64,
 }
 
+/// What a run knows before it trains: the weights its checkpoints list and the learning-rate
+/// landmarks of the network's own Θ̂₀ (mean loss): `η_max = 2N/λ_max`,
+/// `η_critical = 2N/(λ_min + λ_max)` (`None` if Θ̂₀ could not be decomposed).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SingleStart {
+    /// the followed weights
+    pub weights: Vec<TrackedWeight>,
+    /// `2N/λ_max(Θ̂₀)`: above it the linearization diverges under MSE gradient descent
+    pub eta_max: Option<f64>,
+    /// `2N/(λ_min + λ_max)` of Θ̂₀
+    pub eta_critical: Option<f64>,
+}
+
 /// The file `ntk single` prints: header, spec, the followed weights and every checkpoint.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SingleReport {
@@ -104,8 +117,9 @@ pub struct SingleReport {
     pub spec: SingleSpec,
     /// `"gd"`, `"momentum"` or `"sgd"` (from the spec)
     pub optimizer: String,
-    /// the weights whose values the checkpoints list
-    pub weights: Vec<TrackedWeight>,
+    /// the weights whose values the checkpoints list, and the landmarks of Θ̂₀
+    #[serde(flatten)]
+    pub start: SingleStart,
     /// every checkpoint reached
     pub checkpoints: Vec<SingleCheckpoint>,
     /// the divergence that ended the run early, if any
@@ -120,13 +134,14 @@ impl SingleReport {
     /// As [`Header::new`].
     pub fn new(
         spec: &SingleSpec,
+        start: SingleStart,
         checkpoints: Vec<SingleCheckpoint>,
         diverged: Option<SingleDivergence>,
     ) -> Result<Self, ResultsError> {
         Ok(SingleReport {
             header: Header::new(Kind::Single, spec)?,
             optimizer: spec.optimizer().to_string(),
-            weights: spec.tracked_weights(),
+            start,
             spec: spec.clone(),
             checkpoints,
             diverged,

@@ -7,8 +7,9 @@ use std::ops::ControlFlow;
 
 use nalgebra::DMatrix;
 
-use super::record::{Outputs, SingleCheckpoint, SingleDivergence, SingleModel, Trio};
+use super::record::{Outputs, SingleCheckpoint, SingleDivergence, SingleModel, SingleStart, Trio};
 use super::spec::{SingleError, SingleSpec, TrackedWeight};
+use crate::nets::empirical_ntk::JacobianFactors;
 use crate::nets::ensemble::DIVERGENCE_FACTOR;
 use crate::nets::kernel_model::KernelModel;
 use crate::nets::linear_model::{LinearModel, Tangents};
@@ -17,13 +18,15 @@ use crate::nets::mlp::Mlp;
 use crate::nets::mlp_model::MlpModel;
 use crate::nets::train::Trainer;
 use crate::theory::kernels::kernels;
+use crate::theory::landmarks::learning_rate_landmarks;
 
 /// What one call of [`SingleRunner::advance`] produced.
 #[derive(Clone, Debug, PartialEq)]
 pub enum SingleAdvance {
     /// the record of the next checkpoint
     Checkpoint(Box<SingleCheckpoint>),
-    /// steps were taken toward the next checkpoint (steps done so far)
+    /// steps were taken toward the next checkpoint, or the analytic kernel was computed (steps
+    /// done so far)
     Working {
         /// steps done
         step: u64,
@@ -34,6 +37,15 @@ pub enum SingleAdvance {
     Done,
 }
 
+/// The analytic-Θ model: not wanted (standard parameterization), not built yet (its kernel
+/// is computed after the step-0 record, which needs none: at step 0 every model is f₀), or
+/// training.
+enum Analytic {
+    None,
+    Pending,
+    Built(Box<Trainer<KernelModel>>),
+}
+
 /// A one-network run in progress.
 pub struct SingleRunner {
     spec: SingleSpec,
@@ -42,8 +54,9 @@ pub struct SingleRunner {
     step: u64,
     nn: Trainer<MlpModel<f32>>,
     lin: Trainer<LinearModel<f32>>,
-    theta: Option<Trainer<KernelModel>>,
+    theta: Analytic,
     test_tangents: Tangents<f32>,
+    start: SingleStart,
     x_train32: Vec<f32>,
     x_test32: Vec<f32>,
     weights: Vec<TrackedWeight>,
@@ -77,42 +90,36 @@ fn rmse(a: &[f64], b: &[f64]) -> f64 {
 }
 
 impl SingleRunner {
-    /// Builds the network (seed `spec.seed`), its linearization and, in NTK parameterization,
-    /// the analytic Θ on train × train and test × train with the kernel model from the
-    /// network's f₀.
+    /// Builds the network (seed `spec.seed`) and its linearization, and reads the learning-rate
+    /// landmarks of its Θ̂₀; the analytic-Θ model (NTK parameterization) is built by the first
+    /// [`SingleRunner::advance`] after the step-0 record.
     ///
     /// # Errors
-    /// [`SingleError`] for an invalid spec or a kernel that cannot be computed.
+    /// [`SingleError`] for an invalid spec.
     pub fn new(spec: &SingleSpec) -> Result<Self, SingleError> {
         spec.validate()?;
         let opts = spec.train_options();
         let net: Mlp<f32> = spec.network()?;
-        let d = spec.input_dim();
         let x_train = rows(&spec.x_train);
         let x_train32: Vec<f32> = x_train.iter().map(|&v| v as f32).collect();
         let x_test32: Vec<f32> = rows(&spec.x_test).iter().map(|&v| v as f32).collect();
         let lin_model = LinearModel::new(net.clone(), &x_train, false)?;
         let test_tangents = lin_model.tangents(&x_test32)?;
-        let theta = if spec.has_analytic() {
-            let xt = matrix(&spec.x_train, d);
-            let k_train = kernels(&spec.arch, &xt, &xt)?.ntk;
-            let k_test = if spec.x_test.is_empty() {
-                DMatrix::zeros(0, xt.nrows())
-            } else {
-                kernels(&spec.arch, &matrix(&spec.x_test, d), &xt)?.ntk
-            };
-            let model =
-                KernelModel::new(k_train, k_test, to64(&lin_model.train_outputs()), to64(&test_tangents.f0))?;
-            Some(Trainer::new(model, &spec.y_train, opts)?)
-        } else {
-            None
+        let fac = JacobianFactors::new(&net, &x_train32, spec.x_train.len());
+        let landmarks = learning_rate_landmarks(&fac.ntk(&fac)).ok();
+        let start = SingleStart {
+            weights: spec.tracked_weights(),
+            eta_max: landmarks.map(|l| l.eta_max),
+            eta_critical: landmarks.map(|l| l.eta_critical),
         };
+        let theta = if spec.has_analytic() { Analytic::Pending } else { Analytic::None };
         let lin = Trainer::new(lin_model, &spec.y_train, opts)?;
         let nn = Trainer::network(net, &x_train, &spec.y_train, opts)?;
         let labels = (is_labels(&spec.y_train), spec.y_test.as_deref().is_some_and(is_labels));
         let mut runner = SingleRunner {
             schedule: spec.schedule(),
-            weights: spec.tracked_weights(),
+            weights: start.weights.clone(),
+            start,
             spec: spec.clone(),
             next: 0,
             step: 0,
@@ -138,6 +145,27 @@ impl SingleRunner {
     /// The weights its checkpoints list.
     pub fn weights(&self) -> &[TrackedWeight] {
         &self.weights
+    }
+
+    /// What is known before training: the followed weights and the landmarks of Θ̂₀.
+    pub fn start_info(&self) -> &SingleStart {
+        &self.start
+    }
+
+    /// The analytic-Θ kernel model from the network's f₀ (paper Eq. 8–9 with Θ for Θ̂₀).
+    fn build_analytic(&self) -> Result<Trainer<KernelModel>, SingleError> {
+        let spec = &self.spec;
+        let d = spec.input_dim();
+        let xt = matrix(&spec.x_train, d);
+        let k_train = kernels(&spec.arch, &xt, &xt)?.ntk;
+        let k_test = if spec.x_test.is_empty() {
+            DMatrix::zeros(0, xt.nrows())
+        } else {
+            kernels(&spec.arch, &matrix(&spec.x_test, d), &xt)?.ntk
+        };
+        let f0 = (to64(&self.lin.model().train_outputs()), to64(&self.test_tangents.f0));
+        let model = KernelModel::new(k_train, k_test, f0.0, f0.1)?;
+        Ok(Trainer::new(model, &spec.y_train, spec.train_options())?)
     }
 
     /// Steps done so far.
@@ -168,7 +196,10 @@ impl SingleRunner {
     fn train_step(&mut self) -> Option<SingleModel> {
         let nn = self.nn.step();
         let lin = self.lin.step();
-        let theta = self.theta.as_mut().map(Trainer::step);
+        let theta = match &mut self.theta {
+            Analytic::Built(t) => Some(t.step()),
+            _ => None,
+        };
         self.step += 1;
         if self.loss_diverged(nn) {
             Some(SingleModel::Network)
@@ -185,7 +216,7 @@ impl SingleRunner {
     /// or reports it once there.
     ///
     /// # Errors
-    /// None today; the signature leaves room for failures of later models.
+    /// [`SingleError::Kernel`] if the analytic kernel cannot be computed.
     pub fn advance(&mut self, max_flop: f64) -> Result<SingleAdvance, SingleError> {
         if let Some(d) = self.diverged {
             return Ok(SingleAdvance::Diverged(d));
@@ -203,6 +234,10 @@ impl SingleRunner {
                     SingleAdvance::Diverged(d)
                 }
             });
+        }
+        if matches!(self.theta, Analytic::Pending) {
+            self.theta = Analytic::Built(Box::new(self.build_analytic()?));
+            return Ok(SingleAdvance::Working { step: self.step });
         }
         let budget = (max_flop / self.spec.flops_per_step()).max(1.0);
         let steps = ((target - self.step) as f64).min(budget) as u64;
@@ -228,10 +263,14 @@ impl SingleRunner {
             train: to64(&lin_model.train_outputs()),
             test: to64(&lin_model.outputs_on(&self.test_tangents)),
         };
-        let theta = self.theta.as_ref().map(|t| Outputs {
-            train: t.model().train_outputs().to_vec(),
-            test: t.model().test_outputs().to_vec(),
-        });
+        let theta = match &self.theta {
+            Analytic::None => None,
+            Analytic::Pending => Some(nn.clone()),
+            Analytic::Built(t) => Some(Outputs {
+                train: t.model().train_outputs().to_vec(),
+                test: t.model().test_outputs().to_vec(),
+            }),
+        };
         let finite = |o: &Outputs| o.train.iter().chain(&o.test).all(|v| v.is_finite());
         if !finite(&nn) {
             return Err(SingleModel::Network);
@@ -274,30 +313,41 @@ impl SingleRunner {
     }
 }
 
-/// Runs `spec` to the end: every checkpoint reached and the divergence that ended it early, if
-/// any. `progress(step)` is called between chunks of work; breaking cancels the run.
+/// A whole run: what was known at the start, every checkpoint reached, and the divergence that
+/// ended it early, if any.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SingleRun {
+    /// the followed weights and Θ̂₀'s landmarks
+    pub start: SingleStart,
+    /// every checkpoint reached
+    pub checkpoints: Vec<SingleCheckpoint>,
+    /// the divergence that ended the run early
+    pub diverged: Option<SingleDivergence>,
+}
+
+/// Runs `spec` to the end. `progress(step)` is called between chunks of work; breaking cancels
+/// the run.
 ///
 /// # Errors
-/// [`SingleError`] for an invalid spec; [`SingleError::Cancelled`] if `progress` broke.
-pub fn run_single<F>(
-    spec: &SingleSpec,
-    mut progress: F,
-) -> Result<(Vec<SingleCheckpoint>, Option<SingleDivergence>), SingleError>
+/// [`SingleError`] for an invalid spec or an analytic kernel that cannot be computed;
+/// [`SingleError::Cancelled`] if `progress` broke.
+pub fn run_single<F>(spec: &SingleSpec, mut progress: F) -> Result<SingleRun, SingleError>
 where
     F: FnMut(u64) -> ControlFlow<()>,
 {
     let mut runner = SingleRunner::new(spec)?;
-    let mut out = Vec::with_capacity(runner.schedule().len());
+    let start = runner.start_info().clone();
+    let mut checkpoints = Vec::with_capacity(runner.schedule().len());
     loop {
         match runner.advance(5e8)? {
-            SingleAdvance::Checkpoint(c) => out.push(*c),
+            SingleAdvance::Checkpoint(c) => checkpoints.push(*c),
             SingleAdvance::Working { step } => {
                 if progress(step).is_break() {
                     return Err(SingleError::Cancelled);
                 }
             }
-            SingleAdvance::Diverged(d) => return Ok((out, Some(d))),
-            SingleAdvance::Done => return Ok((out, None)),
+            SingleAdvance::Diverged(d) => return Ok(SingleRun { start, checkpoints, diverged: Some(d) }),
+            SingleAdvance::Done => return Ok(SingleRun { start, checkpoints, diverged: None }),
         }
     }
 }

@@ -1,0 +1,40 @@
+//! The one-network run as CSV: a comment line with the link's query (what reproduces it), then
+//! one row per checkpoint with the step, the time, the losses, accuracies and RMSEs of the
+//! three models (empty cells where a model or a quantity is absent).
+
+use ntk_core::experiments::single::Trio;
+
+use crate::services::single::SingleRun;
+
+fn trio(t: Option<Trio>) -> String {
+    match t {
+        Some(t) => format!("{},{},{}", t.nn, t.lin, t.theta.map_or(String::new(), |v| v.to_string())),
+        None => ",,".to_string(),
+    }
+}
+
+/// The CSV of `run` (see the module documentation).
+pub fn export_csv(query: &str, run: &SingleRun) -> String {
+    let lr = run.spec.as_ref().map_or(0.0, |s| s.learning_rate);
+    let mut out = format!(
+        "# {query}\nstep,t,train_loss_nn,train_loss_lin,train_loss_theta,test_loss_nn,test_loss_lin,test_loss_theta,\
+         train_acc_nn,train_acc_lin,train_acc_theta,test_acc_nn,test_acc_lin,test_acc_theta,rmse_nn_lin,rmse_nn_theta\n"
+    );
+    for c in &run.checkpoints {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{}\n",
+            c.step,
+            lr * c.step as f64,
+            trio(Some(c.train_loss)),
+            trio(c.test_loss),
+            trio(c.train_accuracy),
+            trio(c.test_accuracy),
+            c.rmse_nn_lin,
+            c.rmse_nn_theta.map_or(String::new(), |v| v.to_string())
+        ));
+    }
+    if let Some(d) = run.diverged {
+        out.push_str(&format!("# {} diverged at step {}\n", d.model, d.step));
+    }
+    out
+}
