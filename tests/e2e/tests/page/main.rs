@@ -62,7 +62,7 @@ const TESTS: &[Test] = &[
         "single::cross_entropy_on_circles_shows_heatmaps_and_compare_widths_overlays_the_gap",
         single::cross_entropy_on_circles_shows_heatmaps_and_compare_widths_overlays_the_gap,
     ),
-    ("single::presets_set_the_link_and_start_their_runs", single::presets_set_the_link_and_start_their_runs),
+    ("single::presets_set_the_link_and_stream_from_it", single::presets_set_the_link_and_stream_from_it),
     (
         "catapult::the_phase_follows_the_learning_rate_and_networks_agree",
         catapult::the_phase_follows_the_learning_rate_and_networks_agree,

@@ -164,28 +164,38 @@ pub fn cross_entropy_on_circles_shows_heatmaps_and_compare_widths_overlays_the_g
     browser.screenshot(&screenshot_dir().join("single-figures4.png"));
 }
 
-/// Every preset button sets a state whose link reproduces it, and its run starts.
-pub fn presets_set_the_link_and_start_their_runs(page: &Page) {
+/// Every preset button sets a state whose link reproduces it; loaded from that link, the
+/// preset's run streams (checkpoints drawn while it trains).
+pub fn presets_set_the_link_and_stream_from_it(page: &Page) {
+    let mut links = Vec::new();
     let browser = page.open("?view=single");
-    for id in ["preset-figs8", "preset-fig4", "preset-figs4", "preset-fig3"] {
+    for (id, expect) in [
+        ("preset-figs8", "param=standard"),
+        ("preset-fig4", "opt=sgd"),
+        ("preset-figs4", "loss=xent"),
+        ("preset-fig3", "loss=mse"),
+    ] {
         let button = browser.wait_for(&format!("[data-testid={id}]"), Duration::from_secs(10));
         browser.click(&button);
         browser.wait_true(
-            "const s = document.querySelector('[data-testid=single-status]').innerText;
-             return s.startsWith('Training') || s.startsWith('Done') || s.startsWith('Building');",
-            Duration::from_secs(60),
-            "the preset's run to start",
+            &format!("return location.search.includes('{expect}');"),
+            Duration::from_secs(10),
+            "the preset's link",
         );
-        let search = browser.execute("return location.search;", vec![]);
-        let search = search.as_str().unwrap_or_default();
-        let expect = match id {
-            "preset-figs8" => "param=standard",
-            "preset-fig4" => "opt=sgd",
-            "preset-figs4" => "loss=xent",
-            _ => "loss=mse",
-        };
-        assert!(search.contains(expect), "{id}: {search}");
+        links.push(
+            browser.execute("return location.search;", vec![]).as_str().unwrap_or_default().to_string(),
+        );
     }
-    let errors: Vec<String> = browser.console_errors();
-    assert!(errors.is_empty(), "{errors:?}");
+    for link in links {
+        let browser = page.open(&link);
+        browser.wait_true(
+            "const c = document.querySelector('[data-testid=single-rmse]');
+             return c && Number(c.getAttribute('data-checkpoints') || 0) >= 3;",
+            Duration::from_secs(60),
+            "the preset's first checkpoints",
+        );
+        assert!(!status(browser).starts_with("Not run"), "{link}: {}", status(browser));
+        let errors: Vec<String> = browser.console_errors();
+        assert!(errors.is_empty(), "{link}: {errors:?}");
+    }
 }
