@@ -11,14 +11,17 @@ use crate::components::notes::NoteList;
 use crate::components::open_results::OpenedResults;
 use crate::params::catapult::CatapultParams;
 use crate::route::{keep_hidden_in_url, location_query, Hidden, View};
+use crate::services::bridge::ExplorerBridge;
 use crate::services::catapult::CatapultService;
 use crate::services::ensemble::EnsembleService;
+use crate::services::phase::PhaseService;
 use crate::services::single::SingleService;
 use crate::services::sweep::SweepService;
 use crate::services::theory::TheoryService;
 use crate::services::Viewport;
 use crate::views::catapult::CatapultView;
 use crate::views::explorer::Explorer;
+use crate::views::phase::PhaseView;
 use crate::views::single::SingleView;
 use crate::views::widths::WidthsView;
 
@@ -30,6 +33,8 @@ pub fn App() -> impl IntoView {
     TheoryService::provide();
     EnsembleService::provide();
     SingleService::provide();
+    PhaseService::provide();
+    ExplorerBridge::provide();
     CatapultService::provide();
     SweepService::provide();
     let query = location_query();
@@ -70,6 +75,10 @@ pub fn App() -> impl IntoView {
             </div>
             <div style=display(View::Widths)>
                 <WidthsView active=shown(View::Widths) query=for_view(View::Widths) />
+            </div>
+            <div style=display(View::Phase)>
+                <PhaseView active=shown(View::Phase) query=for_view(View::Phase)
+                    on_explorer=Callback::new(move |()| view.set(View::Explorer)) />
             </div>
         </div>
     }

@@ -126,11 +126,13 @@ pub enum View {
     Catapult,
     /// how fast networks become linear as width grows (Figure 1, Theorem 2.1)
     Widths,
+    /// order and chaos: the phase diagram, correlations and conditioning over depth
+    Phase,
 }
 
 impl View {
     /// Every view, in tab order.
-    pub const ALL: [View; 4] = [View::Explorer, View::Single, View::Catapult, View::Widths];
+    pub const ALL: [View; 5] = [View::Explorer, View::Single, View::Catapult, View::Widths, View::Phase];
 
     /// Its name in the URL.
     pub fn key(self) -> &'static str {
@@ -139,6 +141,7 @@ impl View {
             View::Single => "single",
             View::Catapult => "catapult",
             View::Widths => "widths",
+            View::Phase => "phase",
         }
     }
 
@@ -149,6 +152,7 @@ impl View {
             View::Single => "One network: Figure 3",
             View::Catapult => "Large learning rates: catapult",
             View::Widths => "Width scaling",
+            View::Phase => "Order and chaos",
         }
     }
 

@@ -14,6 +14,7 @@ pub mod arch;
 pub mod catapult;
 pub mod explorer;
 pub mod notes;
+pub mod phase;
 pub mod single;
 pub mod table;
 pub mod url;
@@ -313,6 +314,7 @@ mod tests {
         );
         check_described(CatapultParams::default(), &[]);
         check_described(super::single::SingleParams::default(), &[("phi", "sin(3*x)+0.1*x")]);
+        check_described(super::phase::PhaseParams::default(), &[("phi", "sin(3*x)+0.1*x")]);
         check_described(WidthsParams::default().with_axis(AxisChoice::Depth), &[("axv", "2,4")]);
     }
 

@@ -5,6 +5,7 @@
 pub mod axes;
 pub mod catapult_plot;
 pub mod function_plot;
+pub mod grid_heatmap;
 pub mod heatmap;
 pub mod legend;
 pub mod loss_plot;

@@ -5,9 +5,11 @@
 
 use ntk_core::experiments::catapult_network::{CatapultNetworkSpec, NetworkTrajectory};
 use ntk_core::experiments::single::{SingleCheckpoint, SingleDivergence, SingleSpec, SingleStart};
+use ntk_core::experiments::trainability::{TrainabilityCell, TrainabilitySpec};
 use ntk_core::experiments::widths::{WidthPoint, WidthSweepSpec};
 use ntk_core::nets::ensemble::{CheckpointBatch, EnsembleSpec};
 use ntk_core::theory::gp::GpKernels;
+use ntk_core::theory::phase::{GramConditioning, PhaseGridSpec, PhaseRow, PointReport};
 use ntk_core::Architecture;
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +51,24 @@ pub enum Work {
     },
     /// Train the catapult view's networks.
     Catapult(CatapultJob),
+    /// Rows `rows.0..rows.1` of a phase diagram ([`ntk_core::theory::phase::phase_rows`]).
+    PhaseRows {
+        /// the whole diagram
+        spec: PhaseGridSpec,
+        /// row range (start, end)
+        rows: (usize, usize),
+    },
+    /// The order-and-chaos view's point panels: the correlation map and the Gram matrices'
+    /// conditioning against depth.
+    PhasePoint(PhasePointJob),
+    /// One cell (σ_w² index, depth index) of a trainability grid, every seed
+    /// ([`ntk_core::experiments::trainability::run_cell`]).
+    Trainability {
+        /// the whole grid
+        spec: TrainabilitySpec,
+        /// the cell
+        cell: (usize, usize),
+    },
     /// Train seeds `seeds.0..seeds.1` of one width of a width sweep
     /// ([`ntk_core::experiments::widths::run_width_members`]).
     Width {
@@ -115,6 +135,34 @@ pub struct CatapultRun {
     pub members: Vec<NetworkTrajectory>,
 }
 
+/// The point panels of the order-and-chaos view at one (φ, σ_w², σ_b²).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhasePointJob {
+    /// φ
+    pub activation: ntk_core::Activation,
+    /// σ_w²
+    pub sw2: f64,
+    /// σ_b²
+    pub sb2: f64,
+    /// starting correlations of the correlation map
+    pub c0s: Vec<f64>,
+    /// layers of the correlation map
+    pub layers: usize,
+    /// training inputs whose Gram matrices are conditioned
+    pub x_train: Vec<Vec<f64>>,
+    /// deepest network conditioned
+    pub max_depth: usize,
+}
+
+/// What a [`PhasePointJob`] produced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhasePointResult {
+    /// the point's quantities and the correlation map
+    pub report: PointReport,
+    /// the Gram matrices' conditioning against depth, or why it could not be computed
+    pub conditioning: Result<GramConditioning, String>,
+}
+
 /// A part of a cooperative task's result, posted as soon as it exists.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Part {
@@ -150,6 +198,12 @@ pub enum Output {
     Width(WidthPoint),
     /// a one-network task ended: every checkpoint was posted, or a model diverged
     Single(Option<SingleDivergence>),
+    /// rows of a phase diagram
+    PhaseRows(Vec<PhaseRow>),
+    /// the order-and-chaos point panels
+    PhasePoint(Box<PhasePointResult>),
+    /// a trainability cell
+    Trainability(Box<TrainabilityCell>),
 }
 
 /// Worker → page.

@@ -14,15 +14,20 @@ use std::ops::ControlFlow;
 
 use ntk_core::experiments::catapult_network::{run_network, run_network_ensemble, CatapultNetworkSpec};
 use ntk_core::experiments::single::{SingleAdvance, SingleRunner, SingleSpec};
+use ntk_core::experiments::trainability::run_cell;
 use ntk_core::experiments::widths::{run_width_members, WidthSweepSpec};
 use ntk_core::nets::ensemble::{Advance, EnsembleRunner, EnsembleSpec};
 use ntk_core::theory::gp::GpKernels;
+use ntk_core::theory::phase::{gram_conditioning, phase_rows, point_report, DEFAULT_Q0};
 use ntk_core::Architecture;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, MessageChannel, MessageEvent};
 
-use super::protocol::{CatapultJob, CatapultRun, FromWorker, JobId, Output, Part, Progress, ToWorker, Work};
+use super::protocol::{
+    CatapultJob, CatapultRun, FromWorker, JobId, Output, Part, PhasePointJob, PhasePointResult, Progress,
+    ToWorker, Work,
+};
 use crate::problem::rows;
 
 /// Progress messages are posted at most this often (ms).
@@ -267,7 +272,38 @@ fn run(work: &Work, reporter: &mut Reporter) -> Result<Output, String> {
         Work::Width { spec, width, axis_value, seeds } => {
             width_point(spec, *width, *axis_value, seeds.0..seeds.1, reporter)
         }
+        Work::PhaseRows { spec, rows } => {
+            phase_rows(spec, rows.0..rows.1).map(Output::PhaseRows).map_err(|e| e.to_string())
+        }
+        Work::PhasePoint(job) => phase_point_panels(job).map(|r| Output::PhasePoint(Box::new(r))),
+        Work::Trainability { spec, cell } => {
+            let steps = spec.steps as f64 * spec.seeds as f64;
+            run_cell(spec, cell.0, cell.1, 0..spec.seeds, |p| {
+                let done = p.seed as f64 * spec.steps as f64 + p.step as f64;
+                reporter.report(Progress {
+                    fraction: (done / steps).min(1.0),
+                    unit: Some(p.seed),
+                    step: Some(p.step),
+                })
+            })
+            .map(|c| Output::Trainability(Box::new(c)))
+            .map_err(|e| e.to_string())
+        }
     }
+}
+
+/// The correlation map and the Gram conditioning of a point.
+fn phase_point_panels(job: &PhasePointJob) -> Result<PhasePointResult, String> {
+    let report = point_report(job.activation, job.sw2, job.sb2, DEFAULT_Q0, &job.c0s, job.layers)
+        .map_err(|e| e.to_string())?;
+    let x = nalgebra::DMatrix::from_row_iterator(
+        job.x_train.len(),
+        job.x_train.first().map_or(0, Vec::len),
+        job.x_train.iter().flatten().copied(),
+    );
+    let conditioning =
+        gram_conditioning(job.activation, job.sw2, job.sb2, &x, job.max_depth).map_err(|e| e.to_string());
+    Ok(PhasePointResult { report, conditioning })
 }
 
 /// The GP kernels of `arch` on the points (one point per entry).

@@ -3,8 +3,10 @@
 //! networks ([`catapult`]), each over a [`crate::runtime::scheduler::Scheduler`] of its own;
 //! and the small reactive helpers every view uses (URL sync, settle-then-restart, timed draws).
 
+pub mod bridge;
 pub mod catapult;
 pub mod ensemble;
+pub mod phase;
 pub mod single;
 pub mod sweep;
 pub mod theory;

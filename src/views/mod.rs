@@ -3,5 +3,6 @@
 
 pub mod catapult;
 pub mod explorer;
+pub mod phase;
 pub mod single;
 pub mod widths;

@@ -9,6 +9,7 @@ mod bench_phase;
 mod bench_theory;
 mod catapult;
 mod convergence;
+mod data_args;
 mod ensemble;
 mod error;
 mod input;
@@ -95,8 +96,15 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(json) => {
-            println!("{json}");
-            ExitCode::SUCCESS
+            // A reader that stops early (`ntk … | head`) is not an error of ours.
+            use std::io::Write;
+            match writeln!(std::io::stdout().lock(), "{json}") {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("ntk: cannot write the result: {e}");
+                    ExitCode::from(1)
+                }
+                _ => ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
             eprintln!("ntk: {e}");

@@ -6,8 +6,7 @@
 //!   over depth from a few input correlations (`--c0`, `--layers`).
 
 use ntk_core::theory::phase::{
-    correlation_trajectories, phase_grid, phase_point, AxisRange, PhaseError, PhaseGridSpec, DEFAULT_Q0,
-    TRAINABLE_DEPTH_FACTOR,
+    phase_grid, point_report, AxisRange, PhaseError, PhaseGridSpec, DEFAULT_Q0, TRAINABLE_DEPTH_FACTOR,
 };
 use ntk_core::Activation;
 use serde_json::json;
@@ -87,15 +86,12 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
             Ok(v)
         }
         (_, _, Some(sw2), Some(sb2)) => {
-            let point = phase_point(args.activation, sw2, sb2, args.q0).map_err(phase_error)?;
-            let start = point.q_star.filter(|&q| q > 0.0).unwrap_or(args.q0);
-            let trajectories =
-                correlation_trajectories(args.activation, sw2, sb2, start, &args.c0, args.layers)
-                    .map_err(phase_error)?;
+            let r = point_report(args.activation, sw2, sb2, args.q0, &args.c0, args.layers)
+                .map_err(phase_error)?;
             Ok(json!({
                 "activation": args.activation.to_string(),
-                "point": point,
-                "trajectories": trajectories,
+                "point": r.point,
+                "trajectories": r.trajectories,
                 "trainable_depth_factor": TRAINABLE_DEPTH_FACTOR,
             }))
         }

@@ -6,11 +6,11 @@
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 
-use ntk_core::datasets::named_set;
 use ntk_core::experiments::single::{run_single, SingleReport, SingleSpec, DEFAULT_SINGLE_CHECKPOINTS};
 use ntk_core::Parameterization;
 
 use crate::arch_args::ArchArgs;
+use crate::data_args::DataArgs;
 use crate::input::{read_rows, read_train, same_dimension};
 use crate::train_args::TrainArgs;
 use crate::CliError;
@@ -35,28 +35,22 @@ pub struct Args {
     #[command(flatten)]
     train_args: TrainArgs,
     /// Training CSV: inputs, then the target y in the last column (±1 labels for --loss xent).
-    #[arg(long, value_name = "FILE", requires = "test", required_unless_present = "data")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "test",
+        required_unless_present = "data",
+        conflicts_with = "data"
+    )]
     train: Option<PathBuf>,
     /// Test CSV: inputs only (or inputs then y with --test-has-y).
-    #[arg(long, value_name = "FILE", requires = "train")]
+    #[arg(long, value_name = "FILE", requires = "train", conflicts_with = "data")]
     test: Option<PathBuf>,
     /// The last column of the test file is the target (enables test losses and accuracies).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "data")]
     test_has_y: bool,
-    /// Instead of files, a generated set (the one-network view's): sin, step, surface (with
-    /// --noise), xor, circles, spirals (exact ±1 labels); its test points are the view's grid
-    /// with their noiseless targets.
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["train", "test", "test_has_y"])]
-    data: Option<String>,
-    /// Training points of --data.
-    #[arg(long, value_name = "N", default_value_t = 32, requires = "data")]
-    points: usize,
-    /// Target noise (standard deviation) of a regression --data set.
-    #[arg(long, value_name = "S", default_value_t = 0.0, requires = "data")]
-    noise: f64,
-    /// Seed of the --data draws.
-    #[arg(long, value_name = "S", default_value_t = 0, requires = "data")]
-    data_seed: u64,
+    #[command(flatten)]
+    generated: DataArgs,
     /// Seed of the network and of its minibatches.
     #[arg(long, value_name = "S", default_value_t = 0)]
     seed: u64,
@@ -97,13 +91,7 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
 type Data = (Vec<Vec<f64>>, Vec<f64>, Vec<Vec<f64>>, Option<Vec<f64>>);
 
 fn data(args: &Args) -> Result<Data, CliError> {
-    if let Some(name) = &args.data {
-        if !(args.noise.is_finite() && args.noise >= 0.0) {
-            return Err(CliError::BadInput(
-                format!("--noise must be a finite number ≥ 0, got {}", args.noise).into(),
-            ));
-        }
-        let d = named_set(name, args.points, args.noise, args.data_seed).map_err(CliError::bad_input)?;
+    if let Some(d) = args.generated.generate()? {
         return Ok((d.x_train, d.y_train, d.x_test, Some(d.y_test)));
     }
     let (Some(train_path), Some(test_path)) = (&args.train, &args.test) else {

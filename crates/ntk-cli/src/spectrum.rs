@@ -13,6 +13,7 @@ use ntk_core::Parameterization;
 use serde_json::{json, Value};
 
 use crate::arch_args::ArchArgs;
+use crate::data_args::DataArgs;
 use crate::input::read_train;
 use crate::kernel::to_matrix;
 use crate::predict::parse_time;
@@ -24,8 +25,10 @@ pub struct Args {
     #[command(flatten)]
     pub arch: ArchArgs,
     /// Training CSV: one point per row, no header; the last column is the target y.
-    #[arg(long, value_name = "FILE")]
-    pub train: PathBuf,
+    #[arg(long, value_name = "FILE", required_unless_present = "data", conflicts_with = "data")]
+    pub train: Option<PathBuf>,
+    #[command(flatten)]
+    pub generated: DataArgs,
     /// Comma-separated gradient-flow times t = η·k (≥ 0, or inf) at which to report the modes.
     #[arg(long, value_name = "T1,T2,…", value_delimiter = ',', num_args = 1.., allow_negative_numbers = true,
           value_parser = parse_time, default_value = "0,1,10,100,inf")]
@@ -81,9 +84,16 @@ fn time_json(t: &TrainingTime) -> Value {
 /// kernel overflows or cannot be decomposed.
 pub fn run(args: &Args) -> Result<Value, CliError> {
     let arch = args.arch.architecture(Parameterization::Ntk)?;
-    let train = read_train(&args.train)?;
-    let x = to_matrix(&train.x);
-    let y = DVector::from_vec(train.y.clone());
+    let (train_x, train_y) = match (args.generated.generate()?, &args.train) {
+        (Some(d), _) => (d.x_train, d.y_train),
+        (None, Some(path)) => {
+            let t = read_train(path)?;
+            (t.x, t.y)
+        }
+        (None, None) => return Err(CliError::BadInput("give --train FILE or --data NAME".into())),
+    };
+    let x = to_matrix(&train_x);
+    let y = DVector::from_vec(train_y.clone());
     let times: Vec<TrainingTime> = match (&args.steps, args.learning_rate) {
         (Some(ks), Some(eta)) => {
             ks.iter().map(|&steps| TrainingTime::Steps { steps, learning_rate: eta }).collect()
@@ -104,7 +114,7 @@ pub fn run(args: &Args) -> Result<Value, CliError> {
         })
         .collect();
     let mut out = json!({
-        "train_points": train.y.len(),
+        "train_points": train_y.len(),
         "ntk": spectrum_json(&spectra.ntk, args.vectors)?,
         "nngp": spectrum_json(&spectra.nngp, args.vectors)?,
         "times": at,

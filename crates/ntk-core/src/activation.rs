@@ -82,9 +82,10 @@ impl Activation {
             }
             Activation::Erf => libm::erf(x),
             Activation::Identity => x,
-            Activation::Sin => x.sin(),
+            // libm's sin and tanh: the same bits as a typed `sin(x)` or `tanh(x)`, on every platform.
+            Activation::Sin => libm::sin(x),
             Activation::Gelu => 0.5 * x * (1.0 + libm::erf(x * std::f64::consts::FRAC_1_SQRT_2)),
-            Activation::Tanh => x.tanh(),
+            Activation::Tanh => libm::tanh(x),
             Activation::Softplus => softplus(x),
             Activation::Sigmoid => sigmoid(x),
             Activation::Custom(c) => c.compiled().phi.eval(x),

@@ -31,6 +31,7 @@ use crate::plot::loss_plot::{draw_loss_curves, draw_time_marker, TimeAxis};
 use crate::plot::{context_2d, copy_canvas};
 use crate::problem::problem;
 use crate::route::View;
+use crate::services::bridge::ExplorerBridge;
 use crate::services::ensemble::EnsembleService;
 use crate::services::theory::{TheoryService, THEORY_PENDING};
 use crate::services::{restart_when_settled, sync_url, timed_draw, track_viewport, FrameSlot};
@@ -75,6 +76,21 @@ pub fn Explorer(
     let open_refusal = RwSignal::new(None::<String>);
     opened::follow_opened(params, open_refusal);
     sync_url(View::Explorer, active, params);
+    // Other views read the explorer's architecture and may ask it to take φ and σ's.
+    if let Some(bridge) = use_context::<ExplorerBridge>() {
+        let arch = Memo::new(move |_| params.with(|p| p.arch));
+        Effect::new(move |_| bridge.current.set(Some(arch.get())));
+        Effect::new(move |_| {
+            if let Some(a) = bridge.request.get() {
+                params.update(|p| {
+                    p.arch.activation = a.activation;
+                    p.arch.sw2 = a.sw2;
+                    p.arch.sb2 = a.sb2;
+                });
+                bridge.request.set(None);
+            }
+        });
+    }
 
     let run_key = Memo::new(move |_| params.with(ExplorerParams::run_key));
     let theory_key = Memo::new(move |_| params.with(ExplorerParams::theory_key));

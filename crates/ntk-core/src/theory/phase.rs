@@ -621,6 +621,37 @@ pub fn correlation_trajectories(
     Ok(with_map(act, Task(sw2, sb2, q0, c0s, layers)))
 }
 
+/// The order/chaos quantities at one point and the correlation map iterated from `c0s` over
+/// `layers` layers — what `ntk phase --sw2 S --sb2 S` prints and the phase view's point panels
+/// draw.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PointReport {
+    /// q*, χ₁, ξ_c, … at the point
+    pub point: PhasePoint,
+    /// the correlation map from each starting correlation, both points at variance q* (q₀
+    /// when q* is 0 or unbounded)
+    pub trajectories: Vec<CorrelationTrajectory>,
+}
+
+/// [`phase_point`] and [`correlation_trajectories`] started at q* (q₀ when there is no positive
+/// finite q*), so that the correlation alone moves: `|c^l − c*| ∝ e^{−l/ξ_c}`.
+///
+/// # Errors
+/// As [`phase_point`] and [`correlation_trajectories`].
+pub fn point_report(
+    act: Activation,
+    sw2: f64,
+    sb2: f64,
+    q0: f64,
+    c0s: &[f64],
+    layers: usize,
+) -> Result<PointReport, PhaseError> {
+    let point = phase_point(act, sw2, sb2, q0)?;
+    let start = point.q_star.filter(|&q| q > 0.0).unwrap_or(q0);
+    let trajectories = correlation_trajectories(act, sw2, sb2, start, c0s, layers)?;
+    Ok(PointReport { point, trajectories })
+}
+
 /// One axis of a phase grid: `points` evenly spaced values from `min` to `max` inclusive.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AxisRange {

@@ -10,6 +10,7 @@ mod catapult;
 mod data_in;
 mod explorer;
 mod native_vs_browser;
+mod phase;
 mod shell;
 mod single;
 mod stress;
@@ -63,6 +64,14 @@ const TESTS: &[Test] = &[
         single::cross_entropy_on_circles_shows_heatmaps_and_compare_widths_overlays_the_gap,
     ),
     ("single::presets_set_the_link_and_stream_from_it", single::presets_set_the_link_and_stream_from_it),
+    (
+        "phase::the_diagram_is_ntk_phase_and_a_click_moves_the_explorer",
+        phase::the_diagram_is_ntk_phase_and_a_click_moves_the_explorer,
+    ),
+    (
+        "phase::the_trainability_grid_runs_cancels_and_matches_ntk_trainability",
+        phase::the_trainability_grid_runs_cancels_and_matches_ntk_trainability,
+    ),
     (
         "catapult::the_phase_follows_the_learning_rate_and_networks_agree",
         catapult::the_phase_follows_the_learning_rate_and_networks_agree,
