@@ -104,6 +104,28 @@ impl ExplorerParams {
     }
 }
 
+impl ExplorerParams {
+    /// The `ntk spectrum` command printing the spectrum panel's numbers at step `step`, for the
+    /// generated sets the command can make (`None` for the user's points, tables, formulas, and
+    /// the xor set with noise, which the command draws noise-free).
+    pub fn spectrum_command(&self, step: u64) -> Option<String> {
+        let name = match self.data.set {
+            DataChoice::Sin | DataChoice::Step | DataChoice::Surface => self.data.set.name(),
+            DataChoice::Xor if self.data.noise == 0.0 => "xor",
+            _ => return None,
+        };
+        let a = &self.arch;
+        let act = match a.activation {
+            ntk_core::Activation::Custom(c) => format!("'custom:{}'", c.source()),
+            other => arch::activation_name(other).to_string(),
+        };
+        Some(format!(
+            "ntk spectrum --act {act} --depth {} --sw2 {} --sb2 {} --data {name} --points {} --noise {} --data-seed {} --lr {} --steps {step}",
+            a.depth, a.sw2, a.sb2, self.data.n_train, self.data.noise, self.seed, self.training.lr
+        ))
+    }
+}
+
 impl Default for ExplorerParams {
     /// The neural-tangents cookbook's network and data (2 erf layers, σ_w² = 2.25,
     /// σ_b² = 0.0025, 5 noisy sine points), width 256, 20 members, 3,000 steps.

@@ -64,6 +64,18 @@ fn per_mode_residuals_reproduce_the_gp_mean_on_the_training_set() {
     }
 }
 
+/// The spectra a `GpDynamics` reports (the explorer's spectrum panel) are those of its own
+/// eigendecompositions: equal to computing them afresh, and their residuals are its means.
+#[test]
+fn the_dynamics_report_their_own_spectra() {
+    let (arch, x, y) = problem();
+    let gp = GpDynamics::new(&arch, &x, &y, &x, 0.0).unwrap();
+    let own = gp.spectra();
+    assert_eq!(own, TrainSpectra::compute(&arch, &x, &y, 0.0).unwrap());
+    let t = TrainingTime::Steps { steps: 25, learning_rate: 0.5 };
+    assert_close(&own.ntk.residual(t), &(gp.ntk_gp_marginal(t).mean - &y), y.amax(), "own NTK modes");
+}
+
 #[test]
 fn discrete_modes_match_brute_force_gradient_descent_in_function_space() {
     // The linear model's outputs under k steps of GD on L = 1/(2N) Σ (f − y)², from f₀ = 0:

@@ -5,9 +5,16 @@
 use ntk_core::datasets::{GRID_SIDE, X_RANGE};
 use ntk_core::nets::ensemble::{CheckpointSummary, EnsembleSummary};
 
-use crate::plot::function_plot::FunctionPlot;
+use ntk_core::theory::gp::TrainingTime;
+use ntk_core::theory::spectrum::{KernelSpectrum, TrainSpectra};
+use plotters::style::RGBColor;
+
+use crate::plot::function_plot::{FunctionPlot, NNGP_COLOR, NTK_COLOR};
 use crate::plot::heatmap::{Heatmaps, Panel};
+use crate::plot::legend::{Entry, Swatch};
 use crate::plot::loss_plot::{Curve, Model};
+use crate::plot::panel::Axis;
+use crate::plot::series_plot::{Dash, Line, SeriesPanel};
 use crate::plot::Band;
 use crate::problem::{Layout, Problem};
 use crate::services::theory::{Theory, TheoryAt};
@@ -170,4 +177,60 @@ pub fn loss_curves(
         }
     }
     curves
+}
+
+/// The spectrum panel: against the mode index i (largest eigenvalue first), the eigenvalues of
+/// Θ(X, X) and K(X, X), the targets' projections |vᵢᵀY| on Θ's modes, and the residual left in
+/// each mode after `step` steps at rate `lr`, |dᵢ(k) ỹᵢ| with dᵢ(k) = (1 − ηλᵢ/N)^k (paper Eq.
+/// 14–15 mode by mode; NTK-GP blue, NNGP red).
+pub fn spectrum_panel(spectra: &TrainSpectra, step: u64, lr: f64) -> SeriesPanel {
+    let time = TrainingTime::Steps { steps: step, learning_rate: lr };
+    let idx = |v: &[f64]| -> Vec<(f64, f64)> {
+        v.iter().enumerate().map(|(i, &y)| ((i + 1) as f64, y.abs())).collect()
+    };
+    let (ntk_at, nngp_at) = (spectra.ntk.at(time), spectra.nngp.at(time));
+    let grey = RGBColor(150, 150, 150);
+    let lines = vec![
+        Line { color: NTK_COLOR, dash: Dash::Solid, width: 2.2, points: idx(&spectra.ntk.eigenvalues) },
+        Line { color: NNGP_COLOR, dash: Dash::Solid, width: 2.2, points: idx(&spectra.nngp.eigenvalues) },
+        Line { color: grey, dash: Dash::Solid, width: 1.4, points: idx(&spectra.ntk.target_projection) },
+        Line { color: NTK_COLOR, dash: Dash::Dashed, width: 1.6, points: idx(&ntk_at.residual) },
+        Line { color: NNGP_COLOR, dash: Dash::Dashed, width: 1.6, points: idx(&nngp_at.residual) },
+    ];
+    let ys = lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)).filter(|v| v.is_finite() && *v > 0.0);
+    let (lo, hi) = ys.fold((f64::INFINITY, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi) = if lo.is_finite() && hi > lo { (lo.max(hi * 1e-14) / 2.0, hi * 2.0) } else { (1e-6, 1.0) };
+    let n = spectra.ntk.len();
+    let entry = |text: &str, color, dashed| Entry {
+        text: text.into(),
+        swatch: Swatch::Line { color, width: 2.0, dashed },
+    };
+    SeriesPanel {
+        x: Axis::linear(0.5, n as f64 + 0.5, "mode i (largest eigenvalue first)"),
+        y: Axis::log(lo, hi, "eigenvalue, |projection|, |residual|"),
+        lines,
+        legend: vec![
+            entry("λᵢ of Θ (NTK)", NTK_COLOR, false),
+            entry("λᵢ of K (NNGP)", NNGP_COLOR, false),
+            entry("|vᵢᵀY| target on Θ's modes", grey, false),
+            entry("residual left at the time shown (Θ)", NTK_COLOR, true),
+            entry("… (K)", NNGP_COLOR, true),
+        ],
+        marker: None,
+        note: None,
+    }
+}
+
+/// The conditioning of the train kernels in words: condition numbers and any jitter added.
+pub fn spectrum_badge(spectra: &TrainSpectra) -> String {
+    let cond = |s: &KernelSpectrum| {
+        s.condition_number.map_or("∞ (numerically singular)".to_string(), |c| format!("{c:.3e}"))
+    };
+    let mut out = format!("cond Θ(X, X) = {}, cond K(X, X) = {}", cond(&spectra.ntk), cond(&spectra.nngp));
+    for (name, s) in [("Θ", &spectra.ntk), ("K", &spectra.nngp)] {
+        if s.jitter > 0.0 {
+            out.push_str(&format!("; jitter {:.1e} added to {name}", s.jitter));
+        }
+    }
+    out
 }

@@ -28,6 +28,7 @@ use crate::params::url;
 use crate::plot::function_plot::{draw_function_plot, FunctionPlot};
 use crate::plot::heatmap::{draw_heatmaps, COLOR_SCALE};
 use crate::plot::loss_plot::{draw_loss_curves, draw_time_marker, TimeAxis};
+use crate::plot::series_plot::draw_series_panel;
 use crate::plot::{context_2d, copy_canvas};
 use crate::problem::problem;
 use crate::route::View;
@@ -125,6 +126,7 @@ pub fn Explorer(
     let main_canvas = NodeRef::<leptos::html::Canvas>::new();
     let heat_canvas = NodeRef::<leptos::html::Canvas>::new();
     let loss_canvas = NodeRef::<leptos::html::Canvas>::new();
+    let spectrum_canvas = NodeRef::<leptos::html::Canvas>::new();
     let plot_error = RwSignal::new(None::<String>);
     let editor = PointEditor::new(params);
     let main_frame = FrameSlot::default();
@@ -280,6 +282,31 @@ pub fn Explorer(
             loss_frame.draw(draw_loss);
         }
     });
+
+    // The spectrum of the train kernels, from the theory's own eigendecompositions, with the
+    // residual left in each mode at the time shown.
+    let spectra =
+        Memo::new(move |_| theory.with(&theory_key.get(), |t| t.as_ref().ok().map(|t| t.dynamics.spectra())));
+    let spectrum_frame = FrameSlot::default();
+    Effect::new(move |_| {
+        track_viewport();
+        let (step, lr) = (shown_step.get(), params.with(|p| p.training.lr));
+        let s = spectra.get();
+        if !active.get() {
+            return;
+        }
+        let (Some(canvas), Some(s)) = (spectrum_canvas.get(), s) else { return };
+        let panel = figures::spectrum_panel(&s, step, lr);
+        spectrum_frame.draw(move || {
+            if let Err(e) = timed_draw(&canvas, || draw_series_panel(&canvas, &panel)) {
+                plot_error.set(Some(e.to_string()));
+            }
+            let series: Vec<&Vec<(f64, f64)>> = panel.lines.iter().map(|l| &l.points).collect();
+            let _ = canvas.set_attribute("data-series", &serde_json::to_string(&series).unwrap_or_default());
+            let _ = canvas.set_attribute("data-step", &step.to_string());
+        });
+    });
+    let spectrum_badge = move || spectra.with(|s| s.as_ref().map_or(String::new(), figures::spectrum_badge));
 
     let landmarks = Signal::derive(move || {
         theory.with(&theory_key.get(), |t| match t {
@@ -553,6 +580,14 @@ pub fn Explorer(
                     <h2>"Loss curves"</h2>
                     <canvas node_ref=loss_canvas class="plot loss" data-testid="loss-plot"
                         role="img" aria-label="train and test loss against training time"></canvas>
+                    <h2>"Spectrum of the train kernels"</h2>
+                    <canvas node_ref=spectrum_canvas class="plot loss" data-testid="spectrum-plot"
+                        role="img" aria-label="eigenvalues of the train NTK and NNGP kernels, the target's projection on each mode and the residual left in each mode at the time shown"></canvas>
+                    <p class="hint" data-testid="spectrum-badge">{spectrum_badge}</p>
+                    {move || params.with(|p| p.spectrum_command(shown_step.get())).map(|c| view! {
+                        <code class="cli" data-testid="spectrum-cli">{c}</code>
+                    })}
+                    <p class="hint">"Mode i of Θ is learned on the time scale N/λᵢ: its residual falls as (1 − ηλᵢ/N)^k. The large-eigenvalue directions are learned first (spectral bias)."</p>
                     <Explain />
                 </section>
             </div>

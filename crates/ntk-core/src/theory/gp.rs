@@ -484,6 +484,18 @@ impl GpDynamics {
         self.reg
     }
 
+    /// The train kernels' eigenmodes and the targets' projections, from the very
+    /// eigendecompositions these dynamics use: the per-mode residuals
+    /// ([`KernelSpectrum::at`](crate::theory::spectrum::KernelSpectrum::at)) are those of the
+    /// means this predicts (paper Eq. 14–15 mode by mode, docs/MATH.md).
+    pub fn spectra(&self) -> crate::theory::spectrum::TrainSpectra {
+        use crate::theory::spectrum::{KernelSpectrum, TrainSpectra};
+        TrainSpectra {
+            ntk: KernelSpectrum::from_eigen(&self.ntk, &self.y, self.reg.diag_reg),
+            nngp: KernelSpectrum::from_eigen(&self.nngp, &self.y, self.reg.diag_reg),
+        }
+    }
+
     /// Eigenvalues of the (regularized) train NTK Θ(X,X), ascending order not guaranteed.
     pub fn ntk_eigenvalues(&self) -> &DVector<f64> {
         &self.ntk.vals

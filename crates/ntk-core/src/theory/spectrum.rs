@@ -86,7 +86,7 @@ impl KernelSpectrum {
         Ok(Self::from_eigen(&Eigen::new(kernel, diag_reg, "train")?, y, diag_reg))
     }
 
-    fn from_eigen(e: &Eigen, y: &DVector<f64>, diag_reg: f64) -> Self {
+    pub(crate) fn from_eigen(e: &Eigen, y: &DVector<f64>, diag_reg: f64) -> Self {
         let mut order: Vec<usize> = (0..e.base.len()).collect();
         order.sort_by(|&a, &b| e.base[b].total_cmp(&e.base[a]));
         let proj = e.vecs.tr_mul(y);

@@ -69,6 +69,10 @@ const TESTS: &[Test] = &[
         phase::the_diagram_is_ntk_phase_and_a_click_moves_the_explorer,
     ),
     (
+        "phase::the_explorer_spectrum_is_ntk_spectrum_at_the_time_shown",
+        phase::the_explorer_spectrum_is_ntk_spectrum_at_the_time_shown,
+    ),
+    (
         "phase::the_trainability_grid_runs_cancels_and_matches_ntk_trainability",
         phase::the_trainability_grid_runs_cancels_and_matches_ntk_trainability,
     ),

@@ -198,7 +198,11 @@ pub fn the_trainability_grid_runs_cancels_and_matches_ntk_trainability(page: &Pa
             }
             (Some(a), Some(b)) => {
                 let initial = cell["initial_loss"]["mean"].as_f64().unwrap();
-                assert_eq!(a / initial > 1e-3, b / initial > 1e-3, "cell ({i}, {j}) beyond 6 ξ_c: native {a}, page {b}");
+                assert_eq!(
+                    a / initial > 1e-3,
+                    b / initial > 1e-3,
+                    "cell ({i}, {j}) beyond 6 ξ_c: native {a}, page {b}"
+                );
             }
             (None, None) => {}
             other => panic!("cell ({i}, {j}): {other:?}"),
@@ -213,4 +217,45 @@ pub fn the_trainability_grid_runs_cancels_and_matches_ntk_trainability(page: &Pa
     };
     assert!(ratio(0, 4) > 0.1, "ordered, depth 64: {}", ratio(0, 4));
     assert!(ratio(3, 4) < 1e-3, "near critical, depth 64: {}", ratio(3, 4));
+}
+
+/// The explorer's spectrum panel: eigenvalues of the train NTK and the residual left in each
+/// mode at the time shown are the numbers of the `ntk spectrum` command it shows (the same
+/// eigendecomposition code; 1e-9 relative between wasm and native), and move with the time.
+pub fn the_explorer_spectrum_is_ntk_spectrum_at_the_time_shown(page: &Page) {
+    let browser = page.open("?k=100");
+    browser.wait_true(
+        "const c = document.querySelector('[data-testid=spectrum-plot]'); return !!c && c.getAttribute('data-step') === '100';",
+        Duration::from_secs(30),
+        "the spectrum at k = 100",
+    );
+    let series: Vec<Vec<(f64, f64)>> =
+        serde_json::from_str(&attribute(browser, "spectrum-plot", "data-series")).unwrap();
+    let command = browser.text("[data-testid=spectrum-cli]");
+    assert!(command.starts_with("ntk spectrum ") && command.ends_with("--steps 100"), "{command}");
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let out = std::process::Command::new(ntk_binary()).args(&args).output().expect("ntk runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let native: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let eig: Vec<f64> =
+        native["ntk"]["eigenvalues"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let residual: Vec<f64> = native["times"][0]["ntk"]["residual"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()) + 1e-300;
+    for (i, (&(x, y), &e)) in series[0].iter().zip(&eig).enumerate() {
+        assert_eq!(x, (i + 1) as f64);
+        assert!(close(y, e.abs()), "λ_{i}: page {y}, ntk {e}");
+    }
+    assert_eq!(series[3].len(), residual.len());
+    for (i, (&(_, y), &r)) in series[3].iter().zip(&residual).enumerate() {
+        assert!(close(y, r.abs()) || r.abs() < 1e-12 * eig[0], "residual {i}: page {y}, ntk {r}");
+    }
+    let badge = browser.text("[data-testid=spectrum-badge]");
+    assert!(badge.contains("cond Θ(X, X)"), "{badge}");
+    browser.execute("document.querySelector('[data-testid=spectrum-plot]').scrollIntoView();", vec![]);
+    browser.screenshot(&screenshot_dir().join("explorer-spectrum.png"));
 }
