@@ -13,6 +13,7 @@ use crate::params::catapult::CatapultParams;
 use crate::route::{keep_hidden_in_url, location_query, Hidden, View};
 use crate::services::bridge::ExplorerBridge;
 use crate::services::catapult::CatapultService;
+use crate::services::convergence::ConvergenceService;
 use crate::services::ensemble::EnsembleService;
 use crate::services::phase::PhaseService;
 use crate::services::single::SingleService;
@@ -34,6 +35,7 @@ pub fn App() -> impl IntoView {
     EnsembleService::provide();
     SingleService::provide();
     PhaseService::provide();
+    ConvergenceService::provide();
     ExplorerBridge::provide();
     CatapultService::provide();
     SweepService::provide();

@@ -4,6 +4,7 @@
 //! are recognised and dropped.
 
 use ntk_core::experiments::catapult_network::{CatapultNetworkSpec, NetworkTrajectory};
+use ntk_core::experiments::kernel_convergence::{ConvergencePoint, ConvergenceSpec};
 use ntk_core::experiments::single::{SingleCheckpoint, SingleDivergence, SingleSpec, SingleStart};
 use ntk_core::experiments::trainability::{TrainabilityCell, TrainabilitySpec};
 use ntk_core::experiments::widths::{WidthPoint, WidthSweepSpec};
@@ -61,6 +62,14 @@ pub enum Work {
     /// The order-and-chaos view's point panels: the correlation map and the Gram matrices'
     /// conditioning against depth.
     PhasePoint(PhasePointJob),
+    /// One width of a kernel-convergence study
+    /// ([`ntk_core::experiments::kernel_convergence::run_convergence_width`]).
+    Convergence {
+        /// the whole study
+        spec: ConvergenceSpec,
+        /// the width
+        width: usize,
+    },
     /// One cell (σ_w² index, depth index) of a trainability grid, every seed
     /// ([`ntk_core::experiments::trainability::run_cell`]).
     Trainability {
@@ -204,6 +213,8 @@ pub enum Output {
     PhasePoint(Box<PhasePointResult>),
     /// a trainability cell
     Trainability(Box<TrainabilityCell>),
+    /// one width of a kernel-convergence study
+    Convergence(Box<ConvergencePoint>),
 }
 
 /// Worker → page.

@@ -13,6 +13,7 @@ use std::cell::RefCell;
 use std::ops::ControlFlow;
 
 use ntk_core::experiments::catapult_network::{run_network, run_network_ensemble, CatapultNetworkSpec};
+use ntk_core::experiments::kernel_convergence::run_convergence_width;
 use ntk_core::experiments::single::{SingleAdvance, SingleRunner, SingleSpec};
 use ntk_core::experiments::trainability::run_cell;
 use ntk_core::experiments::widths::{run_width_members, WidthSweepSpec};
@@ -276,6 +277,12 @@ fn run(work: &Work, reporter: &mut Reporter) -> Result<Output, String> {
             phase_rows(spec, rows.0..rows.1).map(Output::PhaseRows).map_err(|e| e.to_string())
         }
         Work::PhasePoint(job) => phase_point_panels(job).map(|r| Output::PhasePoint(Box::new(r))),
+        Work::Convergence { spec, width } => run_convergence_width(spec, *width, |p| {
+            let fraction = p.networks_done as f64 / p.networks.max(1) as f64;
+            reporter.report(Progress { fraction, unit: None, step: None })
+        })
+        .map(|point| Output::Convergence(Box::new(point)))
+        .map_err(|e| e.to_string()),
         Work::Trainability { spec, cell } => {
             let steps = spec.steps as f64 * spec.seeds as f64;
             run_cell(spec, cell.0, cell.1, 0..spec.seeds, |p| {

@@ -5,6 +5,7 @@
 
 pub mod bridge;
 pub mod catapult;
+pub mod convergence;
 pub mod ensemble;
 pub mod phase;
 pub mod single;

@@ -2,6 +2,7 @@
 //! plots, and only sends commands to the runtime.
 
 pub mod catapult;
+pub mod convergence;
 pub mod explorer;
 pub mod phase;
 pub mod single;

@@ -24,6 +24,7 @@ use crate::services::sweep::{
     plan_sweep, sweep_workers, Phase, PointStatus, SweepService, SweepState, MAX_SWEEP_FLOP,
 };
 use crate::services::{sync_url, timed_draw, track_viewport};
+use crate::views::convergence::KernelConvergence;
 use ntk_core::stats::PowerLawFit;
 
 /// The name of a point's axis value: `L = 2, ` / `N = 16, ` (empty without an axis).
@@ -343,6 +344,7 @@ pub fn WidthsView(
                         </button>
                     </div>
                     <WidthsExplain />
+                    <KernelConvergence arch=Signal::derive(move || params.with(|p| p.arch)) active=active />
                 </main>
             </div>
         </div>

@@ -97,6 +97,10 @@ const TESTS: &[Test] = &[
         widths::the_page_sweep_is_reproduced_by_ntk_widths,
     ),
     (
+        "widths::kernel_convergence_slopes_are_ntk_convergence",
+        widths::kernel_convergence_slopes_are_ntk_convergence,
+    ),
+    (
         "native_vs_browser::browser_pool_matches_the_native_run",
         native_vs_browser::browser_pool_matches_the_native_run,
     ),

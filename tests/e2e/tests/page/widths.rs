@@ -321,3 +321,48 @@ pub fn the_page_sweep_is_reproduced_by_ntk_widths(page: &Page) {
     );
     browser.screenshot(&screenshot_dir().join("widths_reproduce.png"));
 }
+
+/// The kernel-convergence section (Figures S9, S10): run on demand in the workers, its fitted
+/// slopes are those of the `ntk convergence` command it shows (f64 throughout: 1e-9), and the
+/// single-network error falls like n^−1/2 (the CLT; ±0.15 for 64 networks over 16 … 512).
+pub fn kernel_convergence_slopes_are_ntk_convergence(page: &Page) {
+    let browser = page.open("?view=widths");
+    let run = browser.wait_for("[data-testid=run-convergence]", Duration::from_secs(30));
+    browser.click(&run);
+    browser.wait_true(
+        "return document.querySelector('[data-testid=convergence-status]').innerText.includes('done');",
+        Duration::from_secs(180),
+        "the kernel study",
+    );
+    browser.wait_true(
+        "return (document.querySelector('[data-testid=convergence-ntk]').getAttribute('data-slopes') || '').length > 2;",
+        Duration::from_secs(10),
+        "the slopes drawn",
+    );
+    let page_slopes: Vec<[Option<f64>; 2]> = serde_json::from_str(
+        browser
+            .execute(
+                "return document.querySelector('[data-testid=convergence-ntk]').getAttribute('data-slopes');",
+                vec![],
+            )
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let command = browser.text("[data-testid=convergence-cli]");
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let out = std::process::Command::new(ntk_binary()).args(&args).output().expect("ntk runs");
+    assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
+    let native: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for (k, s) in native["width_slopes"].as_array().unwrap().iter().enumerate() {
+        for (j, kernel) in ["nngp", "ntk"].iter().enumerate() {
+            let a = s[kernel]["slope"].as_f64().unwrap();
+            let b = page_slopes[k][j].unwrap();
+            assert!((a - b).abs() < 1e-9, "M index {k}, {kernel}: native {a}, page {b}");
+        }
+    }
+    let one = page_slopes[0][1].unwrap();
+    assert!((one + 0.5).abs() < 0.15, "one network's NTK error slope {one}");
+    browser.execute("document.querySelector('[data-testid=convergence]').scrollIntoView();", vec![]);
+    browser.screenshot(&screenshot_dir().join("widths-convergence.png"));
+}
