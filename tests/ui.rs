@@ -164,6 +164,34 @@ fn plots_never_overlap_their_labels_or_hide_data_under_the_legend() {
             wide_explorer::plot::widths_plot::WidthsPlot::from_result(&power_law_result(), |_| String::new());
         let g = wide_explorer::plot::widths_plot::draw_widths_plot(&c, &widths).unwrap();
         assert!(g.problems().is_empty(), "width plot at {w}×{h}: {:?}", g.problems());
+        // The one-network view's panels, the order-and-chaos heatmaps (a long legend each).
+        let series = wide_explorer::plot::series_plot::SeriesPanel {
+            x: wide_explorer::plot::panel::Axis::log(0.05, 100.0, "time t = η·k"),
+            y: wide_explorer::plot::panel::Axis::linear(-1.2, 5.3, "output f(x)"),
+            lines: vec![wide_explorer::plot::series_plot::Line {
+                color: plotters::style::RGBColor(31, 95, 191),
+                dash: wide_explorer::plot::series_plot::Dash::Dotted,
+                width: 2.0,
+                points: vec![(0.05, 5.0), (1.0, -0.8), (100.0, -0.5)],
+            }],
+            legend: (0..9)
+                .map(|i| wide_explorer::plot::legend::Entry {
+                    text: format!("train ({:.2}) y = {:.2}", i as f64 - 2.76, 0.1 * i as f64),
+                    swatch: wide_explorer::plot::legend::Swatch::Dot(plotters::style::RGBColor(200, 60, 60)),
+                })
+                .collect(),
+            marker: Some(10.0),
+            note: Some("the network diverged at k = 123 (η too large): curves end there".into()),
+        };
+        let g = wide_explorer::plot::series_plot::draw_series_panel(&c, &series).unwrap();
+        assert!(g.problems().is_empty(), "series panel at {w}×{h}: {:?}", g.problems());
+        let p = wide_explorer::params::phase::PhaseParams { grid: 8, ..Default::default() };
+        let heat = wide_explorer::views::phase::diagram(&Default::default(), &p);
+        let (g, frame) = wide_explorer::plot::grid_heatmap::draw_grid_heatmap(&c, &heat).unwrap();
+        assert!(g.problems().is_empty(), "phase diagram heatmap at {w}×{h}: {:?}", g.problems());
+        // The click mapping inverts the drawing: the corners of the plotting area are the axes' ends.
+        let (x0, y1) = frame.to_data(frame.px_x.0, frame.px_y.0).unwrap();
+        assert!((x0 - heat.x.lo).abs() < 1e-9 && (y1 - heat.y.hi).abs() < 1e-9, "{x0} {y1}");
         // Short time ranges (the report: "2e03e04e65e0"): still apart.
         let short = vec![Curve::new("x", Model::NtkGp, false, vec![(2.0, 0.5), (6.0, 0.4)])];
         let g = wide_explorer::plot::loss_plot::draw_loss_curves(&c, &short).unwrap().1;

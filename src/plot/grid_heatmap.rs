@@ -115,8 +115,9 @@ pub fn draw_grid_heatmap(
     let (root, dpr, px) = open_canvas(canvas)?;
     let (cw, ch) = root.dim_in_pixel();
     let font = 11.0 * dpr;
-    let bar_h = 14.0 * dpr;
-    let legend_h = legend::height(&root, &h.legend, font);
+    let bar_h = 28.0 * dpr;
+    // Measured on the strip the legend is drawn in (the root less its side margins).
+    let legend_h = legend::height(&root.margin(0, 0, px(8.0), px(8.0)), &h.legend, font);
     let top = legend_h + bar_h + 18.0 * dpr;
     let (head, chart_area) = root.split_vertically(top.ceil() as u32);
     let (legend_area, bar_area) = head.split_vertically(legend_h.ceil() as u32 + px(2.0));
@@ -176,23 +177,26 @@ pub fn draw_grid_heatmap(
     Ok((geometry, frame))
 }
 
-/// The colour bar: the ramp from `lo` to `hi` with both values and the label.
+/// The colour bar: its label on one line, and below it the ramp from `lo` to `hi` between
+/// both values.
 fn draw_color_bar(
     area: &plotters::drawing::DrawingArea<plotters_canvas::CanvasBackend, plotters::coord::Shift>,
     h: &GridHeatmap,
     dpr: f64,
 ) -> Result<(), PlotError> {
     let (w, _) = area.dim_in_pixel();
+    let font_px = 11.0 * dpr;
     let font =
-        TextStyle::from(("sans-serif", (11.0 * dpr).round() as u32).into_font()).color(&RGBColor(40, 40, 40));
+        TextStyle::from(("sans-serif", font_px.round() as u32).into_font()).color(&RGBColor(40, 40, 40));
     let lo = crate::plot::axes::tick_label(h.scale.lo);
     let hi = crate::plot::axes::tick_label(h.scale.hi);
     let x0 = (8.0 * dpr) as i32;
-    let label_w = (f64::from(w) * 0.45) as i32;
-    let bar0 = x0 + label_w;
-    let bar1 = (f64::from(w) - 40.0 * dpr) as i32;
-    let (y0, y1) = ((2.0 * dpr) as i32, (12.0 * dpr) as i32);
-    area.draw(&Text::new(h.color_label.clone(), (x0, y0), font.clone()))?;
+    area.draw(&Text::new(h.color_label.clone(), (x0, 0), font.clone()))?;
+    let width = |t: &str| super::panel::text_width(area, t, font_px) as i32;
+    let gap = (6.0 * dpr) as i32;
+    let bar0 = x0 + width(&lo) + gap;
+    let bar1 = (f64::from(w) - 8.0 * dpr) as i32 - width(&hi) - gap;
+    let (y0, y1) = ((15.0 * dpr) as i32, (25.0 * dpr) as i32);
     let steps = 48;
     for k in 0..steps {
         let a = bar0 + (bar1 - bar0) * k / steps;
@@ -205,12 +209,8 @@ fn draw_color_bar(
         };
         area.draw(&Rectangle::new([(a, y0), (b, y1)], h.scale.color(Some(v)).filled()))?;
     }
-    area.draw(&Text::new(
-        lo,
-        (bar0 - (4.0 * dpr) as i32 - (6.0 * dpr) as i32, y1 + (1.0 * dpr) as i32),
-        font.clone(),
-    ))?;
-    area.draw(&Text::new(hi, (bar1 + (4.0 * dpr) as i32, y0), font))?;
+    area.draw(&Text::new(lo, (x0, y0 - (1.0 * dpr) as i32), font.clone()))?;
+    area.draw(&Text::new(hi, (bar1 + gap, y0 - (1.0 * dpr) as i32), font))?;
     Ok(())
 }
 

@@ -68,7 +68,8 @@ pub fn draw_series_panel(canvas: &HtmlCanvasElement, p: &SeriesPanel) -> Result<
     let (root, dpr, px) = open_canvas(canvas)?;
     let (cw, ch) = root.dim_in_pixel();
     let font = 11.0 * dpr;
-    let legend_h = legend::height(&root, &p.legend, font);
+    // Measured on the strip the legend is drawn in (the root less its side margins).
+    let legend_h = legend::height(&root.margin(0, 0, px(8.0), px(8.0)), &p.legend, font);
     let (legend_area, chart_area) = root.split_vertically(legend_h.ceil() as u32 + px(6.0));
     let legend_box = legend::draw(&legend_area.margin(px(4.0), 0, px(8.0), px(8.0)), &p.legend, font)?;
     let style = Style { x_area: 32.0, y_area: 56.0, margin: 8.0, ..Style::default() };

@@ -169,8 +169,12 @@ pub fn the_page_fits_a_phone_screen(page: &Page) {
     browser.screenshot(&screenshot_dir().join("views_phone.png"));
     // The other views at the same size: no sideways scrolling either (their screenshots are
     // looked at with the others).
-    for (view, ready) in [("catapult", "[data-testid=catapult-plot]"), ("widths", "[data-testid=run-sweep]")]
-    {
+    for (view, ready) in [
+        ("catapult", "[data-testid=catapult-plot]"),
+        ("widths", "[data-testid=run-sweep]"),
+        ("single", "[data-testid=single-rmse]"),
+        ("phase", "[data-testid=phase-diagram-plot]"),
+    ] {
         let browser = page.open(&format!("?view={view}"));
         browser.set_window_size(390, 844);
         browser.wait_for(ready, Duration::from_secs(30));
