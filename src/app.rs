@@ -26,6 +26,33 @@ use crate::views::phase::PhaseView;
 use crate::views::single::SingleView;
 use crate::views::widths::WidthsView;
 
+/// The offer to reload when the site's files were replaced under this tab
+/// ([`crate::runtime::version`]): the workers cannot load the old ones.
+#[component]
+fn UpdateOffer() -> impl IntoView {
+    let stale = RwSignal::new(false);
+    crate::runtime::version::on_stale(move || {
+        let _ = stale.try_set(true);
+    });
+    let reload = |_| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().reload();
+        }
+    };
+    move || {
+        stale.get().then(|| {
+            view! {
+                <p class="note update" role="alert" data-testid="update-offer">
+                    "This site was updated after the page was opened, and its workers cannot load the \
+                     old files. Reload to get the new version: your settings are in the link and are \
+                     kept. "
+                    <button data-testid="reload" on:click=reload>"reload"</button>
+                </p>
+            }
+        })
+    }
+}
+
 /// The whole page. A link's `hide` key hides parts of it (an embed, [`Hidden`]).
 #[component]
 pub fn App() -> impl IntoView {
@@ -57,6 +84,7 @@ pub fn App() -> impl IntoView {
         <div class=format!("app {}", hidden.classes()) data-testid="app">
             <Header />
             <div class="notes">
+                <UpdateOffer />
                 <NoteList notes=Signal::stored(hide_notes) prefix="Link: " />
             </div>
             <nav class="tabs" role="tablist" aria-label="Views">

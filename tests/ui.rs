@@ -162,8 +162,12 @@ fn plots_never_overlap_their_labels_or_hide_data_under_the_legend() {
         assert!(g.problems().is_empty(), "phase diagram at {w}×{h}: {:?}", g.problems());
         let widths =
             wide_explorer::plot::widths_plot::WidthsPlot::from_result(&power_law_result(), |_| String::new());
-        let g = wide_explorer::plot::widths_plot::draw_widths_plot(&c, &widths).unwrap();
+        // Below NARROW_PLOT_PX the width plot stacks its panels in a canvas 1120 px tall (the
+        // style sheet's phone height).
+        let tall = canvas(w, if f64::from(w) < wide_explorer::plot::NARROW_PLOT_PX { 1120 } else { h });
+        let g = wide_explorer::plot::widths_plot::draw_widths_plot(&tall, &widths).unwrap();
         assert!(g.problems().is_empty(), "width plot at {w}×{h}: {:?}", g.problems());
+        tall.remove();
         // The one-network view's panels, the order-and-chaos heatmaps (a long legend each).
         let series = wide_explorer::plot::series_plot::SeriesPanel {
             x: wide_explorer::plot::panel::Axis::log(0.05, 100.0, "time t = η·k"),

@@ -82,6 +82,34 @@ impl Scale {
     }
 }
 
+/// Slider positions a key moves: arrows 1 % of the track, Page Up / Down 10 %, Home / End to
+/// the ends (`None` for other keys, which the browser handles).
+pub fn key_step(key: &str) -> Option<f64> {
+    match key {
+        "ArrowRight" | "ArrowUp" => Some(10.0),
+        "ArrowLeft" | "ArrowDown" => Some(-10.0),
+        "PageUp" => Some(100.0),
+        "PageDown" => Some(-100.0),
+        "End" => Some(SLIDER_STEPS),
+        "Home" => Some(-SLIDER_STEPS),
+        _ => None,
+    }
+}
+
+impl Scale {
+    /// The value `delta` slider positions from `v` (a keyboard step), at least one unit of
+    /// the shown value away where the range allows (a step of a small integer range still moves).
+    pub fn step_by(&self, v: f64, delta: f64) -> f64 {
+        let next = self.value(self.position(v) + delta);
+        if next != v || delta == 0.0 {
+            return next;
+        }
+        let unit =
+            if self.integer { 1.0 } else { (v.abs().max(self.min.abs()) * 1e-3).max(f64::MIN_POSITIVE) };
+        self.tidy(v + unit * delta.signum())
+    }
+}
+
 /// Formats a value for the number box.
 pub fn show(v: f64, integer: bool) -> String {
     if integer {
@@ -94,6 +122,18 @@ pub fn show(v: f64, integer: bool) -> String {
         } else {
             s.to_string()
         }
+    }
+}
+
+/// The class of landmark tick `i` of `n` (sorted by value): one tick has its label centred on
+/// it; of several, the lowest has its label to the left of its tick and the highest to the
+/// right, so that two close landmarks (η_crit ≥ η_max / 2 always) never write over each other.
+pub fn mark_class(i: usize, n: usize) -> &'static str {
+    match (i, n) {
+        (_, 0 | 1) => "mark",
+        (0, _) => "mark before",
+        (i, n) if i + 1 == n => "mark after",
+        _ => "mark",
     }
 }
 
@@ -146,6 +186,13 @@ pub fn SliderControl(
                         max=SLIDER_STEPS.to_string()
                         step="1"
                         prop:value=move || scale.position(value.get()).round().to_string()
+                        aria-valuetext=move || show(value.get(), scale.integer)
+                        on:keydown=move |ev: web_sys::KeyboardEvent| {
+                            let Some(delta) = key_step(&ev.key()) else { return };
+                            ev.prevent_default();
+                            set_invalid.try_set(false);
+                            on_change.run(scale.step_by(value.get_untracked(), delta));
+                        }
                         on:pointerdown=press
                         on:change=release
                         on:input=move |ev| {
@@ -156,14 +203,23 @@ pub fn SliderControl(
                         }
                     />
                     {move || {
-                        marks
+                        let mut shown: Vec<(f64, String)> = marks
                             .get()
                             .into_iter()
                             .filter(|(v, _)| v.is_finite() && *v >= scale.min && *v <= scale.max)
-                            .map(|(v, title)| {
-                                let left = format!("left: {:.2}%", scale.position(v) / SLIDER_STEPS * 100.0);
+                            .collect();
+                        shown.sort_by(|a, b| a.0.total_cmp(&b.0));
+                        let n = shown.len();
+                        shown
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, (v, title))| {
+                                // The thumb's centre travels from half a thumb in to half a
+                                // thumb before the end (`--thumb` in the style sheet).
+                                let f = scale.position(v) / SLIDER_STEPS;
+                                let left = format!("left: calc(var(--thumb) / 2 + {f:.5} * (100% - var(--thumb)))");
                                 let text = title.clone();
-                                view! { <span class="mark" style=left title=title>{text}</span> }
+                                view! { <span class=mark_class(i, n) style=left title=title>{text}</span> }
                             })
                             .collect_view()
                     }}
@@ -193,6 +249,44 @@ pub fn SliderControl(
                 let h = hint.get();
                 (!h.is_empty()).then(|| view! { <div class="hint">{h}</div> })
             }}
+        </div>
+    }
+}
+
+/// A number typed in a box (an integer too wide for a slider, such as a seed); `on_change`
+/// receives in-range values, unparsable text is shown as invalid.
+#[component]
+pub fn NumberControl(
+    /// element id
+    #[prop(into)]
+    id: String,
+    /// label text
+    label: &'static str,
+    /// value range
+    scale: Scale,
+    /// current value
+    #[prop(into)]
+    value: Signal<f64>,
+    /// receives new values
+    on_change: Callback<f64>,
+) -> impl IntoView {
+    let (invalid, set_invalid) = signal(false);
+    view! {
+        <div class="control">
+            <label for=id.clone()>{label}</label>
+            <input type="text" inputmode="numeric" class="number wide" class:invalid=move || invalid.get() id=id
+                prop:value=move || show(value.get(), scale.integer)
+                on:change=move |ev| {
+                    match event_target_value(&ev).trim().parse::<f64>() {
+                        Ok(v) if v.is_finite() => {
+                            set_invalid.try_set(false);
+                            on_change.run(scale.tidy(v));
+                        }
+                        _ => {
+                            set_invalid.try_set(true);
+                        }
+                    }
+                } />
         </div>
     }
 }

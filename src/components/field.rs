@@ -5,7 +5,10 @@
 
 use leptos::prelude::*;
 
-use crate::components::controls::{Scale, SelectControl, SliderControl};
+use crate::components::controls::{NumberControl, Scale, SelectControl, SliderControl};
+
+/// Widest integer range given a slider (wider ones, such as seeds, are typed).
+pub const MAX_SLIDER_SPAN: f64 = 1e6;
 use crate::components::notes::NoteList;
 use crate::params::notes::Note;
 use crate::params::{Described, Field, Kind, Value};
@@ -94,6 +97,11 @@ pub fn FieldControl<S: Described + Send + Sync>(
                     let _ = write(state, field, value);
                 }
             });
+            // An integer whose range no slider can resolve (a seed): typed only.
+            if scale.integer && scale.max - scale.min > MAX_SLIDER_SPAN {
+                return view! { <NumberControl id=id label=field.label scale=scale value=value on_change=on_change /> }
+                    .into_any();
+            }
             view! {
                 <SliderControl id=id label=field.label scale=scale value=value on_change=on_change marks=marks hint=hint />
             }

@@ -88,7 +88,7 @@ fn trajectory_legend(trajs: &[Trajectory]) -> Vec<Entry> {
     entries
 }
 
-/// Draws the three trajectory panels side by side over steps `0..=steps` — loss / initial
+/// Draws the three trajectory panels side by side (stacked on a narrow canvas) over steps `0..=steps` — loss / initial
 /// loss (log), η·λ_t with the bounds 2 and 4, and the output f_t — under one legend strip, and
 /// returns what they occupy.
 ///
@@ -103,10 +103,14 @@ pub fn draw_trajectories(
     let (cw, ch) = root.dim_in_pixel();
     let entries = trajectory_legend(trajs);
     let font = 11.0 * dpr;
-    let legend_h = legend::height(&root, &entries, font);
+    let legend_h = legend::height(&root.margin(0, 0, px(8.0), px(8.0)), &entries, font);
     let (legend_area, body) = root.split_vertically(legend_h.ceil() as u32 + px(6.0));
     let legend_box = legend::draw(&legend_area.margin(px(4.0), 0, px(8.0), px(8.0)), &entries, font)?;
-    let panels = body.split_evenly((1, 3));
+    let panels = if f64::from(cw) / dpr >= super::NARROW_PLOT_PX {
+        body.split_evenly((1, 3))
+    } else {
+        body.split_evenly((3, 1))
+    };
     let x = Axis::linear(0.0, steps.max(1) as f64, "step t");
     let mut geometry = Geometry {
         canvas: Some(Rect { x0: 0.0, y0: 0.0, x1: f64::from(cw), y1: f64::from(ch) }),

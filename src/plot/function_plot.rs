@@ -8,7 +8,7 @@ use web_sys::HtmlCanvasElement;
 
 use super::axes::{Geometry, Rect};
 use super::legend::{self, Entry, Swatch};
-use super::panel::{caption_above, panel, Axis, Panel, Style};
+use super::panel::{caption_above, panel, text_width, Axis, Panel, Style};
 use super::{context_2d, open_canvas, Band, PlotError};
 
 /// NTK-GP colour (blue).
@@ -47,6 +47,9 @@ pub struct FunctionPlot {
     pub x_desc: String,
     /// caption (the time shown)
     pub caption: String,
+    /// what the plot cannot show as the other curves, written in the plotting area (a
+    /// divergence: "all 20 networks diverged (first at k = 4)")
+    pub note: Option<String>,
 }
 
 /// Where the plotting area of a drawn plot lies on its canvas, to map pointer positions to
@@ -177,6 +180,13 @@ fn legend_entries(p: &FunctionPlot) -> Vec<Entry> {
     };
     add(p.nngp.is_some(), "NNGP (readout trained) mean ± 2σ", Swatch::Band(NNGP_COLOR.mix(0.5)));
     add(p.ntk.is_some(), "NTK-GP mean ± 2σ", Swatch::Band(NTK_COLOR.mix(0.5)));
+    // Where both translucent bands lie on top of each other they mix to purple.
+    let overlap = RGBColor(
+        ((u16::from(NNGP_COLOR.0) + u16::from(NTK_COLOR.0)) / 2) as u8,
+        ((u16::from(NNGP_COLOR.1) + u16::from(NTK_COLOR.1)) / 2) as u8,
+        ((u16::from(NNGP_COLOR.2) + u16::from(NTK_COLOR.2)) / 2) as u8,
+    );
+    add(p.nngp.is_some() && p.ntk.is_some(), "both bands overlap", Swatch::Band(overlap.mix(0.4)));
     add(p.net.is_some(), "network ensemble mean ± 2σ", line(NET_COLOR, 2.0, false));
     add(!p.members.is_empty(), "individual networks", line(RGBColor(170, 170, 170), 1.0, false));
     add(p.lin.is_some(), "linearized networks mean ± 2σ", line(LIN_COLOR, 2.0, true));
@@ -206,7 +216,8 @@ pub fn draw_function_plot(
     let body = caption_above(&root, &p.caption, 14.0 * dpr)?;
     let entries = legend_entries(p);
     let font = 12.0 * dpr;
-    let legend_h = legend::height(&body, &entries, font);
+    // Measured on the strip the legend is drawn in (the body less its side margins).
+    let legend_h = legend::height(&body.margin(0, 0, px(8.0), px(8.0)), &entries, font);
     let (legend_area, chart_area) = body.split_vertically(legend_h.ceil() as u32 + px(6.0));
     let legend_box = legend::draw(&legend_area.margin(0, 0, px(8.0), px(8.0)), &entries, font)?;
     let x_desc = if p.x_desc.is_empty() { "input x" } else { &p.x_desc };
@@ -284,6 +295,24 @@ pub fn draw_function_plot(
     chart.draw_series(p.train.iter().map(|&(x, y)| Circle::new((x, y), px(4.5), POINT_COLOR.filled())))?;
     if let Some(&(x, y)) = p.selected.and_then(|i| p.train.get(i)) {
         chart.draw_series(std::iter::once(Circle::new((x, y), px(8.0), NET_COLOR.stroke_width(thick))))?;
+    }
+    if let Some(note) = &p.note {
+        let style = TextStyle::from(("sans-serif", px(13.0)).into_font()).color(&RGBColor(160, 30, 20));
+        let mut y = area.y0 + 8.0 * dpr;
+        for line in note.split('\n') {
+            root.draw(&Rectangle::new(
+                [
+                    ((area.x0 + 4.0 * dpr) as i32, (y - 2.0 * dpr) as i32),
+                    (
+                        (area.x0 + 10.0 * dpr + text_width(&root, line, 13.0 * dpr)) as i32,
+                        (y + 15.0 * dpr) as i32,
+                    ),
+                ],
+                RGBColor(255, 255, 255).mix(0.85).filled(),
+            ))?;
+            root.draw_text(line, &style, ((area.x0 + 7.0 * dpr) as i32, y as i32))?;
+            y += 17.0 * dpr;
+        }
     }
     root.present()?;
     Ok((frame, geometry))

@@ -119,6 +119,11 @@ pub fn draw_loss_curves(
     let (t0, t1) = pts.iter().fold((f64::INFINITY, 0.0f64), |(a, b), p| (a.min(p.0), b.max(p.0)));
     let (l0, l1) = pts.iter().fold((f64::INFINITY, 0.0f64), |(a, b), p| (a.min(p.1), b.max(p.1)));
     let (t0, t1) = if t0.is_finite() && t1 > t0 { (t0, t1) } else { (0.01, 100.0) };
+    // Diverging losses (1e285 past η_max) would crush every other curve: the axis stops at
+    // 10⁴ × the largest starting loss, and curves above it run along the top edge.
+    let start =
+        curves.iter().filter_map(|c| c.points.iter().copied().find(ok).map(|p| p.1)).fold(0.0f64, f64::max);
+    let l1 = if start > 0.0 { l1.min(1e4 * start) } else { l1 };
     let (l0, l1) = if l0.is_finite() && l1 > l0 { (l0.max(l1 * 1e-12) / 2.0, l1 * 2.0) } else { (1e-4, 1.0) };
     let entries: Vec<Entry> = curves
         .iter()
@@ -130,9 +135,13 @@ pub fn draw_loss_curves(
                 dashed: c.test || c.model == Model::Linearized,
             },
         })
+        .chain(std::iter::once(Entry {
+            text: "time shown".to_string(),
+            swatch: Swatch::Line { color: RGBColor(250, 170, 0), width: 2.0, dashed: false },
+        }))
         .collect();
     let font = 11.0 * dpr;
-    let legend_h = legend::height(&root, &entries, font);
+    let legend_h = legend::height(&root.margin(0, 0, px(6.0), px(6.0)), &entries, font);
     let (chart_area, legend_area) =
         root.split_vertically(f64::from(ch) as u32 - legend_h.ceil() as u32 - px(4.0));
     let legend_box = legend::draw(&legend_area.margin(px(4.0), 0, px(6.0), px(6.0)), &entries, font)?;
@@ -147,7 +156,8 @@ pub fn draw_loss_curves(
     )?;
     for c in curves {
         let col = color(c.model);
-        let points: Vec<(f64, f64)> = c.points.iter().copied().filter(ok).collect();
+        let points: Vec<(f64, f64)> =
+            c.points.iter().copied().filter(ok).map(|(t, l)| (t, l.min(l1))).collect();
         let style = col.stroke_width(px(if c.test { 1.0 } else { 2.0 }).max(1));
         if c.test || c.model == Model::Linearized {
             chart.draw_series(DashedLineSeries::new(points, px(5.0), px(3.0), style))?;

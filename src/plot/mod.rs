@@ -67,6 +67,10 @@ pub fn fit_canvas(canvas: &HtmlCanvasElement) -> f64 {
 /// A plotters drawing area on a canvas.
 pub type CanvasArea = DrawingArea<CanvasBackend, Shift>;
 
+/// Below this canvas width (CSS pixels) a figure of several panels stacks them in one column
+/// (panels side by side would crowd their titles on a phone).
+pub const NARROW_PLOT_PX: f64 = 640.0;
+
 /// The canvas sized by [`fit_canvas`], cleared to white, as a plotters drawing area, with the
 /// device pixel ratio and the pixel-scaling function `v ↦ round(v · ratio)` for fonts and
 /// line widths.

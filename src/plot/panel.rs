@@ -129,8 +129,14 @@ pub fn panel<'a>(
     let (label_px, desc_px) = (style.labels * dpr, style.desc * dpr);
     let (aw, ah) = area.dim_in_pixel();
     let caption_h = caption.map_or(0.0, |_| 1.6 * style.caption * dpr);
-    let x_room = f64::from(aw) - style.y_area * dpr - 2.0 * style.margin * dpr;
     let y_room = f64::from(ah) - caption_h - style.x_area * dpr - 2.0 * style.margin * dpr;
+    let y_axis = y.ticked(labels_that_fit(y_room, label_px));
+    // The y-label area holds the widest tick label, the tick and the rotated description side
+    // by side: at least the style's width, wider for long labels ("−0.25", "1e-3").
+    let widest_y =
+        y_axis.ticks().iter().map(|&v| text_width(area, &tick_label(v), label_px)).fold(0.0, f64::max);
+    let y_area = (style.y_area * dpr).max(widest_y + 1.3 * desc_px + 12.0 * dpr);
+    let x_room = f64::from(aw) - y_area - 2.0 * style.margin * dpr;
     // The widest label an axis can get decides how many fit.
     let widest = |a: &Axis| {
         [a.lo, a.hi, 0.5 * (a.lo + a.hi), a.hi * 0.37]
@@ -140,8 +146,18 @@ pub fn panel<'a>(
             .fold(0.0, f64::max)
     };
     let x_axis = x.ticked(labels_that_fit(x_room, widest(x)));
-    let y_axis = y.ticked(labels_that_fit(y_room, label_px));
     let (x_ticks, y_ticks) = (x_axis.ticks().to_vec(), y_axis.ticks().to_vec());
+    // An axis description longer than its axis is drawn smaller (down to 0.6×), not past the
+    // axis's ends into the legend or the caption.
+    let fit = |desc: &str, room: f64| {
+        let w = text_width(area, desc, desc_px);
+        if w > 0.98 * room && w > 0.0 {
+            (0.98 * room / w).max(0.6)
+        } else {
+            1.0
+        }
+    };
+    let desc_px = desc_px * fit(&x.desc, x_room).min(fit(&y.desc, y_room));
     // Room on the right for half of the last x label (it is centred on its tick).
     let last_half = x_ticks.last().map_or(0.0, |&t| 0.5 * text_width(area, &tick_label(t), label_px));
     let mut builder = ChartBuilder::on(area);
@@ -149,7 +165,7 @@ pub fn panel<'a>(
         .margin(px(style.margin))
         .margin_right((style.margin * dpr).max(last_half + 2.0 * dpr).round() as u32)
         .x_label_area_size(px(style.x_area))
-        .y_label_area_size(px(style.y_area));
+        .y_label_area_size(y_area.round() as u32);
     if let Some(c) = caption {
         builder.caption(c, ("sans-serif", px(style.caption)));
     }

@@ -222,7 +222,14 @@ pub fn draw_widths_plot(canvas: &HtmlCanvasElement, plot: &WidthsPlot) -> Result
         canvas: Some(Rect { x0: 0.0, y0: 0.0, x1: f64::from(cw), y1: f64::from(ch) }),
         ..Geometry::default()
     };
-    let areas = root.split_evenly((2, 2));
+    // 2 × 2 on a wide canvas; one column where panels side by side would crowd their titles
+    // and legends (a phone).
+    let css_width = f64::from(cw) / dpr;
+    let areas = if css_width >= super::NARROW_PLOT_PX {
+        root.split_evenly((2, 2))
+    } else {
+        root.split_evenly((4, 1))
+    };
     for (area, panel) in areas.iter().zip(&plot.panels) {
         draw_panel(area, panel, &plot.reference_slopes, dpr, &mut geometry)?;
     }
@@ -295,7 +302,7 @@ fn draw_panel(
     let body = area.titled(&panel.title, ("sans-serif", px(13.0)))?;
     let entries = panel_legend(panel, reference_slopes, anchor.is_some());
     let font = 11.0 * dpr;
-    let legend_h = legend::height(&body, &entries, font);
+    let legend_h = legend::height(&body.margin(0, 0, px(8.0), px(8.0)), &entries, font);
     let (legend_area, chart_area) = body.split_vertically(legend_h.ceil() as u32 + px(4.0));
     let legend_box = legend::draw(&legend_area.margin(0, 0, px(8.0), px(8.0)), &entries, font)?;
     let style = Style { x_area: 34.0, y_area: 58.0, ..Style::default() };

@@ -9,4 +9,5 @@
 pub mod protocol;
 pub mod scheduler;
 pub mod spawn;
+pub mod version;
 pub mod worker_main;

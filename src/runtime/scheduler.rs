@@ -497,6 +497,10 @@ impl Inner {
             None => message.to_string(),
         };
         let message = message.as_str();
+        if state == SlotState::Starting {
+            // The usual cause of a worker that cannot load: the site was redeployed under this tab.
+            super::version::suspect_stale();
+        }
         if state == SlotState::Starting && failures + 1 >= MAX_START_FAILURES {
             let slot = &mut self.slots[index];
             slot.worker.terminate();

@@ -234,3 +234,51 @@ pub fn spectrum_badge(spectra: &TrainSpectra) -> String {
     }
     out
 }
+
+/// Largest |mean| a band may reach and still be drawn: past it the model has diverged and its
+/// band would only be a cut-off wall at the plot's edge.
+pub const DIVERGED_BAND: f64 = 1e3;
+
+/// Leaves out the theory bands whose mean left [−[`DIVERGED_BAND`], [`DIVERGED_BAND`]] (η past
+/// that kernel's η_max: (1 − ηλ/N)^k grows without bound); returns the names of those removed.
+pub fn drop_diverged_bands(plot: &mut FunctionPlot) -> Vec<&'static str> {
+    let diverged = |b: &Option<Band>| {
+        b.as_ref().is_some_and(|b| b.mean.iter().any(|m| !m.is_finite() || m.abs() > DIVERGED_BAND))
+    };
+    let mut out = Vec::new();
+    if diverged(&plot.ntk) {
+        plot.ntk = None;
+        out.push("NTK-GP");
+    }
+    if diverged(&plot.nngp) {
+        plot.nngp = None;
+        out.push("NNGP");
+    }
+    out
+}
+
+/// What the main plot says about divergence, one line each: the theory bands left out (η at or
+/// past η_max), and the networks that diverged, with the step of the first.
+pub fn divergence_note(
+    dropped: &[&str],
+    lr: f64,
+    eta_max: Option<f64>,
+    summary: Option<&EnsembleSummary>,
+    members: usize,
+) -> Option<String> {
+    let mut lines = Vec::new();
+    if !dropped.is_empty() {
+        let max = eta_max.map_or(String::new(), |m| format!(" ≥ η_max = {}", crate::format::tidy(m)));
+        lines.push(format!("{} diverged: η = {}{max}", dropped.join(" and "), crate::format::tidy(lr)));
+    }
+    if let Some(s) = summary.filter(|s| s.diverged > 0) {
+        let first = s.diverged_steps.iter().min().copied().unwrap_or(0);
+        let who = if s.diverged >= members {
+            format!("all {members} networks")
+        } else {
+            format!("{} of {members} networks", s.diverged)
+        };
+        lines.push(format!("{who} diverged (first at k = {first})"));
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}

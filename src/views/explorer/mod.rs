@@ -54,6 +54,12 @@ pub fn step_at(pos: f64, steps: u64) -> u64 {
     (k as u64).min(steps)
 }
 
+/// The step after `k` when time moves forward by `delta` slider positions on the log scale:
+/// at least one step later (near k = 0 a slider position is less than a step), at most `steps`.
+pub fn step_forward(k: u64, steps: u64, delta: f64) -> u64 {
+    step_at(step_position(k, steps) + delta, steps).max(k + 1).min(steps)
+}
+
 /// The explorer view. `query` is the link it was opened with (`None` when the link is for
 /// another view); while `active`, the URL follows its state. `on_catapult` opens the catapult
 /// view at the current setting.
@@ -102,25 +108,43 @@ pub fn Explorer(
     // The step shown: the one chosen, or (following training) the newest complete checkpoint
     // of the current run, the last step when there is none.
     let shown_step = Memo::new(move |_| {
-        let latest = run.with(|r| r.latest_step().filter(|_| current.get()));
-        params.with(|p| p.display.shown_step.or(latest).unwrap_or(p.training.steps))
+        // Following a run that has not reached its first checkpoint: step 0 (the title says
+        // what is drawn); a run that cannot train: its last step (the theory's end state).
+        let (latest, in_progress) = run.with(|r| {
+            (r.latest_step().filter(|_| current.get()), current.get() && r.error.is_none() && !r.done)
+        });
+        let fallback = if in_progress { 0 } else { params.with(|p| p.training.steps) };
+        params.with(|p| p.display.shown_step.or(latest).unwrap_or(fallback))
     });
     let follow = Memo::new(move |_| params.with(|p| p.display.shown_step.is_none()));
 
-    // Play: advance the time shown along the log scale.
-    let _ = set_interval_with_handle(
-        move || {
-            if playing.get_untracked() {
-                let (k, steps) = (shown_step.get_untracked(), params.with_untracked(|p| p.training.steps));
-                let pos = step_position(k, steps) + 8.0;
-                if pos >= SLIDER_STEPS {
-                    playing.set(false);
-                }
-                params.update(|p| p.display.shown_step = Some(step_at(pos.min(SLIDER_STEPS), steps)));
+    // Play: advance the time shown along the log scale, from wherever it is (also k = 0), until
+    // the last step; the timer runs only while playing.
+    let timer = StoredValue::new_local(None::<IntervalHandle>);
+    Effect::new(move |_| {
+        if let Some(h) = timer.try_update_value(Option::take).flatten() {
+            h.clear();
+        }
+        if !playing.get() {
+            return;
+        }
+        let tick = move || {
+            let (k, steps) = (shown_step.get_untracked(), params.with_untracked(|p| p.training.steps));
+            let next = step_forward(k, steps, 8.0);
+            if next >= steps {
+                playing.set(false);
             }
-        },
-        std::time::Duration::from_millis(40),
-    );
+            params.update(|p| p.display.shown_step = Some(next));
+        };
+        if let Ok(h) = set_interval_with_handle(tick, std::time::Duration::from_millis(40)) {
+            timer.set_value(Some(h));
+        }
+    });
+    on_cleanup(move || {
+        if let Some(h) = timer.try_update_value(Option::take).flatten() {
+            h.clear();
+        }
+    });
 
     let results = Memo::new(move |_| run.with(|r| (r.summary.clone(), r.curves.clone())));
     let main_canvas = NodeRef::<leptos::html::Canvas>::new();
@@ -140,7 +164,7 @@ pub fn Explorer(
             (shown_step.get(), params.with(|p| p.training.lr), params.with(|p| p.display.curves));
         let (summary, member_curves) = results.get();
         let current = current.get();
-        let run_id = run.with(|r| r.id);
+        let (run_id, members_total) = run.with(|r| (r.id, r.members_total));
         let selected = editor.selected.get();
         // Hidden canvases have no size: draw when shown.
         if !active.get() {
@@ -171,6 +195,9 @@ pub fn Explorer(
                 }
                 let mut plot = line_plot(&data, at.as_ref(), at_checkpoint.as_ref(), caption, y_range);
                 plot.selected = selected.filter(|_| key.data.set == DataChoice::User);
+                let dropped = figures::drop_diverged_bands(&mut plot);
+                let eta_max = t.as_ref().ok().map(|t| t.landmarks.eta_max);
+                plot.note = figures::divergence_note(&dropped, lr, eta_max, summary, members_total);
                 let ensemble_step = at_checkpoint.as_ref().map(|e| e.checkpoint.step);
                 (plot, heatmaps(&data, at.as_ref(), at_checkpoint.as_ref()), ensemble_step, theory_sw2)
             }),
@@ -335,8 +362,11 @@ pub fn Explorer(
                     "below η_crit: the lazy regime of the paper"
                 };
                 let n = problem(&key.data, key.seed).map_or(0, |d| d.y_train.len());
+                // η_crit = 2N/(λ_min + λ_max) and η_max = 2N/λ_max coincide when λ_min ≪ λ_max.
+                let close =
+                    if l.eta_critical > 0.97 * l.eta_max { " (equal: λ_min ≪ λ_max)" } else { "" };
                 format!(
-                    "η_crit = {:.3}, η_max = {:.3} (train NTK, N = {n}); {where_}",
+                    "η_crit = {:.3}, η_max = {:.3}{close} (train NTK, N = {n}); {where_}",
                     l.eta_critical, l.eta_max
                 )
             }
@@ -348,11 +378,45 @@ pub fn Explorer(
         let (arch, lr) = params.with(|p| (p.arch, p.training.lr));
         theory.with(&theory_key.get(), |t| match t {
             Ok(t) if lr >= t.landmarks.eta_max => {
-                Some(CatapultParams::from_explorer(&arch, lr, t.landmarks.eta_max))
+                let wanted = 2.0 * lr / t.landmarks.eta_max;
+                Some((CatapultParams::from_explorer(&arch, lr, t.landmarks.eta_max), wanted))
             }
             _ => None,
         })
     });
+    // The theory's landmarks, for the learning-rate actions and warnings.
+    let eta_landmarks = Memo::new(move |_| {
+        theory.with(&theory_key.get(), |t| {
+            t.as_ref().ok().map(|t| (t.landmarks.eta_critical, t.landmarks.eta_max))
+        })
+    });
+    // A change other than η itself that moved η past the new kernel's η_max is said so, in the
+    // plot's header, until η is below η_max again.
+    let eta_warning = RwSignal::new(None::<String>);
+    Effect::new(move |previous: Option<Option<(f64, f64)>>| {
+        let lr = params.with(|p| p.training.lr);
+        let now = eta_landmarks.get().map(|(_, max)| (lr, max));
+        if let (Some(Some((lr0, max0))), Some((lr1, max1))) = (previous, now) {
+            if lr1 >= max1 && lr0 < max0 && lr0 == lr1 {
+                eta_warning.set(Some(format!(
+                    "This change moved η = {} past the new kernel's η_max = {}: the networks and the NTK-GP diverge.",
+                    tidy(lr1),
+                    tidy(max1)
+                )));
+            }
+        }
+        if now.is_some_and(|(lr, max)| lr < max) {
+            eta_warning.set(None);
+        }
+        now
+    });
+    let half_critical = move |_| {
+        if let Some((crit, _)) = eta_landmarks.get_untracked() {
+            let lr = crate::components::controls::Scale { min: 1e-4, max: 100.0, log: true, integer: false }
+                .tidy(0.5 * crit);
+            params.update(|p| p.training.lr = lr);
+        }
+    };
     let theory_status = move || {
         theory.with(&theory_key.get(), |t| match t {
             Ok(t)
@@ -382,8 +446,12 @@ pub fn Explorer(
         }
         let diverged = r.summary.as_ref().map_or(0, |s| s.diverged);
         let div = match r.summary.as_ref().and_then(|s| s.diverged_steps.iter().min().copied()) {
+            Some(step) if diverged >= r.members_total => {
+                format!(" — all {diverged} diverged (first at step {step}): lower η (η = ½ η_crit)")
+            }
             Some(step) => format!(
-                " — {diverged} member(s) diverged (first at step {step}) and are left out from then on"
+                " — {diverged} of {} diverged (first at step {step}) and are left out from then on",
+                r.members_total
             ),
             None => String::new(),
         };
@@ -392,13 +460,13 @@ pub fn Explorer(
             return format!("Ensemble opened from {source}: a finished run, not trained in the page{div}");
         }
         match (r.done, r.latest_step()) {
-            (true, _) => format!("Ensemble: {} members trained for {steps} steps{div}", r.members_total),
+            (true, _) => format!("Ensemble: {} networks trained for {steps} steps{div}", r.members_total),
             (false, Some(k)) => format!(
-                "Ensemble: training {} members… all past step {k} of {steps} ({:.0}%){div}",
+                "Ensemble: training {} networks… every one past step {k} of {steps} ({:.0}% of the training){div}",
                 r.members_total,
                 r.fraction * 100.0
             ),
-            (false, None) => format!("Ensemble: training {} members… starting", r.members_total),
+            (false, None) => format!("Ensemble: training {} networks… starting", r.members_total),
         }
     };
     let export = move |_| {
@@ -446,6 +514,8 @@ pub fn Explorer(
         n
     });
 
+    // The time shown, as read beside the slider and by a screen reader.
+    let time_text = move || params.with(|p| format!("k = {} of {}", shown_step.get(), p.training.steps));
     view! {
         <div class="view explorer" data-testid="explorer">
             <div class="notes" role="status" data-testid="notes">
@@ -465,13 +535,21 @@ pub fn Explorer(
                     <ArchControls state=params />
                     <FieldControl field=&ExplorerParams::WIDTH state=params />
                     <FieldControl field=&ExplorerParams::LR state=params marks=landmarks hint=lr_hint />
-                    {move || catapult_offer.get().map(|c| view! {
-                        <p class="offer" data-testid="catapult-offer">
-                            "Past η_max the linear picture stops. "
-                            <button on:click=move |_| on_catapult.run(c.clone())>
-                                {format!("See the catapult at ηλ₀ = {} →", c.eta_lambda0)}
-                            </button>
-                        </p>
+                    <button data-testid="half-critical" on:click=half_critical
+                        title="set η to half the train NTK's η_crit = 2N/(λ_min + λ_max): inside the paper's Theorem 2.1">"η = ½ η_crit"</button>
+                    {move || catapult_offer.get().map(|(c, wanted)| {
+                        // The catapult view's slider ends at ηλ₀ = 6; say so when the explorer's is larger.
+                        let capped = (wanted > c.eta_lambda0 + 1e-9)
+                            .then(|| format!(" (here ηλ₀ ≈ {}: past 4 the network diverges; the catapult view goes up to 6)", tidy(wanted)));
+                        view! {
+                            <p class="offer" data-testid="catapult-offer">
+                                "Past η_max the linear picture stops. "
+                                <button on:click=move |_| on_catapult.run(c.clone())>
+                                    {format!("See the catapult at ηλ₀ = {} →", c.eta_lambda0)}
+                                </button>
+                                {capped}
+                            </p>
+                        }
                     })}
                     <FieldControl field=&ExplorerParams::STEPS state=params />
                     <FieldControl field=&ExplorerParams::MEMBERS state=params />
@@ -517,6 +595,17 @@ pub fn Explorer(
                 </aside>
                 <main class="panel main-plot" data-testid="main-plot" aria-label="Main plot">
                     <h2>"Function space through training"</h2>
+                    // The run's status and any warning sit above the plot, in view with it.
+                    <div class="progress run-header" role="status">
+                        <progress max="1" prop:value=move || run.get().fraction></progress>
+                        <span data-testid="run-status" class:refused=move || run.with(|r| r.error.is_some())>{status}</span>
+                    </div>
+                    {move || eta_warning.get().map(|w| view! {
+                        <p class="note eta-warning" data-testid="eta-warning">
+                            {w}" "
+                            <button on:click=half_critical>"η = ½ η_crit"</button>
+                        </p>
+                    })}
                     <canvas node_ref=main_canvas class="plot main" data-testid="function-plot" tabindex="0"
                         class:editable=user_set
                         role="img" aria-label="NNGP and NTK-GP bands, network ensemble and linearization along the test line"
@@ -535,19 +624,20 @@ pub fn Explorer(
                         </button>
                         <button on:click=move |_| {
                             let steps = params.with_untracked(|p| p.training.steps);
-                            let k = step_at(step_position(shown_step.get_untracked(), steps) + 25.0, steps);
+                            let k = step_forward(shown_step.get_untracked(), steps, 25.0);
                             params.update(|p| p.display.shown_step = Some(k));
                         }>"step ›"</button>
                         <button on:click=move |_| { playing.set(false); params.update(|p| p.display.shown_step = Some(0)) }>"reset"</button>
                         <label for="time">"time shown"</label>
                         <input type="range" id="time" min="0" max=SLIDER_STEPS.to_string() step="1"
                             prop:value=move || params.with(|p| step_position(shown_step.get(), p.training.steps).round().to_string())
+                            aria-valuetext=time_text
                             on:input=move |ev| {
                                 if let Ok(pos) = event_target_value(&ev).parse::<f64>() {
                                     params.update(|p| p.display.shown_step = Some(step_at(pos, p.training.steps)));
                                 }
                             } />
-                        <span data-testid="time-value">{move || params.with(|p| format!("k = {} of {}", shown_step.get(), p.training.steps))}</span>
+                        <span data-testid="time-value">{time_text}</span>
                         <label class="follow">
                             <input type="checkbox" id="follow" data-testid="follow" prop:checked=follow
                                 on:change=move |ev| {
@@ -569,10 +659,6 @@ pub fn Explorer(
                         }>"Export PNG"</button>
                         <button data-testid="export-csv" on:click=export>"Export CSV"</button>
                         <OpenResults />
-                    </div>
-                    <div class="progress">
-                        <progress max="1" prop:value=move || run.get().fraction></progress>
-                        <span data-testid="run-status">{status}</span>
                     </div>
                     <p class="hint" data-testid="theory-status">{theory_status}</p>
                 </main>

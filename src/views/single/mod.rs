@@ -248,6 +248,13 @@ pub fn SingleView(
     };
     let view_notes = Signal::derive(move || plot_error.get().map(Note::text).into_iter().collect::<Vec<_>>());
 
+    // The time shown, as read under the slider and by a screen reader.
+    let time_text = move || {
+        let p = params.get();
+        shown.get().map_or("k = 0".to_string(), |k| {
+            format!("k = {k} of {} (t = {})", p.steps, tidy(p.lr * k as f64))
+        })
+    };
     view! {
         <div class="view single" data-testid="single">
             <div class="notes" role="status" data-testid="single-notes">
@@ -297,7 +304,7 @@ pub fn SingleView(
                         <input type="range" id="s-time" min="0" step="1" data-testid="single-time"
                             prop:max=move || checkpoints_len().saturating_sub(1).to_string()
                             prop:value=move || slider_value().to_string()
-                            aria-valuetext=move || shown.get().map_or(String::new(), |k| format!("step {k}"))
+                            aria-valuetext=time_text
                             on:input=move |ev| {
                                 let Ok(i) = event_target_value(&ev).parse::<usize>() else { return };
                                 let k = run.with_untracked(|r| r.checkpoints.get(i).map(|c| c.step));
@@ -305,10 +312,7 @@ pub fn SingleView(
                                     params.update(|p| p.shown_step = Some(k));
                                 }
                             } />
-                        <span data-testid="single-time-value">{move || {
-                            let p = params.get();
-                            shown.get().map_or("k = 0".to_string(), |k| format!("k = {k} of {} (t = {})", p.steps, tidy(p.lr * k as f64)))
-                        }}</span>
+                        <span data-testid="single-time-value">{time_text}</span>
                         <label class="follow">
                             <input type="checkbox" data-testid="single-follow" prop:checked=follow
                                 on:change=move |ev| {

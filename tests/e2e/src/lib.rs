@@ -3,9 +3,12 @@
 //! HTTP API. `cargo xtask test` builds the page and sets `E2E_DIST`, `CHROMEDRIVER` and
 //! `CHROMIUM`.
 
+mod canvas_text;
 mod server;
+pub mod trace;
 mod webdriver;
 
+pub use canvas_text::{overlapping, CanvasTexts, TextBox};
 pub use server::{serve_dir, StaticServer};
 pub use webdriver::{wait_until, Browser, Element};
 

@@ -46,6 +46,17 @@ impl Browser {
     /// # Panics
     /// When chromedriver or Chromium cannot be started (the message says which).
     pub fn launch() -> Browser {
+        Browser::launch_with(None)
+    }
+
+    /// As [`Browser::launch`], with Chromium's trace events of `categories` (comma-separated,
+    /// e.g. `"toplevel,devtools.timeline"`) collected in the performance log
+    /// ([`Browser::trace_events`]).
+    pub fn launch_traced(categories: &str) -> Browser {
+        Browser::launch_with(Some(categories))
+    }
+
+    fn launch_with(trace: Option<&str>) -> Browser {
         let chromedriver = env_path("CHROMEDRIVER", "/usr/bin/chromedriver");
         let chromium = env_path("CHROMIUM", "/usr/bin/chromium");
         let port = free_port();
@@ -59,13 +70,19 @@ impl Browser {
         let up = wait_until(Duration::from_secs(20), || ureq::get(&format!("{base}/status")).call().is_ok());
         assert!(up, "chromedriver did not start within 20 s");
         let profile = std::env::temp_dir().join(format!("e2e-profile-{port}-{}", std::process::id()));
-        let caps = json!({"capabilities": {"alwaysMatch": {"goog:loggingPrefs": {"browser": "ALL"}, "goog:chromeOptions": {
+        let mut caps = json!({"capabilities": {"alwaysMatch": {"goog:loggingPrefs": {"browser": "ALL"}, "goog:chromeOptions": {
             "binary": chromium,
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
                      "--disable-dev-shm-usage", "--window-size=1400,1000", "--hide-scrollbars", "--js-flags=--expose-gc",
                      format!("--user-data-dir={}", profile.display())]
         }}}});
+        if let Some(categories) = trace {
+            let always = &mut caps["capabilities"]["alwaysMatch"];
+            always["goog:loggingPrefs"]["performance"] = json!("ALL");
+            always["goog:chromeOptions"]["perfLoggingPrefs"] =
+                json!({"enableNetwork": false, "enablePage": false, "traceCategories": categories});
+        }
         let mut browser = Browser { driver, base, session: String::new(), _profile: TempDir(profile) };
         let created = browser.request("POST", "/session", Some(caps));
         browser.session = created["sessionId"].as_str().expect("session id").to_string();
@@ -273,6 +290,40 @@ impl Browser {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Sends a Chrome DevTools Protocol command through chromedriver (`goog/cdp/execute`) and
+    /// returns its result.
+    pub fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.request("POST", "/goog/cdp/execute", Some(json!({ "cmd": cmd, "params": params })))
+    }
+
+    /// Runs `source` at the start of every document loaded from now on, before the page's own
+    /// scripts; the returned identifier removes it ([`Browser::remove_on_new_document`]).
+    pub fn on_new_document(&self, source: &str) -> String {
+        let v = self.cdp("Page.addScriptToEvaluateOnNewDocument", json!({ "source": source }));
+        v["identifier"].as_str().expect("a script identifier").to_string()
+    }
+
+    /// Stops running a script added by [`Browser::on_new_document`].
+    pub fn remove_on_new_document(&self, identifier: &str) {
+        self.cdp("Page.removeScriptToEvaluateOnNewDocument", json!({ "identifier": identifier }));
+    }
+
+    /// The trace events collected since the last call (a browser from
+    /// [`Browser::launch_traced`]; Chrome's trace event format: `name`, `cat`, `ph`, `ts` and
+    /// `dur` in µs, `pid`, `tid`, `args`).
+    pub fn trace_events(&self) -> Vec<Value> {
+        let log = self.request("POST", "/se/log", Some(json!({ "type": "performance" })));
+        let mut events = Vec::new();
+        for entry in log.as_array().into_iter().flatten() {
+            let Some(text) = entry["message"].as_str() else { continue };
+            let Ok(message) = serde_json::from_str::<Value>(text) else { continue };
+            if message["message"]["method"] == "Tracing.dataCollected" {
+                events.push(message["message"]["params"].clone());
+            }
+        }
+        events
     }
 
     /// Saves a PNG screenshot of the viewport to `path`.

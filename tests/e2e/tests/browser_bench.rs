@@ -51,7 +51,7 @@ fn cookbook_ensemble_in_the_browser() {
 fn explorer_default_run_latency() {
     let (_server, browser) = open_page("");
     let done =
-        "return document.querySelector('[data-testid=run-status]').innerText.includes('members trained');";
+        "return document.querySelector('[data-testid=run-status]').innerText.includes('networks trained');";
     let loaded = std::time::Instant::now();
     browser.wait_true(done, Duration::from_secs(300), "the default run to finish");
     let first_run = loaded.elapsed().as_secs_f64();
@@ -70,7 +70,7 @@ fn explorer_default_run_latency() {
                const now = performance.now(); worst = Math.max(worst, now - last); last = now;
                const run = Number(canvas.dataset.run), step = canvas.dataset.ensembleStep;
                if (run > before && step !== '') { steps.add(step); if (first === null) first = now - t0; }
-               if (run > before && status().includes('members trained')) {
+               if (run > before && status().includes('networks trained')) {
                  done({first_ms: first, total_ms: now - t0, worst_stall_ms: worst, checkpoints_drawn: steps.size});
                } else if (now - t0 > 120000) { done({error: status()}); } else { setTimeout(tick, 10); }
              }
@@ -141,6 +141,77 @@ fn tanh_theory_follows_a_drag() {
             ms[ms.len() / 2],
             ms[ms.len() - 1],
             ms.len()
+        );
+    }
+}
+
+/// The main thread while the default run trains (`cargo xtask bench-browser`): five slider
+/// releases at the defaults, each traced by Chromium from the release to the run's end (marked
+/// with `performance.mark`; the end seen by a MutationObserver on the status, so the
+/// measurement adds no polling), with the main thread's busy fraction (its top-level tasks over
+/// the run's wall time), its longest task, and where the time went.
+#[test]
+#[ignore = "benchmark: run with `cargo xtask bench-browser`"]
+fn explorer_main_thread_while_training() {
+    let dist =
+        std::path::PathBuf::from(std::env::var_os("E2E_DIST").expect("E2E_DIST (cargo xtask bench-browser)"));
+    let server = e2e::serve_dir(&dist);
+    let browser = e2e::Browser::launch_traced(e2e::trace::CATEGORIES);
+    browser.goto(&format!("{}/", server.url()));
+    browser.wait_true(
+        "return document.querySelector('[data-testid=run-status]').innerText.includes('networks trained');",
+        Duration::from_secs(300),
+        "the default run to finish",
+    );
+    let mut fractions = Vec::new();
+    for (i, sw2) in ["2.2", "2.25", "2.3", "2.25", "2.2"].iter().enumerate() {
+        let _ = browser.trace_events();
+        let out = browser.execute_async(
+            "const [value, done] = [arguments[0], arguments[arguments.length - 1]];
+             const canvas = document.querySelector('[data-testid=function-plot]');
+             const status = document.querySelector('[data-testid=run-status]');
+             const before = Number(canvas.dataset.run);
+             const box = document.getElementById('sw2-value');
+             performance.mark('bench-start');
+             const t0 = performance.now();
+             const observer = new MutationObserver(() => {
+               if (Number(canvas.dataset.run) > before && status.textContent.includes('networks trained')) {
+                 observer.disconnect();
+                 performance.mark('bench-end');
+                 done({total_ms: performance.now() - t0});
+               }
+             });
+             observer.observe(document.querySelector('[data-testid=main-plot]'), {subtree: true, childList: true, characterData: true, attributes: true});
+             box.value = value; box.dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![json!(sw2)],
+        );
+        // Let the last trace events arrive.
+        std::thread::sleep(Duration::from_millis(500));
+        let events = browser.trace_events();
+        let Some(busy) = e2e::trace::busy_between(&events, "bench-start", "bench-end") else {
+            println!("release {i}: no marks in {} trace events ({out})", events.len());
+            continue;
+        };
+        let top: Vec<String> = busy.by_name.iter().take(14).map(|(n, t)| format!("{n} {t:.0} ms")).collect();
+        println!(
+            "release {i} (σ_w² = {sw2}): run {:.2} s, main thread busy {:.0} ms = {:.0} %, {} long tasks, longest {:.0} ms; {}",
+            busy.window_ms / 1000.0,
+            busy.busy_ms,
+            100.0 * busy.fraction(),
+            busy.long_tasks,
+            busy.longest_ms,
+            top.join(", ")
+        );
+        fractions.push((busy.fraction(), busy.window_ms, busy.longest_ms));
+    }
+    fractions.sort_by(|a, b| a.0.total_cmp(&b.0));
+    if let Some(&(f, w, _)) = fractions.get(fractions.len() / 2) {
+        let longest = fractions.iter().map(|x| x.2).fold(0.0, f64::max);
+        println!(
+            "explorer default run after a release: main thread busy {:.0} % of the run (median of {}; that run {:.2} s), longest task {longest:.0} ms",
+            100.0 * f,
+            fractions.len(),
+            w / 1000.0
         );
     }
 }

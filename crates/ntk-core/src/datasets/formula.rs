@@ -37,7 +37,22 @@ pub enum FormulaError {
         /// its value there
         value: f64,
     },
+    /// Unbounded near a point of the training range (a pole between the check points).
+    #[error("y = {expr} has a pole near x = {x:.4} (|y| grows without bound there); a target must be finite on [−π, π]")]
+    Pole {
+        /// the formula
+        expr: String,
+        /// where
+        x: f64,
+    },
 }
+
+/// Rounds of zooming into a peak of |f| (each narrows the interval 10-fold).
+const ZOOM_ROUNDS: usize = 40;
+/// Growth of |f| within a zoom, relative to the peak's value on the check grid, beyond which
+/// the peak is a pole: a bounded peak between two check points rises by a modest factor (its
+/// curvature over half a grid step), a pole by as much as double precision allows.
+const POLE_GROWTH: f64 = 1e6;
 
 impl Formula {
     /// Parses and compiles `text`, and checks it is finite at [`CHECK_POINTS`] points of
@@ -49,9 +64,54 @@ impl Formula {
         let expr = parse(text)?;
         let formula = Formula { source: expr.to_string(), program: Program::new(&expr) };
         let (lo, hi) = X_RANGE;
-        let grid = (0..CHECK_POINTS).map(|i| lo + (hi - lo) * i as f64 / (CHECK_POINTS - 1) as f64);
-        formula.check_finite(grid)?;
+        let grid: Vec<f64> =
+            (0..CHECK_POINTS).map(|i| lo + (hi - lo) * i as f64 / (CHECK_POINTS - 1) as f64).collect();
+        formula.check_finite(grid.iter().copied())?;
+        formula.check_poles(&grid)?;
         Ok(formula)
+    }
+
+    /// Refuses a pole: a local peak of |f| on the grid [`POLE_GROWTH`] times its neighbours, or,
+    /// between the check points, every local peak that stands out (10× the median |f|) zoomed into ([`ZOOM_ROUNDS`] rounds of 21 points around the
+    /// largest value); a growth past [`POLE_GROWTH`] (or a value that is not finite) is a pole.
+    fn check_poles(&self, grid: &[f64]) -> Result<(), FormulaError> {
+        let values: Vec<f64> = grid.iter().map(|&x| self.eval(x).abs()).collect();
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let threshold = 10.0 * sorted[sorted.len() / 2];
+        let n = grid.len();
+        for i in 0..n {
+            let peak = values[i];
+            let left = if i > 0 { values[i - 1] } else { 0.0 };
+            let right = if i + 1 < n { values[i + 1] } else { 0.0 };
+            if peak <= threshold || peak < left || peak < right {
+                continue;
+            }
+            // A pole hit (nearly) on a check point: a spike no bounded target makes.
+            if peak > POLE_GROWTH * left.max(right).max(1.0) {
+                return Err(FormulaError::Pole { expr: self.source.clone(), x: grid[i] });
+            }
+            let (mut a, mut b) = (grid[i.saturating_sub(1)], grid[(i + 1).min(n - 1)]);
+            let mut best = (grid[i], peak);
+            for _ in 0..ZOOM_ROUNDS {
+                let step = (b - a) / 20.0;
+                if step <= f64::EPSILON * best.0.abs().max(1.0) {
+                    break;
+                }
+                for k in 0..=20 {
+                    let x = a + step * k as f64;
+                    let v = self.eval(x).abs();
+                    if !v.is_finite() || v > POLE_GROWTH * peak.max(1.0) {
+                        return Err(FormulaError::Pole { expr: self.source.clone(), x });
+                    }
+                    if v > best.1 {
+                        best = (x, v);
+                    }
+                }
+                (a, b) = (best.0 - step, best.0 + step);
+            }
+        }
+        Ok(())
     }
 
     /// The formula as written canonically (no blanks).
@@ -131,5 +191,19 @@ mod tests {
         assert!(matches!(e, FormulaError::NotFinite { .. }), "{e}");
         // Finite on [−π, π] although not on the whole line: a target may be.
         assert!(Formula::new("log(x + 4)").is_ok());
+        // Poles between the check points are found and placed; steep but bounded targets pass.
+        for (pole, at) in [
+            ("1/(x-1)", 1.0),
+            ("1/(x-0.5)", 0.5),
+            ("1/(x+1.2345)^2", -1.2345),
+            ("tan(x)", -std::f64::consts::FRAC_PI_2),
+        ] {
+            let e = Formula::new(pole).unwrap_err();
+            assert!(matches!(e, FormulaError::Pole { x, .. } if (x - at).abs() < 1e-3), "{pole}: {e}");
+            assert!(e.to_string().contains("pole near x ="), "{e}");
+        }
+        for fine in ["exp(3*x)", "1/(x^2+0.01)", "x*sin(2*x)/2", "sin(x)/(x+4)", "100*sin(x)"] {
+            assert!(Formula::new(fine).is_ok(), "{fine}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use e2e::{ntk_binary, screenshot_dir, Browser, Page};
 use serde_json::{json, Value};
 
 const TRAINED: &str =
-    "return document.querySelector('[data-testid=run-status]').innerText.includes('members trained');";
+    "return document.querySelector('[data-testid=run-status]').innerText.includes('networks trained');";
 
 /// The training points the main plot last drew.
 fn drawn_train(browser: &Browser) -> Value {
@@ -370,7 +370,7 @@ pub fn a_typed_formula_is_the_target(page: &Page) {
     browser.wait_for("#fx", Duration::from_secs(30));
     assert_eq!(browser.execute("return document.getElementById('fx').value;", vec![]), json!("x^2/4-1"));
     browser.wait_true(
-        "return document.querySelector('[data-testid=run-status]').innerText.includes('members trained');",
+        "return document.querySelector('[data-testid=run-status]').innerText.includes('networks trained');",
         Duration::from_secs(60),
         "the run on the formula's data",
     );

@@ -11,7 +11,7 @@ use e2e::{screenshot_dir, Browser, Page};
 use serde_json::{json, Value};
 
 const TRAINED: &str =
-    "return document.querySelector('[data-testid=run-status]').innerText.includes('members trained');";
+    "return document.querySelector('[data-testid=run-status]').innerText.includes('networks trained');";
 
 /// The run and ensemble checkpoint the main plot last drew: (run id, step or `None`).
 fn drawn(browser: &Browser) -> (u64, Option<u64>) {
@@ -35,7 +35,7 @@ fn watch_until_trained(browser: &Browser, max_ms: u64) -> Value {
          (function tick() {
            const pair = (canvas.dataset.run || '0') + ':' + (canvas.dataset.ensembleStep || '');
            if (seen[seen.length - 1] !== pair) seen.push(pair);
-           if (status().includes('members trained') || performance.now() - t0 > max) {
+           if (status().includes('networks trained') || performance.now() - t0 > max) {
              done({seen, status: status(), time: document.querySelector('[data-testid=time-value]').innerText});
            } else { setTimeout(tick, 5); }
          })();",
@@ -82,7 +82,7 @@ pub fn the_default_run_streams_through_training_time(page: &Page) {
         "the last step drawn",
     );
     let status = log["status"].as_str().unwrap();
-    assert!(status.contains("20 members trained for 3000 steps"), "{status}");
+    assert!(status.contains("20 networks trained for 3000 steps"), "{status}");
     assert_eq!(log["time"], json!("k = 3000 of 3000"));
     // The loss plot shows the ensemble's curves too (black network curve present).
     let loss_dark = browser.execute(
@@ -147,7 +147,7 @@ pub fn sliders_change_the_view_and_the_url_and_restart_the_ensemble(page: &Page)
         "the restarted run drawn",
     );
     browser.wait_true(TRAINED, Duration::from_secs(120), "the restarted ensemble to finish");
-    assert!(browser.text("[data-testid=run-status]").contains("4 members trained for 300 steps"));
+    assert!(browser.text("[data-testid=run-status]").contains("4 networks trained for 300 steps"));
     // Typing a value in the number box, and an invalid one.
     browser.set_input("#sw2-value", "1.5");
     assert!(browser.execute("return location.search;", vec![]).as_str().unwrap().contains("sw2=1.5"));
@@ -194,7 +194,7 @@ pub fn a_new_run_never_shows_the_old_one_again(page: &Page) {
         .collect();
     let first_new = runs.iter().position(|&r| r > old).expect("the new run drawn");
     assert!(runs[first_new..].iter().all(|&r| r > old), "the old run drawn after the new one: {runs:?}");
-    assert!(log["status"].as_str().unwrap().contains("members trained"), "{log}");
+    assert!(log["status"].as_str().unwrap().contains("networks trained"), "{log}");
     let (latest, _) = drawn(browser);
     assert!(latest > old, "the plot shows the new run");
 }

@@ -9,6 +9,7 @@
 mod catapult;
 mod data_in;
 mod explorer;
+mod first_visit;
 mod native_vs_browser;
 mod phase;
 mod shell;
@@ -40,6 +41,42 @@ const TESTS: &[Test] = &[
     (
         "explorer::a_hand_edited_link_is_clamped_with_a_note_and_huge_jobs_are_refused",
         explorer::a_hand_edited_link_is_clamped_with_a_note_and_huge_jobs_are_refused,
+    ),
+    (
+        "first_visit::reset_then_step_then_play_moves_the_time_shown",
+        first_visit::reset_then_step_then_play_moves_the_time_shown,
+    ),
+    (
+        "first_visit::the_eta_max_tick_is_where_the_thumb_is_at_eta_max",
+        first_visit::the_eta_max_tick_is_where_the_thumb_is_at_eta_max,
+    ),
+    (
+        "first_visit::every_explorer_preset_trains_to_completion",
+        first_visit::every_explorer_preset_trains_to_completion,
+    ),
+    (
+        "first_visit::past_eta_max_the_plots_say_diverged_and_stay_readable",
+        first_visit::past_eta_max_the_plots_say_diverged_and_stay_readable,
+    ),
+    (
+        "first_visit::a_change_that_pushes_eta_past_eta_max_is_said_and_undone_in_one_click",
+        first_visit::a_change_that_pushes_eta_past_eta_max_is_said_and_undone_in_one_click,
+    ),
+    (
+        "first_visit::the_status_and_the_plot_stay_in_one_screen",
+        first_visit::the_status_and_the_plot_stay_in_one_screen,
+    ),
+    (
+        "first_visit::no_text_covers_another_in_any_view_on_a_desktop_or_a_phone",
+        first_visit::no_text_covers_another_in_any_view_on_a_desktop_or_a_phone,
+    ),
+    (
+        "first_visit::a_formula_with_a_pole_is_refused_with_where",
+        first_visit::a_formula_with_a_pole_is_refused_with_where,
+    ),
+    (
+        "first_visit::every_slider_tells_a_screen_reader_its_value",
+        first_visit::every_slider_tells_a_screen_reader_its_value,
     ),
     (
         "views::placing_dragging_and_removing_points_edits_the_data_and_the_link",
@@ -123,6 +160,7 @@ const TESTS: &[Test] = &[
         data_in::an_embed_in_a_frame_shows_the_figure_alone,
     ),
     ("data_in::a_typed_formula_is_the_target", data_in::a_typed_formula_is_the_target),
+    ("first_visit::a_redeployed_site_offers_a_reload", first_visit::a_redeployed_site_offers_a_reload),
     (
         "stress::a_random_walk_leaves_a_page_equal_to_a_fresh_load",
         stress::a_random_walk_leaves_a_page_equal_to_a_fresh_load,

@@ -40,7 +40,7 @@ const actions = [
   () => { const s = pick(shown('select')); if (!s || !s.options.length) return;
           s.selectedIndex = Math.floor(rand() * s.options.length); fire(s, 'change');
           log.push('select ' + s.id + '=' + s.value); },
-  () => { const b = pick(shown('.presets button').filter(b => !/cookbook/.test(b.innerText)));
+  () => { const b = pick(shown('.presets button').filter(b => !/cookbook|1024/.test(b.innerText)));
           if (b) { b.click(); log.push('preset ' + b.innerText); } },
   () => { const t = pick(shown('.tabs button')); if (t) { t.click(); log.push('tab ' + t.dataset.view); } },
   () => { const c = shown('[data-testid=function-plot]')[0]; if (!c) return;

@@ -8,7 +8,7 @@ use e2e::{screenshot_dir, Browser, Page};
 use serde_json::{json, Value};
 
 const TRAINED: &str =
-    "return document.querySelector('[data-testid=run-status]').innerText.includes('members trained');";
+    "return document.querySelector('[data-testid=run-status]').innerText.includes('networks trained');";
 
 /// The user's points as the URL has them.
 fn url_points(browser: &Browser) -> Vec<(f64, f64)> {
@@ -104,7 +104,7 @@ pub fn a_preset_sets_every_control_and_the_link(page: &Page) {
     assert_eq!(value("depth-value"), json!("3"));
     assert_eq!(value("act"), json!("tanh"));
     browser.wait_true(
-        "return document.querySelector('[data-testid=run-status]').innerText.includes('10 members');",
+        "return document.querySelector('[data-testid=run-status]').innerText.includes('10 networks');",
         Duration::from_secs(60),
         "the preset's ensemble to start",
     );
