@@ -199,7 +199,7 @@ fn shade_regions(
             continue;
         }
         let font_px = 11.0 * dpr;
-        let w = text_width(area, name, font_px);
+        let w = text_width(name, font_px);
         let (l, r) = (chart.backend_coord(&(a, y.hi)).0, chart.backend_coord(&(b, y.hi)).0);
         let top = chart.backend_coord(&(a, y.hi)).1;
         if f64::from(r - l) < w + 4.0 * dpr {

@@ -303,10 +303,7 @@ pub fn draw_function_plot(
             root.draw(&Rectangle::new(
                 [
                     ((area.x0 + 4.0 * dpr) as i32, (y - 2.0 * dpr) as i32),
-                    (
-                        (area.x0 + 10.0 * dpr + text_width(&root, line, 13.0 * dpr)) as i32,
-                        (y + 15.0 * dpr) as i32,
-                    ),
+                    ((area.x0 + 10.0 * dpr + text_width(line, 13.0 * dpr)) as i32, (y + 15.0 * dpr) as i32),
                 ],
                 RGBColor(255, 255, 255).mix(0.85).filled(),
             ))?;

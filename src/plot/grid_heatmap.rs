@@ -192,7 +192,7 @@ fn draw_color_bar(
     let hi = crate::plot::axes::tick_label(h.scale.hi);
     let x0 = (8.0 * dpr) as i32;
     area.draw(&Text::new(h.color_label.clone(), (x0, 0), font.clone()))?;
-    let width = |t: &str| super::panel::text_width(area, t, font_px) as i32;
+    let width = |t: &str| super::panel::text_width(t, font_px) as i32;
     let gap = (6.0 * dpr) as i32;
     let bar0 = x0 + width(&lo) + gap;
     let bar1 = (f64::from(w) - 8.0 * dpr) as i32 - width(&hi) - gap;

@@ -123,8 +123,8 @@ pub fn height(area: &DrawingArea<CanvasBackend, Shift>, entries: &[Entry], font_
     layout(&widths, f64::from(area.dim_in_pixel().0), font_px).height
 }
 
-fn text_width(area: &DrawingArea<CanvasBackend, Shift>, text: &str, font: &TextStyle) -> f64 {
-    area.estimate_text_size(text, font).map_or(text.chars().count() as f64 * 6.0, |(w, _)| f64::from(w))
+fn text_width(text: &str, font: &TextStyle) -> f64 {
+    super::text::width(text, font).unwrap_or(text.chars().count() as f64 * 6.0)
 }
 
 /// Each entry's text and its width, shortened with "…" where an entry would not fit the
@@ -141,12 +141,12 @@ fn fitted_texts(
         .iter()
         .map(|e| {
             let mut text = e.text.clone();
-            let mut w = text_width(area, &text, &font);
+            let mut w = text_width(&text, &font);
             let mut keep = text.chars().count();
             while w > room && keep > 1 {
                 keep -= 1;
                 text = e.text.chars().take(keep).collect::<String>() + "…";
-                w = text_width(area, &text, &font);
+                w = text_width(&text, &font);
             }
             (text, w)
         })

@@ -11,6 +11,7 @@ pub mod legend;
 pub mod loss_plot;
 pub mod panel;
 pub mod series_plot;
+pub mod text;
 pub mod widths_plot;
 
 use plotters::coord::Shift;
@@ -51,12 +52,18 @@ pub fn copy_canvas(canvas: &HtmlCanvasElement) -> Option<HtmlCanvasElement> {
     Some(copy)
 }
 
+/// The backing-store size [`fit_canvas`] gives `canvas` (what a drawing made now would cover).
+pub fn backing_size(canvas: &HtmlCanvasElement) -> (u32, u32) {
+    let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 4.0);
+    let (w, h) = (canvas.client_width().max(200) as f64, canvas.client_height().max(150) as f64);
+    ((w * dpr).round() as u32, (h * dpr).round() as u32)
+}
+
 /// Sizes the canvas backing store to its CSS size × `devicePixelRatio` (crisp lines on
 /// high-DPI screens) and returns that ratio, by which fonts and line widths are scaled.
 pub fn fit_canvas(canvas: &HtmlCanvasElement) -> f64 {
     let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 4.0);
-    let (w, h) = (canvas.client_width().max(200) as f64, canvas.client_height().max(150) as f64);
-    let (bw, bh) = ((w * dpr).round() as u32, (h * dpr).round() as u32);
+    let (bw, bh) = backing_size(canvas);
     if canvas.width() != bw || canvas.height() != bh {
         canvas.set_width(bw);
         canvas.set_height(bh);

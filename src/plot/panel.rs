@@ -77,10 +77,9 @@ pub struct Panel<'a> {
 }
 
 /// The width of `text` at `font_px` (backing pixels) as the canvas measures it.
-pub fn text_width(area: &DrawingArea<CanvasBackend, Shift>, text: &str, font_px: f64) -> f64 {
+pub fn text_width(text: &str, font_px: f64) -> f64 {
     let style: TextStyle = ("sans-serif", font_px).into_font().into();
-    area.estimate_text_size(text, &style)
-        .map_or(0.6 * font_px * text.chars().count() as f64, |(w, _)| f64::from(w))
+    super::text::width(text, &style).unwrap_or(0.6 * font_px * text.chars().count() as f64)
 }
 
 /// Draws `caption` centred at the top of `area` and returns the area below it. A caption
@@ -97,15 +96,15 @@ pub fn caption_above(
     let width = f64::from(area.dim_in_pixel().0);
     let room = 0.96 * width;
     let lines: Vec<&str> = match caption.split_once(" — ") {
-        Some((a, b)) if text_width(area, caption, font_px) > room => vec![a, b],
+        Some((a, b)) if text_width(caption, font_px) > room => vec![a, b],
         _ => vec![caption],
     };
-    let widest = lines.iter().map(|l| text_width(area, l, font_px)).fold(0.0, f64::max);
+    let widest = lines.iter().map(|l| text_width(l, font_px)).fold(0.0, f64::max);
     let font = if widest > room { (font_px * room / widest).max(0.6 * font_px) } else { font_px };
     let style: TextStyle = ("sans-serif", font).into_font().into();
     let line_h = 1.3 * font;
     for (i, line) in lines.iter().enumerate() {
-        let x = ((width - text_width(area, line, font)) / 2.0).max(0.0);
+        let x = ((width - text_width(line, font)) / 2.0).max(0.0);
         area.draw_text(line, &style, (x as i32, (0.25 * font + i as f64 * line_h) as i32))?;
     }
     let used = 0.5 * font + lines.len() as f64 * line_h;
@@ -133,8 +132,7 @@ pub fn panel<'a>(
     let y_axis = y.ticked(labels_that_fit(y_room, label_px));
     // The y-label area holds the widest tick label, the tick and the rotated description side
     // by side: at least the style's width, wider for long labels ("−0.25", "1e-3").
-    let widest_y =
-        y_axis.ticks().iter().map(|&v| text_width(area, &tick_label(v), label_px)).fold(0.0, f64::max);
+    let widest_y = y_axis.ticks().iter().map(|&v| text_width(&tick_label(v), label_px)).fold(0.0, f64::max);
     let y_area = (style.y_area * dpr).max(widest_y + 1.3 * desc_px + 12.0 * dpr);
     let x_room = f64::from(aw) - y_area - 2.0 * style.margin * dpr;
     // The widest label an axis can get decides how many fit.
@@ -142,7 +140,7 @@ pub fn panel<'a>(
         [a.lo, a.hi, 0.5 * (a.lo + a.hi), a.hi * 0.37]
             .iter()
             .chain(a.ticked(12).ticks())
-            .map(|&v| text_width(area, &tick_label(v), label_px))
+            .map(|&v| text_width(&tick_label(v), label_px))
             .fold(0.0, f64::max)
     };
     let x_axis = x.ticked(labels_that_fit(x_room, widest(x)));
@@ -150,7 +148,7 @@ pub fn panel<'a>(
     // An axis description longer than its axis is drawn smaller (down to 0.6×), not past the
     // axis's ends into the legend or the caption.
     let fit = |desc: &str, room: f64| {
-        let w = text_width(area, desc, desc_px);
+        let w = text_width(desc, desc_px);
         if w > 0.98 * room && w > 0.0 {
             (0.98 * room / w).max(0.6)
         } else {
@@ -159,7 +157,7 @@ pub fn panel<'a>(
     };
     let desc_px = desc_px * fit(&x.desc, x_room).min(fit(&y.desc, y_room));
     // Room on the right for half of the last x label (it is centred on its tick).
-    let last_half = x_ticks.last().map_or(0.0, |&t| 0.5 * text_width(area, &tick_label(t), label_px));
+    let last_half = x_ticks.last().map_or(0.0, |&t| 0.5 * text_width(&tick_label(t), label_px));
     let mut builder = ChartBuilder::on(area);
     builder
         .margin(px(style.margin))
@@ -191,7 +189,7 @@ pub fn panel<'a>(
         .iter()
         .map(|&t| {
             let (cx, _) = chart.backend_coord(&(t, y.lo));
-            let w = text_width(area, &tick_label(t), label_px);
+            let w = text_width(&tick_label(t), label_px);
             Rect::centred(f64::from(cx), plot_area.y1 + 0.3 * style.x_area * dpr, w, label_px)
         })
         .collect();
@@ -199,7 +197,7 @@ pub fn panel<'a>(
         .iter()
         .map(|&v| {
             let (_, cy) = chart.backend_coord(&(x.lo, v));
-            let (w, cy) = (text_width(area, &tick_label(v), label_px), f64::from(cy));
+            let (w, cy) = (text_width(&tick_label(v), label_px), f64::from(cy));
             let right = plot_area.x0 - 5.0 * dpr;
             Rect { x0: right - w, y0: cy - label_px / 2.0, x1: right, y1: cy + label_px / 2.0 }
         })

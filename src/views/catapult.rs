@@ -110,11 +110,13 @@ pub fn CatapultView(
     let diagram_canvas = NodeRef::<leptos::html::Canvas>::new();
     let plot_error = RwSignal::new(None::<String>);
 
+    // The networks' run as drawn: its key and result (its progress reports redraw nothing).
+    let drawn_run = Memo::new(move |_| run.with(|r| (r.key.clone(), r.result.clone())));
     Effect::new(move |_| {
         track_viewport();
         let p = params.get();
         let m = model_run.get();
-        let r = run.get();
+        let (run_key, run_result) = drawn_run.get();
         if !active.get() {
             return;
         }
@@ -130,7 +132,7 @@ pub fn CatapultView(
                 f: m.f.clone(),
             });
         }
-        if let (true, Some(Ok(run))) = (r.key.as_ref() == Some(&net_key(&p)), &r.result) {
+        if let (true, Some(Ok(run))) = (run_key.as_ref() == Some(&net_key(&p)), &run_result) {
             let label = format!("{} networks of width {}", run.members.len(), p.member_width);
             trajs.extend(run.members.iter().map(|t| network_trajectory(t, label.clone(), Role::Member)));
             trajs.push(network_trajectory(
@@ -234,7 +236,7 @@ pub fn CatapultView(
                     <canvas node_ref=traj_canvas class="plot catapult" data-testid="catapult-plot" role="img"
                         aria-label="loss, η·λ and output against step for the two-scalar model and the real networks"></canvas>
                     <div class="progress">
-                        <progress max="1" prop:value=move || run.get().fraction></progress>
+                        <progress max="1" prop:value=move || run.with(|r| r.fraction)></progress>
                         <span data-testid="catapult-status">{network_status}</span>
                     </div>
                 </main>

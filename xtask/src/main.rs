@@ -6,6 +6,8 @@
 //!   Firefox, and the end-to-end test of the built release page.
 //! - `cargo xtask dist` — the release build in `dist/`.
 //! - `cargo xtask bench-browser` — the ensemble benchmark in headless Chromium.
+//! - `cargo xtask bench-lighthouse` — Lighthouse (pinned in `bench/lighthouse/`) on the release
+//!   page, mobile and desktop settings.
 //! - `cargo xtask bench-peer <script> [args…]` — a peer benchmark (JAX + neural-tangents) from
 //!   `bench/peer/`, in a throwaway virtual environment.
 //! - `cargo xtask references [args…]` — regenerate the high-precision reference numbers
@@ -25,10 +27,11 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("dist") => dist().map(|_| ()),
         Some("bench-browser") => bench_browser(),
+        Some("bench-lighthouse") => bench_lighthouse(),
         Some("bench-peer") => bench_peer(&args[1..]),
         Some("references") => references(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <serve [--port P] | test | dist | bench-browser | bench-peer SCRIPT [ARGS…] | references [ARGS…]>");
+            eprintln!("usage: cargo xtask <serve [--port P] | test | dist | bench-browser | bench-lighthouse | bench-peer SCRIPT [ARGS…] | references [ARGS…]>");
             return ExitCode::from(2);
         }
     };
@@ -114,6 +117,27 @@ fn bench_browser() -> Result<(), String> {
         .env("E2E_DIST", &dist)
         .env("CHROMEDRIVER", &browsers.chromedriver)
         .env("CHROMIUM", &browsers.chromium))
+}
+
+/// Lighthouse on the release page: `bench/lighthouse/` (its `package.json` pins Lighthouse) is
+/// installed with npm into `target/lighthouse/` on first use (again when the pin changes), then
+/// `run.mjs` serves `dist/` and audits it with the mobile and desktop settings in headless
+/// Chromium. Never run by the tests.
+fn bench_lighthouse() -> Result<(), String> {
+    let browsers = tools::ensure_browsers()?;
+    let dist = dist()?;
+    let source = root().join("bench").join("lighthouse");
+    let dir = target_dir().join("lighthouse");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let package =
+        std::fs::read_to_string(source.join("package.json")).map_err(|e| format!("package.json: {e}"))?;
+    let installed = std::fs::read_to_string(dir.join("package.json")).ok();
+    if installed.as_deref() != Some(package.as_str()) || !dir.join("node_modules").is_dir() {
+        std::fs::write(dir.join("package.json"), &package).map_err(|e| format!("{}: {e}", dir.display()))?;
+        run(Command::new("npm").args(["install", "--no-audit", "--no-fund", "--prefix"]).arg(&dir))?;
+    }
+    std::fs::copy(source.join("run.mjs"), dir.join("run.mjs")).map_err(|e| format!("run.mjs: {e}"))?;
+    run(Command::new("node").arg(dir.join("run.mjs")).arg(&dist).env("CHROME_PATH", &browsers.chromium))
 }
 
 /// Runs `bench/peer/<script>.py` in `target/peer-venv`, created and filled from

@@ -122,59 +122,56 @@ pub fn heatmaps(
     })
 }
 
-/// Loss curves against time t = η·k: the expected train (and test) losses of the NTK-GP and
-/// NNGP at `steps`, and the mean losses of the network ensemble and its linearization at the
-/// checkpoints of `ensemble` (if it has a member).
-pub fn loss_curves(
-    theory: Option<&Theory>,
+/// The expected train (and test) losses of the NTK-GP and NNGP against time t = η·k at `steps`
+/// (paper Eq. 14–15 through the theory's loss dynamics).
+pub fn theory_loss_curves(
+    theory: &Theory,
     steps: &[u64],
     learning_rate: f64,
     y_test: Option<&[f64]>,
-    ensemble: Option<&EnsembleSummary>,
 ) -> Vec<Curve> {
-    let t = |k: u64| learning_rate * k as f64;
-    let has_test = y_test.is_some();
-    let mut curves = Vec::new();
-    if let Some(th) = theory {
-        let losses = th.losses(steps, learning_rate, y_test);
-        let pick =
-            |f: &dyn Fn(&(ntk_core::theory::gp::ExpectedLoss, ntk_core::theory::gp::ExpectedLoss)) -> f64| {
-                steps.iter().zip(&losses).map(|(&k, l)| (t(k), f(l))).collect::<Vec<_>>()
-            };
-        curves.push(Curve::new("NTK-GP train", Model::NtkGp, false, pick(&|l| l.0.train)));
-        curves.push(Curve::new("NNGP train", Model::Nngp, false, pick(&|l| l.1.train)));
-        if has_test {
-            curves.push(Curve::new(
-                "NTK-GP test",
-                Model::NtkGp,
-                true,
-                pick(&|l| l.0.test.unwrap_or(f64::NAN)),
-            ));
-            curves.push(Curve::new("NNGP test", Model::Nngp, true, pick(&|l| l.1.test.unwrap_or(f64::NAN))));
-        }
-    }
-    if let Some(s) = ensemble.filter(|s| s.members > 0) {
-        let pts = |f: &dyn Fn(&CheckpointSummary) -> f64| {
-            s.checkpoints.iter().map(|c| (c.time, f(c))).collect::<Vec<_>>()
+    let losses = theory.losses(steps, learning_rate, y_test);
+    let pick =
+        |f: &dyn Fn(&(ntk_core::theory::gp::ExpectedLoss, ntk_core::theory::gp::ExpectedLoss)) -> f64| {
+            steps.iter().zip(&losses).map(|(&k, l)| (learning_rate * k as f64, f(l))).collect::<Vec<_>>()
         };
-        curves.push(Curve::new("network train", Model::Network, false, pts(&|c| c.train_loss.nn)));
-        if has_test {
-            curves.push(Curve::new(
-                "network test",
-                Model::Network,
-                true,
-                pts(&|c| c.test_loss.map_or(f64::NAN, |l| l.nn)),
-            ));
-        }
-        curves.push(Curve::new("linearized train", Model::Linearized, false, pts(&|c| c.train_loss.lin)));
-        if has_test {
-            curves.push(Curve::new(
-                "linearized test",
-                Model::Linearized,
-                true,
-                pts(&|c| c.test_loss.map_or(f64::NAN, |l| l.lin)),
-            ));
-        }
+    let mut curves = vec![
+        Curve::new("NTK-GP train", Model::NtkGp, false, pick(&|l| l.0.train)),
+        Curve::new("NNGP train", Model::Nngp, false, pick(&|l| l.1.train)),
+    ];
+    if y_test.is_some() {
+        curves.push(Curve::new("NTK-GP test", Model::NtkGp, true, pick(&|l| l.0.test.unwrap_or(f64::NAN))));
+        curves.push(Curve::new("NNGP test", Model::Nngp, true, pick(&|l| l.1.test.unwrap_or(f64::NAN))));
+    }
+    curves
+}
+
+/// The mean losses of the network ensemble and its linearization against time at the
+/// checkpoints of `ensemble` (none if no member is left); test losses if `has_test`.
+pub fn ensemble_loss_curves(ensemble: &EnsembleSummary, has_test: bool) -> Vec<Curve> {
+    if ensemble.members == 0 {
+        return Vec::new();
+    }
+    let pts = |f: &dyn Fn(&CheckpointSummary) -> f64| {
+        ensemble.checkpoints.iter().map(|c| (c.time, f(c))).collect::<Vec<_>>()
+    };
+    let mut curves = vec![Curve::new("network train", Model::Network, false, pts(&|c| c.train_loss.nn))];
+    if has_test {
+        curves.push(Curve::new(
+            "network test",
+            Model::Network,
+            true,
+            pts(&|c| c.test_loss.map_or(f64::NAN, |l| l.nn)),
+        ));
+    }
+    curves.push(Curve::new("linearized train", Model::Linearized, false, pts(&|c| c.train_loss.lin)));
+    if has_test {
+        curves.push(Curve::new(
+            "linearized test",
+            Model::Linearized,
+            true,
+            pts(&|c| c.test_loss.map_or(f64::NAN, |l| l.lin)),
+        ));
     }
     curves
 }

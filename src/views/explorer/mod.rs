@@ -26,19 +26,26 @@ use crate::params::explorer::{user_point, DataChoice, DataParams, ExplorerParams
 use crate::params::notes::Note;
 use crate::params::url;
 use crate::plot::function_plot::{draw_function_plot, FunctionPlot};
-use crate::plot::heatmap::{draw_heatmaps, COLOR_SCALE};
+use crate::plot::heatmap::{draw_heatmaps, Heatmaps, COLOR_SCALE};
 use crate::plot::loss_plot::{draw_loss_curves, draw_time_marker, TimeAxis};
 use crate::plot::series_plot::draw_series_panel;
-use crate::plot::{context_2d, copy_canvas};
+use crate::plot::{backing_size, context_2d, copy_canvas};
 use crate::problem::problem;
 use crate::route::View;
 use crate::services::bridge::ExplorerBridge;
 use crate::services::ensemble::EnsembleService;
 use crate::services::theory::{TheoryService, THEORY_PENDING};
 use crate::services::{restart_when_settled, sync_url, timed_draw, track_viewport, FrameSlot};
-use figures::{heatmaps, line_plot, loss_curves, nearest_checkpoint, EnsembleAt};
+use figures::{
+    ensemble_loss_curves, heatmaps, line_plot, nearest_checkpoint, theory_loss_curves, EnsembleAt,
+};
 use points::PointEditor;
 use presets::PRESETS;
+
+/// What the main canvas and the heatmaps show: the plot, the heatmaps, the canvases' backing
+/// sizes, and the main canvas itself.
+type MainShown =
+    (FunctionPlot, Option<Heatmaps>, ((u32, u32), Option<(u32, u32)>), web_sys::HtmlCanvasElement);
 
 /// Points of the loss curves of the theory (log-spaced steps).
 const LOSS_CURVE_POINTS: usize = 60;
@@ -146,7 +153,10 @@ pub fn Explorer(
         }
     });
 
+    // What the plots draw of the run: its results, and which run it is. Progress reports
+    // change neither, so they redraw nothing.
     let results = Memo::new(move |_| run.with(|r| (r.summary.clone(), r.curves.clone())));
+    let run_ident = Memo::new(move |_| run.with(|r| (r.id, r.members_total)));
     let main_canvas = NodeRef::<leptos::html::Canvas>::new();
     let heat_canvas = NodeRef::<leptos::html::Canvas>::new();
     let loss_canvas = NodeRef::<leptos::html::Canvas>::new();
@@ -154,6 +164,7 @@ pub fn Explorer(
     let plot_error = RwSignal::new(None::<String>);
     let editor = PointEditor::new(params);
     let main_frame = FrameSlot::default();
+    let main_drawn = StoredValue::new_local(None::<MainShown>);
 
     // Main plot (theory at the step shown, the ensemble at its nearest checkpoint if the run
     // belongs to the current parameters) and, for 2-D sets, the heatmaps.
@@ -164,7 +175,7 @@ pub fn Explorer(
             (shown_step.get(), params.with(|p| p.training.lr), params.with(|p| p.display.curves));
         let (summary, member_curves) = results.get();
         let current = current.get();
-        let (run_id, members_total) = run.with(|r| (r.id, r.members_total));
+        let (run_id, members_total) = run_ident.get();
         let selected = editor.selected.get();
         // Hidden canvases have no size: draw when shown.
         if !active.get() {
@@ -214,7 +225,17 @@ pub fn Explorer(
         let net_drawn =
             plot.net.as_ref().map_or(String::new(), |b| serde_json::to_string(&b.mean).unwrap_or_default());
         main_frame.draw(move || {
-            match timed_draw(&canvas, || draw_function_plot(&canvas, &plot)) {
+            // What the canvases would show now: drawn again only if it differs from what they
+            // show (a checkpoint past the time shown changes nothing drawn).
+            let sizes = (backing_size(&canvas), heat_canvas.as_ref().map(backing_size));
+            let shown = (plot, heat, sizes, web_sys::HtmlCanvasElement::clone(&canvas));
+            if main_drawn.with_value(|d| d.as_ref() == Some(&shown)) {
+                let _ = canvas.set_attribute("data-run", &run_id.to_string());
+                return;
+            }
+            let (plot, heat, _, _) = &shown;
+            let mut drawn = true;
+            match timed_draw(&canvas, || draw_function_plot(&canvas, plot)) {
                 Ok((f, geometry)) => {
                     editor.frame.set_value(Some(f));
                     plot_error.set(None);
@@ -223,7 +244,10 @@ pub fn Explorer(
                         &serde_json::to_string(&geometry).unwrap_or_default(),
                     );
                 }
-                Err(e) => plot_error.set(Some(e.to_string())),
+                Err(e) => {
+                    drawn = false;
+                    plot_error.set(Some(e.to_string()));
+                }
             }
             // What was drawn, for the end-to-end tests: the run and the ensemble's checkpoint.
             let _ = canvas.set_attribute("data-run", &run_id.to_string());
@@ -234,32 +258,42 @@ pub fn Explorer(
                 canvas.set_attribute("data-theory-sw2", &theory_sw2.map_or(String::new(), |v| v.to_string()));
             let _ = canvas.set_attribute("data-train", &train_drawn);
             let _ = canvas.set_attribute("data-net-mean", &net_drawn);
-            if let (Some(h), Some(c)) = (heat, heat_canvas) {
-                if let Err(e) = timed_draw(&c, || draw_heatmaps(&c, &h)) {
+            if let (Some(h), Some(c)) = (heat, &heat_canvas) {
+                if let Err(e) = timed_draw(c, || draw_heatmaps(c, h)) {
+                    drawn = false;
                     plot_error.set(Some(e.to_string()));
                 }
             }
+            main_drawn.set_value(drawn.then_some(shown));
         });
     });
 
     // Loss curves: computed when the run's parameters or results change; the time marker is
     // redrawn alone on an offscreen copy of the curves when only the time shown moves.
-    let curves = Memo::new(move |_| {
+    // The theory's expected losses depend on the parameters alone (not on the run's results:
+    // computed once per setting, not per checkpoint).
+    let has_test = Memo::new(move |_| {
+        let key = theory_key.get();
+        problem(&key.data, key.seed).is_ok_and(|d| d.y_test.is_some())
+    });
+    let theory_curves = Memo::new(move |_| {
         let key = run_key.get();
-        let (summary, _) = results.get();
-        let current = current.get();
         let y_test = problem(&key.theory.data, key.theory.seed).ok().and_then(|d| d.y_test);
         let mut steps = checkpoint_steps(key.training.steps, LOSS_CURVE_POINTS);
         steps.retain(|&k| k > 0);
         theory.with(&key.theory, |t| {
-            loss_curves(
-                t.as_ref().ok(),
-                &steps,
-                key.training.lr,
-                y_test.as_deref(),
-                summary.as_ref().filter(|_| current),
-            )
+            t.as_ref()
+                .ok()
+                .map_or_else(Vec::new, |t| theory_loss_curves(t, &steps, key.training.lr, y_test.as_deref()))
         })
+    });
+    let curves = Memo::new(move |_| {
+        let mut curves = theory_curves.get();
+        let (summary, _) = results.get();
+        if let Some(s) = summary.as_ref().filter(|_| current.get()) {
+            curves.extend(ensemble_loss_curves(s, has_test.get()));
+        }
+        curves
     });
     // The curves are drawn when they change and kept in an offscreen copy (with the version of
     // the curves it shows); moving the time shown only restores that copy and draws the marker
@@ -433,7 +467,7 @@ pub fn Explorer(
         })
     };
     let status = move || {
-        let r = run.get();
+        run.with(|r| {
         if let Some(e) = r.error.as_ref().filter(|_| current.get()) {
             return format!("Ensemble not run: {e}");
         }
@@ -468,6 +502,7 @@ pub fn Explorer(
             ),
             (false, None) => format!("Ensemble: training {} networks… starting", r.members_total),
         }
+    })
     };
     let export = move |_| {
         let p = params.get_untracked();
@@ -597,7 +632,7 @@ pub fn Explorer(
                     <h2>"Function space through training"</h2>
                     // The run's status and any warning sit above the plot, in view with it.
                     <div class="progress run-header" role="status">
-                        <progress max="1" prop:value=move || run.get().fraction></progress>
+                        <progress max="1" prop:value=move || run.with(|r| r.fraction)></progress>
                         <span data-testid="run-status" class:refused=move || run.with(|r| r.error.is_some())>{status}</span>
                     </div>
                     {move || eta_warning.get().map(|w| view! {

@@ -129,16 +129,24 @@ pub fn SingleView(
     let heat_canvas = NodeRef::<leptos::html::Canvas>::new();
     let plot_error = RwSignal::new(None::<String>);
     let frame = FrameSlot::default();
+    // What the figures draw of the run changes with its checkpoints (and its start, end or
+    // failure), not with its progress reports: those redraw nothing.
+    let drawn_state = Memo::new(move |_| {
+        run.with(|r| {
+            (r.id, r.checkpoints.len(), r.start.is_some(), r.done, r.diverged.is_some(), r.error.is_some())
+        })
+    });
     Effect::new(move |_| {
         track_viewport();
         let p = params.get();
         let step = shown.get();
         let is_current = current.get();
+        drawn_state.track();
         if !active.get() {
             return;
         }
         let empty = SingleRun::default();
-        let (panels, heat, run_id, drawn) = run.with(|r| {
+        let (panels, heat, run_id, drawn) = run.with_untracked(|r| {
             let r = if is_current { r } else { &empty };
             let now = step.map(|k| p.lr * k.max(1) as f64);
             let c = r.at(step);

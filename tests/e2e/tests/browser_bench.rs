@@ -167,28 +167,37 @@ fn explorer_main_thread_while_training() {
     for (i, sw2) in ["2.2", "2.25", "2.3", "2.25", "2.2"].iter().enumerate() {
         let _ = browser.trace_events();
         let out = browser.execute_async(
-            "const [value, done] = [arguments[0], arguments[arguments.length - 1]];
+            "const [value, i, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
              const canvas = document.querySelector('[data-testid=function-plot]');
              const status = document.querySelector('[data-testid=run-status]');
              const before = Number(canvas.dataset.run);
              const box = document.getElementById('sw2-value');
-             performance.mark('bench-start');
+             performance.mark('bench-start-' + i);
              const t0 = performance.now();
              const observer = new MutationObserver(() => {
                if (Number(canvas.dataset.run) > before && status.textContent.includes('networks trained')) {
                  observer.disconnect();
-                 performance.mark('bench-end');
+                 performance.mark('bench-end-' + i);
                  done({total_ms: performance.now() - t0});
                }
              });
              observer.observe(document.querySelector('[data-testid=main-plot]'), {subtree: true, childList: true, characterData: true, attributes: true});
              box.value = value; box.dispatchEvent(new Event('change', {bubbles: true}));",
-            vec![json!(sw2)],
+            vec![json!(sw2), json!(i)],
         );
-        // Let the last trace events arrive.
-        std::thread::sleep(Duration::from_millis(500));
-        let events = browser.trace_events();
-        let Some(busy) = e2e::trace::busy_between(&events, "bench-start", "bench-end") else {
+        let (start, end) = (format!("bench-start-{i}"), format!("bench-end-{i}"));
+        // ChromeDriver hands over a trace when it is next asked for its log (a call may
+        // return the trace that was still being collected at the call before): ask until the
+        // run's marks are in.
+        let mut events = Vec::new();
+        for _ in 0..4 {
+            std::thread::sleep(Duration::from_millis(500));
+            events.extend(browser.trace_events());
+            if e2e::trace::busy_between(&events, &start, &end).is_some() {
+                break;
+            }
+        }
+        let Some(busy) = e2e::trace::busy_between(&events, &start, &end) else {
             println!("release {i}: no marks in {} trace events ({out})", events.len());
             continue;
         };

@@ -300,3 +300,60 @@ pub fn a_typed_phi_gives_bands_and_an_ensemble_and_a_bad_one_is_explained(page: 
         "the run of the new φ drawn",
     );
 }
+
+/// Counts, per canvas (by its `data-testid`), the drawings made from now until the run after
+/// setting σ_w² to `sw2` is trained: every drawing sets the canvas's `data-draw-ms`, which a
+/// mutation observer installed by the test counts (the page ships no counter).
+fn draws_during_run(browser: &Browser, sw2: &str) -> Value {
+    browser.execute_async(
+        "const [value, done] = [arguments[0], arguments[arguments.length - 1]];
+         const canvas = document.querySelector('[data-testid=function-plot]');
+         const status = document.querySelector('[data-testid=run-status]');
+         const before = Number(canvas.dataset.run);
+         const draws = {};
+         const observer = new MutationObserver((records) => {
+           for (const r of records) {
+             if (r.attributeName === 'data-draw-ms') {
+               const k = r.target.dataset.testid || r.target.id;
+               draws[k] = (draws[k] || 0) + 1;
+             }
+           }
+           if (Number(canvas.dataset.run) > before && status.textContent.includes('networks trained')) {
+             observer.disconnect();
+             done(draws);
+           }
+         });
+         observer.observe(document.body,
+                          {subtree: true, attributes: true, childList: true, characterData: true});
+         const box = document.getElementById('sw2-value');
+         box.value = value; box.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![json!(sw2)],
+    )
+}
+
+pub fn a_canvas_whose_picture_did_not_change_is_not_redrawn(page: &Page) {
+    let browser = page.open("");
+    browser.wait_true(TRAINED, Duration::from_secs(300), "the default run trained");
+    // Following the run, every checkpoint changes every figure: all three are drawn again.
+    let following = draws_during_run(browser, "2.2");
+    let count = |v: &Value, k: &str| v[k].as_u64().unwrap_or(0);
+    assert!(count(&following, "loss-plot") >= 8, "the loss curves follow the run: {following}");
+    assert!(count(&following, "function-plot") >= 8, "the main plot follows the run: {following}");
+    // The time shown pinned at k = 0: the theory and the spectrum at k = 0 change once with
+    // σ_w² and the ensemble's k = 0 checkpoint while its members arrive; the checkpoints after
+    // it change nothing drawn there, so neither canvas is drawn again while the loss curves
+    // (whose data do change) are drawn at every checkpoint.
+    browser.execute(
+        "Array.from(document.querySelectorAll('button')).find(b => b.textContent.trim() === 'reset').click();",
+        vec![],
+    );
+    browser.wait_true(
+        "return document.querySelector('[data-testid=time-value]').innerText.startsWith('k = 0 ');",
+        Duration::from_secs(10),
+        "the time shown reset to k = 0",
+    );
+    let pinned = draws_during_run(browser, "2.25");
+    assert!(count(&pinned, "loss-plot") >= 8, "the loss curves follow the run: {pinned}");
+    assert!(count(&pinned, "function-plot") <= 4, "the main plot at k = 0 drawn again and again: {pinned}");
+    assert!(count(&pinned, "spectrum-plot") <= 2, "the spectrum at k = 0 drawn again and again: {pinned}");
+}

@@ -123,6 +123,7 @@ pub fn the_eta_max_tick_is_where_the_thumb_is_at_eta_max(page: &Page) {
 
 pub fn every_explorer_preset_trains_to_completion(page: &Page) {
     let browser = page.open("");
+    browser.wait_for("[data-testid=controls] .presets button", Duration::from_secs(30));
     let names: Vec<String> = serde_json::from_value(browser.execute(
         "return Array.from(document.querySelectorAll('[data-testid=controls] .presets button')).map(b => b.innerText);",
         vec![],

@@ -39,6 +39,10 @@ const TESTS: &[Test] = &[
     ),
     ("explorer::a_new_run_never_shows_the_old_one_again", explorer::a_new_run_never_shows_the_old_one_again),
     (
+        "explorer::a_canvas_whose_picture_did_not_change_is_not_redrawn",
+        explorer::a_canvas_whose_picture_did_not_change_is_not_redrawn,
+    ),
+    (
         "explorer::a_hand_edited_link_is_clamped_with_a_note_and_huge_jobs_are_refused",
         explorer::a_hand_edited_link_is_clamped_with_a_note_and_huge_jobs_are_refused,
     ),

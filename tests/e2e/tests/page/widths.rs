@@ -140,7 +140,9 @@ pub fn a_small_sweep_runs_survives_a_tab_switch_and_can_be_cancelled(page: &Page
     // none of a cancelled one still stopping), and the status is still "cancelled" then.
     browser.wait_true(
         "const w = JSON.parse(window.wasmBindings.page_workers()); return w.current === 0 && w.stale === 0;",
-        Duration::from_secs(10),
+        // (a worker stops at its next step boundary; a width-1024 step on a loaded machine
+        // took over 10 s to reach it)
+        Duration::from_secs(30),
         "every worker idle after the cancellation",
     );
     assert!(status(browser).contains("cancelled"), "{}", status(browser));
