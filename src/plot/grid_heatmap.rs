@@ -73,7 +73,7 @@ pub struct GridHeatmap {
     pub xs: Vec<f64>,
     /// cell centres along y
     pub ys: Vec<f64>,
-    /// `values[j][i]` at (xs[i], ys[j]); `None` grey, +∞ the top colour
+    /// `values[j][i]` at (`xs[i]`, `ys[j]`); `None` grey, +∞ the top colour
     pub values: Vec<Vec<Option<f64>>>,
     /// the colour scale
     pub scale: ColorScale,

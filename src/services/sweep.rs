@@ -17,7 +17,7 @@ use crate::runtime::protocol::{Output, Work};
 use crate::runtime::scheduler::{Event, Scheduler, SchedulerOptions};
 
 /// Most training FLOP one sweep may ask for: 3·10¹², the explorer's
-/// [`crate::model::MAX_JOB_FLOP`] (about 5 minutes on two cores in a tab).
+/// [`MAX_JOB_FLOP`](crate::services::ensemble::MAX_JOB_FLOP) (about 5 minutes on two cores in a tab).
 pub const MAX_SWEEP_FLOP: f64 = 3e12;
 
 /// Memory cap per worker (bytes): 1 GiB, so that two workers fit a 32-bit tab's heap.

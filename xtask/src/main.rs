@@ -214,6 +214,15 @@ fn test() -> Result<(), String> {
         "warnings",
     ]))?;
 
+    step("docs (a broken or private intra-doc link is an error)");
+    let doc_flags = "-D rustdoc::broken_intra_doc_links -D rustdoc::private_intra_doc_links";
+    run(cargo()
+        .args(["doc", "--workspace", "--exclude", "wide-explorer", "--exclude", "xtask", "--no-deps"])
+        .env("RUSTDOCFLAGS", doc_flags))?;
+    run(cargo()
+        .args(["doc", "-p", "wide-explorer", "--no-deps", "--target", "wasm32-unknown-unknown"])
+        .env("RUSTDOCFLAGS", doc_flags))?;
+
     step("native tests");
     run(cargo().args(["test", "--workspace", "--exclude", "wide-explorer", "--exclude", "e2e"]))?;
 

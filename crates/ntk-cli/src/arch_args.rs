@@ -8,7 +8,7 @@ use crate::CliError;
 /// `--act ACT --depth L --sw2 S --sb2 S [--param ntk|standard]`
 #[derive(Args, Debug, Clone)]
 pub struct ArchArgs {
-    /// Nonlinearity: relu, leaky_relu[:SLOPE], erf, identity, sin, gelu, tanh, softplus, sigmoid,
+    /// Nonlinearity: relu, leaky_relu (or leaky_relu:SLOPE), erf, identity, sin, gelu, tanh, softplus, sigmoid,
     /// or custom:EXPR with EXPR an expression in x (quote it in the shell), e.g.
     /// 'custom:x*sigmoid(x)' or 'custom:sin(3*x)+0.1*x'; functions: sin cos tan exp log sqrt
     /// abs tanh sinh cosh atan erf sigmoid softplus relu gelu sign step sech2 normcdf normpdf.

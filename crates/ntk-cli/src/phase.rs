@@ -16,7 +16,7 @@ use crate::CliError;
 /// Flags of `ntk phase`.
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Nonlinearity: relu, leaky_relu[:SLOPE], erf, identity, sin, gelu, tanh, softplus, sigmoid.
+    /// Nonlinearity: relu, leaky_relu (or leaky_relu:SLOPE), erf, identity, sin, gelu, tanh, softplus, sigmoid.
     #[arg(long = "act", value_name = "ACT")]
     activation: Activation,
     /// Grid: σ_w² range MIN:MAX (MIN > 0).

@@ -21,7 +21,7 @@ use crate::CliError;
 /// teacher labels, width 64, 400 steps at ½ η_critical, one seed per cell).
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Nonlinearity: relu, leaky_relu[:SLOPE], erf, identity, sin, gelu, tanh, softplus, sigmoid.
+    /// Nonlinearity: relu, leaky_relu (or leaky_relu:SLOPE), erf, identity, sin, gelu, tanh, softplus, sigmoid.
     #[arg(long = "act", value_name = "ACT", default_value = "erf")]
     pub activation: Activation,
     /// Bias variance σ_b² (≥ 0).

@@ -141,7 +141,7 @@ impl Spread {
 /// A least-squares power law `y ≈ e^a x^s`: the fit of `log y = a + s log x`.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PowerLawFit {
-    /// slope s of log y against log x (compare with [`REFERENCE_SLOPES`])
+    /// slope s of log y against log x (compare with [`REFERENCE_SLOPES`](crate::experiments::widths::REFERENCE_SLOPES))
     pub slope: f64,
     /// intercept a (natural logarithms): `log y = a + s log x`
     pub intercept: f64,

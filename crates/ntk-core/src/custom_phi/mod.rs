@@ -1,5 +1,5 @@
 //! Activations typed by the user: an expression in x such as `x*sigmoid(x)` or
-//! `sin(3*x)+0.1*x`, parsed ([`parse`]), differentiated symbolically ([`Expr::derivative`],
+//! `sin(3*x)+0.1*x`, parsed ([`parse()`]), differentiated symbolically ([`Expr::derivative`],
 //! checked against central differences), compiled to slice programs ([`Program`]) and
 //! interned: a [`CustomPhi`] is a small `Copy` handle, the same for every text with the same
 //! canonical form, so that [`crate::Activation`] stays `Copy` and its `PartialEq` means "the

@@ -170,7 +170,7 @@ pub struct Dataset2d {
     pub x_train: Vec<[f64; 2]>,
     /// training targets y = target(x) + noise·z, z ~ N(0, 1)
     pub y_train: Vec<f64>,
-    /// test grid, row by row: point `r·GRID_SIDE + c` is (x₁, x₂) = (grid[c], grid[r]), so row 0
+    /// test grid, row by row: point `r·GRID_SIDE + c` is (x₁, x₂) = (`grid[c]`, `grid[r]`), so row 0
     /// is the smallest x₂
     pub x_grid: Vec<[f64; 2]>,
     /// noiseless targets on the grid

@@ -15,7 +15,7 @@
 //!   layer with the Δ weights;
 //! - the update (a vector–Jacobian product) is `ΔW^l ← ΔW^l − η c_w Σ_s g_s δ^l_s (x^{l−1}_s)ᵀ`,
 //!   `Δb^l ← Δb^l − η c_b Σ_s g_s δ^l_s` — the network's update with its backpropagated vectors
-//!   frozen at θ₀ ([`layer_step`], the same pass).
+//!   frozen at θ₀ (`layer_step`, the same pass).
 
 use crate::nets::mlp::{dense_forward, layer_step, Mlp, MlpError, Real};
 use crate::nets::train::Model;

@@ -1,6 +1,6 @@
 //! The network as a trainable [`Model`]: an [`Mlp`] with its training points and preallocated
 //! buffers, so that a step allocates nothing. Backpropagation and the update of every layer are
-//! one fused pass over its weights ([`layer_step`]): with `δ^{L+1}_s = g_s` (the loss gradient
+//! one fused pass over its weights (`layer_step`): with `δ^{L+1}_s = g_s` (the loss gradient
 //! of point s),
 //!
 //! `δ^l = φ'(h^l) ⊙ c_w (W^{l+1})ᵀ δ^{l+1}` (old weights), `W^l ← W^l − η c_w Σ_s δ^l_s (x^{l−1}_s)ᵀ`,

@@ -1,4 +1,4 @@
-//! One training step for every model: a network ([`MlpModel`]), its linearization trained in
+//! One training step for every model: a network ([`MlpModel`](super::mlp_model::MlpModel)), its linearization trained in
 //! parameter space ([`LinearModel`](crate::nets::linear_model::LinearModel)) and a model in
 //! function space with a fixed kernel ([`KernelModel`](crate::nets::kernel_model::KernelModel))
 //! all train through [`Trainer::step`]:

@@ -58,7 +58,7 @@ pub type BatchFn<'a> = dyn FnMut(&[f64], &mut [f64]) + 'a;
 const NODES: usize = 15;
 
 /// Standard deviations covered on each side of the mean (more for integrands that grow
-/// exponentially, see [`reach`]).
+/// exponentially, see `reach`).
 pub const REACH: f64 = 12.0;
 
 /// The result of an adaptive integral.

@@ -27,7 +27,7 @@
 //! aliasing error on `a_k` comes from the modes `j ≥ 2n − k > K`, i.e. from beyond the kept
 //! ones. A point is *resolved* when its tail after K terms is below [`RESOLVED_TOL`] of its
 //! norm (then the series is exact to the bound at every ρ); *usable* when below
-//! [`USABLE_TOL`] (the series then serves the pairs whose `|ρ|^K` is small enough); beyond
+//! the series tolerance for some |ρ| < 1 (the series then serves the pairs whose `|ρ|^K` is small enough); beyond
 //! that the rule cannot see the function (variance too large for 600 nodes) and every pair of
 //! the point goes elsewhere.
 

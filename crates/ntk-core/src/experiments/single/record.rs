@@ -39,7 +39,7 @@ pub struct SingleCheckpoint {
     /// the analytic-Θ dynamics from the network's f₀ (NTK parameterization)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub theta: Option<Outputs>,
-    /// the followed weights of the network ([`SingleReport::weights`] order)
+    /// the followed weights of the network (in the order of [`SingleStart::weights`])
     pub weights_nn: Vec<f64>,
     /// the same weights of the linearization, `θ₀ + Δ`
     pub weights_lin: Vec<f64>,

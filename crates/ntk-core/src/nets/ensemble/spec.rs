@@ -62,7 +62,7 @@ pub struct EnsembleSpec {
     /// seed, and its linearization sees the same batches
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<usize>,
-    /// job seed; member m uses [`member_seed`]`(seed, m)`
+    /// job seed; member m uses [`member_seed`](crate::rng::member_seed)`(seed, m)`
     pub seed: u64,
     /// ensemble size M
     pub members: usize,
