@@ -42,13 +42,27 @@ pub fn context_2d(canvas: &HtmlCanvasElement) -> Option<web_sys::CanvasRendering
     canvas.get_context("2d").ok().flatten().and_then(|c| wasm_bindgen::JsCast::dyn_into(c).ok())
 }
 
-/// An offscreen copy of a canvas's pixels (to restore a drawing without redrawing it).
-pub fn copy_canvas(canvas: &HtmlCanvasElement) -> Option<HtmlCanvasElement> {
-    let doc = web_sys::window()?.document()?;
-    let copy: HtmlCanvasElement = wasm_bindgen::JsCast::dyn_into(doc.create_element("canvas").ok()?).ok()?;
-    copy.set_width(canvas.width());
-    copy.set_height(canvas.height());
-    context_2d(&copy)?.draw_image_with_html_canvas_element(canvas, 0.0, 0.0).ok()?;
+/// An offscreen copy of a canvas's pixels (to restore a drawing without redrawing it), made in
+/// `reuse` (an earlier copy) when given: a new canvas and context per redraw cost more than the
+/// copy itself.
+pub fn copy_canvas(
+    canvas: &HtmlCanvasElement,
+    reuse: Option<HtmlCanvasElement>,
+) -> Option<HtmlCanvasElement> {
+    let copy = match reuse {
+        Some(c) => c,
+        None => {
+            let doc = web_sys::window()?.document()?;
+            wasm_bindgen::JsCast::dyn_into(doc.create_element("canvas").ok()?).ok()?
+        }
+    };
+    if copy.width() != canvas.width() || copy.height() != canvas.height() {
+        copy.set_width(canvas.width());
+        copy.set_height(canvas.height());
+    }
+    let ctx = context_2d(&copy)?;
+    ctx.clear_rect(0.0, 0.0, f64::from(copy.width()), f64::from(copy.height()));
+    ctx.draw_image_with_html_canvas_element(canvas, 0.0, 0.0).ok()?;
     Some(copy)
 }
 

@@ -322,7 +322,8 @@ pub fn Explorer(
                         "data-geometry",
                         &serde_json::to_string(&geometry).unwrap_or_default(),
                     );
-                    loss_base.set_value(copy_canvas(&canvas).map(|copy| (copy, axis, version)));
+                    let reuse = loss_base.try_update_value(|b| b.take().map(|(copy, _, _)| copy)).flatten();
+                    loss_base.set_value(copy_canvas(&canvas, reuse).map(|copy| (copy, axis, version)));
                     let _ = draw_time_marker(&canvas, &axis, now);
                 }
                 Err(e) => plot_error.set(Some(e.to_string())),
