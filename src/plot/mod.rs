@@ -66,17 +66,38 @@ pub fn copy_canvas(
     Some(copy)
 }
 
+thread_local! {
+    static EXPORT_SCALE: std::cell::Cell<f64> = const { std::cell::Cell::new(1.0) };
+}
+
+/// Runs `draw` with every canvas drawn at `scale` × its screen resolution (a PNG export at 2× or
+/// 3×: the same figure, same layout in CSS pixels, `scale` × the pixels), then back at 1×.
+pub fn at_scale<R>(scale: f64, draw: impl FnOnce() -> R) -> R {
+    let before = EXPORT_SCALE.with(|s| s.replace(scale.clamp(1.0, 4.0)));
+    let out = draw();
+    EXPORT_SCALE.with(|s| s.set(before));
+    out
+}
+
+/// The ratio of backing pixels to CSS pixels a canvas is drawn at: `devicePixelRatio` (in
+/// [1, 4]) times the export scale of [`at_scale`].
+fn pixel_ratio() -> f64 {
+    let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 4.0);
+    dpr * EXPORT_SCALE.with(std::cell::Cell::get)
+}
+
 /// The backing-store size [`fit_canvas`] gives `canvas` (what a drawing made now would cover).
 pub fn backing_size(canvas: &HtmlCanvasElement) -> (u32, u32) {
-    let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 4.0);
+    let dpr = pixel_ratio();
     let (w, h) = (canvas.client_width().max(200) as f64, canvas.client_height().max(150) as f64);
     ((w * dpr).round() as u32, (h * dpr).round() as u32)
 }
 
 /// Sizes the canvas backing store to its CSS size × `devicePixelRatio` (crisp lines on
-/// high-DPI screens) and returns that ratio, by which fonts and line widths are scaled.
+/// high-DPI screens; × the export scale inside [`at_scale`]) and returns that ratio, by which
+/// fonts and line widths are scaled.
 pub fn fit_canvas(canvas: &HtmlCanvasElement) -> f64 {
-    let dpr = web_sys::window().map_or(1.0, |w| w.device_pixel_ratio()).clamp(1.0, 4.0);
+    let dpr = pixel_ratio();
     let (bw, bh) = backing_size(canvas);
     if canvas.width() != bw || canvas.height() != bh {
         canvas.set_width(bw);

@@ -29,7 +29,7 @@ use crate::plot::function_plot::{draw_function_plot, FunctionPlot};
 use crate::plot::heatmap::{draw_heatmaps, Heatmaps, COLOR_SCALE};
 use crate::plot::loss_plot::{draw_loss_curves, draw_time_marker, TimeAxis};
 use crate::plot::series_plot::draw_series_panel;
-use crate::plot::{backing_size, context_2d, copy_canvas};
+use crate::plot::{at_scale, backing_size, context_2d, copy_canvas};
 use crate::problem::problem;
 use crate::route::View;
 use crate::services::bridge::ExplorerBridge;
@@ -505,6 +505,21 @@ pub fn Explorer(
         }
     })
     };
+    // The main figure as a PNG at `scale` × the screen's pixels: drawn again at that scale,
+    // saved, and drawn back at the screen's (all in one task: nothing flickers).
+    let png_scale = RwSignal::new(2.0_f64);
+    let export_png = move |scale: f64| {
+        let Some(canvas) = main_canvas.get_untracked() else { return };
+        let Some(plot) = main_drawn.with_value(|d| d.as_ref().map(|shown| shown.0.clone())) else { return };
+        let url = at_scale(scale, || {
+            draw_function_plot(&canvas, &plot).ok()?;
+            canvas.to_data_url().ok()
+        });
+        let _ = draw_function_plot(&canvas, &plot);
+        if let Some(url) = url {
+            download(&url, &format!("wide-explorer-{scale}x.png"));
+        }
+    };
     let export = move |_| {
         let p = params.get_untracked();
         let step = shown_step.get_untracked();
@@ -686,13 +701,15 @@ pub fn Explorer(
                         </label>
                     </div>
                     <div class="export">
-                        <button data-testid="export-png" on:click=move |_| {
-                            if let Some(c) = main_canvas.get() {
-                                if let Ok(url) = c.to_data_url() {
-                                    download(&url, "wide-explorer.png");
-                                }
-                            }
-                        }>"Export PNG"</button>
+                        <button data-testid="export-png" on:click=move |_| export_png(png_scale.get_untracked())>"Export PNG"</button>
+                        <label class="png-scale">"at "
+                            <select data-testid="export-scale" aria-label="PNG resolution"
+                                on:change=move |ev| png_scale.set(event_target_value(&ev).parse().unwrap_or(2.0))>
+                                <option value="1">"1×"</option>
+                                <option value="2" selected>"2×"</option>
+                                <option value="3">"3×"</option>
+                            </select>
+                        </label>
                         <button data-testid="export-csv" on:click=export>"Export CSV"</button>
                         <OpenResults />
                     </div>

@@ -357,3 +357,45 @@ pub fn a_canvas_whose_picture_did_not_change_is_not_redrawn(page: &Page) {
     assert!(count(&pinned, "function-plot") <= 4, "the main plot at k = 0 drawn again and again: {pinned}");
     assert!(count(&pinned, "spectrum-plot") <= 2, "the spectrum at k = 0 drawn again and again: {pinned}");
 }
+
+/// The PNG the export would save, as (file name, width, height, the canvas's backing width and
+/// height on screen): the saving link's click is caught and its image decoded.
+fn exported_png(browser: &Browser, scale: &str) -> Value {
+    browser.execute_async(
+        "const [scale, done] = [arguments[0], arguments[arguments.length - 1]];
+         const canvas = document.querySelector('[data-testid=function-plot]');
+         const click = HTMLAnchorElement.prototype.click;
+         let saved = null;
+         HTMLAnchorElement.prototype.click = function () { saved = [this.download, this.href]; };
+         const select = document.querySelector('[data-testid=export-scale]');
+         select.value = scale; select.dispatchEvent(new Event('change', {bubbles: true}));
+         document.querySelector('[data-testid=export-png]').click();
+         HTMLAnchorElement.prototype.click = click;
+         if (!saved) { done(null); return; }
+         const img = new Image();
+         img.onload = () => done([saved[0], img.naturalWidth, img.naturalHeight, canvas.width, canvas.height]);
+         img.onerror = () => done([saved[0], 0, 0, canvas.width, canvas.height]);
+         img.src = saved[1];",
+        vec![json!(scale)],
+    )
+}
+
+pub fn the_png_export_has_the_chosen_resolution(page: &Page) {
+    let browser = page.open("");
+    browser.wait_true(TRAINED, Duration::from_secs(300), "the default run trained");
+    for (scale, factor) in [("1", 1), ("2", 2), ("3", 3)] {
+        let v = exported_png(browser, scale);
+        let n = |i: usize| v[i].as_u64().unwrap_or(0);
+        assert_eq!(v[0], json!(format!("wide-explorer-{scale}x.png")), "{v}");
+        // The canvas is drawn back at the screen's resolution; the file has `factor` × its
+        // pixels in each direction (±1 for rounding).
+        assert!(n(1).abs_diff(factor * n(3)) <= 1 && n(2).abs_diff(factor * n(4)) <= 1, "{scale}×: {v}");
+        assert!(n(3) > 0, "{v}");
+    }
+    // The screen shows the figure as before the export: same size, still the run's last checkpoint.
+    let step = browser.execute(
+        "return document.querySelector('[data-testid=function-plot]').dataset.ensembleStep;",
+        vec![],
+    );
+    assert_eq!(step, json!("3000"));
+}

@@ -43,6 +43,10 @@ const TESTS: &[Test] = &[
         explorer::a_canvas_whose_picture_did_not_change_is_not_redrawn,
     ),
     (
+        "explorer::the_png_export_has_the_chosen_resolution",
+        explorer::the_png_export_has_the_chosen_resolution,
+    ),
+    (
         "explorer::a_hand_edited_link_is_clamped_with_a_note_and_huge_jobs_are_refused",
         explorer::a_hand_edited_link_is_clamped_with_a_note_and_huge_jobs_are_refused,
     ),
