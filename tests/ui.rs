@@ -497,3 +497,76 @@ fn oversized_sweeps_are_refused_before_any_work() {
     let e = plan_sweep(&memory, 1).unwrap_err();
     assert!(e.contains("MiB"), "{e}");
 }
+
+#[wasm_bindgen_test]
+fn the_main_plot_exports_as_svg_with_its_series_text_and_provenance() {
+    use wide_explorer::plot::function_plot::{function_plot_svg, Provenance};
+    let pi = std::f64::consts::PI;
+    let x: Vec<f64> = (0..101).map(|i| -pi + 2.0 * pi * i as f64 / 100.0).collect();
+    let band = |f: fn(f64) -> f64| Some(Band { mean: x.iter().map(|&v| f(v)).collect(), sd: vec![0.1; 101] });
+    let plot = FunctionPlot {
+        x: x.clone(),
+        target: x.iter().map(|v| v.sin()).collect(),
+        train: vec![(-2.0, -0.9), (0.5, 0.5), (2.5, 0.6)],
+        ntk: band(f64::sin),
+        nngp: band(|v| 0.9 * v.sin()),
+        net: band(f64::sin),
+        lin: band(f64::sin),
+        members: vec![x.iter().map(|v| v.sin() + 0.1).collect()],
+        caption: "after k = 300 steps (t = η·k = 30)".into(),
+        ..FunctionPlot::default()
+    };
+    let provenance = Provenance {
+        link: "https://example.org/?sw2=2.25&t=300&a=1&b=2".into(),
+        command: Some("ntk ensemble --act erf".into()),
+        step: 300,
+        version: "wide-explorer 0.1.0".into(),
+    };
+    let svg = function_plot_svg(&plot, (800, 500), &provenance).expect("an SVG");
+    let doc = roxmltree::Document::parse(&svg).expect("the SVG parses as XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    // One polyline per curve drawn, each with a point per grid point: the NNGP and NTK means,
+    // the network mean and its two ±2σ edges, the linearization mean (dashed) and its edges,
+    // the member and the target.
+    let lines: Vec<roxmltree::Node> = doc.descendants().filter(|n| n.has_tag_name("polyline")).collect();
+    let full: Vec<&roxmltree::Node> = lines
+        .iter()
+        .filter(|n| n.attribute("points").is_some_and(|p| p.split_whitespace().count() == 101))
+        .collect();
+    assert_eq!(full.len(), 10, "{} polylines, {} with 101 points", lines.len(), full.len());
+    let dashed: Vec<_> = full.iter().filter(|n| n.attribute("stroke-dasharray").is_some()).collect();
+    assert_eq!(dashed.len(), 1, "the linearization's mean is the one dashed line");
+    // Two bands (NNGP, NTK) as polygons of 2 × 101 corners.
+    let bands = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polygon"))
+        .filter(|n| n.attribute("points").is_some_and(|p| p.split_whitespace().count() == 202))
+        .count();
+    assert_eq!(bands, 2);
+    // Text as text: the caption, the axis descriptions and the legend.
+    let text: String =
+        doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).collect();
+    for needle in ["after k = 300 steps", "input x", "output f(x)", "NTK-GP mean ± 2σ", "training points"] {
+        assert!(text.contains(needle), "no '{needle}' in the SVG's text");
+    }
+    // Fonts at the sizes the canvas draws and the layout measured (caption 14 px, legend 12 px).
+    let size_of = |needle: &str| {
+        doc.descendants()
+            .find(|n| n.has_tag_name("text") && n.text().is_some_and(|t| t.contains(needle)))
+            .and_then(|n| n.attribute("font-size"))
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    assert_eq!(size_of("after k = 300 steps"), Some(14.0));
+    assert_eq!(size_of("training points"), Some(12.0));
+    // The provenance, unescaped by the parser: the link (with its &), the command, step, version.
+    let meta = doc
+        .descendants()
+        .find(|n| n.tag_name().name() == "wide-explorer")
+        .expect("the provenance element in <metadata>");
+    assert_eq!(meta.attribute("link"), Some(provenance.link.as_str()));
+    assert_eq!(meta.attribute("command"), Some("ntk ensemble --act erf"));
+    assert_eq!(meta.attribute("step"), Some("300"));
+    let desc = doc.descendants().find(|n| n.has_tag_name("desc")).and_then(|n| n.text()).unwrap_or("");
+    assert!(desc.contains(&provenance.link) && desc.contains("step 300"), "{desc}");
+}

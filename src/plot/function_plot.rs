@@ -3,6 +3,7 @@
 //! and NTK-GP (blue) bands, the finite ensemble (black), a few of its members (thin grey, SM
 //! Fig. S1), its linearization (dashed), the training points and the noiseless target.
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use web_sys::HtmlCanvasElement;
 
@@ -209,11 +210,123 @@ pub fn draw_function_plot(
     canvas: &HtmlCanvasElement,
     p: &FunctionPlot,
 ) -> Result<(Frame, Geometry), PlotError> {
-    let (root, dpr, px) = open_canvas(canvas)?;
+    let (root, dpr, _) = open_canvas(canvas)?;
+    let drawn = draw_on(&root, dpr, p, DashedMean::Canvas(canvas))?;
+    root.present()?;
+    Ok(drawn)
+}
+
+/// How the linearization's dashed mean is drawn.
+enum DashedMean<'c> {
+    /// as one native path on the canvas (plotters would draw every dash separately)
+    Canvas(&'c HtmlCanvasElement),
+    /// as one polyline in [`DASH_MARK`], which [`function_plot_svg`] styles as dashed
+    Polyline,
+}
+
+/// The stroke colour that marks the dashed mean in an SVG (one unit off [`LIN_COLOR`]; drawn
+/// in [`LIN_COLOR`] with a dash pattern).
+const DASH_MARK: RGBColor = RGBColor(LIN_COLOR.0, LIN_COLOR.1, LIN_COLOR.2 + 1);
+
+/// What the SVG of a figure says about where it came from: the page link that reproduces it,
+/// the equivalent `ntk` command where there is one, the training step shown and the program's
+/// version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Provenance {
+    /// the page link (absolute URL) that reproduces the figure
+    pub link: String,
+    /// the `ntk` command that computes the same numbers, if any
+    pub command: Option<String>,
+    /// the training step shown
+    pub step: u64,
+    /// the program's version
+    pub version: String,
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The main plot as an SVG document of `width` × `height` CSS pixels: the same drawing as on
+/// the canvas (one function, two backends), text as text, the dashed mean as one dashed
+/// polyline, and `provenance` in its `<title>`, `<desc>` and `<metadata>`.
+///
+/// # Errors
+/// [`PlotError`] from the backend.
+pub fn function_plot_svg(
+    p: &FunctionPlot,
+    (width, height): (u32, u32),
+    provenance: &Provenance,
+) -> Result<String, PlotError> {
+    let mut svg = String::new();
+    {
+        let root = plotters::backend::SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        root.fill(&WHITE)?;
+        draw_on(&root, 1.0, p, DashedMean::Polyline)?;
+        root.present()?;
+    }
+    let mark = format!("stroke=\"#{:02X}{:02X}{:02X}\"", DASH_MARK.0, DASH_MARK.1, DASH_MARK.2);
+    let dashed = format!(
+        "stroke=\"#{:02X}{:02X}{:02X}\" stroke-dasharray=\"6 4\"",
+        LIN_COLOR.0, LIN_COLOR.1, LIN_COLOR.2
+    );
+    let svg = restore_font_sizes(&svg.replace(&mark, &dashed));
+    let command = provenance.command.as_deref().unwrap_or("");
+    let head = format!(
+        "<title>{}</title><desc>{}</desc><metadata><wide-explorer xmlns=\"https://wide-explorer.invalid/provenance\" link=\"{}\" command=\"{}\" step=\"{}\" version=\"{}\"/></metadata>",
+        xml_escape(&p.caption),
+        xml_escape(&format!(
+            "Wide networks explorer {}, step {}. Reproduce: {}{}",
+            provenance.version,
+            provenance.step,
+            provenance.link,
+            if command.is_empty() { String::new() } else { format!(" or: {command}") }
+        )),
+        xml_escape(&provenance.link),
+        xml_escape(command),
+        provenance.step,
+        xml_escape(&provenance.version),
+    );
+    // After the opening <svg …> tag.
+    Ok(match svg.find("<svg").and_then(|i| svg[i..].find('>').map(|j| i + j + 1)) {
+        Some(at) => format!("{}\n{head}{}", &svg[..at], &svg[at..]),
+        None => svg,
+    })
+}
+
+/// plotters' SVG backend writes a font of size s as `font-size="s/1.24"` (points read as
+/// pixels); the canvas draws it at s pixels, and the layout measured it so. Back to s.
+fn restore_font_sizes(svg: &str) -> String {
+    const KEY: &str = "font-size=\"";
+    let mut out = String::with_capacity(svg.len());
+    let mut rest = svg;
+    while let Some(i) = rest.find(KEY) {
+        let start = i + KEY.len();
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let end = rest.find('"').unwrap_or(rest.len());
+        match rest[..end].parse::<f64>() {
+            Ok(v) => out.push_str(&format!("{:.2}", v * 1.24)),
+            Err(_) => out.push_str(&rest[..end]),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Draws the main plot on `root` at device pixel ratio `dpr` (see [`draw_function_plot`]).
+fn draw_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    dpr: f64,
+    p: &FunctionPlot,
+    dashed: DashedMean<'_>,
+) -> Result<(Frame, Geometry), PlotError> {
+    let px = move |v: f64| (v * dpr).round() as u32;
     let (x0, x1) = (p.x.first().copied().unwrap_or(-3.2), p.x.last().copied().unwrap_or(3.2));
     let (y0, y1) = y_range(p);
     let (cw, ch) = root.dim_in_pixel();
-    let body = caption_above(&root, &p.caption, 14.0 * dpr)?;
+    let body = caption_above(root, &p.caption, 14.0 * dpr)?;
     let entries = legend_entries(p);
     let font = 12.0 * dpr;
     // Measured on the strip the legend is drawn in (the body less its side margins).
@@ -276,9 +389,19 @@ pub fn draw_function_plot(
         // The dashed mean as one native canvas path (plotters draws every dash separately);
         // the ±2σ edges as thin solid lines.
         let (lo, hi) = b.edges();
-        let points: Vec<(f64, f64)> =
-            p.x.iter().zip(&b.mean).map(|(&x, &y)| frame.to_css(x, y.clamp(-1e3, 1e3))).collect();
-        dashed_path(canvas, &frame, &points, dpr, f64::from(thick), (6.0, 4.0))?;
+        match dashed {
+            DashedMean::Canvas(canvas) => {
+                let points: Vec<(f64, f64)> =
+                    p.x.iter().zip(&b.mean).map(|(&x, &y)| frame.to_css(x, y.clamp(-1e3, 1e3))).collect();
+                dashed_path(canvas, &frame, &points, dpr, f64::from(thick), (6.0, 4.0))?;
+            }
+            DashedMean::Polyline => {
+                chart.draw_series(LineSeries::new(
+                    p.x.iter().copied().zip(b.mean.iter().map(|v| v.clamp(-1e3, 1e3))),
+                    DASH_MARK.stroke_width(thick),
+                ))?;
+            }
+        }
         for edge in [lo, hi] {
             chart.draw_series(LineSeries::new(
                 p.x.iter().copied().zip(edge),
@@ -311,6 +434,5 @@ pub fn draw_function_plot(
             y += 17.0 * dpr;
         }
     }
-    root.present()?;
     Ok((frame, geometry))
 }

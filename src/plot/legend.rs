@@ -3,7 +3,6 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
 
 use super::axes::Rect;
 use super::PlotError;
@@ -54,12 +53,12 @@ pub enum Marker {
 }
 
 /// A marker of radius `r` (backing pixels) centred on `at`, as an element plotters draws.
-pub fn marker_element<C: Clone + 'static, DB: DrawingBackend + 'static>(
+pub fn marker_element<'b, C: Clone + 'b, DB: DrawingBackend + 'b>(
     at: C,
     shape: Marker,
     r: i32,
     color: RGBColor,
-) -> DynElement<'static, DB, C> {
+) -> DynElement<'b, DB, C> {
     let fill = color.filled();
     let e = EmptyElement::at(at);
     match shape {
@@ -117,7 +116,7 @@ pub fn layout(text_widths: &[f64], width: f64, font_px: f64) -> Layout {
 }
 
 /// The height a legend of `entries` needs across `area` at `font_px` (backing pixels).
-pub fn height(area: &DrawingArea<CanvasBackend, Shift>, entries: &[Entry], font_px: f64) -> f64 {
+pub fn height<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, entries: &[Entry], font_px: f64) -> f64 {
     let texts = fitted_texts(area, entries, font_px);
     let widths: Vec<f64> = texts.iter().map(|(_, w)| *w).collect();
     layout(&widths, f64::from(area.dim_in_pixel().0), font_px).height
@@ -129,8 +128,8 @@ fn text_width(text: &str, font: &TextStyle) -> f64 {
 
 /// Each entry's text and its width, shortened with "…" where an entry would not fit the
 /// strip's width even alone on its row.
-fn fitted_texts(
-    area: &DrawingArea<CanvasBackend, Shift>,
+fn fitted_texts<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
     entries: &[Entry],
     font_px: f64,
 ) -> Vec<(String, f64)> {
@@ -158,8 +157,8 @@ fn fitted_texts(
 ///
 /// # Errors
 /// [`PlotError`] from the backend.
-pub fn draw(
-    area: &DrawingArea<CanvasBackend, Shift>,
+pub fn draw<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
     entries: &[Entry],
     font_px: f64,
 ) -> Result<Option<Rect>, PlotError> {

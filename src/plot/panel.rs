@@ -5,7 +5,6 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
 
 use super::axes::{labels_that_fit, tick_label, Rect, Ticked};
 use super::PlotError;
@@ -67,9 +66,9 @@ impl Default for Style {
 }
 
 /// A panel drawn: its chart (to draw series on), its plotting area and its label boxes.
-pub struct Panel<'a> {
+pub struct Panel<'a, DB: DrawingBackend> {
     /// the chart, in data coordinates
-    pub chart: ChartContext<'a, CanvasBackend, Cartesian2d<Ticked, Ticked>>,
+    pub chart: ChartContext<'a, DB, Cartesian2d<Ticked, Ticked>>,
     /// the plotting area (backing pixels)
     pub area: Rect,
     /// x-label boxes, then y-label boxes
@@ -88,11 +87,11 @@ pub fn text_width(text: &str, font_px: f64) -> f64 {
 ///
 /// # Errors
 /// [`PlotError`] from the backend.
-pub fn caption_above(
-    area: &DrawingArea<CanvasBackend, Shift>,
+pub fn caption_above<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
     caption: &str,
     font_px: f64,
-) -> Result<DrawingArea<CanvasBackend, Shift>, PlotError> {
+) -> Result<DrawingArea<DB, Shift>, PlotError> {
     let width = f64::from(area.dim_in_pixel().0);
     let room = 0.96 * width;
     let lines: Vec<&str> = match caption.split_once(" — ") {
@@ -116,14 +115,14 @@ pub fn caption_above(
 ///
 /// # Errors
 /// [`PlotError`] from the backend.
-pub fn panel<'a>(
-    area: &'a DrawingArea<CanvasBackend, Shift>,
+pub fn panel<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
     caption: Option<&str>,
     x: &Axis,
     y: &Axis,
     style: Style,
     dpr: f64,
-) -> Result<Panel<'a>, PlotError> {
+) -> Result<Panel<'a, DB>, PlotError> {
     let px = |v: f64| (v * dpr).round() as u32;
     let (label_px, desc_px) = (style.labels * dpr, style.desc * dpr);
     let (aw, ah) = area.dim_in_pixel();

@@ -360,6 +360,6 @@ fn panel_frame<'a>(
     y_desc: &str,
     style: Style,
     dpr: f64,
-) -> Result<Frame<'a>, PlotError> {
+) -> Result<Frame<'a, CanvasBackend>, PlotError> {
     panel(area, None, &Axis::log(x.0, x.1, "hidden width n"), &Axis::log(y.0, y.1, y_desc), style, dpr)
 }

@@ -25,7 +25,7 @@ use crate::params::catapult::CatapultParams;
 use crate::params::explorer::{user_point, DataChoice, DataParams, ExplorerParams, MAX_TRAIN, USER_Y_RANGE};
 use crate::params::notes::Note;
 use crate::params::url;
-use crate::plot::function_plot::{draw_function_plot, FunctionPlot};
+use crate::plot::function_plot::{draw_function_plot, function_plot_svg, FunctionPlot, Provenance};
 use crate::plot::heatmap::{draw_heatmaps, Heatmaps, COLOR_SCALE};
 use crate::plot::loss_plot::{draw_loss_curves, draw_time_marker, TimeAxis};
 use crate::plot::series_plot::draw_series_panel;
@@ -520,6 +520,23 @@ pub fn Explorer(
             download(&url, &format!("wide-explorer-{scale}x.png"));
         }
     };
+    // The main figure as SVG: the same drawing at the canvas's CSS size, with the link that
+    // reproduces it, the step shown and the version inside.
+    let export_svg = move |_| {
+        let Some(canvas) = main_canvas.get_untracked() else { return };
+        let Some(plot) = main_drawn.with_value(|d| d.as_ref().map(|shown| shown.0.clone())) else { return };
+        let size = (canvas.client_width().max(200) as u32, canvas.client_height().max(150) as u32);
+        let provenance = Provenance {
+            link: web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default(),
+            command: None,
+            step: shown_step.get_untracked(),
+            version: format!("wide-explorer {}, {}", env!("CARGO_PKG_VERSION"), ntk_core::results::PRODUCER),
+        };
+        match function_plot_svg(&plot, size, &provenance) {
+            Ok(svg) => download_text(&svg, "image/svg+xml", "wide-explorer.svg"),
+            Err(e) => plot_error.set(Some(e.to_string())),
+        }
+    };
     let export = move |_| {
         let p = params.get_untracked();
         let step = shown_step.get_untracked();
@@ -710,6 +727,7 @@ pub fn Explorer(
                                 <option value="3">"3×"</option>
                             </select>
                         </label>
+                        <button data-testid="export-svg" on:click=export_svg>"Export SVG"</button>
                         <button data-testid="export-csv" on:click=export>"Export CSV"</button>
                         <OpenResults />
                     </div>

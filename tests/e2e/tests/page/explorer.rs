@@ -399,3 +399,58 @@ pub fn the_png_export_has_the_chosen_resolution(page: &Page) {
     );
     assert_eq!(step, json!("3000"));
 }
+
+pub fn the_svg_export_carries_a_link_that_reproduces_the_figure(page: &Page) {
+    let browser = page.open("?sw2=2.1&sb2=0.05&depth=3&steps=800&members=6&width=128");
+    browser.wait_true(TRAINED, Duration::from_secs(300), "the run trained");
+    let before = browser.execute("return location.search;", vec![]);
+    // The saved file's text, read from its link before the page releases it.
+    let svg = browser.execute(
+        "const click = HTMLAnchorElement.prototype.click;
+         let saved = null;
+         HTMLAnchorElement.prototype.click = function () {
+           const r = new XMLHttpRequest(); r.open('GET', this.href, false); r.send();
+           saved = [this.download, r.responseText];
+         };
+         document.querySelector('[data-testid=export-svg]').click();
+         HTMLAnchorElement.prototype.click = click;
+         return saved;",
+        vec![],
+    );
+    assert_eq!(svg[0], json!("wide-explorer.svg"), "{svg}");
+    let text = svg[1].as_str().unwrap_or_default().to_string();
+    assert!(text.contains("<svg") && text.contains("output f(x)"), "{}", &text[..text.len().min(400)]);
+    // The provenance, as the browser's own XML parser reads it.
+    let meta = browser.execute(
+        "const doc = new DOMParser().parseFromString(arguments[0], 'image/svg+xml');
+         if (doc.querySelector('parsererror')) return 'parse error';
+         const m = doc.getElementsByTagName('wide-explorer')[0];
+         return m ? [m.getAttribute('link'), m.getAttribute('step'), m.getAttribute('version')] : null;",
+        vec![json!(text)],
+    );
+    let link = meta[0].as_str().expect("a link in the SVG's metadata").to_string();
+    assert_eq!(meta[1], json!("800"), "{meta}");
+    assert!(meta[2].as_str().is_some_and(|v| v.starts_with("wide-explorer ")), "{meta}");
+    // The SVG as Chromium draws it, for a person to look at.
+    browser.execute(
+        "const img = document.createElement('img');
+         img.id = 'svg-preview';
+         img.style = 'position:fixed;left:0;top:0;z-index:9999;background:white';
+         img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(arguments[0]);
+         document.body.appendChild(img);",
+        vec![json!(text)],
+    );
+    browser.wait_true(
+        "const i = document.getElementById('svg-preview'); return i.complete && i.naturalWidth > 0;",
+        Duration::from_secs(10),
+        "the SVG drawn by the browser",
+    );
+    browser.screenshot(&screenshot_dir().join("explorer_export_svg.png"));
+    // The link reproduces the state: loaded, the page holds the same parameters.
+    browser.goto(&link);
+    browser.wait_for("[data-testid=function-plot]", Duration::from_secs(30));
+    let after = browser.execute("return location.search;", vec![]);
+    assert_eq!(after, before, "the SVG's link is the page's link");
+    let sw2 = browser.execute("return document.getElementById('sw2-value').value;", vec![]);
+    assert_eq!(sw2, json!("2.1"));
+}

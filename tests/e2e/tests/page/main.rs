@@ -47,6 +47,10 @@ const TESTS: &[Test] = &[
         explorer::the_png_export_has_the_chosen_resolution,
     ),
     (
+        "explorer::the_svg_export_carries_a_link_that_reproduces_the_figure",
+        explorer::the_svg_export_carries_a_link_that_reproduces_the_figure,
+    ),
+    (
         "explorer::a_hand_edited_link_is_clamped_with_a_note_and_huge_jobs_are_refused",
         explorer::a_hand_edited_link_is_clamped_with_a_note_and_huge_jobs_are_refused,
     ),
