@@ -249,10 +249,11 @@ fn every_csv_cell_is_the_value_the_page_holds() {
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("# depth=2"));
     assert_eq!(lines[1], "# step 300");
-    assert_eq!(lines[2], "x,target,ntk_mean,ntk_sd,nngp_mean,nngp_sd,net_mean,net_sd,lin_mean,lin_sd");
-    assert_eq!(lines.len(), 3 + data.x_test.len());
+    assert!(lines[2].starts_with("# wide-explorer ") && lines[2].contains(", ntk-core "), "{}", lines[2]);
+    assert_eq!(lines[3], "x,target,ntk_mean,ntk_sd,nngp_mean,nngp_sd,net_mean,net_sd,lin_mean,lin_sd");
+    assert_eq!(lines.len(), 4 + data.x_test.len());
     let sd = |v: f64| v.max(0.0).sqrt();
-    for (i, line) in lines[3..].iter().enumerate() {
+    for (i, line) in lines[4..].iter().enumerate() {
         let cells: Vec<f64> = line.split(',').map(|c| c.parse().unwrap()).collect();
         let want = [
             data.x_test[i][0],
@@ -273,7 +274,7 @@ fn every_csv_cell_is_the_value_the_page_holds() {
     }
     // Without an ensemble the ensemble's cells are empty, not zeros.
     let bare = export_csv(&url::encode(&p), 300, &data, Some(&at), None);
-    assert!(bare.lines().nth(3).unwrap().ends_with(",,,,"), "{}", bare.lines().nth(3).unwrap());
+    assert!(bare.lines().nth(4).unwrap().ends_with(",,,,"), "{}", bare.lines().nth(4).unwrap());
 }
 
 #[wasm_bindgen_test]

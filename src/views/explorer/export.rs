@@ -6,8 +6,14 @@ use ntk_core::nets::ensemble::CheckpointSummary;
 use crate::problem::Problem;
 use crate::services::theory::TheoryAt;
 
-/// The CSV of one step: a comment line with the link's query (what reproduces it) and the
-/// step, a header, then one row per test point (the 1-D grid, or the 2-D grid then the
+/// The program and the core that computed a figure or a table ("wide-explorer 0.1.0, ntk-core
+/// 0.1.0"), as exports name them.
+pub fn version() -> String {
+    format!("wide-explorer {}, {}", env!("CARGO_PKG_VERSION"), ntk_core::results::PRODUCER)
+}
+
+/// The CSV of one step: comment lines with the link's query (what reproduces it), the step and
+/// the version ([`version`]), a header, then one row per test point (the 1-D grid, or the 2-D grid then the
 /// segment) with its input, the target (empty for the user's points), the NTK-GP and NNGP means
 /// and standard deviations, and the network and linearized ensemble means and standard
 /// deviations (empty cells when there is no theory or no ensemble of these parameters).
@@ -20,7 +26,8 @@ pub fn export_csv(
 ) -> String {
     let inputs = if data.dim() == 1 { "x" } else { "x1,x2" };
     let mut out = format!(
-        "# {query}\n# step {step}\n{inputs},target,ntk_mean,ntk_sd,nngp_mean,nngp_sd,net_mean,net_sd,lin_mean,lin_sd\n"
+        "# {query}\n# step {step}\n# {}\n{inputs},target,ntk_mean,ntk_sd,nngp_mean,nngp_sd,net_mean,net_sd,lin_mean,lin_sd\n",
+        version()
     );
     let sd = |v: f64| v.max(0.0).sqrt();
     for (i, x) in data.x_test.iter().enumerate() {

@@ -530,7 +530,7 @@ pub fn Explorer(
             link: web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default(),
             command: None,
             step: shown_step.get_untracked(),
-            version: format!("wide-explorer {}, {}", env!("CARGO_PKG_VERSION"), ntk_core::results::PRODUCER),
+            version: export::version(),
         };
         match function_plot_svg(&plot, size, &provenance) {
             Ok(svg) => download_text(&svg, "image/svg+xml", "wide-explorer.svg"),
