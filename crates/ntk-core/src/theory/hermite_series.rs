@@ -110,6 +110,13 @@ pub struct SeriesPoint {
     pub rule: usize,
 }
 
+impl SeriesPoint {
+    /// Whether this point's series was not computed ([`PointSeries::placeholder`]).
+    pub fn is_placeholder(&self) -> bool {
+        self.rule == usize::MAX && self.terms == 0 && self.norm2[0].is_nan()
+    }
+}
+
 /// The series data of a set of points: per-point summaries and the coefficient matrices.
 #[derive(Clone, Debug)]
 pub struct SeriesSet {
@@ -135,15 +142,11 @@ fn project<A: SmoothActivation + Sync>(act: &A, vars: &[f64], index: usize) -> (
         for (x, z) in xs.iter_mut().zip(&t.rule.nodes) {
             *x = sd * z;
         }
-        let mut col = values.column_mut(p);
-        act.values(&xs, col.as_mut_slice());
-        for (v, w) in col.iter_mut().zip(&t.sqrt_w) {
+        let (mut col, mut dcol) = (values.column_mut(p), derivs.column_mut(p));
+        act.values_and_derivatives(&xs, col.as_mut_slice(), dcol.as_mut_slice());
+        for ((v, d), w) in col.iter_mut().zip(dcol.iter_mut()).zip(&t.sqrt_w) {
             *v *= w;
-        }
-        let mut col = derivs.column_mut(p);
-        act.derivatives(&xs, col.as_mut_slice());
-        for (v, w) in col.iter_mut().zip(&t.sqrt_w) {
-            *v *= w;
+            *d *= w;
         }
     }
     (values, derivs)
@@ -211,7 +214,27 @@ pub struct PointView<'a> {
     pub values: [&'a [f64]; 2],
 }
 
+/// The rule a point's series starts from: a quarter of tanh's calibrated order for its
+/// variance (softplus and sigmoid need far fewer nodes; [`compute_points`] goes up from there).
+pub fn start_rule(var: f64) -> usize {
+    order_index(0.25 * var.max(0.0))
+}
+
 impl PointSeries {
+    /// A point without a series (not computed): no terms, not resolved, no rule, no norms.
+    pub fn placeholder(var: f64) -> Self {
+        let point = SeriesPoint {
+            var,
+            terms: 0,
+            norm2: [f64::NAN; 2],
+            tails: [Vec::new(), Vec::new()],
+            rel_tails: Vec::new(),
+            resolved: false,
+            rule: usize::MAX,
+        };
+        PointSeries { point, coef: [Vec::new(), Vec::new()], values: [Vec::new(), Vec::new()] }
+    }
+
     /// This point as a view.
     pub fn view(&self) -> PointView<'_> {
         let k = self.point.terms;
@@ -343,8 +366,20 @@ impl SeriesSet {
     /// resolves φ and φ', starting from a quarter of tanh's calibrated order (softplus and
     /// sigmoid need far fewer nodes) — see [`compute_points`].
     pub fn new<A: SmoothActivation + Sync>(act: &A, vars: &[f64]) -> SeriesSet {
-        let start: Vec<usize> = vars.iter().map(|&s| order_index(0.25 * s.max(0.0))).collect();
-        let series = compute_points(act, vars, &start);
+        Self::some(act, vars, &vec![true; vars.len()])
+    }
+
+    /// As [`SeriesSet::new`] for the points with `wanted[p]`; the others get a
+    /// [`PointSeries::placeholder`] (no terms: every pair of theirs goes elsewhere).
+    pub fn some<A: SmoothActivation + Sync>(act: &A, vars: &[f64], wanted: &[bool]) -> SeriesSet {
+        let which: Vec<usize> = (0..vars.len()).filter(|&p| wanted[p]).collect();
+        let chosen: Vec<f64> = which.iter().map(|&p| vars[p]).collect();
+        let start: Vec<usize> = chosen.iter().map(|&s| start_rule(s)).collect();
+        let mut computed = compute_points(act, &chosen, &start).into_iter();
+        let mut series: Vec<PointSeries> = vars.iter().map(|&v| PointSeries::placeholder(v)).collect();
+        for &p in &which {
+            series[p] = computed.next().expect("one series per wanted point");
+        }
         let max_terms = series.iter().map(|p| p.point.terms).max().unwrap_or(0);
         let mut coef = [DMatrix::zeros(max_terms, vars.len()), DMatrix::zeros(max_terms, vars.len())];
         for (p, s) in series.iter().enumerate() {
