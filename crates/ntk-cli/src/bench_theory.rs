@@ -180,6 +180,8 @@ fn stats_json(stats: &[LayerStats]) -> serde_json::Value {
     json!({
         "series_pairs": sum(|s| s.series),
         "complementary_pairs": sum(|s| s.complementary),
+        "near_diagonal_pairs": sum(|s| s.near_diagonal),
+        "near_diagonal_estimated_pairs": sum(|s| s.near_diagonal_estimated),
         "fallback_pairs": sum(|s| s.fallback),
         "fallback_per_layer": stats.iter().map(|s| s.fallback).collect::<Vec<_>>(),
         "max_terms": stats.iter().map(|s| s.max_terms).max(),

@@ -8,7 +8,7 @@
 //! What the page computes per σ's change is [`GpKernels::compute`]: K and Θ on train × train
 //! and test × train and the test points' prior variances. It is timed here on one thread (the
 //! page's kernel worker has one), with the routing of the pairs (series, complementary form,
-//! adaptive fallback) summed over both kernel calls and all layers, and the
+//! near-diagonal rule, adaptive fallback) summed over both kernel calls and all layers, and the
 //! largest error of a sample of entries against the adaptive reference at 1e-13.
 
 use std::time::Instant;
@@ -44,6 +44,9 @@ fn add_stats(total: &mut LayerStats, stats: &[LayerStats]) {
     for s in stats {
         total.series += s.series;
         total.complementary += s.complementary;
+        total.near_diagonal += s.near_diagonal;
+        total.near_diagonal_estimated += s.near_diagonal_estimated;
+        total.series_points += s.series_points;
         total.fallback += s.fallback;
         total.max_terms = total.max_terms.max(s.max_terms);
     }
@@ -119,9 +122,12 @@ fn one(
         "pairs": {
             "series": routes.series,
             "complementary": routes.complementary,
+            "near_diagonal": routes.near_diagonal,
+            "near_diagonal_estimated": routes.near_diagonal_estimated,
             "fallback": routes.fallback,
             "max_terms": routes.max_terms,
         },
+        "points_with_series": routes.series_points,
     });
     if sample > 0 {
         let entries = sample_entries(x_test.nrows(), x_train.nrows(), sample);
