@@ -39,8 +39,13 @@ pub fn odd_zeta_bound(s: f64) -> f64 {
 }
 
 impl DerivativeBounds {
-    /// tanh: `D_0 = 1`, `D_k = 2 k! (2/π)^{k+1} λ(k+1)` (module docs).
+    /// tanh: `D_0 = 1`, `D_k = 2 k! (2/π)^{k+1} λ(k+1)` (module docs; computed once).
     pub fn tanh() -> Self {
+        static TANH: std::sync::OnceLock<DerivativeBounds> = std::sync::OnceLock::new();
+        TANH.get_or_init(Self::tanh_uncached).clone()
+    }
+
+    fn tanh_uncached() -> Self {
         let mut sup = vec![1.0; MAX_DERIVATIVE + 1];
         let mut factorial = 1.0;
         for (k, d) in sup.iter_mut().enumerate().skip(1) {

@@ -321,6 +321,38 @@ pub fn compute_points<A: SmoothActivation + Sync>(
     points
 }
 
+/// `a_k = Σ_j w_j φ_j h_k(z_j)`, `d_k = Σ_j w_j φ'_j h_k(z_j)` for k < `terms`, with
+/// `h_{k+1}(z) = (z h_k − √k h_{k−1})/√(k+1)` ([`LANES`] nodes at a time, the factors
+/// `√k`, `1/√(k+1)` computed once).
+fn project_on_nodes(zs: &[f64], ws: &[f64], values: &[Vec<f64>; 2], terms: usize) -> [Vec<f64>; 2] {
+    let root: Vec<f64> = (0..terms).map(|k| (k as f64).sqrt()).collect();
+    let inv_next: Vec<f64> = (0..terms).map(|k| 1.0 / ((k + 1) as f64).sqrt()).collect();
+    let mut coef = [vec![0.0; terms], vec![0.0; terms]];
+    for j0 in (0..zs.len()).step_by(LANES) {
+        let len = LANES.min(zs.len() - j0);
+        let (mut z, mut f, mut g) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
+        for r in 0..len {
+            z[r] = zs[j0 + r];
+            f[r] = ws[j0 + r] * values[0][j0 + r];
+            g[r] = ws[j0 + r] * values[1][j0 + r];
+        }
+        let (mut prev, mut cur) = ([0.0; LANES], [1.0; LANES]);
+        for k in 0..terms {
+            let (mut a, mut d) = (0.0, 0.0);
+            for r in 0..LANES {
+                a += f[r] * cur[r];
+                d += g[r] * cur[r];
+                let next = (z[r] * cur[r] - root[k] * prev[r]) * inv_next[k];
+                prev[r] = cur[r];
+                cur[r] = next;
+            }
+            coef[0][k] += a;
+            coef[1][k] += d;
+        }
+    }
+    coef
+}
+
 /// Coefficients kept for points the Gauss–Hermite rules do not resolve.
 pub const ADAPTED_TERMS: usize = 256;
 
@@ -338,21 +370,8 @@ pub fn adapted_series<A: SmoothActivation>(act: &A, var: f64) -> PointSeries {
     let mut values = [vec![0.0; xs.len()], vec![0.0; xs.len()]];
     act.values(&xs, &mut values[0]);
     act.derivatives(&xs, &mut values[1]);
-    let mut coef = [vec![0.0; terms], vec![0.0; terms]];
-    for (i, (&x, &w)) in xs.iter().zip(&ws).enumerate() {
-        let z = if sd > 0.0 { x / sd } else { 0.0 };
-        let (mut prev, mut cur) = (0.0, 1.0);
-        let (f, g) = (w * values[0][i], w * values[1][i]);
-        let [cf, cg] = &mut coef;
-        for (k, (a, d)) in cf.iter_mut().zip(cg.iter_mut()).enumerate() {
-            *a += f * cur;
-            *d += g * cur;
-            let kf = k as f64;
-            let next = (z * cur - kf.sqrt() * prev) / (kf + 1.0).sqrt();
-            prev = cur;
-            cur = next;
-        }
-    }
+    let zs: Vec<f64> = xs.iter().map(|&x| if sd > 0.0 { x / sd } else { 0.0 }).collect();
+    let coef = project_on_nodes(&zs, &ws, &values, terms);
     // The norms E φ² = Σ wᵢ φ(xᵢ)², through the weighted values √wᵢ φ(xᵢ).
     let weighted = values.map(|v| v.iter().zip(&ws).map(|(v, w)| v * w.sqrt()).collect::<Vec<f64>>());
     let mut point = summarize(var, [&weighted[0], &weighted[1]], [&coef[0], &coef[1]]);

@@ -80,10 +80,9 @@ pub const RULE_TOL: f64 = 1e-13;
 /// random sign, times a margin of 2).
 pub const ROUNDING: f64 = 20.0;
 
-/// The m-point Gauss–Hermite rule for N(0, 1), m = 1..=72 (the largest of
-/// [`estimated_orders`]; cached).
+/// The m-point Gauss–Hermite rule for N(0, 1), m = 1..=[`LARGEST_ORDER`] (cached).
 fn inner_rule(m: usize) -> &'static GaussHermite {
-    const TOP: usize = ESTIMATE_ORDERS.1 * 3 / 2;
+    const TOP: usize = LARGEST_ORDER;
     static RULES: [OnceLock<GaussHermite>; TOP + 1] = [const { OnceLock::new() }; TOP + 1];
     let m = m.clamp(1, TOP);
     RULES[m].get_or_init(|| GaussHermite::new(m))
@@ -277,7 +276,9 @@ pub fn strip_half_width(bounds: &DerivativeBounds) -> f64 {
 /// `e^{−(π/0.55)·4} = 1.2·10⁻¹⁰`), so `m₁ = ⌈½(33σ/d)²⌉` (at least 8) puts the difference
 /// near `e^{−33} ≈ 5·10⁻¹⁵` (with room for the constant, larger for φ' than for φ) and
 /// `m₂ = m₁ + max(4, m₁/2)` lowers the value's error by a further
-/// `e^{−(d/σ)(√(2m₂) − √(2m₁))}`, ≥ 10³ at the largest σ. Reach: `m₁ ≤ 48`
+/// `e^{−(d/σ)(√(2m₂) − √(2m₁))}`, ≥ 10³ at the largest σ. Where the difference still exceeds
+/// [`INNER_TOL`] of the scale (the constant is φ's: x·sigmoid(x) needs more than softplus),
+/// both orders are raised by half, up to [`LARGEST_ORDER`]. Reach: `m₁ ≤ 48`
 /// ([`ESTIMATE_ORDERS`]), i.e. `σ ≤ 0.30 d`.
 pub const ESTIMATE_ORDERS: (usize, usize) = (8, 48);
 
@@ -342,83 +343,132 @@ pub fn near_pair<A: SmoothActivation + ?Sized>(
     }
     let (lambda, sigma) =
         if o.var > 0.0 { (c / o.var, ((o.var * i.var - c * c) / o.var).max(0.0).sqrt()) } else { (0.0, 0.0) };
-    let (low, high) = match inner_order(bounds, sigma, i_norms) {
-        Some(m) => (None, inner_rule(m)),
-        None => {
-            let (m1, m2) = estimated_orders(sigma, strip_half_width(bounds))?;
-            (Some(inner_rule(m1)), inner_rule(m2))
+    let pair = Conditioned { outer: (o, o_norms), inner_norms: i_norms, lambda, sigma, rescale };
+    if let Some(m) = inner_order(bounds, sigma, i_norms) {
+        return Some(pair.evaluate(act, bounds, None, inner_rule(m)).pair);
+    }
+    // Estimated mode: orders raised by half while the difference exceeds its share.
+    let (mut m1, mut m2) = estimated_orders(sigma, strip_half_width(bounds))?;
+    let scale = [(o_norms[0] * i_norms[0]).sqrt(), (o_norms[1] * i_norms[1]).sqrt()];
+    loop {
+        let out = pair.evaluate(act, bounds, Some(inner_rule(m1)), inner_rule(m2));
+        let enough = (0..2).all(|w| out.inner[w] <= INNER_TOL * scale[w]);
+        if enough || m2 + m2 / 2 > LARGEST_ORDER {
+            return Some(out.pair);
         }
-    };
-    let per_node = high.nodes.len() + low.map_or(0, |r| r.nodes.len());
-    SCRATCH.with(|cell| {
-        let mut scratch = cell.borrow_mut();
-        let [ys, fv, dv] = &mut *scratch;
-        ys.clear();
-        for &u in &o.nodes {
-            let y = lambda * u;
-            ys.extend(
-                high.nodes.iter().chain(low.iter().flat_map(|r| r.nodes.iter())).map(|z| y + sigma * z),
-            );
-        }
-        fv.resize(ys.len(), 0.0);
-        dv.resize(ys.len(), 0.0);
-        act.values_and_derivatives(ys, fv, dv);
-        let mut sums = [Sums::default(); 2];
-        for (k, &w) in o.weights.iter().enumerate() {
-            if w == 0.0 {
-                continue;
+        (m1, m2) = (m2, m2 + m2 / 2);
+    }
+}
+
+/// The largest inner order of the estimated mode (after raising).
+pub const LARGEST_ORDER: usize = 108;
+
+/// A pair after conditioning: the outer point's rule and diagonal, the inner point's diagonal,
+/// `λ`, `σ`, and whether to rescale to the diagonal.
+struct Conditioned<'a> {
+    outer: (&'a OuterRule, [f64; 2]),
+    inner_norms: [f64; 2],
+    lambda: f64,
+    sigma: f64,
+    rescale: bool,
+}
+
+/// A [`NearPair`] with the inner parts of both maps (for raising the estimated orders).
+struct Evaluated {
+    pair: NearPair,
+    inner: [f64; 2],
+}
+
+impl Conditioned<'_> {
+    /// The rule with inner rule `high` (and `low` for the estimate): values, parts, bound.
+    fn evaluate<A: SmoothActivation + ?Sized>(
+        &self,
+        act: &A,
+        bounds: &DerivativeBounds,
+        low: Option<&GaussHermite>,
+        high: &GaussHermite,
+    ) -> Evaluated {
+        let (o, o_norms) = self.outer;
+        let (lambda, sigma) = (self.lambda, self.sigma);
+        let per_node = high.nodes.len() + low.map_or(0, |r| r.nodes.len());
+        SCRATCH.with(|cell| {
+            let mut scratch = cell.borrow_mut();
+            let [ys, fv, dv] = &mut *scratch;
+            ys.clear();
+            for &u in &o.nodes {
+                let y = lambda * u;
+                ys.extend(
+                    high.nodes.iter().chain(low.iter().flat_map(|r| r.nodes.iter())).map(|z| y + sigma * z),
+                );
             }
-            let coarse = (k + o.middle).is_multiple_of(2);
-            for (map, vals) in [&*fv, &*dv].into_iter().enumerate() {
-                let vals = &vals[k * per_node..(k + 1) * per_node];
-                let (at_high, at_low) = vals.split_at(high.nodes.len());
-                let (mut g, mut g2) = (0.0, 0.0);
-                for (&wl, &v) in high.weights.iter().zip(at_high) {
-                    g += wl * v;
-                    g2 += wl * v * v;
+            fv.resize(ys.len(), 0.0);
+            dv.resize(ys.len(), 0.0);
+            act.values_and_derivatives(ys, fv, dv);
+            let mut sums = [Sums::default(); 2];
+            for (k, &w) in o.weights.iter().enumerate() {
+                if w == 0.0 {
+                    continue;
                 }
-                let phi_u = o.values[map][k];
-                let term = w * phi_u * g;
-                let s = &mut sums[map];
-                s.fine += term;
-                if coarse {
-                    s.coarse += 2.0 * term;
-                }
-                s.abs += term.abs();
-                s.square += w * g2;
-                if let Some(rule) = low {
-                    let g_low: f64 = rule.weights.iter().zip(at_low).map(|(wl, v)| wl * v).sum();
-                    s.difference += w * phi_u.abs() * (g_low - g).abs();
+                let coarse = (k + o.middle).is_multiple_of(2);
+                for (map, vals) in [&*fv, &*dv].into_iter().enumerate() {
+                    let vals = &vals[k * per_node..(k + 1) * per_node];
+                    let (at_high, at_low) = vals.split_at(high.nodes.len());
+                    let (mut g, mut g2) = (0.0, 0.0);
+                    for (&wl, &v) in high.weights.iter().zip(at_high) {
+                        g += wl * v;
+                        g2 += wl * v * v;
+                    }
+                    let phi_u = o.values[map][k];
+                    let term = w * phi_u * g;
+                    let s = &mut sums[map];
+                    s.fine += term;
+                    if coarse {
+                        s.coarse += 2.0 * term;
+                    }
+                    s.abs += term.abs();
+                    s.square += w * g2;
+                    if let Some(rule) = low {
+                        let g_low: f64 = rule.weights.iter().zip(at_low).map(|(wl, v)| wl * v).sum();
+                        s.difference += w * phi_u.abs() * (g_low - g).abs();
+                    }
                 }
             }
-        }
-        let m = high.nodes.len();
-        let mut out =
-            NearPair { t: [0.0; 2], bound: [0.0; 2], parts: [0.0; 4], order: m, estimated: low.is_some() };
-        for (map, s) in sums.iter().enumerate() {
-            let t = s.fine;
-            let ratio = |target: f64, rule: f64| if rule > 0.0 && target > 0.0 { target / rule } else { 1.0 };
-            let r = if rescale {
-                (ratio(o_norms[map], o.norm2[map]) * ratio(i_norms[map], s.square)).sqrt()
-            } else {
-                1.0
+            let m = high.nodes.len();
+            let mut pair = NearPair {
+                t: [0.0; 2],
+                bound: [0.0; 2],
+                parts: [0.0; 4],
+                order: m,
+                estimated: low.is_some(),
             };
-            let inner_part = if low.is_some() {
-                s.difference
-            } else {
-                o.norm2[map].sqrt() * inner_error(bounds, m, sigma, map)
-            };
-            let outer_part = if s.abs > 0.0 { (t - s.coarse).powi(2) / (2.0 * s.abs) } else { 0.0 };
-            let rescale_part = t.abs() * (r - 1.0).abs();
-            let rounding_part = ROUNDING * f64::EPSILON * s.abs;
-            out.t[map] = t * r;
-            out.bound[map] = inner_part + outer_part + rescale_part + rounding_part;
-            if map == 0 {
-                out.parts = [inner_part, outer_part, rescale_part, rounding_part];
+            let mut inner = [0.0; 2];
+            for (map, s) in sums.iter().enumerate() {
+                let t = s.fine;
+                let ratio =
+                    |target: f64, rule: f64| if rule > 0.0 && target > 0.0 { target / rule } else { 1.0 };
+                let r = if self.rescale {
+                    (ratio(o_norms[map], o.norm2[map]) * ratio(self.inner_norms[map], s.square)).sqrt()
+                } else {
+                    1.0
+                };
+                let inner_part = if low.is_some() {
+                    s.difference
+                } else {
+                    o.norm2[map].sqrt() * inner_error(bounds, m, sigma, map)
+                };
+                let outer_part = if s.abs > 0.0 { (t - s.coarse).powi(2) / (2.0 * s.abs) } else { 0.0 };
+                let rescale_part = t.abs() * (r - 1.0).abs();
+                let rounding_part = ROUNDING * f64::EPSILON * s.abs;
+                pair.t[map] = t * r;
+                pair.bound[map] = inner_part + outer_part + rescale_part + rounding_part;
+                inner[map] = inner_part;
+                if map == 0 {
+                    pair.parts = [inner_part, outer_part, rescale_part, rounding_part];
+                }
             }
-        }
-        Some(out)
-    })
+            Evaluated { pair, inner }
+        })
+    }
 }
 
 #[cfg(test)]
