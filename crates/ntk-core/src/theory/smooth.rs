@@ -94,15 +94,15 @@ pub enum Route {
 pub const CHEAP_SERIES_VAR: f64 = 4.0;
 
 /// What a layer keeps about one set of points: the outer rules, the series (placeholders for
-/// the points that need none), the kernel's diagonal and the series' rescaling factors.
-pub struct LayerPoints {
+/// the points that need none) and the kernel's diagonal.
+struct LayerPoints {
     /// per point, the near-diagonal rule's outer rule
-    pub rules: Vec<OuterRule>,
+    rules: Vec<OuterRule>,
     /// Hermite series
-    pub series: SeriesSet,
+    series: SeriesSet,
     /// the kernel's diagonal `[E φ², E φ'²]`: the outer rule's norms where it is verified,
     /// else the series' (a function of the variance alone, as [`smooth_diagonal`] computes it)
-    pub norms: Vec<[f64; 2]>,
+    norms: Vec<[f64; 2]>,
 }
 
 /// The outer rules of points of variances `vars`.
@@ -163,9 +163,9 @@ fn conditional_sd(s1: f64, s2: f64, c: f64) -> f64 {
 
 /// Which points need their Hermite series: those with a pair the near-diagonal rule cannot
 /// take (the point of larger variance has no verified rule, or the conditional standard
-/// deviation is beyond the inner rule's reach, [`estimated_reach`]), for rows and columns. `cov` holds the pairs'
-/// covariances (upper triangle only if `symmetric`).
-pub fn needs_series(
+/// deviation is beyond the inner rule's reach, [`estimated_reach`]), for rows and columns.
+/// `cov` holds the pairs' covariances (upper triangle only if `symmetric`).
+fn needs_series(
     bounds: &DerivativeBounds,
     (rows, row_norms): (&[OuterRule], &[[f64; 2]]),
     (cols, col_norms): (&[OuterRule], &[[f64; 2]]),
