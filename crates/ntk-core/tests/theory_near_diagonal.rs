@@ -9,7 +9,7 @@
 use nalgebra::DMatrix;
 use ntk_core::theory::kernel_maps::{KernelMap, SmoothActivation, TPair};
 use ntk_core::theory::kernels::kernels_with_map;
-use ntk_core::theory::near_diagonal::{largest_inner_sd, near_pair, OuterRule, PAIR_TOL};
+use ntk_core::theory::near_diagonal::{largest_inner_sd, near_pair, near_pair_at_order, OuterRule, PAIR_TOL};
 use ntk_core::theory::smooth::{smooth_kernels, AdaptiveMap};
 use ntk_core::Activation;
 
@@ -24,7 +24,7 @@ const CORRELATIONS: [f64; 9] = [0.9, 0.99, 0.9999, 1.0 - 1e-10, 1.0, -0.99, -0.9
 /// Pairs of variances: equal and unequal, from the page's first layer (up to 2.25π² ≈ 22)
 /// to 100, and small ones where the outer Gaussian sits where φ's derivatives peak (there the
 /// inner bound is nearly attained, so a rule one order too low is far outside it).
-const VARIANCES: [(f64, f64); 9] = [
+const VARIANCES: [(f64, f64); 11] = [
     (1e-4, 1e-4),
     (0.01, 0.008),
     (1.0, 1.0),
@@ -34,6 +34,8 @@ const VARIANCES: [(f64, f64); 9] = [
     (50.0, 50.0),
     (100.0, 90.0),
     (100.0, 2.0),
+    (1000.0, 800.0),
+    (1e4, 1e4),
 ];
 
 fn activations() -> Vec<Activation> {
@@ -53,8 +55,18 @@ struct Outcome {
     failures: Vec<String>,
 }
 
+/// Which values are held to the stated bounds.
+#[derive(Clone, Copy, PartialEq)]
+enum Values {
+    /// the rule's own
+    Rule,
+    /// a deliberate break: wherever the rule bounds its inner error with order m ≥ 2, the
+    /// value of order m − 1 (the comparison must catch it)
+    OrderTooLow,
+}
+
 /// One activation over the grid.
-fn check_against_reference(act: Activation) -> Outcome {
+fn check_against_reference(act: Activation, values: Values) -> Outcome {
     let reference = AdaptiveMap::new(act);
     let bounds = act.derivative_bounds();
     let (mut served, mut bounded, mut failures) = (0, 0, Vec::new());
@@ -78,8 +90,17 @@ fn check_against_reference(act: Activation) -> Outcome {
             };
             served += 1;
             bounded += usize::from(!pair.estimated);
+            let t = match values {
+                Values::Rule => pair.t,
+                Values::OrderTooLow if !pair.estimated && pair.order >= 2 => {
+                    let low =
+                        near_pair_at_order(&act, &bounds, (&rp, p.1), (&rq, q.1), c, rescale, pair.order - 1);
+                    low.expect("the same pair").t
+                }
+                Values::OrderTooLow => continue,
+            };
             let exact = reference.pair(&p, &q, c);
-            let got = TPair { t: pair.t[0], t_dot: pair.t[1] };
+            let got = TPair { t: t[0], t_dot: t[1] };
             for (w, (ours, theirs)) in [(got.t, exact.t), (got.t_dot, exact.t_dot)].into_iter().enumerate() {
                 let err = (ours - theirs).abs();
                 let allowed = pair.bound[w] + REFERENCE_TOL * scale[w];
@@ -115,7 +136,7 @@ fn near_diagonal_pairs_are_within_their_bounds() {
     let results: Vec<(Activation, Outcome)> = std::thread::scope(|scope| {
         let handles: Vec<_> = activations()
             .into_iter()
-            .map(|act| scope.spawn(move || (act, check_against_reference(act))))
+            .map(|act| scope.spawn(move || (act, check_against_reference(act, Values::Rule))))
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
@@ -131,6 +152,77 @@ fn near_diagonal_pairs_are_within_their_bounds() {
         }
         failures.extend(f);
     }
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+/// The deliberate break: the rule one inner order below the one it chose, held to the chosen
+/// order's bound, is caught by the comparison above (for every activation, at the small
+/// variances where the bound is nearly attained and beyond), so that comparison is sharp
+/// enough to see an order too low.
+#[test]
+fn an_order_too_low_is_caught() {
+    let results: Vec<(Activation, Outcome)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = activations()
+            .into_iter()
+            .map(|act| scope.spawn(move || (act, check_against_reference(act, Values::OrderTooLow))))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for (act, Outcome { failures, .. }) in results {
+        println!("{act}: an order too low exceeds the stated bound at {} pairs", failures.len());
+        assert!(failures.len() >= 10, "{act}: an order too low caught at only {} pairs", failures.len());
+    }
+}
+
+/// Against the independent high-precision references of `tests/data/reference_hp.json`
+/// (2-D trapezoidal rule in extended precision, ≈ 10⁻¹⁷ of the scale; see
+/// `theory_reference_hp.rs`): every tanh, softplus and sigmoid case with |ρ| ≥ 0.9 (ρ = ±0.9,
+/// ±(1 − 10⁻⁶), ±1; variances 10⁻⁶ … 50, equal and unequal) that the rule serves is within its
+/// stated bound plus 10⁻¹⁵ of the scale (the reference's error and the rounding of the
+/// comparison), and every case with a bound within reach is served.
+#[test]
+fn near_diagonal_pairs_match_the_high_precision_references() {
+    let path = format!("{}/tests/data/reference_hp.json", env!("CARGO_MANIFEST_DIR"));
+    let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let (mut checked, mut failures) = (0, Vec::new());
+    for case in doc["cases"].as_array().unwrap().iter().filter(|c| c["type"] == "kernel_map") {
+        let act = match case["act"].as_str().unwrap() {
+            "tanh" => Activation::Tanh,
+            "softplus" => Activation::Softplus,
+            "sigmoid" => Activation::Sigmoid,
+            _ => continue,
+        };
+        let f = |k: &str| case[k].as_f64().unwrap();
+        let (s1, s2, c, rho) = (f("s1"), f("s2"), f("c"), f("rho"));
+        if rho.abs() < 0.9 {
+            continue;
+        }
+        let bounds = act.derivative_bounds();
+        let (rp, rq) = (OuterRule::new(&act, s1), OuterRule::new(&act, s2));
+        let rescale = 1.0 - rho.abs() <= 1e-8;
+        let Some(pair) = near_pair(&act, &bounds, (&rp, rp.norm2), (&rq, rq.norm2), c, rescale) else {
+            let sigma = ((s1 * s2 - c * c) / s1.max(s2)).max(0.0).sqrt();
+            let inner = if s1 >= s2 { rq.norm2 } else { rp.norm2 };
+            if sigma <= largest_inner_sd(&bounds, inner) {
+                failures.push(format!("{act} ({s1}, {s2}, ρ = {rho}): refused within reach"));
+            }
+            continue;
+        };
+        checked += 1;
+        let scale = [(rp.norm2[0] * rq.norm2[0]).sqrt(), (rp.norm2[1] * rq.norm2[1]).sqrt()];
+        for (w, want) in [f("t"), f("t_dot")].into_iter().enumerate() {
+            let err = (pair.t[w] - want).abs();
+            if err.is_nan() || err > pair.bound[w] + 1e-15 * scale[w] {
+                failures.push(format!(
+                    "{act} ({s1}, {s2}, ρ = {rho}) map {w}: error {:.2e} > bound {:.2e} of the scale",
+                    err / scale[w],
+                    pair.bound[w] / scale[w]
+                ));
+            }
+        }
+    }
+    println!("{checked} reference cases served by the near-diagonal rule");
+    assert!(checked >= 100, "only {checked} cases served");
     assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
 }
 

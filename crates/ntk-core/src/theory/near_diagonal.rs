@@ -336,19 +336,14 @@ pub fn near_pair<A: SmoothActivation + ?Sized>(
     c: f64,
     rescale: bool,
 ) -> Option<NearPair> {
-    let ((o, o_norms), (i, i_norms)) =
-        if p.var >= q.var { ((p, p_norms), (q, q_norms)) } else { ((q, q_norms), (p, p_norms)) };
-    if !o.verified {
-        return None;
-    }
-    let (lambda, sigma) =
-        if o.var > 0.0 { (c / o.var, ((o.var * i.var - c * c) / o.var).max(0.0).sqrt()) } else { (0.0, 0.0) };
-    let pair = Conditioned { outer: (o, o_norms), inner_norms: i_norms, lambda, sigma, rescale };
+    let pair = Conditioned::new((p, p_norms), (q, q_norms), c, rescale)?;
+    let (sigma, i_norms) = (pair.sigma, pair.inner_norms);
     if let Some(m) = inner_order(bounds, sigma, i_norms) {
         return Some(pair.evaluate(act, bounds, None, inner_rule(m)).pair);
     }
     // Estimated mode: orders raised by half while the difference exceeds its share.
     let (mut m1, mut m2) = estimated_orders(sigma, strip_half_width(bounds))?;
+    let o_norms = pair.outer.1;
     let scale = [(o_norms[0] * i_norms[0]).sqrt(), (o_norms[1] * i_norms[1]).sqrt()];
     loop {
         let out = pair.evaluate(act, bounds, Some(inner_rule(m1)), inner_rule(m2));
@@ -358,6 +353,24 @@ pub fn near_pair<A: SmoothActivation + ?Sized>(
         }
         (m1, m2) = (m2, m2 + m2 / 2);
     }
+}
+
+/// The near-diagonal rule for a pair as [`near_pair`], but with the inner rule of order `m`
+/// (≤ [`LARGEST_ORDER`]) whatever σ, its value and its bound `ε_m` (never estimated); `None`
+/// if the outer point's rule is not verified. For measurements and tests: a rule one order
+/// below [`inner_order`]'s choice, held to that choice's bound, must be caught by the
+/// comparison with a reference (`tests/theory_near_diagonal.rs`).
+pub fn near_pair_at_order<A: SmoothActivation + ?Sized>(
+    act: &A,
+    bounds: &DerivativeBounds,
+    p: (&OuterRule, [f64; 2]),
+    q: (&OuterRule, [f64; 2]),
+    c: f64,
+    rescale: bool,
+    m: usize,
+) -> Option<NearPair> {
+    let pair = Conditioned::new(p, q, c, rescale)?;
+    Some(pair.evaluate(act, bounds, None, inner_rule(m.clamp(1, LARGEST_ORDER))).pair)
 }
 
 /// The largest inner order of the estimated mode (after raising).
@@ -379,7 +392,28 @@ struct Evaluated {
     inner: [f64; 2],
 }
 
-impl Conditioned<'_> {
+impl<'a> Conditioned<'a> {
+    /// The pair `(p, q)` with covariance `c` conditioned on the point of larger variance, whose
+    /// rule must be verified.
+    fn new(
+        (p, p_norms): (&'a OuterRule, [f64; 2]),
+        (q, q_norms): (&'a OuterRule, [f64; 2]),
+        c: f64,
+        rescale: bool,
+    ) -> Option<Self> {
+        let ((o, o_norms), (i, i_norms)) =
+            if p.var >= q.var { ((p, p_norms), (q, q_norms)) } else { ((q, q_norms), (p, p_norms)) };
+        if !o.verified {
+            return None;
+        }
+        let (lambda, sigma) = if o.var > 0.0 {
+            (c / o.var, ((o.var * i.var - c * c) / o.var).max(0.0).sqrt())
+        } else {
+            (0.0, 0.0)
+        };
+        Some(Conditioned { outer: (o, o_norms), inner_norms: i_norms, lambda, sigma, rescale })
+    }
+
     /// The rule with inner rule `high` (and `low` for the estimate): values, parts, bound.
     fn evaluate<A: SmoothActivation + ?Sized>(
         &self,
