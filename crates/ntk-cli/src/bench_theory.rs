@@ -2,7 +2,8 @@
 //! 10 (σ_w² = 1.8, σ_b² = 0.1, 8-dimensional deterministic points) for every closed form and
 //! for tanh, softplus, sigmoid and a custom φ, on all threads and on one, each with its
 //! largest error against a reference on a sample of entries; then a full predict (100 train ×
-//! 1,000 test points, 50 times).
+//! 1,000 test points, 50 times); and the page's own case, 1-D sine data at depths 2–10 for the
+//! activations without a closed form (`bench_theory_page`).
 //!
 //! References: for the closed forms, the layered recursion of the same formulas
 //! (`kernels_with_map`, scalar `libm`); for the others, the adaptive quadrature at 1e-13
@@ -44,6 +45,18 @@ pub struct Args {
     /// Only these activations (comma-separated, e.g. `erf,tanh`; default: all).
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<String>,
+    /// Only the page's case (1-D sine data, depths 2–10), not the 1,000 × 1,000 kernels.
+    #[arg(long)]
+    pub page_only: bool,
+    /// Training points of the page's case.
+    #[arg(long, default_value_t = 8)]
+    pub page_train: usize,
+    /// Timed runs per depth in the page's case (the median and maximum are reported).
+    #[arg(long, default_value_t = 9)]
+    pub page_repeat: usize,
+    /// Test × train entries of the page's case compared with the reference per depth.
+    #[arg(long, default_value_t = 4)]
+    pub page_sample: usize,
 }
 
 const SW2: f64 = 1.8;
@@ -167,6 +180,8 @@ fn stats_json(stats: &[LayerStats]) -> serde_json::Value {
     json!({
         "series_pairs": sum(|s| s.series),
         "complementary_pairs": sum(|s| s.complementary),
+        "near_diagonal_pairs": sum(|s| s.near_diagonal),
+        "near_diagonal_estimated_pairs": sum(|s| s.near_diagonal_estimated),
         "fallback_pairs": sum(|s| s.fallback),
         "fallback_per_layer": stats.iter().map(|s| s.fallback).collect::<Vec<_>>(),
         "max_terms": stats.iter().map(|s| s.max_terms).max(),
@@ -274,12 +289,24 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
             return Err(CliError::BadInput(format!("--only: unknown activation '{name}'").into()));
         }
     }
+    let chosen: Vec<(&str, Activation)> = all
+        .into_iter()
+        .filter(|(name, _)| args.only.is_empty() || args.only.iter().any(|o| o == name))
+        .collect();
+    if args.page_train == 0 {
+        return Err(CliError::BadInput("--page-train must be at least 1".into()));
+    }
+    let smooth: Vec<(&str, Activation)> =
+        chosen.iter().copied().filter(|(_, act)| !act.has_closed_form()).collect();
+    let page =
+        crate::bench_theory_page::run(&smooth, 2..=10, args.page_train, args.page_repeat, args.page_sample)?;
+    if args.page_only {
+        return Ok(json!({ "page": page }));
+    }
     let mut kernels_out = Vec::new();
-    for (name, act) in all {
-        if args.only.is_empty() || args.only.iter().any(|o| o == name) {
-            kernels_out.push(bench_kernel(act, args)?);
-        }
+    for (_, act) in chosen {
+        kernels_out.push(bench_kernel(act, args)?);
     }
     let predict = if args.only.is_empty() { Some(bench_predict(args.depth)?) } else { None };
-    Ok(json!({ "kernels": kernels_out, "predict": predict }))
+    Ok(json!({ "kernels": kernels_out, "predict": predict, "page": page }))
 }

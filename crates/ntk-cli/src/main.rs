@@ -7,6 +7,7 @@ mod bench;
 mod bench_ensemble;
 mod bench_phase;
 mod bench_theory;
+mod bench_theory_page;
 mod catapult;
 mod convergence;
 mod data_args;

@@ -187,6 +187,30 @@ impl Activation {
         }
     }
 
+    /// `phi[i] = φ(xs[i])`, `dphi[i] = φ'(xs[i])` in double precision; sigmoid and softplus
+    /// from one exponential (`sigmoid_pair`), the others as [`Activation::apply_slice`] and
+    /// [`Activation::derivative_slice`]. Every value is the same bits as [`Activation::apply`]
+    /// and [`Activation::derivative`], so a typed `tanh(x)`, `sigmoid(x)` or `softplus(x)`
+    /// (which evaluates those scalar functions) gives the built-in's kernels bit for bit.
+    pub fn apply_and_derivative_slice(self, xs: &[f64], phi: &mut [f64], dphi: &mut [f64]) {
+        let pairs = phi.iter_mut().zip(dphi.iter_mut()).zip(xs);
+        match self {
+            Activation::Sigmoid => pairs.for_each(|((f, d), &x)| {
+                let (s, s_neg) = sigmoid_pair(x);
+                (*f, *d) = (s, s * s_neg);
+            }),
+            Activation::Softplus => pairs.for_each(|((f, d), &x)| {
+                let e = (-x.abs()).exp();
+                *f = x.max(0.0) + e.ln_1p();
+                *d = if x >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+            }),
+            _ => {
+                self.apply_slice(xs, phi);
+                self.derivative_slice(xs, dphi);
+            }
+        }
+    }
+
     /// `out[i] = φ(x[i])` in single precision for a whole layer: one loop per activation, so
     /// that branch-free ones (erf) compile to SIMD (a custom φ is evaluated in double precision
     /// and rounded once).
@@ -237,6 +261,20 @@ pub(crate) fn sigmoid(x: f64) -> f64 {
     } else {
         let e = x.exp();
         e / (1.0 + e)
+    }
+}
+
+/// `(σ(x), σ(−x))` from one exponential `e = e^{−|x|}`: `σ(|x|) = 1/(1 + e)`,
+/// `σ(−|x|) = e/(1 + e)` (no cancellation anywhere), the same bits as [`sigmoid`] at x and −x
+/// (so `σ(x)σ(−x)` is [`Activation::derivative`]'s σ').
+#[inline(always)]
+pub(crate) fn sigmoid_pair(x: f64) -> (f64, f64) {
+    let e = (-x.abs()).exp();
+    let (at_abs, at_neg_abs) = (1.0 / (1.0 + e), e / (1.0 + e));
+    if x >= 0.0 {
+        (at_abs, at_neg_abs)
+    } else {
+        (at_neg_abs, at_abs)
     }
 }
 
@@ -330,6 +368,24 @@ impl fmt::Display for Activation {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The one-exponential evaluations of sigmoid and softplus with their derivatives are the
+    /// scalar ones bit for bit (including the far tails, e^{−700}, and ±0), as is every other
+    /// activation's pair.
+    #[test]
+    fn paired_evaluations_match_the_scalar_ones() {
+        let xs: Vec<f64> =
+            (-1400..=1400).map(|i| i as f64 * 0.5).chain([-1e-300, 0.0, -0.0, 1e-12, 3e-5]).collect();
+        let (mut f, mut d) = (vec![0.0; xs.len()], vec![0.0; xs.len()]);
+        for act in [Activation::Sigmoid, Activation::Softplus, Activation::Tanh, Activation::Erf] {
+            act.apply_and_derivative_slice(&xs, &mut f, &mut d);
+            for (i, &x) in xs.iter().enumerate() {
+                for (ours, theirs) in [(f[i], act.apply(x)), (d[i], act.derivative(x))] {
+                    assert_eq!(ours.to_bits(), theirs.to_bits(), "{act} at {x}: {ours} vs {theirs}");
+                }
+            }
+        }
+    }
 
     /// Central-difference step and tolerance for φ' checks in f64: truncation error is
     /// O(h²·φ''') ≈ 1e-10 and rounding O(ε/h) ≈ 1e-11 for these smooth functions.

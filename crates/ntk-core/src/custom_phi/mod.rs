@@ -25,6 +25,7 @@
 pub mod expr;
 pub mod parse;
 pub mod program;
+pub mod taylor;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -151,6 +152,21 @@ pub struct Compiled {
     pub phi: Program,
     /// φ' compiled
     pub dphi: Program,
+    /// sampled derivative bounds, computed on first use ([`Compiled::derivative_sup`])
+    derivative_sup: OnceLock<Option<Vec<f64>>>,
+}
+
+impl Compiled {
+    /// Sampled bounds `D_k ≈ sup_x |φ^{(k)}(x)|` for k ≤
+    /// [`crate::theory::derivative_bounds::MAX_DERIVATIVE`] ([`taylor::derivative_sup`];
+    /// computed once per expression), or `None` where φ is not analytic on the real line.
+    pub fn derivative_sup(&self) -> Option<&[f64]> {
+        self.derivative_sup
+            .get_or_init(|| {
+                taylor::derivative_sup(&self.expr, crate::theory::derivative_bounds::MAX_DERIVATIVE)
+            })
+            .as_deref()
+    }
 }
 
 /// A handle to an interned custom activation (see the module docs).
@@ -310,7 +326,7 @@ fn compile(source: String, expr: Expr) -> Result<Compiled, PhiError> {
             return Err(PhiError::DerivativeMismatch { expr: source, x, symbolic, numeric });
         }
     }
-    Ok(Compiled { source, expr, derivative, phi, dphi })
+    Ok(Compiled { source, expr, derivative, phi, dphi, derivative_sup: OnceLock::new() })
 }
 
 #[cfg(test)]

@@ -110,6 +110,13 @@ pub struct SeriesPoint {
     pub rule: usize,
 }
 
+impl SeriesPoint {
+    /// Whether this point's series was not computed ([`PointSeries::placeholder`]).
+    pub fn is_placeholder(&self) -> bool {
+        self.rule == usize::MAX && self.terms == 0 && self.norm2[0].is_nan()
+    }
+}
+
 /// The series data of a set of points: per-point summaries and the coefficient matrices.
 #[derive(Clone, Debug)]
 pub struct SeriesSet {
@@ -135,15 +142,11 @@ fn project<A: SmoothActivation + Sync>(act: &A, vars: &[f64], index: usize) -> (
         for (x, z) in xs.iter_mut().zip(&t.rule.nodes) {
             *x = sd * z;
         }
-        let mut col = values.column_mut(p);
-        act.values(&xs, col.as_mut_slice());
-        for (v, w) in col.iter_mut().zip(&t.sqrt_w) {
+        let (mut col, mut dcol) = (values.column_mut(p), derivs.column_mut(p));
+        act.values_and_derivatives(&xs, col.as_mut_slice(), dcol.as_mut_slice());
+        for ((v, d), w) in col.iter_mut().zip(dcol.iter_mut()).zip(&t.sqrt_w) {
             *v *= w;
-        }
-        let mut col = derivs.column_mut(p);
-        act.derivatives(&xs, col.as_mut_slice());
-        for (v, w) in col.iter_mut().zip(&t.sqrt_w) {
-            *v *= w;
+            *d *= w;
         }
     }
     (values, derivs)
@@ -211,7 +214,27 @@ pub struct PointView<'a> {
     pub values: [&'a [f64]; 2],
 }
 
+/// The rule a point's series starts from: a quarter of tanh's calibrated order for its
+/// variance (softplus and sigmoid need far fewer nodes; [`compute_points`] goes up from there).
+pub fn start_rule(var: f64) -> usize {
+    order_index(0.25 * var.max(0.0))
+}
+
 impl PointSeries {
+    /// A point without a series (not computed): no terms, not resolved, no rule, no norms.
+    pub fn placeholder(var: f64) -> Self {
+        let point = SeriesPoint {
+            var,
+            terms: 0,
+            norm2: [f64::NAN; 2],
+            tails: [Vec::new(), Vec::new()],
+            rel_tails: Vec::new(),
+            resolved: false,
+            rule: usize::MAX,
+        };
+        PointSeries { point, coef: [Vec::new(), Vec::new()], values: [Vec::new(), Vec::new()] }
+    }
+
     /// This point as a view.
     pub fn view(&self) -> PointView<'_> {
         let k = self.point.terms;
@@ -298,6 +321,38 @@ pub fn compute_points<A: SmoothActivation + Sync>(
     points
 }
 
+/// `a_k = Σ_j w_j φ_j h_k(z_j)`, `d_k = Σ_j w_j φ'_j h_k(z_j)` for k < `terms`, with
+/// `h_{k+1}(z) = (z h_k − √k h_{k−1})/√(k+1)` ([`LANES`] nodes at a time, the factors
+/// `√k`, `1/√(k+1)` computed once).
+fn project_on_nodes(zs: &[f64], ws: &[f64], values: &[Vec<f64>; 2], terms: usize) -> [Vec<f64>; 2] {
+    let root: Vec<f64> = (0..terms).map(|k| (k as f64).sqrt()).collect();
+    let inv_next: Vec<f64> = (0..terms).map(|k| 1.0 / ((k + 1) as f64).sqrt()).collect();
+    let mut coef = [vec![0.0; terms], vec![0.0; terms]];
+    for j0 in (0..zs.len()).step_by(LANES) {
+        let len = LANES.min(zs.len() - j0);
+        let (mut z, mut f, mut g) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
+        for r in 0..len {
+            z[r] = zs[j0 + r];
+            f[r] = ws[j0 + r] * values[0][j0 + r];
+            g[r] = ws[j0 + r] * values[1][j0 + r];
+        }
+        let (mut prev, mut cur) = ([0.0; LANES], [1.0; LANES]);
+        for k in 0..terms {
+            let (mut a, mut d) = (0.0, 0.0);
+            for r in 0..LANES {
+                a += f[r] * cur[r];
+                d += g[r] * cur[r];
+                let next = (z[r] * cur[r] - root[k] * prev[r]) * inv_next[k];
+                prev[r] = cur[r];
+                cur[r] = next;
+            }
+            coef[0][k] += a;
+            coef[1][k] += d;
+        }
+    }
+    coef
+}
+
 /// Coefficients kept for points the Gauss–Hermite rules do not resolve.
 pub const ADAPTED_TERMS: usize = 256;
 
@@ -315,21 +370,8 @@ pub fn adapted_series<A: SmoothActivation>(act: &A, var: f64) -> PointSeries {
     let mut values = [vec![0.0; xs.len()], vec![0.0; xs.len()]];
     act.values(&xs, &mut values[0]);
     act.derivatives(&xs, &mut values[1]);
-    let mut coef = [vec![0.0; terms], vec![0.0; terms]];
-    for (i, (&x, &w)) in xs.iter().zip(&ws).enumerate() {
-        let z = if sd > 0.0 { x / sd } else { 0.0 };
-        let (mut prev, mut cur) = (0.0, 1.0);
-        let (f, g) = (w * values[0][i], w * values[1][i]);
-        let [cf, cg] = &mut coef;
-        for (k, (a, d)) in cf.iter_mut().zip(cg.iter_mut()).enumerate() {
-            *a += f * cur;
-            *d += g * cur;
-            let kf = k as f64;
-            let next = (z * cur - kf.sqrt() * prev) / (kf + 1.0).sqrt();
-            prev = cur;
-            cur = next;
-        }
-    }
+    let zs: Vec<f64> = xs.iter().map(|&x| if sd > 0.0 { x / sd } else { 0.0 }).collect();
+    let coef = project_on_nodes(&zs, &ws, &values, terms);
     // The norms E φ² = Σ wᵢ φ(xᵢ)², through the weighted values √wᵢ φ(xᵢ).
     let weighted = values.map(|v| v.iter().zip(&ws).map(|(v, w)| v * w.sqrt()).collect::<Vec<f64>>());
     let mut point = summarize(var, [&weighted[0], &weighted[1]], [&coef[0], &coef[1]]);
@@ -343,8 +385,20 @@ impl SeriesSet {
     /// resolves φ and φ', starting from a quarter of tanh's calibrated order (softplus and
     /// sigmoid need far fewer nodes) — see [`compute_points`].
     pub fn new<A: SmoothActivation + Sync>(act: &A, vars: &[f64]) -> SeriesSet {
-        let start: Vec<usize> = vars.iter().map(|&s| order_index(0.25 * s.max(0.0))).collect();
-        let series = compute_points(act, vars, &start);
+        Self::some(act, vars, &vec![true; vars.len()])
+    }
+
+    /// As [`SeriesSet::new`] for the points with `wanted[p]`; the others get a
+    /// [`PointSeries::placeholder`] (no terms: every pair of theirs goes elsewhere).
+    pub fn some<A: SmoothActivation + Sync>(act: &A, vars: &[f64], wanted: &[bool]) -> SeriesSet {
+        let which: Vec<usize> = (0..vars.len()).filter(|&p| wanted[p]).collect();
+        let chosen: Vec<f64> = which.iter().map(|&p| vars[p]).collect();
+        let start: Vec<usize> = chosen.iter().map(|&s| start_rule(s)).collect();
+        let mut computed = compute_points(act, &chosen, &start).into_iter();
+        let mut series: Vec<PointSeries> = vars.iter().map(|&v| PointSeries::placeholder(v)).collect();
+        for &p in &which {
+            series[p] = computed.next().expect("one series per wanted point");
+        }
         let max_terms = series.iter().map(|p| p.point.terms).max().unwrap_or(0);
         let mut coef = [DMatrix::zeros(max_terms, vars.len()), DMatrix::zeros(max_terms, vars.len())];
         for (p, s) in series.iter().enumerate() {

@@ -17,6 +17,7 @@
 use std::f64::consts::{FRAC_1_PI, PI};
 
 use crate::activation::Activation;
+use crate::theory::derivative_bounds::DerivativeBounds;
 use crate::theory::lane_math;
 use crate::theory::quadrature::{correlation, hermite_table, GaussHermite, HERMITE_TERMS};
 
@@ -249,6 +250,16 @@ pub trait SmoothActivation {
             *o = self.derivative(x);
         }
     }
+    /// `phi[i] = φ(xs[i])`, `dphi[i] = φ'(xs[i])` (override where one evaluation serves both).
+    fn values_and_derivatives(&self, xs: &[f64], phi: &mut [f64], dphi: &mut [f64]) {
+        self.values(xs, phi);
+        self.derivatives(xs, dphi);
+    }
+    /// Bounds `D_k ≥ sup_x |φ^{(k)}(x)|` (override to enable the near-diagonal rule of
+    /// [`crate::theory::near_diagonal`]; the default knows none).
+    fn derivative_bounds(&self) -> DerivativeBounds {
+        DerivativeBounds::unknown()
+    }
 }
 
 impl SmoothActivation for Activation {
@@ -263,6 +274,20 @@ impl SmoothActivation for Activation {
     }
     fn derivatives(&self, xs: &[f64], out: &mut [f64]) {
         self.derivative_slice(xs, out);
+    }
+    fn values_and_derivatives(&self, xs: &[f64], phi: &mut [f64], dphi: &mut [f64]) {
+        self.apply_and_derivative_slice(xs, phi, dphi);
+    }
+    fn derivative_bounds(&self) -> DerivativeBounds {
+        match self {
+            Activation::Tanh => DerivativeBounds::tanh(),
+            Activation::Sigmoid => DerivativeBounds::sigmoid(),
+            Activation::Softplus => DerivativeBounds::softplus(),
+            Activation::Custom(c) => {
+                DerivativeBounds::of_expression(&c.compiled().expr, c.compiled().derivative_sup())
+            }
+            _ => DerivativeBounds::unknown(),
+        }
     }
 }
 

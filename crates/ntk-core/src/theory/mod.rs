@@ -5,6 +5,7 @@
 //! over depth ([`phase`]) and the train kernels' eigenmodes through training ([`spectrum`]).
 
 pub mod adaptive;
+pub mod derivative_bounds;
 pub mod fused;
 pub mod gp;
 pub mod hermite_series;
@@ -12,6 +13,7 @@ pub mod kernel_maps;
 pub mod kernels;
 pub mod landmarks;
 pub mod lane_math;
+pub mod near_diagonal;
 pub(crate) mod parallel;
 pub mod phase;
 pub mod quadrature;
