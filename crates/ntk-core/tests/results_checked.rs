@@ -746,3 +746,198 @@ fn a_diverged_one_network_run_holds_the_checkpoints_before_its_divergence() {
         &format!("checkpoints: {n} entries, but the spec's 200 steps in 8 log-spaced checkpoints imply 8"),
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The other refusals, one damaged file each
+
+/// "1 entry", "3 entries", as the messages count.
+fn entries(n: usize) -> String {
+    if n == 1 {
+        "1 entry".into()
+    } else {
+        format!("{n} entries")
+    }
+}
+
+#[test]
+fn the_other_refusals_of_an_ensemble_report() {
+    let spec = diverging_spec();
+    let good = ensemble_report(&spec);
+    let listed = good["diverged_members"].as_array().unwrap().len();
+    let mut v = good.clone();
+    arr(&mut v["diverged_steps"]).pop();
+    assert_refused(
+        &v,
+        &format!(
+            "diverged_steps: {}, but the members listed in diverged_members number {listed}",
+            entries(listed - 1)
+        ),
+    );
+    // A test loss where the spec (edited, hash recomputed) has no test targets.
+    let good = ensemble();
+    let mut v = good.clone();
+    v["spec"]["y_test"] = Value::Null;
+    rehash(&mut v);
+    assert_refused(
+        &v,
+        "checkpoints[0].test_loss: present, but the spec has no test targets, so no test loss",
+    );
+    // A number JSON cannot carry, in a report made in memory.
+    let ResultFile::Ensemble(mut r) = read_result(&text(&good)).unwrap() else {
+        panic!("an ensemble report")
+    };
+    r.checkpoints[2].nn.mean[5] = f64::NAN;
+    assert_eq!(
+        r.check().unwrap_err().to_string(),
+        "checkpoints[2].nn.mean[5]: NaN, but every number of a result is finite"
+    );
+}
+
+#[test]
+fn the_other_refusals_of_an_ensemble_part() {
+    let spec = EnsembleSpec::cookbook(4, 40, 8, 6);
+    let good = serde_json::to_value(part(&spec, 1..3)).unwrap();
+    let record = "batches[2].members[0].state.record";
+    let damaged = |edit: &dyn Fn(&mut Value)| {
+        let mut v = good.clone();
+        edit(&mut v["batches"][2]["members"][0]["state"]["record"]);
+        refused(&v)
+    };
+    assert_eq!(
+        damaged(&|r| halve(&mut r["lin"])),
+        format!("{record}.lin: 25 entries, but the spec's 50 test points imply 50")
+    );
+    assert_eq!(
+        damaged(&|r| {
+            r.as_object_mut().unwrap().remove("test_loss");
+        }),
+        format!("{record}.test_loss: absent, but the spec's test targets imply a test loss")
+    );
+    assert_eq!(
+        damaged(&|r| r["test_loss"]["lin"] = json!(-1.0)),
+        format!("{record}.test_loss.lin: -1, but a loss is a finite number ≥ 0")
+    );
+    assert_eq!(
+        damaged(&|r| r["rmse_nn_lin"] = json!(-1.0)),
+        format!("{record}.rmse_nn_lin: -1, but a distance is a finite number ≥ 0")
+    );
+    assert_eq!(
+        damaged(&|r| {
+            arr(&mut r["weight_change"]).pop();
+        }),
+        format!("{record}.weight_change: 2 entries, but the spec's depth 2 (hidden layers and the readout) implies 3")
+    );
+    assert_eq!(
+        damaged(&|r| r["weight_change"][0] = json!(-0.5)),
+        format!("{record}.weight_change[0]: -0.5, but a relative change is a finite number ≥ 0")
+    );
+    assert_eq!(
+        damaged(&|r| r["ntk_change"] = json!(-1.0)),
+        format!("{record}.ntk_change: -1, but a relative change is a finite number ≥ 0")
+    );
+    // The part's own description: members outside the job.
+    let mut v = good.clone();
+    v["members"]["end"] = json!(9);
+    assert_refused(&v, "inconsistent part: members 1..9 of a job of 4 members");
+}
+
+#[test]
+fn the_other_refusals_of_a_width_sweep() {
+    let good = widths();
+    let damaged = |edit: &dyn Fn(&mut Value)| {
+        let mut v = good.clone();
+        edit(&mut v);
+        refused(&v)
+    };
+    let p = "series[0].points[0]";
+    assert_eq!(
+        damaged(&|v| v["series"][0]["train_size"] = json!(9)),
+        "series[0].train_size: 9, but the spec at this axis value implies 5"
+    );
+    assert_eq!(
+        damaged(&|v| v["series"][0]["points"][0]["axis_value"] = json!(2)),
+        format!("{p}.axis_value: 2, but its series is at axis value 1")
+    );
+    assert_eq!(
+        damaged(&|v| v["series"][0]["points"][0]["train_size"] = json!(9)),
+        format!("{p}.train_size: 9, but the spec at this axis value implies 5")
+    );
+    assert_eq!(
+        damaged(&|v| v["series"][0]["points"][0]["learning_rate"] = json!(-1.0)),
+        format!("{p}.learning_rate: -1, but a learning rate is a finite number > 0")
+    );
+    assert_eq!(
+        damaged(&|v| v["series"][0]["points"][0]["seeds"] = json!([])),
+        format!("{p}.seeds: 0 entries, but a point holds the runs of at least one seed")
+    );
+    assert_eq!(
+        damaged(&|v| v["series"][0]["points"][0]["seeds"][0]["ntk_init_error"] = json!(-0.5)),
+        format!("{p}.seeds[0].ntk_init_error: -0.5, but a relative distance is a finite number ≥ 0")
+    );
+    assert_eq!(
+        damaged(&|v| v["series"][0]["points"][0]["seeds"][0]["training"]["ntk_change"] = json!(-1.0)),
+        format!("{p}.seeds[0].training.ntk_change: -1, but a relative change is a finite number ≥ 0")
+    );
+    assert_eq!(
+        damaged(&|v| {
+            v["series"][0]["points"][0]["seeds"][0]["divergence"] =
+                json!({"member": 0, "step": 3, "model": "network"})
+        }),
+        format!(
+            "{p}.seeds[0].training: present with a divergence, but a diverged seed has no training metrics"
+        )
+    );
+    let diverged = |member: usize, step: u64| {
+        move |v: &mut Value| {
+            let s = &mut v["series"][0]["points"][0]["seeds"][1];
+            s["training"] = Value::Null;
+            s["divergence"] = json!({"member": member, "step": step, "model": "network"});
+        }
+    };
+    assert_eq!(
+        damaged(&diverged(0, 3)),
+        format!("{p}.seeds[1].divergence.member: 0, but the seed's index is 1")
+    );
+    assert_eq!(
+        damaged(&diverged(1, 16)),
+        format!("{p}.seeds[1].divergence.step: 16, but the spec's runs have 15 steps")
+    );
+    assert_eq!(
+        damaged(&|v| v["series"][0]["points"][0]["rmse_nn_lin_sup"] = Value::Null),
+        format!("{p}.rmse_nn_lin_sup: absent, but its seeds hold trained runs, so it is present")
+    );
+    assert_eq!(
+        damaged(&|v| {
+            arr(&mut v["series"][0]["points"][0]["weight_change"]).pop();
+        }),
+        format!("{p}.weight_change: 1 entry, but its seeds' layers number 2")
+    );
+    let slope = good["series"][1]["slopes"]["ntk_init_error"]["slope"].as_f64().unwrap();
+    assert_eq!(
+        damaged(&|v| v["series"][1]["slopes"]["ntk_init_error"] = Value::Null),
+        format!("series[1].slopes.ntk_init_error: none, but its points give a fit of slope {slope}")
+    );
+    assert_eq!(
+        damaged(&|v| v["series"][1]["slopes"]["ntk_init_error"]["points"] = json!(7)),
+        "series[1].slopes.ntk_init_error.points: 7, but its points give 3"
+    );
+}
+
+#[test]
+fn the_other_refusals_of_a_width_part() {
+    let spec = sweep_spec();
+    let point = run_width_members(&spec, 16, Some(2), 1..2, |_| ControlFlow::Continue(())).unwrap();
+    let good = serde_json::to_value(WidthsPartial::new(&spec, vec![point]).unwrap()).unwrap();
+    let mut v = good.clone();
+    let job = v["jobs"][0].clone();
+    arr(&mut v["jobs"]).push(job);
+    assert_refused(&v, "inconsistent part: 2 runs listed but 1 points");
+    let mut v = good.clone();
+    v["points"][0]["width"] = json!(8);
+    assert_refused_with(&v, "inconsistent part: run 0 is ");
+    assert!(
+        refused(&v).contains("but its point is width 8 at axis value Some(2) with seeds [1]"),
+        "{}",
+        refused(&v)
+    );
+}
