@@ -1,8 +1,9 @@
 //! The user's own data in the browser: the explorer's data table (good, bad with line and
 //! column, huge, Unicode, missing values; the files in `tests/data/csv/`, which the `ntk`
 //! command's tests read too), the link-or-storage threshold, the problem a table gives, the
-//! table editor mounted on a page, result files opened in the explorer and the width view, and
-//! the embed code.
+//! table editor mounted on a page, result files opened in the explorer and the width view, the
+//! fuzz corpus of damaged result files and tables through the page's readers, and the embed
+//! code.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -452,12 +453,101 @@ mod opened {
         // A report of the sweep reads back as a widths file; its parts would be refused.
         let report = WidthsReport::new(
             &spec,
-            ntk_core::experiments::widths::SweepResult { series: vec![], reference_slopes: vec![-0.5, -1.0] },
+            ntk_core::experiments::widths::SweepResult::assemble(&spec, vec![]).unwrap(),
         )
         .unwrap();
         let file = read_result(&serde_json::to_string(&report).unwrap()).unwrap();
         assert!(matches!(file, ResultFile::Widths(_)));
         assert!(refusal("w.json", &file).is_none());
+    }
+}
+
+/// The corpus of the core's fuzz tests (`crates/ntk-fuzz`, the same seed and cases) through the
+/// page's readers: "Open results…" ([`OpenedResults::open_text`]) and the table field
+/// ([`UserTable::from_csv`]). Each damaged file is refused with a message and the page keeps
+/// what it showed (no report replaced, the view unchanged), or read whole; never a panic.
+mod fuzz {
+    use super::*;
+    use ntk_core::results::ResultFile;
+    use ntk_fuzz::damage::corpus;
+    use ntk_fuzz::files::{csv_tables, result_files};
+    use ntk_fuzz::tables::table_corpus;
+    use ntk_fuzz::verdict::{judge, judge_table, ReadTable};
+    use ntk_fuzz::{DEFAULT_CASES, DEFAULT_SEED};
+    use wide_explorer::components::open_results::OpenedResults;
+    use wide_explorer::route::View;
+
+    #[wasm_bindgen_test]
+    fn damaged_result_files_are_refused_and_the_page_keeps_what_it_showed() {
+        let owner = Owner::new();
+        owner.with(|| {
+            let view = RwSignal::new(View::Single);
+            let inbox = OpenedResults::provide(view);
+            let shown = || {
+                (
+                    inbox.ensemble.with_untracked(|o| o.as_ref().map(|o| o.serial)),
+                    inbox.widths.with_untracked(|o| o.as_ref().map(|o| o.serial)),
+                    view.get_untracked(),
+                )
+            };
+            let files = result_files();
+            let cases = corpus(&files, DEFAULT_CASES, DEFAULT_SEED);
+            let (mut refused, mut read, mut failures) = (0, 0, Vec::new());
+            for case in &cases {
+                let before = shown();
+                let outcome = match inbox.open_text("damaged.json", &case.text) {
+                    Err(message) => {
+                        refused += 1;
+                        if shown() != before {
+                            failures.push(format!("{}: refused, but the page changed", case.describe()));
+                        }
+                        Err(message)
+                    }
+                    Ok(()) => {
+                        read += 1;
+                        let json = match ntk_core::results::read_result(&case.text) {
+                            Ok(ResultFile::Ensemble(_)) => inbox.ensemble.with_untracked(|o| {
+                                serde_json::to_value(&o.as_ref().unwrap().report).unwrap()
+                            }),
+                            Ok(ResultFile::Widths(_)) => inbox.widths.with_untracked(|o| {
+                                serde_json::to_value(&o.as_ref().unwrap().report).unwrap()
+                            }),
+                            other => panic!("{}: the page opened {other:?}", case.describe()),
+                        };
+                        Ok(json)
+                    }
+                };
+                failures.extend(judge(case, &outcome).err());
+            }
+            assert!(
+                failures.is_empty(),
+                "{} of {} cases failed:\n{}",
+                failures.len(),
+                cases.len(),
+                failures.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+            );
+            // Reports and sweeps were opened, parts and one-network runs never are.
+            assert!(refused > cases.len() / 2 && read > 0, "{refused} refused, {read} read");
+        });
+    }
+
+    #[wasm_bindgen_test]
+    fn damaged_tables_are_refused_or_read_whole_by_the_table_field() {
+        let cases = table_corpus(&csv_tables(), DEFAULT_CASES, DEFAULT_SEED);
+        let mut failures = Vec::new();
+        for case in &cases {
+            let table = UserTable::from_csv(&case.text);
+            let points = table.as_ref().ok().map(|t| t.train.clone());
+            let outcome = table.map(|t| ReadTable::of_points(&t.train)).map_err(|e| e.to_string());
+            failures.extend(judge_table(case, &outcome, points.as_ref()).err());
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of {} cases failed:\n{}",
+            failures.len(),
+            cases.len(),
+            failures.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+        );
     }
 }
 

@@ -1,7 +1,9 @@
 //! "Open results…": a result file of the `ntk` command (`ntk ensemble`, `ntk widths`,
-//! `ntk merge`), read by the core's [`read_result`] (kind, format version, spec hash checked),
-//! shown in the view its kind belongs to: an ensemble report in the explorer, a width sweep in
-//! the width view. Parts of a sharded run and other files are refused with a message.
+//! `ntk merge`), read by the core's one reader [`read_result`] — kind, format version, spec
+//! hash, and every array and number against what the spec implies — and shown in the view its
+//! kind belongs to: an ensemble report in the explorer, a width sweep in the width view. A
+//! file cut short or edited, a part of a sharded run and other files are refused with a
+//! message naming what is wrong, and the page keeps what it showed.
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -48,6 +50,10 @@ pub fn refusal(name: &str, file: &ResultFile) -> Option<String> {
              (`ntk merge part-*.json > result.json`) and open the merged file",
             file.header().kind.name()
         )),
+        ResultFile::Single(_) => Some(format!(
+            "{name} is a one-network run (`ntk single`): \"Open results…\" shows ensembles and width sweeps \
+             (`ntk ensemble`, `ntk widths`, `ntk merge`)"
+        )),
         ResultFile::Ensemble(_) | ResultFile::Widths(_) => None,
     }
 }
@@ -65,11 +71,13 @@ impl OpenedResults {
         o
     }
 
-    /// Reads the text of a file called `name` and shows it in its view.
+    /// Reads the text of a file called `name` and shows it in its view; nothing changes when
+    /// it is refused.
     ///
     /// # Errors
-    /// Why it is not shown: not a result file of this program (the core's message), a part of
-    /// a sharded run.
+    /// Why it is not shown: not a result file of this program, or one that does not agree
+    /// with its own spec (the core's message, naming the field), a part of a sharded run, a
+    /// one-network run.
     pub fn open_text(&self, name: &str, text: &str) -> Result<(), String> {
         let file = read_result(text).map_err(|e| format!("{name}: {e}"))?;
         if let Some(message) = refusal(name, &file) {
@@ -87,7 +95,7 @@ impl OpenedResults {
                 self.widths.set(Some(Opened { name, serial, report }));
                 self.view.set(View::Widths);
             }
-            ResultFile::EnsemblePartial(_) | ResultFile::WidthsPartial(_) => {}
+            ResultFile::EnsemblePartial(_) | ResultFile::WidthsPartial(_) | ResultFile::Single(_) => {}
         }
         Ok(())
     }

@@ -139,7 +139,14 @@ pub fn WidthsView(
     if let Some(inbox) = use_context::<OpenedResults>() {
         Effect::new(move |_| {
             let Some(opened) = inbox.widths.get() else { return };
-            let (p, notes) = WidthsParams::from_spec(&opened.report.spec);
+            let (p, mut notes) = WidthsParams::from_spec(&opened.report.spec);
+            let (held, runs) = opened.report.runs();
+            if held < runs {
+                notes.push(Note::text(format!(
+                    "the file holds {held} of the sweep's {runs} runs (written before the sweep finished): \
+                     the widths and seeds it lacks are not shown"
+                )));
+            }
             sweep.show_opened(&opened.name, &opened.report, p.clone(), notes);
             params.set(p);
         });

@@ -10,6 +10,9 @@
 //!   page, mobile and desktop settings.
 //! - `cargo xtask bench-peer <script> [args…]` — a peer benchmark (JAX + neural-tangents) from
 //!   `bench/peer/`, in a throwaway virtual environment.
+//! - `cargo xtask fuzz [CASES [SEED]]` — the readers' fuzz tests (`crates/ntk-fuzz`) with
+//!   CASES damaged copies of each valid file (default 5,000) and seed SEED (default: the
+//!   clock's), in release mode; the test command runs 150 per file with seed 2019.
 //! - `cargo xtask references [args…]` — regenerate the high-precision reference numbers
 //!   (`crates/ntk-core/tests/data/reference_hp.json`) with `tools/references/generate.py`
 //!   (mpmath + numpy), in a throwaway virtual environment.
@@ -29,9 +32,10 @@ fn main() -> ExitCode {
         Some("bench-browser") => bench_browser(),
         Some("bench-lighthouse") => bench_lighthouse(),
         Some("bench-peer") => bench_peer(&args[1..]),
+        Some("fuzz") => fuzz(&args[1..]),
         Some("references") => references(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <serve [--port P] | test | dist | bench-browser | bench-lighthouse | bench-peer SCRIPT [ARGS…] | references [ARGS…]>");
+            eprintln!("usage: cargo xtask <serve [--port P] | test | dist | bench-browser | bench-lighthouse | bench-peer SCRIPT [ARGS…] | fuzz [CASES [SEED]] | references [ARGS…]>");
             return ExitCode::from(2);
         }
     };
@@ -138,6 +142,22 @@ fn bench_lighthouse() -> Result<(), String> {
     }
     std::fs::copy(source.join("run.mjs"), dir.join("run.mjs")).map_err(|e| format!("run.mjs: {e}"))?;
     run(Command::new("node").arg(dir.join("run.mjs")).arg(&dist).env("CHROME_PATH", &browsers.chromium))
+}
+
+/// The readers' fuzz tests, longer than in the test command: `cases` damaged copies of each
+/// valid file (default 5,000) from `seed` (default: the clock's seconds, printed, so that a
+/// failure can be run again with the same seed).
+fn fuzz(args: &[String]) -> Result<(), String> {
+    let number = |i: usize, default: u64| -> Result<u64, String> {
+        args.get(i).map_or(Ok(default), |a| a.parse().map_err(|_| format!("'{a}' is not a number")))
+    };
+    let clock = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let (cases, seed) = (number(0, 5000)?, number(1, clock)?);
+    println!("xtask: fuzzing the readers with {cases} cases per file, seed {seed}");
+    run(cargo()
+        .args(["test", "--release", "-p", "ntk-fuzz", "--test", "readers", "--", "--nocapture"])
+        .env("NTK_FUZZ_CASES", cases.to_string())
+        .env("NTK_FUZZ_SEED", seed.to_string()))
 }
 
 /// Runs `bench/peer/<script>.py` in `target/peer-venv`, created and filled from

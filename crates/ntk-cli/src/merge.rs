@@ -1,6 +1,8 @@
 //! `ntk merge`: combines the part files of a sharded `ntk ensemble` or `ntk widths` run into
 //! exactly what the whole run prints, refusing parts of different jobs or releases, parts that
-//! overlap, and incomplete sets (naming the missing members or runs).
+//! overlap, and incomplete sets (naming the missing members or runs). Each part is read by the
+//! core's one reader ([`read_result`]), which checks it against its own spec first: a part cut
+//! short or edited is refused with its file name and the field that is wrong.
 
 use std::path::PathBuf;
 
@@ -38,6 +40,7 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
         ResultFile::Widths(r) => serde_json::to_value(r),
         ResultFile::EnsemblePartial(p) => serde_json::to_value(p),
         ResultFile::WidthsPartial(p) => serde_json::to_value(p),
+        ResultFile::Single(r) => serde_json::to_value(r),
     }
     .map_err(CliError::failed)
 }

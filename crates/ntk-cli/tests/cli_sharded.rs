@@ -1,7 +1,8 @@
 //! Sharded runs end to end: `ntk ensemble --member-range/--shard … --partial` and
 //! `ntk widths --shard/--only-widths/--seed-range … --partial` in concurrent processes, merged
 //! by `ntk merge` into exactly the bytes the single run prints; and every refusal of the merge
-//! (overlapping, incomplete, other job, edited file, other format version, other kind).
+//! (overlapping, incomplete, other job, edited file, a part cut short, other format version,
+//! other kind).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -190,6 +191,29 @@ fn ensemble_parts_from_concurrent_processes_merge_to_the_single_run_bit_for_bit(
     assert!(text.contains("\"format\":1,"));
     std::fs::write(&future, text.replacen("\"format\":1,", "\"format\":2,", 1)).unwrap();
     refused(&merge(&[&part(0), &future, &part(2), &part(3)]), &["future.json", "format version 2"]);
+    // A part cut short (a crashed job, a full disk): the text, or half of its checkpoints, or
+    // half of one record's outputs — each refused with the part's name and what is wrong.
+    let cut = dir.join("cut.json");
+    std::fs::write(&cut, &text[..text.len() / 2]).unwrap();
+    refused(
+        &merge(&[&part(0), &cut, &part(2), &part(3)]),
+        &["cut.json: not a result file", "EOF while parsing"],
+    );
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["batches"].as_array_mut().unwrap().truncate(4);
+    let halved = dir.join("halved.json");
+    std::fs::write(&halved, serde_json::to_string(&value).unwrap()).unwrap();
+    refused(
+        &merge(&[&part(0), &halved, &part(2), &part(3)]),
+        &["halved.json: inconsistent part: 4 checkpoint batches, the job has 8 checkpoints"],
+    );
+    let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    value["batches"][3]["members"][1]["state"]["record"]["lin"].as_array_mut().unwrap().truncate(25);
+    std::fs::write(&halved, serde_json::to_string(&value).unwrap()).unwrap();
+    refused(
+        &merge(&[&part(0), &halved, &part(2), &part(3)]),
+        &["halved.json: batches[3].members[1].state.record.lin: 25 entries, but the spec's 50 test points imply 50"],
+    );
     // A whole report is not a part; nor is a file of another program.
     let whole = dir.join("whole.json");
     std::fs::write(&whole, &single).unwrap();

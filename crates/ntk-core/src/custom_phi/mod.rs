@@ -18,25 +18,40 @@
 //!
 //! # The interner
 //!
-//! At most [`MAX_CUSTOM`] distinct expressions per process (each a few KiB, never freed); the
-//! next distinct one is refused with [`PhiError::TooMany`]. Interning a text already present
-//! returns its handle.
+//! A handle names the canonical text of its expression; the texts are kept for the process's
+//! life (a handle may be copied anywhere), at most [`MAX_CUSTOM`] of them and
+//! [`MAX_CUSTOM_TEXT_BYTES`] bytes in all (the next distinct one is refused with
+//! [`PhiError::TooMany`]). Their compiled programs, a few KiB each, are the memory that
+//! matters: at most [`COMPILED_CACHE`] are held (least recently used dropped first), and an
+//! expression whose program was dropped is compiled again from its text when next used —
+//! the same program, so the same bits. Each thread also keeps the program it used last, so
+//! evaluating one φ over and over takes no lock. Interning a text already present returns its
+//! handle.
 
 pub mod expr;
 pub mod parse;
 pub mod program;
 pub mod taylor;
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 pub use expr::{Expr, Func};
 pub use parse::parse;
 pub use program::Program;
 
-/// Most distinct custom activations per process.
-pub const MAX_CUSTOM: usize = 1024;
+/// Most distinct custom activations per process (their canonical texts are kept).
+pub const MAX_CUSTOM: usize = 100_000;
+
+/// Most bytes of canonical text kept for the custom activations of a process (40,000 texts of
+/// the page's longest, 200 characters; a number typed as `1e99` is kept as its 100 digits).
+pub const MAX_CUSTOM_TEXT_BYTES: usize = 8 << 20;
+
+/// Most compiled programs held at a time (least recently used dropped first; compiled again
+/// from the text when next used).
+pub const COMPILED_CACHE: usize = 64;
 
 /// Why an expression is not a usable activation, with the offending text or value.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -128,10 +143,14 @@ pub enum PhiError {
         numeric: f64,
     },
     /// The interner is full.
-    #[error("at most {limit} different custom activations per process; restart to use more")]
+    #[error(
+        "at most {limit} different custom activations ({bytes} bytes of their text) per process; restart to use more"
+    )]
     TooMany {
         /// [`MAX_CUSTOM`]
         limit: usize,
+        /// [`MAX_CUSTOM_TEXT_BYTES`]
+        bytes: usize,
     },
 }
 
@@ -173,14 +192,55 @@ impl Compiled {
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CustomPhi(u32);
 
-fn slots() -> &'static [OnceLock<Compiled>; MAX_CUSTOM] {
-    static SLOTS: [OnceLock<Compiled>; MAX_CUSTOM] = [const { OnceLock::new() }; MAX_CUSTOM];
-    &SLOTS
+/// The texts of every handle and the compiled programs held.
+#[derive(Default)]
+struct Interner {
+    /// canonical text of handle i
+    texts: Vec<Arc<str>>,
+    /// handle of a canonical text
+    index: HashMap<Arc<str>, u32>,
+    /// bytes of all texts
+    bytes: usize,
+    /// programs held: handle, program, last use (a tick of `clock`)
+    compiled: Vec<(u32, Arc<Compiled>, u64)>,
+    clock: u64,
 }
 
-fn index() -> &'static Mutex<HashMap<String, u32>> {
-    static INDEX: OnceLock<Mutex<HashMap<String, u32>>> = OnceLock::new();
-    INDEX.get_or_init(|| Mutex::new(HashMap::new()))
+impl Interner {
+    /// The program of handle `i` if held (marked as just used).
+    fn held(&mut self, i: u32) -> Option<Arc<Compiled>> {
+        self.clock += 1;
+        let now = self.clock;
+        self.compiled.iter_mut().find(|e| e.0 == i).map(|e| {
+            e.2 = now;
+            e.1.clone()
+        })
+    }
+
+    /// Holds the program of handle `i`, dropping the least recently used beyond
+    /// [`COMPILED_CACHE`].
+    fn hold(&mut self, i: u32, c: Arc<Compiled>) {
+        if self.compiled.iter().any(|e| e.0 == i) {
+            return;
+        }
+        if self.compiled.len() >= COMPILED_CACHE {
+            if let Some(oldest) = (0..self.compiled.len()).min_by_key(|&k| self.compiled[k].2) {
+                self.compiled.swap_remove(oldest);
+            }
+        }
+        self.clock += 1;
+        self.compiled.push((i, c, self.clock));
+    }
+}
+
+fn interner() -> MutexGuard<'static, Interner> {
+    static INTERNER: OnceLock<Mutex<Interner>> = OnceLock::new();
+    INTERNER.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner())
+}
+
+thread_local! {
+    /// The program this thread used last, and its handle.
+    static LAST: RefCell<Option<(u32, Arc<Compiled>)>> = const { RefCell::new(None) };
 }
 
 impl CustomPhi {
@@ -192,31 +252,75 @@ impl CustomPhi {
     pub fn new(text: &str) -> Result<CustomPhi, PhiError> {
         let expr = parse(text)?;
         let source = expr.to_string();
-        if let Some(&i) = index().lock().unwrap_or_else(|e| e.into_inner()).get(&source) {
+        if let Some(&i) = interner().index.get(source.as_str()) {
             return Ok(CustomPhi(i));
         }
-        let compiled = compile(source, expr)?;
-        let mut table = index().lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&i) = table.get(&compiled.source) {
+        let compiled = Arc::new(compile(source, expr)?);
+        let mut table = interner();
+        if let Some(&i) = table.index.get(compiled.source.as_str()) {
             return Ok(CustomPhi(i));
         }
-        let i = table.len();
-        if i >= MAX_CUSTOM {
-            return Err(PhiError::TooMany { limit: MAX_CUSTOM });
-        }
-        table.insert(compiled.source.clone(), i as u32);
-        let _ = slots()[i].set(compiled);
-        Ok(CustomPhi(i as u32))
+        let len = compiled.source.len();
+        admit(table.texts.len(), table.bytes, len)?;
+        let i = table.texts.len() as u32;
+        let key: Arc<str> = Arc::from(compiled.source.as_str());
+        table.texts.push(key.clone());
+        table.index.insert(key, i);
+        table.bytes += len;
+        table.hold(i, compiled);
+        Ok(CustomPhi(i))
     }
 
-    /// The compiled activation.
-    pub fn compiled(self) -> &'static Compiled {
-        slots()[self.0 as usize].get().expect("handles are made only by interning")
+    /// The compiled activation: this thread's last one, else the interner's, else compiled
+    /// again from its text (the same program: the text was checked when it was interned).
+    pub fn compiled(self) -> Arc<Compiled> {
+        let last = LAST.with(|l| l.borrow().as_ref().filter(|(i, _)| *i == self.0).map(|(_, c)| c.clone()));
+        if let Some(c) = last {
+            return c;
+        }
+        let held = interner().held(self.0);
+        let c = held.unwrap_or_else(|| {
+            let text = interner().texts[self.0 as usize].clone();
+            let c = Arc::new(Compiled::of_checked(&text));
+            interner().hold(self.0, c.clone());
+            c
+        });
+        LAST.with(|l| *l.borrow_mut() = Some((self.0, c.clone())));
+        c
     }
 
     /// The canonical text.
-    pub fn source(self) -> &'static str {
-        &self.compiled().source
+    pub fn source(self) -> String {
+        interner().texts[self.0 as usize].to_string()
+    }
+
+    /// How many distinct custom activations this process has interned, and how many compiled
+    /// programs it holds (at most [`COMPILED_CACHE`]).
+    pub fn interned() -> (usize, usize) {
+        let t = interner();
+        (t.texts.len(), t.compiled.len())
+    }
+}
+
+/// Whether one more text of `len` bytes fits in an interner holding `count` texts of `bytes`
+/// bytes in all: at most [`MAX_CUSTOM`] texts and [`MAX_CUSTOM_TEXT_BYTES`] bytes.
+fn admit(count: usize, bytes: usize, len: usize) -> Result<(), PhiError> {
+    if count >= MAX_CUSTOM || bytes.saturating_add(len) > MAX_CUSTOM_TEXT_BYTES {
+        return Err(PhiError::TooMany { limit: MAX_CUSTOM, bytes: MAX_CUSTOM_TEXT_BYTES });
+    }
+    Ok(())
+}
+
+impl Compiled {
+    /// The program of a canonical text that was checked when it was interned (parsed, its
+    /// derivative taken and both compiled, without the checks).
+    fn of_checked(text: &str) -> Compiled {
+        // A canonical text parses back to the tree it was printed from (tested with the
+        // canonical forms below), so the fallback is never taken.
+        let expr = parse(text).unwrap_or(Expr::Num(f64::NAN));
+        let derivative = expr.derivative();
+        let (phi, dphi) = (Program::new(&expr), Program::new(&derivative));
+        Compiled { source: text.to_string(), expr, derivative, phi, dphi }
     }
 }
 
@@ -228,7 +332,7 @@ impl fmt::Debug for CustomPhi {
 
 impl fmt::Display for CustomPhi {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.source())
+        f.write_str(&self.source())
     }
 }
 
@@ -238,7 +342,7 @@ impl serde::Serialize for CustomPhi {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut st = s.serialize_struct("CustomPhi", 1)?;
-        st.serialize_field("expr", self.source())?;
+        st.serialize_field("expr", &self.source())?;
         st.end()
     }
 }
@@ -396,6 +500,53 @@ mod tests {
             ["x^3", "exp(x)", "cosh(x)", "abs(x)", "relu(x)-0.1*relu(-x)", "sign(x)*x^2", "x*normcdf(x)"]
         {
             assert!(CustomPhi::new(ok).is_ok(), "{ok}: {:?}", CustomPhi::new(ok));
+        }
+    }
+
+    /// A long visit: 2,000 different expressions typed one after another are all taken; the
+    /// interner holds at most [`COMPILED_CACHE`] programs, and the first expressions, whose
+    /// programs were dropped long ago, evaluate to the same bits as when they were typed.
+    #[test]
+    fn thousands_of_expressions_are_taken_with_bounded_programs() {
+        let text = |i: usize| format!("x*sigmoid(x)+sin({}*x)/{}", 1 + i % 7, i + 1);
+        let at = [-2.5, -0.3, 0.0, 0.7, 3.1];
+        let mut first = Vec::new();
+        let mut handles = Vec::new();
+        for i in 0..2000 {
+            let h = CustomPhi::new(&text(i)).unwrap_or_else(|e| panic!("expression {i}: {e}"));
+            if i < 10 {
+                let c = h.compiled();
+                first.push(at.map(|x| (c.phi.eval(x).to_bits(), c.dphi.eval(x).to_bits())));
+            }
+            handles.push(h);
+            assert!(CustomPhi::interned().1 <= COMPILED_CACHE);
+        }
+        assert_eq!(CustomPhi::new(&text(3)).unwrap(), handles[3], "a text typed again is the same φ");
+        for (i, bits) in first.iter().enumerate() {
+            let c = handles[i].compiled();
+            assert_eq!(*bits, at.map(|x| (c.phi.eval(x).to_bits(), c.dphi.eval(x).to_bits())), "φ {i}");
+            assert_eq!(handles[i].source(), parse(&text(i)).unwrap().to_string());
+        }
+        let (texts, programs) = CustomPhi::interned();
+        assert!(texts >= 2000 && programs <= COMPILED_CACHE, "{texts} texts, {programs} programs");
+    }
+
+    /// The interner's limits: the 100,000th text is taken, the next refused; a text that would
+    /// pass the byte cap is refused; the message names both limits.
+    #[test]
+    fn the_interner_refuses_past_its_limits() {
+        assert_eq!(admit(MAX_CUSTOM - 1, 0, 20), Ok(()));
+        assert_eq!(admit(0, MAX_CUSTOM_TEXT_BYTES - 20, 20), Ok(()));
+        for (count, bytes, len) in
+            [(MAX_CUSTOM, 0, 20), (5, MAX_CUSTOM_TEXT_BYTES - 19, 20), (5, 0, usize::MAX)]
+        {
+            let e = admit(count, bytes, len).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "at most 100000 different custom activations (8388608 bytes of their text) per process; \
+                 restart to use more",
+                "{count} texts, {bytes} bytes, one of {len}"
+            );
         }
     }
 

@@ -1,8 +1,8 @@
 //! The user's own data, results and embeds as a person uses them: a pasted CSV table drawn
 //! (its points read back from the plot), a bad one refused with its line and column while the
 //! data stays, a large one kept in the browser with a note where it is missing; `ntk ensemble`
-//! and `ntk widths` files opened and drawn; an embed link in a frame of another page, hiding
-//! what it says and following the frame's size.
+//! and `ntk widths` files opened and drawn, damaged reports refused with the page unchanged; an
+//! embed link in a frame of another page, hiding what it says and following the frame's size.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -282,6 +282,116 @@ pub fn result_files_open_in_their_views(page: &Page) {
     let _ = refusal;
     let message = browser.text("[data-testid=w-open-results-error]");
     assert!(message.contains("one part of a sharded run") && message.contains("ntk merge"), "{message}");
+}
+
+/// The issue's damaged reports, opened over a run opened from a good one: a report cut short
+/// (half its bytes, as a full disk leaves it) and a report with halved arrays (half the
+/// checkpoints, half of each mean and variance, spec and hash untouched). Each is refused with
+/// a message naming the file and what is wrong, and the page keeps what it showed: the run's
+/// status, the link, the time and the drawn ensemble mean.
+pub fn damaged_reports_are_refused_and_the_page_keeps_what_it_showed(page: &Page) {
+    let train = example("cookbook_train.csv");
+    let test = example("cookbook_test.csv");
+    let good = ntk_to_file(
+        &[
+            "ensemble",
+            "--act",
+            "erf",
+            "--depth",
+            "2",
+            "--sw2",
+            "2.25",
+            "--sb2",
+            "0.0025",
+            "--width",
+            "16",
+            "--members",
+            "4",
+            "--lr",
+            "0.1",
+            "--steps",
+            "100",
+            "--train",
+            train.to_str().unwrap(),
+            "--test",
+            test.to_str().unwrap(),
+            "--test-has-y",
+            "--seed",
+            "5",
+        ],
+        "good-report.json",
+    );
+    let text = std::fs::read_to_string(&good).unwrap();
+    let report: Value = serde_json::from_str(&text).unwrap();
+    let n = report["checkpoints"].as_array().unwrap().len();
+    let mut cut = text.len() / 2;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let pid = std::process::id();
+    let truncated = std::env::temp_dir().join(format!("e2e-{pid}-truncated-report.json"));
+    std::fs::write(&truncated, &text[..cut]).unwrap();
+    let mut halved = report.clone();
+    let checkpoints = halved["checkpoints"].as_array_mut().unwrap();
+    checkpoints.truncate(n / 2);
+    for c in checkpoints.iter_mut() {
+        for model in ["nn", "lin"] {
+            for field in ["mean", "var"] {
+                let a = c[model][field].as_array_mut().unwrap();
+                a.truncate(a.len() / 2);
+            }
+        }
+    }
+    let halved_path = std::env::temp_dir().join(format!("e2e-{pid}-halved-report.json"));
+    std::fs::write(&halved_path, serde_json::to_string(&halved).unwrap()).unwrap();
+
+    let browser = page.open("");
+    browser.wait_for("[data-testid=open-results]", Duration::from_secs(30));
+    browser.choose_file("[data-testid=open-results]", &good);
+    browser.wait_true(
+        "return document.querySelector('[data-testid=function-plot]').dataset.ensembleStep === '100'
+            && document.querySelector('[data-testid=run-status]').innerText.includes('opened from');",
+        Duration::from_secs(30),
+        "the good report opened and drawn",
+    );
+    let shown = || {
+        browser.execute(
+            "const plot = document.querySelector('[data-testid=function-plot]');
+             return {status: document.querySelector('[data-testid=run-status]').innerText,
+                     url: location.search, step: plot.dataset.ensembleStep, mean: plot.dataset.netMean,
+                     time: (document.querySelector('[data-testid=time-value]') || {}).innerText || null};",
+            vec![],
+        )
+    };
+    let before = shown();
+    let expected = [
+        (&truncated, "not a result file of this program".to_string()),
+        (
+            &halved_path,
+            format!(
+                "checkpoints: {} entries, but the spec's 100 steps in {} log-spaced checkpoints imply {n}",
+                n / 2,
+                report["spec"]["checkpoints"]
+            ),
+        ),
+    ];
+    for (path, says) in expected {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        browser.choose_file("[data-testid=open-results]", path);
+        browser.wait_true(
+            &format!(
+                "const e = document.querySelector('[data-testid=open-results-error]');
+                 return !!e && e.innerText.includes('{name}');"
+            ),
+            Duration::from_secs(10),
+            "the refusal",
+        );
+        let message = browser.text("[data-testid=open-results-error]");
+        assert!(message.starts_with(&format!("{name}: ")) && message.contains(&says), "{name}: {message}");
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(shown(), before, "{name} was refused, and the page kept what it showed");
+    }
+    browser.screenshot(&screenshot_dir().join("data_in_damaged_report_refused.png"));
 }
 
 pub fn an_embed_in_a_frame_shows_the_figure_alone(page: &Page) {

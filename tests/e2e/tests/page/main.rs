@@ -168,6 +168,10 @@ const TESTS: &[Test] = &[
     ),
     ("data_in::result_files_open_in_their_views", data_in::result_files_open_in_their_views),
     (
+        "data_in::damaged_reports_are_refused_and_the_page_keeps_what_it_showed",
+        data_in::damaged_reports_are_refused_and_the_page_keeps_what_it_showed,
+    ),
+    (
         "data_in::an_embed_in_a_frame_shows_the_figure_alone",
         data_in::an_embed_in_a_frame_shows_the_figure_alone,
     ),

@@ -1,13 +1,13 @@
 //! The page under a seeded random walk of 200 actions at machine speed — sliders, number boxes
-//! (with junk), selects, presets, tabs, clicks on the plot, play/pause/scrub, follow, and a
-//! round trip through the browser's history — then: no console error, every status settles,
-//! no worker left on an old run, the view equal to a fresh load of the final link (status lines,
-//! notes, the pixels of the main plot), and no leak: the same walk run a second time on the
-//! same page leaves it holding at most 1.5× what the first left (a leak grows with every
-//! action; what the views legitimately keep — each tab keeps its runs — does not). A fresh
-//! load of the final link is not the memory reference: it has run one view, the walked page
-//! all three. The seeds are printed on failure; `STRESS_SEEDS=1,2,3,4,5` runs more of them.
-
+//! (with junk), selects, presets, tabs, clicks on the plot, play/pause/scrub, follow, typed φ
+//! and formulas (many different ones, some refused), pasted tables (some bad), and a round trip
+//! through the browser's history — then: no console error, every status settles, no worker left
+//! on an old run, the view equal to a fresh load of the final link (status lines, notes, the
+//! pixels of the main plot), and no leak: the same walk run a second time on the same page
+//! leaves it holding at most 1.5× what the first left (a leak grows with every action; what the
+//! views legitimately keep — each tab keeps its runs — does not). A fresh load of the final
+//! link is not the memory reference: it has run one view, the walked page all three. The seeds
+//! are printed on failure; `STRESS_SEEDS=1,2,3,4,5` runs more of them.
 use std::time::Duration;
 
 use e2e::{screenshot_dir, Browser, Page};
@@ -27,6 +27,10 @@ const shown = (sel) => Array.from(document.querySelectorAll(sel)).filter(e => e.
 const heavy = /(^|-)(width|members|steps|mwidth|wmax|wmin|seeds|n|cwidth)$/;
 const fire = (e, type) => e.dispatchEvent(new Event(type, {bubbles: true}));
 const log = [];
+// The option `value` of a select shown (the nonlinearity "custom", the data "formula" or
+// "table"), so that the fields they show are reached.
+const choose = (value) => { const s = shown('select').find(s => Array.from(s.options).some(o => o.value === value));
+  if (s) { s.value = value; fire(s, 'change'); log.push('select ' + s.id + '=' + value); } };
 // Errors of the page itself, in the order of the actions (the log says after which one).
 window.addEventListener('error', e => log.push('PAGE ERROR: ' + e.message + ' ' + (e.error && e.error.stack ? e.error.stack.slice(0, 3000) : '')));
 const actions = [
@@ -50,6 +54,20 @@ const actions = [
           log.push('click plot'); },
   () => { const b = pick(shown('.time button')); if (b) { b.click(); log.push('time ' + b.innerText); } },
   () => { const f = shown('#follow')[0]; if (f) { f.click(); log.push('follow'); } },
+  // A typed φ or formula (a long visit types many different ones; some are refused).
+  () => { const t = pick(shown('input[type=text]:not(.number)'));
+          if (!t) { choose(pick(['custom', 'formula'])); return; }
+          const k = 1 + Math.floor(rand() * 100000);
+          t.value = pick([`x*tanh(${k}*x/99991)`, `sin(x)/${k}+x`, `x^2/${k}`, `relu(x)-x/${k}`,
+                          'x*', '1/x', 'exp(x^2)', '']);
+          fire(t, 'input'); fire(t, 'change'); log.push('text ' + t.id + '=' + t.value); },
+  // A pasted table, small enough to stay in the link, sometimes with a bad cell.
+  () => { const a = shown('#csv-text')[0], use = shown('[data-testid=csv-apply]')[0];
+          if (!a || !use) { choose('table'); return; }
+          const rows = 2 + Math.floor(rand() * 6); let csv = 'x,y\n';
+          for (let i = 0; i < rows; i++) csv += `${(i - rows / 2).toFixed(2)},${(2 * rand() - 1).toFixed(3)}\n`;
+          if (rand() < 0.3) csv += '1,abc\n';
+          a.value = csv; fire(a, 'input'); use.click(); log.push('table ' + JSON.stringify(csv)); },
 ];
 (async () => {
   for (let i = 0; i < count; i++) {
@@ -170,8 +188,11 @@ fn walk(page: &Page, seed: u64) {
         );
     }
     println!(
-        "stress seed {seed}: {} actions, memory {:.1} MB after the walk, {:.1} MB after it again",
+        "stress seed {seed}: {} actions ({} typed φ or formulas, {} pasted tables), memory {:.1} MB after the \
+         walk, {:.1} MB after it again",
         log.len(),
+        log.iter().filter(|a| a.starts_with("text ")).count(),
+        log.iter().filter(|a| a.starts_with("table ")).count(),
         walked_memory / 1e6,
         again_memory / 1e6
     );

@@ -13,8 +13,10 @@
 //! All three see the same batches, loss and learning rate; at each log-spaced checkpoint the
 //! run records their outputs on the training and test points, a fixed set of individual weights
 //! of network and linearization, losses, accuracies (±1 targets) and the RMSE between the
-//! network and each model ([`SingleCheckpoint`]).
+//! network and each model ([`SingleCheckpoint`]). A report from outside is checked against its
+//! own spec before it is believed ([`SingleReport::check`], module `check`).
 
+mod check;
 mod record;
 mod run;
 mod spec;

@@ -77,7 +77,8 @@ fn to64(v: &[f32]) -> Vec<f64> {
     v.iter().map(|&x| x as f64).collect()
 }
 
-fn is_labels(y: &[f64]) -> bool {
+/// Whether every value is a ±1 label (accuracies are recorded only then).
+pub(super) fn is_labels(y: &[f64]) -> bool {
     !y.is_empty() && y.iter().all(|&v| v == 1.0 || v == -1.0)
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::arch::{Architecture, Parameterization};
-use crate::nets::ensemble::{checkpoint_steps, MAX_STEPS};
+use crate::nets::ensemble::{checkpoint_steps, MAX_CHECKPOINTS, MAX_STEPS};
 use crate::nets::loss::Loss;
 use crate::nets::mlp::{Mlp, MlpError, MAX_WIDTH};
 use crate::nets::optimizer::{OptimizerError, OptimizerKind};
@@ -217,7 +217,8 @@ impl SingleSpec {
             }
         };
         range("steps", self.steps as f64, self.steps <= MAX_STEPS, "at most 10,000,000")?;
-        range("checkpoints", self.checkpoints as f64, self.checkpoints >= 2, "at least 2")?;
+        let c = self.checkpoints;
+        range("checkpoints", c as f64, (2..=MAX_CHECKPOINTS).contains(&c), "2 ..= 10,000")?;
         let n = self.x_train.len();
         if n == 0 {
             return Err(SingleError::Data("no training points".into()));

@@ -23,6 +23,7 @@
 //!
 //! Only NTK parameterization is accepted: the analytic Θ of (d) is its limit.
 
+mod check;
 mod cost;
 mod partial;
 mod point;

@@ -147,11 +147,12 @@ impl WidthsPartial {
     }
 
     /// Checks the header (kind, format, hash of the spec), that every run is of the sweep and
-    /// listed once, and that point i holds exactly the seed of run i.
+    /// listed once, that point i holds exactly the seed of run i, and every point against the
+    /// spec (its depth, size and records; its summaries those of its seed).
     ///
     /// # Errors
     /// As [`Header::check`], [`ResultsError::Widths`] for an invalid sweep or a run not of it,
-    /// [`ResultsError::Inconsistent`].
+    /// [`ResultsError::Inconsistent`], [`ResultsError::Field`].
     pub fn check(&self) -> Result<(), ResultsError> {
         self.header.check(Kind::WidthsPartial, &self.spec)?;
         self.spec.validate_fields()?;
@@ -191,6 +192,7 @@ impl WidthsPartial {
                     j.text()
                 )));
             }
+            super::check::check_point(&|| format!("points[{i}]"), p, &self.spec, j.axis_value)?;
         }
         Ok(())
     }
@@ -203,7 +205,8 @@ impl WidthsPartial {
 /// [`ResultsError::NoParts`]; a part failing [`WidthsPartial::check`];
 /// [`ResultsError::DifferentJobs`] / [`ResultsError::Producer`] for parts of another sweep or
 /// release; [`ResultsError::Overlap`] naming a run two parts hold; [`ResultsError::Missing`]
-/// naming the runs no part holds.
+/// naming the runs no part holds; [`ResultsError::MergedInvalid`] if the merged sweep fails
+/// [`WidthsReport::check`].
 pub fn merge_widths_partials(
     parts: &[WidthsPartial],
     labels: &[String],
@@ -251,5 +254,7 @@ pub fn merge_widths_partials(
         )));
     }
     let points = parts.iter().flat_map(|p| p.points.iter().cloned()).collect();
-    WidthsReport::new(spec, SweepResult::assemble(spec, points)?)
+    let report = WidthsReport::new(spec, SweepResult::assemble(spec, points)?)?;
+    report.check().map_err(|e| ResultsError::MergedInvalid(Box::new(e)))?;
+    Ok(report)
 }

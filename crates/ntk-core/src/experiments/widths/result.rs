@@ -75,7 +75,8 @@ impl SweepResult {
     }
 }
 
-fn slopes(points: &[WidthPoint]) -> Slopes {
+/// The fitted slopes of one series' points (increasing width).
+pub(super) fn slopes(points: &[WidthPoint]) -> Slopes {
     let xs: Vec<f64> = points.iter().map(|p| p.width as f64).collect();
     let fit = |f: &dyn Fn(&WidthPoint) -> Option<f64>| {
         let ys: Vec<f64> = points.iter().map(|p| f(p).unwrap_or(f64::NAN)).collect();

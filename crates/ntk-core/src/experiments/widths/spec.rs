@@ -294,7 +294,7 @@ impl WidthSweepSpec {
 
     /// Checks every field: NTK parameterization, valid architecture, non-empty strictly
     /// increasing grids, widths in 1..=[`MAX_WIDTH`], 1..=[`MAX_SEEDS`] seeds, 1..=10⁷ steps,
-    /// ≥ 2 checkpoints, η (or its fraction of η_critical) finite and > 0, consistent finite data,
+    /// 2 ..= 10,000 checkpoints, η (or its fraction of η_critical) finite and > 0, consistent finite data,
     /// a train-size axis only with generated data; then refuses a sweep whose estimated peak
     /// memory per worker ([`estimate_bytes`]) is above `cap` bytes.
     ///
@@ -323,7 +323,12 @@ impl WidthSweepSpec {
         let k = self.steps;
         out_of_range("steps", k as f64, (1..=MAX_STEPS).contains(&k), "1 ..= 10,000,000")?;
         let c = self.checkpoints;
-        out_of_range("checkpoints", c as f64, c >= 2, "at least 2 (step 0 and the final step)")?;
+        out_of_range(
+            "checkpoints",
+            c as f64,
+            (2..=crate::nets::ensemble::MAX_CHECKPOINTS).contains(&c),
+            "2 ..= 10,000 (step 0 and the final step included)",
+        )?;
         match self.learning_rate {
             LearningRate::Absolute(v) => {
                 out_of_range("learning rate", v, v.is_finite() && v > 0.0, "a finite number > 0")?

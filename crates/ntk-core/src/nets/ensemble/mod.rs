@@ -18,6 +18,8 @@
 //! - [`run_members`] (`run`): runner + merger for one range, to the end.
 //! - [`EnsemblePartial`], [`merge_ensemble_partials`], [`EnsembleReport`] (`partial`): the
 //!   records of a member range as a file, parts merged into the whole job's report.
+//! - `check`: a report or part from outside checked against its own spec before it is believed
+//!   ([`EnsembleReport::check`], [`EnsemblePartial::check`]).
 //!
 //! Divergence: a member whose network loss becomes non-finite or exceeds
 //! [`DIVERGENCE_FACTOR`] × its initial loss at step s (checked at every step), or whose
@@ -26,6 +28,7 @@
 //!
 //! Networks train in f32; kernels, linearizations and statistics are f64.
 
+mod check;
 mod member;
 mod merge;
 mod partial;
@@ -41,6 +44,7 @@ pub use record::{CheckpointBatch, DivergedModel, Divergence, MemberAtCheckpoint,
 pub use run::{run_members, Progress, PROGRESS_FLOP};
 pub use runner::{Advance, EnsembleRunner};
 pub use spec::{
-    checkpoint_steps, EnsembleError, EnsembleSpec, DEFAULT_CHECKPOINTS, DIVERGENCE_FACTOR, MAX_STEPS,
+    checkpoint_steps, EnsembleError, EnsembleSpec, DEFAULT_CHECKPOINTS, DIVERGENCE_FACTOR, MAX_CHECKPOINTS,
+    MAX_MEMBERS, MAX_STEPS,
 };
 pub use stats::{CheckpointStats, CheckpointSummary, EnsembleStats, EnsembleSummary, MeanVar, NnLin};

@@ -129,16 +129,19 @@ impl EnsemblePartial {
         Ok(part)
     }
 
-    /// Checks the header (kind, format, hash of the spec) and that the batches hold every
-    /// member of the range exactly once at every checkpoint of the schedule.
+    /// Checks the header (kind, format, hash of the spec), that the batches hold every
+    /// member of the range exactly once at every checkpoint of the schedule, and every record
+    /// against the spec (`check_records`: shapes, finite values, losses and changes ≥ 0, a
+    /// divergence repeated unchanged from the checkpoint it is first reported at).
     ///
     /// # Errors
     /// As [`Header::check`], [`ResultsError::Ensemble`] for an invalid spec,
-    /// [`ResultsError::Inconsistent`].
+    /// [`ResultsError::Inconsistent`], [`ResultsError::Field`].
     pub fn check(&self) -> Result<(), ResultsError> {
         self.header.check(Kind::EnsemblePartial, &self.spec)?;
         self.spec.validate()?;
-        self.check_batches()
+        self.check_batches()?;
+        self.check_records()
     }
 
     fn check_batches(&self) -> Result<(), ResultsError> {
@@ -183,7 +186,9 @@ impl EnsemblePartial {
 /// [`ResultsError::NoParts`]; a part failing [`EnsemblePartial::check`];
 /// [`ResultsError::DifferentJobs`] / [`ResultsError::Producer`] for parts of another job or
 /// release; [`ResultsError::Overlap`] naming two parts and the members both hold;
-/// [`ResultsError::Missing`] naming the members no part holds.
+/// [`ResultsError::Missing`] naming the members no part holds; [`ResultsError::MergedInvalid`]
+/// if the merged statistics fail [`EnsembleReport::check`] (records so large that their
+/// variances overflow).
 pub fn merge_ensemble_partials(
     parts: &[EnsemblePartial],
     labels: &[String],
@@ -244,7 +249,9 @@ pub fn merge_ensemble_partials(
     if !merger.is_complete() {
         return Err(ResultsError::Inconsistent("the parts do not complete every checkpoint".into()));
     }
-    EnsembleReport::new(spec, &merger.stats())
+    let report = EnsembleReport::new(spec, &merger.stats())?;
+    report.check().map_err(|e| ResultsError::MergedInvalid(Box::new(e)))?;
+    Ok(report)
 }
 
 /// Names the part an error of its own is about.

@@ -20,6 +20,13 @@ pub const MAX_STEPS: u64 = 10_000_000;
 /// Default number of checkpoints (including step 0 and the final step).
 pub const DEFAULT_CHECKPOINTS: usize = 30;
 
+/// Most checkpoints a run may ask for (ensembles, width sweeps, one-network runs): far more
+/// than any plot needs, and a bound on the schedule a file's spec makes a reader build.
+pub const MAX_CHECKPOINTS: usize = 10_000;
+
+/// Most members of an ensemble job: a bound on what a file's spec makes a reader allocate.
+pub const MAX_MEMBERS: usize = 1_000_000;
+
 fn default_checkpoints() -> usize {
     DEFAULT_CHECKPOINTS
 }
@@ -228,12 +235,14 @@ impl EnsembleSpec {
         let b = self.momentum;
         range("momentum", b, b.is_finite() && (0.0..1.0).contains(&b), "0 ≤ β < 1")?;
         range("steps", self.steps as f64, self.steps <= MAX_STEPS, "at most 10,000,000")?;
-        range("members", self.members as f64, self.members >= 1, "at least 1")?;
+        let m = self.members;
+        range("members", m as f64, (1..=MAX_MEMBERS).contains(&m), "1 ..= 1,000,000")?;
+        let c = self.checkpoints;
         range(
             "checkpoints",
-            self.checkpoints as f64,
-            self.checkpoints >= 2,
-            "at least 2 (step 0 and the final step)",
+            c as f64,
+            (2..=MAX_CHECKPOINTS).contains(&c),
+            "2 ..= 10,000 (step 0 and the final step included)",
         )?;
         let n = self.x_train.len();
         if n == 0 {

@@ -6,6 +6,15 @@
 //! explorer's "Open results…") can tell what it holds and redraw it, and so that parts of
 //! different jobs are never combined.
 //!
+//! A file from outside is checked before it is believed: [`read_result`] is the one reader of
+//! every kind. It checks the kind and the format version, recomputes the spec hash, validates
+//! the spec, and then checks every array and number of the file against what the spec implies
+//! (the kind's own `check`: the number of checkpoints and their steps, the number of test
+//! points, outputs and layers, member and seed counts, divergences, variances and losses ≥ 0,
+//! every number finite, summaries equal to what their records give). A file cut short, edited
+//! or corrupted is refused with one message naming the field, what the file has there and what
+//! the spec implies ([`ResultsError::Field`]); nothing of it is used.
+//!
 //! The spec hash is FNV-1a (128 bit) of the spec's canonical JSON — `serde_json`'s compact
 //! output of the spec struct: fields in declaration order, no white space, every f64 in its
 //! shortest round-trip form. A change to any field of the job (data, hyperparameters, seed,
@@ -14,8 +23,11 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::experiments::single::{SingleError, SingleReport};
 use crate::experiments::widths::{WidthError, WidthsPartial, WidthsReport};
 use crate::nets::ensemble::{EnsembleError, EnsemblePartial, EnsembleReport};
+
+pub(crate) mod fields;
 
 /// Version of the file layout; files of another version are refused.
 pub const FORMAT_VERSION: u32 = 1;
@@ -130,6 +142,17 @@ pub enum ResultsError {
     /// A part whose content does not match its own description.
     #[error("inconsistent part: {0}")]
     Inconsistent(String),
+    /// A field whose length or value is not what the file's own spec implies (a file cut
+    /// short, edited or corrupted).
+    #[error("{field}: {found}, but {expected}")]
+    Field {
+        /// where in the file, e.g. `checkpoints[3].nn.var`
+        field: String,
+        /// what the file has there: a length or a value
+        found: String,
+        /// what the spec implies instead
+        expected: String,
+    },
     /// A part's own problem, with the part's name.
     #[error("{part}: {source}")]
     InPart {
@@ -141,12 +164,19 @@ pub enum ResultsError {
     /// Nothing to merge.
     #[error("no parts to merge")]
     NoParts,
+    /// Parts each valid whose records do not merge into a valid report (numbers so large that
+    /// their statistics overflow).
+    #[error("the parts' records do not make a valid report: {0}")]
+    MergedInvalid(Box<ResultsError>),
     /// The ensemble machinery refused the records.
     #[error(transparent)]
     Ensemble(#[from] EnsembleError),
     /// The width sweep refused the points.
     #[error(transparent)]
     Widths(#[from] WidthError),
+    /// The spec of a one-network run is invalid.
+    #[error(transparent)]
+    Single(#[from] SingleError),
 }
 
 /// The header every result file starts with.
@@ -229,6 +259,8 @@ pub enum ResultFile {
     Widths(Box<WidthsReport>),
     /// `ntk widths --partial`
     WidthsPartial(Box<WidthsPartial>),
+    /// `ntk single` (and the one-network view's export)
+    Single(Box<SingleReport>),
 }
 
 impl ResultFile {
@@ -239,6 +271,23 @@ impl ResultFile {
             ResultFile::EnsemblePartial(p) => &p.header,
             ResultFile::Widths(r) => &r.header,
             ResultFile::WidthsPartial(p) => &p.header,
+            ResultFile::Single(r) => &r.header,
+        }
+    }
+
+    /// Checks the file against its own spec (its kind's `check`: header, spec, every array
+    /// and number; see the module documentation).
+    ///
+    /// # Errors
+    /// As [`EnsembleReport::check`], [`EnsemblePartial::check`], [`WidthsReport::check`],
+    /// [`WidthsPartial::check`], [`SingleReport::check`].
+    pub fn check(&self) -> Result<(), ResultsError> {
+        match self {
+            ResultFile::Ensemble(r) => r.check(),
+            ResultFile::EnsemblePartial(p) => p.check(),
+            ResultFile::Widths(r) => r.check(),
+            ResultFile::WidthsPartial(p) => p.check(),
+            ResultFile::Single(r) => r.check(),
         }
     }
 }
@@ -248,11 +297,13 @@ struct KindOnly {
     kind: Kind,
 }
 
-/// Reads any result file: its `kind` first, then the whole file as that kind, checked
-/// (format version, spec hash).
+/// Reads any result file, the one reader of every kind (`ntk merge`, the page's "Open
+/// results…"): its `kind` first, then the whole file as that kind, then
+/// [`ResultFile::check`] (format version, spec hash, the spec, every array and number against
+/// what the spec implies).
 ///
 /// # Errors
-/// [`ResultsError::Json`] for text that is not a result file, and as [`Header::check`].
+/// [`ResultsError::Json`] for text that is not a result file, and as [`ResultFile::check`].
 pub fn read_result(json: &str) -> Result<ResultFile, ResultsError> {
     let bad = |e: serde_json::Error| ResultsError::Json(e.to_string());
     let KindOnly { kind } = serde_json::from_str(json).map_err(bad)?;
@@ -263,19 +314,9 @@ pub fn read_result(json: &str) -> Result<ResultFile, ResultsError> {
         }
         Kind::Widths => ResultFile::Widths(Box::new(serde_json::from_str(json).map_err(bad)?)),
         Kind::WidthsPartial => ResultFile::WidthsPartial(Box::new(serde_json::from_str(json).map_err(bad)?)),
-        Kind::Single => {
-            return Err(ResultsError::Kind {
-                found: kind.name(),
-                expected: "ensemble, ensemble_partial, widths or widths_partial",
-            })
-        }
+        Kind::Single => ResultFile::Single(Box::new(serde_json::from_str(json).map_err(bad)?)),
     };
-    match &file {
-        ResultFile::Ensemble(r) => r.header.check(kind, &r.spec)?,
-        ResultFile::EnsemblePartial(p) => p.header.check(kind, &p.spec)?,
-        ResultFile::Widths(r) => r.header.check(kind, &r.spec)?,
-        ResultFile::WidthsPartial(p) => p.header.check(kind, &p.spec)?,
-    }
+    file.check()?;
     Ok(file)
 }
 
