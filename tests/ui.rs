@@ -113,12 +113,13 @@ fn the_main_plot_draws_the_bands_at_mean_plus_minus_two_sigma() {
     c.remove();
 }
 
-#[wasm_bindgen_test]
-fn plots_never_overlap_their_labels_or_hide_data_under_the_legend() {
+/// A main plot with every series: both bands, the network and linearization bands, one member,
+/// the target and three training points on the 101-point grid over [−π, π].
+fn full_main_plot() -> FunctionPlot {
     let pi = std::f64::consts::PI;
     let x: Vec<f64> = (0..101).map(|i| -pi + 2.0 * pi * i as f64 / 100.0).collect();
     let band = |f: fn(f64) -> f64| Some(Band { mean: x.iter().map(|&v| f(v)).collect(), sd: vec![0.1; 101] });
-    let plot = FunctionPlot {
+    FunctionPlot {
         x: x.clone(),
         target: x.iter().map(|v| v.sin()).collect(),
         train: vec![(-2.0, -0.9), (0.5, 0.5), (2.5, 0.6)],
@@ -129,7 +130,12 @@ fn plots_never_overlap_their_labels_or_hide_data_under_the_legend() {
         members: vec![x.iter().map(|v| v.sin() + 0.1).collect()],
         caption: "after k = 300 steps (t = η·k = 30)".into(),
         ..FunctionPlot::default()
-    };
+    }
+}
+
+#[wasm_bindgen_test]
+fn plots_never_overlap_their_labels_or_hide_data_under_the_legend() {
+    let plot = full_main_plot();
     let curves = vec![
         Curve::new("NTK-GP train", Model::NtkGp, false, vec![(0.1, 0.5), (1.0, 0.1), (30.0, 1e-3)]),
         Curve::new("network test", Model::Network, true, vec![(0.1, 0.6), (1.0, 0.2), (30.0, 0.05)]),
@@ -502,21 +508,7 @@ fn oversized_sweeps_are_refused_before_any_work() {
 #[wasm_bindgen_test]
 fn the_main_plot_exports_as_svg_with_its_series_text_and_provenance() {
     use wide_explorer::plot::function_plot::{function_plot_svg, Provenance};
-    let pi = std::f64::consts::PI;
-    let x: Vec<f64> = (0..101).map(|i| -pi + 2.0 * pi * i as f64 / 100.0).collect();
-    let band = |f: fn(f64) -> f64| Some(Band { mean: x.iter().map(|&v| f(v)).collect(), sd: vec![0.1; 101] });
-    let plot = FunctionPlot {
-        x: x.clone(),
-        target: x.iter().map(|v| v.sin()).collect(),
-        train: vec![(-2.0, -0.9), (0.5, 0.5), (2.5, 0.6)],
-        ntk: band(f64::sin),
-        nngp: band(|v| 0.9 * v.sin()),
-        net: band(f64::sin),
-        lin: band(f64::sin),
-        members: vec![x.iter().map(|v| v.sin() + 0.1).collect()],
-        caption: "after k = 300 steps (t = η·k = 30)".into(),
-        ..FunctionPlot::default()
-    };
+    let plot = full_main_plot();
     let provenance = Provenance {
         link: "https://example.org/?sw2=2.25&t=300&a=1&b=2".into(),
         command: Some("ntk ensemble --act erf".into()),
