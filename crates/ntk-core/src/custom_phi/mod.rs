@@ -320,7 +320,7 @@ impl Compiled {
         let expr = parse(text).unwrap_or(Expr::Num(f64::NAN));
         let derivative = expr.derivative();
         let (phi, dphi) = (Program::new(&expr), Program::new(&derivative));
-        Compiled { source: text.to_string(), expr, derivative, phi, dphi }
+        Compiled { source: text.to_string(), expr, derivative, phi, dphi, derivative_sup: OnceLock::new() }
     }
 }
 
