@@ -223,6 +223,7 @@ impl SingleParams {
             steps: self.steps,
             seed: self.seed,
             checkpoints,
+            alpha: None,
         };
         spec.validate().map_err(|e| match (self.loss, self.set.is_classification()) {
             (Loss::Xent, false) => {

@@ -57,6 +57,13 @@ pub struct Args {
     /// Number of log-spaced checkpoints, including step 0 and the final step.
     #[arg(long, value_name = "C", default_value_t = DEFAULT_SINGLE_CHECKPOINTS)]
     checkpoints: usize,
+    /// Chizat's output scale α in [0.001, 10000]: network, linearization and analytic series are
+    /// trained and reported as g = α (f − f₀), on the loss scaled by 1/α² (so time t = η·step
+    /// means the same for every α). Large α: lazy (the network follows its linearization, the
+    /// gap ~ 1/α); small α: rich. Without it: f itself (not the same as --alpha 1, which centres
+    /// f at f₀).
+    #[arg(long, value_name = "A", allow_negative_numbers = true)]
+    alpha: Option<f64>,
 }
 
 /// Runs `ntk single`.
@@ -78,6 +85,7 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
         steps: args.steps,
         seed: args.seed,
         checkpoints: args.checkpoints,
+        alpha: args.alpha,
     };
     spec.validate().map_err(CliError::bad_input)?;
     let run = run_single(&spec, |_| ControlFlow::Continue(())).map_err(CliError::failed)?;

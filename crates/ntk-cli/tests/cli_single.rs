@@ -1,6 +1,7 @@
 //! `ntk single` end to end: the JSON of a cross-entropy SGD run equals the core's run of the
 //! same spec number for number; bad flag combinations and labels exit 2 with one line saying
-//! what to change; `ntk ensemble` takes the same loss and optimizer flags.
+//! what to change; `ntk ensemble` takes the same loss and optimizer flags; `--alpha` reaches the
+//! spec and the outputs (α (f − f₀), 0 at step 0), and an α out of range exits 2 naming it.
 
 use std::ops::ControlFlow;
 use std::process::Command;
@@ -133,4 +134,30 @@ fn bad_combinations_and_labels_exit_2_with_one_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("cross-entropy needs labels −1 or +1, but target 0 is 0.3"));
+}
+
+#[test]
+fn alpha_reaches_the_spec_and_an_invalid_alpha_exits_2() {
+    let (train, test) = files("alpha");
+    let mut args = base(&train, &test);
+    args.extend(["--alpha", "8"]);
+    let out = ntk(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: SingleReport = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.spec.alpha, Some(8.0));
+    let c0 = &report.checkpoints[0];
+    assert!(c0.nn.train.iter().chain(&c0.lin.test).all(|&v| v == 0.0), "{c0:?}");
+    let want = run_single(&report.spec, |_| ControlFlow::Continue(())).unwrap();
+    assert_eq!(want.checkpoints, report.checkpoints, "the printed series are the core's");
+    // Without --alpha the spec has none (and its JSON no `alpha`).
+    let plain = ntk(&base(&train, &test));
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("alpha"));
+    for bad in ["0", "-1", "20000"] {
+        let mut args = base(&train, &test);
+        args.extend(["--alpha", bad]);
+        let out = ntk(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+        assert!(err.contains(&format!("got {bad}")) && err.contains("[0.001, 10000]"), "{bad}: {err}");
+    }
 }

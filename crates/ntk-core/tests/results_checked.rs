@@ -93,6 +93,7 @@ fn single_spec() -> SingleSpec {
         steps: 200,
         seed: 1,
         checkpoints: 8,
+        alpha: None,
     }
 }
 

@@ -35,6 +35,7 @@ fn spec(width: usize, loss: Loss, seed: u64) -> SingleSpec {
         steps: 1000,
         seed,
         checkpoints: 12,
+        alpha: None,
     }
 }
 

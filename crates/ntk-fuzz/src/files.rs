@@ -100,6 +100,7 @@ fn single_spec(learning_rate: f64) -> SingleSpec {
         steps: 100,
         seed: 1,
         checkpoints: 8,
+        alpha: None,
     }
 }
 

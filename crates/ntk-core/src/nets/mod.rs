@@ -5,7 +5,8 @@
 //! - one training step for every model ([`train`]): a loss ([`loss`]: MSE, cross-entropy), an
 //!   optimizer ([`optimizer`]: gradient descent, momentum, minibatch SGD), and the models it
 //!   trains — the network ([`mlp_model`]), its linearization in parameter space
-//!   ([`linear_model`]) and a model in function space with a fixed kernel ([`kernel_model`]);
+//!   ([`linear_model`]) and a model in function space with a fixed kernel ([`kernel_model`]),
+//!   any of them optionally as Chizat's `α (f − f₀)` ([`output_scale`]);
 //! - the empirical NTK ([`empirical_ntk`]), the closed-form linearization of MSE training
 //!   ([`linearized`]), and ensembles of networks and linearizations with mergeable statistics
 //!   ([`ensemble`]).
@@ -20,4 +21,5 @@ pub mod loss;
 pub mod mlp;
 pub mod mlp_model;
 pub mod optimizer;
+pub mod output_scale;
 pub mod train;

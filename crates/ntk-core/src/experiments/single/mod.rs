@@ -15,6 +15,10 @@
 //! of network and linearization, losses, accuracies (±1 targets) and the RMSE between the
 //! network and each model ([`SingleCheckpoint`]). A report from outside is checked against its
 //! own spec before it is believed ([`SingleReport::check`], module `check`).
+//!
+//! With Chizat's output scale α ([`SingleSpec::alpha`]) all three are trained and reported as
+//! `g = α (f − f₀)` on the loss scaled by `1/α²`
+//! ([`ScaledModel`](crate::nets::output_scale::ScaledModel)): large α is lazy, small α rich.
 
 mod check;
 mod record;

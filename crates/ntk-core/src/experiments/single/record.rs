@@ -27,7 +27,9 @@ pub struct Outputs {
     pub test: Vec<f64>,
 }
 
-/// One checkpoint (step k) of a one-network run.
+/// One checkpoint (step k) of a one-network run. With an output scale α
+/// ([`SingleSpec::alpha`]) every output, loss, accuracy and RMSE is that of the scaled model
+/// `g = α (f − f₀)` ([`ScaledModel`](crate::nets::output_scale::ScaledModel)), the weights those of θ.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SingleCheckpoint {
     /// step k (time t = η k)

@@ -16,6 +16,7 @@ use crate::nets::linear_model::{LinearModel, Tangents};
 use crate::nets::loss::accuracy;
 use crate::nets::mlp::Mlp;
 use crate::nets::mlp_model::MlpModel;
+use crate::nets::output_scale::{OutputScale, ScaledModel};
 use crate::nets::train::Trainer;
 use crate::theory::kernels::kernels;
 use crate::theory::landmarks::learning_rate_landmarks;
@@ -52,8 +53,10 @@ pub struct SingleRunner {
     schedule: Vec<u64>,
     next: usize,
     step: u64,
-    nn: Trainer<MlpModel<f32>>,
-    lin: Trainer<LinearModel<f32>>,
+    nn: Trainer<ScaledModel<MlpModel<f32>>>,
+    lin: Trainer<ScaledModel<LinearModel<f32>>>,
+    /// the output scale and the initial outputs it centres at (spec with an α)
+    centre: Option<Centre>,
     theta: Analytic,
     test_tangents: Tangents<f32>,
     start: SingleStart,
@@ -63,6 +66,22 @@ pub struct SingleRunner {
     labels: (bool, bool),
     initial_loss: f64,
     diverged: Option<SingleDivergence>,
+}
+
+/// The initial outputs of network and linearization, on the training and test points, that
+/// an output scale α centres their reported outputs at: `g = α (f − f₀)`.
+struct Centre {
+    scale: OutputScale,
+    nn: (Vec<f32>, Vec<f32>),
+    lin: (Vec<f32>, Vec<f32>),
+}
+
+/// The outputs `f` as reported: `α (f − f₀)` with an output scale, else f.
+fn reported(f: &[f32], scale: Option<(OutputScale, &[f32])>) -> Vec<f64> {
+    match scale {
+        Some((s, f0)) => to64(&s.apply(f, f0)),
+        None => to64(f),
+    }
 }
 
 fn rows(points: &[Vec<f64>]) -> Vec<f64> {
@@ -114,8 +133,15 @@ impl SingleRunner {
             eta_critical: landmarks.map(|l| l.eta_critical),
         };
         let theta = if spec.has_analytic() { Analytic::Pending } else { Analytic::None };
-        let lin = Trainer::new(lin_model, &spec.y_train, opts)?;
-        let nn = Trainer::network(net, &x_train, &spec.y_train, opts)?;
+        let scale = spec.output_scale()?;
+        let centre = scale.map(|scale| Centre {
+            scale,
+            nn: (net.forward(&x_train32, spec.x_train.len()), net.forward(&x_test32, spec.x_test.len())),
+            lin: (lin_model.train_outputs(), test_tangents.f0.clone()),
+        });
+        let lin = Trainer::new(ScaledModel::new(lin_model, scale), &spec.y_train, opts)?;
+        let nn_model = ScaledModel::new(MlpModel::new(net, &x_train, opts.readout_only)?, scale);
+        let nn = Trainer::new(nn_model, &spec.y_train, opts)?;
         let labels = (is_labels(&spec.y_train), spec.y_test.as_deref().is_some_and(is_labels));
         let mut runner = SingleRunner {
             schedule: spec.schedule(),
@@ -126,6 +152,7 @@ impl SingleRunner {
             step: 0,
             nn,
             lin,
+            centre,
             theta,
             test_tangents,
             x_train32,
@@ -153,7 +180,9 @@ impl SingleRunner {
         &self.start
     }
 
-    /// The analytic-Θ kernel model from the network's f₀ (paper Eq. 8–9 with Θ for Θ̂₀).
+    /// The analytic-Θ kernel model from the network's f₀ (paper Eq. 8–9 with Θ for Θ̂₀); with an
+    /// output scale α, the same recursion for g from `g₀ = 0` (in function space the α's cancel:
+    /// `g_{k+1} = g_k − η Θ ℓ'(g_k, y)/N`).
     fn build_analytic(&self) -> Result<Trainer<KernelModel>, SingleError> {
         let spec = &self.spec;
         let d = spec.input_dim();
@@ -164,7 +193,10 @@ impl SingleRunner {
         } else {
             kernels(&spec.arch, &matrix(&spec.x_test, d), &xt)?.ntk
         };
-        let f0 = (to64(&self.lin.model().train_outputs()), to64(&self.test_tangents.f0));
+        let f0 = match self.centre {
+            Some(_) => (vec![0.0; xt.nrows()], vec![0.0; spec.x_test.len()]),
+            None => (to64(&self.lin.model().inner().train_outputs()), to64(&self.test_tangents.f0)),
+        };
         let model = KernelModel::new(k_train, k_test, f0.0, f0.1)?;
         Ok(Trainer::new(model, &spec.y_train, spec.train_options())?)
     }
@@ -184,8 +216,28 @@ impl SingleRunner {
         &self.schedule
     }
 
+    /// The network's reported outputs on the training points.
     fn nn_train(&self) -> Vec<f64> {
-        to64(&self.nn.net().forward(&self.x_train32, self.spec.x_train.len()))
+        let f = self.nn.model().inner().net().forward(&self.x_train32, self.spec.x_train.len());
+        reported(&f, self.centre.as_ref().map(|c| (c.scale, c.nn.0.as_slice())))
+    }
+
+    /// The reported outputs of network and linearization on training and test points.
+    fn nn_lin_outputs(&self) -> (Outputs, Outputs) {
+        let m = self.spec.x_test.len();
+        let net = self.nn.model().inner().net();
+        let lin = self.lin.model().inner();
+        let c = self.centre.as_ref();
+        let at = |f0: fn(&Centre) -> &[f32]| c.map(|c| (c.scale, f0(c)));
+        let nn = Outputs {
+            train: self.nn_train(),
+            test: reported(&net.forward(&self.x_test32, m), at(|c| &c.nn.1)),
+        };
+        let lin = Outputs {
+            train: reported(&lin.train_outputs(), at(|c| &c.lin.0)),
+            test: reported(&lin.outputs_on(&self.test_tangents), at(|c| &c.lin.1)),
+        };
+        (nn, lin)
     }
 
     /// Whether a loss counts as diverged.
@@ -257,13 +309,7 @@ impl SingleRunner {
         let spec = &self.spec;
         let loss = spec.loss;
         let (n, m) = (spec.x_train.len(), spec.x_test.len());
-        let net = self.nn.net();
-        let nn = Outputs { train: self.nn_train(), test: to64(&net.forward(&self.x_test32, m)) };
-        let lin_model = self.lin.model();
-        let lin = Outputs {
-            train: to64(&lin_model.train_outputs()),
-            test: to64(&lin_model.outputs_on(&self.test_tangents)),
-        };
+        let (nn, lin) = self.nn_lin_outputs();
         let theta = match &self.theta {
             Analytic::None => None,
             Analytic::Pending => Some(nn.clone()),
@@ -292,8 +338,8 @@ impl SingleRunner {
         let (a, b) = if m > 0 { (&nn.test, &lin.test) } else { (&nn.train, &lin.train) };
         let rmse_nn_lin = rmse(a, b);
         let rmse_nn_theta = theta.as_ref().map(|t| rmse(a, if m > 0 { &t.test } else { &t.train }));
-        let nn_params = net.params();
-        let lin_params = lin_model.params();
+        let nn_params = self.nn.model().inner().net().params();
+        let lin_params = self.lin.model().inner().params();
         let weights_nn = self.weights.iter().map(|w| nn_params[w.index] as f64).collect();
         let weights_lin = self.weights.iter().map(|w| lin_params[w.index] as f64).collect();
         debug_assert_eq!(nn.train.len(), n);

@@ -7,6 +7,7 @@ use crate::nets::ensemble::{checkpoint_steps, MAX_CHECKPOINTS, MAX_STEPS};
 use crate::nets::loss::Loss;
 use crate::nets::mlp::{Mlp, MlpError, MAX_WIDTH};
 use crate::nets::optimizer::{OptimizerError, OptimizerKind};
+use crate::nets::output_scale::{AlphaError, OutputScale};
 use crate::nets::train::TrainOptions;
 use crate::rng::{member_seed, Normal};
 use crate::theory::kernels::KernelError;
@@ -56,6 +57,11 @@ pub struct SingleSpec {
     /// number of log-spaced checkpoints (≥ 2)
     #[serde(default = "default_checkpoints")]
     pub checkpoints: usize,
+    /// Chizat's output scale α (docs/MATH.md, "Parameterizations beyond NTK"): every model is
+    /// trained and reported as `g = α (f − f₀)` on the loss scaled by `1/α²`. Absent: the
+    /// models f themselves (the paper's setting; not the same as α = 1, which centres f at f₀).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
 }
 
 /// An invalid one-network run, or one that could not be computed.
@@ -80,6 +86,9 @@ pub enum SingleError {
     /// Point sets of inconsistent shape.
     #[error("data: {0}")]
     Data(String),
+    /// An output scale α out of range.
+    #[error(transparent)]
+    Alpha(#[from] AlphaError),
     /// The progress callback asked to stop.
     #[error("cancelled")]
     Cancelled,
@@ -131,6 +140,14 @@ impl SingleSpec {
             batch_size: self.batch_size,
             batch_seed: member_seed(self.seed, 1),
         }
+    }
+
+    /// The output scale, if the spec has one.
+    ///
+    /// # Errors
+    /// [`SingleError::Alpha`] for an α that [`OutputScale::new`] refuses.
+    pub fn output_scale(&self) -> Result<Option<OutputScale>, SingleError> {
+        Ok(self.alpha.map(OutputScale::new).transpose()?)
     }
 
     /// Whether the analytic NTK's dynamics are computed beside the network (NTK
@@ -219,6 +236,7 @@ impl SingleSpec {
         range("steps", self.steps as f64, self.steps <= MAX_STEPS, "at most 10,000,000")?;
         let c = self.checkpoints;
         range("checkpoints", c as f64, (2..=MAX_CHECKPOINTS).contains(&c), "2 ..= 10,000")?;
+        self.output_scale()?;
         let n = self.x_train.len();
         if n == 0 {
             return Err(SingleError::Data("no training points".into()));
