@@ -15,6 +15,12 @@ pub fn object_url(text: &str, mime: &str) -> Result<String, wasm_bindgen::JsValu
     web_sys::Url::create_object_url_with_blob(&blob)
 }
 
+/// The program and the core that computed a figure or a table ("wide-explorer 0.1.0, ntk-core
+/// 0.1.0"), as saved files name them.
+pub fn version() -> String {
+    format!("wide-explorer {}, {}", env!("CARGO_PKG_VERSION"), ntk_core::results::PRODUCER)
+}
+
 /// Saves the resource at `url` as a file called `name` (a click on a temporary link).
 pub fn download(url: &str, name: &str) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else { return };

@@ -167,9 +167,76 @@ impl View {
     }
 }
 
-/// The page's query string.
+/// The page's query string (a write still waiting for its turn included: see [`write_url`]).
 pub fn location_query() -> String {
+    if let Some(query) = URL_WRITE.with(|w| w.borrow().pending.clone()) {
+        return query;
+    }
     web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default()
+}
+
+/// The page's link (absolute), with its query as [`location_query`] gives it.
+pub fn page_link() -> String {
+    let Some(location) = web_sys::window().map(|w| w.location()) else { return String::new() };
+    format!(
+        "{}{}{}",
+        location.origin().unwrap_or_default(),
+        location.pathname().unwrap_or_default(),
+        location_query()
+    )
+}
+
+/// Most writes of the URL in any [`URL_WINDOW_MS`]: browsers ignore history calls made too
+/// often (Chromium: more than 200 in 10 s), and an ignored write would leave the link behind
+/// the page for good. Up to this many, a change is written at once; beyond, the latest is
+/// written when the window allows.
+pub const URL_WRITES_PER_WINDOW: usize = 10;
+
+/// The window of [`URL_WRITES_PER_WINDOW`] (ms).
+pub const URL_WINDOW_MS: f64 = 1_000.0;
+
+/// After a write the browser refused, the next try waits this long (ms).
+const URL_RETRY_MS: u64 = 1_000;
+
+/// The URL writes: the query waiting to be written, whether a write is scheduled, and when
+/// the writes of the last [`URL_WINDOW_MS`] were made.
+#[derive(Default)]
+struct UrlWrite {
+    pending: Option<String>,
+    scheduled: bool,
+    recent: std::collections::VecDeque<f64>,
+}
+
+thread_local! {
+    static URL_WRITE: RefCell<UrlWrite> = RefCell::new(UrlWrite::default());
+}
+
+fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+/// Writes the waiting query now; when the browser refuses, tries again in [`URL_RETRY_MS`].
+fn flush_url() {
+    let Some(query) = URL_WRITE.with(|w| {
+        let mut w = w.borrow_mut();
+        w.scheduled = false;
+        w.recent.push_back(now_ms());
+        w.pending.take()
+    }) else {
+        return;
+    };
+    let written = web_sys::window()
+        .and_then(|w| w.history().ok())
+        .is_some_and(|h| h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&query)).is_ok());
+    if !written {
+        URL_WRITE.with(|w| {
+            let mut w = w.borrow_mut();
+            // A newer query may have come meanwhile: it wins.
+            w.pending.get_or_insert(query);
+            w.scheduled = true;
+        });
+        leptos::prelude::set_timeout(flush_url, std::time::Duration::from_millis(URL_RETRY_MS));
+    }
 }
 
 /// The query string of `view` showing a state whose own query is `state_query`.
@@ -182,19 +249,41 @@ pub fn view_query(view: View, state_query: &str) -> String {
 }
 
 /// Replaces the URL's query by `view` and that view's state, and the page's own keys (no
-/// history entry per change).
+/// history entry per change): at once, unless [`URL_WRITES_PER_WINDOW`] writes were made in the
+/// last [`URL_WINDOW_MS`] — then as soon as the window allows, with the latest query (a burst
+/// of changes writes its first ones and its last).
 pub fn write_url(view: View, state_query: &str) {
-    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let mut query = view_query(view, state_query);
-        PAGE_KEYS.with(|k| {
-            let k = k.borrow();
-            if !k.is_empty() {
-                if query.len() > 1 {
-                    query.push('&');
-                }
-                query.push_str(&k);
+    let mut query = view_query(view, state_query);
+    PAGE_KEYS.with(|k| {
+        let k = k.borrow();
+        if !k.is_empty() {
+            if query.len() > 1 {
+                query.push('&');
             }
-        });
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&query));
+            query.push_str(&k);
+        }
+    });
+    let wait = URL_WRITE.with(|w| {
+        let mut w = w.borrow_mut();
+        w.pending = Some(query);
+        if w.scheduled {
+            return None;
+        }
+        let now = now_ms();
+        while w.recent.front().is_some_and(|&t| t + URL_WINDOW_MS <= now) {
+            w.recent.pop_front();
+        }
+        if w.recent.len() < URL_WRITES_PER_WINDOW {
+            return Some(0.0);
+        }
+        w.scheduled = true;
+        Some(w.recent.front().map_or(0.0, |&t| t + URL_WINDOW_MS - now).max(1.0))
+    });
+    match wait {
+        Some(wait) if wait > 0.0 => {
+            leptos::prelude::set_timeout(flush_url, std::time::Duration::from_millis(wait.ceil() as u64));
+        }
+        Some(_) => flush_url(),
+        None => {}
     }
 }

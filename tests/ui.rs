@@ -507,15 +507,16 @@ fn oversized_sweeps_are_refused_before_any_work() {
 
 #[wasm_bindgen_test]
 fn the_main_plot_exports_as_svg_with_its_series_text_and_provenance() {
-    use wide_explorer::plot::function_plot::{function_plot_svg, Provenance};
+    use wide_explorer::plot::function_plot::function_plot_svg;
+    use wide_explorer::plot::svg::{Provenance, Sheet};
     let plot = full_main_plot();
     let provenance = Provenance {
         link: "https://example.org/?sw2=2.25&t=300&a=1&b=2".into(),
         command: Some("ntk ensemble --act erf".into()),
-        step: 300,
+        step: Some(300),
         version: "wide-explorer 0.1.0".into(),
     };
-    let svg = function_plot_svg(&plot, (800, 500), &provenance).expect("an SVG");
+    let svg = function_plot_svg(&plot, &Sheet::px((800, 500)), &provenance).expect("an SVG");
     let doc = roxmltree::Document::parse(&svg).expect("the SVG parses as XML");
     let root = doc.root_element();
     assert_eq!(root.tag_name().name(), "svg");
@@ -562,4 +563,108 @@ fn the_main_plot_exports_as_svg_with_its_series_text_and_provenance() {
     assert_eq!(meta.attribute("step"), Some("300"));
     let desc = doc.descendants().find(|n| n.has_tag_name("desc")).and_then(|n| n.text()).unwrap_or("");
     assert!(desc.contains(&provenance.link) && desc.contains("step 300"), "{desc}");
+}
+
+/// A panel of three curves — solid, dashed, dotted — as an SVG: one polyline per curve with the
+/// curve's point count (a dashed or dotted curve one polyline with its dash pattern, not a line
+/// per dash), the marker of the time shown, the legend's text; on a sheet of 12 × 8 cm at text
+/// scale 2 the root is that size and the drawing is laid out at half of it in CSS pixels.
+#[wasm_bindgen_test]
+fn a_series_panel_exports_as_svg_with_one_dashed_polyline_per_dashed_curve() {
+    use plotters::style::RGBColor;
+    use wide_explorer::plot::legend::{Entry, Swatch};
+    use wide_explorer::plot::panel::Axis;
+    use wide_explorer::plot::series_plot::{series_panel_svg, Dash, Line, SeriesPanel};
+    use wide_explorer::plot::svg::{Provenance, Sheet, Unit, PX_PER_CM};
+    let curve = |k: f64| (0..40).map(|i| (1.0 + i as f64, k / (1.0 + i as f64))).collect::<Vec<_>>();
+    let colors = [RGBColor(200, 30, 30), RGBColor(30, 30, 200), RGBColor(30, 150, 30)];
+    let panel = SeriesPanel {
+        x: Axis::log(1.0, 40.0, "time t"),
+        y: Axis::log(0.01, 10.0, "loss"),
+        lines: vec![
+            Line { color: colors[0], dash: Dash::Solid, width: 2.0, points: curve(1.0) },
+            Line { color: colors[1], dash: Dash::Dashed, width: 1.5, points: curve(2.0) },
+            Line { color: colors[2], dash: Dash::Dotted, width: 1.5, points: curve(4.0) },
+        ],
+        legend: ["network", "linearization", "analytic"]
+            .iter()
+            .zip(colors)
+            .map(|(t, color)| Entry {
+                text: t.to_string(),
+                swatch: Swatch::Line { color, width: 2.0, dashed: false },
+            })
+            .collect(),
+        marker: Some(10.0),
+        note: None,
+    };
+    let provenance = Provenance {
+        link: "https://example.org/?a=1".into(),
+        command: None,
+        step: None,
+        version: "v".into(),
+    };
+    let sheet = Sheet { size: (12.0, 8.0), unit: Unit::Cm, scale: 2.0 };
+    let svg = series_panel_svg(&panel, "Losses", &sheet, &provenance).expect("an SVG");
+    let doc = roxmltree::Document::parse(&svg).expect("the SVG parses as XML");
+    let root = doc.root_element();
+    assert_eq!((root.attribute("width"), root.attribute("height")), (Some("12cm"), Some("8cm")));
+    let layout = |cm: f64| (cm * PX_PER_CM / 2.0).round();
+    assert_eq!(root.attribute("viewBox"), Some(format!("0 0 {} {}", layout(12.0), layout(8.0)).as_str()));
+    let lines: Vec<roxmltree::Node> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline"))
+        .filter(|n| n.attribute("points").is_some_and(|p| p.split_whitespace().count() == 40))
+        .collect();
+    assert_eq!(lines.len(), 3, "one polyline of 40 points per curve");
+    let hex = |c: RGBColor| format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+    let dash_of = |c: RGBColor| {
+        lines
+            .iter()
+            .find(|n| n.attribute("stroke") == Some(hex(c).as_str()))
+            .map(|n| n.attribute("stroke-dasharray"))
+    };
+    assert_eq!(dash_of(colors[0]), Some(None), "the solid curve in its colour, not dashed");
+    assert_eq!(dash_of(colors[1]), Some(Some("6 4")), "the dashed curve: 6 on, 4 off (rounded 6 and 3.5)");
+    assert_eq!(dash_of(colors[2]), Some(Some("2 3")), "the dotted curve: 2 on, 3 off (rounded 1.8 and 2.6)");
+    // No marker colour is left in the file.
+    assert!(!svg.contains("#01FE"), "a marker colour left in the SVG");
+    let text: String =
+        doc.descendants().filter(|n| n.has_tag_name("text")).filter_map(|n| n.text()).collect();
+    for needle in ["network", "linearization", "analytic", "time t", "loss"] {
+        assert!(text.contains(needle), "no '{needle}' in the SVG's text");
+    }
+    let desc = doc.descendants().find(|n| n.has_tag_name("desc")).and_then(|n| n.text()).unwrap_or("");
+    assert!(desc.contains("https://example.org/?a=1") && !desc.contains("step"), "{desc}");
+}
+
+/// 2-D heatmaps as an SVG: one rectangle per grid cell of each panel with values.
+#[wasm_bindgen_test]
+fn heatmaps_export_as_svg_with_a_rectangle_per_cell() {
+    use wide_explorer::plot::heatmap::heatmaps_svg;
+    use wide_explorer::plot::svg::{Provenance, Sheet};
+    let side = 7;
+    let h = Heatmaps {
+        side,
+        ranges: [(-1.0, 1.0), (-1.0, 1.0)],
+        panels: vec![
+            Panel { title: "target".into(), values: Some(vec![0.5; side * side]) },
+            Panel { title: "NTK-GP".into(), values: Some(vec![-0.5; side * side]) },
+        ],
+        train: vec![(0.0, 0.0, 1.0)],
+        segment: None,
+    };
+    let provenance = Provenance { link: "l".into(), command: None, step: Some(3), version: "v".into() };
+    let svg = heatmaps_svg(&h, "heat", &Sheet::px((600, 300)), &provenance).expect("an SVG");
+    let doc = roxmltree::Document::parse(&svg).expect("the SVG parses as XML");
+    let cells = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("rect"))
+        .filter(|n| {
+            let fill = n.attribute("fill").unwrap_or("");
+            fill == format!("#{:02X}{:02X}{:02X}", diverging(0.5).0, diverging(0.5).1, diverging(0.5).2)
+                || fill
+                    == format!("#{:02X}{:02X}{:02X}", diverging(-0.5).0, diverging(-0.5).1, diverging(-0.5).2)
+        })
+        .count();
+    assert_eq!(cells, 2 * side * side);
 }

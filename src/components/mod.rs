@@ -6,6 +6,7 @@ pub mod data_input;
 pub mod embed;
 pub mod explain;
 pub mod field;
+pub mod figure_export;
 pub mod header;
 pub mod notes;
 pub mod open_results;

@@ -66,6 +66,26 @@ impl Default for CatapultParams {
 crate::has_arch!(CatapultParams, ArchFields::basic(&Self::ACTIVATION, &Self::SW2, &Self::SB2));
 
 impl CatapultParams {
+    /// The `ntk catapult` command iterating the same two-scalar map (the model's curves of the
+    /// trajectory panels).
+    pub fn map_command(&self) -> String {
+        format!(
+            "ntk catapult --eta-lambda0 {} --width {} --lambda0 {} --f0 {} --steps {}",
+            self.eta_lambda0, self.n, self.lambda0, self.f0, self.steps
+        )
+    }
+
+    /// The `ntk catapult --sweep` command computing the phase diagram of the map over `count`
+    /// evenly spaced ηλ₀ in `[lo, hi]`.
+    pub fn sweep_command(&self, lo: f64, hi: f64, count: usize) -> String {
+        format!(
+            "ntk catapult --sweep --grid-min {lo} --grid-max {hi} --grid-count {count} --width {} --lambda0 {} --f0 {} --steps {}",
+            self.n, self.lambda0, self.f0, self.steps
+        )
+    }
+}
+
+impl CatapultParams {
     /// ηλ₀.
     pub const ETA_LAMBDA0: Field<Self> =
         real_field!("el0", "η·λ₀ (learning rate × initial sharpness)", 0.05, 6.0, false, |s| s

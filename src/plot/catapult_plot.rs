@@ -5,13 +5,13 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
 use super::axes::{Geometry, Rect, Ticked};
 use super::function_plot::{NET_COLOR, NTK_COLOR};
 use super::legend::{self, Entry, Swatch};
 use super::panel::{panel, text_width, Axis, Panel, Style};
+use super::svg::{self, Provenance, Sheet};
 use super::{open_canvas, PlotError};
 
 /// Lazy-region shade.
@@ -99,7 +99,36 @@ pub fn draw_trajectories(
     trajs: &[Trajectory],
     steps: u64,
 ) -> Result<Geometry, PlotError> {
-    let (root, dpr, px) = open_canvas(canvas)?;
+    let (root, dpr, _) = open_canvas(canvas)?;
+    let geometry = draw_trajectories_on(&root, dpr, trajs, steps)?;
+    root.present()?;
+    Ok(geometry)
+}
+
+/// The trajectory panels as an SVG document on `sheet`, with `provenance` inside
+/// ([`svg::document`]): the same drawing as [`draw_trajectories`].
+///
+/// # Errors
+/// [`PlotError`] from the backend.
+pub fn trajectories_svg(
+    trajs: &[Trajectory],
+    steps: u64,
+    sheet: &Sheet,
+    provenance: &Provenance,
+) -> Result<String, PlotError> {
+    svg::document(sheet, "Catapult dynamics: loss, sharpness and output against step", provenance, |root| {
+        draw_trajectories_on(root, 1.0, trajs, steps).map(|_| ())
+    })
+}
+
+/// Draws the trajectory panels on `root` at device pixel ratio `dpr` (see [`draw_trajectories`]).
+fn draw_trajectories_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    dpr: f64,
+    trajs: &[Trajectory],
+    steps: u64,
+) -> Result<Geometry, PlotError> {
+    let px = move |v: f64| (v * dpr).round() as u32;
     let (cw, ch) = root.dim_in_pixel();
     let entries = trajectory_legend(trajs);
     let font = 11.0 * dpr;
@@ -165,7 +194,6 @@ pub fn draw_trajectories(
         geometry.areas.push(plot_area);
         geometry.axes.extend(labels);
     }
-    root.present()?;
     Ok(geometry)
 }
 
@@ -182,9 +210,9 @@ pub struct PhaseDot {
 
 /// Shades the lazy, catapult and divergent regions of a panel and names them (each name
 /// centred in its region, and left out if it does not fit there).
-fn shade_regions(
-    chart: &mut ChartContext<'_, CanvasBackend, Cartesian2d<Ticked, Ticked>>,
-    area: &DrawingArea<CanvasBackend, Shift>,
+fn shade_regions<DB: DrawingBackend>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<Ticked, Ticked>>,
+    area: &DrawingArea<DB, Shift>,
     x_max: f64,
     y: &Axis,
     names: bool,
@@ -235,7 +263,39 @@ pub fn draw_phase_diagram(
     dots: &[PhaseDot],
     current: f64,
 ) -> Result<Geometry, PlotError> {
-    let (root, dpr, px) = open_canvas(canvas)?;
+    let (root, dpr, _) = open_canvas(canvas)?;
+    let geometry = draw_phase_diagram_on(&root, dpr, dots, current)?;
+    root.present()?;
+    Ok(geometry)
+}
+
+/// The phase diagram as an SVG document on `sheet`, with `provenance` inside
+/// ([`svg::document`]): the same drawing as [`draw_phase_diagram`].
+///
+/// # Errors
+/// [`PlotError`] from the backend.
+pub fn phase_diagram_svg(
+    dots: &[PhaseDot],
+    current: f64,
+    sheet: &Sheet,
+    provenance: &Provenance,
+) -> Result<String, PlotError> {
+    svg::document(
+        sheet,
+        "Catapult phase diagram: final η·λ and final loss against η·λ₀",
+        provenance,
+        |root| draw_phase_diagram_on(root, 1.0, dots, current).map(|_| ()),
+    )
+}
+
+/// Draws the phase diagram on `root` at device pixel ratio `dpr` (see [`draw_phase_diagram`]).
+fn draw_phase_diagram_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    dpr: f64,
+    dots: &[PhaseDot],
+    current: f64,
+) -> Result<Geometry, PlotError> {
+    let px = move |v: f64| (v * dpr).round() as u32;
     let (cw, ch) = root.dim_in_pixel();
     let (top, bottom) = root.split_vertically(ch * 6 / 10);
     let x_max = dots.iter().map(|d| d.eta_lambda0).fold(4.5, f64::max);
@@ -249,12 +309,13 @@ pub fn draw_phase_diagram(
     let Panel { mut chart, area, labels } = panel(&top, Some("final η·λ against η·λ₀"), &x, &y, style, dpr)?;
     let names = shade_regions(&mut chart, &top, x_max, &y, true, dpr)?;
     chart.draw_series(LineSeries::new([(0.0, 2.0), (x_max, 2.0)], BOUND.stroke_width(px(1.0).max(1))))?;
-    chart.draw_series(DashedLineSeries::new(
-        [(0.0, 0.0), (y.hi, y.hi)],
+    svg::draw_dashed(
+        &mut chart,
+        vec![(0.0, 0.0), (y.hi, y.hi)],
+        RGBColor(120, 120, 120).stroke_width(px(1.0).max(1)),
         px(4.0),
         px(3.0),
-        RGBColor(120, 120, 120).stroke_width(px(1.0).max(1)),
-    ))?;
+    )?;
     chart.draw_series(dots.iter().filter_map(|d| {
         d.final_eta_lambda.map(|v| Circle::new((d.eta_lambda0, v.min(y.hi)), px(2.5), NTK_COLOR.filled()))
     }))?;
@@ -290,6 +351,5 @@ pub fn draw_phase_diagram(
     ))?;
     geometry.areas.push(area);
     geometry.axes.extend(labels);
-    root.present()?;
     Ok(geometry)
 }

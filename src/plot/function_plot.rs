@@ -10,6 +10,7 @@ use web_sys::HtmlCanvasElement;
 use super::axes::{Geometry, Rect};
 use super::legend::{self, Entry, Swatch};
 use super::panel::{caption_above, panel, text_width, Axis, Panel, Style};
+use super::svg::{self, Provenance, Sheet};
 use super::{context_2d, open_canvas, Band, PlotError};
 
 /// NTK-GP colour (blue).
@@ -220,99 +221,22 @@ pub fn draw_function_plot(
 enum DashedMean<'c> {
     /// as one native path on the canvas (plotters would draw every dash separately)
     Canvas(&'c HtmlCanvasElement),
-    /// as one polyline in [`DASH_MARK`], which [`function_plot_svg`] styles as dashed
-    Polyline,
+    /// as a dashed series ([`svg::draw_dashed`]: one dashed polyline in an SVG)
+    Series,
 }
 
-/// The stroke colour that marks the dashed mean in an SVG (one unit off [`LIN_COLOR`]; drawn
-/// in [`LIN_COLOR`] with a dash pattern).
-const DASH_MARK: RGBColor = RGBColor(LIN_COLOR.0, LIN_COLOR.1, LIN_COLOR.2 + 1);
-
-/// What the SVG of a figure says about where it came from: the page link that reproduces it,
-/// the equivalent `ntk` command where there is one, the training step shown and the program's
-/// version.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Provenance {
-    /// the page link (absolute URL) that reproduces the figure
-    pub link: String,
-    /// the `ntk` command that computes the same numbers, if any
-    pub command: Option<String>,
-    /// the training step shown
-    pub step: u64,
-    /// the program's version
-    pub version: String,
-}
-
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
-
-/// The main plot as an SVG document of `width` × `height` CSS pixels: the same drawing as on
+/// The main plot as an SVG document on `sheet`: the same drawing as on
 /// the canvas (one function, two backends), text as text, the dashed mean as one dashed
-/// polyline, and `provenance` in its `<title>`, `<desc>` and `<metadata>`.
+/// polyline, and `provenance` inside ([`svg::document`]).
 ///
 /// # Errors
 /// [`PlotError`] from the backend.
 pub fn function_plot_svg(
     p: &FunctionPlot,
-    (width, height): (u32, u32),
+    sheet: &Sheet,
     provenance: &Provenance,
 ) -> Result<String, PlotError> {
-    let mut svg = String::new();
-    {
-        let root = plotters::backend::SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-        root.fill(&WHITE)?;
-        draw_on(&root, 1.0, p, DashedMean::Polyline)?;
-        root.present()?;
-    }
-    let mark = format!("stroke=\"#{:02X}{:02X}{:02X}\"", DASH_MARK.0, DASH_MARK.1, DASH_MARK.2);
-    let dashed = format!(
-        "stroke=\"#{:02X}{:02X}{:02X}\" stroke-dasharray=\"6 4\"",
-        LIN_COLOR.0, LIN_COLOR.1, LIN_COLOR.2
-    );
-    let svg = restore_font_sizes(&svg.replace(&mark, &dashed));
-    let command = provenance.command.as_deref().unwrap_or("");
-    let head = format!(
-        "<title>{}</title><desc>{}</desc><metadata><wide-explorer xmlns=\"https://wide-explorer.invalid/provenance\" link=\"{}\" command=\"{}\" step=\"{}\" version=\"{}\"/></metadata>",
-        xml_escape(&p.caption),
-        xml_escape(&format!(
-            "Wide networks explorer {}, step {}. Reproduce: {}{}",
-            provenance.version,
-            provenance.step,
-            provenance.link,
-            if command.is_empty() { String::new() } else { format!(" or: {command}") }
-        )),
-        xml_escape(&provenance.link),
-        xml_escape(command),
-        provenance.step,
-        xml_escape(&provenance.version),
-    );
-    // After the opening <svg …> tag.
-    Ok(match svg.find("<svg").and_then(|i| svg[i..].find('>').map(|j| i + j + 1)) {
-        Some(at) => format!("{}\n{head}{}", &svg[..at], &svg[at..]),
-        None => svg,
-    })
-}
-
-/// plotters' SVG backend writes a font of size s as `font-size="s/1.24"` (points read as
-/// pixels); the canvas draws it at s pixels, and the layout measured it so. Back to s.
-fn restore_font_sizes(svg: &str) -> String {
-    const KEY: &str = "font-size=\"";
-    let mut out = String::with_capacity(svg.len());
-    let mut rest = svg;
-    while let Some(i) = rest.find(KEY) {
-        let start = i + KEY.len();
-        out.push_str(&rest[..start]);
-        rest = &rest[start..];
-        let end = rest.find('"').unwrap_or(rest.len());
-        match rest[..end].parse::<f64>() {
-            Ok(v) => out.push_str(&format!("{:.2}", v * 1.24)),
-            Err(_) => out.push_str(&rest[..end]),
-        }
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+    svg::document(sheet, &p.caption, provenance, |root| draw_on(root, 1.0, p, DashedMean::Series).map(|_| ()))
 }
 
 /// Draws the main plot on `root` at device pixel ratio `dpr` (see [`draw_function_plot`]).
@@ -395,11 +319,9 @@ fn draw_on<DB: DrawingBackend>(
                     p.x.iter().zip(&b.mean).map(|(&x, &y)| frame.to_css(x, y.clamp(-1e3, 1e3))).collect();
                 dashed_path(canvas, &frame, &points, dpr, f64::from(thick), (6.0, 4.0))?;
             }
-            DashedMean::Polyline => {
-                chart.draw_series(LineSeries::new(
-                    p.x.iter().copied().zip(b.mean.iter().map(|v| v.clamp(-1e3, 1e3))),
-                    DASH_MARK.stroke_width(thick),
-                ))?;
+            DashedMean::Series => {
+                let points = p.x.iter().copied().zip(b.mean.iter().map(|v| v.clamp(-1e3, 1e3))).collect();
+                svg::draw_dashed(&mut chart, points, LIN_COLOR.stroke_width(thick), px(6.0), px(4.0))?;
             }
         }
         for edge in [lo, hi] {

@@ -3,6 +3,7 @@
 //! it (the critical line, the trainable depth), a marker, a colour bar, and the mapping from
 //! pointer positions to the parameters (clicking the diagram chooses a point).
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use web_sys::HtmlCanvasElement;
 
@@ -11,6 +12,7 @@ use super::function_plot::Frame;
 use super::legend::{self, Entry};
 use super::panel::{panel, Axis, Panel, Style};
 use super::series_plot::{Dash, Line};
+use super::svg::{self, Provenance, Sheet};
 use super::{open_canvas, PlotError};
 
 /// How values map to colours: `lo` → dark blue, `hi` → yellow (a viridis-like ramp), on a log
@@ -112,7 +114,34 @@ pub fn draw_grid_heatmap(
     canvas: &HtmlCanvasElement,
     h: &GridHeatmap,
 ) -> Result<(Geometry, Frame), PlotError> {
-    let (root, dpr, px) = open_canvas(canvas)?;
+    let (root, dpr, _) = open_canvas(canvas)?;
+    let drawn = draw_grid_heatmap_on(&root, dpr, h)?;
+    root.present()?;
+    Ok(drawn)
+}
+
+/// The heatmap as an SVG document on `sheet`, titled `title`, with `provenance`
+/// inside ([`svg::document`]): the same drawing as [`draw_grid_heatmap`] (one rectangle per
+/// cell).
+///
+/// # Errors
+/// [`PlotError`] from the backend.
+pub fn grid_heatmap_svg(
+    h: &GridHeatmap,
+    title: &str,
+    sheet: &Sheet,
+    provenance: &Provenance,
+) -> Result<String, PlotError> {
+    svg::document(sheet, title, provenance, |root| draw_grid_heatmap_on(root, 1.0, h).map(|_| ()))
+}
+
+/// Draws `h` on `root` at device pixel ratio `dpr` (see [`draw_grid_heatmap`]).
+fn draw_grid_heatmap_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    dpr: f64,
+    h: &GridHeatmap,
+) -> Result<(Geometry, Frame), PlotError> {
+    let px = move |v: f64| (v * dpr).round() as u32;
     let (cw, ch) = root.dim_in_pixel();
     let font = 11.0 * dpr;
     let bar_h = 28.0 * dpr;
@@ -143,9 +172,7 @@ pub fn draw_grid_heatmap(
             Dash::Solid => {
                 chart.draw_series(LineSeries::new(pts, stroke))?;
             }
-            Dash::Dashed | Dash::Dotted => {
-                chart.draw_series(plotters::series::DashedLineSeries::new(pts, px(6.0), px(4.0), stroke))?;
-            }
+            Dash::Dashed | Dash::Dotted => svg::draw_dashed(&mut chart, pts, stroke, px(6.0), px(4.0))?,
         }
     }
     if let Some(m) = h.marker {
@@ -160,7 +187,6 @@ pub fn draw_grid_heatmap(
         let style = TextStyle::from(("sans-serif", px(12.0)).into_font()).color(&RGBColor(20, 20, 20));
         root.draw_text(note, &style, ((area.x0 + 8.0 * dpr) as i32, (area.y0 + 6.0 * dpr) as i32))?;
     }
-    root.present()?;
     let frame = Frame {
         px_x: (area.x0 / dpr, area.x1 / dpr),
         px_y: (area.y0 / dpr, area.y1 / dpr),
@@ -179,8 +205,8 @@ pub fn draw_grid_heatmap(
 
 /// The colour bar: its label on one line, and below it the ramp from `lo` to `hi` between
 /// both values.
-fn draw_color_bar(
-    area: &plotters::drawing::DrawingArea<plotters_canvas::CanvasBackend, plotters::coord::Shift>,
+fn draw_color_bar<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
     h: &GridHeatmap,
     dpr: f64,
 ) -> Result<(), PlotError> {

@@ -2,9 +2,11 @@
 //! mean) on the test grid, with the training points coloured by their target and the segment
 //! x(α) of the line plot drawn between its two ends.
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
 use web_sys::HtmlCanvasElement;
 
+use super::svg::{self, Provenance, Sheet};
 use super::{open_canvas, PlotError};
 
 /// Colour of negative outputs (blue) and positive outputs (orange).
@@ -57,7 +59,33 @@ pub fn diverging(v: f64) -> RGBColor {
 /// # Errors
 /// [`PlotError`] when the canvas cannot be drawn on.
 pub fn draw_heatmaps(canvas: &HtmlCanvasElement, h: &Heatmaps) -> Result<(), PlotError> {
-    let (root, _, px) = open_canvas(canvas)?;
+    let (root, dpr, _) = open_canvas(canvas)?;
+    draw_heatmaps_on(&root, dpr, h)?;
+    root.present()?;
+    Ok(())
+}
+
+/// The panels as an SVG document on `sheet`, titled `title`, with `provenance`
+/// inside ([`svg::document`]): the same drawing as [`draw_heatmaps`] (one rectangle per cell).
+///
+/// # Errors
+/// [`PlotError`] from the backend.
+pub fn heatmaps_svg(
+    h: &Heatmaps,
+    title: &str,
+    sheet: &Sheet,
+    provenance: &Provenance,
+) -> Result<String, PlotError> {
+    svg::document(sheet, title, provenance, |root| draw_heatmaps_on(root, 1.0, h))
+}
+
+/// Draws the panels on `root` at device pixel ratio `dpr` (see [`draw_heatmaps`]).
+fn draw_heatmaps_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    dpr: f64,
+    h: &Heatmaps,
+) -> Result<(), PlotError> {
+    let px = move |v: f64| (v * dpr).round() as u32;
     let areas = root.split_evenly((1, h.panels.len().max(1)));
     let [r1, r2] = h.ranges;
     let cell = |r: (f64, f64)| (r.1 - r.0) / (h.side.max(2) - 1) as f64;
@@ -117,6 +145,5 @@ pub fn draw_heatmaps(canvas: &HtmlCanvasElement, h: &Heatmaps) -> Result<(), Plo
                 + Circle::new((0, 0), px(4.0), RGBColor(20, 20, 20).stroke_width(px(1.0).max(1)))
         }))?;
     }
-    root.present()?;
     Ok(())
 }

@@ -69,6 +69,40 @@ pub fn marker_element<'b, C: Clone + 'b, DB: DrawingBackend + 'b>(
     }
 }
 
+/// Draws a marker of `shape`, radius `r` (backing pixels) and `color` at each of `points` on
+/// `chart` (the elements of [`marker_element`], as concrete types: any backend).
+///
+/// # Errors
+/// [`PlotError`](super::PlotError) from the backend.
+pub fn draw_markers<DB, CT>(
+    chart: &mut plotters::chart::ChartContext<'_, DB, CT>,
+    points: &[CT::From],
+    shape: Marker,
+    r: i32,
+    color: RGBColor,
+) -> Result<(), super::PlotError>
+where
+    DB: DrawingBackend,
+    CT: plotters::coord::CoordTranslate,
+    CT::From: Clone + 'static,
+{
+    let fill = color.filled();
+    let at = |p: &CT::From| EmptyElement::at(p.clone());
+    match shape {
+        Marker::Circle => chart.draw_series(points.iter().map(|p| at(p) + Circle::new((0, 0), r, fill)))?,
+        Marker::Triangle => {
+            chart.draw_series(points.iter().map(|p| at(p) + TriangleMarker::new((0, 0), r + 1, fill)))?
+        }
+        Marker::Square => {
+            chart.draw_series(points.iter().map(|p| at(p) + Rectangle::new([(-r, -r), (r, r)], fill)))?
+        }
+        Marker::Cross => {
+            chart.draw_series(points.iter().map(|p| at(p) + Cross::new((0, 0), r, color.stroke_width(2))))?
+        }
+    };
+    Ok(())
+}
+
 /// One legend entry.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {

@@ -1,14 +1,15 @@
 //! Loss curves on log-log axes against training time t = η·k: the network ensemble, its
 //! linearization, and the expected losses of the NTK-GP and NNGP, with the time shown marked.
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::series::DashedLineSeries;
 use web_sys::HtmlCanvasElement;
 
 use super::axes::{Geometry, Rect};
 use super::function_plot::{LIN_COLOR, NET_COLOR, NNGP_COLOR, NTK_COLOR};
 use super::legend::{self, Entry, Swatch};
 use super::panel::{panel, Axis, Panel, Style};
+use super::svg::{self, Provenance, Sheet};
 use super::{context_2d, open_canvas, PlotError};
 
 /// One named curve: (time, loss) pairs.
@@ -75,6 +76,9 @@ impl TimeAxis {
     }
 }
 
+/// Colour of the line at the time shown.
+pub const MARKER_COLOR: RGBColor = RGBColor(250, 170, 0);
+
 /// Draws the loss curves and a vertical line at `now` (a time t).
 ///
 /// # Errors
@@ -94,7 +98,7 @@ pub fn draw_time_marker(canvas: &HtmlCanvasElement, axis: &TimeAxis, now: f64) -
     }
     let ctx = context_2d(canvas).ok_or(PlotError::NoContext)?;
     let x = axis.x_of(now);
-    ctx.set_stroke_style_str("rgb(250, 170, 0)");
+    ctx.set_stroke_style_str(&format!("rgb({}, {}, {})", MARKER_COLOR.0, MARKER_COLOR.1, MARKER_COLOR.2));
     ctx.set_line_width((2.0 * axis.dpr).round().max(1.0));
     ctx.begin_path();
     ctx.move_to(x, axis.px_y.0);
@@ -112,7 +116,37 @@ pub fn draw_loss_curves(
     canvas: &HtmlCanvasElement,
     curves: &[Curve],
 ) -> Result<(TimeAxis, Geometry), PlotError> {
-    let (root, dpr, px) = open_canvas(canvas)?;
+    let (root, dpr, _) = open_canvas(canvas)?;
+    let drawn = draw_loss_on(&root, dpr, curves, None)?;
+    root.present()?;
+    Ok(drawn)
+}
+
+/// The loss curves with the line at `now` as an SVG document on `sheet`, with
+/// `provenance` inside ([`svg::document`]): the same drawing as [`draw_loss_plot`].
+///
+/// # Errors
+/// [`PlotError`] from the backend.
+pub fn loss_plot_svg(
+    curves: &[Curve],
+    now: f64,
+    sheet: &Sheet,
+    provenance: &Provenance,
+) -> Result<String, PlotError> {
+    svg::document(sheet, "Train and test loss against training time", provenance, |root| {
+        draw_loss_on(root, 1.0, curves, Some(now)).map(|_| ())
+    })
+}
+
+/// Draws the loss curves on `root` at device pixel ratio `dpr`, and the line of the time shown
+/// when `now` is given (see [`draw_loss_curves`]).
+fn draw_loss_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    dpr: f64,
+    curves: &[Curve],
+    now: Option<f64>,
+) -> Result<(TimeAxis, Geometry), PlotError> {
+    let px = move |v: f64| (v * dpr).round() as u32;
     let (cw, ch) = root.dim_in_pixel();
     let ok = |&(t, l): &(f64, f64)| t > 0.0 && l > 0.0 && t.is_finite() && l.is_finite();
     let pts: Vec<(f64, f64)> = curves.iter().flat_map(|c| c.points.iter().copied().filter(ok)).collect();
@@ -137,7 +171,7 @@ pub fn draw_loss_curves(
         })
         .chain(std::iter::once(Entry {
             text: "time shown".to_string(),
-            swatch: Swatch::Line { color: RGBColor(250, 170, 0), width: 2.0, dashed: false },
+            swatch: Swatch::Line { color: MARKER_COLOR, width: 2.0, dashed: false },
         }))
         .collect();
     let font = 11.0 * dpr;
@@ -160,19 +194,25 @@ pub fn draw_loss_curves(
             c.points.iter().copied().filter(ok).map(|(t, l)| (t, l.min(l1))).collect();
         let style = col.stroke_width(px(if c.test { 1.0 } else { 2.0 }).max(1));
         if c.test || c.model == Model::Linearized {
-            chart.draw_series(DashedLineSeries::new(points, px(5.0), px(3.0), style))?;
+            svg::draw_dashed(&mut chart, points, style, px(5.0), px(3.0))?;
         } else {
             chart.draw_series(LineSeries::new(points, style))?;
         }
     }
     let [x_boxes, y_boxes] = labels;
     let axis = TimeAxis { px_x: (area.x0, area.x1), px_y: (area.y0, area.y1), t: (t0, t1), dpr };
+    if let Some(now) = now.filter(|t| *t > 0.0 && t.is_finite()) {
+        let x = axis.x_of(now).round() as i32;
+        root.draw(&PathElement::new(
+            [(x, area.y0.round() as i32), (x, area.y1.round() as i32)],
+            MARKER_COLOR.stroke_width(px(2.0).max(1)),
+        ))?;
+    }
     let geometry = Geometry {
         canvas: Some(Rect { x0: 0.0, y0: 0.0, x1: f64::from(cw), y1: f64::from(ch) }),
         areas: vec![area],
         legends: legend_box.into_iter().collect(),
         axes: vec![x_boxes, y_boxes],
     };
-    root.present()?;
     Ok((axis, geometry))
 }

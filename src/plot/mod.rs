@@ -11,6 +11,7 @@ pub mod legend;
 pub mod loss_plot;
 pub mod panel;
 pub mod series_plot;
+pub mod svg;
 pub mod text;
 pub mod widths_plot;
 

@@ -3,14 +3,15 @@
 //! an optional note in the plotting area ("diverged at k = …", "waiting for …"). The figure
 //! builders ([`crate::views::single::figures`]) decide ranges and styles; this only draws.
 
+use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::series::DashedLineSeries;
 use web_sys::HtmlCanvasElement;
 
 use super::axes::{Geometry, Rect};
 use super::legend::{self, Entry};
 use super::panel::{panel, Axis, Panel, Style};
-use super::{context_2d, open_canvas, PlotError};
+use super::svg::{self, Provenance, Sheet};
+use super::{open_canvas, PlotError};
 
 /// How a line is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,7 +66,36 @@ fn visible(axis: &Axis, v: f64) -> bool {
 /// # Errors
 /// [`PlotError`] when the canvas cannot be drawn on.
 pub fn draw_series_panel(canvas: &HtmlCanvasElement, p: &SeriesPanel) -> Result<Geometry, PlotError> {
-    let (root, dpr, px) = open_canvas(canvas)?;
+    let (root, dpr, _) = open_canvas(canvas)?;
+    let geometry = draw_series_panel_on(&root, dpr, p)?;
+    root.present()?;
+    Ok(geometry)
+}
+
+/// The panel as an SVG document on `sheet`, titled `title`, with `provenance`
+/// inside ([`svg::document`]): the same drawing as [`draw_series_panel`].
+///
+/// # Errors
+/// [`PlotError`] from the backend.
+pub fn series_panel_svg(
+    p: &SeriesPanel,
+    title: &str,
+    sheet: &Sheet,
+    provenance: &Provenance,
+) -> Result<String, PlotError> {
+    svg::document(sheet, title, provenance, |root| draw_series_panel_on(root, 1.0, p).map(|_| ()))
+}
+
+/// Draws `p` on `root` at device pixel ratio `dpr` (see [`draw_series_panel`]).
+///
+/// # Errors
+/// [`PlotError`] from the backend.
+pub fn draw_series_panel_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    dpr: f64,
+    p: &SeriesPanel,
+) -> Result<Geometry, PlotError> {
+    let px = move |v: f64| (v * dpr).round() as u32;
     let (cw, ch) = root.dim_in_pixel();
     let font = 11.0 * dpr;
     // Measured on the strip the legend is drawn in (the root less its side margins).
@@ -88,37 +118,25 @@ pub fn draw_series_panel(canvas: &HtmlCanvasElement, p: &SeriesPanel) -> Result<
             Dash::Solid => {
                 chart.draw_series(LineSeries::new(pts, stroke))?;
             }
-            Dash::Dashed => {
-                chart.draw_series(DashedLineSeries::new(pts, px(6.0), px(3.5), stroke))?;
-            }
-            Dash::Dotted => {
-                chart.draw_series(DashedLineSeries::new(pts, px(1.8), px(2.6), stroke))?;
-            }
+            Dash::Dashed => svg::draw_dashed(&mut chart, pts, stroke, px(6.0), px(3.5))?,
+            Dash::Dotted => svg::draw_dashed(&mut chart, pts, stroke, px(1.8), px(2.6))?,
         }
     }
     if let Some(note) = &p.note {
         let style = TextStyle::from(("sans-serif", px(12.0)).into_font()).color(&RGBColor(150, 40, 30));
         root.draw_text(note, &style, ((area.x0 + 8.0 * dpr) as i32, (area.y0 + 6.0 * dpr) as i32))?;
     }
-    root.present()?;
-    if let (Some(t), Some(ctx)) = (p.marker, context_2d(canvas)) {
-        if visible(&p.x, t) && t >= p.x.lo && t <= p.x.hi {
-            let u = if p.x.log {
-                (t.ln() - p.x.lo.ln()) / (p.x.hi.ln() - p.x.lo.ln())
-            } else {
-                (t - p.x.lo) / (p.x.hi - p.x.lo)
-            };
-            let x = area.x0 + u * (area.x1 - area.x0);
-            ctx.set_stroke_style_str(&format!(
-                "rgb({}, {}, {})",
-                MARKER_COLOR.0, MARKER_COLOR.1, MARKER_COLOR.2
-            ));
-            ctx.set_line_width((2.0 * dpr).round().max(1.0));
-            ctx.begin_path();
-            ctx.move_to(x, area.y0);
-            ctx.line_to(x, area.y1);
-            ctx.stroke();
-        }
+    if let Some(t) = p.marker.filter(|&t| visible(&p.x, t) && t >= p.x.lo && t <= p.x.hi) {
+        let u = if p.x.log {
+            (t.ln() - p.x.lo.ln()) / (p.x.hi.ln() - p.x.lo.ln())
+        } else {
+            (t - p.x.lo) / (p.x.hi - p.x.lo)
+        };
+        let x = (area.x0 + u * (area.x1 - area.x0)).round() as i32;
+        root.draw(&PathElement::new(
+            [(x, area.y0.round() as i32), (x, area.y1.round() as i32)],
+            MARKER_COLOR.stroke_width(px(2.0).max(1)),
+        ))?;
     }
     let [x_boxes, y_boxes] = labels;
     Ok(Geometry {

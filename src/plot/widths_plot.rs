@@ -10,8 +10,6 @@
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::series::DashedLineSeries;
-use plotters_canvas::CanvasBackend;
 use web_sys::HtmlCanvasElement;
 
 use ntk_core::experiments::widths::{SweepResult, WidthPoint};
@@ -19,8 +17,9 @@ use ntk_core::stats::{fit_slope, PowerLawFit, Spread};
 
 use super::axes::{Geometry, Rect};
 pub use super::legend::Marker;
-use super::legend::{self, marker_element, Entry, Swatch};
+use super::legend::{self, Entry, Swatch};
 use super::panel::{panel, Axis, Panel as Frame, Style};
+use super::svg::{self, Provenance, Sheet};
 use super::{open_canvas, PlotError};
 
 /// Colours of the series of a second axis (in axis order), and of the single series.
@@ -217,6 +216,30 @@ fn reference_name(slope: f64) -> String {
 /// [`PlotError`] when the canvas cannot be drawn on.
 pub fn draw_widths_plot(canvas: &HtmlCanvasElement, plot: &WidthsPlot) -> Result<Geometry, PlotError> {
     let (root, dpr, _) = open_canvas(canvas)?;
+    let geometry = draw_widths_on(&root, dpr, plot)?;
+    root.present()?;
+    Ok(geometry)
+}
+
+/// The four panels as an SVG document on `sheet`, with `provenance` inside
+/// ([`svg::document`]): the same drawing as [`draw_widths_plot`].
+///
+/// # Errors
+/// [`PlotError`] from the backend.
+pub fn widths_plot_svg(
+    plot: &WidthsPlot,
+    sheet: &Sheet,
+    provenance: &Provenance,
+) -> Result<String, PlotError> {
+    svg::document(sheet, "Width scaling", provenance, |root| draw_widths_on(root, 1.0, plot).map(|_| ()))
+}
+
+/// Draws the panels on `root` at device pixel ratio `dpr` (see [`draw_widths_plot`]).
+fn draw_widths_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    dpr: f64,
+    plot: &WidthsPlot,
+) -> Result<Geometry, PlotError> {
     let (cw, ch) = root.dim_in_pixel();
     let mut geometry = Geometry {
         canvas: Some(Rect { x0: 0.0, y0: 0.0, x1: f64::from(cw), y1: f64::from(ch) }),
@@ -233,7 +256,6 @@ pub fn draw_widths_plot(canvas: &HtmlCanvasElement, plot: &WidthsPlot) -> Result
     for (area, panel) in areas.iter().zip(&plot.panels) {
         draw_panel(area, panel, &plot.reference_slopes, dpr, &mut geometry)?;
     }
-    root.present()?;
     Ok(geometry)
 }
 
@@ -259,8 +281,8 @@ fn panel_legend(panel: &Panel, reference_slopes: &[f64], with_references: bool) 
 
 /// Draws one panel: its title, its legend strip (series with slopes, references), the log-log
 /// axes and the series; adds what it occupies to `geometry`.
-fn draw_panel(
-    area: &DrawingArea<CanvasBackend, Shift>,
+fn draw_panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
     panel: &Panel,
     reference_slopes: &[f64],
     dpr: f64,
@@ -321,12 +343,13 @@ fn draw_panel(
         for (i, &slope) in reference_slopes.iter().enumerate() {
             let line = [(ax, ay), (right, ay * (right / ax).powf(slope))];
             let (dash, gap) = if i == 0 { (px(7.0), px(4.0)) } else { (px(3.0), px(3.0)) };
-            chart.draw_series(DashedLineSeries::new(
-                line,
+            svg::draw_dashed(
+                &mut chart,
+                line.to_vec(),
+                REFERENCE_COLOR.stroke_width(px(1.2).max(1)),
                 dash,
                 gap,
-                REFERENCE_COLOR.stroke_width(px(1.2).max(1)),
-            ))?;
+            )?;
         }
     }
     let r = (3.5 * dpr).round() as i32;
@@ -341,7 +364,8 @@ fn draw_panel(
             PathElement::new([(x, lo), (x, hi)], col.mix(0.8).stroke_width(px(1.2).max(1)))
         }))?;
         let marker = s.marker;
-        chart.draw_series(pts.iter().map(move |&(x, m, _, _)| marker_element((x, m), marker, r, col)))?;
+        let centres: Vec<(f64, f64)> = pts.iter().map(|&(x, m, _, _)| (x, m)).collect();
+        legend::draw_markers(&mut chart, &centres, marker, r, col)?;
         if let (Some(f), Some(a), Some(b)) = (s.fit, pts.first(), pts.last()) {
             chart.draw_series(LineSeries::new(
                 [(a.0, f.at(a.0)), (b.0, f.at(b.0))],
@@ -353,13 +377,13 @@ fn draw_panel(
 }
 
 /// The log-log frame of a panel over widths `x` and values `y`.
-fn panel_frame<'a>(
-    area: &'a DrawingArea<CanvasBackend, Shift>,
+fn panel_frame<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
     x: (f64, f64),
     y: (f64, f64),
     y_desc: &str,
     style: Style,
     dpr: f64,
-) -> Result<Frame<'a, CanvasBackend>, PlotError> {
+) -> Result<Frame<'a, DB>, PlotError> {
     panel(area, None, &Axis::log(x.0, x.1, "hidden width n"), &Axis::log(y.0, y.1, y_desc), style, dpr)
 }

@@ -12,17 +12,24 @@ use ntk_core::experiments::catapult_network::NetworkTrajectory;
 
 use crate::components::arch::ArchControls;
 use crate::components::field::FieldControl;
+use crate::components::figure_export::{Figure, FigureExport};
 use crate::components::notes::NoteList;
 use crate::params::catapult::CatapultParams;
 use crate::params::notes::Note;
 use crate::params::url;
-use crate::plot::catapult_plot::{draw_phase_diagram, draw_trajectories, PhaseDot, Role, Trajectory};
+use crate::plot::catapult_plot::{
+    draw_phase_diagram, draw_trajectories, phase_diagram_svg, trajectories_svg, PhaseDot, Role, Trajectory,
+};
+use crate::plot::svg::{Provenance, Sheet};
 use crate::route::View;
 use crate::services::catapult::{net_key, CatapultService};
 use crate::services::{restart_when_settled, sync_url, timed_draw, track_viewport};
 
 /// Points of the phase diagram's ηλ₀ grid (0.1 … 5).
 const DIAGRAM_POINTS: usize = 50;
+
+/// The ηλ₀ range of the phase diagram.
+const DIAGRAM_RANGE: (f64, f64) = (0.1, 5.0);
 
 /// The two-scalar model of `p` (paper-lecture Eq.: f_{t+1} = (1 − ηλ_t + η²f_t²/n) f_t,
 /// λ_{t+1} = λ_t + (η f_t²/n)(ηλ_t − 4)).
@@ -33,7 +40,7 @@ fn model(p: &CatapultParams) -> Result<TwoScalarTrajectory, String> {
 
 /// Final ηλ and loss of the model over an ηλ₀ grid.
 fn diagram(p: &CatapultParams) -> Result<Vec<PhaseDot>, String> {
-    let grid = linear_grid(0.1, 5.0, DIAGRAM_POINTS).map_err(|e| e.to_string())?;
+    let grid = linear_grid(DIAGRAM_RANGE.0, DIAGRAM_RANGE.1, DIAGRAM_POINTS).map_err(|e| e.to_string())?;
     let spec = PhaseDiagramSpec {
         width: p.n as f64,
         lambda0: p.lambda0,
@@ -112,15 +119,11 @@ pub fn CatapultView(
 
     // The networks' run as drawn: its key and result (its progress reports redraw nothing).
     let drawn_run = Memo::new(move |_| run.with(|r| (r.key.clone(), r.result.clone())));
-    Effect::new(move |_| {
-        track_viewport();
-        let p = params.get();
-        let m = model_run.get();
-        let (run_key, run_result) = drawn_run.get();
-        if !active.get() {
-            return;
-        }
-        let Some(canvas) = traj_canvas.get() else { return };
+    // The trajectories drawn: the model's and, when they belong to the setting, the networks'.
+    let trajectories_now = move || {
+        let p = params.get_untracked();
+        let m = model_run.get_untracked();
+        let (run_key, run_result) = drawn_run.get_untracked();
         let mut trajs = Vec::new();
         if let Ok(m) = &m {
             let eta = p.eta_lambda0 / p.lambda0;
@@ -141,10 +144,52 @@ pub fn CatapultView(
                 Role::Network,
             ));
         }
+        (trajs, p.steps)
+    };
+    Effect::new(move |_| {
+        track_viewport();
+        params.track();
+        model_run.track();
+        drawn_run.track();
+        if !active.get() {
+            return;
+        }
+        let Some(canvas) = traj_canvas.get() else { return };
+        let (trajs, steps) = trajectories_now();
         plot_error.set(
-            timed_draw(&canvas, || draw_trajectories(&canvas, &trajs, p.steps)).err().map(|e| e.to_string()),
+            timed_draw(&canvas, || draw_trajectories(&canvas, &trajs, steps)).err().map(|e| e.to_string()),
         );
     });
+    let traj_figure = Figure {
+        canvas: traj_canvas,
+        redraw: Callback::new(move |()| {
+            let (trajs, steps) = trajectories_now();
+            traj_canvas.get_untracked().is_some_and(|c| draw_trajectories(&c, &trajs, steps).is_ok())
+        }),
+        svg: Callback::new(move |(sheet, provenance): (Sheet, Provenance)| {
+            let (trajs, steps) = trajectories_now();
+            Some(trajectories_svg(&trajs, steps, &sheet, &provenance))
+        }),
+        command: Signal::derive(move || Some(params.with(CatapultParams::map_command))),
+        step: Signal::derive(|| None),
+    };
+    let diagram_figure = Figure {
+        canvas: diagram_canvas,
+        redraw: Callback::new(move |()| {
+            let (Some(c), Ok(d)) = (diagram_canvas.get_untracked(), dots.get_untracked()) else {
+                return false;
+            };
+            draw_phase_diagram(&c, &d, params.with_untracked(|p| p.eta_lambda0)).is_ok()
+        }),
+        svg: Callback::new(move |(sheet, provenance): (Sheet, Provenance)| {
+            let d = dots.get_untracked().ok()?;
+            Some(phase_diagram_svg(&d, params.with_untracked(|p| p.eta_lambda0), &sheet, &provenance))
+        }),
+        command: Signal::derive(move || {
+            Some(params.with(|p| p.sweep_command(DIAGRAM_RANGE.0, DIAGRAM_RANGE.1, DIAGRAM_POINTS)))
+        }),
+        step: Signal::derive(|| None),
+    };
     Effect::new(move |_| {
         track_viewport();
         let p = params.get();
@@ -235,6 +280,7 @@ pub fn CatapultView(
                     <p class="phase" data-testid="phase">{model_phase}</p>
                     <canvas node_ref=traj_canvas class="plot catapult" data-testid="catapult-plot" role="img"
                         aria-label="loss, η·λ and output against step for the two-scalar model and the real networks"></canvas>
+                    <FigureExport id="catapult" figure=traj_figure />
                     <div class="progress">
                         <progress max="1" prop:value=move || run.with(|r| r.fraction)></progress>
                         <span data-testid="catapult-status">{network_status}</span>
@@ -244,6 +290,7 @@ pub fn CatapultView(
                     <h2>"Phase diagram (two-scalar model)"</h2>
                     <canvas node_ref=diagram_canvas class="plot diagram" data-testid="phase-diagram" role="img"
                         aria-label="final η·λ and final loss against η·λ₀, with the lazy, catapult and divergent regions"></canvas>
+                    <FigureExport id="catapult-diagram" figure=diagram_figure />
                     <div class="explain">
                         <p>
                             "Gradient descent on a linear model is stable only for η < 2/λ (in the explorer: η_max = 2N/λ_max). \

@@ -9,10 +9,12 @@ use ntk_core::experiments::kernel_convergence::{ConvergenceData, ConvergenceResu
 use ntk_core::stats::PowerLawFit;
 use ntk_core::Architecture;
 
+use crate::components::figure_export::{Figure, FigureExport};
 use crate::params::arch::activation_name;
 use crate::plot::legend::{Entry, Swatch};
 use crate::plot::panel::Axis;
-use crate::plot::series_plot::{draw_series_panel, Dash, Line, SeriesPanel};
+use crate::plot::series_plot::{draw_series_panel, series_panel_svg, Dash, Line, SeriesPanel};
+use crate::plot::svg::{Provenance, Sheet};
 use crate::plot::widths_plot::{signed, REFERENCE_COLOR, SERIES_COLORS};
 use crate::services::convergence::{ConvergenceService, ConvergenceState};
 use crate::services::{timed_draw, track_viewport, FrameSlot};
@@ -154,6 +156,22 @@ pub fn KernelConvergence(
         });
     });
     let running = move || state.with(|s| s.running);
+    // Each figure as a file (PNG at 1–3×, SVG on a sheet), with the study's command.
+    let figure = |i: usize, title: &'static str| Figure {
+        canvas: canvases[i],
+        redraw: Callback::new(move |()| {
+            let p = state.with_untracked(|s| panel(s.result.as_ref(), i == 1));
+            canvases[i].get_untracked().is_some_and(|c| draw_series_panel(&c, &p).is_ok())
+        }),
+        svg: Callback::new(move |(sheet, provenance): (Sheet, Provenance)| {
+            let p = state.with_untracked(|s| panel(s.result.as_ref(), i == 1));
+            Some(series_panel_svg(&p, title, &sheet, &provenance))
+        }),
+        command: Signal::derive(move || Some(command(&arch.get()))),
+        step: Signal::derive(|| None),
+    };
+    let nngp_figure = figure(0, "Relative error of the averaged empirical NNGP kernel against width");
+    let ntk_figure = figure(1, "Relative error of the averaged empirical NTK against width");
     view! {
         <section class="convergence" data-testid="convergence">
             <h2>"Kernel convergence: how fast do the empirical kernels reach the analytic ones? (Figures S9, S10)"</h2>
@@ -170,11 +188,13 @@ pub fn KernelConvergence(
                     <figcaption>"NNGP kernel"</figcaption>
                     <canvas node_ref=canvases[0] class="plot series" data-testid="convergence-nngp" role="img"
                         aria-label="relative error of the averaged empirical NNGP kernel against width, one curve per number of networks averaged"></canvas>
+                    <FigureExport id="convergence-nngp" figure=nngp_figure />
                 </figure>
                 <figure class="figure">
                     <figcaption>"NTK"</figcaption>
                     <canvas node_ref=canvases[1] class="plot series" data-testid="convergence-ntk" role="img"
                         aria-label="relative error of the averaged empirical NTK against width, one curve per number of networks averaged"></canvas>
+                    <FigureExport id="convergence-ntk" figure=ntk_figure />
                 </figure>
             </div>
             <div class="reproduce">

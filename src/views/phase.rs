@@ -12,16 +12,18 @@ use plotters::style::RGBColor;
 
 use crate::components::arch::ArchControls;
 use crate::components::field::FieldControl;
+use crate::components::figure_export::{Figure, FigureExport};
 use crate::components::notes::NoteList;
 use crate::format::tidy;
 use crate::params::notes::Note;
 use crate::params::phase::PhaseParams;
 use crate::params::url;
 use crate::plot::function_plot::{Frame, NNGP_COLOR, NTK_COLOR};
-use crate::plot::grid_heatmap::{draw_grid_heatmap, ColorScale, GridHeatmap};
+use crate::plot::grid_heatmap::{draw_grid_heatmap, grid_heatmap_svg, ColorScale, GridHeatmap};
 use crate::plot::legend::{Entry, Swatch};
 use crate::plot::panel::Axis;
-use crate::plot::series_plot::{draw_series_panel, Dash, Line, SeriesPanel};
+use crate::plot::series_plot::{draw_series_panel, series_panel_svg, Dash, Line, SeriesPanel};
+use crate::plot::svg::{Provenance, Sheet};
 use crate::route::View;
 use crate::services::bridge::ExplorerBridge;
 use crate::services::phase::{GridState, PhaseService, PointState, TrainState};
@@ -437,6 +439,67 @@ pub fn PhaseView(
         });
     });
 
+    // Each figure as a file (PNG at 1–3×, SVG on a sheet), with the command of its numbers.
+    let none = Signal::derive(|| None::<u64>);
+    let heat_figure = |canvas: NodeRef<leptos::html::Canvas>,
+                       title: &'static str,
+                       heat: fn(&PhaseParams, &GridState, &TrainState) -> GridHeatmap,
+                       command: Signal<Option<String>>| Figure {
+        canvas,
+        redraw: Callback::new(move |()| {
+            let h = params
+                .with_untracked(|p| heat(p, &service.grid.get_untracked(), &service.train.get_untracked()));
+            canvas.get_untracked().is_some_and(|c| draw_grid_heatmap(&c, &h).is_ok())
+        }),
+        svg: Callback::new(move |(sheet, provenance): (Sheet, Provenance)| {
+            let h = params
+                .with_untracked(|p| heat(p, &service.grid.get_untracked(), &service.train.get_untracked()));
+            Some(grid_heatmap_svg(&h, title, &sheet, &provenance))
+        }),
+        command,
+        step: none,
+    };
+    let diagram_figure = heat_figure(
+        diagram_canvas,
+        "Phase diagram: depth scale over the weight and bias variances",
+        |p, g, _| diagram(g, p),
+        Signal::derive(move || Some(params.with(PhaseParams::grid_command))),
+    );
+    let train_figure = heat_figure(
+        train_canvas,
+        "Trainability: real networks over the weight variance and depth",
+        |_, g, t| trainability_map(t, g),
+        Signal::derive(move || Some(params.with(PhaseParams::trainability_command))),
+    );
+    let series_figure = |canvas: NodeRef<leptos::html::Canvas>,
+                         title: &'static str,
+                         panel: fn(&PhaseParams, &PointState) -> SeriesPanel,
+                         command: Signal<Option<String>>| Figure {
+        canvas,
+        redraw: Callback::new(move |()| {
+            let s = params.with_untracked(|p| panel(p, &service.point.get_untracked()));
+            canvas.get_untracked().is_some_and(|c| draw_series_panel(&c, &s).is_ok())
+        }),
+        svg: Callback::new(move |(sheet, provenance): (Sheet, Provenance)| {
+            let s = params.with_untracked(|p| panel(p, &service.point.get_untracked()));
+            Some(series_panel_svg(&s, title, &sheet, &provenance))
+        }),
+        command,
+        step: none,
+    };
+    let corr_figure = series_figure(
+        corr_canvas,
+        "Correlation map over depth",
+        |_, pt| correlation_panel(pt),
+        Signal::derive(move || Some(params.with(|p| p.point_commands()[0].clone()))),
+    );
+    let cond_figure = series_figure(
+        cond_canvas,
+        "Conditioning of the NNGP and NTK Gram matrices against depth",
+        |p, pt| conditioning_panel(pt, p.max_depth),
+        Signal::derive(move || Some(params.with(|p| p.point_commands()[1].clone()))),
+    );
+
     // A click on the diagram moves the point there, and the explorer's σ's with it.
     let on_click = move |ev: web_sys::PointerEvent| {
         let Some(f) = frame.get_value() else { return };
@@ -513,11 +576,13 @@ pub fn PhaseView(
                             <canvas node_ref=diagram_canvas class="plot series clickable" data-testid="phase-diagram-plot" role="img"
                                 aria-label="heatmap of the depth scale over the weight and bias variances, with the critical line; click to choose a point"
                                 on:pointerdown=on_click></canvas>
+                            <FigureExport id="phase-diagram" figure=diagram_figure />
                         </figure>
                         <figure class="figure">
                             <figcaption>"Correlation map over depth: c^l → c*, like e^(−l/ξ_c)"</figcaption>
                             <canvas node_ref=corr_canvas class="plot series" data-testid="phase-correlation" role="img"
                                 aria-label="the correlation of two inputs against the layer, from several starting correlations"></canvas>
+                            <FigureExport id="phase-correlation" figure=corr_figure />
                         </figure>
                         <figure class="figure">
                             <figcaption>"Trainability: real networks over (σ_w², depth)"</figcaption>
@@ -532,11 +597,13 @@ pub fn PhaseView(
                                     on:click=move |_| service.cancel_trainability()>"Cancel"</button>
                                 <span class="hint" data-testid="phase-trainability-status">{train_status}</span>
                             </div>
+                            <FigureExport id="phase-trainability" figure=train_figure />
                         </figure>
                         <figure class="figure">
                             <figcaption>"Gram matrices' conditioning against depth"</figcaption>
                             <canvas node_ref=cond_canvas class="plot series" data-testid="phase-conditioning" role="img"
                                 aria-label="condition numbers of the NNGP and NTK Gram matrices of the data against depth, with the trainable depth marked"></canvas>
+                            <FigureExport id="phase-conditioning" figure=cond_figure />
                         </figure>
                     </div>
                     <div class="reproduce" data-testid="phase-commands">

@@ -11,6 +11,7 @@ use ntk_core::{Activation, Architecture};
 
 use crate::components::arch::ArchControls;
 use crate::components::field::FieldControl;
+use crate::components::figure_export::{Figure, FigureExport};
 use crate::components::notes::NoteList;
 use crate::components::open_results::{OpenResults, OpenedResults};
 use crate::download::object_url;
@@ -18,7 +19,8 @@ use crate::params::notes::Note;
 use crate::params::url;
 use crate::params::widths::{axis_text, AxisChoice, WidthsParams, MAX_BROWSER_WIDTH, MIN_BROWSER_WIDTH};
 use crate::params::Value;
-use crate::plot::widths_plot::{draw_widths_plot, legend_text, signed, WidthsPlot};
+use crate::plot::svg::{Provenance, Sheet};
+use crate::plot::widths_plot::{draw_widths_plot, legend_text, signed, widths_plot_svg, WidthsPlot};
 use crate::route::View;
 use crate::services::sweep::{
     plan_sweep, sweep_workers, Phase, PointStatus, SweepService, SweepState, MAX_SWEEP_FLOP,
@@ -197,6 +199,23 @@ pub fn WidthsView(
         }
     });
 
+    let widths_figure = Figure {
+        canvas,
+        redraw: Callback::new(move |()| {
+            let (result, axis) = result.get_untracked();
+            canvas
+                .get_untracked()
+                .is_some_and(|c| draw_widths_plot(&c, &plot_of(result.as_ref(), axis)).is_ok())
+        }),
+        svg: Callback::new(move |(sheet, provenance): (Sheet, Provenance)| {
+            let (result, axis) = result.get_untracked();
+            Some(widths_plot_svg(&plot_of(result.as_ref(), axis), &sheet, &provenance))
+        }),
+        // The command of the sweep shown (none before the first sweep).
+        command: Signal::derive(move || state.with(|s| s.params.as_ref().map(WidthsParams::cli_command))),
+        step: Signal::derive(|| None),
+    };
+
     let running = move || state.with(|s| s.phase == Phase::Running);
     let stale = move || state.with(|s| s.result.is_some() && s.params.as_ref() != Some(&params.get()));
     let slopes = move || {
@@ -310,6 +329,7 @@ pub fn WidthsView(
                     </Show>
                     <canvas node_ref=canvas class="plot widths-plot" data-testid="widths-plot" role="img"
                         aria-label="four log-log panels against the width: network–linearization distance, relative weight change per layer, kernel change, initial kernel error"></canvas>
+                    <FigureExport id="widths" figure=widths_figure />
                     <p class="hint">"Dots: mean over seeds; bars: smallest to largest seed; solid lines: least-squares fit of log(mean) against log n (slope in the legend); dashed grey: slopes −1/2 and −1 through the first point."</p>
                     <div class="table-scroll">
                     <table class="slopes" data-testid="widths-slopes">

@@ -6,11 +6,7 @@ use ntk_core::nets::ensemble::CheckpointSummary;
 use crate::problem::Problem;
 use crate::services::theory::TheoryAt;
 
-/// The program and the core that computed a figure or a table ("wide-explorer 0.1.0, ntk-core
-/// 0.1.0"), as exports name them.
-pub fn version() -> String {
-    format!("wide-explorer {}, {}", env!("CARGO_PKG_VERSION"), ntk_core::results::PRODUCER)
-}
+use crate::download::version;
 
 /// The CSV of one step: comment lines with the link's query (what reproduces it), the step and
 /// the version ([`version`]), a header, then one row per test point (the 1-D grid, or the 2-D grid then the

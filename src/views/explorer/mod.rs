@@ -17,19 +17,21 @@ use crate::components::controls::SLIDER_STEPS;
 use crate::components::data_input::{table_from_screen, TableInput};
 use crate::components::explain::Explain;
 use crate::components::field::FieldControl;
+use crate::components::figure_export::{Figure, FigureExport};
 use crate::components::notes::NoteList;
 use crate::components::open_results::OpenResults;
-use crate::download::{download, download_text};
+use crate::download::download_text;
 use crate::format::tidy;
 use crate::params::catapult::CatapultParams;
 use crate::params::explorer::{user_point, DataChoice, DataParams, ExplorerParams, MAX_TRAIN, USER_Y_RANGE};
 use crate::params::notes::Note;
 use crate::params::url;
-use crate::plot::function_plot::{draw_function_plot, function_plot_svg, FunctionPlot, Provenance};
-use crate::plot::heatmap::{draw_heatmaps, Heatmaps, COLOR_SCALE};
-use crate::plot::loss_plot::{draw_loss_curves, draw_time_marker, TimeAxis};
-use crate::plot::series_plot::draw_series_panel;
-use crate::plot::{at_scale, backing_size, context_2d, copy_canvas};
+use crate::plot::function_plot::{draw_function_plot, function_plot_svg, FunctionPlot};
+use crate::plot::heatmap::{draw_heatmaps, heatmaps_svg, Heatmaps, COLOR_SCALE};
+use crate::plot::loss_plot::{draw_loss_curves, draw_loss_plot, draw_time_marker, loss_plot_svg, TimeAxis};
+use crate::plot::series_plot::{draw_series_panel, series_panel_svg};
+use crate::plot::svg::{Provenance, Sheet};
+use crate::plot::{backing_size, context_2d, copy_canvas};
 use crate::problem::problem;
 use crate::route::View;
 use crate::services::bridge::ExplorerBridge;
@@ -370,6 +372,60 @@ pub fn Explorer(
     });
     let spectrum_badge = move || spectra.with(|s| s.as_ref().map_or(String::new(), figures::spectrum_badge));
 
+    // The side figures and the heatmaps as files (PNG at 1–3×, SVG on a sheet), drawn from
+    // what they show now.
+    let step_shown = Signal::derive(move || Some(shown_step.get()));
+    let loss_figure = Figure {
+        canvas: loss_canvas,
+        redraw: Callback::new(move |()| {
+            loss_canvas.get_untracked().is_some_and(|c| {
+                draw_loss_plot(&c, &curves.get_untracked(), shown_time.get_untracked()).is_ok()
+            })
+        }),
+        svg: Callback::new(move |(sheet, provenance): (Sheet, Provenance)| {
+            Some(loss_plot_svg(&curves.get_untracked(), shown_time.get_untracked(), &sheet, &provenance))
+        }),
+        command: Signal::derive(|| None),
+        step: step_shown,
+    };
+    let spectrum_now = move || {
+        let s = spectra.get_untracked()?;
+        Some(figures::spectrum_panel(
+            &s,
+            shown_step.get_untracked(),
+            params.with_untracked(|p| p.training.lr),
+        ))
+    };
+    let spectrum_figure = Figure {
+        canvas: spectrum_canvas,
+        redraw: Callback::new(move |()| {
+            let (Some(c), Some(panel)) = (spectrum_canvas.get_untracked(), spectrum_now()) else {
+                return false;
+            };
+            draw_series_panel(&c, &panel).is_ok()
+        }),
+        svg: Callback::new(move |(sheet, provenance): (Sheet, Provenance)| {
+            let title = "Spectrum of the train kernels: eigenvalues, target projections and residuals";
+            spectrum_now().map(|panel| series_panel_svg(&panel, title, &sheet, &provenance))
+        }),
+        command: Signal::derive(move || params.with(|p| p.spectrum_command(shown_step.get()))),
+        step: step_shown,
+    };
+    let heat_now = move || main_drawn.with_value(|d| d.as_ref().and_then(|shown| shown.1.clone()));
+    let heat_figure = Figure {
+        canvas: heat_canvas,
+        redraw: Callback::new(move |()| {
+            let (Some(c), Some(h)) = (heat_canvas.get_untracked(), heat_now()) else { return false };
+            draw_heatmaps(&c, &h).is_ok()
+        }),
+        svg: Callback::new(move |(sheet, provenance): (Sheet, Provenance)| {
+            let title = "Target, NTK-GP mean, NNGP mean and ensemble mean over the input plane";
+            heat_now().map(|h| heatmaps_svg(&h, title, &sheet, &provenance))
+        }),
+        command: Signal::derive(|| None),
+        step: step_shown,
+    };
+
     let landmarks = Signal::derive(move || {
         theory.with(&theory_key.get(), |t| match t {
             // One tick when the two coincide (λ_min ≪ λ_max, as for 1-D inputs).
@@ -507,35 +563,19 @@ pub fn Explorer(
     };
     // The main figure as a PNG at `scale` × the screen's pixels: drawn again at that scale,
     // saved, and drawn back at the screen's (all in one task: nothing flickers).
-    let png_scale = RwSignal::new(2.0_f64);
-    let export_png = move |scale: f64| {
-        let Some(canvas) = main_canvas.get_untracked() else { return };
-        let Some(plot) = main_drawn.with_value(|d| d.as_ref().map(|shown| shown.0.clone())) else { return };
-        let url = at_scale(scale, || {
-            draw_function_plot(&canvas, &plot).ok()?;
-            canvas.to_data_url().ok()
-        });
-        let _ = draw_function_plot(&canvas, &plot);
-        if let Some(url) = url {
-            download(&url, &format!("wide-explorer-{scale}x.png"));
-        }
-    };
-    // The main figure as SVG: the same drawing at the canvas's CSS size, with the link that
-    // reproduces it, the step shown and the version inside.
-    let export_svg = move |_| {
-        let Some(canvas) = main_canvas.get_untracked() else { return };
-        let Some(plot) = main_drawn.with_value(|d| d.as_ref().map(|shown| shown.0.clone())) else { return };
-        let size = (canvas.client_width().max(200) as u32, canvas.client_height().max(150) as u32);
-        let provenance = Provenance {
-            link: web_sys::window().and_then(|w| w.location().href().ok()).unwrap_or_default(),
-            command: None,
-            step: shown_step.get_untracked(),
-            version: export::version(),
-        };
-        match function_plot_svg(&plot, size, &provenance) {
-            Ok(svg) => download_text(&svg, "image/svg+xml", "wide-explorer.svg"),
-            Err(e) => plot_error.set(Some(e.to_string())),
-        }
+    // The main figure as a file: PNG at 1–3× or SVG on a sheet, drawn from what it shows.
+    let main_now = move || main_drawn.with_value(|d| d.as_ref().map(|shown| shown.0.clone()));
+    let main_figure = Figure {
+        canvas: main_canvas,
+        redraw: Callback::new(move |()| {
+            let (Some(c), Some(plot)) = (main_canvas.get_untracked(), main_now()) else { return false };
+            draw_function_plot(&c, &plot).is_ok()
+        }),
+        svg: Callback::new(move |(sheet, provenance): (Sheet, Provenance)| {
+            main_now().map(|plot| function_plot_svg(&plot, &sheet, &provenance))
+        }),
+        command: Signal::derive(|| None),
+        step: Signal::derive(move || Some(shown_step.get())),
     };
     let export = move |_| {
         let p = params.get_untracked();
@@ -685,6 +725,7 @@ pub fn Explorer(
                         <canvas node_ref=heat_canvas class="plot heat" data-testid="heatmaps"
                             role="img" aria-label="heatmaps of the target, the NTK-GP and NNGP means and the network ensemble mean over the input plane"></canvas>
                         <p class="hint">{format!("Colour: output from −{COLOR_SCALE} (blue) through 0 (white) to +{COLOR_SCALE} (orange); dots are the training points, the line is the segment of the plot above.")}</p>
+                        <FigureExport id="heatmaps" figure=heat_figure />
                     </Show>
                     <div class="time">
                         <button on:click=move |_| playing.update(|p| *p = !*p) aria-label="play or pause">
@@ -718,16 +759,7 @@ pub fn Explorer(
                         </label>
                     </div>
                     <div class="export">
-                        <button data-testid="export-png" on:click=move |_| export_png(png_scale.get_untracked())>"Export PNG"</button>
-                        <label class="png-scale">"at "
-                            <select data-testid="export-scale" aria-label="PNG resolution"
-                                on:change=move |ev| png_scale.set(event_target_value(&ev).parse().unwrap_or(2.0))>
-                                <option value="1">"1×"</option>
-                                <option value="2" selected>"2×"</option>
-                                <option value="3">"3×"</option>
-                            </select>
-                        </label>
-                        <button data-testid="export-svg" on:click=export_svg>"Export SVG"</button>
+                        <FigureExport id="main" figure=main_figure />
                         <button data-testid="export-csv" on:click=export>"Export CSV"</button>
                         <OpenResults />
                     </div>
@@ -737,9 +769,11 @@ pub fn Explorer(
                     <h2>"Loss curves"</h2>
                     <canvas node_ref=loss_canvas class="plot loss" data-testid="loss-plot"
                         role="img" aria-label="train and test loss against training time"></canvas>
+                    <FigureExport id="loss" figure=loss_figure />
                     <h2>"Spectrum of the train kernels"</h2>
                     <canvas node_ref=spectrum_canvas class="plot loss" data-testid="spectrum-plot"
                         role="img" aria-label="eigenvalues of the train NTK and NNGP kernels, the target's projection on each mode and the residual left in each mode at the time shown"></canvas>
+                    <FigureExport id="spectrum" figure=spectrum_figure />
                     <p class="hint" data-testid="spectrum-badge">{spectrum_badge}</p>
                     {move || params.with(|p| p.spectrum_command(shown_step.get())).map(|c| view! {
                         <code class="cli" data-testid="spectrum-cli">{c}</code>

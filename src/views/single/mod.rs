@@ -14,14 +14,16 @@ use ntk_core::nets::optimizer::OptimizerKind;
 
 use crate::components::arch::ArchControls;
 use crate::components::field::FieldControl;
+use crate::components::figure_export::{Figure, FigureExport};
 use crate::components::notes::NoteList;
 use crate::download::download_text;
 use crate::format::tidy;
 use crate::params::notes::Note;
 use crate::params::single::{presets, SingleParams};
 use crate::params::url;
-use crate::plot::heatmap::{draw_heatmaps, COLOR_SCALE};
-use crate::plot::series_plot::{draw_series_panel, SeriesPanel};
+use crate::plot::heatmap::{draw_heatmaps, heatmaps_svg, COLOR_SCALE};
+use crate::plot::series_plot::{draw_series_panel, series_panel_svg, SeriesPanel};
+use crate::plot::svg::{Provenance, Sheet};
 use crate::route::View;
 use crate::services::single::{compare_widths, SingleRun, SingleService, CHECKPOINTS};
 use crate::services::{restart_when_settled, sync_url, timed_draw, track_viewport, FrameSlot};
@@ -256,6 +258,45 @@ pub fn SingleView(
     };
     let view_notes = Signal::derive(move || plot_error.get().map(Note::text).into_iter().collect::<Vec<_>>());
 
+    // Each figure as a file (PNG at 1–3×, SVG on a sheet), drawn from the run at the time shown.
+    let panels_now = move || {
+        let p = params.get_untracked();
+        let step = shown.get_untracked();
+        let empty = SingleRun::default();
+        run.with_untracked(|r| {
+            let r = if current.get_untracked() { r } else { &empty };
+            let now = step.map(|k| p.lr * k.max(1) as f64);
+            (compare.with_untracked(|cmp| panels(r, cmp, &p, now)), figures::heatmaps(r, r.at(step)))
+        })
+    };
+    let command = Signal::derive(move || Some(params.with(|p| p.cli_command(CHECKPOINTS))));
+    let step = Signal::derive(move || shown.get());
+    let panel_figures: [Figure; 5] = std::array::from_fn(|i| Figure {
+        canvas: canvases[i],
+        redraw: Callback::new(move |()| {
+            canvases[i].get_untracked().is_some_and(|c| draw_series_panel(&c, &panels_now().0[i]).is_ok())
+        }),
+        svg: Callback::new(move |(sheet, provenance): (Sheet, Provenance)| {
+            Some(series_panel_svg(&panels_now().0[i], FIGURES[i].1, &sheet, &provenance))
+        }),
+        command,
+        step,
+    });
+    let heat_figure = Figure {
+        canvas: heat_canvas,
+        redraw: Callback::new(move |()| {
+            let (Some(c), Some(h)) = (heat_canvas.get_untracked(), panels_now().1) else { return false };
+            draw_heatmaps(&c, &h).is_ok()
+        }),
+        svg: Callback::new(move |(sheet, provenance): (Sheet, Provenance)| {
+            panels_now()
+                .1
+                .map(|h| heatmaps_svg(&h, "Decision functions at the time shown", &sheet, &provenance))
+        }),
+        command,
+        step,
+    };
+
     // The time shown, as read under the slider and by a screen reader.
     let time_text = move || {
         let p = params.get();
@@ -337,11 +378,12 @@ pub fn SingleView(
                         </p>
                     </Show>
                     <div class="figures">
-                        {FIGURES.iter().zip(canvases).map(|((id, caption, label), node)| view! {
+                        {FIGURES.iter().zip(canvases).zip(panel_figures).map(|(((id, caption, label), node), figure)| view! {
                             // Accuracy only means something for ±1 labels.
                             <figure class="figure" class:hidden=move || *id == "single-accuracy" && !classification()>
                                 <figcaption>{*caption}</figcaption>
                                 <canvas node_ref=node class="plot series" data-testid=*id role="img" aria-label=*label></canvas>
+                                <FigureExport id=*id figure=figure />
                             </figure>
                         }).collect_view()}
                     </div>
@@ -360,6 +402,7 @@ pub fn SingleView(
                             <canvas node_ref=heat_canvas class="plot heat" data-testid="single-heatmaps" role="img"
                                 aria-label="heatmaps of the target, the network, its linearization and the analytic-Θ dynamics over the input plane"></canvas>
                             <p class="hint">{format!("Colour: output from −{COLOR_SCALE} (blue) through 0 (white) to +{COLOR_SCALE} (orange); dots are the training points.")}</p>
+                            <FigureExport id="single-heatmaps" figure=heat_figure />
                         </figure>
                     </Show>
                     <div class="export">

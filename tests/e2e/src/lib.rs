@@ -72,12 +72,15 @@ impl Page {
 pub type Test = (&'static str, fn(&Page));
 
 /// Runs `tests` one after the other in one shared [`Page`] and prints a libtest-like report;
-/// the first command-line argument that is not a flag filters tests by name. A failing test
+/// the command-line arguments that are not flags filter tests by name (a test runs when its
+/// name contains one of them). A failing test
 /// does not stop the others; the exit code says whether all passed.
 pub fn run_tests(tests: &[Test]) -> ExitCode {
-    let filter = std::env::args().skip(1).find(|a| !a.starts_with('-'));
-    let chosen: Vec<&Test> =
-        tests.iter().filter(|(n, _)| filter.as_deref().is_none_or(|f| n.contains(f))).collect();
+    let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let chosen: Vec<&Test> = tests
+        .iter()
+        .filter(|(n, _)| filters.is_empty() || filters.iter().any(|f| n.contains(f.as_str())))
+        .collect();
     println!("\nrunning {} end-to-end tests in one browser session", chosen.len());
     let page = Page::start();
     let mut failed = Vec::new();

@@ -119,12 +119,12 @@ pub fn a_large_table_is_kept_in_the_browser_and_missed_elsewhere(page: &Page) {
     browser.screenshot(&screenshot_dir().join("data_in_missing_table.png"));
 }
 
-fn example(name: &str) -> PathBuf {
+pub fn example(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../crates/ntk-cli/examples").join(name)
 }
 
 /// Runs `ntk` with `args` and writes its standard output to `file` in the temporary directory.
-fn ntk_to_file(args: &[&str], file: &str) -> PathBuf {
+pub fn ntk_to_file(args: &[&str], file: &str) -> PathBuf {
     let out = std::process::Command::new(ntk_binary()).args(args).output().expect("ntk runs");
     assert!(out.status.success(), "ntk {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     let path = std::env::temp_dir().join(format!("e2e-{}-{file}", std::process::id()));

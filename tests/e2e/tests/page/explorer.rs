@@ -358,39 +358,43 @@ pub fn a_canvas_whose_picture_did_not_change_is_not_redrawn(page: &Page) {
     assert!(count(&pinned, "spectrum-plot") <= 2, "the spectrum at k = 0 drawn again and again: {pinned}");
 }
 
-/// The PNG the export would save, as (file name, width, height, the canvas's backing width and
-/// height on screen): the saving link's click is caught and its image decoded.
-fn exported_png(browser: &Browser, scale: &str) -> Value {
+/// The PNG the export menu of figure `id` would save at `scale`, as (file name, width,
+/// height, the canvas's backing width and height on screen): the saving link's click is
+/// caught and its image decoded.
+fn exported_png(browser: &Browser, id: &str, canvas: &str, scale: &str) -> Value {
     browser.execute_async(
-        "const [scale, done] = [arguments[0], arguments[arguments.length - 1]];
-         const canvas = document.querySelector('[data-testid=function-plot]');
+        "const [id, canvasId, scale, done] = [arguments[0], arguments[1], arguments[2], arguments[arguments.length - 1]];
+         const canvas = document.querySelector(`[data-testid=${canvasId}]`);
          const click = HTMLAnchorElement.prototype.click;
          let saved = null;
          HTMLAnchorElement.prototype.click = function () { saved = [this.download, this.href]; };
-         const select = document.querySelector('[data-testid=export-scale]');
-         select.value = scale; select.dispatchEvent(new Event('change', {bubbles: true}));
-         document.querySelector('[data-testid=export-png]').click();
+         document.querySelector(`[data-testid=${id}-png-${scale}]`).click();
          HTMLAnchorElement.prototype.click = click;
          if (!saved) { done(null); return; }
          const img = new Image();
          img.onload = () => done([saved[0], img.naturalWidth, img.naturalHeight, canvas.width, canvas.height]);
          img.onerror = () => done([saved[0], 0, 0, canvas.width, canvas.height]);
          img.src = saved[1];",
-        vec![json!(scale)],
+        vec![json!(id), json!(canvas), json!(scale)],
     )
 }
 
 pub fn the_png_export_has_the_chosen_resolution(page: &Page) {
     let browser = page.open("");
     browser.wait_true(TRAINED, Duration::from_secs(300), "the default run trained");
-    for (scale, factor) in [("1", 1), ("2", 2), ("3", 3)] {
-        let v = exported_png(browser, scale);
-        let n = |i: usize| v[i].as_u64().unwrap_or(0);
-        assert_eq!(v[0], json!(format!("wide-explorer-{scale}x.png")), "{v}");
-        // The canvas is drawn back at the screen's resolution; the file has `factor` × its
-        // pixels in each direction (±1 for rounding).
-        assert!(n(1).abs_diff(factor * n(3)) <= 1 && n(2).abs_diff(factor * n(4)) <= 1, "{scale}×: {v}");
-        assert!(n(3) > 0, "{v}");
+    for (id, canvas) in [("main", "function-plot"), ("loss", "loss-plot")] {
+        for (scale, factor) in [("1", 1), ("2", 2), ("3", 3)] {
+            let v = exported_png(browser, id, canvas, scale);
+            let n = |i: usize| v[i].as_u64().unwrap_or(0);
+            assert_eq!(v[0], json!(format!("wide-explorer-{id}-{scale}x.png")), "{v}");
+            // The canvas is drawn back at the screen's resolution; the file has `factor` × its
+            // pixels in each direction (±1 for rounding).
+            assert!(
+                n(1).abs_diff(factor * n(3)) <= 1 && n(2).abs_diff(factor * n(4)) <= 1,
+                "{id} {scale}×: {v}"
+            );
+            assert!(n(3) > 0, "{v}");
+        }
     }
     // The screen shows the figure as before the export: same size, still the run's last checkpoint.
     let step = browser.execute(
@@ -400,24 +404,49 @@ pub fn the_png_export_has_the_chosen_resolution(page: &Page) {
     assert_eq!(step, json!("3000"));
 }
 
-pub fn the_svg_export_carries_a_link_that_reproduces_the_figure(page: &Page) {
-    let browser = page.open("?sw2=2.1&sb2=0.05&depth=3&steps=800&members=6&width=128");
-    browser.wait_true(TRAINED, Duration::from_secs(300), "the run trained");
-    let before = browser.execute("return location.search;", vec![]);
-    // The saved file's text, read from its link before the page releases it.
-    let svg = browser.execute(
+/// The file the button `button` (a test id) saves, as [name, text]: the saving link's click
+/// is caught and the file read from its link before the page releases it.
+pub fn saved_file(browser: &Browser, button: &str) -> Value {
+    browser.execute(
         "const click = HTMLAnchorElement.prototype.click;
          let saved = null;
          HTMLAnchorElement.prototype.click = function () {
            const r = new XMLHttpRequest(); r.open('GET', this.href, false); r.send();
            saved = [this.download, r.responseText];
          };
-         document.querySelector('[data-testid=export-svg]').click();
+         document.querySelector(`[data-testid=${arguments[0]}]`).click();
          HTMLAnchorElement.prototype.click = click;
          return saved;",
-        vec![],
+        vec![json!(button)],
+    )
+}
+
+/// Shows the SVG `text` over the page as Chromium draws it and saves a screenshot `name`.
+pub fn screenshot_svg(browser: &Browser, text: &str, name: &str) {
+    browser.execute(
+        "const old = document.getElementById('svg-preview'); if (old) old.remove();
+         const img = document.createElement('img');
+         img.id = 'svg-preview';
+         img.style = 'position:fixed;left:0;top:0;z-index:9999;background:white;max-width:100vw';
+         img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(arguments[0]);
+         document.body.appendChild(img);",
+        vec![json!(text)],
     );
-    assert_eq!(svg[0], json!("wide-explorer.svg"), "{svg}");
+    browser.wait_true(
+        "const i = document.getElementById('svg-preview'); return i.complete && i.naturalWidth > 0;",
+        Duration::from_secs(10),
+        "the SVG drawn by the browser",
+    );
+    browser.screenshot(&screenshot_dir().join(name));
+    browser.execute("document.getElementById('svg-preview').remove();", vec![]);
+}
+
+pub fn the_svg_export_carries_a_link_that_reproduces_the_figure(page: &Page) {
+    let browser = page.open("?sw2=2.1&sb2=0.05&depth=3&steps=800&members=6&width=128");
+    browser.wait_true(TRAINED, Duration::from_secs(300), "the run trained");
+    let before = browser.execute("return location.search;", vec![]);
+    let svg = saved_file(browser, "main-svg");
+    assert_eq!(svg[0], json!("wide-explorer-main.svg"), "{svg}");
     let text = svg[1].as_str().unwrap_or_default().to_string();
     assert!(text.contains("<svg") && text.contains("output f(x)"), "{}", &text[..text.len().min(400)]);
     // The provenance, as the browser's own XML parser reads it.
@@ -432,20 +461,7 @@ pub fn the_svg_export_carries_a_link_that_reproduces_the_figure(page: &Page) {
     assert_eq!(meta[1], json!("800"), "{meta}");
     assert!(meta[2].as_str().is_some_and(|v| v.starts_with("wide-explorer ")), "{meta}");
     // The SVG as Chromium draws it, for a person to look at.
-    browser.execute(
-        "const img = document.createElement('img');
-         img.id = 'svg-preview';
-         img.style = 'position:fixed;left:0;top:0;z-index:9999;background:white';
-         img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(arguments[0]);
-         document.body.appendChild(img);",
-        vec![json!(text)],
-    );
-    browser.wait_true(
-        "const i = document.getElementById('svg-preview'); return i.complete && i.naturalWidth > 0;",
-        Duration::from_secs(10),
-        "the SVG drawn by the browser",
-    );
-    browser.screenshot(&screenshot_dir().join("explorer_export_svg.png"));
+    screenshot_svg(browser, &text, "explorer_export_svg.png");
     // The link reproduces the state: loaded, the page holds the same parameters.
     browser.goto(&link);
     browser.wait_for("[data-testid=function-plot]", Duration::from_secs(30));
@@ -453,4 +469,73 @@ pub fn the_svg_export_carries_a_link_that_reproduces_the_figure(page: &Page) {
     assert_eq!(after, before, "the SVG's link is the page's link");
     let sw2 = browser.execute("return document.getElementById('sw2-value').value;", vec![]);
     assert_eq!(sw2, json!("2.1"));
+}
+
+/// A long visit types many nonlinearities: 2,000 different expressions typed into the φ box one
+/// after another (each one a change the page takes: a new run, the link — which the browser
+/// ignores writes beyond 200 in 10 s, so the page writes it at most 10 times a second, the
+/// last change always), then one more, which trains and gets its theory
+/// bands like the first did — no "restart to use more", no console error — and the page's own
+/// heap grows by less than 2 MB from the 200th expression to the 2,000th (a compiled program
+/// is a few KiB: 1,800 programs kept would be several MB; their 1,800 texts, about 50 kB, are
+/// kept).
+pub fn two_thousand_typed_phis_one_after_another_keep_working(page: &Page) {
+    let browser = page.open("?act=custom&phi=x*tanh(x)&width=16&members=2&steps=50&lr=0.01");
+    browser.wait_for("[data-testid=run-status]", Duration::from_secs(30));
+    browser.wait_true(TRAINED, Duration::from_secs(120), "the first typed φ trained");
+    let _ = browser.console_errors();
+    let typed = browser.execute_async(
+        "const done = arguments[arguments.length - 1];
+         const box = document.getElementById('phi');
+         const heap = () => { if (window.gc) { window.gc(); } return JSON.parse(window.wasmBindings.page_workers()).heap; };
+         const problems = [];
+         let at200 = 0;
+         (async () => {
+           for (let i = 1; i <= 2000; i++) {
+             box.value = `x*tanh(x) + ${i}*x/100003`;
+             box.dispatchEvent(new Event('change', {bubbles: true}));
+             const said = document.getElementById('phi-problems').innerText.trim();
+             if (said) { problems.push(i + ': ' + said); }
+             if (i % 10 === 0) { await new Promise(r => setTimeout(r, 0)); }
+             if (i === 200) { at200 = heap(); }
+           }
+           done({at200, at2000: heap(), problems: problems.slice(0, 5)});
+         })();",
+        vec![],
+    );
+    assert_eq!(typed["problems"], json!([]), "every expression taken: {typed}");
+    browser.wait_true(
+        "return new URLSearchParams(location.search).get('phi') === 'x*tanh(x)+2000*x/100003';",
+        Duration::from_secs(10),
+        "the last expression in the link",
+    );
+    let (at200, at2000) = (typed["at200"].as_f64().unwrap(), typed["at2000"].as_f64().unwrap());
+    println!(
+        "typed φ: the page's heap {:.2} MB at the 200th expression, {:.2} MB at the 2,000th",
+        at200 / 1e6,
+        at2000 / 1e6
+    );
+    assert!(at2000 - at200 < 2e6, "the heap grew from {at200} to {at2000} bytes over 1,800 expressions");
+    // One more, after the 2,000: trained, with its theory bands.
+    let (run, _) = drawn(browser);
+    browser.set_input("#phi", "sin(2*x) + x/3");
+    browser.wait_true(
+        &format!(
+            "return Number(document.querySelector('[data-testid=function-plot]').dataset.run) > {run}
+                 && document.querySelector('[data-testid=run-status]').innerText.includes('networks trained');"
+        ),
+        Duration::from_secs(120),
+        "the φ typed after 2,000 others trained",
+    );
+    browser.wait_true(
+        "return document.querySelector('[data-testid=theory-status]').innerText.trim() === '';",
+        Duration::from_secs(120),
+        "its theory",
+    );
+    let status = browser.text("[data-testid=run-status]");
+    assert!(!status.contains("diverged") && !status.contains("restart"), "{status}");
+    assert_eq!(browser.text("#phi-problems").trim(), "");
+    let errors = browser.console_errors();
+    assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.screenshot(&screenshot_dir().join("explorer_phi_after_2000.png"));
 }

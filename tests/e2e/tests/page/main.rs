@@ -3,12 +3,13 @@
 //! controls moved, buttons pressed, plots looked at (screenshots in `target/e2e-screenshots/`).
 //!
 //! A plain `main` runs them one after the other (`harness = false`), so that the browser is
-//! started once and closed at the end; `cargo test -p e2e --test page -- NAME` runs the tests
-//! whose name contains NAME.
+//! started once and closed at the end; `cargo test -p e2e --test page -- NAME…` runs the tests
+//! whose name contains one of the NAMEs.
 
 mod catapult;
 mod data_in;
 mod explorer;
+mod figures;
 mod first_visit;
 mod native_vs_browser;
 mod phase;
@@ -49,6 +50,14 @@ const TESTS: &[Test] = &[
     (
         "explorer::the_svg_export_carries_a_link_that_reproduces_the_figure",
         explorer::the_svg_export_carries_a_link_that_reproduces_the_figure,
+    ),
+    (
+        "figures::every_figure_exports_as_svg_with_its_provenance",
+        figures::every_figure_exports_as_svg_with_its_provenance,
+    ),
+    (
+        "figures::the_svg_sheet_options_size_the_file_and_scale_its_text",
+        figures::the_svg_sheet_options_size_the_file_and_scale_its_text,
     ),
     (
         "explorer::a_hand_edited_link_is_clamped_with_a_note_and_huge_jobs_are_refused",
@@ -157,6 +166,10 @@ const TESTS: &[Test] = &[
     (
         "explorer::a_typed_phi_gives_bands_and_an_ensemble_and_a_bad_one_is_explained",
         explorer::a_typed_phi_gives_bands_and_an_ensemble_and_a_bad_one_is_explained,
+    ),
+    (
+        "explorer::two_thousand_typed_phis_one_after_another_keep_working",
+        explorer::two_thousand_typed_phis_one_after_another_keep_working,
     ),
     (
         "data_in::a_pasted_table_is_drawn_and_a_bad_one_refused",
