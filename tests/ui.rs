@@ -668,3 +668,17 @@ fn heatmaps_export_as_svg_with_a_rectangle_per_cell() {
         .count();
     assert_eq!(cells, 2 * side * side);
 }
+
+/// The one-network CSV names what reproduces it — the link's query and the `ntk single`
+/// command — and the version, before its header.
+#[wasm_bindgen_test]
+fn the_one_network_csv_carries_its_link_command_and_version() {
+    use wide_explorer::services::single::SingleRun;
+    use wide_explorer::views::single::export::export_csv;
+    let csv = export_csv("view=single&width=32", "ntk single --width 32", &SingleRun::default());
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines[0], "# view=single&width=32");
+    assert_eq!(lines[1], "# ntk single --width 32");
+    assert!(lines[2].starts_with("# wide-explorer ") && lines[2].contains("ntk-core"), "{}", lines[2]);
+    assert!(lines[3].starts_with("step,t,train_loss_nn"), "{}", lines[3]);
+}

@@ -5,6 +5,7 @@ use ntk_core::datasets::named_set;
 use ntk_core::experiments::single::SingleSpec;
 use ntk_core::nets::loss::Loss;
 use ntk_core::nets::optimizer::OptimizerKind;
+use ntk_core::nets::output_scale::ALPHA_RANGE;
 use ntk_core::{Activation, Architecture, Parameterization};
 
 use super::arch::{self, ArchFields, ACTIVATIONS};
@@ -89,6 +90,9 @@ pub struct SingleParams {
     pub steps: u64,
     /// seed of the data and of the network (and its minibatches)
     pub seed: u64,
+    /// Chizat's output scale α: train g = α (f − f₀) on the loss scaled by 1/α² (large α:
+    /// lazy, small α: rich); `None` trains f itself
+    pub alpha: Option<f64>,
     /// the step shown, or `None` to follow training
     pub shown_step: Option<u64>,
 }
@@ -116,6 +120,7 @@ impl Default for SingleParams {
             lr: 0.05,
             steps: 2000,
             seed: 0,
+            alpha: None,
             shown_step: None,
         }
     }
@@ -171,6 +176,19 @@ impl SingleParams {
     pub const STEPS: Field<Self> = int_field!("steps", "steps K", 1, MAX_STEPS, true, |s| s.steps);
     /// Seed.
     pub const SEED: Field<Self> = int_field!("seed", "seed", 0, 1u64 << 53, false, |s| s.seed);
+    /// Chizat's output scale α (left out of the link when f itself is trained).
+    pub const ALPHA: Field<Self> = Field {
+        key: "alpha",
+        label: "output scale α (large: lazy, small: rich)",
+        kind: Kind::Real { min: ALPHA_RANGE.0, max: ALPHA_RANGE.1, log: true },
+        get: |s| s.alpha.map_or(Value::Unset, Value::Real),
+        set: |s, v| {
+            if let Value::Real(a) = v {
+                s.alpha = Some(a);
+            }
+            Vec::new()
+        },
+    };
     /// The step shown (left out of the link while the view follows training).
     pub const SHOWN_STEP: Field<Self> = Field {
         key: "k",
@@ -223,7 +241,7 @@ impl SingleParams {
             steps: self.steps,
             seed: self.seed,
             checkpoints,
-            alpha: None,
+            alpha: self.alpha,
         };
         spec.validate().map_err(|e| match (self.loss, self.set.is_classification()) {
             (Loss::Xent, false) => {
@@ -261,6 +279,9 @@ impl SingleParams {
         if let Some(b) = batch {
             cmd.push_str(&format!(" --batch-size {b}"));
         }
+        if let Some(a) = self.alpha {
+            cmd.push_str(&format!(" --alpha {a}"));
+        }
         cmd
     }
 }
@@ -284,6 +305,7 @@ impl Described for SingleParams {
         Self::LR,
         Self::STEPS,
         Self::SEED,
+        Self::ALPHA,
         Self::SHOWN_STEP,
     ];
 

@@ -217,7 +217,7 @@ pub fn document(
         "<title>{}</title><desc>{}</desc><metadata><wide-explorer xmlns=\"https://wide-explorer.invalid/provenance\" link=\"{}\" command=\"{}\"{} version=\"{}\"/></metadata>",
         xml_escape(title),
         xml_escape(&format!(
-            "Wide networks explorer {}{}. Reproduce: {}{}",
+            "Drawn by {}{}. Reproduce: {}{}",
             provenance.version,
             provenance.step.map_or(String::new(), |s| format!(", step {s}")),
             provenance.link,

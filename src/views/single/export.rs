@@ -1,9 +1,10 @@
-//! The one-network run as CSV: a comment line with the link's query (what reproduces it), then
-//! one row per checkpoint with the step, the time, the losses, accuracies and RMSEs of the
+//! The one-network run as CSV: comment lines with the link's query and the `ntk single` command
+//! (each reproduces it) and the version that computed it, then one row per checkpoint with the step, the time, the losses, accuracies and RMSEs of the
 //! three models (empty cells where a model or a quantity is absent).
 
 use ntk_core::experiments::single::Trio;
 
+use crate::download::version;
 use crate::services::single::SingleRun;
 
 fn trio(t: Option<Trio>) -> String {
@@ -14,11 +15,12 @@ fn trio(t: Option<Trio>) -> String {
 }
 
 /// The CSV of `run` (see the module documentation).
-pub fn export_csv(query: &str, run: &SingleRun) -> String {
+pub fn export_csv(query: &str, command: &str, run: &SingleRun) -> String {
     let lr = run.spec.as_ref().map_or(0.0, |s| s.learning_rate);
     let mut out = format!(
-        "# {query}\nstep,t,train_loss_nn,train_loss_lin,train_loss_theta,test_loss_nn,test_loss_lin,test_loss_theta,\
-         train_acc_nn,train_acc_lin,train_acc_theta,test_acc_nn,test_acc_lin,test_acc_theta,rmse_nn_lin,rmse_nn_theta\n"
+        "# {query}\n# {command}\n# {}\nstep,t,train_loss_nn,train_loss_lin,train_loss_theta,test_loss_nn,test_loss_lin,test_loss_theta,\
+         train_acc_nn,train_acc_lin,train_acc_theta,test_acc_nn,test_acc_lin,test_acc_theta,rmse_nn_lin,rmse_nn_theta\n",
+        version()
     );
     for c in &run.checkpoints {
         out.push_str(&format!(

@@ -225,7 +225,8 @@ pub fn SingleView(
     };
     let export_csv = move |_| {
         let query = params.with_untracked(url::encode);
-        let csv = run.with_untracked(|r| export::export_csv(&query, r));
+        let command = params.with_untracked(|p| p.cli_command(CHECKPOINTS));
+        let csv = run.with_untracked(|r| export::export_csv(&query, &command, r));
         download_text(&csv, "text/csv", "single-network.csv");
     };
     let compare_status = move || {
@@ -341,6 +342,19 @@ pub fn SingleView(
                     <FieldControl field=&SingleParams::LR state=params prefix="s-" hint=lr_hint />
                     <button data-testid="single-half-max" on:click=half_max>"η = ½ η_max of this network"</button>
                     <FieldControl field=&SingleParams::STEPS state=params prefix="s-" />
+                    <h2>"Laziness"</h2>
+                    <label class="follow" title="Chizat, Oyallon & Bach: train g = α (f − f₀) on the loss scaled by 1/α²; time t = η·k means the same for every α">
+                        <input type="checkbox" data-testid="single-alpha-on" prop:checked=move || params.with(|p| p.alpha.is_some())
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                params.update(|p| p.alpha = on.then_some(1.0));
+                            } />
+                        "scale the output: g = α (f − f₀)"
+                    </label>
+                    <Show when=move || params.with(|p| p.alpha.is_some())>
+                        <FieldControl field=&SingleParams::ALPHA state=params prefix="s-" />
+                        <p class="hint">"Large α: lazy — the network follows its linearization, the gap falls like 1/α. Small α: rich — the weights move far and the features change. The outputs shown are g, which starts at 0."</p>
+                    </Show>
                 </aside>
                 <main class="panel main-plot single-main" aria-label="One network beside its linearization">
                     <h2>"One network beside its linearization"</h2>

@@ -1,14 +1,15 @@
 //! Every figure of every view leaves the page as a file through its "Export…" menu: its SVG —
 //! the same drawing as the canvas, through plotters' SVG backend — parses in the browser, has
 //! its text as text, its curves as polylines (a dashed curve as one polyline with a dash
-//! pattern), its cells as rectangles or its points as markers, and carries the page link, the `ntk` command where the
-//! view has one, and the version; on a sheet of 12 × 8 cm at the slides' text scale the root
-//! element says so. Screenshots of two SVGs as Chromium draws them are saved for a person to
-//! look at.
+//! pattern), its cells as rectangles or its points as markers, and carries the page link, the
+//! `ntk` command where the view has one, and the version (each file is kept as
+//! `target/e2e-screenshots/figure-ID.svg`); on a sheet of 12 × 8 cm at the slides' text scale
+//! the root element says so. Screenshots of two SVGs as Chromium draws them are saved for a
+//! person to look at.
 
 use std::time::Duration;
 
-use e2e::{Browser, Page};
+use e2e::{screenshot_dir, Browser, Page};
 use serde_json::{json, Value};
 
 use crate::explorer::{saved_file, screenshot_svg};
@@ -119,6 +120,8 @@ pub fn every_figure_exports_as_svg_with_its_provenance(page: &Page) {
             let saved = saved_file(browser, &format!("{id}-svg"));
             assert_eq!(saved[0], json!(format!("wide-explorer-{id}.svg")), "{id}: {saved}");
             let text = saved[1].as_str().unwrap_or_default();
+            // Kept beside the screenshots, to open in a vector editor.
+            std::fs::write(screenshot_dir().join(format!("figure-{id}.svg")), text).unwrap();
             let svg = inspect(browser, text);
             assert!(svg["error"].is_null(), "{id}: the SVG does not parse: {}", svg["error"]);
             let texts = svg["texts"].as_array().map_or(0, Vec::len);

@@ -123,6 +123,10 @@ const TESTS: &[Test] = &[
     ),
     ("single::presets_set_the_link_and_stream_from_it", single::presets_set_the_link_and_stream_from_it),
     (
+        "single::the_laziness_control_brings_the_network_to_its_linearization",
+        single::the_laziness_control_brings_the_network_to_its_linearization,
+    ),
+    (
         "phase::the_diagram_is_ntk_phase_and_a_click_moves_the_explorer",
         phase::the_diagram_is_ntk_phase_and_a_click_moves_the_explorer,
     ),

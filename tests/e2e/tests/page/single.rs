@@ -42,6 +42,12 @@ pub fn captured_download(browser: &Browser, id: &str) -> String {
         vec![],
     );
     let button = browser.wait_for(&format!("[data-testid={id}]"), Duration::from_secs(5));
+    // Scrolled to the middle of the window first (a control column longer than the window
+    // must not cover it).
+    browser.execute(
+        &format!("document.querySelector('[data-testid={id}]').scrollIntoView({{block: 'center'}});"),
+        vec![],
+    );
     browser.click(&button);
     let text = browser.execute_async(
         "const done = arguments[arguments.length - 1];
@@ -198,4 +204,84 @@ pub fn presets_set_the_link_and_stream_from_it(page: &Page) {
         let errors: Vec<String> = browser.console_errors();
         assert!(errors.is_empty(), "{link}: {errors:?}");
     }
+}
+
+/// The final network–linearization RMSE of the run shown, from the JSON the page exports, and
+/// the report.
+fn final_gap(browser: &Browser) -> (f64, SingleReport) {
+    let json = captured_download(browser, "single-export-json");
+    let report: SingleReport = serde_json::from_str(&json).expect("the exported JSON is a single report");
+    (report.checkpoints.last().expect("checkpoints").rmse_nn_lin, report)
+}
+
+/// The laziness control (Chizat's output scale α): ticking it trains g = α (f − f₀) at α = 1;
+/// α = 16 brings the network 16 × closer to its linearization (the gap falls like 1/α; asserted
+/// below a quarter of the α = 1 gap), the link and the `ntk single` command carry `alpha`, the
+/// command prints the same job (same spec hash), and unticking it trains f itself again.
+pub fn the_laziness_control_brings_the_network_to_its_linearization(page: &Page) {
+    // The setting of the README's `ntk single --alpha` example (one erf layer of width 512,
+    // η = 1). The 1/α law does not hold at every setting: at depth 2, width 128, η = 0.05 with
+    // ReLU the gap measured 0.120, 0.058, 0.052, 0.034 at α = 1, 4, 16, 64 — flattening, as the
+    // f32 rounding of updates η/α × the gradient (small against the weights) would make it;
+    // not yet pinned down.
+    let link = "?view=single&depth=1&width=512&act=erf&sw2=1.5&sb2=0.05&data=circles&n=16&loss=mse&opt=gd&lr=1&steps=300&seed=0";
+    let browser = page.open(link);
+    wait_done(browser, 120);
+    // The run drawn: its id, and whether it has ended.
+    let run_id = || {
+        browser
+            .execute(
+                "return Number(document.querySelector('[data-testid=single-rmse]').dataset.run || 0);",
+                vec![],
+            )
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let wait_next_run = |before: u64, what: &str| {
+        browser.wait_true(
+            &format!(
+                "return Number(document.querySelector('[data-testid=single-rmse]').dataset.run || 0) > {before}
+                    && document.querySelector('[data-testid=single-status]').innerText.startsWith('Done');"
+            ),
+            Duration::from_secs(120),
+            what,
+        );
+    };
+    let before = run_id();
+    browser.execute("document.querySelector('[data-testid=single-alpha-on]').click();", vec![]);
+    browser.wait_true(
+        "return location.search.includes('alpha=1');",
+        Duration::from_secs(10),
+        "alpha in the link",
+    );
+    wait_next_run(before, "the α = 1 run");
+    assert!(browser.text("[data-testid=single-cli]").contains("--alpha 1"));
+    let (gap1, report1) = final_gap(browser);
+    assert_eq!(report1.spec.alpha, Some(1.0));
+    assert_eq!(report1.checkpoints.last().map(|c| c.step), Some(300));
+    assert!(report1.checkpoints[0].nn.train.iter().all(|v| *v == 0.0), "g starts at 0");
+    let before = run_id();
+    browser.set_input("#s-alpha-value", "16");
+    browser.wait_true(
+        "return location.search.includes('alpha=16');",
+        Duration::from_secs(10),
+        "α = 16 in the link",
+    );
+    wait_next_run(before, "the α = 16 run");
+    let (gap16, report16) = final_gap(browser);
+    assert_eq!(report16.spec.alpha, Some(16.0));
+    assert_eq!(report16.checkpoints.last().map(|c| c.step), Some(300));
+    eprintln!("network–linearization RMSE after 300 steps: {gap1:.4} at α = 1, {gap16:.5} at α = 16");
+    assert!(gap16 < 0.25 * gap1, "α = 16: {gap16}, α = 1: {gap1}");
+    browser.screenshot(&screenshot_dir().join("single-alpha-16.png"));
+    let command = browser.text("[data-testid=single-cli]");
+    assert!(command.contains("--alpha 16"), "{command}");
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let out = std::process::Command::new(ntk_binary()).args(&args).output().expect("ntk runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let native: SingleReport = serde_json::from_slice(&out.stdout).expect("ntk single prints a report");
+    assert_eq!(native.header.spec_hash, report16.header.spec_hash, "the command prints the same job");
+    browser.execute("document.querySelector('[data-testid=single-alpha-on]').click();", vec![]);
+    browser.wait_true("return !location.search.includes('alpha=');", Duration::from_secs(10), "alpha gone");
+    assert!(!browser.text("[data-testid=single-cli]").contains("--alpha"));
 }
