@@ -135,6 +135,12 @@ pub struct Args {
     /// Run only seeds A..B of every width; needs --partial.
     #[arg(long, value_name = "A..B", value_parser = parse_range, requires = "partial")]
     seed_range: Option<Range<usize>>,
+    /// Chizat's output scale α in [0.001, 10000]: every network and its linearization are
+    /// trained and metric (a) compares g = α (f − f₀), on the loss scaled by 1/α² (time t = η·step means
+    /// the same for every α). Large α: lazy (the network–linearization gap ~ 1/α); small α:
+    /// rich. Without it: f itself (not the same as --alpha 1, which centres f at f₀).
+    #[arg(long, value_name = "A", allow_negative_numbers = true)]
+    alpha: Option<f64>,
 }
 
 fn parse_target(s: &str) -> Result<Target1d, String> {
@@ -189,6 +195,7 @@ pub fn spec(args: &Args) -> Result<WidthSweepSpec, CliError> {
         seeds: args.seeds,
         axis,
         checkpoints: args.checkpoints,
+        alpha: args.alpha,
     })
 }
 
