@@ -28,8 +28,9 @@ use crate::CliError;
 pub struct Args {
     #[command(flatten)]
     arch: ArchArgs,
-    /// Parameterization: ntk (paper Eq. 1) or standard (SM F).
-    #[arg(long, default_value = "ntk", value_name = "ntk|standard")]
+    /// Parameterization: ntk (paper Eq. 1), standard (SM F) or mf (mean-field / μP: readout
+    /// σ_w/n, trained at rate η·n; docs/MATH.md).
+    #[arg(long, default_value = "ntk", value_name = "ntk|standard|mf")]
     param: Parameterization,
     /// Hidden width n.
     #[arg(long, value_name = "N")]

@@ -51,6 +51,11 @@ pub struct Args {
     /// Bias variance σ_b² (≥ 0).
     #[arg(long, value_name = "S", default_value_t = 0.0025, allow_negative_numbers = true)]
     sb2: f64,
+    /// Parameterization: ntk (paper Eq. 1) or mf (mean-field / μP: readout σ_w/n, trained at rate
+    /// η·n; its kernel change does not fall with width). Metric (d) and --lr-critical use the
+    /// analytic NTK, the limit of both initial (rate-weighted) kernels; standard is refused.
+    #[arg(long, default_value = "ntk", value_name = "ntk|mf")]
+    param: Parameterization,
     /// Comma-separated hidden widths, strictly increasing (instead of --min-width/--max-width).
     #[arg(long, value_name = "N1,N2,…", value_delimiter = ',', num_args = 1..,
           conflicts_with_all = ["min_width", "max_width", "per_octave"])]
@@ -152,7 +157,7 @@ fn parse_target(s: &str) -> Result<Target1d, String> {
 /// # Errors
 /// [`CliError::BadInput`] for unreadable files, an invalid grid or architecture.
 pub fn spec(args: &Args) -> Result<WidthSweepSpec, CliError> {
-    let arch = Architecture::new(args.depth, args.activation, args.sw2, args.sb2, Parameterization::Ntk)?;
+    let arch = Architecture::new(args.depth, args.activation, args.sw2, args.sb2, args.param)?;
     let widths = match &args.widths {
         Some(w) => w.clone(),
         None => log2_grid(args.min_width, args.max_width, args.per_octave).map_err(CliError::bad_input)?,

@@ -352,7 +352,11 @@ fn ensemble_flags_match_the_core_run_of_the_same_spec() {
     let momentum = EnsembleSpec { momentum: 0.6, ..base.clone() };
     let readout = EnsembleSpec { readout_only: true, ..base.clone() };
     let alpha = EnsembleSpec { alpha: Some(4.0), ..base.clone() };
-    let cases: [(&str, &str, Vec<&str>, EnsembleSpec, EnsembleSpec); 5] = [
+    let mf = EnsembleSpec {
+        arch: Architecture { param: Parameterization::MeanField, ..base.arch },
+        ..base.clone()
+    };
+    let cases: [(&str, &str, Vec<&str>, EnsembleSpec, EnsembleSpec); 6] = [
         (
             "--param standard",
             "0.005",
@@ -363,6 +367,7 @@ fn ensemble_flags_match_the_core_run_of_the_same_spec() {
         ("--momentum 0.6", "0.2", vec!["--momentum", "0.6"], momentum, base.clone()),
         ("--readout-only", "0.2", vec!["--readout-only"], readout, base.clone()),
         ("--alpha 4", "0.2", vec!["--alpha", "4"], alpha, base.clone()),
+        ("--param mf", "0.2", vec!["--param", "mf"], mf, base.clone()),
         ("--seed 12", "0.2", vec!["--seed", "12"], EnsembleSpec { seed: 12, ..base.clone() }, base.clone()),
     ];
     for (what, lr, flags, same, other) in cases {

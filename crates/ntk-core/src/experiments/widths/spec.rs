@@ -94,7 +94,7 @@ impl SweepAxis {
 /// gradient descent on `L = 1/(2N) Σ (f(xᵢ) − yᵢ)²`, every layer trained.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WidthSweepSpec {
-    /// architecture (NTK parameterization); `depth` is replaced on a depth axis
+    /// architecture (NTK or mean-field parameterization); `depth` is replaced on a depth axis
     pub arch: Architecture,
     /// data set
     pub data: SweepData,
@@ -128,8 +128,9 @@ pub enum WidthError {
     /// Invalid architecture.
     #[error(transparent)]
     Arch(#[from] ArchError),
-    /// Standard parameterization (metric (d) compares with the NTK-parameterization limit).
-    #[error("the width sweep compares with the analytic NTK, the limit of NTK parameterization; got {0} parameterization (use ntk)")]
+    /// Standard parameterization (metric (d) compares with the NTK-parameterization limit, which
+    /// the standard-parameterization kernel does not have: it grows with n).
+    #[error("the width sweep compares with the analytic NTK, the limit of NTK parameterization (and of the rate-weighted kernel of mean-field); got {0} parameterization (use ntk or mf)")]
     Parameterization(Parameterization),
     /// A grid (widths, depths or train sizes) with no values.
     #[error("the {0} grid is empty: give at least one value (two or more for a slope)")]
@@ -321,7 +322,7 @@ impl WidthSweepSpec {
 
     pub(super) fn validate_fields(&self) -> Result<(), WidthError> {
         self.arch.validate()?;
-        if self.arch.param != Parameterization::Ntk {
+        if self.arch.param == Parameterization::Standard {
             return Err(WidthError::Parameterization(self.arch.param));
         }
         if let Some(alpha) = self.alpha {
