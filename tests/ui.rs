@@ -248,6 +248,7 @@ fn every_csv_cell_is_the_value_the_page_holds() {
         seed: 3,
         members: 3,
         checkpoints: 5,
+        alpha: None,
     };
     let summary = run_members(&spec, 0..3, |_| std::ops::ControlFlow::Continue(())).unwrap().summary();
     let c = summary.checkpoints.last().unwrap();

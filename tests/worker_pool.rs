@@ -43,6 +43,7 @@ fn spec(members: usize, steps: u64, seed: u64) -> EnsembleSpec {
         seed,
         members,
         checkpoints: 8,
+        alpha: None,
     }
 }
 

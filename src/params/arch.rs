@@ -189,12 +189,15 @@ pub const fn param<S: HasArch>() -> Field<S> {
             Value::Choice(match s.arch().param {
                 Parameterization::Ntk => "ntk",
                 Parameterization::Standard => "standard",
+                // Not offered by the page yet (PARAMETERIZATIONS; `set` refuses it).
+                Parameterization::MeanField => "mf",
             })
         },
         set: |s, v| {
             if let Value::Choice(name) = v {
-                if let Ok(p) = name.parse() {
-                    s.arch_mut().param = p;
+                match name.parse::<Parameterization>() {
+                    Ok(p) if PARAMETERIZATIONS.contains(&p.to_string().as_str()) => s.arch_mut().param = p,
+                    _ => {}
                 }
             }
             Vec::new()

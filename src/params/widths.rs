@@ -457,6 +457,7 @@ impl WidthsParams {
             seeds: self.seeds,
             axis,
             checkpoints: ntk_core::experiments::widths::DEFAULT_SWEEP_CHECKPOINTS,
+            alpha: None,
         })
     }
 }

@@ -92,8 +92,10 @@ pub enum Work {
     },
 }
 
-/// Page → worker.
+/// Page → worker. (A message lives only until it is serialized to JSON and posted, so the
+/// size of its largest variant, a task with its spec, costs nothing worth a box.)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[allow(clippy::large_enum_variant)]
 pub enum ToWorker {
     /// Run one task.
     Run {

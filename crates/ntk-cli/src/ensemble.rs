@@ -28,8 +28,9 @@ use crate::CliError;
 pub struct Args {
     #[command(flatten)]
     arch: ArchArgs,
-    /// Parameterization: ntk (paper Eq. 1) or standard (SM F).
-    #[arg(long, default_value = "ntk", value_name = "ntk|standard")]
+    /// Parameterization: ntk (paper Eq. 1), standard (SM F) or mf (mean-field / μP: readout
+    /// σ_w/n, trained at rate η·n; docs/MATH.md).
+    #[arg(long, default_value = "ntk", value_name = "ntk|standard|mf")]
     param: Parameterization,
     /// Hidden width n.
     #[arg(long, value_name = "N")]
@@ -76,6 +77,12 @@ pub struct Args {
     /// instead of printing the statistics; prints a one-line summary of the part.
     #[arg(long, value_name = "FILE")]
     partial: Option<PathBuf>,
+    /// Chizat's output scale α in [0.001, 10000]: every network and its linearization are
+    /// trained and reported as g = α (f − f₀), on the loss scaled by 1/α² (time t = η·step means
+    /// the same for every α). Large α: lazy (the network–linearization gap ~ 1/α); small α:
+    /// rich. Without it: f itself (not the same as --alpha 1, which centres f at f₀).
+    #[arg(long, value_name = "A", allow_negative_numbers = true)]
+    alpha: Option<f64>,
 }
 
 /// Runs `ntk ensemble`.
@@ -106,6 +113,7 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
         seed: args.seed,
         members: args.members,
         checkpoints: args.checkpoints,
+        alpha: args.alpha,
     };
     spec.validate().map_err(CliError::bad_input)?;
     let Some(path) = &args.partial else {
@@ -248,7 +256,8 @@ fn classify(e: EnsembleError) -> CliError {
         EnsembleError::Mlp(_)
         | EnsembleError::OutOfRange { .. }
         | EnsembleError::Data(_)
-        | EnsembleError::MemberRange { .. } => CliError::bad_input(e),
+        | EnsembleError::MemberRange { .. }
+        | EnsembleError::Alpha(_) => CliError::bad_input(e),
         _ => CliError::failed(e),
     }
 }

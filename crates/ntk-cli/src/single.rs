@@ -20,8 +20,10 @@ use crate::CliError;
 pub struct Args {
     #[command(flatten)]
     arch: ArchArgs,
-    /// Parameterization: ntk (paper Eq. 1) or standard (SM F; no analytic-Θ series).
-    #[arg(long, default_value = "ntk", value_name = "ntk|standard")]
+    /// Parameterization: ntk (paper Eq. 1), standard (SM F) or mf (mean-field / μP: readout
+    /// σ_w/n, trained at rate η·n; docs/MATH.md). Only ntk has the analytic-Θ series; for the
+    /// others the report says why in `analytic_skipped`.
+    #[arg(long, default_value = "ntk", value_name = "ntk|standard|mf")]
     param: Parameterization,
     /// Hidden width n.
     #[arg(long, value_name = "N")]

@@ -51,6 +51,11 @@ pub struct Args {
     /// Bias variance σ_b² (≥ 0).
     #[arg(long, value_name = "S", default_value_t = 0.0025, allow_negative_numbers = true)]
     sb2: f64,
+    /// Parameterization: ntk (paper Eq. 1) or mf (mean-field / μP: readout σ_w/n, trained at rate
+    /// η·n; its kernel change does not fall with width). Metric (d) and --lr-critical use the
+    /// analytic NTK, the limit of both initial (rate-weighted) kernels; standard is refused.
+    #[arg(long, default_value = "ntk", value_name = "ntk|mf")]
+    param: Parameterization,
     /// Comma-separated hidden widths, strictly increasing (instead of --min-width/--max-width).
     #[arg(long, value_name = "N1,N2,…", value_delimiter = ',', num_args = 1..,
           conflicts_with_all = ["min_width", "max_width", "per_octave"])]
@@ -135,6 +140,12 @@ pub struct Args {
     /// Run only seeds A..B of every width; needs --partial.
     #[arg(long, value_name = "A..B", value_parser = parse_range, requires = "partial")]
     seed_range: Option<Range<usize>>,
+    /// Chizat's output scale α in [0.001, 10000]: every network and its linearization are
+    /// trained and metric (a) compares g = α (f − f₀), on the loss scaled by 1/α² (time t = η·step means
+    /// the same for every α). Large α: lazy (the network–linearization gap ~ 1/α); small α:
+    /// rich. Without it: f itself (not the same as --alpha 1, which centres f at f₀).
+    #[arg(long, value_name = "A", allow_negative_numbers = true)]
+    alpha: Option<f64>,
 }
 
 fn parse_target(s: &str) -> Result<Target1d, String> {
@@ -146,7 +157,7 @@ fn parse_target(s: &str) -> Result<Target1d, String> {
 /// # Errors
 /// [`CliError::BadInput`] for unreadable files, an invalid grid or architecture.
 pub fn spec(args: &Args) -> Result<WidthSweepSpec, CliError> {
-    let arch = Architecture::new(args.depth, args.activation, args.sw2, args.sb2, Parameterization::Ntk)?;
+    let arch = Architecture::new(args.depth, args.activation, args.sw2, args.sb2, args.param)?;
     let widths = match &args.widths {
         Some(w) => w.clone(),
         None => log2_grid(args.min_width, args.max_width, args.per_octave).map_err(CliError::bad_input)?,
@@ -189,6 +200,7 @@ pub fn spec(args: &Args) -> Result<WidthSweepSpec, CliError> {
         seeds: args.seeds,
         axis,
         checkpoints: args.checkpoints,
+        alpha: args.alpha,
     })
 }
 

@@ -287,6 +287,7 @@ fn spec(x: &[Vec<f64>], y: &[f64], xs: &[Vec<f64>], ys: &[f64], param: Parameter
         seed: 0, // the CLI's default
         members: 6,
         checkpoints: 5,
+        alpha: None,
     }
 }
 
@@ -350,7 +351,12 @@ fn ensemble_flags_match_the_core_run_of_the_same_spec() {
     };
     let momentum = EnsembleSpec { momentum: 0.6, ..base.clone() };
     let readout = EnsembleSpec { readout_only: true, ..base.clone() };
-    let cases: [(&str, &str, Vec<&str>, EnsembleSpec, EnsembleSpec); 4] = [
+    let alpha = EnsembleSpec { alpha: Some(4.0), ..base.clone() };
+    let mf = EnsembleSpec {
+        arch: Architecture { param: Parameterization::MeanField, ..base.arch },
+        ..base.clone()
+    };
+    let cases: [(&str, &str, Vec<&str>, EnsembleSpec, EnsembleSpec); 6] = [
         (
             "--param standard",
             "0.005",
@@ -360,6 +366,8 @@ fn ensemble_flags_match_the_core_run_of_the_same_spec() {
         ),
         ("--momentum 0.6", "0.2", vec!["--momentum", "0.6"], momentum, base.clone()),
         ("--readout-only", "0.2", vec!["--readout-only"], readout, base.clone()),
+        ("--alpha 4", "0.2", vec!["--alpha", "4"], alpha, base.clone()),
+        ("--param mf", "0.2", vec!["--param", "mf"], mf, base.clone()),
         ("--seed 12", "0.2", vec!["--seed", "12"], EnsembleSpec { seed: 12, ..base.clone() }, base.clone()),
     ];
     for (what, lr, flags, same, other) in cases {

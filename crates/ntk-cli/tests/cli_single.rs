@@ -136,6 +136,24 @@ fn bad_combinations_and_labels_exit_2_with_one_line() {
         .contains("cross-entropy needs labels −1 or +1, but target 0 is 0.3"));
 }
 
+/// `--param mf` trains the mean-field network without the analytic-Θ series, and the report
+/// says why; NTK parameterization's report has the series and no such note.
+#[test]
+fn mean_field_has_no_analytic_series_and_says_why() {
+    let (train, test) = files("mf");
+    let mut args = base(&train, &test);
+    args.extend(["--param", "mf"]);
+    let out = ntk(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: SingleReport = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.spec.arch.param, ntk_core::Parameterization::MeanField);
+    let why = report.analytic_skipped.as_deref().unwrap_or_default();
+    assert!(why.contains("mean-field") && why.contains("do not describe"), "{why}");
+    assert!(report.checkpoints.iter().all(|c| c.theta.is_none()), "an analytic series for mf");
+    let plain: SingleReport = serde_json::from_slice(&ntk(&base(&train, &test)).stdout).unwrap();
+    assert!(plain.analytic_skipped.is_none() && plain.checkpoints.iter().all(|c| c.theta.is_some()));
+}
+
 #[test]
 fn alpha_reaches_the_spec_and_an_invalid_alpha_exits_2() {
     let (train, test) = files("alpha");

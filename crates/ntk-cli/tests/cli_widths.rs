@@ -1,5 +1,6 @@
 //! `ntk widths` end to end: JSON shape of a sweep (with and without a second axis, generated or
-//! CSV data), thread-count independence, exit code 2 with a one-line message on bad input.
+//! CSV data), thread-count independence, exit code 2 with a one-line message on bad input;
+//! `--alpha` reaches the spec and centres metric (a).
 
 use std::process::{Command, Output};
 
@@ -133,8 +134,9 @@ fn assert_bad_input(out: &Output, needle: &str) {
 
 #[test]
 fn bad_input_exits_2_with_one_line() {
-    let cases: [(&[&str], &str); 11] = [
+    let cases: [(&[&str], &str); 12] = [
         (&["--widths", "16,8"], "strictly increasing: entry 1 is 8, after 16"),
+        (&["--alpha", "0", "--widths", "8"], "alpha must be a finite number in [0.001, 10000], got 0"),
         (&["--widths", "0,8"], "got 0"),
         (&["--min-width", "64", "--max-width", "32"], "largest width"),
         (&["--seeds", "0"], "seeds out of range: 0"),
@@ -163,4 +165,26 @@ fn bad_input_exits_2_with_one_line() {
     // Conflicting flags are clap usage errors (exit 2).
     assert_bad_input(&ntk(&["widths", "--depth", "2", "--depths", "1,2"]), "cannot be used with");
     assert_bad_input(&ntk(&["widths", "--lr", "0.1", "--lr-critical", "0.5"]), "cannot be used with");
+}
+
+/// `--alpha 16` is in the printed spec and makes the network follow its linearization more
+/// closely: metric (a), the sup of the test RMSE between g and g_lin, is below that of the
+/// same sweep without α at every width (lazier by a factor ~α; checked with a factor 4).
+#[test]
+fn alpha_reaches_the_spec_and_shrinks_the_gap() {
+    let plain = json(&small(&[]));
+    let lazy = json(&small(&["--alpha", "16"]));
+    assert_eq!(lazy["spec"]["alpha"], 16.0);
+    assert!(plain["spec"].get("alpha").is_none());
+    let gaps = |v: &serde_json::Value| -> Vec<f64> {
+        v["series"][0]["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["rmse_nn_lin_sup"]["mean"].as_f64().unwrap())
+            .collect()
+    };
+    for (g, p) in gaps(&lazy).iter().zip(gaps(&plain)) {
+        assert!(*g > 0.0 && g * 4.0 < p, "gap with α = 16: {g}, without: {p}");
+    }
 }

@@ -14,6 +14,12 @@ pub enum Parameterization {
     Ntk,
     /// `h^{l+1} = W^{l+1} x^l + b^{l+1}`, W ~ N(0, σ_w²/n_l), b ~ N(0, σ_b²) (paper SM F).
     Standard,
+    /// Mean-field / μP (docs/MATH.md, "Mean-field / μP parameterization"): hidden layers as in
+    /// NTK parameterization, the readout `f = (σ_w/n) W^{L+1} x^L + σ_b b^{L+1}` (1/n instead of
+    /// 1/√n), W, b ~ N(0, 1), trained at rate `η n` (the readout bias at η). Not described by
+    /// the analytic NNGP/NTK Gaussian processes: its features move O(1) at every width.
+    #[serde(rename = "mf")]
+    MeanField,
 }
 
 impl std::str::FromStr for Parameterization {
@@ -22,6 +28,7 @@ impl std::str::FromStr for Parameterization {
         match s.trim().to_ascii_lowercase().as_str() {
             "ntk" => Ok(Parameterization::Ntk),
             "standard" => Ok(Parameterization::Standard),
+            "mf" | "mean_field" | "mean-field" | "mup" => Ok(Parameterization::MeanField),
             _ => Err(ArchError::UnknownParameterization(s.to_string())),
         }
     }
@@ -32,6 +39,7 @@ impl std::fmt::Display for Parameterization {
         f.write_str(match self {
             Parameterization::Ntk => "ntk",
             Parameterization::Standard => "standard",
+            Parameterization::MeanField => "mf",
         })
     }
 }
@@ -52,7 +60,8 @@ pub struct Architecture {
     pub sw2: f64,
     /// Bias variance σ_b² ≥ 0.
     pub sb2: f64,
-    /// NTK or standard parameterization (the analytic kernels are those of NTK parameterization).
+    /// NTK, standard or mean-field parameterization (the analytic kernels are those of NTK
+    /// parameterization).
     pub param: Parameterization,
 }
 
@@ -68,8 +77,8 @@ pub enum ArchError {
     /// σ_b² not finite or negative.
     #[error("σ_b² (sb2) must be a finite number ≥ 0, got {0}")]
     BiasVariance(f64),
-    /// Not `ntk` or `standard`.
-    #[error("unknown parameterization '{0}' (expected ntk or standard)")]
+    /// Not `ntk`, `standard` or `mf`.
+    #[error("unknown parameterization '{0}' (expected ntk, standard or mf)")]
     UnknownParameterization(String),
     /// leaky_relu slope not finite.
     #[error("leaky_relu slope must be finite, got {0}")]

@@ -24,6 +24,7 @@ fn spec(width: usize, members: usize, steps: u64, lr: f64) -> EnsembleSpec {
         seed: 77,
         members,
         checkpoints: 8,
+        alpha: None,
     }
 }
 

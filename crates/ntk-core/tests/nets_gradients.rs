@@ -39,7 +39,7 @@ const FD_REL: f64 = 1e-6;
 fn gradients_match_central_differences_for_every_activation_and_parameterization() {
     let (x, y) = data(3, 2, 11);
     for act in ACTS {
-        for param in [Parameterization::Ntk, Parameterization::Standard] {
+        for param in [Parameterization::Ntk, Parameterization::Standard, Parameterization::MeanField] {
             let arch = Architecture::new(2, act, 1.7, 0.3, param).unwrap();
             let mut net = Mlp::<f64>::new(&arch, 2, 5, 42).unwrap();
             let trace = net.forward_trace(&x, 3);

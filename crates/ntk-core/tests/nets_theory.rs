@@ -40,6 +40,7 @@ fn depth_one(width: usize, members: usize, readout_only: bool) -> EnsembleSpec {
         seed: 2024,
         members,
         checkpoints: 5,
+        alpha: None,
     }
 }
 

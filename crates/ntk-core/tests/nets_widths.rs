@@ -34,6 +34,7 @@ fn smooth(depth: usize, widths: Vec<usize>, seeds: usize, steps: u64) -> WidthSw
         seeds,
         axis: SweepAxis::None,
         checkpoints: 12,
+        alpha: None,
     }
 }
 
@@ -49,6 +50,7 @@ fn generated(widths: Vec<usize>, seeds: usize) -> WidthSweepSpec {
         seeds,
         axis: SweepAxis::None,
         checkpoints: 5,
+        alpha: None,
     }
 }
 
@@ -311,6 +313,7 @@ fn memory_guard_and_workload_estimates() {
         seed: 0,
         members: 1,
         checkpoints: 2,
+        alpha: None,
     };
     let train = ens.flops_per_step() * 10_000.0;
     let point = estimate_point_flop(&f, 512, None);

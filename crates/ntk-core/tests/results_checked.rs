@@ -64,6 +64,7 @@ fn sweep_spec() -> WidthSweepSpec {
         seeds: 3,
         axis: SweepAxis::Depth(vec![1, 2]),
         checkpoints: 4,
+        alpha: None,
     }
 }
 

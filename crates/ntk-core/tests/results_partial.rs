@@ -152,6 +152,7 @@ fn sweep() -> WidthSweepSpec {
         seeds: 3,
         axis: SweepAxis::Depth(vec![1, 2]),
         checkpoints: 4,
+        alpha: None,
     }
 }
 

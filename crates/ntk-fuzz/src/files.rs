@@ -71,6 +71,7 @@ fn sweep_spec() -> WidthSweepSpec {
         seeds: 2,
         axis: SweepAxis::Depth(vec![1, 2]),
         checkpoints: 4,
+        alpha: None,
     }
 }
 

@@ -11,6 +11,14 @@
 //! The same seed draws the same standard normals z for both, so they compute the same function
 //! at initialisation; `∂L/∂W = c_w δ xᵀ` and `∂L/∂b = c_b δ` make gradient descent differ.
 //!
+//! Mean-field / μP (docs/MATH.md, "Mean-field / μP parameterization") is NTK parameterization
+//! with the readout `f = (σ_w/n) a·x^L + σ_b b` (a, b ~ N(0, 1)) trained at rate `η n` (the
+//! readout bias at η). It is stored in the equivalent form that plain descent at rate η trains
+//! exactly: a parameter p with multiplier c and rate `η n` is stored as `p/√n` with multiplier
+//! `c √n` (then `η (c√n)² = η n c²`). So every weight and hidden bias is stored as `z/√n` with
+//! multiplier `√n` times its mean-field one: input `c_w = σ_w √n/√d`, hidden `c_w = σ_w`,
+//! readout `c_w = σ_w/√n`, hidden `c_b = σ_b √n`; the readout bias is z with `c_b = σ_b`.
+//!
 //! Activations are stored batch-major (one point's vector contiguous), weights row-major
 //! (`W[j, i]` at `j·n_in + i`). The products of the Dense layers (the hot loops) are in
 //! [`crate::nets::dense`].
@@ -194,9 +202,11 @@ pub struct Layer<T> {
     pub w: Vec<T>,
     /// trainable biases
     pub b: Vec<T>,
-    /// weight multiplier c_w (σ_w/√n_in in NTK parameterization, 1 in standard)
+    /// weight multiplier c_w (σ_w/√n_in in NTK parameterization, 1 in standard, √n times the
+    /// mean-field multiplier in mean-field parameterization)
     pub cw: T,
-    /// bias multiplier c_b (σ_b in NTK parameterization, 1 in standard)
+    /// bias multiplier c_b (σ_b in NTK parameterization, 1 in standard; mean-field: σ_b √n in
+    /// hidden layers, σ_b in the readout)
     pub cb: T,
 }
 
@@ -255,6 +265,7 @@ impl<T: Real> Mlp<T> {
             let (w_std, b_std, cw, cb) = match arch.param {
                 Parameterization::Ntk => (1.0, 1.0, scale_in, sb),
                 Parameterization::Standard => (scale_in, sb, 1.0, 1.0),
+                Parameterization::MeanField => mean_field_layer(scale_in, sb, width, l == arch.depth),
             };
             let w = (0..n_in * n_out).map(|_| T::from_f64(w_std * normal.sample())).collect();
             let b = (0..n_out).map(|_| T::from_f64(b_std * normal.sample())).collect();
@@ -414,6 +425,23 @@ impl<T: Real> Mlp<T> {
             })
             .collect();
         Gradients { layers }
+    }
+}
+
+/// The stored form of a mean-field layer (module documentation): `(w_std, b_std, c_w, c_b)`
+/// for a layer whose NTK weight multiplier is `scale_in = σ_w/√n_in`, at hidden width n.
+///
+/// The mean-field layer is `h = c W x + c_b b` with W, b ~ N(0, 1), `c = σ_w/√n_in` (hidden
+/// layers) or `σ_w/n` (readout), trained at rate `η n` (the readout bias at η); stored as
+/// `W/√n` with multiplier `c √n`, and likewise for the hidden biases, so that descent at rate η
+/// on the stored values is descent at rate `η n` on W, b.
+fn mean_field_layer(scale_in: f64, sb: f64, width: usize, readout: bool) -> (f64, f64, f64, f64) {
+    let root_n = (width as f64).sqrt();
+    if readout {
+        // c = σ_w/n = scale_in/√n, stored multiplier c √n = scale_in; bias at rate η as is.
+        (1.0 / root_n, 1.0, scale_in, sb)
+    } else {
+        (1.0 / root_n, 1.0 / root_n, scale_in * root_n, sb * root_n)
     }
 }
 

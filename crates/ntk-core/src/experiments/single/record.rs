@@ -127,6 +127,10 @@ pub struct SingleReport {
     /// the divergence that ended the run early, if any
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diverged: Option<SingleDivergence>,
+    /// why the analytic-Θ series is absent (standard and mean-field parameterization;
+    /// [`SingleSpec::analytic_skipped`])
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub analytic_skipped: Option<String>,
 }
 
 impl SingleReport {
@@ -147,6 +151,7 @@ impl SingleReport {
             spec: spec.clone(),
             checkpoints,
             diverged,
+            analytic_skipped: spec.analytic_skipped().map(str::to_string),
         })
     }
 }

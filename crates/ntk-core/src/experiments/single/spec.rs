@@ -153,7 +153,22 @@ impl SingleSpec {
     /// Whether the analytic NTK's dynamics are computed beside the network (NTK
     /// parameterization: the analytic Θ is its limit).
     pub fn has_analytic(&self) -> bool {
-        self.arch.param == Parameterization::Ntk
+        self.analytic_skipped().is_none()
+    }
+
+    /// Why the analytic-Θ series is not computed for this spec (`None`: it is).
+    pub fn analytic_skipped(&self) -> Option<&'static str> {
+        match self.arch.param {
+            Parameterization::Ntk => None,
+            Parameterization::Standard => Some(
+                "standard parameterization: its tangent kernel grows with the width, the analytic NTK \
+                 is the limit of NTK parameterization only",
+            ),
+            Parameterization::MeanField => Some(
+                "mean-field parameterization: its features and tangent kernel move O(1) at every \
+                 width, so the analytic NNGP/NTK Gaussian processes do not describe its training",
+            ),
+        }
     }
 
     /// The checkpoint steps: 0, log-spaced steps, K.

@@ -21,7 +21,8 @@
 //! [`run_sweep`] does everything in one call (the CLI). Everything is serde, to be posted to web
 //! workers as JSON.
 //!
-//! Only NTK parameterization is accepted: the analytic Θ of (d) is its limit.
+//! NTK and mean-field parameterization are accepted: the analytic Θ of (d) is the limit of both
+//! initial (rate-weighted) kernels; standard parameterization is refused.
 
 mod check;
 mod cost;

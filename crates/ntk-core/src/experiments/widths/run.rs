@@ -74,7 +74,10 @@ where
         problem.x_train[0].len(),
         problem.x_train.iter().flatten().copied(),
     );
-    let theta = kernels(&problem.arch, &x_train, &x_train)?.ntk;
+    // Mean-field: its rate-weighted Θ̂₀ is NTK parameterization's of the same seed, whose limit
+    // is the analytic NTK (docs/MATH.md, "Mean-field / μP parameterization").
+    let ntk_arch = Architecture { param: Parameterization::Ntk, ..problem.arch };
+    let theta = kernels(&ntk_arch, &x_train, &x_train)?.ntk;
     let learning_rate = match spec.learning_rate {
         LearningRate::Absolute(eta) => eta,
         LearningRate::CriticalFraction(f) => {

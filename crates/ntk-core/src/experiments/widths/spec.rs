@@ -1,6 +1,7 @@
 //! The spec of a width sweep: its data, learning rate, grid of widths, seeds and second axis, and its validation.
 
 use super::*;
+use crate::nets::output_scale::{AlphaError, OutputScale};
 /// Reference slopes of the log-log plots: `−1/2` (the CLT scale of Θ̂₀ − Θ and Theorem 2.1's
 /// bound) and `−1` (the observed scale of the kernel change and of hidden-weight changes,
 /// Figure 1).
@@ -93,7 +94,7 @@ impl SweepAxis {
 /// gradient descent on `L = 1/(2N) Σ (f(xᵢ) − yᵢ)²`, every layer trained.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WidthSweepSpec {
-    /// architecture (NTK parameterization); `depth` is replaced on a depth axis
+    /// architecture (NTK or mean-field parameterization); `depth` is replaced on a depth axis
     pub arch: Architecture,
     /// data set
     pub data: SweepData,
@@ -113,6 +114,12 @@ pub struct WidthSweepSpec {
     /// log-spaced checkpoints including step 0 and K (the sup of (a) is over these)
     #[serde(default = "default_checkpoints")]
     pub checkpoints: usize,
+    /// Chizat's output scale α (docs/MATH.md, "Chizat's output scale α"): every network and its
+    /// linearization are trained as `g = α (f − f₀)` on the loss scaled by `1/α²`, and (a) is
+    /// the RMSE between g and g_lin. Absent (the default, and absent from the spec's JSON, so
+    /// its hash is what it always was): the networks f themselves.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
 }
 
 /// An invalid sweep, or a run that could not finish.
@@ -121,8 +128,9 @@ pub enum WidthError {
     /// Invalid architecture.
     #[error(transparent)]
     Arch(#[from] ArchError),
-    /// Standard parameterization (metric (d) compares with the NTK-parameterization limit).
-    #[error("the width sweep compares with the analytic NTK, the limit of NTK parameterization; got {0} parameterization (use ntk)")]
+    /// Standard parameterization (metric (d) compares with the NTK-parameterization limit, which
+    /// the standard-parameterization kernel does not have: it grows with n).
+    #[error("the width sweep compares with the analytic NTK, the limit of NTK parameterization (and of the rate-weighted kernel of mean-field); got {0} parameterization (use ntk or mf)")]
     Parameterization(Parameterization),
     /// A grid (widths, depths or train sizes) with no values.
     #[error("the {0} grid is empty: give at least one value (two or more for a slope)")]
@@ -200,6 +208,9 @@ pub enum WidthError {
     /// The ensemble runner failed.
     #[error(transparent)]
     Ensemble(EnsembleError),
+    /// An output scale α out of range.
+    #[error(transparent)]
+    Alpha(#[from] AlphaError),
     /// The progress callback asked to stop.
     #[error("cancelled")]
     Cancelled,
@@ -311,8 +322,11 @@ impl WidthSweepSpec {
 
     pub(super) fn validate_fields(&self) -> Result<(), WidthError> {
         self.arch.validate()?;
-        if self.arch.param != Parameterization::Ntk {
+        if self.arch.param == Parameterization::Standard {
             return Err(WidthError::Parameterization(self.arch.param));
+        }
+        if let Some(alpha) = self.alpha {
+            OutputScale::new(alpha)?;
         }
         check_grid("width", &self.widths)?;
         if let Some(&w) = self.widths.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
@@ -470,6 +484,7 @@ impl WidthSweepSpec {
             seed: self.seed,
             members: self.seeds,
             checkpoints: self.checkpoints,
+            alpha: self.alpha,
         }
     }
 }

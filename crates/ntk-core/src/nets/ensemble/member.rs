@@ -1,7 +1,8 @@
 //! One ensemble member inside a runner: its f32 network in training, the linearization of its
 //! initial network (in closed form for MSE under full-batch descent, otherwise trained step by
 //! step beside it with the same loss, optimizer and minibatches), and the record taken at each
-//! checkpoint.
+//! checkpoint. With an output scale α ([`EnsembleSpec::alpha`]) network and linearization are
+//! both trained and reported as `g = α (f − f₀)` ([`ScaledModel`]).
 
 use nalgebra::{DMatrix, DVector};
 
@@ -13,6 +14,7 @@ use crate::nets::linear_model::{LinearModel, Tangents};
 use crate::nets::linearized::{LinearOutputs, Linearized};
 use crate::nets::mlp::Mlp;
 use crate::nets::mlp_model::MlpModel;
+use crate::nets::output_scale::{OutputScale, ScaledModel};
 use crate::nets::train::Trainer;
 use crate::rng::member_seed;
 
@@ -30,7 +32,29 @@ pub(super) struct Data {
 /// trained step by step with J₀ on the test points.
 enum Lin {
     Closed(Vec<LinearOutputs>),
-    Direct { trainer: Box<Trainer<LinearModel<f32>>>, test: Tangents<f32> },
+    Direct {
+        trainer: Box<Trainer<ScaledModel<LinearModel<f32>>>>,
+        test: Tangents<f32>,
+        /// f_lin at θ₀ on the training points (what an output scale centres at)
+        f0_train: Vec<f32>,
+    },
+}
+
+/// The trainer of a member's network: f, or `g = α (f − f₀)` with an output scale.
+type NetTrainer = Trainer<ScaledModel<MlpModel<f32>>>;
+
+/// The network a [`NetTrainer`] trains, at its current parameters.
+fn net_of(trainer: &NetTrainer) -> &Mlp<f32> {
+    trainer.model().inner().net()
+}
+
+/// Outputs `f` as a member reports them: `α (f − f₀)` (in f32, then widened) with an output
+/// scale, else f widened to f64.
+fn reported(scale: Option<OutputScale>, f: &[f32], f0: &[f32]) -> Vec<f64> {
+    match scale {
+        Some(s) => s.apply(f, f0).iter().map(|&v| v as f64).collect(),
+        None => f.iter().map(|&v| v as f64).collect(),
+    }
 }
 
 impl Data {
@@ -51,7 +75,12 @@ impl Data {
 
 /// A member in training: network, trainer state and the fixed references of its records.
 struct Training {
-    trainer: Trainer<MlpModel<f32>>,
+    trainer: NetTrainer,
+    /// the output scale, if any
+    scale: Option<OutputScale>,
+    /// the f32 network's outputs f₀ on the test and training points at step 0 (what an output
+    /// scale centres at)
+    f0: (Vec<f32>, Vec<f32>),
     /// the linearization
     lin: Lin,
     w0: Vec<Vec<f32>>,
@@ -74,12 +103,18 @@ struct Training {
 /// Jacobian factors ([`Member::start`], then [`Member::build`] before the first step).
 struct Start {
     /// the trainer, forward pass at step 0 done
-    trainer: Trainer<MlpModel<f32>>,
+    trainer: NetTrainer,
+    /// the output scale, if any
+    scale: Option<OutputScale>,
+    /// the f32 network's outputs f₀ on the test and training points
+    f0: (Vec<f32>, Vec<f32>),
     /// the f64 copy of the initial network (the linearization is built from it)
     net64: Mlp<f64>,
-    /// f₀ on the test points (the f32 network)
+    /// the reported outputs on the test points at step 0 (the f32 network; 0 with an output
+    /// scale)
     test: Vec<f64>,
-    /// f₀ on the training points from the f64 copy of the network (as the linearization has it)
+    /// the linearization's reported outputs on the training points at step 0: f₀ from the f64
+    /// copy of the network (as the linearization has it), 0 with an output scale
     lin_train: Vec<f64>,
     /// the loss of the step-0 forward pass (on the step's batch)
     loss: f64,
@@ -91,7 +126,7 @@ impl Start {
     /// The step-0 record: network and linearization outputs both f₀, no weight or kernel
     /// change.
     fn record(&self, spec: &EnsembleSpec) -> MemberRecord {
-        let layers = self.trainer.net().layers.len();
+        let layers = net_of(&self.trainer).layers.len();
         let loss = spec.loss;
         let train_loss = NnLin { nn: self.full_loss, lin: loss.mean(&self.lin_train, &spec.y_train) };
         let test_loss = spec
@@ -206,17 +241,30 @@ impl Member {
     /// [`EnsembleError`] if the network cannot be built.
     pub(super) fn start(&mut self, spec: &EnsembleSpec, data: &Data) -> Result<(), EnsembleError> {
         let seed = member_seed(spec.seed, self.index as u64);
+        let scale = spec.output_scale()?;
         let net = Mlp::<f32>::new(&spec.arch, data.d, spec.width, seed)?;
         let net64 = net.cast::<f64>();
-        let lin_train = net64.forward(&data.x_train, data.n);
-        let test = net.forward(&data.x_test32, data.m).iter().map(|&v| v as f64).collect();
-        let mut trainer = Trainer::network(net, &data.x_train, &spec.y_train, spec.train_options(seed))?;
+        let lin_train = match scale {
+            Some(_) => vec![0.0; data.n],
+            None => net64.forward(&data.x_train, data.n),
+        };
+        let f0_test = net.forward(&data.x_test32, data.m);
+        let f0_train = if scale.is_some() { net.forward(&data.x_train32, data.n) } else { Vec::new() };
+        let test = reported(scale, &f0_test, &f0_test);
+        let opts = spec.train_options(seed);
+        let model = ScaledModel::new(MlpModel::new(net, &data.x_train, opts.readout_only)?, scale);
+        let mut trainer = Trainer::new(model, &spec.y_train, opts)?;
         let loss = trainer.forward();
-        let full_loss = if spec.batch_size.is_none() { loss } else { full_train_loss(&trainer, spec, data) };
+        let f0 = (f0_test, f0_train);
+        let full_loss = if spec.batch_size.is_none() {
+            loss
+        } else {
+            full_train_loss(&trainer, scale, &f0.1, spec, data)
+        };
         self.phase = if loss_diverged(loss, loss) {
             Phase::Diverged(Divergence { member: self.index, step: 0, model: DivergedModel::Network })
         } else {
-            Phase::Started(Box::new(Start { trainer, net64, test, lin_train, loss, full_loss }))
+            Phase::Started(Box::new(Start { trainer, scale, f0, net64, test, lin_train, loss, full_loss }))
         };
         Ok(())
     }
@@ -240,24 +288,27 @@ impl Member {
                 return Ok(());
             }
         };
-        let Start { trainer, net64, loss, test: initial_test, .. } = *start;
-        let net = trainer.net();
+        let Start { trainer, scale, f0, net64, loss, test: initial_test, .. } = *start;
+        let net = net_of(&trainer);
         // Θ̂₀ for the kernel-change measure, from the f32 network like the later Θ̂_k.
         let fac32 = JacobianFactors::new(net, &data.x_train32, data.n);
         let ntk0 = fac32.ntk(&fac32);
         let w0: Vec<Vec<f32>> = net.layers.iter().map(|l| l.w.clone()).collect();
         let w0_norm = w0.iter().map(|w| frobenius_distance(w, None)).collect();
         let lin = if spec.closed_form_linearization() {
-            Lin::Closed(closed_form(spec, data, schedule, net, &net64)?)
+            Lin::Closed(closed_form(spec, data, schedule, net, &net64, scale.is_some())?)
         } else {
             // Trained by the same step: the f32 network's own J₀, the same options and seed.
             let model = LinearModel::new(net.clone(), &data.x_train, spec.readout_only)?;
             let test = model.tangents(&data.x_test32)?;
-            let trainer = Trainer::new(model, &spec.y_train, *trainer.options())?;
-            Lin::Direct { trainer: Box::new(trainer), test }
+            let f0_train = if scale.is_some() { model.train_outputs() } else { Vec::new() };
+            let trainer = Trainer::new(ScaledModel::new(model, scale), &spec.y_train, *trainer.options())?;
+            Lin::Direct { trainer: Box::new(trainer), test, f0_train }
         };
         self.phase = Phase::Training(Box::new(Training {
             trainer,
+            scale,
+            f0,
             lin,
             w0,
             w0_norm,
@@ -346,9 +397,16 @@ impl Member {
 }
 
 /// The network's loss on every training point (for minibatch training, whose steps see a
-/// batch only).
-fn full_train_loss(trainer: &Trainer<MlpModel<f32>>, spec: &EnsembleSpec, data: &Data) -> f64 {
-    spec.loss.mean(&trainer.net().forward(&data.x_train32, data.n), &spec.y_train)
+/// batch only), of g = α (f − f₀) with an output scale (`f0_train` the f32 network's f₀).
+fn full_train_loss(
+    trainer: &NetTrainer,
+    scale: Option<OutputScale>,
+    f0_train: &[f32],
+    spec: &EnsembleSpec,
+    data: &Data,
+) -> f64 {
+    let f = net_of(trainer).forward(&data.x_train32, data.n);
+    spec.loss.mean(&reported(scale, &f, f0_train), &spec.y_train)
 }
 
 /// The closed-form linearization's outputs at every checkpoint of `schedule` (MSE, full batch;
@@ -356,12 +414,16 @@ fn full_train_loss(trainer: &Trainer<MlpModel<f32>>, spec: &EnsembleSpec, data: 
 /// carries the dynamics); Θ̂₀(*, X) and f₀(*) from the Jacobian factors of the f32 network itself
 /// on the test points (f32 SIMD, several times faster than f64 in wasm, relative error ~1e-7,
 /// far below the f32 training's own; f₀(*) is then exactly the network's step-0 output).
+/// With `centred` (an output scale α) the same trajectory from f₀ = 0: `g_lin = α J₀ (θ − θ₀)`
+/// trained on the loss scaled by 1/α² obeys `g_{k+1} = g_k − (η/N) Θ̂₀ (g_k − y)` (the α's
+/// cancel), the linearization's recursion started at 0.
 fn closed_form(
     spec: &EnsembleSpec,
     data: &Data,
     schedule: &[u64],
     net: &Mlp<f32>,
     net64: &Mlp<f64>,
+    centred: bool,
 ) -> Result<Vec<LinearOutputs>, EnsembleError> {
     let fac_train = JacobianFactors::new(net64, &data.x_train, data.n);
     let fac_test = JacobianFactors::new(net, &data.x_test32, data.m);
@@ -370,11 +432,16 @@ fn closed_form(
     } else {
         (fac_train.ntk(&fac_train), fac_test.ntk(&fac_train))
     };
+    let (f0_train, f0_test) = if centred {
+        (DVector::zeros(data.n), DVector::zeros(data.m))
+    } else {
+        (DVector::from_column_slice(&fac_train.outputs), DVector::from_column_slice(&fac_test.outputs))
+    };
     let lin = Linearized::new(
         &k_train,
         &k_test,
-        &DVector::from_column_slice(&fac_train.outputs),
-        &DVector::from_column_slice(&fac_test.outputs),
+        &f0_train,
+        &f0_test,
         &DVector::from_column_slice(&spec.y_train),
         spec.learning_rate,
         spec.momentum,
@@ -399,28 +466,29 @@ impl Training {
     /// building the member, and W₀ − W₀ and Θ̂₀ − Θ̂₀ are exactly zero: the same bits as
     /// computing them again (tested), without the work.
     fn record_with(&self, spec: &EnsembleSpec, data: &Data, checkpoint: usize, start: bool) -> MemberRecord {
-        let net = self.trainer.net();
+        let net = net_of(&self.trainer);
         let loss = spec.loss;
         let nn: Vec<f64> = if start {
             self.initial_test.clone()
         } else {
-            net.forward(&data.x_test32, data.m).iter().map(|&v| v as f64).collect()
+            reported(self.scale, &net.forward(&data.x_test32, data.m), &self.f0.0)
         };
         let (lin_test, lin_train_loss): (Vec<f64>, f64) = match &self.lin {
             Lin::Closed(lin) => {
                 let lin = &lin[checkpoint];
                 (lin.test.iter().copied().collect(), loss.mean(lin.train.as_slice(), &spec.y_train))
             }
-            Lin::Direct { trainer, test } => {
-                let model = trainer.model();
-                let out = model.outputs_on(test).iter().map(|&v| v as f64).collect();
-                (out, loss.mean(&model.train_outputs(), &spec.y_train))
+            Lin::Direct { trainer, test, f0_train } => {
+                let model = trainer.model().inner();
+                let out = reported(self.scale, &model.outputs_on(test), &test.f0);
+                let train = reported(self.scale, &model.train_outputs(), f0_train);
+                (out, loss.mean(&train, &spec.y_train))
             }
         };
         let nn_train_loss = match (spec.batch_size, self.loss) {
             (None, Some(l)) => l,
             (None, None) => f64::NAN,
-            (Some(_), _) => full_train_loss(&self.trainer, spec, data),
+            (Some(_), _) => full_train_loss(&self.trainer, self.scale, &self.f0.1, spec, data),
         };
         let train_loss = NnLin { nn: nn_train_loss, lin: lin_train_loss };
         let test_loss =

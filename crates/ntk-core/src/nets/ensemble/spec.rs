@@ -9,6 +9,7 @@ use crate::nets::linearized::LinearizedError;
 use crate::nets::loss::Loss;
 use crate::nets::mlp::{MlpError, MAX_WIDTH};
 use crate::nets::optimizer::OptimizerError;
+use crate::nets::output_scale::{AlphaError, OutputScale};
 use crate::nets::train::TrainOptions;
 
 /// A network whose training loss exceeds this factor times its initial loss is diverged.
@@ -76,6 +77,12 @@ pub struct EnsembleSpec {
     /// number of checkpoints, log-spaced, including step 0 and the final step (≥ 2)
     #[serde(default = "default_checkpoints")]
     pub checkpoints: usize,
+    /// Chizat's output scale α (docs/MATH.md, "Chizat's output scale α"): every member and its
+    /// linearization are trained and reported as `g = α (f − f₀)` on the loss scaled by `1/α²`.
+    /// Absent (the default, and absent from the spec's JSON, so its hash is what it always
+    /// was): the networks f themselves, bit for bit as before α existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
 }
 
 /// An invalid ensemble job or a run that could not finish.
@@ -113,6 +120,9 @@ pub enum EnsembleError {
     /// Partial statistics of different jobs (different checkpoint schedules or test sets).
     #[error("cannot merge statistics of different jobs: {0}")]
     Mismatch(String),
+    /// An output scale α out of range.
+    #[error(transparent)]
+    Alpha(#[from] AlphaError),
     /// The progress callback asked to stop.
     #[error("cancelled")]
     Cancelled,
@@ -174,7 +184,16 @@ impl EnsembleSpec {
             seed: 0,
             members,
             checkpoints,
+            alpha: None,
         }
+    }
+
+    /// The output scale, if the spec has one.
+    ///
+    /// # Errors
+    /// [`EnsembleError::Alpha`] for an α that [`OutputScale::new`] refuses.
+    pub fn output_scale(&self) -> Result<Option<OutputScale>, EnsembleError> {
+        Ok(self.alpha.map(OutputScale::new).transpose()?)
     }
 
     /// Whether the linearization has the closed form of MSE under full-batch descent (paper
@@ -223,6 +242,7 @@ impl EnsembleSpec {
         if self.width == 0 || self.width > MAX_WIDTH {
             return Err(MlpError::Width(self.width).into());
         }
+        self.output_scale()?;
         let range = |what, value: f64, ok: bool, expected| {
             if ok {
                 Ok(())
