@@ -15,10 +15,9 @@ use nalgebra::{DMatrix, DVector};
 
 use crate::activation::Activation;
 use crate::arch::{ArchError, Architecture, Parameterization};
-use crate::theory::fused::fused_kernels;
-use crate::theory::kernel_maps::{
-    ErfMap, GeluMap, IdentityMap, KernelMap, LeakyReluMap, QuadratureMap, ReluMap, SinMap, SmoothActivation,
-};
+use crate::theory::dispatch::{visit_kernel_map, MapVisitor};
+use crate::theory::fused::{fused_kernels, LaneMap};
+use crate::theory::kernel_maps::{DiagonalMap, KernelMap, QuadratureMap, SmoothActivation};
 use crate::theory::smooth::{smooth_diagonal, smooth_kernels};
 
 /// NNGP kernel K and NTK Θ between two point sets (rows of `x1` × rows of `x2`).
@@ -217,18 +216,19 @@ fn check_arch(arch: &Architecture) -> Result<(), KernelError> {
 pub fn kernels(arch: &Architecture, x1: &DMatrix<f64>, x2: &DMatrix<f64>) -> Result<KernelPair, KernelError> {
     check_arch(arch)?;
     check_sets(x1, x2)?;
-    let (l, w, b) = (arch.depth, arch.sw2, arch.sb2);
-    Ok(match arch.activation {
-        Activation::Relu => fused_kernels(&ReluMap, l, w, b, x1, x2),
-        Activation::LeakyRelu { slope } => fused_kernels(&LeakyReluMap { slope }, l, w, b, x1, x2),
-        Activation::Erf => fused_kernels(&ErfMap, l, w, b, x1, x2),
-        Activation::Identity => fused_kernels(&IdentityMap, l, w, b, x1, x2),
-        Activation::Sin => fused_kernels(&SinMap, l, w, b, x1, x2),
-        Activation::Gelu => fused_kernels(&GeluMap, l, w, b, x1, x2),
-        act @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid | Activation::Custom(_)) => {
-            smooth_kernels(&act, l, w, b, x1, x2)?.0
+    struct Kernels<'a>(&'a Architecture, &'a DMatrix<f64>, &'a DMatrix<f64>);
+    impl MapVisitor for Kernels<'_> {
+        type Output = Result<KernelPair, KernelError>;
+        fn closed_form<M: LaneMap + DiagonalMap>(self, map: &M) -> Self::Output {
+            let Kernels(a, x1, x2) = self;
+            Ok(fused_kernels(map, a.depth, a.sw2, a.sb2, x1, x2))
         }
-    })
+        fn smooth(self, act: Activation) -> Self::Output {
+            let Kernels(a, x1, x2) = self;
+            Ok(smooth_kernels(&act, a.depth, a.sw2, a.sb2, x1, x2)?.0)
+        }
+    }
+    visit_kernel_map(arch.activation, Kernels(arch, x1, x2))
 }
 
 /// As [`kernels`] for any kernel map — e.g. `QuadratureMap::new(FnActivation::new(φ, φ'))`
@@ -275,35 +275,34 @@ pub fn kernels_smooth<A: SmoothActivation>(
 pub fn kernel_diagonal(arch: &Architecture, x: &DMatrix<f64>) -> Result<KernelDiagonal, KernelError> {
     check_arch(arch)?;
     check_sets(x, x)?;
-    fn run<M: KernelMap>(map: &M, arch: &Architecture, x: &DMatrix<f64>) -> KernelDiagonal {
-        let d = x.ncols() as f64;
-        let (mut nngp, mut ntk) = (DVector::zeros(x.nrows()), DVector::zeros(x.nrows()));
-        for (i, r) in x.row_iter().enumerate() {
-            let mut s = arch.sw2 * r.norm_squared() / d + arch.sb2;
-            let mut theta = s;
-            for _ in 0..arch.depth {
-                let m = map.diag(&map.prepare(s));
-                s = arch.sw2 * m.t + arch.sb2;
-                theta = s + arch.sw2 * m.t_dot * theta;
+    struct Diagonal<'a>(&'a Architecture, &'a DMatrix<f64>);
+    impl MapVisitor for Diagonal<'_> {
+        type Output = Result<KernelDiagonal, KernelError>;
+        fn closed_form<M: LaneMap + DiagonalMap>(self, map: &M) -> Self::Output {
+            let Diagonal(arch, x) = self;
+            let d = x.ncols() as f64;
+            let (mut nngp, mut ntk) = (DVector::zeros(x.nrows()), DVector::zeros(x.nrows()));
+            for (i, r) in x.row_iter().enumerate() {
+                let mut s = arch.sw2 * r.norm_squared() / d + arch.sb2;
+                let mut theta = s;
+                for _ in 0..arch.depth {
+                    let m = map.diag(&map.prepare(s));
+                    s = arch.sw2 * m.t + arch.sb2;
+                    theta = s + arch.sw2 * m.t_dot * theta;
+                }
+                nngp[i] = s;
+                ntk[i] = theta;
             }
-            nngp[i] = s;
-            ntk[i] = theta;
+            Ok(KernelDiagonal { nngp, ntk })
         }
-        KernelDiagonal { nngp, ntk }
-    }
-    Ok(match arch.activation {
-        Activation::Relu => run(&ReluMap, arch, x),
-        Activation::LeakyRelu { slope } => run(&LeakyReluMap { slope }, arch, x),
-        Activation::Erf => run(&ErfMap, arch, x),
-        Activation::Identity => run(&IdentityMap, arch, x),
-        Activation::Sin => run(&SinMap, arch, x),
-        Activation::Gelu => run(&GeluMap, arch, x),
-        act @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid | Activation::Custom(_)) => {
+        fn smooth(self, act: Activation) -> Self::Output {
+            let Diagonal(arch, x) = self;
             let input_var: Vec<f64> = x.row_iter().map(|r| r.norm_squared() / x.ncols() as f64).collect();
             let (nngp, ntk) = smooth_diagonal(&act, arch.depth, arch.sw2, arch.sb2, &input_var)?;
-            KernelDiagonal { nngp: DVector::from_vec(nngp), ntk: DVector::from_vec(ntk) }
+            Ok(KernelDiagonal { nngp: DVector::from_vec(nngp), ntk: DVector::from_vec(ntk) })
         }
-    })
+    }
+    visit_kernel_map(arch.activation, Diagonal(arch, x))
 }
 
 #[cfg(test)]

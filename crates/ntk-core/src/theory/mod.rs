@@ -6,6 +6,7 @@
 
 pub mod adaptive;
 pub mod derivative_bounds;
+pub mod dispatch;
 pub mod fused;
 pub mod gp;
 pub mod hermite_series;
