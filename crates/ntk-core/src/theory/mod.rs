@@ -18,5 +18,6 @@ pub mod near_diagonal;
 pub(crate) mod parallel;
 pub mod phase;
 pub mod quadrature;
+pub mod recursion;
 pub mod smooth;
 pub mod spectrum;

@@ -69,6 +69,7 @@ use crate::theory::fused::LaneMap;
 pub use crate::theory::kernel_maps::DiagonalMap;
 use crate::theory::kernel_maps::{KernelMap, QuadratureMap};
 use crate::theory::kernels::{KernelError, KernelRecord};
+use crate::theory::recursion::Layers;
 
 /// Depth, in units of ξ_c, up to which Schoenholz et al. (2016) found networks trainable.
 pub const TRAINABLE_DEPTH_FACTOR: f64 = 6.0;
@@ -883,9 +884,10 @@ pub fn gram_conditioning(
         fn run<M: DiagonalMap>(self, map: &M) -> GramConditioning {
             let Task(sw2, sb2, x, max_depth) = self;
             let mut out = GramConditioning { depths: vec![], nngp: vec![], ntk: vec![], stopped_at: None };
-            let mut rec = KernelRecord::input(x, x).dense(sw2, sb2);
+            let layers = Layers { depth: max_depth, sw2, sb2 };
+            let mut rec = layers.first(KernelRecord::input(x, x));
             for depth in 1..=max_depth {
-                rec = rec.nonlinearity(map).dense(sw2, sb2);
+                rec = layers.step(depth - 1, rec, |_, r| r.nonlinearity(map));
                 let mut k = rec.nngp.clone();
                 let mut t = rec.ntk.clone();
                 k.fill_lower_triangle_with_upper_triangle();
