@@ -19,7 +19,7 @@
 use nalgebra::DMatrix;
 
 use crate::theory::kernel_maps::{ErfMap, GeluMap, IdentityMap, KernelMap, LeakyReluMap, ReluMap, SinMap};
-use crate::theory::kernels::KernelPair;
+use crate::theory::kernel_types::KernelPair;
 use crate::theory::lane_math::{self, Lanes, LANES};
 use crate::theory::parallel::for_each_column;
 use crate::theory::recursion::{Entry, LaneEntries, Layers};

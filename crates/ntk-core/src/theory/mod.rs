@@ -11,6 +11,7 @@ pub mod fused;
 pub mod gp;
 pub mod hermite_series;
 pub mod kernel_maps;
+pub mod kernel_types;
 pub mod kernels;
 pub mod landmarks;
 pub mod lane_math;

@@ -23,7 +23,7 @@
 use nalgebra::DMatrix;
 
 use crate::theory::kernel_maps::{KernelMap, TPair};
-use crate::theory::kernels::KernelPair;
+use crate::theory::kernel_types::KernelPair;
 use crate::theory::lane_math::{Lanes, LANES};
 
 /// What flows through the layers: K and Θ on some set of entries (and whatever a nonlinearity

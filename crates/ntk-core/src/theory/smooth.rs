@@ -35,7 +35,7 @@ use crate::theory::hermite_series::{
     PointSeries, PointView, RowCoefficients, SeriesSet, SERIES_TOL,
 };
 use crate::theory::kernel_maps::{KernelMap, SmoothActivation, TPair};
-use crate::theory::kernels::{KernelError, KernelPair};
+use crate::theory::kernel_types::{KernelError, KernelPair};
 use crate::theory::lane_math::LANES;
 use crate::theory::near_diagonal::{
     estimated_reach, largest_inner_sd, near_pair, strip_half_width, OuterRule,
