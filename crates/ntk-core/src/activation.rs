@@ -8,6 +8,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use crate::custom_phi::{CustomPhi, PhiError};
+pub(crate) use crate::scalar::{sech2, sigmoid, sigmoid_pair, softplus};
 
 /// A pointwise nonlinearity φ applied after every hidden Dense layer.
 ///
@@ -253,41 +254,6 @@ impl Activation {
     pub fn has_closed_form(self) -> bool {
         !matches!(self, Activation::Tanh | Activation::Softplus | Activation::Sigmoid | Activation::Custom(_))
     }
-}
-
-pub(crate) fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
-    }
-}
-
-/// `(σ(x), σ(−x))` from one exponential `e = e^{−|x|}`: `σ(|x|) = 1/(1 + e)`,
-/// `σ(−|x|) = e/(1 + e)` (no cancellation anywhere), the same bits as [`sigmoid`] at x and −x
-/// (so `σ(x)σ(−x)` is [`Activation::derivative`]'s σ').
-#[inline(always)]
-pub(crate) fn sigmoid_pair(x: f64) -> (f64, f64) {
-    let e = (-x.abs()).exp();
-    let (at_abs, at_neg_abs) = (1.0 / (1.0 + e), e / (1.0 + e));
-    if x >= 0.0 {
-        (at_abs, at_neg_abs)
-    } else {
-        (at_neg_abs, at_abs)
-    }
-}
-
-/// `tanh'(x) = sech² x = 4e^{−2|x|}/(1 + e^{−2|x|})²`, accurate to a few ulp everywhere
-/// (`1 − tanh² x` loses all digits for |x| ≳ 18, which an accurate quadrature then sees as noise).
-pub(crate) fn sech2(x: f64) -> f64 {
-    let e = (-2.0 * x.abs()).exp();
-    4.0 * e / ((1.0 + e) * (1.0 + e))
-}
-
-pub(crate) fn softplus(x: f64) -> f64 {
-    // ln(1 + eˣ) without overflow for large x or loss of precision for very negative x.
-    x.max(0.0) + (-x.abs()).exp().ln_1p()
 }
 
 /// A text that is not an activation: an unknown name, or a custom expression that is not

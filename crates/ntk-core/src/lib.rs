@@ -25,6 +25,7 @@ pub mod fast_f32;
 pub mod nets;
 pub mod results;
 pub mod rng;
+mod scalar;
 pub mod stats;
 pub mod theory;
 

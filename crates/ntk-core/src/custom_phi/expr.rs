@@ -106,8 +106,8 @@ impl Func {
             Func::Cosh => libm::cosh(x),
             Func::Atan => libm::atan(x),
             Func::Erf => libm::erf(x),
-            Func::Sigmoid => crate::activation::sigmoid(x),
-            Func::Softplus => crate::activation::softplus(x),
+            Func::Sigmoid => crate::scalar::sigmoid(x),
+            Func::Softplus => crate::scalar::softplus(x),
             Func::Relu => x.max(0.0),
             Func::Gelu => x * normal_cdf(x),
             Func::Sign => {
@@ -128,7 +128,7 @@ impl Func {
                     x // NaN
                 }
             }
-            Func::Sech2 => crate::activation::sech2(x),
+            Func::Sech2 => crate::scalar::sech2(x),
             Func::NormCdf => normal_cdf(x),
             Func::NormPdf => (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt(),
         }

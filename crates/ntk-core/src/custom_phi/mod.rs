@@ -177,13 +177,11 @@ pub struct Compiled {
 
 impl Compiled {
     /// Sampled bounds `D_k ≈ sup_x |φ^{(k)}(x)|` for k ≤
-    /// [`crate::theory::derivative_bounds::MAX_DERIVATIVE`] ([`taylor::derivative_sup`];
+    /// [`taylor::MAX_DERIVATIVE`] ([`taylor::derivative_sup`];
     /// computed once per expression), or `None` where φ is not analytic on the real line.
     pub fn derivative_sup(&self) -> Option<&[f64]> {
         self.derivative_sup
-            .get_or_init(|| {
-                taylor::derivative_sup(&self.expr, crate::theory::derivative_bounds::MAX_DERIVATIVE)
-            })
+            .get_or_init(|| taylor::derivative_sup(&self.expr, taylor::MAX_DERIVATIVE))
             .as_deref()
     }
 }

@@ -226,6 +226,11 @@ fn sample_points() -> Vec<f64> {
 /// Extra Taylor orders used to cover the gaps between sample points (below).
 const COVER: usize = 16;
 
+/// The highest derivative order of the sampled bounds kept for a typed φ
+/// ([`crate::custom_phi::Compiled::derivative_sup`]): that of the near-diagonal rule's inner
+/// rules, `2·16 + 1` (the theory checks at compile time that its own bound is the same).
+pub const MAX_DERIVATIVE: usize = 33;
+
 /// Sampled bounds `D_k ≈ sup_x |e^{(k)}(x)|`, k = 0..=max_order: at each sample point
 /// `x_j`, with `δ` the distance to the farther neighbour, the Taylor expansion bounds the
 /// derivative on the gap, `|e^{(k)}(x_j + t)| ≤ Σ_{i≤COVER} |e^{(k+i)}(x_j)| δ^i / i!` for

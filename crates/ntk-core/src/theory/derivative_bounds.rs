@@ -18,9 +18,15 @@
 
 use crate::custom_phi::{Expr, Func};
 
+/// Highest order of the inner Gauss–Hermite rule. Beyond it `m! σ^{2m}` grows faster than the
+/// derivative bounds let `ε_m` fall, and the pair is left to the other routes.
+pub const MAX_ORDER: usize = 16;
+
 /// Highest derivative order bounded: `2·MAX_ORDER + 1` for the inner rules of
-/// [`crate::theory::near_diagonal`] (the φ' map needs `D_{2m+1}`).
-pub const MAX_DERIVATIVE: usize = 2 * crate::theory::near_diagonal::MAX_ORDER + 1;
+/// [`crate::theory::near_diagonal`] (the φ' map needs `D_{2m+1}`); the typed φ's sampled
+/// bounds ([`crate::custom_phi::taylor::MAX_DERIVATIVE`]) go as far.
+pub const MAX_DERIVATIVE: usize = 2 * MAX_ORDER + 1;
+const _: () = assert!(MAX_DERIVATIVE == crate::custom_phi::taylor::MAX_DERIVATIVE);
 
 /// `D_k ≥ sup_x |φ^{(k)}(x)|` for `k = 0..=MAX_DERIVATIVE` (`+∞` where unknown or unbounded).
 #[derive(Clone, Debug, PartialEq)]

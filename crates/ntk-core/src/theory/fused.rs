@@ -11,7 +11,7 @@
 //! ```
 //!
 //! (the same operations, in the same order, as [`crate::theory::kernels::KernelRecord`]'s
-//! layer-by-layer pass). Rows are processed [`LANES`] at a time with branch-free maps
+//! layer-by-layer pass: both are [`Layers::fold`], here on [`LaneEntries`] and [`Entry`]). Rows are processed [`LANES`] at a time with branch-free maps
 //! ([`LaneMap`]), so the inner loops compile to SIMD; columns are independent and run in
 //! parallel with the `parallel` feature. Memory traffic is one read of `x·x'ᵀ/d` and one
 //! write of K and Θ, instead of 2L passes over both matrices.
@@ -19,9 +19,10 @@
 use nalgebra::DMatrix;
 
 use crate::theory::kernel_maps::{ErfMap, GeluMap, IdentityMap, KernelMap, LeakyReluMap, ReluMap, SinMap};
-use crate::theory::kernels::KernelPair;
+use crate::theory::kernel_types::KernelPair;
 use crate::theory::lane_math::{self, Lanes, LANES};
 use crate::theory::parallel::for_each_column;
+use crate::theory::recursion::{Entry, LaneEntries, Layers};
 
 use std::f64::consts::{FRAC_1_PI, PI};
 
@@ -181,7 +182,7 @@ impl LaneMap for GeluMap {
 /// The per-layer fields of a set of points, and their diagonal `K(x, x)`, `Θ(x, x)` after the
 /// readout.
 struct PointTables {
-    /// `fields[l][f]`, padded with a variance-1 point to a multiple of [`LANES`]
+    /// `fields[l][f]`, padded with points of input variance 1 to a multiple of [`LANES`]
     fields: Vec<[Vec<f64>; 4]>,
     /// `K^{L+1}(x, x)`
     diag_nngp: Vec<f64>,
@@ -191,30 +192,28 @@ struct PointTables {
 
 impl PointTables {
     /// The one-point recursion `s¹ = σ_w² v + σ_b²`, `s^{l+1} = σ_w² T(s^l) + σ_b²`,
-    /// `θ^{l+1} = s^{l+1} + σ_w² (θ^l Ṫ(s^l))` from the input variances `v = |x|²/d`.
-    fn new<M: LaneMap>(map: &M, input_var: &[f64], depth: usize, sw2: f64, sb2: f64) -> Self {
+    /// `θ^{l+1} = s^{l+1} + σ_w² (θ^l Ṫ(s^l))` from the input variances `v = |x|²/d`
+    /// ([`Layers::fold`] on each point's [`Entry`]), with each layer's fields.
+    fn new<M: LaneMap>(map: &M, input_var: &[f64], layers: Layers) -> Self {
         let n = input_var.len();
         let padded = n.div_ceil(LANES) * LANES;
-        let mut var: Vec<f64> = input_var.iter().map(|&v| sw2 * v + sb2).collect();
-        var.resize(padded, 1.0);
-        let mut theta = var.clone();
-        let mut fields = Vec::with_capacity(depth);
-        for _ in 0..depth {
-            let mut layer: [Vec<f64>; 4] = std::array::from_fn(|_| vec![0.0; padded]);
-            for (i, v) in var.iter_mut().enumerate() {
-                let f = map.fields(*v);
-                for (column, value) in layer.iter_mut().zip(f) {
+        let mut fields: Vec<[Vec<f64>; 4]> =
+            (0..layers.depth).map(|_| std::array::from_fn(|_| vec![0.0; padded])).collect();
+        let (mut diag_nngp, mut diag_ntk) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        // The padding points (input variance 1) only need finite fields: their lanes are dropped.
+        for i in 0..padded {
+            let e = layers.fold(Entry::input(input_var.get(i).copied().unwrap_or(1.0)), |l, e| {
+                for (column, value) in fields[l].iter_mut().zip(map.fields(e.nngp)) {
                     column[i] = value;
                 }
-                let m = map.diag(&map.prepare(*v));
-                *v = sw2 * m.t + sb2;
-                theta[i] = *v + sw2 * (theta[i] * m.t_dot);
+                e.nonlinearity(map.diag(&map.prepare(e.nngp)))
+            });
+            if i < n {
+                diag_nngp.push(e.nngp);
+                diag_ntk.push(e.ntk);
             }
-            fields.push(layer);
         }
-        var.truncate(n);
-        theta.truncate(n);
-        PointTables { fields, diag_nngp: var, diag_ntk: theta }
+        PointTables { fields, diag_nngp, diag_ntk }
     }
 
     fn block(&self, layer: usize, i0: usize) -> RowBlock<'_> {
@@ -235,39 +234,26 @@ fn lanes_at(v: &[f64], i0: usize) -> &Lanes {
 
 /// One column of the fused recursion: rows `0..rows` of column j, in place (`k` holds
 /// `x·x'/d` on entry, K on exit; `theta` receives Θ).
-#[allow(clippy::too_many_arguments)]
 fn column<M: LaneMap>(
     map: &M,
-    row_tables: &PointTables,
-    col_tables: &PointTables,
-    j: usize,
-    rows: usize,
-    sw2: f64,
-    sb2: f64,
+    layers: Layers,
+    (row_tables, col_tables): (&PointTables, &PointTables),
+    (j, rows): (usize, usize),
     k_col: &mut [f64],
     theta_col: &mut [f64],
 ) {
-    let depth = row_tables.fields.len();
-    let col_points: Vec<PointFields> = (0..depth).map(|l| col_tables.point(l, j)).collect();
-    let (mut t, mut t_dot) = ([0.0; LANES], [0.0; LANES]);
+    let col_points: Vec<PointFields> = (0..layers.depth).map(|l| col_tables.point(l, j)).collect();
     for i0 in (0..rows).step_by(LANES) {
         let len = LANES.min(rows - i0);
-        let mut k = [0.0; LANES];
-        k[..len].copy_from_slice(&k_col[i0..i0 + len]);
-        let mut theta = [0.0; LANES];
-        for r in 0..LANES {
-            k[r] = sw2 * k[r] + sb2;
-            theta[r] = k[r];
-        }
-        for (l, col) in col_points.iter().enumerate() {
-            map.lanes(&row_tables.block(l, i0), col, &k, &mut t, &mut t_dot);
-            for r in 0..LANES {
-                k[r] = sw2 * t[r] + sb2;
-                theta[r] = k[r] + sw2 * (theta[r] * t_dot[r]);
-            }
-        }
-        k_col[i0..i0 + len].copy_from_slice(&k[..len]);
-        theta_col[i0..i0 + len].copy_from_slice(&theta[..len]);
+        let mut dot = [0.0; LANES];
+        dot[..len].copy_from_slice(&k_col[i0..i0 + len]);
+        let e = layers.fold(LaneEntries::input(dot), |l, e| {
+            let (mut t, mut t_dot) = ([0.0; LANES], [0.0; LANES]);
+            map.lanes(&row_tables.block(l, i0), &col_points[l], &e.nngp, &mut t, &mut t_dot);
+            e.nonlinearity(&t, &t_dot)
+        });
+        k_col[i0..i0 + len].copy_from_slice(&e.nngp[..len]);
+        theta_col[i0..i0 + len].copy_from_slice(&e.ntk[..len]);
     }
 }
 
@@ -289,14 +275,15 @@ pub fn fused_kernels<M: LaneMap>(
     let (n1, n2) = (x1.nrows(), x2.nrows());
     let row_var = |x: &DMatrix<f64>| -> Vec<f64> { x.row_iter().map(|r| r.norm_squared() / d).collect() };
     let var1 = row_var(x1);
-    let rows_tab = PointTables::new(map, &var1, depth, sw2, sb2);
-    let cols_tab = if symmetric { None } else { Some(PointTables::new(map, &row_var(x2), depth, sw2, sb2)) };
+    let layers = Layers { depth, sw2, sb2 };
+    let rows_tab = PointTables::new(map, &var1, layers);
+    let cols_tab = if symmetric { None } else { Some(PointTables::new(map, &row_var(x2), layers)) };
     let cols = cols_tab.as_ref().unwrap_or(&rows_tab);
     let mut nngp = (x1 * x2.transpose()) / d;
     let mut ntk = DMatrix::zeros(n1, n2);
     for_each_column(nngp.as_mut_slice(), ntk.as_mut_slice(), n1, |j, k_col, theta_col| {
         let rows = if symmetric { j + 1 } else { n1 };
-        column(map, &rows_tab, cols, j, rows, sw2, sb2, k_col, theta_col);
+        column(map, layers, (&rows_tab, cols), (j, rows), k_col, theta_col);
         if symmetric {
             k_col[j] = rows_tab.diag_nngp[j];
             theta_col[j] = rows_tab.diag_ntk[j];

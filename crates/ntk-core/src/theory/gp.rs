@@ -258,10 +258,10 @@ enum TestPrior {
 /// marginal versions and [`GpDynamics::loss_curves`] cost O(M·N) to O(M·N²) per time.
 #[derive(Debug)]
 pub struct GpDynamics {
-    y: DVector<f64>,
-    reg: Regularization,
-    ntk: Eigen,
-    nngp: Eigen,
+    pub(crate) y: DVector<f64>,
+    pub(crate) reg: Regularization,
+    pub(crate) ntk: Eigen,
+    pub(crate) nngp: Eigen,
     /// `Θ(*,X) V` (M×N)
     ntk_cross: DMatrix<f64>,
     /// `K(*,X) V` (M×N)
@@ -482,18 +482,6 @@ impl GpDynamics {
     /// The regularization added to the train kernels (user `diag_reg` plus any jitter).
     pub fn regularization(&self) -> Regularization {
         self.reg
-    }
-
-    /// The train kernels' eigenmodes and the targets' projections, from the very
-    /// eigendecompositions these dynamics use: the per-mode residuals
-    /// ([`KernelSpectrum::at`](crate::theory::spectrum::KernelSpectrum::at)) are those of the
-    /// means this predicts (paper Eq. 14–15 mode by mode, docs/MATH.md).
-    pub fn spectra(&self) -> crate::theory::spectrum::TrainSpectra {
-        use crate::theory::spectrum::{KernelSpectrum, TrainSpectra};
-        TrainSpectra {
-            ntk: KernelSpectrum::from_eigen(&self.ntk, &self.y, self.reg.diag_reg),
-            nngp: KernelSpectrum::from_eigen(&self.nngp, &self.y, self.reg.diag_reg),
-        }
     }
 
     /// Eigenvalues of the (regularized) train NTK Θ(X,X), ascending order not guaranteed.

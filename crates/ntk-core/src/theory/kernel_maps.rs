@@ -426,6 +426,40 @@ impl<A: SmoothActivation> KernelMap for QuadratureMap<A> {
     }
 }
 
+/// The diagonal of a kernel map at one variance, `T(q, q, q) = E[φ(√q z)²]` and
+/// `Ṫ(q, q, q) = E[φ'(√q z)²]` — all that the length map and χ₁ need. By default through
+/// [`KernelMap::prepare`] and [`KernelMap::diag`]; quadrature maps evaluate the same 1-D
+/// Gauss–Hermite sums directly (identical numbers), skipping the Hermite coefficients that only
+/// off-diagonal entries need (≈ 100× cheaper). Implement it (an empty `impl` will do) to use a
+/// kernel map of your own here.
+pub trait DiagonalMap: KernelMap {
+    /// `T` and `Ṫ` at `Σ = [[q, q], [q, q]]`.
+    fn diag_at(&self, q: f64) -> TPair {
+        self.diag(&self.prepare(q))
+    }
+}
+
+impl DiagonalMap for ReluMap {}
+impl DiagonalMap for LeakyReluMap {}
+impl DiagonalMap for ErfMap {}
+impl DiagonalMap for IdentityMap {}
+impl DiagonalMap for SinMap {}
+impl DiagonalMap for GeluMap {}
+
+impl<A: SmoothActivation> DiagonalMap for QuadratureMap<A> {
+    fn diag_at(&self, q: f64) -> TPair {
+        // The sums of `QuadratureMap::prepare`'s norms, on the same rule, in the same order.
+        let var = q.max(0.0);
+        let gh = GaussHermite::for_variance(var);
+        let sd = var.sqrt();
+        let act = self.activation();
+        let phi: f64 = gh.weights.iter().zip(&gh.nodes).map(|(w, &z)| w * act.value(sd * z).powi(2)).sum();
+        let dphi: f64 =
+            gh.weights.iter().zip(&gh.nodes).map(|(w, &z)| w * act.derivative(sd * z).powi(2)).sum();
+        TPair { t: phi, t_dot: dphi }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

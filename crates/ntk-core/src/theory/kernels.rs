@@ -7,171 +7,28 @@
 //! ```
 //!
 //! with the readout as layer L+1. As in neural-tangents, a small kernel record
-//! ([`KernelRecord`]) flows through the layers: [`KernelRecord::dense`] is
-//! `K ← σ_w² K + σ_b², Θ ← K + σ_w² Θ` and [`KernelRecord::nonlinearity`] is
-//! `K ← T(K), Θ ← Ṫ(K) ⊙ Θ`, so that `Dense, (φ, Dense)×L` reads like SM E.
+//! ([`KernelRecord`]) flows through the layers of the one recursion
+//! ([`crate::theory::recursion::Layers::fold`]): Dense is `K ← σ_w² K + σ_b², Θ ← K + σ_w² Θ`
+//! and [`KernelRecord::nonlinearity`] is `K ← T(K), Θ ← Ṫ(K) ⊙ Θ`, so that
+//! `Dense, (φ, Dense)×L` reads like SM E. Closed forms take the fused pass
+//! ([`crate::theory::fused`]), the other activations the smooth kernels
+//! ([`crate::theory::smooth`]); both fold the same layers.
 
 use nalgebra::{DMatrix, DVector};
 
 use crate::activation::Activation;
-use crate::arch::{ArchError, Architecture, Parameterization};
-use crate::theory::fused::fused_kernels;
-use crate::theory::kernel_maps::{
-    ErfMap, GeluMap, IdentityMap, KernelMap, LeakyReluMap, QuadratureMap, ReluMap, SinMap, SmoothActivation,
-};
+use crate::arch::{Architecture, Parameterization};
+use crate::theory::dispatch::{visit_kernel_map, MapVisitor};
+use crate::theory::fused::{fused_kernels, LaneMap};
+use crate::theory::kernel_maps::{DiagonalMap, KernelMap, QuadratureMap, SmoothActivation};
+pub use crate::theory::kernel_types::{KernelDiagonal, KernelError, KernelPair};
+pub use crate::theory::recursion::KernelRecord;
+use crate::theory::recursion::{Entry, Layers};
 use crate::theory::smooth::{smooth_diagonal, smooth_kernels};
 
-/// NNGP kernel K and NTK Θ between two point sets (rows of `x1` × rows of `x2`).
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct KernelPair {
-    /// `K(x1, x2)`, the NNGP kernel of the readout layer (paper Eq. 13's 𝒦)
-    pub nngp: DMatrix<f64>,
-    /// `Θ(x1, x2)`, the NTK of the readout layer (paper Eq. 14's Θ)
-    pub ntk: DMatrix<f64>,
-}
-
-/// The diagonals `K(x, x)` and `Θ(x, x)` of one point set.
-#[derive(Clone, Debug, PartialEq)]
-pub struct KernelDiagonal {
-    /// `K(x, x)` per point
-    pub nngp: DVector<f64>,
-    /// `Θ(x, x)` per point
-    pub ntk: DVector<f64>,
-}
-
-/// Why kernels could not be computed.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum KernelError {
-    /// A point set has no points.
-    #[error("the {0} point set is empty")]
-    Empty(&'static str),
-    /// Points have no coordinates.
-    #[error("points must have at least one coordinate, got dimension 0")]
-    ZeroDimension,
-    /// The two point sets differ in input dimension.
-    #[error("dimension mismatch: x1 has {0}-dimensional points, x2 has {1}-dimensional points")]
-    DimensionMismatch(usize, usize),
-    /// An input coordinate is NaN or infinite.
-    #[error("input point {row} of the {set} set has a non-finite coordinate ({value})")]
-    NonFinite {
-        /// which set
-        set: &'static str,
-        /// 0-based point index
-        row: usize,
-        /// the value
-        value: f64,
-    },
-    /// The architecture is invalid.
-    #[error(transparent)]
-    Arch(#[from] ArchError),
-    /// The activation's Gaussian expectations overflow (φ grows too fast for the variances
-    /// these inputs and σ's produce).
-    #[error("the kernel is not finite: E[φ(u)²] or E[φ'(u)²] = {value} at variance {var} in layer {layer}; the activation grows too fast for these inputs and σ's")]
-    Divergent {
-        /// hidden layer (1-based) whose nonlinearity diverged
-        layer: usize,
-        /// the pre-activation variance there
-        var: f64,
-        /// the non-finite expectation
-        value: f64,
-    },
-    /// The analytic kernels are those of NTK parameterization.
-    #[error("analytic kernels are implemented for NTK parameterization; got {0} (convert learning rates per SM F instead)")]
-    Parameterization(Parameterization),
-}
-
-/// The kernel record that flows through the layers (neural-tangents' `Kernel`): covariance
-/// `nngp` and tangent kernel `ntk` between two sets, plus the variances of each set's points.
-#[derive(Clone, Debug)]
-pub struct KernelRecord {
-    /// `K^l(x1, x2)`
-    pub nngp: DMatrix<f64>,
-    /// `Θ^l(x1, x2)`
-    pub ntk: DMatrix<f64>,
-    /// `K^l(x, x)` for the points of x1
-    pub var1: Vec<f64>,
-    /// `K^l(x, x)` for the points of x2
-    pub var2: Vec<f64>,
-    /// `x1` and `x2` are the same set (only the upper triangle is computed, then mirrored)
-    pub symmetric: bool,
-}
-
-impl KernelRecord {
-    /// The input layer: `nngp = x·x'/d`, `ntk = 0`.
-    pub fn input(x1: &DMatrix<f64>, x2: &DMatrix<f64>) -> Self {
-        let d = x1.ncols().max(1) as f64;
-        let symmetric = x1 == x2;
-        let nngp = (x1 * x2.transpose()) / d;
-        let row_var = |x: &DMatrix<f64>| -> Vec<f64> { x.row_iter().map(|r| r.norm_squared() / d).collect() };
-        let var1 = row_var(x1);
-        let var2 = if symmetric { var1.clone() } else { row_var(x2) };
-        let ntk = DMatrix::zeros(x1.nrows(), x2.nrows());
-        let mut rec = KernelRecord { nngp, ntk, var1, var2, symmetric };
-        if symmetric {
-            // Use the exact same numbers on the diagonal as in the variances.
-            for (i, &v) in rec.var1.iter().enumerate() {
-                rec.nngp[(i, i)] = v;
-            }
-        }
-        rec
-    }
-
-    /// A Dense layer in NTK parameterization: `K ← σ_w² K + σ_b²`, `Θ ← K + σ_w² Θ`
-    /// (SM E; the new K enters Θ through the bias and weight gradients of this layer).
-    pub fn dense(mut self, sw2: f64, sb2: f64) -> Self {
-        self.nngp.apply(|k| *k = sw2 * *k + sb2);
-        self.ntk.zip_apply(&self.nngp, |t, k| *t = k + sw2 * *t);
-        for v in self.var1.iter_mut().chain(self.var2.iter_mut()) {
-            *v = sw2 * *v + sb2;
-        }
-        self
-    }
-
-    /// A nonlinearity: `K ← T(K)`, `Θ ← Ṫ(K) ⊙ Θ` (SM E), with `T`, `Ṫ` from `map`.
-    pub fn nonlinearity<M: KernelMap>(mut self, map: &M) -> Self {
-        let p1: Vec<M::Point> = self.var1.iter().map(|&v| map.prepare(v)).collect();
-        let p2: Vec<M::Point> =
-            if self.symmetric { Vec::new() } else { self.var2.iter().map(|&v| map.prepare(v)).collect() };
-        let cols: &[M::Point] = if self.symmetric { &p1 } else { &p2 };
-        let n1 = self.nngp.nrows();
-        // Column-major storage: column j holds K(·, x2_j); walk it contiguously.
-        for (j, q) in cols.iter().enumerate() {
-            let rows = if self.symmetric { j + 1 } else { n1 };
-            let k = &mut self.nngp.as_mut_slice()[j * n1..(j + 1) * n1];
-            let t = &mut self.ntk.as_mut_slice()[j * n1..(j + 1) * n1];
-            for i in 0..rows {
-                let m = if self.symmetric && i == j { map.diag(q) } else { map.pair(&p1[i], q, k[i]) };
-                k[i] = m.t;
-                t[i] *= m.t_dot;
-            }
-        }
-        let mut new_var1: Vec<f64> = p1.iter().map(|p| map.diag(p).t).collect();
-        if self.symmetric {
-            self.var2.clone_from(&new_var1);
-        } else {
-            self.var2 = p2.iter().map(|p| map.diag(p).t).collect();
-        }
-        std::mem::swap(&mut self.var1, &mut new_var1);
-        self
-    }
-
-    /// Mirrors the computed upper triangle of a symmetric record into the lower one.
-    fn finish(mut self) -> KernelPair {
-        if self.symmetric {
-            self.nngp.fill_lower_triangle_with_upper_triangle();
-            self.ntk.fill_lower_triangle_with_upper_triangle();
-        }
-        KernelPair { nngp: self.nngp, ntk: self.ntk }
-    }
-}
-
 /// The full network `Dense, (φ, Dense) × L` applied to the input record (SM E).
-fn network<M: KernelMap>(map: &M, depth: usize, sw2: f64, sb2: f64, input: KernelRecord) -> KernelRecord {
-    let mut k = input.dense(sw2, sb2);
-    for _ in 0..depth {
-        k = k.nonlinearity(map).dense(sw2, sb2);
-    }
-    k
+fn network<M: KernelMap>(map: &M, layers: Layers, input: KernelRecord) -> KernelRecord {
+    layers.fold(input, |_, rec| rec.nonlinearity(map))
 }
 
 fn check_sets(x1: &DMatrix<f64>, x2: &DMatrix<f64>) -> Result<(), KernelError> {
@@ -217,18 +74,19 @@ fn check_arch(arch: &Architecture) -> Result<(), KernelError> {
 pub fn kernels(arch: &Architecture, x1: &DMatrix<f64>, x2: &DMatrix<f64>) -> Result<KernelPair, KernelError> {
     check_arch(arch)?;
     check_sets(x1, x2)?;
-    let (l, w, b) = (arch.depth, arch.sw2, arch.sb2);
-    Ok(match arch.activation {
-        Activation::Relu => fused_kernels(&ReluMap, l, w, b, x1, x2),
-        Activation::LeakyRelu { slope } => fused_kernels(&LeakyReluMap { slope }, l, w, b, x1, x2),
-        Activation::Erf => fused_kernels(&ErfMap, l, w, b, x1, x2),
-        Activation::Identity => fused_kernels(&IdentityMap, l, w, b, x1, x2),
-        Activation::Sin => fused_kernels(&SinMap, l, w, b, x1, x2),
-        Activation::Gelu => fused_kernels(&GeluMap, l, w, b, x1, x2),
-        act @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid | Activation::Custom(_)) => {
-            smooth_kernels(&act, l, w, b, x1, x2)?.0
+    struct Kernels<'a>(&'a Architecture, &'a DMatrix<f64>, &'a DMatrix<f64>);
+    impl MapVisitor for Kernels<'_> {
+        type Output = Result<KernelPair, KernelError>;
+        fn closed_form<M: LaneMap + DiagonalMap>(self, map: &M) -> Self::Output {
+            let Kernels(a, x1, x2) = self;
+            Ok(fused_kernels(map, a.depth, a.sw2, a.sb2, x1, x2))
         }
-    })
+        fn smooth(self, act: Activation) -> Self::Output {
+            let Kernels(a, x1, x2) = self;
+            Ok(smooth_kernels(&act, a.depth, a.sw2, a.sb2, x1, x2)?.0)
+        }
+    }
+    visit_kernel_map(arch.activation, Kernels(arch, x1, x2))
 }
 
 /// As [`kernels`] for any kernel map — e.g. `QuadratureMap::new(FnActivation::new(φ, φ'))`
@@ -248,7 +106,7 @@ pub fn kernels_with_map<M: KernelMap>(
     // Validate the hyperparameters through the one Architecture type (activation unused).
     Architecture::new(depth, Activation::Identity, sw2, sb2, Parameterization::Ntk)?;
     check_sets(x1, x2)?;
-    Ok(network(map, depth, sw2, sb2, KernelRecord::input(x1, x2)).finish())
+    Ok(network(map, Layers { depth, sw2, sb2 }, KernelRecord::input(x1, x2)).finish())
 }
 
 /// As [`kernels_with_map`] for a smooth activation given by value and derivative, by
@@ -275,35 +133,31 @@ pub fn kernels_smooth<A: SmoothActivation>(
 pub fn kernel_diagonal(arch: &Architecture, x: &DMatrix<f64>) -> Result<KernelDiagonal, KernelError> {
     check_arch(arch)?;
     check_sets(x, x)?;
-    fn run<M: KernelMap>(map: &M, arch: &Architecture, x: &DMatrix<f64>) -> KernelDiagonal {
-        let d = x.ncols() as f64;
-        let (mut nngp, mut ntk) = (DVector::zeros(x.nrows()), DVector::zeros(x.nrows()));
-        for (i, r) in x.row_iter().enumerate() {
-            let mut s = arch.sw2 * r.norm_squared() / d + arch.sb2;
-            let mut theta = s;
-            for _ in 0..arch.depth {
-                let m = map.diag(&map.prepare(s));
-                s = arch.sw2 * m.t + arch.sb2;
-                theta = s + arch.sw2 * m.t_dot * theta;
+    struct Diagonal<'a>(&'a Architecture, &'a DMatrix<f64>);
+    impl MapVisitor for Diagonal<'_> {
+        type Output = Result<KernelDiagonal, KernelError>;
+        fn closed_form<M: LaneMap + DiagonalMap>(self, map: &M) -> Self::Output {
+            let Diagonal(arch, x) = self;
+            let d = x.ncols() as f64;
+            let layers = Layers { depth: arch.depth, sw2: arch.sw2, sb2: arch.sb2 };
+            let (mut nngp, mut ntk) = (DVector::zeros(x.nrows()), DVector::zeros(x.nrows()));
+            for (i, r) in x.row_iter().enumerate() {
+                // On the diagonal the entry's K is the point's variance, the map's argument.
+                let e = layers
+                    .fold(Entry::input(r.norm_squared() / d), |_, e| e.nonlinearity(map.diag_at(e.nngp)));
+                nngp[i] = e.nngp;
+                ntk[i] = e.ntk;
             }
-            nngp[i] = s;
-            ntk[i] = theta;
+            Ok(KernelDiagonal { nngp, ntk })
         }
-        KernelDiagonal { nngp, ntk }
-    }
-    Ok(match arch.activation {
-        Activation::Relu => run(&ReluMap, arch, x),
-        Activation::LeakyRelu { slope } => run(&LeakyReluMap { slope }, arch, x),
-        Activation::Erf => run(&ErfMap, arch, x),
-        Activation::Identity => run(&IdentityMap, arch, x),
-        Activation::Sin => run(&SinMap, arch, x),
-        Activation::Gelu => run(&GeluMap, arch, x),
-        act @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid | Activation::Custom(_)) => {
+        fn smooth(self, act: Activation) -> Self::Output {
+            let Diagonal(arch, x) = self;
             let input_var: Vec<f64> = x.row_iter().map(|r| r.norm_squared() / x.ncols() as f64).collect();
             let (nngp, ntk) = smooth_diagonal(&act, arch.depth, arch.sw2, arch.sb2, &input_var)?;
-            KernelDiagonal { nngp: DVector::from_vec(nngp), ntk: DVector::from_vec(ntk) }
+            Ok(KernelDiagonal { nngp: DVector::from_vec(nngp), ntk: DVector::from_vec(ntk) })
         }
-    })
+    }
+    visit_kernel_map(arch.activation, Diagonal(arch, x))
 }
 
 #[cfg(test)]

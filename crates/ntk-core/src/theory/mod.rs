@@ -6,10 +6,12 @@
 
 pub mod adaptive;
 pub mod derivative_bounds;
+pub mod dispatch;
 pub mod fused;
 pub mod gp;
 pub mod hermite_series;
 pub mod kernel_maps;
+pub mod kernel_types;
 pub mod kernels;
 pub mod landmarks;
 pub mod lane_math;
@@ -17,5 +19,6 @@ pub mod near_diagonal;
 pub(crate) mod parallel;
 pub mod phase;
 pub mod quadrature;
+pub mod recursion;
 pub mod smooth;
 pub mod spectrum;

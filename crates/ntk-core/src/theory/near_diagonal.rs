@@ -61,9 +61,7 @@ pub const MAX_REACH: f64 = 40.0;
 /// faster than geometrically there, so the neglected tail is of the same order).
 pub const END_TERM: f64 = 1e-18;
 
-/// Highest order of the inner Gauss–Hermite rule. Beyond it `m! σ^{2m}` grows faster than the
-/// derivative bounds let `ε_m` fall, and the pair is left to the other routes.
-pub const MAX_ORDER: usize = 16;
+pub use crate::theory::derivative_bounds::MAX_ORDER;
 
 /// The inner rule's share of the pair tolerance, relative to the Cauchy–Schwarz scale.
 pub const INNER_TOL: f64 = 4e-13;

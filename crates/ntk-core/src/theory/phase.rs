@@ -48,7 +48,9 @@
 //! ξ_c = −1/ln χ₁ is then the depth scale of the vanishing signal and gradients.
 //!
 //! Everything here takes any [`KernelMap`] (closed forms or quadrature), and the
-//! [`Activation`]-based entry points dispatch to the same maps as [`crate::theory::kernels`].
+//! [`Activation`]-based entry points take their maps from the one dispatch
+//! ([`crate::theory::dispatch::visit_kernel_map`]) that the kernels use, activations without a
+//! closed form as their [`QuadratureMap`].
 //! The cost is a few dozen evaluations of T, Ṫ per point of the plane ([`phase_point`]): a
 //! 40 × 40 heatmap ([`phase_grid`]) takes ≈ 1 ms for erf or gelu and 0.1 ms for relu, but
 //! seconds for quadrature activations (tanh), whose chaotic cells need the map near ρ = 1 where
@@ -62,12 +64,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
 use crate::arch::{ArchError, MAX_DEPTH};
-use crate::theory::kernel_maps::{
-    ErfMap, GeluMap, IdentityMap, KernelMap, LeakyReluMap, QuadratureMap, ReluMap, SinMap, SmoothActivation,
-    TPair,
-};
+use crate::theory::dispatch::{visit_kernel_map, MapVisitor};
+use crate::theory::fused::LaneMap;
+pub use crate::theory::kernel_maps::DiagonalMap;
+use crate::theory::kernel_maps::{KernelMap, QuadratureMap};
 use crate::theory::kernels::{KernelError, KernelRecord};
-use crate::theory::quadrature::GaussHermite;
+use crate::theory::recursion::Layers;
 
 /// Depth, in units of ξ_c, up to which Schoenholz et al. (2016) found networks trainable.
 pub const TRAINABLE_DEPTH_FACTOR: f64 = 6.0;
@@ -186,59 +188,28 @@ pub enum PhaseError {
     Kernel(#[from] KernelError),
 }
 
-/// A computation over a kernel map, whatever the activation: the one place where an
-/// [`Activation`] is turned into its [`KernelMap`] in this module.
+/// A computation over a kernel map, whatever the activation. Through [`with_map`], closed
+/// forms come as themselves and the other activations as their [`QuadratureMap`].
 trait MapTask {
     type Out;
     fn run<M: DiagonalMap>(self, map: &M) -> Self::Out;
 }
 
-fn with_map<W: MapTask>(act: Activation, task: W) -> W::Out {
-    match act {
-        Activation::Relu => task.run(&ReluMap),
-        Activation::LeakyRelu { slope } => task.run(&LeakyReluMap { slope }),
-        Activation::Erf => task.run(&ErfMap),
-        Activation::Identity => task.run(&IdentityMap),
-        Activation::Sin => task.run(&SinMap),
-        Activation::Gelu => task.run(&GeluMap),
-        act @ (Activation::Tanh | Activation::Softplus | Activation::Sigmoid | Activation::Custom(_)) => {
-            task.run(&QuadratureMap::new(act))
-        }
+/// A [`MapTask`] as a [`MapVisitor`].
+struct AsVisitor<T>(T);
+
+impl<T: MapTask> MapVisitor for AsVisitor<T> {
+    type Output = T::Out;
+    fn closed_form<M: LaneMap + DiagonalMap>(self, map: &M) -> T::Out {
+        self.0.run(map)
+    }
+    fn smooth(self, act: Activation) -> T::Out {
+        self.0.run(&QuadratureMap::new(act))
     }
 }
 
-/// The diagonal of a kernel map at one variance, `T(q, q, q) = E[φ(√q z)²]` and
-/// `Ṫ(q, q, q) = E[φ'(√q z)²]` — all that the length map and χ₁ need. By default through
-/// [`KernelMap::prepare`] and [`KernelMap::diag`]; quadrature maps evaluate the same 1-D
-/// Gauss–Hermite sums directly (identical numbers), skipping the Hermite coefficients that only
-/// off-diagonal entries need (≈ 100× cheaper). Implement it (an empty `impl` will do) to use a
-/// kernel map of your own here.
-pub trait DiagonalMap: KernelMap {
-    /// `T` and `Ṫ` at `Σ = [[q, q], [q, q]]`.
-    fn diag_at(&self, q: f64) -> TPair {
-        self.diag(&self.prepare(q))
-    }
-}
-
-impl DiagonalMap for ReluMap {}
-impl DiagonalMap for LeakyReluMap {}
-impl DiagonalMap for ErfMap {}
-impl DiagonalMap for IdentityMap {}
-impl DiagonalMap for SinMap {}
-impl DiagonalMap for GeluMap {}
-
-impl<A: SmoothActivation> DiagonalMap for QuadratureMap<A> {
-    fn diag_at(&self, q: f64) -> TPair {
-        // The sums of `QuadratureMap::prepare`'s norms, on the same rule, in the same order.
-        let var = q.max(0.0);
-        let gh = GaussHermite::for_variance(var);
-        let sd = var.sqrt();
-        let act = self.activation();
-        let phi: f64 = gh.weights.iter().zip(&gh.nodes).map(|(w, &z)| w * act.value(sd * z).powi(2)).sum();
-        let dphi: f64 =
-            gh.weights.iter().zip(&gh.nodes).map(|(w, &z)| w * act.derivative(sd * z).powi(2)).sum();
-        TPair { t: phi, t_dot: dphi }
-    }
+fn with_map<T: MapTask>(act: Activation, task: T) -> T::Out {
+    visit_kernel_map(act, AsVisitor(task))
 }
 
 fn check_variances(act: Activation, sw2: f64, sb2: f64) -> Result<(), PhaseError> {
@@ -913,9 +884,10 @@ pub fn gram_conditioning(
         fn run<M: DiagonalMap>(self, map: &M) -> GramConditioning {
             let Task(sw2, sb2, x, max_depth) = self;
             let mut out = GramConditioning { depths: vec![], nngp: vec![], ntk: vec![], stopped_at: None };
-            let mut rec = KernelRecord::input(x, x).dense(sw2, sb2);
+            let layers = Layers { depth: max_depth, sw2, sb2 };
+            let mut rec = layers.first(KernelRecord::input(x, x));
             for depth in 1..=max_depth {
-                rec = rec.nonlinearity(map).dense(sw2, sb2);
+                rec = layers.step(depth - 1, rec, |_, r| r.nonlinearity(map));
                 let mut k = rec.nngp.clone();
                 let mut t = rec.ntk.clone();
                 k.fill_lower_triangle_with_upper_triangle();

@@ -23,7 +23,8 @@
 //! a congruence of the 2×2 block `[[N_p, T], [T, N_q]]` that keeps nearly identical points
 //! nearly singular whichever rule gave the diagonal.
 //!
-//! Then `K ← σ_w² T + σ_b²`, `Θ ← K + σ_w² Ṫ Θ` as everywhere.
+//! Then `K ← σ_w² T + σ_b²`, `Θ ← K + σ_w² Ṫ Θ` as everywhere: the layers are the one
+//! recursion [`Layers::try_fold`] on a [`KernelRecord`] (on [`Entry`]s for the diagonal).
 
 use nalgebra::DMatrix;
 
@@ -34,13 +35,14 @@ use crate::theory::hermite_series::{
     PointSeries, PointView, RowCoefficients, SeriesSet, SERIES_TOL,
 };
 use crate::theory::kernel_maps::{KernelMap, SmoothActivation, TPair};
-use crate::theory::kernels::{KernelError, KernelPair};
+use crate::theory::kernel_types::{KernelError, KernelPair};
 use crate::theory::lane_math::LANES;
 use crate::theory::near_diagonal::{
     estimated_reach, largest_inner_sd, near_pair, strip_half_width, OuterRule,
 };
 use crate::theory::parallel::{map_columns, map_indices};
 use crate::theory::quadrature::correlation;
+use crate::theory::recursion::{Entry, KernelRecord, Layers};
 
 /// Tolerance of the adaptive quadrature for the pairs the series cannot serve: `1e-12`,
 /// conditional variances up to 1 by the Gauss–Hermite rule for that variance (accurate to
@@ -526,24 +528,11 @@ pub fn smooth_kernels<A: SmoothActivation + Sync>(
     x1: &DMatrix<f64>,
     x2: &DMatrix<f64>,
 ) -> Result<(KernelPair, Vec<LayerStats>), KernelError> {
-    let d = x1.ncols().max(1) as f64;
-    let symmetric = x1 == x2;
     let bounds = act.derivative_bounds();
-    let row_var =
-        |x: &DMatrix<f64>| -> Vec<f64> { x.row_iter().map(|r| sw2 * r.norm_squared() / d + sb2).collect() };
-    let mut var1 = row_var(x1);
-    let mut var2 = if symmetric { Vec::new() } else { row_var(x2) };
-    let mut nngp = (x1 * x2.transpose()) / d;
-    nngp.apply(|k| *k = sw2 * *k + sb2);
-    if symmetric {
-        for (i, &v) in var1.iter().enumerate() {
-            nngp[(i, i)] = v;
-        }
-    }
-    let mut ntk = nngp.clone();
     let mut stats = Vec::with_capacity(depth);
-    for layer in 0..depth {
-        let (rows, cols_owned) = layer_points(act, &bounds, (&var1, &var2), &nngp, symmetric);
+    let record = Layers { depth, sw2, sb2 }.try_fold(KernelRecord::input(x1, x2), |layer, mut rec| {
+        let symmetric = rec.symmetric;
+        let (rows, cols_owned) = layer_points(act, &bounds, (&rec.var1, &rec.var2), &rec.nngp, symmetric);
         let cols = cols_owned.as_ref().unwrap_or(&rows);
         for set in [&rows, cols] {
             for (p, norms) in set.norms.iter().enumerate() {
@@ -552,26 +541,19 @@ pub fn smooth_kernels<A: SmoothActivation + Sync>(
                 }
             }
         }
-        let mut layer_stats = nonlinearity(act, &bounds, &mut nngp, &mut ntk, &rows, cols, symmetric);
+        let mut layer_stats = nonlinearity(act, &bounds, &mut rec.nngp, &mut rec.ntk, &rows, cols, symmetric);
         layer_stats.series_points = [&rows, cols]
             .iter()
             .take(if symmetric { 1 } else { 2 })
             .map(|set| set.series.points.iter().filter(|p| !p.is_placeholder()).count())
             .sum();
         stats.push(layer_stats);
-        // Dense: K ← σ_w² T + σ_b², Θ ← K + σ_w² Θ, and the variances likewise.
-        nngp.apply(|k| *k = sw2 * *k + sb2);
-        ntk.zip_apply(&nngp, |t, k| *t = k + sw2 * *t);
-        var1 = rows.norms.iter().map(|n| sw2 * n[0] + sb2).collect();
-        if !symmetric {
-            var2 = cols.norms.iter().map(|n| sw2 * n[0] + sb2).collect();
-        }
-    }
-    if symmetric {
-        nngp.fill_lower_triangle_with_upper_triangle();
-        ntk.fill_lower_triangle_with_upper_triangle();
-    }
-    Ok((KernelPair { nngp, ntk }, stats))
+        // The points' variances after the nonlinearity, T on the diagonal.
+        rec.var1 = rows.norms.iter().map(|n| n[0]).collect();
+        rec.var2 = if symmetric { rec.var1.clone() } else { cols.norms.iter().map(|n| n[0]).collect() };
+        Ok(rec)
+    })?;
+    Ok((record.finish(), stats))
 }
 
 /// The diagonals `K(x, x)`, `Θ(x, x)` of the points with input variances `|x|²/d`, by the
@@ -587,21 +569,23 @@ pub fn smooth_diagonal<A: SmoothActivation + Sync>(
     sb2: f64,
     input_var: &[f64],
 ) -> Result<(Vec<f64>, Vec<f64>), KernelError> {
-    let mut var: Vec<f64> = input_var.iter().map(|v| sw2 * v + sb2).collect();
-    let mut theta = var.clone();
-    for layer in 0..depth {
+    let input: Vec<Entry> = input_var.iter().map(|&v| Entry::input(v)).collect();
+    let diagonal = Layers { depth, sw2, sb2 }.try_fold(input, |layer, entries| {
+        // On the diagonal each entry's K is its point's variance.
+        let var: Vec<f64> = entries.iter().map(|e| e.nngp).collect();
         let rules = outer_rules(act, &var);
         let norms = diagonal_norms(act, &var, &rules);
-        for (i, n) in norms.iter().enumerate() {
-            if let Some(v) = first_non_finite(n) {
-                return Err(KernelError::Divergent { layer: layer + 1, var: var[i], value: v });
-            }
-            let k = sw2 * n[0] + sb2;
-            theta[i] = k + sw2 * (theta[i] * n[1]);
-            var[i] = k;
-        }
-    }
-    Ok((var, theta))
+        entries
+            .iter()
+            .zip(&norms)
+            .enumerate()
+            .map(|(i, (e, n))| match first_non_finite(n) {
+                Some(v) => Err(KernelError::Divergent { layer: layer + 1, var: var[i], value: v }),
+                None => Ok(e.nonlinearity(TPair { t: n[0], t_dot: n[1] })),
+            })
+            .collect()
+    })?;
+    Ok(diagonal.iter().map(|e| (e.nngp, e.ntk)).unzip())
 }
 
 /// The kernel maps of a smooth activation pair by pair, by the same rules as

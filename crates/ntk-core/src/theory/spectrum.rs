@@ -15,7 +15,7 @@
 //! the loss is `1/(2N) Σᵢ dᵢ² ỹᵢ²` (the expected loss adds the spread of the initial function).
 //!
 //! The eigendecomposition, the regularizer, the jitter of a numerically singular kernel and the
-//! pseudo-inverse at t = ∞ are those of [`GpDynamics`](crate::theory::gp::GpDynamics), so the
+//! pseudo-inverse at t = ∞ are those of [`GpDynamics`], so the
 //! per-mode residuals reproduce its mean exactly: with a regularizer r and jitter j,
 //! `μ = V diag(λᵢ (1 − d(λᵢ + r + j))/(λᵢ + r + j)) Ṽᵀ Y`.
 
@@ -23,7 +23,7 @@ use nalgebra::{DMatrix, DVector};
 use serde::{Deserialize, Serialize};
 
 use crate::arch::Architecture;
-use crate::theory::gp::{Eigen, GpError, TrainingTime};
+use crate::theory::gp::{Eigen, GpDynamics, GpError, TrainingTime};
 use crate::theory::kernels::{kernels, KernelPair};
 
 /// One symmetric train kernel in its eigenbasis, with the target's coordinates.
@@ -190,5 +190,19 @@ impl TrainSpectra {
             ntk: KernelSpectrum::new(&train.ntk, y_train, diag_reg)?,
             nngp: KernelSpectrum::new(&train.nngp, y_train, diag_reg)?,
         })
+    }
+}
+/// The spectra of the dynamics, here so that the GP predictions ([`crate::theory::gp`]) do not
+/// depend on this module.
+impl GpDynamics {
+    /// The train kernels' eigenmodes and the targets' projections, from the very
+    /// eigendecompositions these dynamics use: the per-mode residuals
+    /// ([`KernelSpectrum::at`]) are those of the
+    /// means this predicts (paper Eq. 14–15 mode by mode, docs/MATH.md).
+    pub fn spectra(&self) -> TrainSpectra {
+        TrainSpectra {
+            ntk: KernelSpectrum::from_eigen(&self.ntk, &self.y, self.reg.diag_reg),
+            nngp: KernelSpectrum::from_eigen(&self.nngp, &self.y, self.reg.diag_reg),
+        }
     }
 }
