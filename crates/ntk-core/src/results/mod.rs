@@ -49,7 +49,7 @@ pub enum Kind {
     /// some (width, axis value, seed) runs of a width sweep ([`WidthsPartial`])
     WidthsPartial,
     /// one network beside its linearization
-    /// ([`SingleReport`](crate::experiments::single::SingleReport))
+    /// ([`SingleReport`])
     Single,
 }
 
