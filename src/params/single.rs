@@ -224,6 +224,7 @@ impl SingleParams {
             seed: self.seed,
             checkpoints,
             alpha: None,
+            quadratic: false,
         };
         spec.validate().map_err(|e| match (self.loss, self.set.is_classification()) {
             (Loss::Xent, false) => {
