@@ -242,6 +242,7 @@ impl SingleParams {
             seed: self.seed,
             checkpoints,
             alpha: self.alpha,
+            quadratic: false,
         };
         spec.validate().map_err(|e| match (self.loss, self.set.is_classification()) {
             (Loss::Xent, false) => {

@@ -1,7 +1,8 @@
 //! `ntk single`: one network (f32) beside its linearization trained by the same step, and in
 //! NTK parameterization the analytic-Θ dynamics from the same f₀ (paper Figure 3, S3, S4, S8):
 //! outputs on train and test points, individual weights, losses, accuracies and RMSEs at
-//! log-spaced checkpoints, as JSON.
+//! log-spaced checkpoints, as JSON; with `--quadratic` also the network's second-order Taylor
+//! model.
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -66,6 +67,11 @@ pub struct Args {
     /// f at f₀).
     #[arg(long, value_name = "A", allow_negative_numbers = true)]
     alpha: Option<f64>,
+    /// Also train the quadratic model f₀ + J₀δ + ½ δᵀH₀δ (δ = θ − θ₀, H₀ the Hessian of f at
+    /// θ₀, used through Hessian–vector products) by the same step: each checkpoint gains `quad`
+    /// with its outputs, losses and its RMSE to the network (about five times the work per step).
+    #[arg(long)]
+    quadratic: bool,
 }
 
 /// Runs `ntk single`.
@@ -88,6 +94,7 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
         seed: args.seed,
         checkpoints: args.checkpoints,
         alpha: args.alpha,
+        quadratic: args.quadratic,
     };
     spec.validate().map_err(CliError::bad_input)?;
     let run = run_single(&spec, |_| ControlFlow::Continue(())).map_err(CliError::failed)?;

@@ -1,7 +1,8 @@
 //! `ntk single` end to end: the JSON of a cross-entropy SGD run equals the core's run of the
 //! same spec number for number; bad flag combinations and labels exit 2 with one line saying
 //! what to change; `ntk ensemble` takes the same loss and optimizer flags; `--alpha` reaches the
-//! spec and the outputs (α (f − f₀), 0 at step 0), and an α out of range exits 2 naming it.
+//! spec and the outputs (α (f − f₀), 0 at step 0), and an α out of range exits 2 naming it;
+//! `--quadratic` adds the quadratic model to every checkpoint.
 
 use std::ops::ControlFlow;
 use std::process::Command;
@@ -178,4 +179,22 @@ fn alpha_reaches_the_spec_and_an_invalid_alpha_exits_2() {
         assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
         assert!(err.contains(&format!("got {bad}")) && err.contains("[0.001, 10000]"), "{bad}: {err}");
     }
+}
+
+/// `--quadratic` reaches the spec and every checkpoint gains the quadratic model's record, the
+/// core's run of the same spec number for number; without it the JSON never mentions it.
+#[test]
+fn quadratic_flag_adds_the_quadratic_model() {
+    let (train, test) = files("quad");
+    let mut args = base(&train, &test);
+    args.push("--quadratic");
+    let out = ntk(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: SingleReport = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report.spec.quadratic);
+    assert!(report.checkpoints.iter().all(|c| c.quad.as_ref().is_some_and(|q| q.test_loss.is_some())));
+    let want = run_single(&report.spec, |_| ControlFlow::Continue(())).unwrap();
+    assert_eq!(want.checkpoints, report.checkpoints, "the printed series are the core's");
+    let plain = ntk(&base(&train, &test));
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains("quad"));
 }

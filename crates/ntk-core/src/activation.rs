@@ -126,6 +126,25 @@ impl Activation {
         }
     }
 
+    /// φ''(x), for the Hessian–vector products of the quadratic model
+    /// ([`crate::nets::quadratic`]): 0 for the piecewise-linear `relu`, `leaky_relu` (their
+    /// second derivative away from the kink) and `identity`; a custom φ's from the Taylor
+    /// series of its expression (NaN where it is not analytic).
+    pub fn second_derivative(self, x: f64) -> f64 {
+        match self {
+            Activation::Relu | Activation::LeakyRelu { .. } | Activation::Identity => 0.0,
+            Activation::Erf => -2.0 * x * std::f64::consts::FRAC_2_SQRT_PI * (-x * x).exp(),
+            Activation::Sin => -libm::sin(x),
+            Activation::Gelu => (2.0 - x * x) * (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt(),
+            Activation::Tanh => -2.0 * libm::tanh(x) * sech2(x),
+            Activation::Softplus => sigmoid(x) * sigmoid(-x),
+            Activation::Sigmoid => sigmoid(x) * sigmoid(-x) * (sigmoid(-x) - sigmoid(x)),
+            Activation::Custom(c) => {
+                crate::custom_phi::taylor::taylor(&c.compiled().expr, x, 2).map_or(f64::NAN, |t| 2.0 * t[2])
+            }
+        }
+    }
+
     /// φ(x) in single precision (the finite-network training path).
     #[inline]
     pub fn apply_f32(self, x: f32) -> f32 {

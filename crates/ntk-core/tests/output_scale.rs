@@ -43,6 +43,7 @@ fn spec(width: usize, alpha: Option<f64>) -> SingleSpec {
         seed: 1,
         checkpoints: 8,
         alpha,
+        quadratic: false,
     }
 }
 

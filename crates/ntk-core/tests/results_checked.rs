@@ -95,6 +95,7 @@ fn single_spec() -> SingleSpec {
         seed: 1,
         checkpoints: 8,
         alpha: None,
+        quadratic: false,
     }
 }
 

@@ -36,6 +36,7 @@ fn spec(width: usize, loss: Loss, seed: u64) -> SingleSpec {
         seed,
         checkpoints: 12,
         alpha: None,
+        quadratic: false,
     }
 }
 

@@ -102,6 +102,7 @@ fn single_spec(learning_rate: f64) -> SingleSpec {
         seed: 1,
         checkpoints: 8,
         alpha: None,
+        quadratic: false,
     }
 }
 

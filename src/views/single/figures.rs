@@ -147,6 +147,7 @@ pub fn divergence_note(run: &SingleRun) -> Option<String> {
             SingleModel::Network => "the network",
             SingleModel::Linearization => "the linearization",
             SingleModel::Analytic => "the analytic-Θ dynamics",
+            SingleModel::Quadratic => "the quadratic model",
         };
         format!("{who} diverged at k = {} (η too large): curves end there", d.step)
     })

@@ -75,7 +75,7 @@ pub struct LinearModel<T> {
 
 /// `Σ_l δ^l_s · (c_w ΔW^l x^{l−1}_s + c_b Δb^l)` added to `out[s]` for the first `rows` points
 /// of `inputs` and `deltas` (per layer, batch-major), layers `from..`.
-fn add_jvp<T: Real>(
+pub(crate) fn add_jvp<T: Real>(
     delta: &Mlp<T>,
     from: usize,
     inputs: &[Vec<T>],

@@ -6,12 +6,14 @@
 //!   optimizer ([`optimizer`]: gradient descent, momentum, minibatch SGD), and the models it
 //!   trains — the network ([`mlp_model`]), its linearization in parameter space
 //!   ([`linear_model`]) and a model in function space with a fixed kernel ([`kernel_model`]),
-//!   any of them optionally as Chizat's `α (f − f₀)` ([`output_scale`]);
+//!   any of them optionally as Chizat's `α (f − f₀)` ([`output_scale`]), and the network's
+//!   second-order Taylor model ([`quadratic`], with dual numbers from [`dual`]);
 //! - the empirical NTK ([`empirical_ntk`]), the closed-form linearization of MSE training
 //!   ([`linearized`]), and ensembles of networks and linearizations with mergeable statistics
 //!   ([`ensemble`]).
 
 pub mod dense;
+pub mod dual;
 pub mod empirical_ntk;
 pub mod ensemble;
 pub mod kernel_model;
@@ -22,4 +24,5 @@ pub mod mlp;
 pub mod mlp_model;
 pub mod optimizer;
 pub mod output_scale;
+pub mod quadratic;
 pub mod train;

@@ -62,6 +62,25 @@ pub struct SingleCheckpoint {
     /// the same against the analytic-Θ dynamics
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rmse_nn_theta: Option<f64>,
+    /// the quadratic model (spec with [`SingleSpec::quadratic`])
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quad: Option<QuadraticCheckpoint>,
+}
+
+/// The quadratic model `f₀ + J₀δ + ½ δᵀH₀δ` at a checkpoint (scaled as the other models with an
+/// output scale α).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuadraticCheckpoint {
+    /// its outputs on the training and test points
+    pub outputs: Outputs,
+    /// its training loss
+    pub train_loss: f64,
+    /// its test loss (with test targets)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_loss: Option<f64>,
+    /// `√(mean_j (f_k(x_j) − f_k^quad(x_j))²)` over the test points (the training points if
+    /// there are none)
+    pub rmse_nn_quad: f64,
 }
 
 /// Which model of a one-network run diverged.
@@ -74,6 +93,8 @@ pub enum SingleModel {
     Linearization,
     /// the analytic-Θ dynamics
     Analytic,
+    /// the quadratic model
+    Quadratic,
 }
 
 impl std::fmt::Display for SingleModel {
@@ -82,6 +103,7 @@ impl std::fmt::Display for SingleModel {
             SingleModel::Network => "the network",
             SingleModel::Linearization => "its linearization",
             SingleModel::Analytic => "the analytic-Θ dynamics",
+            SingleModel::Quadratic => "the quadratic model",
         })
     }
 }

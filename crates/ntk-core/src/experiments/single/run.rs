@@ -1,5 +1,5 @@
-//! The one-network run: the network, its linearization and the analytic-Θ kernel model
-//! trained side by side by [`Trainer::step`] with one loss, one optimizer and one minibatch
+//! The one-network run: the network, its linearization, the analytic-Θ kernel model and (if
+//! the spec asks) the quadratic model trained side by side by [`Trainer::step`] with one loss, one optimizer and one minibatch
 //! sequence, recorded at log-spaced checkpoints. [`SingleRunner::advance`] does a bounded
 //! amount of work per call, so a web worker can stream checkpoints and stay cancellable.
 
@@ -7,16 +7,19 @@ use std::ops::ControlFlow;
 
 use nalgebra::DMatrix;
 
-use super::record::{Outputs, SingleCheckpoint, SingleDivergence, SingleModel, SingleStart, Trio};
+use super::record::{
+    Outputs, QuadraticCheckpoint, SingleCheckpoint, SingleDivergence, SingleModel, SingleStart, Trio,
+};
 use super::spec::{SingleError, SingleSpec, TrackedWeight};
 use crate::nets::empirical_ntk::JacobianFactors;
 use crate::nets::ensemble::DIVERGENCE_FACTOR;
 use crate::nets::kernel_model::KernelModel;
 use crate::nets::linear_model::{LinearModel, Tangents};
 use crate::nets::loss::accuracy;
-use crate::nets::mlp::Mlp;
+use crate::nets::mlp::{Mlp, MlpError};
 use crate::nets::mlp_model::MlpModel;
 use crate::nets::output_scale::{OutputScale, ScaledModel};
+use crate::nets::quadratic::QuadraticModel;
 use crate::nets::train::Trainer;
 use crate::theory::kernels::kernels;
 use crate::theory::landmarks::learning_rate_landmarks;
@@ -58,6 +61,8 @@ pub struct SingleRunner {
     /// the output scale and the initial outputs it centres at (spec with an α)
     centre: Option<Centre>,
     theta: Analytic,
+    /// the quadratic model (spec with `quadratic`)
+    quad: Option<Quadratic>,
     test_tangents: Tangents<f32>,
     start: SingleStart,
     x_train32: Vec<f32>,
@@ -66,6 +71,33 @@ pub struct SingleRunner {
     labels: (bool, bool),
     initial_loss: f64,
     diverged: Option<SingleDivergence>,
+}
+
+/// The quadratic model in training, with the points it is evaluated on.
+struct Quadratic {
+    trainer: Trainer<ScaledModel<QuadraticModel>>,
+    x_train: Vec<f64>,
+    x_test: Vec<f64>,
+}
+
+impl Quadratic {
+    /// Its reported outputs on training and test points: `f_quad`, or with an output scale
+    /// `α (f_quad − f₀) = α (J₀δ + ½ δᵀH₀δ)`.
+    fn outputs(&self, scale: Option<OutputScale>) -> Outputs {
+        let model = self.trainer.model().inner();
+        let on = |x: &[f64]| match model.terms_on(x) {
+            Ok(t) => match scale {
+                Some(s) => t.first.iter().zip(&t.second).map(|(a, b)| s.alpha() * (a + 0.5 * b)).collect(),
+                None => t.quadratic(),
+            },
+            // the points were checked when the model was built
+            Err(_) => vec![f64::NAN; x.len()],
+        };
+        Outputs {
+            train: on(&self.x_train),
+            test: if self.x_test.is_empty() { Vec::new() } else { on(&self.x_test) },
+        }
+    }
 }
 
 /// The initial outputs of network and linearization, on the training and test points, that
@@ -140,6 +172,20 @@ impl SingleRunner {
             lin: (lin_model.train_outputs(), test_tangents.f0.clone()),
         });
         let lin = Trainer::new(ScaledModel::new(lin_model, scale), &spec.y_train, opts)?;
+        let quad = if spec.quadratic {
+            let model = ScaledModel::new(QuadraticModel::new(&net, &x_train, false)?, scale);
+            let x_test = rows(&spec.x_test);
+            if let Some(&v) = x_test.iter().find(|v| !v.is_finite()) {
+                return Err(MlpError::NotFinite { what: "data", value: v }.into());
+            }
+            Some(Quadratic {
+                trainer: Trainer::new(model, &spec.y_train, opts)?,
+                x_train: x_train.clone(),
+                x_test,
+            })
+        } else {
+            None
+        };
         let nn_model = ScaledModel::new(MlpModel::new(net, &x_train, opts.readout_only)?, scale);
         let nn = Trainer::new(nn_model, &spec.y_train, opts)?;
         let labels = (is_labels(&spec.y_train), spec.y_test.as_deref().is_some_and(is_labels));
@@ -154,6 +200,7 @@ impl SingleRunner {
             lin,
             centre,
             theta,
+            quad,
             test_tangents,
             x_train32,
             x_test32,
@@ -253,6 +300,7 @@ impl SingleRunner {
             Analytic::Built(t) => Some(t.step()),
             _ => None,
         };
+        let quad = self.quad.as_mut().map(|q| q.trainer.step());
         self.step += 1;
         if self.loss_diverged(nn) {
             Some(SingleModel::Network)
@@ -260,6 +308,8 @@ impl SingleRunner {
             Some(SingleModel::Linearization)
         } else if theta.is_some_and(|l| self.loss_diverged(l)) {
             Some(SingleModel::Analytic)
+        } else if quad.is_some_and(|l| self.loss_diverged(l)) {
+            Some(SingleModel::Quadratic)
         } else {
             None
         }
@@ -328,6 +378,10 @@ impl SingleRunner {
         if theta.as_ref().is_some_and(|t| !finite(t)) {
             return Err(SingleModel::Analytic);
         }
+        let quad_outputs = self.quad.as_ref().map(|q| q.outputs(self.centre.as_ref().map(|c| c.scale)));
+        if quad_outputs.as_ref().is_some_and(|q| !finite(q)) {
+            return Err(SingleModel::Quadratic);
+        }
         let trio =
             |f: &dyn Fn(&Outputs) -> f64| Trio { nn: f(&nn), lin: f(&lin), theta: theta.as_ref().map(f) };
         let train_loss = trio(&|o| loss.mean(&o.train, &spec.y_train));
@@ -338,6 +392,12 @@ impl SingleRunner {
         let (a, b) = if m > 0 { (&nn.test, &lin.test) } else { (&nn.train, &lin.train) };
         let rmse_nn_lin = rmse(a, b);
         let rmse_nn_theta = theta.as_ref().map(|t| rmse(a, if m > 0 { &t.test } else { &t.train }));
+        let quad = quad_outputs.map(|q| QuadraticCheckpoint {
+            train_loss: loss.mean(&q.train, &spec.y_train),
+            test_loss: spec.y_test.as_ref().map(|yt| loss.mean(&q.test, yt)),
+            rmse_nn_quad: rmse(a, if m > 0 { &q.test } else { &q.train }),
+            outputs: q,
+        });
         let nn_params = self.nn.model().inner().net().params();
         let lin_params = self.lin.model().inner().params();
         let weights_nn = self.weights.iter().map(|w| nn_params[w.index] as f64).collect();
@@ -356,6 +416,7 @@ impl SingleRunner {
             test_accuracy,
             rmse_nn_lin,
             rmse_nn_theta,
+            quad,
         })
     }
 }

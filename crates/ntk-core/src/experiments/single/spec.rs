@@ -62,6 +62,11 @@ pub struct SingleSpec {
     /// models f themselves (the paper's setting; not the same as α = 1, which centres f at f₀).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f64>,
+    /// Also train the quadratic model `f₀ + J₀δ + ½ δᵀH₀δ` ([`QuadraticModel`](crate::nets::quadratic::QuadraticModel),
+    /// docs/MATH.md, "The quadratic model") by the same step, and report it per checkpoint.
+    /// Absent (false) from the spec JSON when unset.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quadratic: bool,
 }
 
 /// An invalid one-network run, or one that could not be computed.
@@ -188,8 +193,15 @@ impl SingleSpec {
     }
 
     /// Approximate FLOP of one step of network and linearization: `6 B P_w + 4 B P_w`.
+    /// With the quadratic model, five times as much: its step is a forward and a backward pass
+    /// and a Dense product per layer in dual f64 numbers.
     pub fn flops_per_step(&self) -> f64 {
-        10.0 * self.batch_size.unwrap_or(self.x_train.len()) as f64 * self.weights() as f64
+        let base = 10.0 * self.batch_size.unwrap_or(self.x_train.len()) as f64 * self.weights() as f64;
+        if self.quadratic {
+            5.0 * base
+        } else {
+            base
+        }
     }
 
     /// The weights and biases followed: per layer [`WEIGHTS_PER_LAYER`] weights at seeded
