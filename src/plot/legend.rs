@@ -73,7 +73,7 @@ pub fn marker_element<'b, C: Clone + 'b, DB: DrawingBackend + 'b>(
 /// `chart` (the elements of [`marker_element`], as concrete types: any backend).
 ///
 /// # Errors
-/// [`PlotError`](super::PlotError) from the backend.
+/// [`PlotError`] from the backend.
 pub fn draw_markers<DB, CT>(
     chart: &mut plotters::chart::ChartContext<'_, DB, CT>,
     points: &[CT::From],
