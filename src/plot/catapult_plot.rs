@@ -12,7 +12,7 @@ use super::function_plot::{NET_COLOR, NTK_COLOR};
 use super::legend::{self, Entry, Swatch};
 use super::panel::{panel, text_width, Axis, Panel, Style};
 use super::svg::{self, Provenance, Sheet};
-use super::{open_canvas, PlotError};
+use super::{on_canvas, PlotError};
 
 /// Lazy-region shade.
 const LAZY: RGBColor = RGBColor(225, 240, 225);
@@ -99,10 +99,7 @@ pub fn draw_trajectories(
     trajs: &[Trajectory],
     steps: u64,
 ) -> Result<Geometry, PlotError> {
-    let (root, dpr, _) = open_canvas(canvas)?;
-    let geometry = draw_trajectories_on(&root, dpr, trajs, steps)?;
-    root.present()?;
-    Ok(geometry)
+    on_canvas(canvas, |root, dpr| draw_trajectories_on(root, dpr, trajs, steps))
 }
 
 /// The trajectory panels as an SVG document on `sheet`, with `provenance` inside
@@ -263,10 +260,7 @@ pub fn draw_phase_diagram(
     dots: &[PhaseDot],
     current: f64,
 ) -> Result<Geometry, PlotError> {
-    let (root, dpr, _) = open_canvas(canvas)?;
-    let geometry = draw_phase_diagram_on(&root, dpr, dots, current)?;
-    root.present()?;
-    Ok(geometry)
+    on_canvas(canvas, |root, dpr| draw_phase_diagram_on(root, dpr, dots, current))
 }
 
 /// The phase diagram as an SVG document on `sheet`, with `provenance` inside

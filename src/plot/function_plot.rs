@@ -11,7 +11,7 @@ use super::axes::{Geometry, Rect};
 use super::legend::{self, Entry, Swatch};
 use super::panel::{caption_above, panel, text_width, Axis, Panel, Style};
 use super::svg::{self, Provenance, Sheet};
-use super::{context_2d, open_canvas, Band, PlotError};
+use super::{context_2d, on_canvas, Band, PlotError};
 
 /// NTK-GP colour (blue).
 pub const NTK_COLOR: RGBColor = RGBColor(31, 100, 200);
@@ -211,10 +211,7 @@ pub fn draw_function_plot(
     canvas: &HtmlCanvasElement,
     p: &FunctionPlot,
 ) -> Result<(Frame, Geometry), PlotError> {
-    let (root, dpr, _) = open_canvas(canvas)?;
-    let drawn = draw_on(&root, dpr, p, DashedMean::Canvas(canvas))?;
-    root.present()?;
-    Ok(drawn)
+    on_canvas(canvas, |root, dpr| draw_on(root, dpr, p, DashedMean::Canvas(canvas)))
 }
 
 /// How the linearization's dashed mean is drawn.

@@ -13,7 +13,7 @@ use super::legend::{self, Entry};
 use super::panel::{panel, Axis, Panel, Style};
 use super::series_plot::{Dash, Line};
 use super::svg::{self, Provenance, Sheet};
-use super::{open_canvas, PlotError};
+use super::{on_canvas, PlotError};
 
 /// How values map to colours: `lo` → dark blue, `hi` → yellow (a viridis-like ramp), on a log
 /// scale if `log`; +∞ is `hi`'s colour, `None` grey.
@@ -114,10 +114,7 @@ pub fn draw_grid_heatmap(
     canvas: &HtmlCanvasElement,
     h: &GridHeatmap,
 ) -> Result<(Geometry, Frame), PlotError> {
-    let (root, dpr, _) = open_canvas(canvas)?;
-    let drawn = draw_grid_heatmap_on(&root, dpr, h)?;
-    root.present()?;
-    Ok(drawn)
+    on_canvas(canvas, |root, dpr| draw_grid_heatmap_on(root, dpr, h))
 }
 
 /// The heatmap as an SVG document on `sheet`, titled `title`, with `provenance`

@@ -7,7 +7,7 @@ use plotters::prelude::*;
 use web_sys::HtmlCanvasElement;
 
 use super::svg::{self, Provenance, Sheet};
-use super::{open_canvas, PlotError};
+use super::{on_canvas, PlotError};
 
 /// Colour of negative outputs (blue) and positive outputs (orange).
 pub const NEGATIVE: RGBColor = RGBColor(31, 100, 200);
@@ -59,10 +59,7 @@ pub fn diverging(v: f64) -> RGBColor {
 /// # Errors
 /// [`PlotError`] when the canvas cannot be drawn on.
 pub fn draw_heatmaps(canvas: &HtmlCanvasElement, h: &Heatmaps) -> Result<(), PlotError> {
-    let (root, dpr, _) = open_canvas(canvas)?;
-    draw_heatmaps_on(&root, dpr, h)?;
-    root.present()?;
-    Ok(())
+    on_canvas(canvas, |root, dpr| draw_heatmaps_on(root, dpr, h))
 }
 
 /// The panels as an SVG document on `sheet`, titled `title`, with `provenance`

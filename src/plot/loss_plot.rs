@@ -10,7 +10,7 @@ use super::function_plot::{LIN_COLOR, NET_COLOR, NNGP_COLOR, NTK_COLOR};
 use super::legend::{self, Entry, Swatch};
 use super::panel::{panel, Axis, Panel, Style};
 use super::svg::{self, Provenance, Sheet};
-use super::{context_2d, open_canvas, PlotError};
+use super::{context_2d, on_canvas, PlotError};
 
 /// One named curve: (time, loss) pairs.
 #[derive(Clone, Debug, PartialEq)]
@@ -116,10 +116,7 @@ pub fn draw_loss_curves(
     canvas: &HtmlCanvasElement,
     curves: &[Curve],
 ) -> Result<(TimeAxis, Geometry), PlotError> {
-    let (root, dpr, _) = open_canvas(canvas)?;
-    let drawn = draw_loss_on(&root, dpr, curves, None)?;
-    root.present()?;
-    Ok(drawn)
+    on_canvas(canvas, |root, dpr| draw_loss_on(root, dpr, curves, None))
 }
 
 /// The loss curves with the line at `now` as an SVG document on `sheet`, with

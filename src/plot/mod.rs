@@ -130,6 +130,22 @@ pub fn open_canvas(
     Ok((root, dpr, move |v: f64| (v * dpr).round() as u32))
 }
 
+/// Draws on `canvas` with a figure's backend-generic drawing function: the canvas opened by
+/// [`open_canvas`], `draw` given its area and device pixel ratio, then presented (the canvas
+/// counterpart of [`svg::document`]).
+///
+/// # Errors
+/// [`PlotError`] from opening the canvas or from `draw`.
+pub fn on_canvas<R>(
+    canvas: &HtmlCanvasElement,
+    draw: impl FnOnce(&CanvasArea, f64) -> Result<R, PlotError>,
+) -> Result<R, PlotError> {
+    let (root, dpr, _) = open_canvas(canvas)?;
+    let drawn = draw(&root, dpr)?;
+    root.present()?;
+    Ok(drawn)
+}
+
 /// Mean ± 2σ of a Gaussian (or an ensemble) on a grid.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Band {

@@ -11,7 +11,7 @@ use super::axes::{Geometry, Rect};
 use super::legend::{self, Entry};
 use super::panel::{panel, Axis, Panel, Style};
 use super::svg::{self, Provenance, Sheet};
-use super::{open_canvas, PlotError};
+use super::{on_canvas, PlotError};
 
 /// How a line is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,10 +66,7 @@ fn visible(axis: &Axis, v: f64) -> bool {
 /// # Errors
 /// [`PlotError`] when the canvas cannot be drawn on.
 pub fn draw_series_panel(canvas: &HtmlCanvasElement, p: &SeriesPanel) -> Result<Geometry, PlotError> {
-    let (root, dpr, _) = open_canvas(canvas)?;
-    let geometry = draw_series_panel_on(&root, dpr, p)?;
-    root.present()?;
-    Ok(geometry)
+    on_canvas(canvas, |root, dpr| draw_series_panel_on(root, dpr, p))
 }
 
 /// The panel as an SVG document on `sheet`, titled `title`, with `provenance`

@@ -20,7 +20,7 @@ pub use super::legend::Marker;
 use super::legend::{self, Entry, Swatch};
 use super::panel::{panel, Axis, Panel as Frame, Style};
 use super::svg::{self, Provenance, Sheet};
-use super::{open_canvas, PlotError};
+use super::{on_canvas, PlotError};
 
 /// Colours of the series of a second axis (in axis order), and of the single series.
 pub const SERIES_COLORS: [RGBColor; 5] = [
@@ -215,10 +215,7 @@ fn reference_name(slope: f64) -> String {
 /// # Errors
 /// [`PlotError`] when the canvas cannot be drawn on.
 pub fn draw_widths_plot(canvas: &HtmlCanvasElement, plot: &WidthsPlot) -> Result<Geometry, PlotError> {
-    let (root, dpr, _) = open_canvas(canvas)?;
-    let geometry = draw_widths_on(&root, dpr, plot)?;
-    root.present()?;
-    Ok(geometry)
+    on_canvas(canvas, |root, dpr| draw_widths_on(root, dpr, plot))
 }
 
 /// The four panels as an SVG document on `sheet`, with `provenance` inside

@@ -2,7 +2,11 @@
 //! exists, every source file that cites docs/MATH.md is in its "Code that cites this file"
 //! table (and every file there exists), and no section is left a placeholder.
 
+mod common;
+
 use std::path::{Path, PathBuf};
+
+use common::rust_files;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_path_buf()
@@ -56,17 +60,6 @@ fn citing_table(math: &str) -> Vec<String> {
         .filter(|l| l.starts_with("| `"))
         .flat_map(|l| cited_files(l.split(" | ").next().unwrap_or("")))
         .collect()
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
 }
 
 #[test]

@@ -25,8 +25,12 @@
 //! Comments, strings and character literals are skipped, so doc links and messages do not
 //! count either.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+
+use common::rust_files;
 
 /// The cycles that remain, as the sets of their nodes, each with the reason it is tolerated.
 /// Remove an entry when its cycle is broken (the test fails until then).
@@ -71,17 +75,6 @@ fn name(m: &ModPath) -> String {
         "lib".to_string()
     } else {
         m.join("/")
-    }
-}
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())).flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
     }
 }
 

@@ -138,22 +138,30 @@ pub fn SingleView(
             (r.id, r.checkpoints.len(), r.start.is_some(), r.done, r.diverged.is_some(), r.error.is_some())
         })
     });
+    // The figures at the time shown: the panels and, for 2-D sets, the heatmaps (read untracked:
+    // the effect below says what it follows; the exports read them when asked).
+    let panels_now = move || {
+        let p = params.get_untracked();
+        let step = shown.get_untracked();
+        let empty = SingleRun::default();
+        run.with_untracked(|r| {
+            let r = if current.get_untracked() { r } else { &empty };
+            let now = step.map(|k| p.lr * k.max(1) as f64);
+            (compare.with_untracked(|cmp| panels(r, cmp, &p, now)), figures::heatmaps(r, r.at(step)))
+        })
+    };
     Effect::new(move |_| {
         track_viewport();
-        let p = params.get();
+        params.track();
         let step = shown.get();
-        let is_current = current.get();
+        current.track();
+        compare.track();
         drawn_state.track();
         if !active.get() {
             return;
         }
-        let empty = SingleRun::default();
-        let (panels, heat, run_id, drawn) = run.with_untracked(|r| {
-            let r = if is_current { r } else { &empty };
-            let now = step.map(|k| p.lr * k.max(1) as f64);
-            let c = r.at(step);
-            (compare.with(|cmp| panels(r, cmp, &p, now)), figures::heatmaps(r, c), r.id, r.checkpoints.len())
-        });
+        let (panels, heat) = panels_now();
+        let (run_id, drawn) = run.with_untracked(|r| (r.id, r.checkpoints.len()));
         let targets: Vec<_> = canvases.iter().map(|c| c.get()).collect();
         let heat_canvas = heat_canvas.get();
         frame.draw(move || {
@@ -260,16 +268,6 @@ pub fn SingleView(
     let view_notes = Signal::derive(move || plot_error.get().map(Note::text).into_iter().collect::<Vec<_>>());
 
     // Each figure as a file (PNG at 1–3×, SVG on a sheet), drawn from the run at the time shown.
-    let panels_now = move || {
-        let p = params.get_untracked();
-        let step = shown.get_untracked();
-        let empty = SingleRun::default();
-        run.with_untracked(|r| {
-            let r = if current.get_untracked() { r } else { &empty };
-            let now = step.map(|k| p.lr * k.max(1) as f64);
-            (compare.with_untracked(|cmp| panels(r, cmp, &p, now)), figures::heatmaps(r, r.at(step)))
-        })
-    };
     let command = Signal::derive(move || Some(params.with(|p| p.cli_command(CHECKPOINTS))));
     let step = Signal::derive(move || shown.get());
     let panel_figures: [Figure; 5] = std::array::from_fn(|i| Figure {

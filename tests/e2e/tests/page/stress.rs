@@ -148,20 +148,25 @@ fn files() -> Value {
     let test = example("cookbook_test.csv");
     let (train, test) = (train.to_str().unwrap(), test.to_str().unwrap());
     let arch = "--act erf --depth 2 --sw2 2.25 --sb2 0.0025";
-    let ntk = |args: String, file: &str| {
-        let args: Vec<&str> = args.split(' ').collect();
+    // Flags split at spaces, then the data files (whose paths may hold spaces).
+    let ntk = |flags: String, data: &[&str], file: &str| {
+        let mut args: Vec<&str> = flags.split(' ').collect();
+        args.extend_from_slice(data);
         ntk_to_file(&args, file)
     };
     let ensemble = ntk(
-        format!("ensemble {arch} --width 16 --members 2 --lr 0.1 --steps 50 --train {train} --test {test} --test-has-y --seed 7"),
+        format!("ensemble {arch} --width 16 --members 2 --lr 0.1 --steps 50 --test-has-y --seed 7"),
+        &["--train", train, "--test", test],
         "stress-ensemble.json",
     );
     let widths = ntk(
         "widths --act erf --min-width 32 --max-width 64 --seeds 1 --steps 5".to_string(),
+        &[],
         "stress-widths.json",
     );
     let single = ntk(
-        format!("single {arch} --width 16 --lr 0.5 --steps 20 --train {train} --test {test} --test-has-y"),
+        format!("single {arch} --width 16 --lr 0.5 --steps 20 --test-has-y"),
+        &["--train", train, "--test", test],
         "stress-single.json",
     );
     let text = |p: &std::path::Path| std::fs::read_to_string(p).unwrap();
