@@ -230,7 +230,7 @@ fn every_csv_cell_is_the_value_the_page_holds() {
     let p = ExplorerParams::default();
     let data = problem(&p.data, p.seed).unwrap();
     let th = theory(&p.arch, &data).unwrap();
-    let at = th.at_step(300, p.training.lr);
+    let at = th.at_step(300, p.training.lr, false);
     // A small real ensemble on the same problem, at its checkpoint nearest step 300.
     let spec = EnsembleSpec {
         arch: p.arch,
@@ -252,15 +252,18 @@ fn every_csv_cell_is_the_value_the_page_holds() {
     };
     let summary = run_members(&spec, 0..3, |_| std::ops::ControlFlow::Continue(())).unwrap().summary();
     let c = summary.checkpoints.last().unwrap();
-    let csv = export_csv(&url::encode(&p), 300, &data, Some(&at), Some(c));
+    let command = p.ensemble_command().expect("the sine set has a command");
+    assert!(command.starts_with("ntk ensemble --act erf --depth 2 "), "{command}");
+    let csv = export_csv(&url::encode(&p), 300, Some(&command), &data, Some(&at), Some(c));
     let lines: Vec<&str> = csv.lines().collect();
     assert!(lines[0].starts_with("# depth=2"));
     assert_eq!(lines[1], "# step 300");
-    assert!(lines[2].starts_with("# wide-explorer ") && lines[2].contains(", ntk-core "), "{}", lines[2]);
-    assert_eq!(lines[3], "x,target,ntk_mean,ntk_sd,nngp_mean,nngp_sd,net_mean,net_sd,lin_mean,lin_sd");
-    assert_eq!(lines.len(), 4 + data.x_test.len());
+    assert_eq!(lines[2], format!("# {command}"));
+    assert!(lines[3].starts_with("# wide-explorer ") && lines[3].contains(", ntk-core "), "{}", lines[3]);
+    assert_eq!(lines[4], "x,target,ntk_mean,ntk_sd,nngp_mean,nngp_sd,net_mean,net_sd,lin_mean,lin_sd");
+    assert_eq!(lines.len(), 5 + data.x_test.len());
     let sd = |v: f64| v.max(0.0).sqrt();
-    for (i, line) in lines[4..].iter().enumerate() {
+    for (i, line) in lines[5..].iter().enumerate() {
         let cells: Vec<f64> = line.split(',').map(|c| c.parse().unwrap()).collect();
         let want = [
             data.x_test[i][0],
@@ -280,7 +283,7 @@ fn every_csv_cell_is_the_value_the_page_holds() {
         }
     }
     // Without an ensemble the ensemble's cells are empty, not zeros.
-    let bare = export_csv(&url::encode(&p), 300, &data, Some(&at), None);
+    let bare = export_csv(&url::encode(&p), 300, None, &data, Some(&at), None);
     assert!(bare.lines().nth(4).unwrap().ends_with(",,,,"), "{}", bare.lines().nth(4).unwrap());
 }
 

@@ -87,8 +87,9 @@ pub const CUSTOM: &str = "custom";
 pub const DEFAULT_PHI: &str = "x*sigmoid(x)";
 /// Longest expression a link or the text box carries.
 pub const MAX_PHI_LEN: usize = 200;
-/// Names of the parameterizations.
-pub const PARAMETERIZATIONS: [&str; 2] = ["ntk", "standard"];
+/// Names of the parameterizations: NTK (paper Eq. 1), standard (SM F), mean-field/μP
+/// (docs/MATH.md; the analytic GPs describe NTK parameterization only).
+pub const PARAMETERIZATIONS: [&str; 3] = ["ntk", "standard", "mf"];
 
 /// The name of an activation on the page (`leaky_relu` without its slope).
 pub fn activation_name(a: Activation) -> &'static str {
@@ -179,7 +180,7 @@ pub const fn sb2<S: HasArch>(max: f64) -> Field<S> {
     }
 }
 
-/// NTK or standard parameterization of the finite networks (key `param`).
+/// NTK, standard or mean-field parameterization of the finite networks (key `param`).
 pub const fn param<S: HasArch>() -> Field<S> {
     Field {
         key: "param",
@@ -189,7 +190,6 @@ pub const fn param<S: HasArch>() -> Field<S> {
             Value::Choice(match s.arch().param {
                 Parameterization::Ntk => "ntk",
                 Parameterization::Standard => "standard",
-                // Not offered by the page yet (PARAMETERIZATIONS; `set` refuses it).
                 Parameterization::MeanField => "mf",
             })
         },

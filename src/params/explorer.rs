@@ -3,6 +3,7 @@
 //! cached by ([`TheoryKey`], [`RunKey`]).
 
 use ntk_core::datasets::{Target1d, Target2d, X_RANGE};
+use ntk_core::nets::output_scale::ALPHA_RANGE;
 use ntk_core::Architecture;
 
 use super::arch::{self, ArchFields, ACTIVATIONS};
@@ -60,6 +61,9 @@ pub struct TrainingParams {
     pub steps: u64,
     /// ensemble size M
     pub members: usize,
+    /// Chizat's output scale α: the networks are trained and shown as g = α (f − f₀) on the
+    /// loss scaled by 1/α² (`None`: f itself, the paper's setting)
+    pub alpha: Option<f64>,
 }
 
 /// What is drawn of a run (changes nothing computed).
@@ -109,19 +113,50 @@ impl ExplorerParams {
     /// generated sets the command can make (`None` for the user's points, tables, formulas, and
     /// the xor set with noise, which the command draws noise-free).
     pub fn spectrum_command(&self, step: u64) -> Option<String> {
-        let name = match self.data.set {
-            DataChoice::Sin | DataChoice::Step | DataChoice::Surface => self.data.set.name(),
-            DataChoice::Xor if self.data.noise == 0.0 => "xor",
-            _ => return None,
-        };
+        let (arch, data) = (self.arch_flags(), self.data_flags()?);
+        Some(format!("ntk spectrum {arch} {data} --lr {} --steps {step}", self.training.lr))
+    }
+
+    /// The `ntk ensemble` command printing the statistics of the explorer's ensemble run (the
+    /// same members, checkpoints and numbers on the generated set's test points; on the 2-D
+    /// sets the page also evaluates the segment, which the command leaves out), for the sets
+    /// [`ExplorerParams::spectrum_command`] can name.
+    pub fn ensemble_command(&self) -> Option<String> {
+        let (arch, data) = (self.arch_flags(), self.data_flags()?);
+        let t = &self.training;
+        Some(format!(
+            "ntk ensemble {arch} --param {} --width {} --members {} --lr {} --steps {} {data} --seed {} --checkpoints {}",
+            self.arch.param,
+            t.width,
+            t.members,
+            t.lr,
+            t.steps,
+            self.seed,
+            crate::services::ensemble::CHECKPOINTS
+        ) + &t.alpha.map_or(String::new(), |a| format!(" --alpha {a}")))
+    }
+
+    /// `--act φ --depth L --sw2 σ_w² --sb2 σ_b²` of the commands.
+    fn arch_flags(&self) -> String {
         let a = &self.arch;
         let act = match a.activation {
             ntk_core::Activation::Custom(c) => format!("'custom:{}'", c.source()),
             other => arch::activation_name(other).to_string(),
         };
+        format!("--act {act} --depth {} --sw2 {} --sb2 {}", a.depth, a.sw2, a.sb2)
+    }
+
+    /// `--data NAME --points N --noise S --data-seed S` of the commands: `None` for the user's
+    /// points, tables, formulas, and the xor set with noise (the commands draw it noise-free).
+    fn data_flags(&self) -> Option<String> {
+        let name = match self.data.set {
+            DataChoice::Sin | DataChoice::Step | DataChoice::Surface => self.data.set.name(),
+            DataChoice::Xor if self.data.noise == 0.0 => "xor",
+            _ => return None,
+        };
         Some(format!(
-            "ntk spectrum --act {act} --depth {} --sw2 {} --sb2 {} --data {name} --points {} --noise {} --data-seed {} --lr {} --steps {step}",
-            a.depth, a.sw2, a.sb2, self.data.n_train, self.data.noise, self.seed, self.training.lr
+            "--data {name} --points {} --noise {} --data-seed {}",
+            self.data.n_train, self.data.noise, self.seed
         ))
     }
 }
@@ -141,7 +176,7 @@ impl Default for ExplorerParams {
                 formula: default_formula(),
                 seg: (0, 1),
             },
-            training: TrainingParams { width: 256, lr: 0.1, steps: 3000, members: 20 },
+            training: TrainingParams { width: 256, lr: 0.1, steps: 3000, members: 20, alpha: None },
             seed: 1,
             display: DisplayParams { shown_step: None, curves: 3 },
         }
@@ -328,6 +363,19 @@ impl ExplorerParams {
     /// Ensemble size M.
     pub const MEMBERS: Field<Self> =
         int_field!("members", "ensemble size M", 1, MAX_MEMBERS, true, |s| s.training.members);
+    /// Chizat's output scale α (log scale; left out of the link when off).
+    pub const ALPHA: Field<Self> = Field {
+        key: "alpha",
+        label: "output scale α (large: lazy, small: rich)",
+        kind: Kind::Real { min: ALPHA_RANGE.0, max: ALPHA_RANGE.1, log: true },
+        get: |s| s.training.alpha.map_or(Value::Unset, Value::Real),
+        set: |s, v| {
+            if let Value::Real(a) = v {
+                s.training.alpha = Some(a);
+            }
+            Vec::new()
+        },
+    };
     /// Seed of the data and the networks.
     pub const SEED: Field<Self> = int_field!("seed", "seed", 0, 1u64 << 53, false, |s| s.seed);
     /// The data set.
@@ -493,6 +541,7 @@ impl Described for ExplorerParams {
         Self::LR,
         Self::STEPS,
         Self::MEMBERS,
+        Self::ALPHA,
         Self::SEED,
         Self::DATA,
         Self::N_TRAIN,

@@ -47,6 +47,8 @@ pub struct FunctionPlot {
     pub selected: Option<usize>,
     /// x-axis description
     pub x_desc: String,
+    /// y-axis description (empty: "output f(x)")
+    pub y_desc: String,
     /// caption (the time shown)
     pub caption: String,
     /// what the plot cannot show as the other curves, written in the plotting area (a
@@ -261,7 +263,7 @@ fn draw_on<DB: DrawingBackend>(
         &chart_area,
         None,
         &Axis::linear(x0, x1, x_desc),
-        &Axis::linear(y0, y1, "output f(x)"),
+        &Axis::linear(y0, y1, if p.y_desc.is_empty() { "output f(x)" } else { &p.y_desc }),
         style,
         dpr,
     )?;

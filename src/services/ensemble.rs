@@ -107,7 +107,7 @@ pub fn ensemble_spec(key: &RunKey, data: &Problem) -> Result<EnsembleSpec, Strin
         seed: key.theory.seed,
         members: t.members,
         checkpoints: CHECKPOINTS,
-        alpha: None,
+        alpha: t.alpha,
     };
     spec.validate().map_err(|e| e.to_string())?;
     check_workload(&spec)?;

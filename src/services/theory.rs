@@ -62,24 +62,39 @@ pub fn theory_from_kernels(arch: &Architecture, data: &Problem, k: &GpKernels) -
 
 impl Theory {
     /// Both GPs after `step` steps of learning rate η (paper Eq. 14–16, discrete-step form).
-    pub fn at_step(&self, step: u64, learning_rate: f64) -> TheoryAt {
+    /// `centred`: the models of the centred output g = α (f − f₀), which start at 0 and follow
+    /// the GP means deterministically (`E f₀ = 0`: the same means, no variance; docs/MATH.md,
+    /// "Chizat's output scale α").
+    pub fn at_step(&self, step: u64, learning_rate: f64, centred: bool) -> TheoryAt {
         let time = TrainingTime::Steps { steps: step, learning_rate };
-        TheoryAt { ntk: self.dynamics.ntk_gp_marginal(time), nngp: self.dynamics.nngp_marginal(time) }
+        let (mut ntk, mut nngp) = (self.dynamics.ntk_gp_marginal(time), self.dynamics.nngp_marginal(time));
+        if centred {
+            ntk.var.fill(0.0);
+            nngp.var.fill(0.0);
+        }
+        TheoryAt { ntk, nngp }
     }
 
-    /// Expected train and test losses of both GPs at each step (NTK-GP, NNGP).
+    /// Expected train and test losses of both GPs at each step (NTK-GP, NNGP); `centred` as in
+    /// [`Theory::at_step`] (the losses of the means alone).
     pub fn losses(
         &self,
         steps: &[u64],
         learning_rate: f64,
         y_test: Option<&[f64]>,
+        centred: bool,
     ) -> Vec<(ExpectedLoss, ExpectedLoss)> {
         // `loss_curves` projects the test targets once for all times (bit-identical to
         // calling `ntk_loss` / `nngp_loss` per time).
         let y = y_test.map(DVector::from_column_slice);
         let times: Vec<TrainingTime> =
             steps.iter().map(|&k| TrainingTime::Steps { steps: k, learning_rate }).collect();
-        match self.dynamics.loss_curves(&times, y.as_ref()) {
+        let curves = if centred {
+            self.dynamics.loss_curves_from_zero(&times, y.as_ref())
+        } else {
+            self.dynamics.loss_curves(&times, y.as_ref())
+        };
+        match curves {
             Ok(c) => c.ntk.into_iter().zip(c.nngp).collect(),
             Err(_) => {
                 let nan = ExpectedLoss { train: f64::NAN, test: None };

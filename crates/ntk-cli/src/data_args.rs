@@ -4,6 +4,9 @@
 use clap::Args;
 use ntk_core::datasets::{named_set, NamedSet};
 
+use std::path::Path;
+
+use crate::input::{read_train_test, TrainTest};
 use crate::CliError;
 
 /// `--data NAME --points N --noise S --data-seed S`
@@ -37,5 +40,31 @@ impl DataArgs {
             ));
         }
         named_set(name, self.points, self.noise, self.data_seed).map(Some).map_err(CliError::bad_input)
+    }
+
+    /// The points a training command trains and tests on: the generated set of `--data`, or
+    /// the `--train` and `--test` files (the one data reader of every training command).
+    ///
+    /// # Errors
+    /// As [`DataArgs::generate`] and [`read_train_test`]; [`CliError::BadInput`] when neither
+    /// `--data` nor both files are given.
+    pub fn train_test(
+        &self,
+        train: Option<&Path>,
+        test: Option<&Path>,
+        test_has_y: bool,
+    ) -> Result<TrainTest, CliError> {
+        if let Some(d) = self.generate()? {
+            return Ok(TrainTest {
+                x_train: d.x_train,
+                y_train: d.y_train,
+                x_test: d.x_test,
+                y_test: Some(d.y_test),
+            });
+        }
+        let (Some(train), Some(test)) = (train, test) else {
+            return Err(CliError::BadInput("give --train and --test files, or --data NAME".into()));
+        };
+        Ok(read_train_test(train, test, test_has_y)?)
     }
 }

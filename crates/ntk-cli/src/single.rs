@@ -12,7 +12,7 @@ use ntk_core::Parameterization;
 
 use crate::arch_args::ArchArgs;
 use crate::data_args::DataArgs;
-use crate::input::{read_rows, read_train, same_dimension};
+use crate::input::TrainTest;
 use crate::train_args::TrainArgs;
 use crate::CliError;
 
@@ -77,7 +77,8 @@ pub struct Args {
 /// Runs `ntk single`.
 pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
     let arch = args.arch.architecture(args.param)?;
-    let (x_train, y_train, x_test, y_test) = data(args)?;
+    let TrainTest { x_train, y_train, x_test, y_test } =
+        args.generated.train_test(args.train.as_deref(), args.test.as_deref(), args.test_has_y)?;
     let optimizer = args.train_args.optimizer()?;
     let spec = SingleSpec {
         arch,
@@ -101,26 +102,4 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
     let report =
         SingleReport::new(&spec, run.start, run.checkpoints, run.diverged).map_err(CliError::failed)?;
     serde_json::to_value(report).map_err(CliError::failed)
-}
-
-/// Training inputs and targets, test inputs and (optional) targets: from the files, or the
-/// generated set of `--data`.
-type Data = (Vec<Vec<f64>>, Vec<f64>, Vec<Vec<f64>>, Option<Vec<f64>>);
-
-fn data(args: &Args) -> Result<Data, CliError> {
-    if let Some(d) = args.generated.generate()? {
-        return Ok((d.x_train, d.y_train, d.x_test, Some(d.y_test)));
-    }
-    let (Some(train_path), Some(test_path)) = (&args.train, &args.test) else {
-        return Err(CliError::BadInput("give --train and --test files, or --data NAME".into()));
-    };
-    let train = read_train(train_path)?;
-    let (x_test, y_test) = if args.test_has_y {
-        let t = read_train(test_path)?;
-        (t.x, Some(t.y))
-    } else {
-        (read_rows(test_path)?, None)
-    };
-    same_dimension(&train.x, train_path, &x_test, test_path)?;
-    Ok((train.x, train.y, x_test, y_test))
 }

@@ -160,3 +160,58 @@ fn bad_input_exits_2_with_one_line() {
         assert!(err.contains(needle), "{err}");
     }
 }
+
+/// `--data` generates the page's set (the explorer's link with seed S is `--data-seed S --seed
+/// S`): the same report, byte for byte, as the same points written to files, so the command the
+/// page shows prints the page's run.
+#[test]
+fn generated_data_is_the_same_run_as_its_points_in_files() {
+    let dir = tmpdir("data");
+    let set = ntk_core::datasets::named_set("sin", 5, 0.1, 3).unwrap();
+    let rows = |x: &[Vec<f64>], y: &[f64]| -> String {
+        x.iter().zip(y).map(|(x, y)| format!("{},{y}\n", x[0])).collect()
+    };
+    let train = write(&dir, "train.csv", &rows(&set.x_train, &set.y_train));
+    let test = write(&dir, "test.csv", &rows(&set.x_test, &set.y_test));
+    let common = [
+        "ensemble",
+        "--act",
+        "erf",
+        "--depth",
+        "2",
+        "--sw2",
+        "2.25",
+        "--sb2",
+        "0.0025",
+        "--width",
+        "16",
+        "--members",
+        "3",
+        "--lr",
+        "0.1",
+        "--steps",
+        "40",
+        "--seed",
+        "3",
+        "--checkpoints",
+        "5",
+    ];
+    let generated =
+        ntk(&[&common[..], &["--data", "sin", "--points", "5", "--noise", "0.1", "--data-seed", "3"]]
+            .concat());
+    assert!(generated.status.success(), "{}", String::from_utf8_lossy(&generated.stderr));
+    let files = ntk(&[
+        &common[..],
+        &["--train", train.to_str().unwrap(), "--test", test.to_str().unwrap(), "--test-has-y"],
+    ]
+    .concat());
+    assert!(files.status.success(), "{}", String::from_utf8_lossy(&files.stderr));
+    assert_eq!(String::from_utf8_lossy(&generated.stdout), String::from_utf8_lossy(&files.stdout));
+    let v: serde_json::Value = serde_json::from_slice(&generated.stdout).unwrap();
+    assert_eq!(v["checkpoints"][0]["nn"]["mean"].as_array().unwrap().len(), set.x_test.len());
+    // Files and a generated set together are refused before any work.
+    let both = ntk(&[&common[..], &["--data", "sin", "--train", train.to_str().unwrap()]].concat());
+    assert_eq!(both.status.code(), Some(2));
+    let neither = ntk(&common);
+    assert_eq!(neither.status.code(), Some(2));
+}

@@ -210,6 +210,51 @@ fn loss_from(p: &Prediction, y: &DVector<f64>) -> f64 {
     0.5 * (0..y.len()).map(|i| (p.mean[i] - y[i]).powi(2) + var[i]).sum::<f64>() / y.len() as f64
 }
 
+/// The centred output g = α (f − f₀) starts at 0 and follows the GP means deterministically:
+/// its losses are the squared errors of the means, `½ · mean_i (m_i − y_i)²`, with no variance.
+#[test]
+fn losses_from_zero_are_the_squared_errors_of_the_means() {
+    let (x, xt) = (x_train(), x_test());
+    let (y, yt) = (targets(&x), targets(&xt));
+    let sq = |m: &DVector<f64>, y: &DVector<f64>| 0.5 * (m - y).norm_squared() / y.len() as f64;
+    for arch in archs() {
+        let on_train = GpDynamics::new(&arch, &x, &y, &x, 0.0).unwrap();
+        let on_test = GpDynamics::new(&arch, &x, &y, &xt, 0.0).unwrap();
+        let lm = on_train.landmarks();
+        let n = x.nrows() as f64;
+        let mut times = vec![TrainingTime::Infinite];
+        times.extend([0.0, 0.3, 3.0, 100.0].map(|s| TrainingTime::Continuous(s * n / lm.lambda_max)));
+        times
+            .extend([0u64, 5, 40].map(|k| TrainingTime::Steps { steps: k, learning_rate: 0.9 * lm.eta_max }));
+        let zero = on_test.loss_curves_from_zero(&times, Some(&yt)).unwrap();
+        let prior = on_test.loss_curves(&times, Some(&yt)).unwrap();
+        let scale = 0.5 * y.norm_squared() / n + 0.5 * yt.norm_squared() / yt.len() as f64;
+        for (i, &time) in times.iter().enumerate() {
+            let what = format!("{} {time:?}", arch.activation);
+            let pairs = [
+                ("ntk", on_train.ntk_gp(time).mean, on_test.ntk_gp(time).mean, zero.ntk[i], prior.ntk[i]),
+                ("nngp", on_train.nngp(time).mean, on_test.nngp(time).mean, zero.nngp[i], prior.nngp[i]),
+            ];
+            for (name, m_train, m_test, from_zero, from_prior) in pairs {
+                // Two evaluations of one expression on κ < 1e4 kernels (as the test below).
+                let tol = 1e-12 * scale;
+                let (train, test) = (sq(&m_train, &y), sq(&m_test, &yt));
+                assert!(
+                    (from_zero.train - train).abs() < tol,
+                    "{what} {name} train: {from_zero:?} vs {train}"
+                );
+                let t = from_zero.test.unwrap();
+                assert!((t - test).abs() < tol, "{what} {name} test: {t} vs {test}");
+                // Dropping the prior's variance lowers the expected loss (it is ≥ 0).
+                assert!(from_zero.train <= from_prior.train + tol, "{what} {name}");
+            }
+        }
+        // At t = 0 the centred model is 0: the losses are ½ mean y².
+        let at0 = &zero.ntk[1];
+        assert!((at0.train - 0.5 * y.norm_squared() / n).abs() < 1e-12 * scale, "{at0:?}");
+    }
+}
+
 #[test]
 fn expected_losses_agree_with_the_predictions_and_decrease() {
     let (x, xt) = (x_train(), x_test());

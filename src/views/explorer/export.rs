@@ -8,21 +8,24 @@ use crate::services::theory::TheoryAt;
 
 use crate::download::version;
 
-/// The CSV of one step: comment lines with the link's query (what reproduces it), the step and
-/// the version ([`version`]), a header, then one row per test point (the 1-D grid, or the 2-D grid then the
+/// The CSV of one step: comment lines with the link's query (what reproduces it), the step,
+/// the `ntk ensemble` command that prints the networks' numbers (when there is one) and the
+/// version ([`version`]), a header, then one row per test point (the 1-D grid, or the 2-D grid then the
 /// segment) with its input, the target (empty for the user's points), the NTK-GP and NNGP means
 /// and standard deviations, and the network and linearized ensemble means and standard
 /// deviations (empty cells when there is no theory or no ensemble of these parameters).
 pub fn export_csv(
     query: &str,
     step: u64,
+    command: Option<&str>,
     data: &Problem,
     theory: Option<&TheoryAt>,
     ensemble: Option<&CheckpointSummary>,
 ) -> String {
     let inputs = if data.dim() == 1 { "x" } else { "x1,x2" };
+    let command = command.map_or(String::new(), |c| format!("# {c}\n"));
     let mut out = format!(
-        "# {query}\n# step {step}\n# {}\n{inputs},target,ntk_mean,ntk_sd,nngp_mean,nngp_sd,net_mean,net_sd,lin_mean,lin_sd\n",
+        "# {query}\n# step {step}\n{command}# {}\n{inputs},target,ntk_mean,ntk_sd,nngp_mean,nngp_sd,net_mean,net_sd,lin_mean,lin_sd\n",
         version()
     );
     let sd = |v: f64| v.max(0.0).sqrt();

@@ -123,14 +123,16 @@ pub fn heatmaps(
 }
 
 /// The expected train (and test) losses of the NTK-GP and NNGP against time t = η·k at `steps`
-/// (paper Eq. 14–15 through the theory's loss dynamics).
+/// (paper Eq. 14–15 through the theory's loss dynamics); `centred` for the output
+/// α (f − f₀), which starts at 0 ([`Theory::at_step`]).
 pub fn theory_loss_curves(
     theory: &Theory,
     steps: &[u64],
     learning_rate: f64,
     y_test: Option<&[f64]>,
+    centred: bool,
 ) -> Vec<Curve> {
-    let losses = theory.losses(steps, learning_rate, y_test);
+    let losses = theory.losses(steps, learning_rate, y_test, centred);
     let pick =
         |f: &dyn Fn(&(ntk_core::theory::gp::ExpectedLoss, ntk_core::theory::gp::ExpectedLoss)) -> f64| {
             steps.iter().zip(&losses).map(|(&k, l)| (learning_rate * k as f64, f(l))).collect::<Vec<_>>()

@@ -175,6 +175,7 @@ pub fn Explorer(
         let key = theory_key.get();
         let (step, lr, curves) =
             (shown_step.get(), params.with(|p| p.training.lr), params.with(|p| p.display.curves));
+        let centred = params.with(|p| p.training.alpha.is_some());
         let (summary, member_curves) = results.get();
         let current = current.get();
         let (run_id, members_total) = run_ident.get();
@@ -187,7 +188,7 @@ pub fn Explorer(
         let y_range = (key.data.set == DataChoice::User).then_some(USER_Y_RANGE);
         let (plot, heat, ensemble_step, theory_sw2) = match problem(&key.data, key.seed) {
             Ok(data) => theory.with(&key, |t| {
-                let at = t.as_ref().ok().map(|t| t.at_step(step, lr));
+                let at = t.as_ref().ok().map(|t| t.at_step(step, lr, centred));
                 let theory_sw2 = at.as_ref().map(|_| key.arch.sw2);
                 let summary = summary.as_ref().filter(|_| current);
                 let index = summary.and_then(|s| nearest_checkpoint(s, step));
@@ -208,6 +209,9 @@ pub fn Explorer(
                 }
                 let mut plot = line_plot(&data, at.as_ref(), at_checkpoint.as_ref(), caption, y_range);
                 plot.selected = selected.filter(|_| key.data.set == DataChoice::User);
+                if centred {
+                    plot.y_desc = "output g(x) = α (f(x) − f₀(x))".to_string();
+                }
                 let dropped = figures::drop_diverged_bands(&mut plot);
                 let eta_max = t.as_ref().ok().map(|t| t.landmarks.eta_max);
                 plot.note = figures::divergence_note(&dropped, lr, eta_max, summary, members_total);
@@ -284,9 +288,15 @@ pub fn Explorer(
         let mut steps = checkpoint_steps(key.training.steps, LOSS_CURVE_POINTS);
         steps.retain(|&k| k > 0);
         theory.with(&key.theory, |t| {
-            t.as_ref()
-                .ok()
-                .map_or_else(Vec::new, |t| theory_loss_curves(t, &steps, key.training.lr, y_test.as_deref()))
+            t.as_ref().ok().map_or_else(Vec::new, |t| {
+                theory_loss_curves(
+                    t,
+                    &steps,
+                    key.training.lr,
+                    y_test.as_deref(),
+                    key.training.alpha.is_some(),
+                )
+            })
         })
     });
     let curves = Memo::new(move |_| {
@@ -375,6 +385,8 @@ pub fn Explorer(
     // The side figures and the heatmaps as files (PNG at 1–3×, SVG on a sheet), drawn from
     // what they show now.
     let step_shown = Signal::derive(move || Some(shown_step.get()));
+    // The networks' numbers of these figures: `ntk ensemble` on the same data, seed and run.
+    let ensemble_command = Signal::derive(move || params.with(ExplorerParams::ensemble_command));
     let loss_figure = Figure {
         canvas: loss_canvas,
         redraw: Callback::new(move |()| {
@@ -385,7 +397,7 @@ pub fn Explorer(
         svg: Callback::new(move |(sheet, provenance): (Sheet, Provenance)| {
             Some(loss_plot_svg(&curves.get_untracked(), shown_time.get_untracked(), &sheet, &provenance))
         }),
-        command: Signal::derive(|| None),
+        command: ensemble_command,
         step: step_shown,
     };
     let spectrum_now = move || {
@@ -422,7 +434,7 @@ pub fn Explorer(
             let title = "Target, NTK-GP mean, NNGP mean and ensemble mean over the input plane";
             heat_now().map(|h| heatmaps_svg(&h, title, &sheet, &provenance))
         }),
-        command: Signal::derive(|| None),
+        command: ensemble_command,
         step: step_shown,
     };
 
@@ -574,7 +586,7 @@ pub fn Explorer(
         svg: Callback::new(move |(sheet, provenance): (Sheet, Provenance)| {
             main_now().map(|plot| function_plot_svg(&plot, &sheet, &provenance))
         }),
-        command: Signal::derive(|| None),
+        command: ensemble_command,
         step: Signal::derive(move || Some(shown_step.get())),
     };
     let export = move |_| {
@@ -583,12 +595,19 @@ pub fn Explorer(
         let key = p.theory_key();
         let csv = match problem(&key.data, key.seed) {
             Ok(data) => theory.with(&key, |t| {
-                let at = t.as_ref().ok().map(|t| t.at_step(step, p.training.lr));
+                let at = t.as_ref().ok().map(|t| t.at_step(step, p.training.lr, p.training.alpha.is_some()));
                 let (summary, _) = results.get_untracked();
                 let summary = summary.filter(|s| current.get_untracked() && s.members > 0);
                 let checkpoint =
                     summary.as_ref().and_then(|s| nearest_checkpoint(s, step).map(|i| &s.checkpoints[i]));
-                export::export_csv(&url::encode(&p), step, &data, at.as_ref(), checkpoint)
+                export::export_csv(
+                    &url::encode(&p),
+                    step,
+                    p.ensemble_command().as_deref(),
+                    &data,
+                    at.as_ref(),
+                    checkpoint,
+                )
             }),
             Err(e) => format!("# {}\n# {e}\n", url::encode(&p)),
         };
@@ -661,6 +680,19 @@ pub fn Explorer(
                     })}
                     <FieldControl field=&ExplorerParams::STEPS state=params />
                     <FieldControl field=&ExplorerParams::MEMBERS state=params />
+                    <h2>"Laziness"</h2>
+                    <label class="follow" title="Chizat, Oyallon & Bach: train g = α (f − f₀) on the loss scaled by 1/α²; time t = η·k means the same for every α">
+                        <input type="checkbox" data-testid="alpha-on" prop:checked=move || params.with(|p| p.training.alpha.is_some())
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                params.update(|p| p.training.alpha = on.then_some(1.0));
+                            } />
+                        "scale the output: g = α (f − f₀)"
+                    </label>
+                    <Show when=move || params.with(|p| p.training.alpha.is_some())>
+                        <FieldControl field=&ExplorerParams::ALPHA state=params />
+                        <p class="hint" data-testid="alpha-hint">"Large α: lazy — every network stays on its linearization (the gap falls like 1/α) and the ensemble on the NTK-GP mean. Small α: rich — the weights move far and the networks leave their linearizations. Shown are the g's, which start at 0; the theory's g starts at 0 too, so the NTK-GP and NNGP are their means alone (no band)."</p>
+                    </Show>
                     <h2>"Data"</h2>
                     <div class="control">
                         <label for="data">{ExplorerParams::DATA.label}</label>
@@ -764,6 +796,9 @@ pub fn Explorer(
                         <OpenResults />
                     </div>
                     <p class="hint" data-testid="theory-status">{theory_status}</p>
+                    {move || ensemble_command.get().map(|c| view! {
+                        <p class="hint">"The same ensemble natively: "<code class="cli" data-testid="ensemble-cli">{c}</code></p>
+                    })}
                 </main>
                 <section class="panel side" data-testid="side-panels" aria-label="Side panels">
                     <h2>"Loss curves"</h2>

@@ -29,7 +29,7 @@ pub fn paper_figure_2() -> ExplorerParams {
     let d = ExplorerParams::default();
     ExplorerParams {
         arch: Architecture { depth: 3, activation: Activation::Tanh, sw2: 1.5, sb2: 0.0, ..d.arch },
-        training: TrainingParams { lr: 0.5, width: 512, members: 10, steps: 1000 },
+        training: TrainingParams { lr: 0.5, width: 512, members: 10, steps: 1000, alpha: None },
         data: DataParams { n_train: 8, ..d.data },
         ..d
     }
@@ -59,12 +59,18 @@ pub fn xor_segment() -> ExplorerParams {
 /// NTK-GP band.
 pub fn lazy() -> ExplorerParams {
     let d = ExplorerParams::default();
-    ExplorerParams { training: TrainingParams { width: 1024, lr: 0.1, steps: 2000, members: 8 }, ..d }
+    ExplorerParams {
+        training: TrainingParams { width: 1024, lr: 0.1, steps: 2000, members: 8, alpha: None },
+        ..d
+    }
 }
 
 /// Narrow networks (width 16) at the same η: the ensemble leaves its linearization and the
 /// NTK-GP band (none diverges at η = 0.1, below η_crit).
 pub fn not_lazy() -> ExplorerParams {
     let d = ExplorerParams::default();
-    ExplorerParams { training: TrainingParams { width: 16, lr: 0.1, steps: 2000, members: 30 }, ..d }
+    ExplorerParams {
+        training: TrainingParams { width: 16, lr: 0.1, steps: 2000, members: 30, alpha: None },
+        ..d
+    }
 }

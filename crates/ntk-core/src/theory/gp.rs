@@ -141,6 +141,24 @@ pub struct LossCurves {
     pub nngp: Vec<ExpectedLoss>,
 }
 
+/// Where the model's function starts: a draw from the prior (the paper's networks), or zero
+/// (the centred output `α (f − f₀)`), which drops every variance term of the expected losses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Start {
+    Prior,
+    Zero,
+}
+
+impl Start {
+    /// The weight of the prior's variance in the losses.
+    fn prior(self) -> f64 {
+        match self {
+            Start::Prior => 1.0,
+            Start::Zero => 0.0,
+        }
+    }
+}
+
 /// What was added to the train kernels' diagonals before inverting them.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub struct Regularization {
@@ -599,7 +617,7 @@ impl GpDynamics {
         if let Some(y) = y_test {
             check_targets(y, self.n_test())?;
         }
-        Ok(self.ntk_loss_unchecked(&time, y_test, y_test.map(|y| self.ntk_cross.tr_mul(y))))
+        Ok(self.ntk_loss_unchecked(&time, y_test, y_test.map(|y| self.ntk_cross.tr_mul(y)), Start::Prior))
     }
 
     fn ntk_loss_unchecked(
@@ -607,13 +625,17 @@ impl GpDynamics {
         time: &TrainingTime,
         y_test: Option<&DVector<f64>>,
         bty: Option<DVector<f64>>,
+        start: Start,
     ) -> ExpectedLoss {
+        let prior = start.prior();
         let g = self.ntk.filter(time, 1);
         let n = self.n_train() as f64;
         let train: f64 = (0..g.len())
             .map(|i| {
                 let one_minus_a = 1.0 - self.ntk.base[i] * g[i];
-                one_minus_a * one_minus_a * (self.y_ntk[i].powi(2) + self.nngp_in_ntk_basis[(i, i)].max(0.0))
+                one_minus_a
+                    * one_minus_a
+                    * (self.y_ntk[i].powi(2) + prior * self.nngp_in_ntk_basis[(i, i)].max(0.0))
             })
             .sum::<f64>()
             / (2.0 * n);
@@ -622,7 +644,7 @@ impl GpDynamics {
             let sq = v.dot(&(&self.ntk_gram * &v)) - 2.0 * bty.dot(&v) + y.norm_squared();
             let var =
                 self.prior_var.sum() + g.dot(&(&self.ntk_var_quad * &g)) - 2.0 * g.dot(&self.ntk_var_lin);
-            (sq.max(0.0) + var.max(0.0)) / (2.0 * self.n_test() as f64)
+            (sq.max(0.0) + prior * var.max(0.0)) / (2.0 * self.n_test() as f64)
         });
         ExpectedLoss { train, test }
     }
@@ -640,7 +662,7 @@ impl GpDynamics {
         if let Some(y) = y_test {
             check_targets(y, self.n_test())?;
         }
-        Ok(self.nngp_loss_unchecked(&time, y_test, y_test.map(|y| self.nngp_cross.tr_mul(y))))
+        Ok(self.nngp_loss_unchecked(&time, y_test, y_test.map(|y| self.nngp_cross.tr_mul(y)), Start::Prior))
     }
 
     fn nngp_loss_unchecked(
@@ -648,7 +670,9 @@ impl GpDynamics {
         time: &TrainingTime,
         y_test: Option<&DVector<f64>>,
         pty: Option<DVector<f64>>,
+        start: Start,
     ) -> ExpectedLoss {
+        let prior = start.prior();
         let g1 = self.nngp.filter(time, 1);
         let g2 = self.nngp.filter(time, 2);
         let n = self.n_train() as f64;
@@ -656,7 +680,7 @@ impl GpDynamics {
             .map(|i| {
                 let mu = self.nngp.base[i];
                 let r = 1.0 - mu * g1[i];
-                r * r * self.y_nngp[i].powi(2) + (mu * (1.0 - mu * g2[i])).max(0.0)
+                r * r * self.y_nngp[i].powi(2) + prior * (mu * (1.0 - mu * g2[i])).max(0.0)
             })
             .sum::<f64>()
             / (2.0 * n);
@@ -665,7 +689,7 @@ impl GpDynamics {
             let sq = v.dot(&(&self.nngp_gram * &v)) - 2.0 * pty.dot(&v) + y.norm_squared();
             let explained: f64 = (0..g2.len()).map(|i| g2[i] * self.nngp_gram[(i, i)]).sum();
             let var = self.prior_var.sum() - explained;
-            (sq.max(0.0) + var.max(0.0)) / (2.0 * self.n_test() as f64)
+            (sq.max(0.0) + prior * var.max(0.0)) / (2.0 * self.n_test() as f64)
         });
         ExpectedLoss { train, test }
     }
@@ -680,6 +704,32 @@ impl GpDynamics {
         times: &[TrainingTime],
         y_test: Option<&DVector<f64>>,
     ) -> Result<LossCurves, GpError> {
+        self.loss_curves_from(times, y_test, Start::Prior)
+    }
+
+    /// The losses of [`GpDynamics::loss_curves`] for a model started from `g₀ = 0` instead of
+    /// a prior draw: Chizat's centred output `g = α (f − f₀)` (docs/MATH.md, "Chizat's output
+    /// scale α"), whose infinite-width dynamics are deterministic — the GP means of Eq. 14 and
+    /// Eq. 13 (`E f₀ = 0`, so the means are the same) with no variance. Train
+    /// `1/(2N) Σᵢ (1 − aᵢ)² Ỹᵢ²`, test `1/(2M) |B v − y|²`: the losses above without their
+    /// variance terms.
+    ///
+    /// # Errors
+    /// As [`GpDynamics::ntk_loss`].
+    pub fn loss_curves_from_zero(
+        &self,
+        times: &[TrainingTime],
+        y_test: Option<&DVector<f64>>,
+    ) -> Result<LossCurves, GpError> {
+        self.loss_curves_from(times, y_test, Start::Zero)
+    }
+
+    fn loss_curves_from(
+        &self,
+        times: &[TrainingTime],
+        y_test: Option<&DVector<f64>>,
+        start: Start,
+    ) -> Result<LossCurves, GpError> {
         if let Some(y) = y_test {
             check_targets(y, self.n_test())?;
         }
@@ -687,8 +737,8 @@ impl GpDynamics {
         let pty = y_test.map(|y| self.nngp_cross.tr_mul(y));
         Ok(LossCurves {
             times: times.to_vec(),
-            ntk: times.iter().map(|t| self.ntk_loss_unchecked(t, y_test, bty.clone())).collect(),
-            nngp: times.iter().map(|t| self.nngp_loss_unchecked(t, y_test, pty.clone())).collect(),
+            ntk: times.iter().map(|t| self.ntk_loss_unchecked(t, y_test, bty.clone(), start)).collect(),
+            nngp: times.iter().map(|t| self.nngp_loss_unchecked(t, y_test, pty.clone(), start)).collect(),
         })
     }
 }

@@ -63,6 +63,22 @@ pub enum KernelError {
         value: f64,
     },
     /// The analytic kernels are those of NTK parameterization.
-    #[error("analytic kernels are implemented for NTK parameterization; got {0} (convert learning rates per SM F instead)")]
+    #[error("{}", parameterization_message(*.0))]
     Parameterization(Parameterization),
+}
+
+/// Why the analytic kernels refuse a parameterization, and what to do instead.
+fn parameterization_message(p: Parameterization) -> String {
+    match p {
+        Parameterization::MeanField => {
+            "analytic kernels are implemented for NTK parameterization; got mf: a \
+             mean-field network's features and tangent kernel move O(1) at every width, so no NNGP/NTK \
+             Gaussian process describes its training"
+                .to_string()
+        }
+        other => format!(
+            "analytic kernels are implemented for NTK parameterization; got {other} (convert learning \
+             rates per SM F instead)"
+        ),
+    }
 }

@@ -3,8 +3,8 @@
 //! its text as text, its curves as polylines (a dashed curve as one polyline with a dash
 //! pattern), its cells as rectangles or its points as markers, and carries the page link, the
 //! `ntk` command where the view has one, and the version (each file is kept as
-//! `target/e2e-screenshots/figure-ID.svg`); on a sheet of 12 × 8 cm at the slides' text scale
-//! the root element says so. Screenshots of two SVGs as Chromium draws them are saved for a
+//! `target/e2e-screenshots/figure-ID.svg`), and that link, loaded afresh, gives the same state;
+//! on a sheet of 12 × 8 cm at the slides' text scale the root element says so. Screenshots of two SVGs as Chromium draws them are saved for a
 //! person to look at.
 
 use std::time::Duration;
@@ -21,13 +21,9 @@ type ViewFigures = (&'static str, &'static [(&'static str, &'static str, bool)])
 const VIEWS: &[ViewFigures] = &[
     (
         "?width=32&members=4&steps=200",
-        &[
-            ("main", "function-plot", false),
-            ("loss", "loss-plot", false),
-            ("spectrum", "spectrum-plot", true),
-        ],
+        &[("main", "function-plot", true), ("loss", "loss-plot", true), ("spectrum", "spectrum-plot", true)],
     ),
-    ("?data=xor&width=32&members=4&steps=200", &[("heatmaps", "heatmaps", false)]),
+    ("?data=xor&noise=0&width=32&members=4&steps=200", &[("heatmaps", "heatmaps", true)]),
     (
         "?view=single&width=32&steps=200&data=circles&n=16&loss=xent&lr=1",
         &[
@@ -167,6 +163,17 @@ pub fn every_figure_exports_as_svg_with_its_provenance(page: &Page) {
                 screenshot_svg(browser, text, "figures_phase_diagram_svg.png");
             }
         }
+        // The files' link reproduces the view: loaded afresh, the page decodes it into the
+        // state it was taken from, which it writes back as the very same link (the link holds
+        // the view's whole state, so equal links are equal states).
+        let href = browser.execute("return location.href;", vec![]);
+        let href = href.as_str().expect("the page's link").to_string();
+        browser.goto("about:blank");
+        browser.goto(&href);
+        wait_drawn(browser, &figures.iter().map(|f| f.1).take(1).collect::<Vec<_>>());
+        std::thread::sleep(Duration::from_millis(300));
+        let again = browser.execute("return location.href;", vec![]);
+        assert_eq!(again, json!(href), "the link in the files reproduces the view's state");
     }
 }
 

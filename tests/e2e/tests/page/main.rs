@@ -52,6 +52,14 @@ const TESTS: &[Test] = &[
         explorer::the_svg_export_carries_a_link_that_reproduces_the_figure,
     ),
     (
+        "explorer::the_output_scale_takes_the_ensemble_from_lazy_to_rich",
+        explorer::the_output_scale_takes_the_ensemble_from_lazy_to_rich,
+    ),
+    (
+        "explorer::a_mean_field_ensemble_trains_and_says_why_it_has_no_theory",
+        explorer::a_mean_field_ensemble_trains_and_says_why_it_has_no_theory,
+    ),
+    (
         "figures::every_figure_exports_as_svg_with_its_provenance",
         figures::every_figure_exports_as_svg_with_its_provenance,
     ),
