@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
 use crate::arch::{ArchError, Architecture, Parameterization, MAX_DEPTH};
+use crate::divergence::TRAINABILITY_LOSS_FACTOR;
 use crate::experiments::widths::{LearningRate, MAX_SEEDS, MAX_TRAIN_SIZE};
 use crate::nets::ensemble::MAX_STEPS;
 use crate::nets::loss::mse_loss;
@@ -39,9 +40,6 @@ use crate::stats::Spread;
 use crate::theory::gp::{GpDynamics, TrainingTime};
 use crate::theory::landmarks::LearningRateLandmarks;
 use crate::theory::phase::{phase_point, Conditioning, PhaseError, PhasePoint, DEFAULT_Q0};
-
-/// A training loss above this multiple of the initial loss (or non-finite) counts as diverged.
-pub const DIVERGENCE_FACTOR: f64 = 1e6;
 
 /// Most cells on either axis.
 pub const MAX_AXIS: usize = 64;
@@ -342,7 +340,7 @@ pub struct SeedOutcome {
     pub final_loss: Option<f64>,
     /// test loss after the last step (`None` if diverged or without test targets)
     pub final_test_loss: Option<f64>,
-    /// the step at which the loss exceeded [`DIVERGENCE_FACTOR`] × the initial loss or became
+    /// the step at which the loss exceeded [`TRAINABILITY_LOSS_FACTOR`] × the initial loss or became
     /// non-finite
     pub diverged_at: Option<u64>,
 }
@@ -501,7 +499,7 @@ where
         let net = Mlp::<f32>::new(&arch, d, spec.width, member_seed(cell_seed, m as u64))?;
         let mut trainer = Trainer::network(net, &x_flat, &data.y_train, TrainOptions::gd(learning_rate))?;
         let initial_loss = trainer.forward();
-        let limit = DIVERGENCE_FACTOR * initial_loss.max(f64::MIN_POSITIVE);
+        let limit = TRAINABILITY_LOSS_FACTOR * initial_loss.max(f64::MIN_POSITIVE);
         let mut diverged_at = None;
         for k in 0..spec.steps {
             let loss = trainer.step();

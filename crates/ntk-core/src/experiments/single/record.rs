@@ -109,7 +109,7 @@ impl std::fmt::Display for SingleModel {
 }
 
 /// A run that stopped because a model's loss became non-finite or exceeded
-/// [`DIVERGENCE_FACTOR`](crate::nets::ensemble::DIVERGENCE_FACTOR) × its initial loss.
+/// [`LOSS_FACTOR`](crate::divergence::LOSS_FACTOR) × its initial loss.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SingleDivergence {
     /// the first model found diverged

@@ -9,7 +9,7 @@ use super::stats::NnLin;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DivergedModel {
-    /// the network: loss non-finite or above [`DIVERGENCE_FACTOR`](super::DIVERGENCE_FACTOR) × initial loss (checked at
+    /// the network: loss non-finite or above [`LOSS_FACTOR`](crate::divergence::LOSS_FACTOR) × initial loss (checked at
     /// every step), or a non-finite record at a checkpoint
     Network,
     /// its linearization: same loss criterion, checked at checkpoints (η above the linear

@@ -12,9 +12,6 @@ use crate::nets::optimizer::OptimizerError;
 use crate::nets::output_scale::{AlphaError, OutputScale};
 use crate::nets::train::TrainOptions;
 
-/// A network whose training loss exceeds this factor times its initial loss is diverged.
-pub const DIVERGENCE_FACTOR: f64 = 1e8;
-
 /// Largest number of gradient-descent steps accepted.
 pub const MAX_STEPS: u64 = 10_000_000;
 
