@@ -12,8 +12,9 @@
 //! - [`results`]: self-describing result files, partial results of sharded runs and their merge;
 //! - alongside: the one [`Architecture`] all of them read, [`activation`]s (with activations
 //!   typed as expressions, [`custom_phi`]), [`datasets`], [`stats`] (mergeable moments, slope
-//!   fits), when a run counts as diverged ([`divergence`]), seeded random numbers ([`rng`]) and
-//!   branch-free single-precision erf/exp for the training loops ([`fast_f32`]).
+//!   fits), the one error of a setting out of range ([`range`]), when a run counts as diverged
+//!   ([`divergence`]), seeded random numbers ([`rng`]) and branch-free single-precision
+//!   erf/exp for the training loops ([`fast_f32`]).
 #![forbid(unsafe_code)]
 
 pub mod activation;
@@ -24,6 +25,7 @@ pub mod divergence;
 pub mod experiments;
 pub mod fast_f32;
 pub mod nets;
+pub mod range;
 pub mod results;
 pub mod rng;
 mod scalar;

@@ -43,6 +43,7 @@ pub use partial::{merge_ensemble_partials, EnsemblePartial, EnsembleReport};
 pub use record::{CheckpointBatch, DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord, MemberState};
 pub use run::{run_members, Progress, PROGRESS_FLOP};
 pub use runner::{Advance, EnsembleRunner};
+pub(crate) use spec::check_checkpoints;
 pub use spec::{
     checkpoint_steps, EnsembleError, EnsembleSpec, DEFAULT_CHECKPOINTS, MAX_CHECKPOINTS, MAX_MEMBERS,
     MAX_STEPS,
