@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::spec::{SingleSpec, TrackedWeight};
-use crate::results::{Header, Kind, ResultsError};
+use crate::results::envelope::{Header, Kind, ResultsError};
 
 /// A quantity of the three models: the network, its linearization (Θ̂₀) and the kernel model
 /// with the analytic Θ (NTK parameterization only).

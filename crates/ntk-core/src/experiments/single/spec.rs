@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::arch::{Architecture, Parameterization};
-use crate::nets::ensemble::{check_checkpoints, checkpoint_steps, MAX_STEPS};
+use crate::nets::ensemble::spec::{check_checkpoints, checkpoint_steps, MAX_STEPS};
 use crate::nets::loss::Loss;
 use crate::nets::mlp::{Mlp, MlpError, MAX_WIDTH};
 use crate::nets::optimizer::{OptimizerError, OptimizerKind};

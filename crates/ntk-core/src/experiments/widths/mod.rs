@@ -30,7 +30,7 @@ mod partial;
 mod point;
 mod result;
 mod run;
-mod spec;
+pub(crate) mod spec;
 
 pub use cost::*;
 pub use partial::*;

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::*;
-use crate::results::{label, ranges_text, Header, Kind, ResultsError};
+use crate::results::envelope::{label, ranges_text, Header, Kind, ResultsError};
 
 /// A point of a sweep: (axis value, width).
 type PointKey = (Option<usize>, usize);

@@ -6,9 +6,8 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::record::{DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord, MemberState};
+use super::record::{DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord, MemberState, NnLin};
 use super::spec::{EnsembleError, EnsembleSpec};
-use super::stats::NnLin;
 use crate::divergence::loss_diverged;
 use crate::nets::empirical_ntk::JacobianFactors;
 use crate::nets::linear_model::{LinearModel, Tangents};

@@ -35,12 +35,14 @@ mod partial;
 mod record;
 mod run;
 mod runner;
-mod spec;
+pub(crate) mod spec;
 mod stats;
 
 pub use merge::CheckpointMerger;
 pub use partial::{merge_ensemble_partials, EnsemblePartial, EnsembleReport};
-pub use record::{CheckpointBatch, DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord, MemberState};
+pub use record::{
+    CheckpointBatch, DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord, MemberState, NnLin,
+};
 pub use run::{run_members, Progress, PROGRESS_FLOP};
 pub use runner::{Advance, EnsembleRunner};
 pub(crate) use spec::check_checkpoints;
@@ -48,4 +50,4 @@ pub use spec::{
     checkpoint_steps, EnsembleError, EnsembleSpec, DEFAULT_CHECKPOINTS, MAX_CHECKPOINTS, MAX_MEMBERS,
     MAX_STEPS,
 };
-pub use stats::{CheckpointStats, CheckpointSummary, EnsembleStats, EnsembleSummary, MeanVar, NnLin};
+pub use stats::{CheckpointStats, CheckpointSummary, EnsembleStats, EnsembleSummary, MeanVar};

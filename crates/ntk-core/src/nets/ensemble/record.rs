@@ -3,8 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::stats::NnLin;
-
 /// Which model of a member diverged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -27,6 +25,15 @@ pub struct Divergence {
     pub step: u64,
     /// which model
     pub model: DivergedModel,
+}
+
+/// A quantity for the network and its linearization.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NnLin {
+    /// the network
+    pub nn: f64,
+    /// the linearized network
+    pub lin: f64,
 }
 
 /// One member at one checkpoint (step k): network and linearization on the test points, their
