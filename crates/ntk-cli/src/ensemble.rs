@@ -259,7 +259,7 @@ fn run_range(
 fn classify(e: EnsembleError) -> CliError {
     match e {
         EnsembleError::Mlp(_)
-        | EnsembleError::OutOfRange { .. }
+        | EnsembleError::OutOfRange(_)
         | EnsembleError::Data(_)
         | EnsembleError::MemberRange { .. }
         | EnsembleError::Alpha(_) => CliError::bad_input(e),

@@ -13,7 +13,7 @@
 // The coefficients keep the digits of the f64 fits; the compiler rounds them to f32.
 #![allow(clippy::excessive_precision)]
 
-use crate::nets::mlp::Real;
+use crate::scalar::madd_f32;
 
 /// erf(x)/x as a polynomial in x², |x| < 1.
 const ERF_SMALL: [f32; 7] = [
@@ -51,7 +51,7 @@ const EXP_REDUCED: [f32; 7] = [1.0, 1.0, 0.5, 0.166_664_15, 0.041_666_35, 0.008_
 /// Σ c_k t^k by Horner's rule (fused multiply-adds where the target has them).
 #[inline(always)]
 fn horner(c: &[f32], t: f32) -> f32 {
-    c.iter().rev().fold(0.0, |acc, &ck| acc.madd(t, ck))
+    c.iter().rev().fold(0.0, |acc, &ck| madd_f32(acc, t, ck))
 }
 
 /// The error function `erf(x) = 2/√π ∫₀ˣ e^{−s²} ds` in single precision, within 4 ulp;

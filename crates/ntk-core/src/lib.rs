@@ -12,17 +12,20 @@
 //! - [`results`]: self-describing result files, partial results of sharded runs and their merge;
 //! - alongside: the one [`Architecture`] all of them read, [`activation`]s (with activations
 //!   typed as expressions, [`custom_phi`]), [`datasets`], [`stats`] (mergeable moments, slope
-//!   fits), seeded random numbers ([`rng`]) and branch-free single-precision erf/exp for the
-//!   training loops ([`fast_f32`]).
+//!   fits), the one error of a setting out of range ([`range`]), when a run counts as diverged
+//!   ([`divergence`]), seeded random numbers ([`rng`]) and branch-free single-precision
+//!   erf/exp for the training loops ([`fast_f32`]).
 #![forbid(unsafe_code)]
 
 pub mod activation;
 pub mod arch;
 pub mod custom_phi;
 pub mod datasets;
+pub mod divergence;
 pub mod experiments;
 pub mod fast_f32;
 pub mod nets;
+pub mod range;
 pub mod results;
 pub mod rng;
 mod scalar;

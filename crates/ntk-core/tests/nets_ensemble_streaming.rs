@@ -5,9 +5,10 @@
 
 use std::ops::{ControlFlow, Range};
 
+use ntk_core::divergence::LOSS_FACTOR;
 use ntk_core::nets::ensemble::{
     run_members, Advance, CheckpointBatch, CheckpointMerger, DivergedModel, EnsembleError, EnsembleRunner,
-    EnsembleSpec, EnsembleStats, MemberState, DIVERGENCE_FACTOR,
+    EnsembleSpec, EnsembleStats, MemberState,
 };
 use ntk_core::nets::mlp::Mlp;
 use ntk_core::nets::train::{TrainOptions, Trainer};
@@ -193,7 +194,7 @@ fn a_discarded_range_is_forgotten_and_its_rerun_gives_the_same_bits() {
 
 /// The member's training loss at every step up to K, by an independent loop over the same
 /// network and trainer: `Some(s)` for the first step whose loss is non-finite or above
-/// DIVERGENCE_FACTOR × the initial loss.
+/// LOSS_FACTOR × the initial loss.
 fn network_divergence_step(s: &EnsembleSpec, member: usize) -> Option<u64> {
     let net = Mlp::<f32>::new(&s.arch, 1, s.width, member_seed(s.seed, member as u64)).unwrap();
     let x: Vec<f64> = s.x_train.iter().flatten().copied().collect();
@@ -207,7 +208,7 @@ fn network_divergence_step(s: &EnsembleSpec, member: usize) -> Option<u64> {
     for k in 0..=s.steps {
         let loss = trainer.step();
         let l0 = *initial.get_or_insert(loss);
-        if !loss.is_finite() || loss > DIVERGENCE_FACTOR * l0 {
+        if !loss.is_finite() || loss > LOSS_FACTOR * l0 {
             return Some(k);
         }
     }

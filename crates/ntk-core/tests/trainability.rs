@@ -9,6 +9,7 @@ use ntk_core::experiments::trainability::{
     TrainabilityResult, TrainabilitySpec,
 };
 use ntk_core::experiments::widths::LearningRate;
+use ntk_core::range::RangeError;
 use ntk_core::theory::phase::Phase;
 use ntk_core::Activation;
 
@@ -101,9 +102,9 @@ fn bad_specs_are_typed_errors() {
     let bad = TrainabilitySpec { depths: vec![0, 2], ..base.clone() };
     assert!(matches!(bad.validate(), Err(TrainabilityError::Arch(_))));
     let bad = TrainabilitySpec { width: 0, ..base.clone() };
-    assert!(matches!(bad.validate(), Err(TrainabilityError::OutOfRange { what: "width", .. })));
+    assert!(matches!(bad.validate(), Err(TrainabilityError::OutOfRange(RangeError { what: "width", .. }))));
     let bad = TrainabilitySpec { learning_rate: LearningRate::Absolute(f64::NAN), ..base.clone() };
-    assert!(matches!(bad.validate(), Err(TrainabilityError::OutOfRange { .. })));
+    assert!(matches!(bad.validate(), Err(TrainabilityError::OutOfRange(_))));
     let bad = TrainabilitySpec {
         data: TrainabilityData::Points {
             x_train: vec![vec![1.0]],

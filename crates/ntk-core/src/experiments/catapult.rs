@@ -26,9 +26,9 @@ use crate::nets::mlp::{MlpError, MAX_WIDTH};
 /// Largest number of steps accepted (for the map and the network).
 pub const MAX_STEPS: u64 = 1_000_000;
 
-/// A run has diverged once `|f|` exceeds this factor times its scale (`max(1, |f₀|)` for the
-/// map, `max(1, maxᵢ|f₀(xᵢ)|, maxᵢ|yᵢ|)` for the network), or once any value is non-finite.
-pub const DIVERGENCE_FACTOR: f64 = 1e8;
+/// The catapult's name for [`OUTPUT_FACTOR`](crate::divergence::OUTPUT_FACTOR): a run has
+/// diverged once `|f|` exceeds it times its scale, or once any value is non-finite.
+pub use crate::divergence::OUTPUT_FACTOR as DIVERGENCE_FACTOR;
 
 /// Relative margin by which the loss must rise above its initial value for a run to count as
 /// a catapult: `maxₜ Lₜ > (1 + margin)·L₀`. A catapult's loss grows by orders of magnitude

@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::arch::{ArchError, Architecture, Parameterization};
 use crate::nets::empirical_ntk::{rows_to_batch, JacobianFactors};
 use crate::nets::mlp::{Mlp, MlpError, MAX_WIDTH};
+use crate::range::RangeError;
 use crate::rng::{member_seed, Normal};
 use crate::stats::{fit_slope, PowerLawFit, Spread};
 use crate::theory::kernels::{kernels, KernelError};
@@ -115,15 +116,8 @@ pub enum ConvergenceError {
         values: Vec<usize>,
     },
     /// A value out of range.
-    #[error("{what} out of range: {value} ({expected})")]
-    OutOfRange {
-        /// which quantity
-        what: &'static str,
-        /// its value
-        value: usize,
-        /// the accepted range
-        expected: &'static str,
-    },
+    #[error(transparent)]
+    OutOfRange(#[from] RangeError),
     /// Points of different dimensions or non-finite coordinates.
     #[error("data: {0}")]
     Data(String),
@@ -151,20 +145,6 @@ fn check_increasing(what: &'static str, v: &[usize]) -> Result<(), ConvergenceEr
     Ok(())
 }
 
-fn in_range(
-    what: &'static str,
-    value: usize,
-    lo: usize,
-    hi: usize,
-    expected: &'static str,
-) -> Result<(), ConvergenceError> {
-    if (lo..=hi).contains(&value) {
-        Ok(())
-    } else {
-        Err(ConvergenceError::OutOfRange { what, value, expected })
-    }
-}
-
 impl ConvergenceSpec {
     /// Checks every field: NTK parameterization, grids strictly increasing, widths in
     /// 1 ..= [`MAX_WIDTH`], sample counts in 1 ..= [`MAX_NETWORKS`], 1 ..= [`MAX_POINTS`] points of
@@ -179,17 +159,17 @@ impl ConvergenceSpec {
         }
         check_increasing("width", &self.widths)?;
         check_increasing("sample count", &self.samples)?;
-        in_range("width", self.widths[0], 1, MAX_WIDTH, "1 ..= 65536")?;
-        in_range("width", *self.widths.last().unwrap_or(&0), 1, MAX_WIDTH, "1 ..= 65536")?;
-        in_range("sample count", self.samples[0], 1, MAX_NETWORKS, "1 ..= 4096")?;
-        in_range("sample count", self.max_samples(), 1, MAX_NETWORKS, "1 ..= 4096")?;
+        RangeError::count("width", self.widths[0], MAX_WIDTH)?;
+        RangeError::count("width", *self.widths.last().unwrap_or(&0), MAX_WIDTH)?;
+        RangeError::count("sample count", self.samples[0], MAX_NETWORKS)?;
+        RangeError::count("sample count", self.max_samples(), MAX_NETWORKS)?;
         match &self.data {
             ConvergenceData::Gaussian { points, dim, .. } => {
-                in_range("number of points", *points, 1, MAX_POINTS, "1 ..= 512")?;
-                in_range("input dimension", *dim, 1, MAX_DIM, "1 ..= 4096")?;
+                RangeError::count("number of points", *points, MAX_POINTS)?;
+                RangeError::count("input dimension", *dim, MAX_DIM)?;
             }
             ConvergenceData::Points { x } => {
-                in_range("number of points", x.len(), 1, MAX_POINTS, "1 ..= 512")?;
+                RangeError::count("number of points", x.len(), MAX_POINTS)?;
                 let d = x[0].len();
                 if d == 0 {
                     return Err(ConvergenceError::Data("points need at least one coordinate".into()));

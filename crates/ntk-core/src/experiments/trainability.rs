@@ -29,19 +29,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
 use crate::arch::{ArchError, Architecture, Parameterization, MAX_DEPTH};
+use crate::divergence::TRAINABILITY_LOSS_FACTOR;
 use crate::experiments::widths::{LearningRate, MAX_SEEDS, MAX_TRAIN_SIZE};
 use crate::nets::ensemble::MAX_STEPS;
 use crate::nets::loss::mse_loss;
 use crate::nets::mlp::{Mlp, MlpError, MAX_WIDTH};
 use crate::nets::train::{TrainOptions, Trainer};
+use crate::range::RangeError;
 use crate::rng::{member_seed, Normal};
 use crate::stats::Spread;
 use crate::theory::gp::{GpDynamics, TrainingTime};
 use crate::theory::landmarks::LearningRateLandmarks;
 use crate::theory::phase::{phase_point, Conditioning, PhaseError, PhasePoint, DEFAULT_Q0};
-
-/// A training loss above this multiple of the initial loss (or non-finite) counts as diverged.
-pub const DIVERGENCE_FACTOR: f64 = 1e6;
 
 /// Most cells on either axis.
 pub const MAX_AXIS: usize = 64;
@@ -86,15 +85,8 @@ pub enum TrainabilityError {
         values: String,
     },
     /// A hyperparameter out of range.
-    #[error("{what} out of range: {value} ({expected})")]
-    OutOfRange {
-        /// which hyperparameter
-        what: &'static str,
-        /// its value
-        value: f64,
-        /// the accepted range
-        expected: &'static str,
-    },
+    #[error(transparent)]
+    OutOfRange(#[from] RangeError),
     /// Inconsistent or non-finite data.
     #[error("data: {0}")]
     Data(String),
@@ -256,19 +248,6 @@ fn grid_error<T: std::fmt::Debug>(what: &'static str, v: &[T]) -> TrainabilityEr
     TrainabilityError::Grid { what, values: format!("{v:?}") }
 }
 
-fn out_of_range(
-    what: &'static str,
-    value: f64,
-    ok: bool,
-    expected: &'static str,
-) -> Result<(), TrainabilityError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(TrainabilityError::OutOfRange { what, value, expected })
-    }
-}
-
 impl TrainabilitySpec {
     /// Checks every field: σ² values (finite, σ_w² > 0, σ_b² ≥ 0), grids of 1 ..= [`MAX_AXIS`]
     /// strictly increasing values, depths in 1 ..= [`MAX_DEPTH`], width in 1 ..= [`MAX_WIDTH`],
@@ -293,27 +272,14 @@ impl TrainabilitySpec {
             return Err(ArchError::Depth(l).into());
         }
         let n = self.width;
-        out_of_range("width", n as f64, (1..=MAX_WIDTH).contains(&n), "1 ..= 65536")?;
-        let s = self.seeds;
-        out_of_range("seeds", s as f64, (1..=MAX_SEEDS).contains(&s), "1 ..= 1000")?;
-        let k = self.steps;
-        out_of_range("steps", k as f64, (1..=MAX_STEPS).contains(&k), "1 ..= 10,000,000")?;
-        match self.learning_rate {
-            LearningRate::Absolute(v) => {
-                out_of_range("learning rate", v, v.is_finite() && v > 0.0, "a finite number > 0")?
-            }
-            LearningRate::CriticalFraction(v) => out_of_range(
-                "learning rate as a fraction of η_critical",
-                v,
-                v.is_finite() && v > 0.0,
-                "a finite number > 0",
-            )?,
-        }
+        RangeError::count("width", n, MAX_WIDTH)?;
+        RangeError::count("seeds", self.seeds, MAX_SEEDS)?;
+        RangeError::integers("steps", self.steps, 1, MAX_STEPS)?;
+        self.learning_rate.check()?;
         if let TrainabilityData::Teacher { train_size, test_size, dim, .. } = &self.data {
-            let (n, m, d) = (*train_size, *test_size, *dim);
-            out_of_range("training-set size", n as f64, (1..=MAX_TRAIN_SIZE).contains(&n), "1 ..= 8192")?;
-            out_of_range("test-set size", m as f64, (1..=MAX_TRAIN_SIZE).contains(&m), "1 ..= 8192")?;
-            out_of_range("input dimension", d as f64, (1..=MAX_DIM).contains(&d), "1 ..= 4096")?;
+            RangeError::count("training-set size", *train_size, MAX_TRAIN_SIZE)?;
+            RangeError::count("test-set size", *test_size, MAX_TRAIN_SIZE)?;
+            RangeError::count("input dimension", *dim, MAX_DIM)?;
         }
         Data::of(&self.data).check()
     }
@@ -342,7 +308,7 @@ pub struct SeedOutcome {
     pub final_loss: Option<f64>,
     /// test loss after the last step (`None` if diverged or without test targets)
     pub final_test_loss: Option<f64>,
-    /// the step at which the loss exceeded [`DIVERGENCE_FACTOR`] × the initial loss or became
+    /// the step at which the loss exceeded [`TRAINABILITY_LOSS_FACTOR`] × the initial loss or became
     /// non-finite
     pub diverged_at: Option<u64>,
 }
@@ -501,7 +467,7 @@ where
         let net = Mlp::<f32>::new(&arch, d, spec.width, member_seed(cell_seed, m as u64))?;
         let mut trainer = Trainer::network(net, &x_flat, &data.y_train, TrainOptions::gd(learning_rate))?;
         let initial_loss = trainer.forward();
-        let limit = DIVERGENCE_FACTOR * initial_loss.max(f64::MIN_POSITIVE);
+        let limit = TRAINABILITY_LOSS_FACTOR * initial_loss.max(f64::MIN_POSITIVE);
         let mut diverged_at = None;
         for k in 0..spec.steps {
             let loss = trainer.step();

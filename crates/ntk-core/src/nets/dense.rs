@@ -12,7 +12,26 @@
 //! in a fixed order, so results do not depend on how points are grouped or on alignment — only
 //! on the lane count and FMA of the build (native and browser builds agree to f32 rounding).
 
-use crate::nets::mlp::{Layer, Real};
+use crate::nets::real::Real;
+
+/// One Dense layer `h = c_w · W x + c_b · b` (paper Eq. 1), `W` row-major `n_out × n_in`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer<T> {
+    /// input width n_in
+    pub n_in: usize,
+    /// output width n_out
+    pub n_out: usize,
+    /// trainable weights, `W[j, i]` at `j·n_in + i`
+    pub w: Vec<T>,
+    /// trainable biases
+    pub b: Vec<T>,
+    /// weight multiplier c_w (σ_w/√n_in in NTK parameterization, 1 in standard, √n times the
+    /// mean-field multiplier in mean-field parameterization)
+    pub cw: T,
+    /// bias multiplier c_b (σ_b in NTK parameterization, 1 in standard; mean-field: σ_b √n in
+    /// hidden layers, σ_b in the readout)
+    pub cb: T,
+}
 
 /// Lanes of the vector loops: one simd128 register in wasm, one AVX register natively (LLVM
 /// prefers 256-bit vectors even where AVX-512 exists). The inner loops keep up to 15 vectors

@@ -1,7 +1,7 @@
 //! Finite networks and what they train as:
 //!
-//! - the MLP with its parameterizations ([`mlp`]) and the SIMD loops of its Dense layers
-//!   ([`dense`]);
+//! - the MLP with its parameterizations ([`mlp`]), its scalar ([`real`]: f32, f64, dual
+//!   numbers) and its Dense layers with their SIMD loops ([`dense`]);
 //! - one training step for every model ([`train`]): a loss ([`loss`]: MSE, cross-entropy), an
 //!   optimizer ([`optimizer`]: gradient descent, momentum, minibatch SGD), and the models it
 //!   trains — the network ([`mlp_model`]), its linearization in parameter space
@@ -25,4 +25,5 @@ pub mod mlp_model;
 pub mod optimizer;
 pub mod output_scale;
 pub mod quadratic;
+pub mod real;
 pub mod train;

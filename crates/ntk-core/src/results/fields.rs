@@ -5,7 +5,7 @@
 //! Field paths are built only when a check fails (a closure), so checking a large file costs
 //! one pass over its numbers.
 
-use super::ResultsError;
+use super::envelope::ResultsError;
 
 /// The refusal of `field`: the file has `found`, the spec implies `expected`.
 pub(crate) fn refuse(

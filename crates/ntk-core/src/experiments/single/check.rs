@@ -6,8 +6,8 @@
 use super::record::{Outputs, SingleCheckpoint, SingleReport, Trio};
 use super::run::is_labels;
 use super::spec::SingleSpec;
+use crate::results::envelope::{Kind, ResultsError};
 use crate::results::fields::{equal, finite, len, non_negative_one, num, refuse};
-use crate::results::{Kind, ResultsError};
 
 /// What the spec implies for every checkpoint.
 struct Shape {

@@ -23,7 +23,7 @@
 mod check;
 mod record;
 mod run;
-mod spec;
+pub(crate) mod spec;
 
 pub use record::*;
 pub use run::*;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::spec::{SingleSpec, TrackedWeight};
-use crate::results::{Header, Kind, ResultsError};
+use crate::results::envelope::{Header, Kind, ResultsError};
 
 /// A quantity of the three models: the network, its linearization (Θ̂₀) and the kernel model
 /// with the analytic Θ (NTK parameterization only).
@@ -109,7 +109,7 @@ impl std::fmt::Display for SingleModel {
 }
 
 /// A run that stopped because a model's loss became non-finite or exceeded
-/// [`DIVERGENCE_FACTOR`](crate::nets::ensemble::DIVERGENCE_FACTOR) × its initial loss.
+/// [`LOSS_FACTOR`](crate::divergence::LOSS_FACTOR) × its initial loss.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SingleDivergence {
     /// the first model found diverged

@@ -11,8 +11,8 @@ use super::record::{
     Outputs, QuadraticCheckpoint, SingleCheckpoint, SingleDivergence, SingleModel, SingleStart, Trio,
 };
 use super::spec::{SingleError, SingleSpec, TrackedWeight};
+use crate::divergence::loss_diverged;
 use crate::nets::empirical_ntk::JacobianFactors;
-use crate::nets::ensemble::DIVERGENCE_FACTOR;
 use crate::nets::kernel_model::KernelModel;
 use crate::nets::linear_model::{LinearModel, Tangents};
 use crate::nets::loss::accuracy;
@@ -289,7 +289,7 @@ impl SingleRunner {
 
     /// Whether a loss counts as diverged.
     fn loss_diverged(&self, loss: f64) -> bool {
-        !loss.is_finite() || loss > DIVERGENCE_FACTOR * self.initial_loss.max(1e-30)
+        loss_diverged(loss, self.initial_loss)
     }
 
     /// One step of every model; the first model whose batch loss diverged, if any.

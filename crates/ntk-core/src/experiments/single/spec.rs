@@ -3,12 +3,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::arch::{Architecture, Parameterization};
-use crate::nets::ensemble::{checkpoint_steps, MAX_CHECKPOINTS, MAX_STEPS};
+use crate::nets::ensemble::spec::{check_checkpoints, checkpoint_steps, MAX_STEPS};
 use crate::nets::loss::Loss;
 use crate::nets::mlp::{Mlp, MlpError, MAX_WIDTH};
 use crate::nets::optimizer::{OptimizerError, OptimizerKind};
 use crate::nets::output_scale::{AlphaError, OutputScale};
 use crate::nets::train::TrainOptions;
+use crate::range::RangeError;
 use crate::rng::{member_seed, Normal};
 use crate::theory::kernels::KernelError;
 
@@ -79,15 +80,8 @@ pub enum SingleError {
     #[error(transparent)]
     Kernel(#[from] KernelError),
     /// A setting out of range.
-    #[error("{what} out of range: {value} ({expected})")]
-    OutOfRange {
-        /// which setting
-        what: &'static str,
-        /// its value
-        value: f64,
-        /// the accepted range
-        expected: &'static str,
-    },
+    #[error(transparent)]
+    OutOfRange(#[from] RangeError),
     /// Point sets of inconsistent shape.
     #[error("data: {0}")]
     Data(String),
@@ -253,16 +247,8 @@ impl SingleSpec {
         if self.width == 0 || self.width > MAX_WIDTH {
             return Err(MlpError::Width(self.width).into());
         }
-        let range = |what, value: f64, ok: bool, expected| {
-            if ok {
-                Ok(())
-            } else {
-                Err(SingleError::OutOfRange { what, value, expected })
-            }
-        };
-        range("steps", self.steps as f64, self.steps <= MAX_STEPS, "at most 10,000,000")?;
-        let c = self.checkpoints;
-        range("checkpoints", c as f64, (2..=MAX_CHECKPOINTS).contains(&c), "2 ..= 10,000")?;
+        RangeError::at_most("steps", self.steps, MAX_STEPS)?;
+        check_checkpoints(self.checkpoints)?;
         self.output_scale()?;
         let n = self.x_train.len();
         if n == 0 {

@@ -9,8 +9,8 @@
 //! cancelled): [`WidthsReport::runs`] says how many, so that a reader can say so.
 
 use super::*;
+use crate::results::envelope::{Kind, ResultsError};
 use crate::results::fields::{agree_above, close, equal, len, non_negative, non_negative_one, num, refuse};
-use crate::results::{Kind, ResultsError};
 
 /// A point's metric spreads against those its seeds give.
 fn check_spread(field: &dyn Fn() -> String, found: &Spread, expected: &Spread) -> Result<(), ResultsError> {

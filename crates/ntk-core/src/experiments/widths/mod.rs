@@ -30,7 +30,7 @@ mod partial;
 mod point;
 mod result;
 mod run;
-mod spec;
+pub(crate) mod spec;
 
 pub use cost::*;
 pub use partial::*;
@@ -48,8 +48,11 @@ use serde::{Deserialize, Serialize};
 use crate::arch::{ArchError, Architecture, Parameterization, MAX_DEPTH};
 use crate::datasets::{Dataset1d, Target1d};
 use crate::nets::empirical_ntk::JacobianFactors;
-use crate::nets::ensemble::{run_members, Divergence, EnsembleError, EnsembleSpec, MAX_STEPS};
+use crate::nets::ensemble::{
+    check_checkpoints, run_members, Divergence, EnsembleError, EnsembleSpec, MAX_STEPS,
+};
 use crate::nets::mlp::{Mlp, MAX_WIDTH};
+use crate::range::{Expected, RangeError};
 use crate::rng::member_seed;
 use crate::stats::{fit_slope, PowerLawFit, Spread};
 use crate::theory::kernels::{kernels, KernelError};

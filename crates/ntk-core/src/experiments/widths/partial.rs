@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::*;
-use crate::results::{label, ranges_text, Header, Kind, ResultsError};
+use crate::results::envelope::{label, ranges_text, Header, Kind, ResultsError};
 
 /// A point of a sweep: (axis value, width).
 type PointKey = (Option<usize>, usize);
@@ -51,11 +51,8 @@ pub fn width_jobs(spec: &WidthSweepSpec) -> Vec<WidthJob> {
 /// [`WidthError::OutOfRange`] for `count` = 0 or `index ≥ count`.
 pub fn shard_jobs(spec: &WidthSweepSpec, index: usize, count: usize) -> Result<Vec<WidthJob>, WidthError> {
     if count == 0 || index >= count {
-        return Err(WidthError::OutOfRange {
-            what: "shard index",
-            value: index as f64,
-            expected: "a shard index i/S with 0 ≤ i < S",
-        });
+        let expected = Expected::Words("a shard index i/S with 0 ≤ i < S");
+        return Err(RangeError { what: "shard index", value: index as f64, expected, note: None }.into());
     }
     let mut jobs: Vec<(WidthJob, f64)> =
         width_jobs(spec).into_iter().map(|j| (j, estimate_point_flop(spec, j.width, j.axis_value))).collect();

@@ -19,6 +19,9 @@ pub const MAX_SEEDS: usize = 1000;
 /// Most generated training points (paper Figure S5 goes up to 4096).
 pub const MAX_TRAIN_SIZE: usize = 8192;
 
+/// Most widths per octave of a [`log2_grid`].
+pub const MAX_PER_OCTAVE: usize = 16;
+
 fn default_checkpoints() -> usize {
     DEFAULT_SWEEP_CHECKPOINTS
 }
@@ -64,6 +67,21 @@ pub enum LearningRate {
     /// Θ(X, X) of each axis value (paper Theorem 2.1; stable for `fraction < 2λ_max/(λ_min +
     /// λ_max)` in the limit). Useful when depth or N changes the kernel's scale.
     CriticalFraction(f64),
+}
+
+impl LearningRate {
+    /// Checks that η, or its fraction of η_critical, is a finite number > 0.
+    ///
+    /// # Errors
+    /// The [`RangeError`] naming which of the two it is otherwise.
+    pub fn check(self) -> Result<(), RangeError> {
+        match self {
+            LearningRate::Absolute(v) => RangeError::positive("learning rate", v),
+            LearningRate::CriticalFraction(v) => {
+                RangeError::positive("learning rate as a fraction of η_critical", v)
+            }
+        }
+    }
 }
 
 /// The optional second sweep axis (paper Figure S5): one series of widths per value.
@@ -151,15 +169,8 @@ pub enum WidthError {
     #[error("widths must be between 1 and {MAX_WIDTH}, got {0}")]
     Width(usize),
     /// A hyperparameter out of range.
-    #[error("{what} out of range: {value} ({expected})")]
-    OutOfRange {
-        /// which hyperparameter
-        what: &'static str,
-        /// its value
-        value: f64,
-        /// the accepted range
-        expected: &'static str,
-    },
+    #[error(transparent)]
+    OutOfRange(#[from] RangeError),
     /// A train-size axis with explicit points.
     #[error("a training-size axis needs a generated data set (target, size, noise), not explicit points")]
     TrainSizeNeedsGeneratedData,
@@ -231,7 +242,7 @@ impl From<EnsembleError> for WidthError {
 ///
 /// # Errors
 /// [`WidthError::Width`] for `min = 0` or `max` above [`MAX_WIDTH`],
-/// [`WidthError::OutOfRange`] for `max < min` or `per_octave` outside 1..=16.
+/// [`WidthError::OutOfRange`] for `max < min` or `per_octave` outside 1 ..= [`MAX_PER_OCTAVE`].
 pub fn log2_grid(min: usize, max: usize, per_octave: usize) -> Result<Vec<usize>, WidthError> {
     if min == 0 {
         return Err(WidthError::Width(min));
@@ -240,19 +251,10 @@ pub fn log2_grid(min: usize, max: usize, per_octave: usize) -> Result<Vec<usize>
         return Err(WidthError::Width(max));
     }
     if max < min {
-        return Err(WidthError::OutOfRange {
-            what: "largest width",
-            value: max as f64,
-            expected: "at least the smallest width",
-        });
+        let expected = Expected::Words("at least the smallest width");
+        return Err(RangeError { what: "largest width", value: max as f64, expected, note: None }.into());
     }
-    if !(1..=16).contains(&per_octave) {
-        return Err(WidthError::OutOfRange {
-            what: "widths per octave",
-            value: per_octave as f64,
-            expected: "1 ..= 16",
-        });
-    }
+    RangeError::count("widths per octave", per_octave, MAX_PER_OCTAVE)?;
     let mut out: Vec<usize> = Vec::new();
     for i in 0.. {
         let n = (min as f64 * (i as f64 / per_octave as f64).exp2()).round() as usize;
@@ -274,14 +276,6 @@ fn check_grid(what: &'static str, v: &[usize]) -> Result<(), WidthError> {
         return Err(WidthError::NotIncreasing { what, index: i, previous: v[i - 1], value: v[i] });
     }
     Ok(())
-}
-
-fn out_of_range(what: &'static str, value: f64, ok: bool, expected: &'static str) -> Result<(), WidthError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(WidthError::OutOfRange { what, value, expected })
-    }
 }
 
 /// The concrete problem at one axis value: architecture and data.
@@ -332,28 +326,10 @@ impl WidthSweepSpec {
         if let Some(&w) = self.widths.iter().find(|&&w| w == 0 || w > MAX_WIDTH) {
             return Err(WidthError::Width(w));
         }
-        let s = self.seeds;
-        out_of_range("seeds", s as f64, (1..=MAX_SEEDS).contains(&s), "1 ..= 1000")?;
-        let k = self.steps;
-        out_of_range("steps", k as f64, (1..=MAX_STEPS).contains(&k), "1 ..= 10,000,000")?;
-        let c = self.checkpoints;
-        out_of_range(
-            "checkpoints",
-            c as f64,
-            (2..=crate::nets::ensemble::MAX_CHECKPOINTS).contains(&c),
-            "2 ..= 10,000 (step 0 and the final step included)",
-        )?;
-        match self.learning_rate {
-            LearningRate::Absolute(v) => {
-                out_of_range("learning rate", v, v.is_finite() && v > 0.0, "a finite number > 0")?
-            }
-            LearningRate::CriticalFraction(v) => out_of_range(
-                "learning rate as a fraction of η_critical",
-                v,
-                v.is_finite() && v > 0.0,
-                "a finite number > 0",
-            )?,
-        }
+        RangeError::count("seeds", self.seeds, MAX_SEEDS)?;
+        RangeError::integers("steps", self.steps, 1, MAX_STEPS)?;
+        check_checkpoints(self.checkpoints)?;
+        self.learning_rate.check()?;
         match &self.axis {
             SweepAxis::None => {}
             SweepAxis::Depth(v) => {
@@ -367,20 +343,15 @@ impl WidthSweepSpec {
                 if !matches!(self.data, SweepData::Generated { .. }) {
                     return Err(WidthError::TrainSizeNeedsGeneratedData);
                 }
-                if let Some(&n) = v.iter().find(|&&n| n == 0 || n > MAX_TRAIN_SIZE) {
-                    return Err(WidthError::OutOfRange {
-                        what: "training-set size",
-                        value: n as f64,
-                        expected: "1 ..= 8192",
-                    });
+                for &n in v {
+                    RangeError::count("training-set size", n, MAX_TRAIN_SIZE)?;
                 }
             }
         }
         match &self.data {
             SweepData::Generated { train_size, noise, .. } => {
-                let n = *train_size;
-                out_of_range("training-set size", n as f64, (1..=MAX_TRAIN_SIZE).contains(&n), "1 ..= 8192")?;
-                out_of_range("noise", *noise, noise.is_finite() && *noise >= 0.0, "a finite number ≥ 0")?;
+                RangeError::count("training-set size", *train_size, MAX_TRAIN_SIZE)?;
+                RangeError::non_negative("noise", *noise)?;
             }
             SweepData::Points { .. } => {
                 // Shapes and finiteness through the ensemble's checks, at the smallest width.
@@ -502,7 +473,7 @@ mod tests {
         assert_eq!(log2_grid(5, 5, 1).unwrap(), vec![5]);
         assert_eq!(log2_grid(0, 64, 1), Err(WidthError::Width(0)));
         assert_eq!(log2_grid(1, MAX_WIDTH + 1, 1), Err(WidthError::Width(MAX_WIDTH + 1)));
-        assert!(matches!(log2_grid(64, 32, 1), Err(WidthError::OutOfRange { .. })));
-        assert!(matches!(log2_grid(32, 64, 0), Err(WidthError::OutOfRange { .. })));
+        assert!(matches!(log2_grid(64, 32, 1), Err(WidthError::OutOfRange(_))));
+        assert!(matches!(log2_grid(32, 64, 0), Err(WidthError::OutOfRange(_))));
     }
 }

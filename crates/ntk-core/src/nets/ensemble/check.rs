@@ -5,11 +5,11 @@
 //! ([`ResultsError::Field`](crate::results::ResultsError::Field)).
 
 use super::partial::{EnsemblePartial, EnsembleReport};
-use super::record::{Divergence, MemberRecord, MemberState};
+use super::record::{Divergence, MemberRecord, MemberState, NnLin};
 use super::spec::EnsembleSpec;
-use super::stats::{MeanVar, NnLin};
+use super::stats::MeanVar;
+use crate::results::envelope::{Kind, ResultsError};
 use crate::results::fields::{close, equal, finite, len, non_negative, non_negative_one, num, refuse};
-use crate::results::{Kind, ResultsError};
 
 /// What the spec implies for the shape of every record and summary.
 struct Shape {

@@ -6,9 +6,9 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::record::{DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord, MemberState};
-use super::spec::{EnsembleError, EnsembleSpec, DIVERGENCE_FACTOR};
-use super::stats::NnLin;
+use super::record::{DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord, MemberState, NnLin};
+use super::spec::{EnsembleError, EnsembleSpec};
+use crate::divergence::loss_diverged;
 use crate::nets::empirical_ntk::JacobianFactors;
 use crate::nets::linear_model::{LinearModel, Tangents};
 use crate::nets::linearized::{LinearOutputs, Linearized};
@@ -178,15 +178,9 @@ fn frobenius_distance(a: &[f32], b: Option<&[f32]>) -> f64 {
     (acc.iter().sum::<f64>() + tail).sqrt()
 }
 
-/// Whether a training loss counts as diverged: non-finite or above [`DIVERGENCE_FACTOR`] ×
-/// the initial loss.
-fn loss_diverged(loss: f64, initial_loss: f64) -> bool {
-    !loss.is_finite() || loss > DIVERGENCE_FACTOR * initial_loss.max(1e-30)
-}
-
 /// Which model a record shows diverged, given the network's initial loss: the network if its
 /// test outputs (or any other number) are not finite, the linearization if its outputs are not
-/// finite or its training loss exceeds [`DIVERGENCE_FACTOR`] × the initial loss.
+/// finite or its training loss exceeds [`LOSS_FACTOR`](crate::divergence::LOSS_FACTOR) × the initial loss.
 fn divergence_of(rec: &MemberRecord, initial_loss: f64) -> Option<DivergedModel> {
     let lin_ok = rec.lin.iter().all(|v| v.is_finite()) && !loss_diverged(rec.train_loss.lin, initial_loss);
     if !rec.nn.iter().all(|v| v.is_finite()) {
@@ -452,7 +446,7 @@ fn closed_form(
 impl Training {
     /// Which model a record shows diverged: the network if its test outputs (or any other
     /// number) are not finite, the linearization if its outputs are not finite or its training
-    /// loss exceeds [`DIVERGENCE_FACTOR`] × the network's initial loss.
+    /// loss exceeds [`LOSS_FACTOR`](crate::divergence::LOSS_FACTOR) × the network's initial loss.
     fn record_divergence(&self, rec: &MemberRecord) -> Option<DivergedModel> {
         divergence_of(rec, self.initial_loss)
     }

@@ -22,7 +22,7 @@
 //!   ([`EnsembleReport::check`], [`EnsemblePartial::check`]).
 //!
 //! Divergence: a member whose network loss becomes non-finite or exceeds
-//! [`DIVERGENCE_FACTOR`] × its initial loss at step s (checked at every step), or whose
+//! [`LOSS_FACTOR`](crate::divergence::LOSS_FACTOR) × its initial loss at step s (checked at every step), or whose
 //! linearization does so at a checkpoint of step s, counts in the statistics of the checkpoints
 //! before s and is left out of every checkpoint from s on.
 //!
@@ -35,16 +35,19 @@ mod partial;
 mod record;
 mod run;
 mod runner;
-mod spec;
+pub(crate) mod spec;
 mod stats;
 
 pub use merge::CheckpointMerger;
 pub use partial::{merge_ensemble_partials, EnsemblePartial, EnsembleReport};
-pub use record::{CheckpointBatch, DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord, MemberState};
+pub use record::{
+    CheckpointBatch, DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord, MemberState, NnLin,
+};
 pub use run::{run_members, Progress, PROGRESS_FLOP};
 pub use runner::{Advance, EnsembleRunner};
+pub(crate) use spec::check_checkpoints;
 pub use spec::{
-    checkpoint_steps, EnsembleError, EnsembleSpec, DEFAULT_CHECKPOINTS, DIVERGENCE_FACTOR, MAX_CHECKPOINTS,
-    MAX_MEMBERS, MAX_STEPS,
+    checkpoint_steps, EnsembleError, EnsembleSpec, DEFAULT_CHECKPOINTS, MAX_CHECKPOINTS, MAX_MEMBERS,
+    MAX_STEPS,
 };
-pub use stats::{CheckpointStats, CheckpointSummary, EnsembleStats, EnsembleSummary, MeanVar, NnLin};
+pub use stats::{CheckpointStats, CheckpointSummary, EnsembleStats, EnsembleSummary, MeanVar};

@@ -16,7 +16,7 @@ use super::merge::CheckpointMerger;
 use super::record::{CheckpointBatch, Divergence, MemberAtCheckpoint};
 use super::spec::{EnsembleError, EnsembleSpec};
 use super::stats::{CheckpointSummary, EnsembleStats};
-use crate::results::{label, ranges_text, Header, Kind, ResultsError};
+use crate::results::envelope::{label, ranges_text, Header, Kind, ResultsError};
 
 /// The report of a whole ensemble job: what `ntk ensemble` prints (and `ntk merge` of its
 /// parts), self-describing for the explorer's "Open results…": header, spec, and the

@@ -3,13 +3,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::stats::NnLin;
-
 /// Which model of a member diverged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DivergedModel {
-    /// the network: loss non-finite or above [`DIVERGENCE_FACTOR`](super::DIVERGENCE_FACTOR) × initial loss (checked at
+    /// the network: loss non-finite or above [`LOSS_FACTOR`](crate::divergence::LOSS_FACTOR) × initial loss (checked at
     /// every step), or a non-finite record at a checkpoint
     Network,
     /// its linearization: same loss criterion, checked at checkpoints (η above the linear
@@ -27,6 +25,15 @@ pub struct Divergence {
     pub step: u64,
     /// which model
     pub model: DivergedModel,
+}
+
+/// A quantity for the network and its linearization.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NnLin {
+    /// the network
+    pub nn: f64,
+    /// the linearized network
+    pub lin: f64,
 }
 
 /// One member at one checkpoint (step k): network and linearization on the test points, their

@@ -11,9 +11,7 @@ use crate::nets::mlp::{MlpError, MAX_WIDTH};
 use crate::nets::optimizer::OptimizerError;
 use crate::nets::output_scale::{AlphaError, OutputScale};
 use crate::nets::train::TrainOptions;
-
-/// A network whose training loss exceeds this factor times its initial loss is diverged.
-pub const DIVERGENCE_FACTOR: f64 = 1e8;
+use crate::range::{Expected, RangeError};
 
 /// Largest number of gradient-descent steps accepted.
 pub const MAX_STEPS: u64 = 10_000_000;
@@ -24,6 +22,16 @@ pub const DEFAULT_CHECKPOINTS: usize = 30;
 /// Most checkpoints a run may ask for (ensembles, width sweeps, one-network runs): far more
 /// than any plot needs, and a bound on the schedule a file's spec makes a reader build.
 pub const MAX_CHECKPOINTS: usize = 10_000;
+
+/// Checks a number of checkpoints: 2 ..= [`MAX_CHECKPOINTS`], step 0 and the final step
+/// included (ensembles, width sweeps, one-network runs).
+///
+/// # Errors
+/// The [`RangeError`] of `checkpoints` otherwise.
+pub(crate) fn check_checkpoints(checkpoints: usize) -> Result<(), RangeError> {
+    RangeError::integers("checkpoints", checkpoints as u64, 2, MAX_CHECKPOINTS as u64)
+        .map_err(|e| e.with_note("step 0 and the final step included"))
+}
 
 /// Most members of an ensemble job: a bound on what a file's spec makes a reader allocate.
 pub const MAX_MEMBERS: usize = 1_000_000;
@@ -95,15 +103,8 @@ pub enum EnsembleError {
     #[error(transparent)]
     Linearized(#[from] LinearizedError),
     /// A hyperparameter out of range.
-    #[error("{what} out of range: {value} ({expected})")]
-    OutOfRange {
-        /// which hyperparameter
-        what: &'static str,
-        /// its value
-        value: f64,
-        /// the accepted range
-        expected: &'static str,
-    },
+    #[error(transparent)]
+    OutOfRange(#[from] RangeError),
     /// Point sets of inconsistent shape.
     #[error("data: {0}")]
     Data(String),
@@ -243,27 +244,17 @@ impl EnsembleSpec {
             return Err(MlpError::Width(self.width).into());
         }
         self.output_scale()?;
-        let range = |what, value: f64, ok: bool, expected| {
-            if ok {
-                Ok(())
-            } else {
-                Err(EnsembleError::OutOfRange { what, value, expected })
-            }
-        };
-        let lr = self.learning_rate;
-        range("learning rate", lr, lr.is_finite() && lr > 0.0, "a finite number > 0")?;
+        RangeError::positive("learning rate", self.learning_rate)?;
         let b = self.momentum;
-        range("momentum", b, b.is_finite() && (0.0..1.0).contains(&b), "0 ≤ β < 1")?;
-        range("steps", self.steps as f64, self.steps <= MAX_STEPS, "at most 10,000,000")?;
-        let m = self.members;
-        range("members", m as f64, (1..=MAX_MEMBERS).contains(&m), "1 ..= 1,000,000")?;
-        let c = self.checkpoints;
-        range(
-            "checkpoints",
-            c as f64,
-            (2..=MAX_CHECKPOINTS).contains(&c),
-            "2 ..= 10,000 (step 0 and the final step included)",
+        RangeError::check(
+            "momentum",
+            b,
+            b.is_finite() && (0.0..1.0).contains(&b),
+            Expected::Words("0 ≤ β < 1"),
         )?;
+        RangeError::at_most("steps", self.steps, MAX_STEPS)?;
+        RangeError::count("members", self.members, MAX_MEMBERS)?;
+        check_checkpoints(self.checkpoints)?;
         let n = self.x_train.len();
         if n == 0 {
             return Err(EnsembleError::Data("no training points".into()));

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::record::{Divergence, MemberRecord};
+use super::record::{Divergence, MemberRecord, NnLin};
 use super::spec::{EnsembleError, EnsembleSpec};
 use crate::stats::{Running, RunningVec};
 
@@ -183,15 +183,6 @@ pub struct MeanVar {
     pub mean: Vec<f64>,
     /// unbiased variance across members (0 with fewer than 2 members)
     pub var: Vec<f64>,
-}
-
-/// A quantity for the network and its linearization.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct NnLin {
-    /// the network
-    pub nn: f64,
-    /// the linearized network
-    pub lin: f64,
 }
 
 /// One checkpoint of [`EnsembleSummary`] (member averages).
