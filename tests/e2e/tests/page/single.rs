@@ -355,8 +355,7 @@ pub fn the_quadratic_model_is_drawn_exported_and_kept_in_the_link(page: &Page) {
     let csv = captured_download(browser, "single-export-csv");
     let header = csv.lines().find(|l| l.starts_with("step,")).expect("a header");
     assert!(header.ends_with(",train_loss_quad,test_loss_quad,rmse_nn_quad"), "{header}");
-    let last_row: Vec<&str> =
-        csv.lines().filter(|l| !l.starts_with('#')).last().unwrap().split(',').collect();
+    let last_row: Vec<&str> = csv.lines().rev().find(|l| !l.starts_with('#')).unwrap().split(',').collect();
     let last = report.checkpoints.last().unwrap();
     assert_eq!(last_row[last_row.len() - 1].parse::<f64>().unwrap(), quad(&last).rmse_nn_quad);
     assert_eq!(last_row[last_row.len() - 3].parse::<f64>().unwrap(), quad(&last).train_loss);
