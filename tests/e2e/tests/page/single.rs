@@ -329,6 +329,20 @@ pub fn the_quadratic_model_is_drawn_exported_and_kept_in_the_link(page: &Page) {
     let command = browser.text("[data-testid=single-cli]");
     assert!(command.ends_with("--quadratic"), "{command}");
 
+    // The SVG of the RMSE figure (saved first: the downloads below stub the blob URLs): the quadratic model's curve (its colour, dashed) and legend.
+    let saved = crate::explorer::saved_file(browser, "single-rmse-svg");
+    let svg = saved[1].as_str().unwrap_or_default();
+    std::fs::write(screenshot_dir().join("figure-single-rmse-quadratic.svg"), svg).unwrap();
+    assert!(svg.contains("network − quadratic model"), "legend entry in the SVG");
+    let quad_lines = browser.execute(
+        "const doc = new DOMParser().parseFromString(arguments[0], 'image/svg+xml');
+         return Array.from(doc.getElementsByTagName('polyline'))
+           .filter(p => (p.getAttribute('stroke') || '').toUpperCase() === '#9632AA' && p.hasAttribute('stroke-dasharray'))
+           .length;",
+        vec![serde_json::json!(svg)],
+    );
+    assert!(quad_lines.as_u64().unwrap_or(0) >= 1, "no dashed polyline in the quadratic model's colour");
+
     // The exported JSON has the quadratic model at every checkpoint, and the plots draw it.
     let json = captured_download(browser, "single-export-json");
     let report: SingleReport = serde_json::from_str(&json).expect("the exported JSON is a single report");
@@ -359,20 +373,6 @@ pub fn the_quadratic_model_is_drawn_exported_and_kept_in_the_link(page: &Page) {
     let last = report.checkpoints.last().unwrap();
     assert_eq!(last_row[last_row.len() - 1].parse::<f64>().unwrap(), quad(&last).rmse_nn_quad);
     assert_eq!(last_row[last_row.len() - 3].parse::<f64>().unwrap(), quad(&last).train_loss);
-
-    // The SVG of the RMSE figure: the quadratic model's curve (its colour, dashed) and legend.
-    let saved = crate::explorer::saved_file(browser, "single-rmse-svg");
-    let svg = saved[1].as_str().unwrap_or_default();
-    std::fs::write(screenshot_dir().join("figure-single-rmse-quadratic.svg"), svg).unwrap();
-    assert!(svg.contains("network − quadratic model"), "legend entry in the SVG");
-    let quad_lines = browser.execute(
-        "const doc = new DOMParser().parseFromString(arguments[0], 'image/svg+xml');
-         return Array.from(doc.getElementsByTagName('polyline'))
-           .filter(p => (p.getAttribute('stroke') || '').toUpperCase() === '#9632AA' && p.hasAttribute('stroke-dasharray'))
-           .length;",
-        vec![serde_json::json!(svg)],
-    );
-    assert!(quad_lines.as_u64().unwrap_or(0) >= 1, "no dashed polyline in the quadratic model's colour");
 
     // `ntk single --quadratic` with the command shown: the same job; the quadratic model is
     // trained in f64 from the same θ₀ on its own outputs (not the f32 network's), so page and
