@@ -269,7 +269,7 @@ pub fn CatapultView(
                     let diverged = run.members.iter().filter(|m| m.diverged_at.is_some()).count();
                     format!("; {} small networks, {diverged} diverged", run.members.len())
                 };
-                let model = |name: &str, m: &Option<ModelTrajectory>| {
+                let model = |name: &str, m: &Option<Box<ModelTrajectory>>| {
                     m.as_ref().map_or(String::new(), |m| {
                         let mut s = format!("; {name}: {}", m.phase.name());
                         if let Some(k) = m.diverged_at {

@@ -46,7 +46,7 @@ fn models(spec: &CatapultNetworkSpec) -> (ModelTrajectory, ModelTrajectory) {
         (&alone.f, &alone.lambda, &alone.loss, alone.diverged_at)
     );
     assert!(alone.linearized.is_none() && alone.quadratic.is_none());
-    (t.linearized.unwrap(), t.quadratic.unwrap())
+    (*t.linearized.unwrap(), *t.quadratic.unwrap())
 }
 
 fn peak(l: &[f64]) -> f64 {

@@ -241,12 +241,13 @@ pub struct NetworkTrajectory {
     /// first step at which an output or λ was non-finite, or some
     /// `|f_t(xᵢ)| > `[`DIVERGENCE_FACTOR`]`·max(1, maxᵢ|f₀(xᵢ)|, maxᵢ|yᵢ|)`
     pub diverged_at: Option<u64>,
-    /// the linearization `f₀ + J₀δ` trained beside it ([`TaylorModels::Both`])
+    /// the linearization `f₀ + J₀δ` trained beside it ([`TaylorModels::Both`]; boxed, so a
+    /// trajectory without the models stays small in the workers' messages)
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub linearized: Option<ModelTrajectory>,
+    pub linearized: Option<Box<ModelTrajectory>>,
     /// the quadratic model `f₀ + J₀δ + ½ δᵀH₀δ` trained beside it ([`TaylorModels::Both`])
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub quadratic: Option<ModelTrajectory>,
+    pub quadratic: Option<Box<ModelTrajectory>>,
 }
 
 /// Which Taylor models of the network [`run_network_with`] trains beside it.
@@ -457,8 +458,8 @@ where
         lambda0,
         eta_lambda0,
         diverged_at,
-        linearized: lin.map(|m| m.finish(spec.eta)),
-        quadratic: quad.map(|m| m.finish(spec.eta)),
+        linearized: lin.map(|m| Box::new(m.finish(spec.eta))),
+        quadratic: quad.map(|m| Box::new(m.finish(spec.eta))),
     })
 }
 
