@@ -5,7 +5,7 @@
 use ntk_core::{Activation, Architecture, Parameterization};
 
 use super::arch::{self, ArchFields};
-use super::{Described, Field};
+use super::{Described, Field, Kind, Value};
 use crate::{int_field, real_field};
 
 /// Nonlinearities of the catapult view's real network.
@@ -36,6 +36,9 @@ pub struct CatapultParams {
     pub member_width: usize,
     /// initialisation seed
     pub seed: u64,
+    /// train the wide network's linearization `f₀ + J₀δ` and quadratic model
+    /// `f₀ + J₀δ + ½ δᵀH₀δ` beside it (`quad=1` in the link, absent when off)
+    pub quadratic: bool,
 }
 
 impl Default for CatapultParams {
@@ -59,6 +62,7 @@ impl Default for CatapultParams {
             members: 6,
             member_width: 32,
             seed: 0,
+            quadratic: false,
         }
     }
 }
@@ -73,6 +77,27 @@ impl CatapultParams {
             "ntk catapult --eta-lambda0 {} --width {} --lambda0 {} --f0 {} --steps {}",
             self.eta_lambda0, self.n, self.lambda0, self.f0, self.steps
         )
+    }
+
+    /// The `ntk catapult --network` command training the same wide network (with its Taylor
+    /// models when [`CatapultParams::quadratic`] is on).
+    pub fn network_command(&self) -> String {
+        let a = &self.arch;
+        let mut cmd = format!(
+            "ntk catapult --network --activation {} --sw2 {} --sb2 {} --points {} --eta-lambda0 {} --width {} --steps {} --seed {}",
+            arch::activation_name(a.activation),
+            a.sw2,
+            a.sb2,
+            self.points,
+            self.eta_lambda0,
+            self.width,
+            self.steps,
+            self.seed
+        );
+        if self.quadratic {
+            cmd.push_str(" --quadratic");
+        }
+        cmd
     }
 
     /// The `ntk catapult --sweep` command computing the phase diagram of the map over `count`
@@ -118,6 +143,19 @@ impl CatapultParams {
         int_field!("mwidth", "their width", 8, 256, true, |s| s.member_width);
     /// Seed.
     pub const SEED: Field<Self> = int_field!("seed", "seed", 0, 1u64 << 53, false, |s| s.seed);
+    /// The wide network's Taylor models: `quad=1`, left out of the link when off.
+    pub const QUADRATIC: Field<Self> = Field {
+        key: "quad",
+        label: "linearization and quadratic model of the wide network",
+        kind: Kind::Int { min: 0, max: 1, log: false },
+        get: |s| if s.quadratic { Value::Int(1) } else { Value::Unset },
+        set: |s, v| {
+            if let Value::Int(k) = v {
+                s.quadratic = k == 1;
+            }
+            Vec::new()
+        },
+    };
 
     /// The catapult view at the explorer's setting: its activation (ReLU for those the view
     /// does not offer), σ's, and ηλ₀ = 2η/η_max (η_max = 2N/λ_max(Θ), λ = λ_max/N).
@@ -156,6 +194,7 @@ impl Described for CatapultParams {
         Self::MEMBERS,
         Self::MEMBER_WIDTH,
         Self::SEED,
+        Self::QUADRATIC,
     ];
 }
 
@@ -180,6 +219,12 @@ mod tests {
         let c = CatapultParams::from_explorer(&explorer, 1.5, 1.0);
         assert_eq!((c.eta_lambda0, c.arch.activation), (3.0, Activation::Relu));
         let (back, notes) = decode::<CatapultParams>(&format!("view=catapult&{}", encode(&c)), RESERVED);
-        assert_eq!((back, notes.len()), (c, 0));
+        assert_eq!((&back, notes.len()), (&c, 0));
+        // The Taylor models: `quad=1` only when on, and `--quadratic` on the network command.
+        assert!(!encode(&c).contains("quad") && !c.network_command().contains("--quadratic"));
+        let q = CatapultParams { quadratic: true, ..c };
+        assert!(encode(&q).contains("quad=1") && q.network_command().ends_with(" --quadratic"));
+        let (back, _) = decode::<CatapultParams>(&format!("view=catapult&{}", encode(&q)), RESERVED);
+        assert_eq!(back, q);
     }
 }

@@ -227,10 +227,13 @@ mod tests {
         form_urlencoded::parse(query.as_bytes()).map(|(k, _)| k.into_owned()).collect()
     }
 
-    /// A value of `field`'s kind other than `current` (text fields: `sample`).
+    /// A value of `field`'s kind other than `current` (text fields: `sample`; an integer not
+    /// set: its largest, what a flag such as `quad=1` means when present).
     fn another(field: &Field<impl Sized>, current: &Value, sample: &str) -> Value {
         match field.kind {
-            Kind::Int { min, max, .. } => Value::Int(if *current == Value::Int(min) { max } else { min }),
+            Kind::Int { min, max, .. } => {
+                Value::Int(if *current == Value::Int(min) || *current == Value::Unset { max } else { min })
+            }
             Kind::Real { min, max, .. } => {
                 let mid = if min > 0.0 { (min * max).sqrt() } else { 0.5 * (min + max) };
                 Value::Real(if *current == Value::Real(mid) { max } else { (mid * 1000.0).round() / 1000.0 })

@@ -93,6 +93,10 @@ pub struct SingleParams {
     /// Chizat's output scale α: train g = α (f − f₀) on the loss scaled by 1/α² (large α:
     /// lazy, small α: rich); `None` trains f itself
     pub alpha: Option<f64>,
+    /// also train the quadratic model `f_quad = f₀ + J₀δ + ½ δᵀH₀δ` (δ = θ − θ₀, docs/MATH.md
+    /// "The quadratic model") beside the network and its linearization (`quad=1` in the link,
+    /// absent when off)
+    pub quadratic: bool,
     /// the step shown, or `None` to follow training
     pub shown_step: Option<u64>,
 }
@@ -121,6 +125,7 @@ impl Default for SingleParams {
             steps: 2000,
             seed: 0,
             alpha: None,
+            quadratic: false,
             shown_step: None,
         }
     }
@@ -189,6 +194,19 @@ impl SingleParams {
             Vec::new()
         },
     };
+    /// The quadratic model beside the network: `quad=1`, left out of the link when off.
+    pub const QUADRATIC: Field<Self> = Field {
+        key: "quad",
+        label: "quadratic model f₀ + J₀δ + ½ δᵀH₀δ",
+        kind: Kind::Int { min: 0, max: 1, log: false },
+        get: |s| if s.quadratic { Value::Int(1) } else { Value::Unset },
+        set: |s, v| {
+            if let Value::Int(k) = v {
+                s.quadratic = k == 1;
+            }
+            Vec::new()
+        },
+    };
     /// The step shown (left out of the link while the view follows training).
     pub const SHOWN_STEP: Field<Self> = Field {
         key: "k",
@@ -242,7 +260,7 @@ impl SingleParams {
             seed: self.seed,
             checkpoints,
             alpha: self.alpha,
-            quadratic: false,
+            quadratic: self.quadratic,
         };
         spec.validate().map_err(|e| match (self.loss, self.set.is_classification()) {
             (Loss::Xent, false) => {
@@ -283,6 +301,9 @@ impl SingleParams {
         if let Some(a) = self.alpha {
             cmd.push_str(&format!(" --alpha {a}"));
         }
+        if self.quadratic {
+            cmd.push_str(" --quadratic");
+        }
         cmd
     }
 }
@@ -307,6 +328,7 @@ impl Described for SingleParams {
         Self::STEPS,
         Self::SEED,
         Self::ALPHA,
+        Self::QUADRATIC,
         Self::SHOWN_STEP,
     ];
 
@@ -393,6 +415,24 @@ mod tests {
             assert_eq!(spec.x_train.len(), p.n_train);
             assert!(p.cli_command(60).starts_with("ntk single "));
         }
+    }
+
+    /// `quad=1` turns the quadratic model on in the run and the command; it is absent from
+    /// the link when off, so links made before it are unchanged.
+    #[test]
+    fn the_quadratic_model_is_in_the_link_only_when_on() {
+        let d = SingleParams::default();
+        assert!(!encode(&d).contains("quad"));
+        assert!(!d.spec(d.width, 60).unwrap().quadratic && !d.cli_command(60).contains("--quadratic"));
+        let q = SingleParams { quadratic: true, ..d };
+        let link = encode(&q);
+        assert!(link.contains("quad=1"), "{link}");
+        let (back, notes) = decode::<SingleParams>(&format!("view=single&{link}"), RESERVED);
+        assert_eq!((&back, notes.len()), (&q, 0));
+        assert!(back.spec(back.width, 60).unwrap().quadratic);
+        assert!(back.cli_command(60).ends_with(" --quadratic"));
+        let (bad, notes) = decode::<SingleParams>("quad=7", RESERVED);
+        assert!(bad.quadratic && notes.len() == 1, "clamped to 1 with a note: {notes:?}");
     }
 
     #[test]

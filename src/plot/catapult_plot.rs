@@ -1,5 +1,6 @@
 //! The catapult view's plots: trajectories against step (loss relative to its start, ηλ_t with
-//! the stability bound ηλ = 2, and the output f_t) for the two-scalar model and real networks,
+//! the stability bound ηλ = 2, and the output f_t) for the two-scalar model and real networks
+//! (and the wide network's linearization, dashed, and quadratic model, long dashes),
 //! and the phase diagram (final ηλ and final loss against ηλ₀ with the lazy, catapult and
 //! divergent regions).
 
@@ -8,7 +9,7 @@ use plotters::prelude::*;
 use web_sys::HtmlCanvasElement;
 
 use super::axes::{Geometry, Rect, Ticked};
-use super::function_plot::{NET_COLOR, NTK_COLOR};
+use super::function_plot::{LIN_COLOR, NET_COLOR, NTK_COLOR, QUAD_COLOR};
 use super::legend::{self, Entry, Swatch};
 use super::panel::{panel, text_width, Axis, Panel, Style};
 use super::svg::{self, Provenance, Sheet};
@@ -32,6 +33,11 @@ pub enum Role {
     Network,
     /// one of the small-width networks (thin grey)
     Member,
+    /// the wide network's linearization `f₀ + J₀δ` (grey, dashed; its points end at the edge
+    /// of the axes when it diverges, and it does not set their ranges)
+    Linearized,
+    /// the wide network's quadratic model `f₀ + J₀δ + ½ δᵀH₀δ` (purple, long dashes)
+    Quadratic,
 }
 
 /// One trajectory: values per step 0, 1, … (shorter when it diverged).
@@ -55,6 +61,8 @@ fn style(role: Role, dpr: f64) -> ShapeStyle {
         Role::Model => NTK_COLOR.stroke_width(w(2.5)),
         Role::Network => NET_COLOR.stroke_width(w(1.5)),
         Role::Member => NET_COLOR.mix(0.3).stroke_width(w(1.0)),
+        Role::Linearized => LIN_COLOR.stroke_width(w(1.5)),
+        Role::Quadratic => QUAD_COLOR.stroke_width(w(1.8)),
     }
 }
 
@@ -74,12 +82,14 @@ fn trajectory_legend(trajs: &[Trajectory]) -> Vec<Entry> {
         if entries.iter().any(|e| e.text == t.label) {
             continue;
         }
-        let (color, width) = match t.role {
-            Role::Model => (NTK_COLOR, 2.5),
-            Role::Network => (NET_COLOR, 1.5),
-            Role::Member => (RGBColor(180, 180, 180), 1.0),
+        let swatch = match t.role {
+            Role::Model => Swatch::Line { color: NTK_COLOR, width: 2.5, dashed: false },
+            Role::Network => Swatch::Line { color: NET_COLOR, width: 1.5, dashed: false },
+            Role::Member => Swatch::Line { color: RGBColor(180, 180, 180), width: 1.0, dashed: false },
+            Role::Linearized => Swatch::Line { color: LIN_COLOR, width: 1.5, dashed: true },
+            Role::Quadratic => Swatch::LongDashed { color: QUAD_COLOR, width: 1.8 },
         };
-        entries.push(Entry { text: t.label.clone(), swatch: Swatch::Line { color, width, dashed: false } });
+        entries.push(Entry { text: t.label.clone(), swatch });
     }
     entries.push(Entry {
         text: "ηλ = 2 and 4".to_string(),
@@ -145,7 +155,8 @@ fn draw_trajectories_on<DB: DrawingBackend>(
     };
     // Axis ranges follow the model and the wide network; the small networks (one of which may
     // blow up before diverging) are clipped to them.
-    let ranged: Vec<&Trajectory> = trajs.iter().filter(|t| t.role != Role::Member).collect();
+    let ranged: Vec<&Trajectory> =
+        trajs.iter().filter(|t| !matches!(t.role, Role::Member | Role::Linearized)).collect();
     let (lo, hi) =
         finite_range(ranged.iter().flat_map(|t| t.loss_ratio.iter().copied()), true).unwrap_or((1e-3, 10.0));
     let loss = ((lo.max(1e-12) / 2.0).min(0.5), (hi.min(1e12) * 2.0).max(2.0));
@@ -181,12 +192,26 @@ fn draw_trajectories_on<DB: DrawingBackend>(
             }
         }
         for t in trajs {
-            let pts =
-                value(t, k).into_iter().enumerate().filter(|(_, v)| v.is_finite() && (k != 0 || *v > 0.0));
-            chart.draw_series(LineSeries::new(
-                pts.map(|(i, v)| (i as f64, v.clamp(y.lo, y.hi))),
-                style(t.role, dpr),
-            ))?;
+            let pts: Vec<(f64, f64)> = value(t, k)
+                .into_iter()
+                .enumerate()
+                .filter(|(_, v)| v.is_finite() && (k != 0 || *v > 0.0))
+                .map(|(i, v)| (i as f64, v))
+                .collect();
+            let pts: Vec<(f64, f64)> = if t.role == Role::Linearized {
+                // Up to its first value off the axes, drawn at their edge: no flat line along it.
+                let inside = pts.iter().take_while(|p| p.1 >= y.lo && p.1 <= y.hi).count();
+                pts.into_iter().take(inside + 1).map(|(i, v)| (i, v.clamp(y.lo, y.hi))).collect()
+            } else {
+                pts.into_iter().map(|(i, v)| (i, v.clamp(y.lo, y.hi))).collect()
+            };
+            match t.role {
+                Role::Linearized => svg::draw_dashed(&mut chart, pts, style(t.role, dpr), px(6.0), px(3.5))?,
+                Role::Quadratic => svg::draw_dashed(&mut chart, pts, style(t.role, dpr), px(12.0), px(3.0))?,
+                _ => {
+                    chart.draw_series(LineSeries::new(pts, style(t.role, dpr)))?;
+                }
+            }
         }
         geometry.areas.push(plot_area);
         geometry.axes.extend(labels);

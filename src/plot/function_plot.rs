@@ -21,6 +21,8 @@ pub const NNGP_COLOR: RGBColor = RGBColor(210, 50, 40);
 pub const NET_COLOR: RGBColor = RGBColor(20, 20, 20);
 /// Linearized-network colour.
 pub const LIN_COLOR: RGBColor = RGBColor(110, 110, 110);
+/// The quadratic model `f₀ + J₀δ + ½ δᵀH₀δ` (one-network and catapult views, long dashes).
+pub const QUAD_COLOR: RGBColor = RGBColor(150, 50, 170);
 
 /// What the main plot shows; `None` curves are left out.
 #[derive(Clone, Debug, Default, PartialEq)]

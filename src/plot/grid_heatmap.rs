@@ -169,7 +169,9 @@ fn draw_grid_heatmap_on<DB: DrawingBackend>(
             Dash::Solid => {
                 chart.draw_series(LineSeries::new(pts, stroke))?;
             }
-            Dash::Dashed | Dash::Dotted => svg::draw_dashed(&mut chart, pts, stroke, px(6.0), px(4.0))?,
+            Dash::Dashed | Dash::Dotted | Dash::Long => {
+                svg::draw_dashed(&mut chart, pts, stroke, px(6.0), px(4.0))?
+            }
         }
     }
     if let Some(m) = h.marker {

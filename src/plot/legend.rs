@@ -26,6 +26,13 @@ pub enum Swatch {
         /// width
         width: f64,
     },
+    /// long dashes with short gaps of this width (CSS pixels)
+    LongDashed {
+        /// colour
+        color: RGBColor,
+        /// width
+        width: f64,
+    },
     /// a filled band
     Band(RGBAColor),
     /// a dot
@@ -230,6 +237,14 @@ pub fn draw<DB: DrawingBackend>(
                         [(s, mid), ((s + dot).min(x1), mid)],
                         color.stroke_width(w),
                     ))?;
+                }
+            }
+            Swatch::LongDashed { color, width } => {
+                let w = (width * font_px / 12.0).round().max(1.0) as u32;
+                let gap = (swatch / 8.0).max(1.0) as i32;
+                let mid_x = (x0 + x1) / 2;
+                for (a, b) in [(x0, mid_x - gap / 2), (mid_x + gap / 2, x1)] {
+                    area.draw(&PathElement::new([(a, mid), (b, mid)], color.stroke_width(w)))?;
                 }
             }
             Swatch::Band(color) => {

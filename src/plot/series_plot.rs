@@ -22,6 +22,8 @@ pub enum Dash {
     Dashed,
     /// short dashes
     Dotted,
+    /// long dashes with short gaps (the quadratic model)
+    Long,
 }
 
 /// One curve.
@@ -117,6 +119,7 @@ pub fn draw_series_panel_on<DB: DrawingBackend>(
             }
             Dash::Dashed => svg::draw_dashed(&mut chart, pts, stroke, px(6.0), px(3.5))?,
             Dash::Dotted => svg::draw_dashed(&mut chart, pts, stroke, px(1.8), px(2.6))?,
+            Dash::Long => svg::draw_dashed(&mut chart, pts, stroke, px(12.0), px(3.0))?,
         }
     }
     if let Some(note) = &p.note {

@@ -135,6 +135,10 @@ pub struct CatapultJob {
     pub member_width: usize,
     /// ensemble size (0 for none)
     pub members: usize,
+    /// train the wide network's linearization and quadratic model beside it
+    /// ([`TaylorModels::Both`](ntk_core::experiments::catapult_network::TaylorModels))
+    #[serde(default)]
+    pub quadratic: bool,
 }
 
 /// What a [`CatapultJob`] produced.

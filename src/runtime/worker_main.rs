@@ -12,7 +12,9 @@
 use std::cell::RefCell;
 use std::ops::ControlFlow;
 
-use ntk_core::experiments::catapult_network::{run_network, run_network_ensemble, CatapultNetworkSpec};
+use ntk_core::experiments::catapult_network::{
+    run_network_ensemble, run_network_with, CatapultNetworkSpec, TaylorModels,
+};
 use ntk_core::experiments::kernel_convergence::run_convergence_width;
 use ntk_core::experiments::single::{SingleAdvance, SingleRunner, SingleSpec};
 use ntk_core::experiments::trainability::run_cell;
@@ -329,7 +331,8 @@ fn catapult(job: &CatapultJob, reporter: &mut Reporter) -> Result<CatapultRun, S
     let mut report =
         |done: f64| reporter.report(Progress { fraction: (done / total).min(1.0), unit: None, step: None });
     let wide = job.network.clone().with_eta_lambda0(job.eta_lambda0).map_err(|e| e.to_string())?;
-    let network = run_network(&wide, |k| report(k as f64)).map_err(|e| e.to_string())?;
+    let models = if job.quadratic { TaylorModels::Both } else { TaylorModels::None };
+    let network = run_network_with(&wide, models, |k| report(k as f64)).map_err(|e| e.to_string())?;
     let members = if job.members == 0 {
         Vec::new()
     } else {

@@ -46,7 +46,13 @@ pub fn job(p: &CatapultParams) -> Result<CatapultJob, String> {
         seed: p.seed,
     };
     network.validate().map_err(|e| e.to_string())?;
-    Ok(CatapultJob { network, eta_lambda0: p.eta_lambda0, member_width: p.member_width, members: p.members })
+    Ok(CatapultJob {
+        network,
+        eta_lambda0: p.eta_lambda0,
+        member_width: p.member_width,
+        members: p.members,
+        quadratic: p.quadratic,
+    })
 }
 
 /// The catapult networks of the page (see the module doc).

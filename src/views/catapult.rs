@@ -2,13 +2,16 @@
 //! model of a one-hidden-layer linear network on one sample (docs/MATH.md; lecture 002, "Dynamics at
 //! large learning rates") runs on the main thread at every slider input (microseconds), with
 //! its phase diagram; real networks at the same ηλ₀ (λ = λ_max(Θ̂)/N) train in a worker of
-//! their own, restarted (the old run abandoned) when a parameter they use changes.
+//! their own, restarted (the old run abandoned) when a parameter they use changes. On request
+//! (`quad=1`) the wide network's linearization `f₀ + J₀δ` and quadratic model
+//! `f₀ + J₀δ + ½ δᵀH₀δ` (δ = θ − θ₀) train beside it at the same η: for 2 < ηλ₀ < 4 the
+//! quadratic model catapults with the network while the linearization diverges.
 
 use leptos::prelude::*;
 use ntk_core::experiments::catapult::{
     linear_grid, phase_diagram, two_scalar_map, PhaseDiagramSpec, TwoScalarSpec, TwoScalarTrajectory,
 };
-use ntk_core::experiments::catapult_network::NetworkTrajectory;
+use ntk_core::experiments::catapult_network::{ModelTrajectory, NetworkTrajectory};
 
 use crate::components::arch::ArchControls;
 use crate::components::field::FieldControl;
@@ -72,6 +75,31 @@ fn network_trajectory(t: &NetworkTrajectory, label: String, role: Role) -> Traje
         eta_lambda: t.lambda.iter().map(|l| t.eta * l).collect(),
         f: t.f.clone(),
     }
+}
+
+fn model_trajectory(t: &ModelTrajectory, eta: f64, label: &str, role: Role) -> Trajectory {
+    Trajectory {
+        label: label.to_string(),
+        role,
+        loss_ratio: ratio(&t.loss),
+        eta_lambda: t.lambda.iter().map(|l| eta * l).collect(),
+        f: t.f.clone(),
+    }
+}
+
+/// The legend texts of the wide network's Taylor models.
+const LINEARIZED_LABEL: &str = "its linearization";
+const QUADRATIC_LABEL: &str = "its quadratic model";
+
+/// The trajectories as the canvas's `data-trajectories` (label, loss / initial loss, ηλ_t, f_t).
+fn trajectories_json(trajs: &[Trajectory]) -> String {
+    let v: Vec<serde_json::Value> = trajs
+        .iter()
+        .map(|t| {
+            serde_json::json!({ "label": t.label, "loss_ratio": t.loss_ratio, "eta_lambda": t.eta_lambda, "f": t.f })
+        })
+        .collect();
+    serde_json::to_string(&v).unwrap_or_default()
 }
 
 /// What happened to a run, in words: its phase and, if it diverged, the step.
@@ -143,6 +171,13 @@ pub fn CatapultView(
                 format!("network of width {}", p.width),
                 Role::Network,
             ));
+            let eta = run.network.eta;
+            if let Some(m) = &run.network.linearized {
+                trajs.push(model_trajectory(m, eta, LINEARIZED_LABEL, Role::Linearized));
+            }
+            if let Some(m) = &run.network.quadratic {
+                trajs.push(model_trajectory(m, eta, QUADRATIC_LABEL, Role::Quadratic));
+            }
         }
         (trajs, p.steps)
     };
@@ -159,6 +194,7 @@ pub fn CatapultView(
         plot_error.set(
             timed_draw(&canvas, || draw_trajectories(&canvas, &trajs, steps)).err().map(|e| e.to_string()),
         );
+        let _ = canvas.set_attribute("data-trajectories", &trajectories_json(&trajs));
     });
     let traj_figure = Figure {
         canvas: traj_canvas,
@@ -233,12 +269,23 @@ pub fn CatapultView(
                     let diverged = run.members.iter().filter(|m| m.diverged_at.is_some()).count();
                     format!("; {} small networks, {diverged} diverged", run.members.len())
                 };
+                let model = |name: &str, m: &Option<Box<ModelTrajectory>>| {
+                    m.as_ref().map_or(String::new(), |m| {
+                        let mut s = format!("; {name}: {}", m.phase.name());
+                        if let Some(k) = m.diverged_at {
+                            s.push_str(&format!(", diverged at step {k}"));
+                        }
+                        s
+                    })
+                };
                 format!(
-                    "Network (width {}, λ₀ = {:.3}, η = {:.4}): {}{spread}",
+                    "Network (width {}, λ₀ = {:.3}, η = {:.4}): {}{}{}{spread}",
                     p.width,
                     t.lambda0,
                     t.eta,
-                    describe(t.phase.name(), t.predicted_phase.name(), t.diverged_at)
+                    describe(t.phase.name(), t.predicted_phase.name(), t.diverged_at),
+                    model("linearization", &t.linearized),
+                    model("quadratic model", &t.quadratic),
                 )
             }
         }
@@ -274,6 +321,14 @@ pub fn CatapultView(
                     <FieldControl field=&CatapultParams::MEMBERS state=params prefix="c-" />
                     <FieldControl field=&CatapultParams::MEMBER_WIDTH state=params prefix="c-" />
                     <FieldControl field=&CatapultParams::SEED state=params prefix="c-" />
+                    <label class="follow" title="the wide network's Taylor models around θ₀, trained by the same gradient descent at the same η">
+                        <input type="checkbox" data-testid="catapult-quad-on" prop:checked=move || params.with(|p| p.quadratic)
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                params.update(|p| p.quadratic = on);
+                            } />
+                        "its linearization f₀ + J₀δ and quadratic model f₀ + J₀δ + ½ δᵀH₀δ"
+                    </label>
                 </aside>
                 <main class="panel main-plot" aria-label="Catapult trajectories">
                     <h2>"Training at η·λ₀ = " {move || params.with(|p| p.eta_lambda0.to_string())}</h2>
@@ -284,6 +339,10 @@ pub fn CatapultView(
                     <div class="progress">
                         <progress max="1" prop:value=move || run.with(|r| r.fraction)></progress>
                         <span data-testid="catapult-status">{network_status}</span>
+                    </div>
+                    <div class="reproduce">
+                        <p class="hint">"The wide network natively:"</p>
+                        <code class="cli" data-testid="catapult-network-cli">{move || params.with(CatapultParams::network_command)}</code>
                     </div>
                 </main>
                 <section class="panel side" aria-label="Phase diagram">
@@ -306,6 +365,10 @@ pub fn CatapultView(
                             <math><msub><mi>"λ"</mi><mrow><mi>"t"</mi><mo>"+"</mo><mn>"1"</mn></mrow></msub><mo>"="</mo><msub><mi>"λ"</mi><mi>"t"</mi></msub><mo>"+"</mo><mo>"("</mo><mi>"η"</mi><msubsup><mi>"f"</mi><mi>"t"</mi><mn>"2"</mn></msubsup><mo>"/"</mo><mi>"n"</mi><mo>")"</mo><mo>"("</mo><mi>"η"</mi><msub><mi>"λ"</mi><mi>"t"</mi></msub><mo>"−"</mo><mn>"4"</mn><mo>")"</mo></math>
                             ". Real networks use λ = λ_max(Θ̂)/N of their empirical NTK on the N training points, \
                              tracked every step, at the same ηλ₀."
+                        </p>
+                        <p>
+                            "Ticked, the wide network's linearization (dashed) and its quadratic model f₀ + J₀δ + ½ δᵀH₀δ (long dashes, δ = θ − θ₀) train beside it at the same η, each with λ of its own tangent kernel. \
+                             The linearization's kernel never moves, so above ηλ₀ = 2 it diverges; the quadratic model's λ can fall, and it catapults like the network (Zhu et al. 2022)."
                         </p>
                     </div>
                 </section>

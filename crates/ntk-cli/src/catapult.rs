@@ -2,7 +2,9 @@
 //! catapult"). Three modes:
 //! - default: the two-scalar map of `f = vᵀu x/√n` on one sample from (f₀, λ₀);
 //! - `--network`: a real one-hidden-layer network trained by gradient descent, with
-//!   λ = λ_max(Θ̂)/N (optionally an ensemble of seeds with `--members`);
+//!   λ = λ_max(Θ̂)/N (optionally an ensemble of seeds with `--members`); with `--quadratic`
+//!   its linearization `f₀ + J₀δ` and its quadratic model `f₀ + J₀δ + ½ δᵀH₀δ` (δ = θ − θ₀,
+//!   docs/MATH.md "The quadratic model") train beside it at the same η;
 //! - `--sweep`: the map's phase diagram over a grid of ηλ₀.
 
 use std::ops::ControlFlow;
@@ -11,7 +13,7 @@ use ntk_core::experiments::catapult::{
     linear_grid, log_grid, phase_diagram, two_scalar_map, CatapultError, PhaseDiagramSpec, TwoScalarSpec,
 };
 use ntk_core::experiments::catapult_network::{
-    default_data, run_network, run_network_ensemble, CatapultNetworkSpec,
+    default_data, run_network_ensemble_with, run_network_with, CatapultNetworkSpec, TaylorModels,
 };
 use ntk_core::Activation;
 use serde_json::{json, Value};
@@ -64,6 +66,11 @@ pub struct Args {
     /// Network: train M networks (seeds seed … seed+M−1) at the same η; prints {"members": […]}.
     #[arg(long, value_name = "M")]
     members: Option<usize>,
+    /// Network: also train its linearization f₀ + J₀δ and its quadratic model
+    /// f₀ + J₀δ + ½ δᵀH₀δ (δ = θ − θ₀) at the same η; adds "linearized" and "quadratic"
+    /// (f, lambda, loss, phase, diverged_at) to each network.
+    #[arg(long)]
+    quadratic: bool,
     /// Sweep: smallest ηλ₀.
     #[arg(long, value_name = "R", default_value_t = 0.5, allow_negative_numbers = true)]
     grid_min: f64,
@@ -94,6 +101,9 @@ fn bad(msg: &str) -> CliError {
 pub fn run(args: &Args) -> Result<Value, CliError> {
     if args.network && args.sweep {
         return Err(bad("--network and --sweep cannot be combined (the sweep runs the two-scalar map)"));
+    }
+    if args.quadratic && !args.network {
+        return Err(bad("--quadratic trains the Taylor models of a real network: add --network"));
     }
     if args.network {
         run_network_mode(args)
@@ -181,16 +191,18 @@ fn run_network_mode(args: &Args) -> Result<Value, CliError> {
         _ => return Err(bad("give exactly one of --eta and --eta-lambda0")),
     }
     let data = json!({ "x_train": spec.x_train, "y_train": spec.y_train });
+    let models = if args.quadratic { TaylorModels::Both } else { TaylorModels::None };
     match args.members {
         None => {
-            let traj = run_network(&spec, |_| ControlFlow::Continue(())).map_err(cli_error)?;
+            let traj = run_network_with(&spec, models, |_| ControlFlow::Continue(())).map_err(cli_error)?;
             let mut v = serde_json::to_value(&traj).map_err(CliError::failed)?;
             v["x_train"] = data["x_train"].clone();
             v["y_train"] = data["y_train"].clone();
             Ok(v)
         }
         Some(m) => {
-            let runs = run_network_ensemble(&spec, m, |_, _| ControlFlow::Continue(())).map_err(cli_error)?;
+            let runs = run_network_ensemble_with(&spec, m, models, |_, _| ControlFlow::Continue(()))
+                .map_err(cli_error)?;
             Ok(json!({
                 "eta": spec.eta,
                 "members": runs,

@@ -206,6 +206,7 @@ fn bad_input_exits_2_with_one_line() {
         (map(&["--network", "--eta", "1", "--points", "0"]), "points"),
         (map(&["--network", "--eta", "1", "--lambda0", "2"]), "--lambda0"),
         (map(&["--network", "--eta", "1", "--sw2", "0"]), "σ_w²"),
+        (map(&["--quadratic", "--eta", "1", "--lambda0", "2", "--f0", "1"]), "--network"),
         (
             vec!["catapult", "--width", "0.5", "--steps", "10", "--eta", "1", "--lambda0", "2", "--f0", "0"]
                 .into_iter()
@@ -250,4 +251,62 @@ fn bad_input_exits_2_with_one_line() {
         "1",
     ]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// `--network --quadratic` at ηλ₀ = 3 (the page's default network, width 1024, 100 steps): the
+/// network and its quadratic model catapult (loss up by > 10×, then below a tenth of its
+/// start; measured 3.44 → 235 → 0.050 and 3.44 → 350 → 0.050), the linearization diverges
+/// (measured at step 27: |1 − ηλ₀|ᵏ = 2ᵏ reaches the 10⁸ bound). Without the flag the keys are
+/// absent and the rest of the JSON is the same.
+#[test]
+fn network_quadratic_adds_the_taylor_models() {
+    let args = [
+        "catapult",
+        "--network",
+        "--activation",
+        "relu",
+        "--sw2",
+        "2",
+        "--points",
+        "4",
+        "--eta-lambda0",
+        "3",
+        "--width",
+        "1024",
+        "--steps",
+        "100",
+    ];
+    let mut with = args.to_vec();
+    with.push("--quadratic");
+    let mut v = json_of(&with);
+    let losses = |m: &serde_json::Value| -> Vec<f64> {
+        m["loss"].as_array().unwrap().iter().map(|l| l.as_f64().unwrap()).collect()
+    };
+    let (net, quad, lin) = (losses(&v), losses(&v["quadratic"]), losses(&v["linearized"]));
+    let peak = |l: &[f64]| l.iter().copied().fold(0.0, f64::max);
+    for (name, l) in [("network", &net), ("quadratic", &quad)] {
+        assert!(peak(l) > 10.0 * l[0] && *l.last().unwrap() < 0.1 * l[0], "{name}: {l:?}");
+    }
+    assert_eq!(v["phase"], "catapult");
+    assert_eq!(v["quadratic"]["phase"], "catapult");
+    assert_eq!(v["quadratic"]["diverged_at"], serde_json::Value::Null);
+    assert_eq!(array_len(&v["quadratic"]["lambda"]), 101);
+    assert_eq!(v["linearized"]["phase"], "divergent");
+    let k = v["linearized"]["diverged_at"].as_u64().expect("the linearization diverges");
+    assert_eq!(lin.len() as u64, k);
+    assert!((20..=40).contains(&k), "{k}");
+    // The same f₀ by two evaluations of the same f64 network (dual and plain): a few roundings.
+    assert!((quad[0] - net[0]).abs() <= 1e-12 * net[0], "{} vs {}", quad[0], net[0]);
+    let plain = json_of(&args);
+    let obj = v.as_object_mut().unwrap();
+    obj.remove("quadratic").unwrap();
+    obj.remove("linearized").unwrap();
+    assert_eq!(v, plain, "the network's JSON is unchanged by the models beside it");
+
+    let mut members: Vec<&str> = with.iter().map(|a| if *a == "1024" { "32" } else { a }).collect();
+    members.extend(["--members", "2"]);
+    let v = json_of(&members);
+    for m in v["members"].as_array().unwrap() {
+        assert!(m["quadratic"]["loss"].is_array() && m["linearized"]["loss"].is_array());
+    }
 }

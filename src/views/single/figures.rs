@@ -1,14 +1,18 @@
 //! The one-network view's figures as plain data (paper Figure 3's panes): outputs of chosen
 //! points, individual weights, losses, accuracies and the network–model RMSEs against time
-//! t = η·k, and the 2-D sets' heatmaps at the step shown. Pure functions of the run; the
+//! t = η·k, and the 2-D sets' heatmaps at the step shown; the quadratic model
+//! `f₀ + J₀δ + ½ δᵀH₀δ` (long dashes, [`QUAD_COLOR`]) wherever its checkpoints have the
+//! quantity (outputs, losses, RMSE to the network, heatmaps). Pure functions of the run; the
 //! drawing is [`crate::plot::series_plot`]'s and [`crate::plot::heatmap`]'s.
 
 use ntk_core::datasets::GRID_SIDE;
-use ntk_core::experiments::single::{Outputs, SingleCheckpoint, SingleModel, Trio, WeightKind};
+use ntk_core::experiments::single::{
+    Outputs, QuadraticCheckpoint, SingleCheckpoint, SingleModel, Trio, WeightKind,
+};
 use ntk_core::nets::loss::Loss;
 use plotters::style::RGBColor;
 
-use crate::plot::function_plot::{LIN_COLOR, NET_COLOR, NTK_COLOR};
+use crate::plot::function_plot::{LIN_COLOR, NET_COLOR, NTK_COLOR, QUAD_COLOR};
 use crate::plot::heatmap::{Heatmaps, Panel as HeatPanel};
 use crate::plot::legend::{Entry, Swatch};
 use crate::plot::panel::Axis;
@@ -124,6 +128,16 @@ fn log_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo.max(hi * 1e-12) / 2.0, hi * 2.0)
 }
 
+/// Whether the run has the quadratic model.
+fn has_quad(run: &SingleRun) -> bool {
+    run.spec.as_ref().is_some_and(|s| s.quadratic) || run.checkpoints.iter().any(|c| c.quad.is_some())
+}
+
+/// The quadratic model's legend entry (long dashes).
+fn quad_entry(text: String, color: RGBColor) -> Entry {
+    Entry { text, swatch: Swatch::LongDashed { color, width: 2.0 } }
+}
+
 /// The legend entries telling the models apart by line style.
 fn style_entries(has_theta: bool) -> Vec<Entry> {
     let grey = RGBColor(70, 70, 70);
@@ -157,6 +171,7 @@ pub fn divergence_note(run: &SingleRun) -> Option<String> {
 pub fn outputs_panel(run: &SingleRun, lr: f64, steps: u64, now: Option<f64>) -> SeriesPanel {
     let pts = run.spec.as_ref().map_or_else(Vec::new, |s| followed(&s.x_train, &s.y_train, &s.x_test));
     let has_theta = run.checkpoints.iter().any(|c| c.theta.is_some());
+    let quad = has_quad(run);
     let mut lines = Vec::new();
     let mut legend: Vec<Entry> = Vec::new();
     for (i, f) in pts.iter().enumerate() {
@@ -181,9 +196,20 @@ pub fn outputs_panel(run: &SingleRun, lr: f64, steps: u64, now: Option<f64>) -> 
                 points: curve(&run.checkpoints, lr, |c| c.theta.as_ref().map(|t| output(t, f))),
             });
         }
+        if quad {
+            lines.push(Line {
+                color,
+                dash: Dash::Long,
+                width: 1.4,
+                points: curve(&run.checkpoints, lr, |c| c.quad.as_ref().map(|q| output(&q.outputs, f))),
+            });
+        }
         legend.push(Entry { text: f.label.clone(), swatch: Swatch::Dot(color) });
     }
     legend.extend(style_entries(has_theta));
+    if quad {
+        legend.push(quad_entry("quadratic model".into(), RGBColor(70, 70, 70)));
+    }
     let y = padded_range(lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)));
     let desc =
         if run.spec.as_ref().is_some_and(|s| s.loss == Loss::Xent) { "logit f(x)" } else { "output f(x)" };
@@ -300,6 +326,20 @@ pub fn loss_panel(run: &SingleRun, lr: f64, steps: u64, now: Option<f64>) -> Ser
     lines.extend(trio_lines(ck, lr, 1.0, |c| c.test_loss));
     let has_theta = ck.iter().any(|c| c.train_loss.theta.is_some());
     let mut legend = model_entries(has_theta, "");
+    if has_quad(run) {
+        for (width, pick) in [
+            (2.2, (|q: &QuadraticCheckpoint| Some(q.train_loss)) as fn(&QuadraticCheckpoint) -> Option<f64>),
+            (1.0, |q| q.test_loss),
+        ] {
+            lines.push(Line {
+                color: QUAD_COLOR,
+                dash: Dash::Long,
+                width,
+                points: curve(ck, lr, |c| c.quad.as_ref().and_then(pick)),
+            });
+        }
+        legend.push(quad_entry("quadratic model".into(), QUAD_COLOR));
+    }
     legend.push(Entry {
         text: "thick: train, thin: test".into(),
         swatch: Swatch::Line { color: RGBColor(150, 150, 150), width: 1.0, dashed: false },
@@ -365,6 +405,15 @@ pub fn rmse_panel(run: &SingleRun, compare: &Compare, lr: f64, steps: u64, now: 
             swatch: Swatch::Dotted { color: NTK_COLOR, width: 2.0 },
         });
     }
+    if has_quad(run) {
+        lines.push(Line {
+            color: QUAD_COLOR,
+            dash: Dash::Long,
+            width: 2.0,
+            points: curve(ck, lr, |c| c.quad.as_ref().map(|q| q.rmse_nn_quad)),
+        });
+        legend.push(quad_entry("network − quadratic model".into(), QUAD_COLOR));
+    }
     let same =
         compare.key.as_ref().is_some_and(|k| run.key.as_ref().is_some_and(|r| r.run_key() == k.run_key()));
     if same {
@@ -411,6 +460,9 @@ pub fn heatmaps(run: &SingleRun, c: Option<&SingleCheckpoint>) -> Option<Heatmap
     ];
     if spec.has_analytic() {
         panels.push(at("analytic Θ", c.and_then(|c| c.theta.as_ref())));
+    }
+    if spec.quadratic {
+        panels.push(at("quadratic model", c.and_then(|c| c.quad.as_ref().map(|q| &q.outputs))));
     }
     let first = &spec.x_test[0];
     let last = &spec.x_test[spec.x_test.len() - 1];

@@ -1,6 +1,7 @@
 //! The one-network view (paper Figure 3, S3, S4, S8): a single network beside its
 //! linearization `f₀ + J₀(θ − θ₀)`, both trained by the same step, loss and optimizer, and
-//! (NTK parameterization) beside the dynamics of the analytic NTK from the same f₀. Its state
+//! (NTK parameterization) beside the dynamics of the analytic NTK from the same f₀, and on
+//! request beside its quadratic model `f₀ + J₀δ + ½ δᵀH₀δ` (δ = θ − θ₀). Its state
 //! lives in the URL ([`SingleParams`]); the run comes from the [`SingleService`], streamed
 //! checkpoint by checkpoint; the figures are assembled by [`figures`] and drawn by
 //! [`crate::plot`].
@@ -44,19 +45,19 @@ const FIGURES: [(&str, &str, &str); 5] = [
     (
         "single-outputs",
         "Outputs of individual points",
-        "network, linearization and analytic-Θ outputs of a few training and test points against time",
+        "network, linearization, analytic-Θ and (when on) quadratic-model outputs of a few training and test points against time",
     ),
     (
         "single-weights",
         "Individual weights: w_k − w₀",
         "the change of individual weights of every layer, network and linearization, against time",
     ),
-    ("single-loss", "Losses", "train and test losses of the three models against time"),
+    ("single-loss", "Losses", "train and test losses of the models against time"),
     ("single-accuracy", "Accuracies", "train and test accuracies of the three models against time"),
     (
         "single-rmse",
         "Network vs linearization: test RMSE",
-        "test RMSE between the network and its linearization, and the analytic-Θ dynamics, against time",
+        "test RMSE between the network and its linearization, the analytic-Θ dynamics and (when on) the quadratic model, against time",
     ),
 ];
 
@@ -353,6 +354,18 @@ pub fn SingleView(
                         <FieldControl field=&SingleParams::ALPHA state=params prefix="s-" />
                         <p class="hint">"Large α: lazy — the network follows its linearization, the gap falls like 1/α. Small α: rich — the weights move far and the features change. The outputs shown are g, which starts at 0."</p>
                     </Show>
+                    <h2>"Beyond the linearization"</h2>
+                    <label class="follow" title="the network's second-order Taylor expansion around θ₀, trained by the same step (Hessian–vector products, never the Hessian)">
+                        <input type="checkbox" data-testid="single-quad-on" prop:checked=move || params.with(|p| p.quadratic)
+                            on:change=move |ev| {
+                                let on = event_target_checked(&ev);
+                                params.update(|p| p.quadratic = on);
+                            } />
+                        "quadratic model f₀ + J₀δ + ½ δᵀH₀δ"
+                    </label>
+                    <Show when=move || params.with(|p| p.quadratic)>
+                        <p class="hint">"Drawn in long dashes (purple where the models have their own colours). A step costs about five network steps. It follows the network further than the linearization early on, not always late; at large learning rates it catapults where the linearization diverges (see the catapult view)."</p>
+                    </Show>
                 </aside>
                 <main class="panel main-plot single-main" aria-label="One network beside its linearization">
                     <h2>"One network beside its linearization"</h2>
@@ -412,7 +425,7 @@ pub fn SingleView(
                         <figure class="figure wide">
                             <figcaption>"Decision functions at the time shown"</figcaption>
                             <canvas node_ref=heat_canvas class="plot heat" data-testid="single-heatmaps" role="img"
-                                aria-label="heatmaps of the target, the network, its linearization and the analytic-Θ dynamics over the input plane"></canvas>
+                                aria-label="heatmaps of the target, the network, its linearization, the analytic-Θ dynamics and (when on) the quadratic model over the input plane"></canvas>
                             <p class="hint">{format!("Colour: output from −{COLOR_SCALE} (blue) through 0 (white) to +{COLOR_SCALE} (orange); dots are the training points.")}</p>
                             <FigureExport id="single-heatmaps" figure=heat_figure />
                         </figure>
@@ -446,6 +459,7 @@ fn SingleExplain() -> impl IntoView {
                 "Dotted: the dynamics of the infinite-width NTK Θ started from the same f" <sub>"0"</sub> " (NTK parameterization). For MSE and full-batch descent this is the paper's Eq. 8–9 with Θ in place of the network's own Θ̂" <sub>"0"</sub> "; the network follows its own kernel more closely than the limit (Figure 3's last pane)."
             </p>
             <p>
+                "The quadratic model f" <sub>"quad"</sub> " = f" <sub>"lin"</sub> " + ½ δ" <sup>"T"</sup> "H" <sub>"0"</sub> "δ (δ = θ − θ" <sub>"0"</sub> ", H" <sub>"0"</sub> " the Hessian of f at θ" <sub>"0"</sub> "; long dashes, when ticked) is the next term of the Taylor series, trained by the same step: the curves show how much of the network's departure from its linearization the second-order term explains. "
                 "Narrow networks leave their linearization sooner; with cross-entropy the logits keep growing and small early differences grow late in training (Figure S4): “Compare widths” overlays the test RMSE at a quarter and four times the width. Past η_max = 2N/λ_max of Θ̂" <sub>"0"</sub> " the linearization diverges under MSE: the plots then say where."
             </p>
         </section>

@@ -13,6 +13,13 @@
 //! The network is [`Mlp`]`::<f64>::new` of depth 1 (seeded, platform-independent), Θ̂ comes from
 //! [`JacobianFactors`] (per-layer factors, no P-column Jacobian) and λ_max from nalgebra's
 //! symmetric eigen-solver.
+//!
+//! With [`TaylorModels::Both`] ([`run_network_with`]) the network's linearization
+//! `f_lin = f₀ + J₀δ` and its quadratic model `f_quad = f₀ + J₀δ + ½ δᵀH₀δ` (δ = θ − θ₀,
+//! docs/MATH.md "The quadratic model") train beside it at the same η from the same θ₀, each
+//! recording its loss, its output on the first point and its own `λ_t = λ_max(K_t)/N` with
+//! `K_t(xᵢ, xⱼ) = ∇_δ f_t(xᵢ) · ∇_δ f_t(xⱼ)`: constant `λ₀` for the linearization (its Jacobian
+//! is J₀), `∇f₀(xᵢ) + H₀(xᵢ)δ` for the quadratic model.
 
 use std::ops::ControlFlow;
 
@@ -25,9 +32,11 @@ use crate::experiments::catapult::{
     check_eta, check_eta_lambda0, check_steps, CatapultError, Phase, DIVERGENCE_FACTOR,
 };
 use crate::nets::empirical_ntk::JacobianFactors;
+use crate::nets::linear_model::LinearModel;
 use crate::nets::loss::mse_loss;
 use crate::nets::mlp::{Mlp, MAX_WIDTH};
-use crate::nets::train::{TrainOptions, Trainer};
+use crate::nets::quadratic::QuadraticModel;
+use crate::nets::train::{Model, TrainOptions, Trainer};
 
 /// Most training points accepted (Θ̂ is N × N and diagonalized at every step).
 pub const MAX_POINTS: usize = 64;
@@ -232,6 +241,115 @@ pub struct NetworkTrajectory {
     /// first step at which an output or λ was non-finite, or some
     /// `|f_t(xᵢ)| > `[`DIVERGENCE_FACTOR`]`·max(1, maxᵢ|f₀(xᵢ)|, maxᵢ|yᵢ|)`
     pub diverged_at: Option<u64>,
+    /// the linearization `f₀ + J₀δ` trained beside it ([`TaylorModels::Both`]; boxed, so a
+    /// trajectory without the models stays small in the workers' messages)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub linearized: Option<Box<ModelTrajectory>>,
+    /// the quadratic model `f₀ + J₀δ + ½ δᵀH₀δ` trained beside it ([`TaylorModels::Both`])
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quadratic: Option<Box<ModelTrajectory>>,
+}
+
+/// Which Taylor models of the network [`run_network_with`] trains beside it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaylorModels {
+    /// the network alone
+    #[default]
+    None,
+    /// its linearization `f_lin = f₀ + J₀δ` and its quadratic model
+    /// `f_quad = f₀ + J₀δ + ½ δᵀH₀δ` (δ = θ − θ₀), both from the network's θ₀ at the same η
+    Both,
+}
+
+/// A Taylor model of the network trained beside it by full-batch gradient descent
+/// `δ_{t+1} = δ_t − η ∇_δ L(δ_t)` on the same loss: per step t = 0 … (the network's last step,
+/// or diverged_at − 1) its loss, its output on the first point and
+/// `λ_t = λ_max(K_t)/N`, `K_t(xᵢ, xⱼ) = ∇_δ f_t(xᵢ) · ∇_δ f_t(xⱼ)`. Every value is finite.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelTrajectory {
+    /// f_t(x₁)
+    pub f: Vec<f64>,
+    /// λ_t = λ_max(K_t)/N (the linearization's is λ₀ at every step)
+    pub lambda: Vec<f64>,
+    /// L_t = 1/(2N) Σᵢ (f_t(xᵢ) − yᵢ)²
+    pub loss: Vec<f64>,
+    /// observed phase ([`Phase::observed`], with its final ηλ_t)
+    pub phase: Phase,
+    /// first step at which its loss or an output was non-finite or an output exceeded the
+    /// network's bound `DIVERGENCE_FACTOR·max(1, maxᵢ|f₀(xᵢ)|, maxᵢ|yᵢ|)` (or λ_t was not
+    /// finite)
+    pub diverged_at: Option<u64>,
+}
+
+/// A Taylor model in training and what it has recorded.
+struct Beside<M: Model<Scalar = f64>> {
+    trainer: Trainer<M>,
+    f: Vec<f64>,
+    lambda: Vec<f64>,
+    loss: Vec<f64>,
+    diverged_at: Option<u64>,
+}
+
+impl<M: Model<Scalar = f64>> Beside<M> {
+    fn new(model: M, y: &[f64], eta: f64) -> Result<Self, CatapultError> {
+        Ok(Beside {
+            trainer: Trainer::new(model, y, TrainOptions::gd(eta))?,
+            f: Vec::new(),
+            lambda: Vec::new(),
+            loss: Vec::new(),
+            diverged_at: None,
+        })
+    }
+
+    /// Step k: records the model (λ_t from `lambda`) and, unless `last`, applies the update;
+    /// at divergence records nothing and stops.
+    fn record(&mut self, k: u64, y: &[f64], bound: f64, last: bool, lambda: impl FnOnce(&M) -> Option<f64>) {
+        if self.diverged_at.is_some() {
+            return;
+        }
+        self.trainer.forward();
+        let out = self.trainer.outputs();
+        let l = mse_loss(out, y);
+        let finite = l.is_finite() && out.iter().all(|v| v.is_finite() && v.abs() <= bound);
+        let lam = if finite { lambda(self.trainer.model()).filter(|v| v.is_finite()) } else { None };
+        let Some(lam) = lam else {
+            self.diverged_at = Some(k);
+            return;
+        };
+        self.f.push(out[0]);
+        self.lambda.push(lam);
+        self.loss.push(l);
+        if !last {
+            self.trainer.backward_update();
+        }
+    }
+
+    fn finish(self, eta: f64) -> ModelTrajectory {
+        let final_eta_lambda = eta * self.lambda.last().copied().unwrap_or(0.0);
+        ModelTrajectory {
+            phase: Phase::observed(&self.loss, final_eta_lambda, self.diverged_at.is_some()),
+            f: self.f,
+            lambda: self.lambda,
+            loss: self.loss,
+            diverged_at: self.diverged_at,
+        }
+    }
+}
+
+/// `λ_max(K)/N` of the quadratic model's tangent kernel `K(xᵢ, xⱼ) = ∇_δ f_quad(xᵢ) · ∇_δ f_quad(xⱼ)`,
+/// `∇_δ f_quad(xᵢ) = ∇f₀(xᵢ) + H₀(xᵢ)δ` ([`QuadraticModel::gradient`] with `g = eᵢ`).
+fn quadratic_lambda(model: &QuadraticModel) -> Option<f64> {
+    let n = model.points();
+    let rows: Vec<Vec<f64>> = (0..n)
+        .map(|i| {
+            let mut e = vec![0.0; n];
+            e[i] = 1.0;
+            model.gradient(&e).ok()
+        })
+        .collect::<Option<_>>()?;
+    let k = DMatrix::from_fn(n, n, |i, j| rows[i].iter().zip(&rows[j]).map(|(a, b)| a * b).sum());
+    top_eigenvalue(k).map(|l| l / n as f64)
 }
 
 /// Trains the network of `spec` by full-batch gradient descent `θ_{k+1} = θ_k − η∇L(θ_k)`
@@ -243,7 +361,26 @@ pub struct NetworkTrajectory {
 /// [`CatapultError`] for an invalid spec ([`CatapultNetworkSpec::validate`]),
 /// [`CatapultError::NotFiniteAtInit`], [`CatapultError::Eigen`] or
 /// [`CatapultError::Cancelled`].
-pub fn run_network<F>(spec: &CatapultNetworkSpec, mut progress: F) -> Result<NetworkTrajectory, CatapultError>
+pub fn run_network<F>(spec: &CatapultNetworkSpec, progress: F) -> Result<NetworkTrajectory, CatapultError>
+where
+    F: FnMut(u64) -> ControlFlow<()>,
+{
+    run_network_with(spec, TaylorModels::None, progress)
+}
+
+/// [`run_network`], with the Taylor models `models` of the network trained beside it at the
+/// same η from the same θ₀ ([`NetworkTrajectory::linearized`], [`NetworkTrajectory::quadratic`]):
+/// `δ_{t+1} = δ_t − η ∇_δ L` for `f_lin = f₀ + J₀δ` and `f_quad = f₀ + J₀δ + ½ δᵀH₀δ`. A model
+/// that diverges stops there (its trajectory ends) while the network trains on; every
+/// trajectory ends where the network's does.
+///
+/// # Errors
+/// As [`run_network`].
+pub fn run_network_with<F>(
+    spec: &CatapultNetworkSpec,
+    models: TaylorModels,
+    mut progress: F,
+) -> Result<NetworkTrajectory, CatapultError>
 where
     F: FnMut(u64) -> ControlFlow<()>,
 {
@@ -251,6 +388,13 @@ where
     let n = spec.points();
     let x = spec.x_batch();
     let net = spec.initial_network()?;
+    let (mut lin, mut quad) = match models {
+        TaylorModels::None => (None, None),
+        TaylorModels::Both => (
+            Some(Beside::new(LinearModel::new(net.clone(), &x, false)?, &spec.y_train, spec.eta)?),
+            Some(Beside::new(QuadraticModel::new(&net, &x, false)?, &spec.y_train, spec.eta)?),
+        ),
+    };
     let mut trainer = Trainer::network(net, &x, &spec.y_train, TrainOptions::gd(spec.eta))?;
     let cap = usize::try_from(spec.steps).map_or(0, |s| s.saturating_add(1));
     let mut outputs: Vec<Vec<f64>> = Vec::with_capacity(cap);
@@ -286,7 +430,15 @@ where
         outputs.push(out);
         lambda.push(lam);
         loss.push(l);
-        if k == spec.steps {
+        let last = k == spec.steps;
+        let lambda0 = lambda[0];
+        if let Some(m) = lin.as_mut() {
+            m.record(k, &spec.y_train, bound, last, |_| Some(lambda0));
+        }
+        if let Some(m) = quad.as_mut() {
+            m.record(k, &spec.y_train, bound, last, quadratic_lambda);
+        }
+        if last {
             break;
         }
         trainer.forward();
@@ -306,6 +458,8 @@ where
         lambda0,
         eta_lambda0,
         diverged_at,
+        linearized: lin.map(|m| Box::new(m.finish(spec.eta))),
+        quadratic: quad.map(|m| Box::new(m.finish(spec.eta))),
     })
 }
 
@@ -320,6 +474,23 @@ where
 pub fn run_network_ensemble<F>(
     spec: &CatapultNetworkSpec,
     members: usize,
+    progress: F,
+) -> Result<Vec<NetworkTrajectory>, CatapultError>
+where
+    F: FnMut(usize, u64) -> ControlFlow<()>,
+{
+    run_network_ensemble_with(spec, members, TaylorModels::None, progress)
+}
+
+/// [`run_network_ensemble`] with the Taylor models `models` beside every member
+/// ([`run_network_with`]).
+///
+/// # Errors
+/// As [`run_network_ensemble`].
+pub fn run_network_ensemble_with<F>(
+    spec: &CatapultNetworkSpec,
+    members: usize,
+    models: TaylorModels,
     mut progress: F,
 ) -> Result<Vec<NetworkTrajectory>, CatapultError>
 where
@@ -332,7 +503,7 @@ where
     (0..members)
         .map(|m| {
             let member = CatapultNetworkSpec { seed: spec.seed.wrapping_add(m as u64), ..spec.clone() };
-            run_network(&member, |k| progress(m, k))
+            run_network_with(&member, models, |k| progress(m, k))
         })
         .collect()
 }

@@ -135,6 +135,10 @@ const TESTS: &[Test] = &[
         single::the_laziness_control_brings_the_network_to_its_linearization,
     ),
     (
+        "single::the_quadratic_model_is_drawn_exported_and_kept_in_the_link",
+        single::the_quadratic_model_is_drawn_exported_and_kept_in_the_link,
+    ),
+    (
         "phase::the_diagram_is_ntk_phase_and_a_click_moves_the_explorer",
         phase::the_diagram_is_ntk_phase_and_a_click_moves_the_explorer,
     ),
@@ -153,6 +157,10 @@ const TESTS: &[Test] = &[
     (
         "catapult::the_explorer_offers_the_catapult_view_past_eta_max",
         catapult::the_explorer_offers_the_catapult_view_past_eta_max,
+    ),
+    (
+        "catapult::the_quadratic_model_catapults_beside_the_network",
+        catapult::the_quadratic_model_catapults_beside_the_network,
     ),
     (
         "widths::a_small_sweep_runs_survives_a_tab_switch_and_can_be_cancelled",

@@ -285,3 +285,133 @@ pub fn the_laziness_control_brings_the_network_to_its_linearization(page: &Page)
     browser.wait_true("return !location.search.includes('alpha=');", Duration::from_secs(10), "alpha gone");
     assert!(!browser.text("[data-testid=single-cli]").contains("--alpha"));
 }
+
+/// The quadratic model as a person turns it on: ticking "quadratic model" puts `quad=1` in the
+/// link and `--quadratic` on the command, and reruns with the model f₀ + J₀δ + ½ δᵀH₀δ drawn
+/// beside the network and its linearization (outputs, losses, RMSE to the network), exported
+/// in the JSON, the CSV and the SVG of a figure, with the numbers of `ntk single --quadratic`;
+/// the link restores it.
+pub fn the_quadratic_model_is_drawn_exported_and_kept_in_the_link(page: &Page) {
+    // The README's `ntk single --quadratic` setting (tanh, one layer of width 128, η = 0.5).
+    let link = "?view=single&depth=1&width=128&act=tanh&sw2=1.5&sb2=0.05&param=ntk&data=sin&n=16&noise=0.1&loss=mse&opt=gd&lr=0.5&steps=200&seed=0";
+    let browser = page.open(link);
+    wait_done(browser, 120);
+    let run_id = || {
+        browser
+            .execute(
+                "return Number(document.querySelector('[data-testid=single-rmse]').dataset.run || 0);",
+                vec![],
+            )
+            .as_u64()
+            .unwrap_or(0)
+    };
+    let before = run_id();
+    assert_eq!(series(browser, "single-rmse").len(), 2, "network − linearization and − analytic Θ only");
+    browser.execute(
+        "document.querySelector('[data-testid=single-quad-on]').scrollIntoView({block: 'center'});",
+        vec![],
+    );
+    let tick = browser.wait_for("[data-testid=single-quad-on]", Duration::from_secs(5));
+    browser.click(&tick);
+    browser.wait_true(
+        "return location.search.includes('quad=1');",
+        Duration::from_secs(10),
+        "quad=1 in the link",
+    );
+    browser.wait_true(
+        &format!(
+            "return Number(document.querySelector('[data-testid=single-rmse]').dataset.run || 0) > {before}
+                && document.querySelector('[data-testid=single-status]').innerText.startsWith('Done');"
+        ),
+        Duration::from_secs(180),
+        "the run with the quadratic model",
+    );
+    let command = browser.text("[data-testid=single-cli]");
+    assert!(command.ends_with("--quadratic"), "{command}");
+
+    // The SVG of the RMSE figure (saved first: the downloads below stub the blob URLs): the quadratic model's curve (its colour, dashed) and legend.
+    let saved = crate::explorer::saved_file(browser, "single-rmse-svg");
+    let svg = saved[1].as_str().unwrap_or_default();
+    std::fs::write(screenshot_dir().join("figure-single-rmse-quadratic.svg"), svg).unwrap();
+    assert!(svg.contains("network − quadratic model"), "legend entry in the SVG");
+    let quad_lines = browser.execute(
+        "const doc = new DOMParser().parseFromString(arguments[0], 'image/svg+xml');
+         return Array.from(doc.getElementsByTagName('polyline'))
+           .filter(p => (p.getAttribute('stroke') || '').toUpperCase() === '#9632AA' && p.hasAttribute('stroke-dasharray'))
+           .length;",
+        vec![serde_json::json!(svg)],
+    );
+    assert!(quad_lines.as_u64().unwrap_or(0) >= 1, "no dashed polyline in the quadratic model's colour");
+
+    // The exported JSON has the quadratic model at every checkpoint, and the plots draw it.
+    let json = captured_download(browser, "single-export-json");
+    let report: SingleReport = serde_json::from_str(&json).expect("the exported JSON is a single report");
+    assert!(report.spec.quadratic);
+    assert!(report.checkpoints.iter().all(|c| c.quad.is_some()), "a checkpoint without the model");
+    let lr = report.spec.learning_rate;
+    let after0: Vec<_> = report.checkpoints.iter().filter(|c| c.step > 0).collect();
+    let quad = |c: &&ntk_core::experiments::single::SingleCheckpoint| c.quad.clone().unwrap();
+    let rmse = series(browser, "single-rmse");
+    let want: Vec<(f64, f64)> = after0.iter().map(|c| (lr * c.step as f64, quad(c).rmse_nn_quad)).collect();
+    assert_eq!(rmse.len(), 3, "a third RMSE curve");
+    assert_eq!(rmse[2], want, "the third RMSE curve is the network − quadratic model RMSE");
+    // Per followed point: network, linearization, analytic Θ, quadratic model.
+    let outputs = series(browser, "single-outputs");
+    let want: Vec<(f64, f64)> =
+        after0.iter().map(|c| (lr * c.step as f64, quad(c).outputs.train[0])).collect();
+    assert_eq!(outputs[3], want, "the long-dashed curve is the quadratic model at training point 0");
+    let loss = series(browser, "single-loss");
+    let want: Vec<(f64, f64)> = after0.iter().map(|c| (lr * c.step as f64, quad(c).train_loss)).collect();
+    assert!(loss.contains(&want), "the quadratic model's training loss is drawn");
+    browser.screenshot(&screenshot_dir().join("single-quadratic.png"));
+
+    // The CSV ends each row with the model's losses and RMSE.
+    let csv = captured_download(browser, "single-export-csv");
+    let header = csv.lines().find(|l| l.starts_with("step,")).expect("a header");
+    assert!(header.ends_with(",train_loss_quad,test_loss_quad,rmse_nn_quad"), "{header}");
+    let last_row: Vec<&str> = csv.lines().rev().find(|l| !l.starts_with('#')).unwrap().split(',').collect();
+    let last = report.checkpoints.last().unwrap();
+    assert_eq!(last_row[last_row.len() - 1].parse::<f64>().unwrap(), quad(&last).rmse_nn_quad);
+    assert_eq!(last_row[last_row.len() - 3].parse::<f64>().unwrap(), quad(&last).train_loss);
+
+    // `ntk single --quadratic` with the command shown: the same job; the quadratic model is
+    // trained in f64 from the same θ₀ on its own outputs (not the f32 network's), so page and
+    // CLI differ only by f64 rounding of the same operations (wasm and x86-64 alike IEEE, no
+    // fused multiply-adds in f64): measured 1.6e-15, asserted 1e-9 on outputs of order 1.
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let out = std::process::Command::new(ntk_binary()).args(&args).output().expect("ntk runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let native: SingleReport = serde_json::from_slice(&out.stdout).expect("ntk single prints a report");
+    assert_eq!(native.header.spec_hash, report.header.spec_hash, "the same job");
+    assert_eq!(native.checkpoints.len(), report.checkpoints.len());
+    let mut worst = 0.0f64;
+    for (a, b) in native.checkpoints.iter().zip(&report.checkpoints) {
+        let (qa, qb) = (a.quad.as_ref().unwrap(), b.quad.as_ref().unwrap());
+        for (x, y) in
+            qa.outputs.test.iter().zip(&qb.outputs.test).chain(qa.outputs.train.iter().zip(&qb.outputs.train))
+        {
+            worst = worst.max((x - y).abs());
+        }
+    }
+    eprintln!("page vs ntk single --quadratic: largest quadratic-model output difference {worst:.2e}");
+    assert!(worst < 1e-9, "page and CLI quadratic models differ by {worst}");
+
+    // The link restores it; unticking takes it out of the link and the command.
+    let query = browser.execute("return location.search;", vec![]).as_str().unwrap_or_default().to_string();
+    let browser = page.open(&query);
+    browser.wait_true(
+        "return document.querySelector('[data-testid=single-quad-on]').checked;",
+        Duration::from_secs(10),
+        "the box ticked from the link",
+    );
+    wait_done(browser, 180);
+    assert!(browser.text("[data-testid=single-cli]").ends_with("--quadratic"));
+    browser.wait_true(
+        "return JSON.parse(document.querySelector('[data-testid=single-rmse]').getAttribute('data-series') || '[]').length === 3;",
+        Duration::from_secs(10),
+        "the quadratic model drawn from the link",
+    );
+    browser.execute("document.querySelector('[data-testid=single-quad-on]').click();", vec![]);
+    browser.wait_true("return !location.search.includes('quad=');", Duration::from_secs(10), "quad gone");
+    assert!(!browser.text("[data-testid=single-cli]").contains("--quadratic"));
+}
