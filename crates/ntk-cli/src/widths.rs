@@ -20,6 +20,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use ntk_core::datasets::Target1d;
+use ntk_core::experiments::laziness::{run_laziness, LazinessError, LazinessSpec};
 use ntk_core::experiments::widths::{
     estimate_bytes, estimate_point_flop, log2_grid, run_width_members, shard_jobs, width_jobs, LearningRate,
     SweepAxis, SweepData, SweepResult, WidthError, WidthJob, WidthPoint, WidthSweepSpec, WidthsPartial,
@@ -146,6 +147,13 @@ pub struct Args {
     /// rich. Without it: f itself (not the same as --alpha 1, which centres f at f₀).
     #[arg(long, value_name = "A", allow_negative_numbers = true)]
     alpha: Option<f64>,
+    /// Lazy ↔ rich: train the one width of --widths at every output scale α of this list
+    /// (increasing, each in [0.001, 10000]) instead of sweeping widths, and print metrics
+    /// (a)–(d) per α with the slopes of (a)–(c) against α (lazy theory: −1; flatter where
+    /// training is rich).
+    #[arg(long, value_name = "A1,A2,…", value_delimiter = ',', num_args = 1.., allow_negative_numbers = true,
+          conflicts_with_all = ["alpha", "partial", "depths", "train_sizes"])]
+    alphas: Option<Vec<f64>>,
 }
 
 fn parse_target(s: &str) -> Result<Target1d, String> {
@@ -220,6 +228,9 @@ fn width_error(e: WidthError) -> CliError {
 /// [`CliError::Failed`] if a run fails.
 pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
     let spec = spec(args)?;
+    if let Some(alphas) = &args.alphas {
+        return run_laziness_sweep(spec, alphas.clone(), args.progress);
+    }
     let cap = args.memory_cap_mib.saturating_mul(1 << 20);
     spec.validate_with_cap(cap).map_err(width_error)?;
     let Some(path) = &args.partial else {
@@ -367,4 +378,25 @@ fn run_jobs(
         return Err(width_error(e));
     }
     Ok(points)
+}
+
+/// `ntk widths --alphas …`: the laziness sweep ([`run_laziness`]) of the one width, printed as
+/// its `LazinessResult`.
+fn run_laziness_sweep(
+    sweep: WidthSweepSpec,
+    alphas: Vec<f64>,
+    progress: bool,
+) -> Result<serde_json::Value, CliError> {
+    let spec = LazinessSpec { sweep, alphas };
+    let result = run_laziness(&spec, |i, p| {
+        if progress && p.step == p.steps {
+            eprintln!("α = {}: seed {} trained", spec.alphas[i], p.seed);
+        }
+        ControlFlow::Continue(())
+    })
+    .map_err(|e| match e {
+        LazinessError::Sweep(w) => width_error(w),
+        other => CliError::bad_input(other),
+    })?;
+    serde_json::to_value(result).map_err(CliError::failed)
 }

@@ -188,3 +188,26 @@ fn alpha_reaches_the_spec_and_shrinks_the_gap() {
         assert!(*g > 0.0 && g * 4.0 < p, "gap with α = 16: {g}, without: {p}");
     }
 }
+
+/// `--alphas`: the one width at every output scale, with the metrics per α and their slopes;
+/// with `--alpha`, or more than one width, it is refused with exit code 2.
+#[test]
+fn alphas_sweep_the_output_scale_at_one_width() {
+    let base = ["widths", "--seeds", "1", "--steps", "40", "--act", "erf"];
+    let out = ntk(&[&base[..], &["--widths", "32", "--alphas", "1,4,16"]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let points = v["points"].as_array().unwrap();
+    assert_eq!(points.iter().map(|p| p["alpha"].as_f64().unwrap()).collect::<Vec<_>>(), [1.0, 4.0, 16.0]);
+    assert!(points.iter().all(|p| p["point"]["rmse_nn_lin_sup"]["mean"].is_number()));
+    let slope = v["slopes"]["rmse_nn_lin_sup"]["slope"].as_f64().unwrap();
+    assert!(slope < -0.3, "the gap falls with α: slope {slope}");
+    for bad in [
+        &["--widths", "32", "--alphas", "1,4", "--alpha", "2"][..],
+        &["--widths", "32", "--alphas", "4,1"],
+        &["--widths", "32,64", "--alphas", "1,4"],
+    ] {
+        let out = ntk(&[&base[..], bad].concat());
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
