@@ -10,6 +10,7 @@ pub mod export;
 pub mod figures;
 
 use leptos::prelude::*;
+use ntk_core::experiments::single::analytic_skipped;
 use ntk_core::nets::loss::Loss;
 use ntk_core::nets::optimizer::OptimizerKind;
 
@@ -397,6 +398,11 @@ pub fn SingleView(
                             "follow training"
                         </label>
                     </div>
+                    {move || params.with(|p| analytic_skipped(p.arch.param)).map(|why| view! {
+                        <p class="note" data-testid="single-analytic-note">
+                            {format!("No analytic-Θ curves: {why}.")}
+                        </p>
+                    })}
                     <Show when=is_xent>
                         <p class="note" data-testid="single-xent-note">
                             "Cross-entropy has no closed-form Gaussian process: the dotted “analytic Θ” curves integrate the kernel dynamics step by step from the network's f₀ (paper Eq. S10–S11). Its logits keep growing on separable data, so network and linearization drift apart late in training (Figure S4)."

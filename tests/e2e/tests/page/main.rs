@@ -60,6 +60,10 @@ const TESTS: &[Test] = &[
         explorer::a_mean_field_ensemble_trains_and_says_why_it_has_no_theory,
     ),
     (
+        "single::a_mean_field_network_trains_and_says_why_it_has_no_analytic_curves",
+        single::a_mean_field_network_trains_and_says_why_it_has_no_analytic_curves,
+    ),
+    (
         "figures::every_figure_exports_as_svg_with_its_provenance",
         figures::every_figure_exports_as_svg_with_its_provenance,
     ),

@@ -221,9 +221,9 @@ fn final_gap(browser: &Browser) -> (f64, SingleReport) {
 pub fn the_laziness_control_brings_the_network_to_its_linearization(page: &Page) {
     // The setting of the README's `ntk single --alpha` example (one erf layer of width 512,
     // η = 1). The 1/α law does not hold at every setting: at depth 2, width 128, η = 0.05 with
-    // ReLU the gap measured 0.120, 0.058, 0.052, 0.034 at α = 1, 4, 16, 64 — flattening, as the
-    // f32 rounding of updates η/α × the gradient (small against the weights) would make it;
-    // not yet pinned down.
+    // ReLU the gap measured 0.120, 0.058, 0.052, 0.034 at α = 1, 4, 16, 64 — ReLU leaves its
+    // linearization through units switching sign, not curvature, and past α ≈ 30 the f32
+    // rounding of the updates, times α, sets a floor (docs/MATH.md, "From lazy to rich").
     let link = "?view=single&depth=1&width=512&act=erf&sw2=1.5&sb2=0.05&data=circles&n=16&loss=mse&opt=gd&lr=1&steps=300&seed=0";
     let browser = page.open(link);
     wait_done(browser, 120);
@@ -414,4 +414,23 @@ pub fn the_quadratic_model_is_drawn_exported_and_kept_in_the_link(page: &Page) {
     browser.execute("document.querySelector('[data-testid=single-quad-on]').click();", vec![]);
     browser.wait_true("return !location.search.includes('quad=');", Duration::from_secs(10), "quad gone");
     assert!(!browser.text("[data-testid=single-cli]").contains("--quadratic"));
+}
+
+/// Mean-field parameterization chosen in the select: the network and its linearization train,
+/// and the view says why no analytic-Θ curves are drawn.
+pub fn a_mean_field_network_trains_and_says_why_it_has_no_analytic_curves(page: &Page) {
+    let browser = page.open("?view=single&width=64&steps=100&lr=0.01");
+    wait_done(browser, 120);
+    assert!(browser.find("[data-testid=single-analytic-note]").is_none(), "NTK parameterization has the curves");
+    browser.execute(
+        "const s = document.getElementById('s-param'); s.value = 'mf'; s.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![],
+    );
+    browser.wait_true("return location.search.includes('param=mf');", Duration::from_secs(10), "param=mf in the link");
+    wait_done(browser, 120);
+    assert!(status(browser).starts_with("Done"), "{}", status(browser));
+    let note = browser.text("[data-testid=single-analytic-note]");
+    assert!(note.contains("mean-field parameterization"), "{note}");
+    assert!(browser.text("[data-testid=single-cli]").contains("--param mf"));
+    assert!(browser.console_errors().is_empty(), "{:?}", browser.console_errors());
 }

@@ -157,17 +157,7 @@ impl SingleSpec {
 
     /// Why the analytic-Θ series is not computed for this spec (`None`: it is).
     pub fn analytic_skipped(&self) -> Option<&'static str> {
-        match self.arch.param {
-            Parameterization::Ntk => None,
-            Parameterization::Standard => Some(
-                "standard parameterization: its tangent kernel grows with the width, the analytic NTK \
-                 is the limit of NTK parameterization only",
-            ),
-            Parameterization::MeanField => Some(
-                "mean-field parameterization: its features and tangent kernel move O(1) at every \
-                 width, so the analytic NNGP/NTK Gaussian processes do not describe its training",
-            ),
-        }
+        analytic_skipped(self.arch.param)
     }
 
     /// The checkpoint steps: 0, log-spaced steps, K.
@@ -292,5 +282,21 @@ impl SingleSpec {
             Loss::Xent.check_targets(yt).map_err(MlpError::from)?;
         }
         Ok(())
+    }
+}
+
+/// Why the analytic-Θ dynamics do not describe networks of parameterization `param` (`None`:
+/// NTK parameterization, whose limit the analytic NTK is).
+pub fn analytic_skipped(param: Parameterization) -> Option<&'static str> {
+    match param {
+        Parameterization::Ntk => None,
+        Parameterization::Standard => Some(
+            "standard parameterization: its tangent kernel grows with the width, the analytic NTK \
+                 is the limit of NTK parameterization only",
+        ),
+        Parameterization::MeanField => Some(
+            "mean-field parameterization: its features and tangent kernel move O(1) at every \
+                 width, so the analytic NNGP/NTK Gaussian processes do not describe its training",
+        ),
     }
 }
