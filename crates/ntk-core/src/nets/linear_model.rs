@@ -17,7 +17,8 @@
 //!   `Δb^l ← Δb^l − η c_b Σ_s g_s δ^l_s` — the network's update with its backpropagated vectors
 //!   frozen at θ₀ (`layer_step`, the same pass).
 
-use crate::nets::mlp::{dense_forward, layer_step, Mlp, MlpError, Real};
+use crate::nets::layer_step::layer_step;
+use crate::nets::mlp::{dense_forward, Mlp, MlpError, Real};
 use crate::nets::train::Model;
 
 /// The factors of the Jacobian J₀ on a point set, taken at θ₀: per layer l (input first,

@@ -1,8 +1,8 @@
 //! The finite fully connected network of docs/MATH.md: `depth` hidden layers `Dense → φ` of width
 //! n, then a readout Dense to one output, in NTK or standard parameterization (paper Eq. 1,
-//! SM F), with seeded initialisation, forward pass, hand-written backpropagation and the
-//! fused backward-and-update pass of one layer that every model's training step uses
-//! ([`crate::nets::train`]).
+//! SM F), with seeded initialisation, forward pass and hand-written backpropagation. The fused
+//! backward-and-update pass of one layer that every model's training step uses
+//! ([`crate::nets::train`]) is in [`crate::nets::layer_step`].
 //!
 //! Both parameterizations are written as one affine map per layer,
 //! `h = c_w · W x + c_b · b`:
@@ -26,6 +26,7 @@
 use crate::arch::{ArchError, Architecture, Parameterization};
 use crate::nets::dense;
 pub use crate::nets::dense::Layer;
+pub use crate::nets::layer_step::dense_backward_update;
 pub use crate::nets::real::Real;
 use crate::rng::Normal;
 
@@ -309,53 +310,4 @@ pub fn dense_forward<T: Real>(layer: &Layer<T>, a: &[T], n: usize, out: &mut [T]
 pub fn dense_backward<T: Real>(layer: &Layer<T>, delta: &[T], n: usize, back: &mut [T]) {
     let delta_cw: Vec<T> = delta[..n * layer.n_out].iter().map(|&d| layer.cw * d).collect();
     dense::backward(layer, &delta_cw, n, back);
-}
-
-/// Backward product and update of one layer: with the old weights, `back = c_w Wᵀ δ` (if
-/// `back` is given; `delta_cw` is δ already scaled by c_w), then `W ← W + Σ_s g_s a_sᵀ` with
-/// `g[s·n_out + j] = −η c_w δ_s[j]` (or, with momentum, `v ← β v + Σ_s g_s a_sᵀ`, `W ← W + v`,
-/// paper Eq. S1), and likewise for b with `gb` ([`dense::backward_update`]).
-#[allow(clippy::too_many_arguments)]
-pub fn dense_backward_update<T: Real>(
-    layer: &mut Layer<T>,
-    delta_cw: &[T],
-    g: &[T],
-    a: &[T],
-    n: usize,
-    back: Option<&mut [T]>,
-    momentum: Option<(T, &mut [T], &mut [T])>,
-    gb: &[T],
-) {
-    layer_step(layer, delta_cw, g, a, n, back, momentum, gb, &mut Vec::new());
-}
-
-/// [`dense_backward_update`] with caller-owned scratch space.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn layer_step<T: Real>(
-    layer: &mut Layer<T>,
-    delta_cw: &[T],
-    g: &[T],
-    a: &[T],
-    n: usize,
-    back: Option<&mut [T]>,
-    momentum: Option<(T, &mut [T], &mut [T])>,
-    gb: &[T],
-    scratch: &mut Vec<T>,
-) {
-    let momentum = match momentum {
-        Some((beta, vw, vb)) => {
-            for ((b, v), &g) in layer.b.iter_mut().zip(vb.iter_mut()).zip(gb) {
-                *v = beta * *v + g;
-                *b += *v;
-            }
-            Some((beta, vw))
-        }
-        None => {
-            for (b, &g) in layer.b.iter_mut().zip(gb) {
-                *b += g;
-            }
-            None
-        }
-    };
-    dense::backward_update(layer, delta_cw, g, a, n, back, momentum, scratch);
 }

@@ -6,7 +6,8 @@
 //! `δ^l = φ'(h^l) ⊙ c_w (W^{l+1})ᵀ δ^{l+1}` (old weights), `W^l ← W^l − η c_w Σ_s δ^l_s (x^{l−1}_s)ᵀ`,
 //! `b^l ← b^l − η c_b Σ_s δ^l_s` (paper Eq. 1, SM F), or the momentum update of Eq. S1.
 
-use crate::nets::mlp::{dense_forward, layer_step, Mlp, MlpError, Real};
+use crate::nets::layer_step::layer_step;
+use crate::nets::mlp::{dense_forward, Mlp, MlpError, Real};
 use crate::nets::train::{Model, TrainOptions, Trainer};
 
 /// A network in training on its N training points.

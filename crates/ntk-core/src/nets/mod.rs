@@ -1,7 +1,8 @@
 //! Finite networks and what they train as:
 //!
 //! - the MLP with its parameterizations ([`mlp`]), its scalar ([`real`]: f32, f64, dual
-//!   numbers) and its Dense layers with their SIMD loops ([`dense`]);
+//!   numbers), its Dense layers with their SIMD loops ([`dense`]) and the training step of one
+//!   layer ([`layer_step`]);
 //! - one training step for every model ([`train`]): a loss ([`loss`]: MSE, cross-entropy), an
 //!   optimizer ([`optimizer`]: gradient descent, momentum, minibatch SGD), and the models it
 //!   trains — the network ([`mlp_model`]), its linearization in parameter space
@@ -17,6 +18,7 @@ pub mod dual;
 pub mod empirical_ntk;
 pub mod ensemble;
 pub mod kernel_model;
+pub mod layer_step;
 pub mod linear_model;
 pub mod linearized;
 pub mod loss;

@@ -5,6 +5,7 @@
 //! over depth ([`phase`]) and the train kernels' eigenmodes through training ([`spectrum`]).
 
 pub mod adaptive;
+pub(crate) mod brent;
 pub mod derivative_bounds;
 pub mod dispatch;
 pub mod fused;
