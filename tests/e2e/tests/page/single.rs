@@ -421,12 +421,19 @@ pub fn the_quadratic_model_is_drawn_exported_and_kept_in_the_link(page: &Page) {
 pub fn a_mean_field_network_trains_and_says_why_it_has_no_analytic_curves(page: &Page) {
     let browser = page.open("?view=single&width=64&steps=100&lr=0.01");
     wait_done(browser, 120);
-    assert!(browser.find("[data-testid=single-analytic-note]").is_none(), "NTK parameterization has the curves");
+    assert!(
+        browser.find("[data-testid=single-analytic-note]").is_none(),
+        "NTK parameterization has the curves"
+    );
     browser.execute(
         "const s = document.getElementById('s-param'); s.value = 'mf'; s.dispatchEvent(new Event('change', {bubbles: true}));",
         vec![],
     );
-    browser.wait_true("return location.search.includes('param=mf');", Duration::from_secs(10), "param=mf in the link");
+    browser.wait_true(
+        "return location.search.includes('param=mf');",
+        Duration::from_secs(10),
+        "param=mf in the link",
+    );
     wait_done(browser, 120);
     assert!(status(browser).starts_with("Done"), "{}", status(browser));
     let note = browser.text("[data-testid=single-analytic-note]");
