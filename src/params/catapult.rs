@@ -5,8 +5,8 @@
 use ntk_core::{Activation, Architecture, Parameterization};
 
 use super::arch::{self, ArchFields};
-use super::{Described, Field, Kind, Value};
-use crate::{int_field, real_field};
+use super::{Described, Field};
+use crate::{flag_field, int_field, real_field};
 
 /// Nonlinearities of the catapult view's real network.
 pub const CATAPULT_ACTIVATIONS: [&str; 3] = ["relu", "tanh", "identity"];
@@ -144,18 +144,8 @@ impl CatapultParams {
     /// Seed.
     pub const SEED: Field<Self> = int_field!("seed", "seed", 0, 1u64 << 53, false, |s| s.seed);
     /// The wide network's Taylor models: `quad=1`, left out of the link when off.
-    pub const QUADRATIC: Field<Self> = Field {
-        key: "quad",
-        label: "linearization and quadratic model of the wide network",
-        kind: Kind::Int { min: 0, max: 1, log: false },
-        get: |s| if s.quadratic { Value::Int(1) } else { Value::Unset },
-        set: |s, v| {
-            if let Value::Int(k) = v {
-                s.quadratic = k == 1;
-            }
-            Vec::new()
-        },
-    };
+    pub const QUADRATIC: Field<Self> =
+        flag_field!("quad", "linearization and quadratic model of the wide network", |s| s.quadratic);
 
     /// The catapult view at the explorer's setting: its activation (ReLU for those the view
     /// does not offer), σ's, and ηλ₀ = 2η/η_max (η_max = 2N/λ_max(Θ), λ = λ_max/N).

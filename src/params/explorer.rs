@@ -10,7 +10,7 @@ use super::arch::{self, ArchFields, ACTIVATIONS};
 use super::notes::Note;
 use super::table::{is_hash, UserTable, MAX_TABLE_BYTES};
 use super::{Described, Field, Kind, Value};
-use crate::{choice_field, int_field, real_field};
+use crate::{choice_field, int_field, optional_real_field, real_field};
 use ntk_core::datasets::formula::Formula;
 
 /// Everything an explorer link reproduces (conventions of docs/MATH.md: σ's are variances,
@@ -364,18 +364,14 @@ impl ExplorerParams {
     pub const MEMBERS: Field<Self> =
         int_field!("members", "ensemble size M", 1, MAX_MEMBERS, true, |s| s.training.members);
     /// Chizat's output scale α (log scale; left out of the link when off).
-    pub const ALPHA: Field<Self> = Field {
-        key: "alpha",
-        label: "output scale α (large: lazy, small: rich)",
-        kind: Kind::Real { min: ALPHA_RANGE.0, max: ALPHA_RANGE.1, log: true },
-        get: |s| s.training.alpha.map_or(Value::Unset, Value::Real),
-        set: |s, v| {
-            if let Value::Real(a) = v {
-                s.training.alpha = Some(a);
-            }
-            Vec::new()
-        },
-    };
+    pub const ALPHA: Field<Self> = optional_real_field!(
+        "alpha",
+        "output scale α (large: lazy, small: rich)",
+        ALPHA_RANGE.0,
+        ALPHA_RANGE.1,
+        true,
+        |s| s.training.alpha
+    );
     /// Seed of the data and the networks.
     pub const SEED: Field<Self> = int_field!("seed", "seed", 0, 1u64 << 53, false, |s| s.seed);
     /// The data set.

@@ -183,6 +183,46 @@ macro_rules! real_field {
     };
 }
 
+/// A [`Field`] storing an on/off flag: `key=1` in the link when on, left out when off; see
+/// [`int_field!`].
+#[macro_export]
+macro_rules! flag_field {
+    ($key:literal, $label:literal, |$s:ident| $place:expr) => {
+        $crate::params::Field {
+            key: $key,
+            label: $label,
+            kind: $crate::params::Kind::Int { min: 0, max: 1, log: false },
+            get: |$s| if $place { $crate::params::Value::Int(1) } else { $crate::params::Value::Unset },
+            set: |$s, v| {
+                if let $crate::params::Value::Int(k) = v {
+                    $place = k == 1;
+                }
+                Vec::new()
+            },
+        }
+    };
+}
+
+/// A [`Field`] storing an optional real number (`None`: left out of the link); see
+/// [`int_field!`].
+#[macro_export]
+macro_rules! optional_real_field {
+    ($key:literal, $label:literal, $min:expr, $max:expr, $log:expr, |$s:ident| $place:expr) => {
+        $crate::params::Field {
+            key: $key,
+            label: $label,
+            kind: $crate::params::Kind::Real { min: $min, max: $max, log: $log },
+            get: |$s| $place.map_or($crate::params::Value::Unset, $crate::params::Value::Real),
+            set: |$s, v| {
+                if let $crate::params::Value::Real(a) = v {
+                    $place = Some(a);
+                }
+                Vec::new()
+            },
+        }
+    };
+}
+
 /// A [`Field`] choosing one of `NAMES` of a type with `name()` and `from_name()`; see
 /// [`int_field!`].
 #[macro_export]

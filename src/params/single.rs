@@ -11,7 +11,7 @@ use ntk_core::{Activation, Architecture, Parameterization};
 use super::arch::{self, ArchFields, ACTIVATIONS};
 use super::notes::Note;
 use super::{Described, Field, Kind, Value};
-use crate::{choice_field, int_field, real_field};
+use crate::{choice_field, flag_field, int_field, optional_real_field, real_field};
 
 /// Largest hidden width offered.
 pub const MAX_WIDTH: usize = 2048;
@@ -182,31 +182,17 @@ impl SingleParams {
     /// Seed.
     pub const SEED: Field<Self> = int_field!("seed", "seed", 0, 1u64 << 53, false, |s| s.seed);
     /// Chizat's output scale α (left out of the link when f itself is trained).
-    pub const ALPHA: Field<Self> = Field {
-        key: "alpha",
-        label: "output scale α (large: lazy, small: rich)",
-        kind: Kind::Real { min: ALPHA_RANGE.0, max: ALPHA_RANGE.1, log: true },
-        get: |s| s.alpha.map_or(Value::Unset, Value::Real),
-        set: |s, v| {
-            if let Value::Real(a) = v {
-                s.alpha = Some(a);
-            }
-            Vec::new()
-        },
-    };
+    pub const ALPHA: Field<Self> = optional_real_field!(
+        "alpha",
+        "output scale α (large: lazy, small: rich)",
+        ALPHA_RANGE.0,
+        ALPHA_RANGE.1,
+        true,
+        |s| s.alpha
+    );
     /// The quadratic model beside the network: `quad=1`, left out of the link when off.
-    pub const QUADRATIC: Field<Self> = Field {
-        key: "quad",
-        label: "quadratic model f₀ + J₀δ + ½ δᵀH₀δ",
-        kind: Kind::Int { min: 0, max: 1, log: false },
-        get: |s| if s.quadratic { Value::Int(1) } else { Value::Unset },
-        set: |s, v| {
-            if let Value::Int(k) = v {
-                s.quadratic = k == 1;
-            }
-            Vec::new()
-        },
-    };
+    pub const QUADRATIC: Field<Self> =
+        flag_field!("quad", "quadratic model f₀ + J₀δ + ½ δᵀH₀δ", |s| s.quadratic);
     /// The step shown (left out of the link while the view follows training).
     pub const SHOWN_STEP: Field<Self> = Field {
         key: "k",

@@ -4,7 +4,7 @@
 use clap::Args;
 use ntk_core::datasets::{named_set, NamedSet};
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use crate::input::{read_train_test, TrainTest};
 use crate::CliError;
@@ -41,20 +41,41 @@ impl DataArgs {
         }
         named_set(name, self.points, self.noise, self.data_seed).map(Some).map_err(CliError::bad_input)
     }
+}
 
+/// Where a training command's points come from: `--train FILE --test FILE [--test-has-y]`, or
+/// a generated set (`--data NAME …`, [`DataArgs`]).
+#[derive(Args, Debug, Clone)]
+pub struct TrainTestArgs {
+    /// Training CSV: inputs, then the target y in the last column (±1 labels for --loss xent).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "test",
+        required_unless_present = "data",
+        conflicts_with = "data"
+    )]
+    pub train: Option<PathBuf>,
+    /// Test CSV: inputs only (or inputs then y with --test-has-y).
+    #[arg(long, value_name = "FILE", requires = "train", conflicts_with = "data")]
+    pub test: Option<PathBuf>,
+    /// The last column of the test file is the target (enables test losses and accuracies).
+    #[arg(long, conflicts_with = "data")]
+    pub test_has_y: bool,
+    /// Instead of the files: a generated set of the page's (its data seed is the page's seed).
+    #[command(flatten)]
+    pub generated: DataArgs,
+}
+
+impl TrainTestArgs {
     /// The points a training command trains and tests on: the generated set of `--data`, or
     /// the `--train` and `--test` files (the one data reader of every training command).
     ///
     /// # Errors
     /// As [`DataArgs::generate`] and [`read_train_test`]; [`CliError::BadInput`] when neither
     /// `--data` nor both files are given.
-    pub fn train_test(
-        &self,
-        train: Option<&Path>,
-        test: Option<&Path>,
-        test_has_y: bool,
-    ) -> Result<TrainTest, CliError> {
-        if let Some(d) = self.generate()? {
+    pub fn read(&self) -> Result<TrainTest, CliError> {
+        if let Some(d) = self.generated.generate()? {
             return Ok(TrainTest {
                 x_train: d.x_train,
                 y_train: d.y_train,
@@ -62,9 +83,9 @@ impl DataArgs {
                 y_test: Some(d.y_test),
             });
         }
-        let (Some(train), Some(test)) = (train, test) else {
+        let (Some(train), Some(test)) = (&self.train, &self.test) else {
             return Err(CliError::BadInput("give --train and --test files, or --data NAME".into()));
         };
-        Ok(read_train_test(train, test, test_has_y)?)
+        Ok(read_train_test(train, test, self.test_has_y)?)
     }
 }

@@ -18,7 +18,7 @@ use ntk_core::nets::ensemble::{
 use ntk_core::Parameterization;
 
 use crate::arch_args::ArchArgs;
-use crate::data_args::DataArgs;
+use crate::data_args::TrainTestArgs;
 use crate::input::TrainTest;
 use crate::shard::{parse_range, parse_shard, write_partial, Shard};
 use crate::train_args::TrainArgs;
@@ -45,25 +45,8 @@ pub struct Args {
     /// Number of gradient-descent steps.
     #[arg(long, value_name = "K")]
     steps: u64,
-    /// Training CSV: inputs, then the target y in the last column.
-    #[arg(
-        long,
-        value_name = "FILE",
-        requires = "test",
-        required_unless_present = "data",
-        conflicts_with = "data"
-    )]
-    train: Option<PathBuf>,
-    /// Test CSV: inputs only (or inputs then y with --test-has-y).
-    #[arg(long, value_name = "FILE", requires = "train", conflicts_with = "data")]
-    test: Option<PathBuf>,
-    /// The last column of the test file is the target (enables test losses).
-    #[arg(long, conflicts_with = "data")]
-    test_has_y: bool,
-    /// Instead of the files: a generated set of the page's (the explorer's data with the same
-    /// seed is `--data-seed S --seed S`).
     #[command(flatten)]
-    generated: DataArgs,
+    points: TrainTestArgs,
     /// Job seed (member m uses a seed derived from (seed, m)).
     #[arg(long, value_name = "S", default_value_t = 0)]
     seed: u64,
@@ -99,8 +82,7 @@ pub struct Args {
 /// Runs `ntk ensemble`.
 pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
     let arch = args.arch.architecture(args.param)?;
-    let TrainTest { x_train, y_train, x_test, y_test } =
-        args.generated.train_test(args.train.as_deref(), args.test.as_deref(), args.test_has_y)?;
+    let TrainTest { x_train, y_train, x_test, y_test } = args.points.read()?;
     let optimizer = args.train_args.optimizer()?;
     let spec = EnsembleSpec {
         arch,

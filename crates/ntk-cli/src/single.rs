@@ -5,13 +5,12 @@
 //! model.
 
 use std::ops::ControlFlow;
-use std::path::PathBuf;
 
 use ntk_core::experiments::single::{run_single, SingleReport, SingleSpec, DEFAULT_SINGLE_CHECKPOINTS};
 use ntk_core::Parameterization;
 
 use crate::arch_args::ArchArgs;
-use crate::data_args::DataArgs;
+use crate::data_args::TrainTestArgs;
 use crate::input::TrainTest;
 use crate::train_args::TrainArgs;
 use crate::CliError;
@@ -37,23 +36,8 @@ pub struct Args {
     steps: u64,
     #[command(flatten)]
     train_args: TrainArgs,
-    /// Training CSV: inputs, then the target y in the last column (±1 labels for --loss xent).
-    #[arg(
-        long,
-        value_name = "FILE",
-        requires = "test",
-        required_unless_present = "data",
-        conflicts_with = "data"
-    )]
-    train: Option<PathBuf>,
-    /// Test CSV: inputs only (or inputs then y with --test-has-y).
-    #[arg(long, value_name = "FILE", requires = "train", conflicts_with = "data")]
-    test: Option<PathBuf>,
-    /// The last column of the test file is the target (enables test losses and accuracies).
-    #[arg(long, conflicts_with = "data")]
-    test_has_y: bool,
     #[command(flatten)]
-    generated: DataArgs,
+    points: TrainTestArgs,
     /// Seed of the network and of its minibatches.
     #[arg(long, value_name = "S", default_value_t = 0)]
     seed: u64,
@@ -77,8 +61,7 @@ pub struct Args {
 /// Runs `ntk single`.
 pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
     let arch = args.arch.architecture(args.param)?;
-    let TrainTest { x_train, y_train, x_test, y_test } =
-        args.generated.train_test(args.train.as_deref(), args.test.as_deref(), args.test_has_y)?;
+    let TrainTest { x_train, y_train, x_test, y_test } = args.points.read()?;
     let optimizer = args.train_args.optimizer()?;
     let spec = SingleSpec {
         arch,

@@ -469,12 +469,10 @@ pub fn the_svg_export_carries_a_link_that_reproduces_the_figure(page: &Page) {
     // command) against the command's last checkpoint. The page's f32 training fuses
     // multiply-adds (relaxed SIMD) and the native one does not; the ensemble means differ by
     // f32 rounding amplified over the steps, asserted below 5e-3 as the one-network test does.
-    let csv = saved_file(browser, "export-csv");
-    let csv = csv[1].as_str().unwrap_or_default().to_string();
-    assert!(csv.lines().any(|l| l == format!("# {command}")), "the CSV carries the command");
-    let header = csv.lines().position(|l| l.starts_with("x,target,")).expect("a CSV header");
-    let net_mean: Vec<f64> =
-        csv.lines().skip(header + 1).map(|l| l.split(',').nth(6).unwrap().parse().unwrap()).collect();
+    let (comments, rows) = csv_rows(browser);
+    assert!(comments.contains(&format!("# {command}")), "the CSV carries the command");
+    let net_mean: Vec<f64> = rows.iter().map(|r| r[6]).collect();
+    assert!(net_mean.iter().all(|v| v.is_finite()), "every test point has the ensemble's mean");
     let args: Vec<&str> = command.split_whitespace().skip(1).collect();
     let out = std::process::Command::new(e2e::ntk_binary()).args(&args).output().expect("ntk runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -567,20 +565,25 @@ pub fn two_thousand_typed_phis_one_after_another_keep_working(page: &Page) {
     browser.screenshot(&screenshot_dir().join("explorer_phi_after_2000.png"));
 }
 
-/// The explorer's numbers at the step shown, from its CSV export: per test point
-/// (net_mean − lin_mean, net_mean − ntk_mean, ntk_sd).
-fn csv_columns(browser: &Browser) -> Vec<(f64, f64, f64)> {
+/// The explorer's CSV export at the step shown: its comment lines, and one row of numbers per
+/// 1-D test point (x, target, ntk_mean, ntk_sd, nngp_mean, nngp_sd, net_mean, net_sd,
+/// lin_mean, lin_sd; an empty cell is NaN).
+fn csv_rows(browser: &Browser) -> (Vec<String>, Vec<Vec<f64>>) {
     let csv = saved_file(browser, "export-csv");
     let csv = csv[1].as_str().unwrap_or_default().to_string();
     let header = csv.lines().position(|l| l.starts_with("x,target,")).expect("a CSV header");
-    csv.lines()
+    let comments = csv.lines().take(header).map(str::to_string).collect();
+    let rows = csv
+        .lines()
         .skip(header + 1)
-        .map(|l| {
-            let c: Vec<f64> = l.split(',').map(|v| v.parse().unwrap_or(f64::NAN)).collect();
-            // x, target, ntk_mean, ntk_sd, nngp_mean, nngp_sd, net_mean, net_sd, lin_mean, lin_sd
-            (c[6] - c[8], c[6] - c[2], c[3])
-        })
-        .collect()
+        .map(|l| l.split(',').map(|v| v.parse().unwrap_or(f64::NAN)).collect())
+        .collect();
+    (comments, rows)
+}
+
+/// Per test point of the CSV: (net_mean − lin_mean, net_mean − ntk_mean, ntk_sd).
+fn csv_columns(browser: &Browser) -> Vec<(f64, f64, f64)> {
+    csv_rows(browser).1.iter().map(|c| (c[6] - c[8], c[6] - c[2], c[3])).collect()
 }
 
 /// Waits for the run after a change to be drawn and trained.
