@@ -358,7 +358,10 @@ mod tests {
         check_described(CatapultParams::default(), &[]);
         check_described(super::single::SingleParams::default(), &[("phi", "sin(3*x)+0.1*x")]);
         check_described(super::phase::PhaseParams::default(), &[("phi", "sin(3*x)+0.1*x")]);
-        check_described(WidthsParams::default().with_axis(AxisChoice::Depth), &[("axv", "2,4")]);
+        check_described(
+            WidthsParams::default().with_axis(AxisChoice::Depth),
+            &[("axv", "2,4"), ("alphas", "0.5,2")],
+        );
     }
 
     #[test]

@@ -1,13 +1,17 @@
 //! The width-scaling view's shareable state (paper Theorem 2.1, Figure 1, Figure S5): the
 //! architecture, the generated data, the learning rate as a fraction of η_critical, the steps,
 //! the log2 grid of widths, the seeds per width and an optional second axis (depths or
-//! training-set sizes), and the core's sweep it describes.
+//! training-set sizes), and the core's sweep it describes. Against α instead of the width
+//! (Chizat's output scale, docs/MATH.md "From lazy to rich"): one width trained at every α of
+//! a list, the core's laziness sweep.
 
 use ntk_core::datasets::Target1d;
+use ntk_core::experiments::laziness::LazinessSpec;
 use ntk_core::experiments::widths::{
     log2_grid, LearningRate, SweepAxis, SweepData, WidthError, WidthSweepSpec,
 };
-use ntk_core::{Architecture, Parameterization};
+use ntk_core::nets::output_scale::ALPHA_RANGE;
+use ntk_core::Architecture;
 
 use super::arch::{self, activation_name, ArchFields, BUILT_IN_ACTIVATIONS};
 use super::notes::Note;
@@ -28,6 +32,45 @@ pub const MAX_BROWSER_DEPTH: usize = 8;
 pub const MAX_AXIS_VALUES: usize = 5;
 /// Most gradient-descent steps in the page.
 pub const MAX_BROWSER_STEPS: u64 = 100_000;
+/// Most output scales α of a sweep against α in the page.
+pub const MAX_BROWSER_ALPHAS: usize = 12;
+/// The output scales of a sweep against α unless the link gives others: from rich (0.1) to
+/// lazy (30), half a decade apart. Beyond α ≈ 30 the network–linearization gap meets the f32
+/// floor of the parameters' updates, which grows like α (docs/MATH.md "From lazy to rich").
+pub const DEFAULT_ALPHAS: [f64; 6] = [0.1, 0.3, 1.0, 3.0, 10.0, 30.0];
+/// The one width of a sweep against α unless the link gives another.
+pub const DEFAULT_ALPHA_WIDTH: usize = 128;
+
+/// What a sweep varies along its x axis.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Against {
+    /// the hidden width n, on a log2 grid (paper Theorem 2.1, Figure 1)
+    Width,
+    /// Chizat's output scale α at one width: lazy (large α) to rich (small α)
+    Alpha,
+}
+
+impl Against {
+    /// URL / select names, in select order.
+    pub const NAMES: [&'static str; 2] = ["width", "alpha"];
+
+    /// Its URL name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Against::Width => "width",
+            Against::Alpha => "alpha",
+        }
+    }
+
+    /// Parses a name of [`Against::NAMES`].
+    pub fn from_name(name: &str) -> Option<Against> {
+        match name {
+            "width" => Some(Against::Width),
+            "alpha" => Some(Against::Alpha),
+            _ => None,
+        }
+    }
+}
 
 /// The optional second axis of a sweep (paper Figure S5).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,7 +137,8 @@ impl AxisChoice {
 /// parameterization, σ's are variances, loss `1/(2N) Σ (f − y)²`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct WidthsParams {
-    /// depth (replaced by each value of a depth axis), φ, σ_w², σ_b²; NTK parameterization
+    /// depth (replaced by each value of a depth axis), φ, σ_w², σ_b², parameterization (NTK or
+    /// mean-field; the core refuses standard)
     pub arch: Architecture,
     /// the target the training points sample
     pub target: Target1d,
@@ -120,6 +164,13 @@ pub struct WidthsParams {
     pub axis: AxisChoice,
     /// its values, strictly increasing, within [`AxisChoice::range`] (empty without an axis)
     pub axis_values: Vec<usize>,
+    /// what the sweep varies: the width (log2 grid) or the output scale α (at [`Self::width`])
+    pub against: Against,
+    /// the one hidden width of a sweep against α
+    pub width: usize,
+    /// the output scales α of a sweep against α: 2 to [`MAX_BROWSER_ALPHAS`], strictly
+    /// increasing, within [`ALPHA_RANGE`]
+    pub alphas: Vec<f64>,
 }
 
 impl Default for WidthsParams {
@@ -141,8 +192,46 @@ impl Default for WidthsParams {
             seed: 0,
             axis: AxisChoice::None,
             axis_values: Vec::new(),
+            against: Against::Width,
+            width: DEFAULT_ALPHA_WIDTH,
+            alphas: DEFAULT_ALPHAS.to_vec(),
         }
     }
+}
+
+/// Parses a comma-separated list of output scales α: numbers clamped into [`ALPHA_RANGE`],
+/// sorted and deduplicated, at most [`MAX_BROWSER_ALPHAS`]; a note for each entry dropped or
+/// moved.
+pub fn parse_alphas(raw: &str) -> (Vec<f64>, Vec<Note>) {
+    let (lo, hi) = ALPHA_RANGE;
+    let mut values = Vec::new();
+    let mut notes = Vec::new();
+    for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        match entry.parse::<f64>() {
+            Ok(v) if v.is_finite() => {
+                let c = v.clamp(lo, hi);
+                if c != v {
+                    notes.push(Note::text("output scale ").quote(entry).then(format!(" clamped to {c}")));
+                }
+                values.push(c);
+            }
+            _ => notes.push(Note::text("output scale ").quote(entry).then(" is not a number: left out")),
+        }
+    }
+    values.sort_by(f64::total_cmp);
+    values.dedup();
+    if values.len() > MAX_BROWSER_ALPHAS {
+        notes.push(Note::text(format!(
+            "at most {MAX_BROWSER_ALPHAS} output scales: kept the first {MAX_BROWSER_ALPHAS}"
+        )));
+        values.truncate(MAX_BROWSER_ALPHAS);
+    }
+    (values, notes)
+}
+
+/// The text of output scales: `0.1,0.3,1` (each in its shortest exact form).
+pub fn alpha_text(values: &[f64]) -> String {
+    values.iter().map(f64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// Parses a comma-separated list of axis values: integers, clamped into `range`, sorted and
@@ -181,7 +270,11 @@ pub fn axis_text(values: &[usize]) -> String {
 
 crate::has_arch!(
     WidthsParams,
-    ArchFields { depth: Some(&Self::DEPTH), ..ArchFields::basic(&Self::ACTIVATION, &Self::SW2, &Self::SB2) }
+    ArchFields {
+        depth: Some(&Self::DEPTH),
+        param: Some(&Self::PARAM),
+        ..ArchFields::basic(&Self::ACTIVATION, &Self::SW2, &Self::SB2)
+    }
 );
 
 impl WidthsParams {
@@ -193,6 +286,8 @@ impl WidthsParams {
     pub const SW2: Field<Self> = arch::sw2(0.01, 10.0, true);
     /// σ_b².
     pub const SB2: Field<Self> = arch::sb2(4.0);
+    /// The parameterization (NTK or mean-field; standard is refused by the sweep, with why).
+    pub const PARAM: Field<Self> = arch::param();
     /// The target function.
     pub const TARGET: Field<Self> = choice_field!("data", "target", Target1d, |s| s.target);
     /// Training points N.
@@ -244,6 +339,25 @@ impl WidthsParams {
             notes
         },
     };
+    /// What the sweep varies.
+    pub const AGAINST: Field<Self> = choice_field!("x", "sweep against", Against, |s| s.against);
+    /// The one width of a sweep against α (kept in the link against the width too, so that
+    /// switching back finds it).
+    pub const WIDTH: Field<Self> =
+        int_field!("width", "hidden width n", MIN_BROWSER_WIDTH, MAX_BROWSER_WIDTH, true, |s| s.width);
+    /// The output scales of a sweep against α (kept in the link as [`Self::WIDTH`]).
+    pub const ALPHAS: Field<Self> = Field {
+        key: "alphas",
+        label: "output scales α (comma-separated, 2 to 12)",
+        kind: Kind::Text { max_len: 200 },
+        get: |s| Value::Text(alpha_text(&s.alphas)),
+        set: |s, v| {
+            let Value::Text(raw) = v else { return Vec::new() };
+            let (values, notes) = parse_alphas(&raw);
+            s.alphas = values;
+            notes
+        },
+    };
 }
 
 impl Described for WidthsParams {
@@ -252,6 +366,7 @@ impl Described for WidthsParams {
         Self::ACTIVATION,
         Self::SW2,
         Self::SB2,
+        Self::PARAM,
         Self::TARGET,
         Self::N_TRAIN,
         Self::NOISE,
@@ -264,6 +379,9 @@ impl Described for WidthsParams {
         Self::SEED,
         Self::AXIS,
         Self::AXIS_VALUES,
+        Self::AGAINST,
+        Self::WIDTH,
+        Self::ALPHAS,
     ];
 
     /// The largest width at least the smallest; axis values within the axis's range (its
@@ -276,6 +394,20 @@ impl Described for WidthsParams {
                 self.max_width, self.min_width
             )));
             self.max_width = self.min_width;
+        }
+        if self.alphas.len() < 2 {
+            notes.push(Note::text(format!(
+                "a sweep against α needs 2 or more output scales: using {}",
+                alpha_text(&DEFAULT_ALPHAS)
+            )));
+            self.alphas = DEFAULT_ALPHAS.to_vec();
+        }
+        if self.against == Against::Alpha && self.axis != AxisChoice::None {
+            notes.push(Note::text(format!(
+                "a sweep against α has no second axis: the {} axis is left out",
+                self.axis.name()
+            )));
+            self.axis = AxisChoice::None;
         }
         if self.axis == AxisChoice::None {
             self.axis_values.clear();
@@ -343,18 +475,27 @@ impl WidthsParams {
             format!("--depth {}", self.arch.depth),
             format!("--sw2 {}", self.arch.sw2),
             format!("--sb2 {}", self.arch.sb2),
+            format!("--param {}", self.arch.param),
             format!("--target {}", self.target.name()),
             format!("--train-size {}", self.n_train),
             format!("--noise {}", self.noise),
             format!("--data-seed {}", self.data_seed),
             format!("--lr-critical {}", self.lr_fraction),
             format!("--steps {}", self.steps),
-            format!("--min-width {}", self.min_width),
-            format!("--max-width {}", self.max_width),
+        ];
+        args.extend(match self.against {
+            Against::Width => {
+                [format!("--min-width {}", self.min_width), format!("--max-width {}", self.max_width)]
+            }
+            Against::Alpha => {
+                [format!("--widths {}", self.width), format!("--alphas {}", alpha_text(&self.alphas))]
+            }
+        });
+        args.extend([
             format!("--seeds {}", self.seeds),
             format!("--seed {}", self.seed),
             format!("--checkpoints {}", ntk_core::experiments::widths::DEFAULT_SWEEP_CHECKPOINTS),
-        ];
+        ]);
         let values = || self.axis_values.iter().map(usize::to_string).collect::<Vec<_>>().join(",");
         match self.axis {
             AxisChoice::None => {}
@@ -374,6 +515,7 @@ impl WidthsParams {
             .append_pair("act", activation_name(spec.arch.activation))
             .append_pair("sw2", &spec.arch.sw2.to_string())
             .append_pair("sb2", &spec.arch.sb2.to_string())
+            .append_pair("param", &spec.arch.param.to_string())
             .append_pair("steps", &spec.steps.to_string())
             .append_pair("seeds", &spec.seeds.to_string())
             .append_pair("seed", &spec.seed.to_string());
@@ -415,6 +557,11 @@ impl WidthsParams {
                 q.append_pair("axis", "size").append_pair("axv", &axis_text(v));
             }
         }
+        if let Some(alpha) = spec.alpha {
+            notes.push(Note::text(format!(
+                "the sweep trained g = α (f − f₀) at α = {alpha} at every width; the page's width sweep trains f"
+            )));
+        }
         if spec.checkpoints != ntk_core::experiments::widths::DEFAULT_SWEEP_CHECKPOINTS {
             notes.push(Note::text(format!(
                 "the sweep recorded {} checkpoints per run; the page records {}",
@@ -430,8 +577,9 @@ impl WidthsParams {
         (params, clamped)
     }
 
-    /// The core's sweep of this state: NTK parameterization, the generated 1-D data set,
-    /// `η = lr_fraction · η_critical` at every axis value, the log2 width grid.
+    /// The core's sweep of this state: its parameterization, the generated 1-D data set,
+    /// `η = lr_fraction · η_critical` at every axis value, the log2 width grid (against α: the
+    /// one width, no α of its own — [`WidthsParams::to_laziness_spec`] adds the α values).
     ///
     /// # Errors
     /// [`WidthError`] from [`log2_grid`] (not reachable from a parsed state). The spec is not
@@ -443,7 +591,7 @@ impl WidthsParams {
             AxisChoice::TrainSize => SweepAxis::TrainSize(self.axis_values.clone()),
         };
         Ok(WidthSweepSpec {
-            arch: Architecture { param: Parameterization::Ntk, ..self.arch },
+            arch: self.arch,
             data: SweepData::Generated {
                 target: self.target,
                 train_size: self.n_train,
@@ -453,11 +601,28 @@ impl WidthsParams {
             learning_rate: LearningRate::CriticalFraction(self.lr_fraction),
             steps: self.steps,
             seed: self.seed,
-            widths: self.widths()?,
+            widths: match self.against {
+                Against::Width => self.widths()?,
+                Against::Alpha => vec![self.width],
+            },
             seeds: self.seeds,
             axis,
             checkpoints: ntk_core::experiments::widths::DEFAULT_SWEEP_CHECKPOINTS,
             alpha: None,
+        })
+    }
+
+    /// The core's laziness sweep of a state against α: [`WidthsParams::to_spec`] at the one
+    /// width, trained at every α of [`WidthsParams::alphas`] (`None` for a sweep against the
+    /// width).
+    ///
+    /// # Errors
+    /// As [`WidthsParams::to_spec`]. The spec is not validated here: see
+    /// [`LazinessSpec::validate`].
+    pub fn to_laziness_spec(&self) -> Result<Option<LazinessSpec>, WidthError> {
+        Ok(match self.against {
+            Against::Width => None,
+            Against::Alpha => Some(LazinessSpec { sweep: self.to_spec()?, alphas: self.alphas.clone() }),
         })
     }
 }
@@ -466,7 +631,7 @@ impl WidthsParams {
 mod tests {
     use super::*;
     use crate::params::url::{decode, encode, RESERVED};
-    use ntk_core::Activation;
+    use ntk_core::{Activation, Parameterization};
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn from_query(q: &str) -> (WidthsParams, Vec<Note>) {
@@ -510,7 +675,7 @@ mod tests {
         .with_axis(AxisChoice::TrainSize);
         assert_eq!(
             s.cli_command(),
-            "ntk widths --act relu --depth 2 --sw2 2.25 --sb2 0.1 --target sin --train-size 8 --noise 0.1 \
+            "ntk widths --act relu --depth 2 --sw2 2.25 --sb2 0.1 --param ntk --target sin --train-size 8 --noise 0.1 \
              --data-seed 1 --lr-critical 0.25 --steps 300 --min-width 32 --max-width 1024 --seeds 4 --seed 0 \
              --checkpoints 20 --train-sizes 4,16,64"
         );
@@ -521,6 +686,42 @@ mod tests {
         .with_axis(AxisChoice::Depth);
         assert!(d.cli_command().ends_with("--depths 1,2,4"), "{}", d.cli_command());
         assert!(!WidthsParams::default().cli_command().contains("--depths"));
+    }
+
+    #[test]
+    fn a_sweep_against_alpha_is_one_width_at_every_output_scale() {
+        let s = WidthsParams {
+            arch: Architecture { param: Parameterization::MeanField, ..WidthsParams::default().arch },
+            against: Against::Alpha,
+            width: 64,
+            alphas: vec![0.25, 1.0, 4.0],
+            ..WidthsParams::default()
+        };
+        let link = encode(&s);
+        assert!(link.contains("x=alpha") && link.contains("width=64") && link.contains("param=mf"), "{link}");
+        let (back, notes) = from_query(&link);
+        assert_eq!((back, notes.len()), (s.clone(), 0), "{notes:?}");
+        let lazy = s.to_laziness_spec().unwrap().expect("against α");
+        assert_eq!((lazy.alphas.clone(), lazy.sweep.widths.clone()), (vec![0.25, 1.0, 4.0], vec![64]));
+        assert_eq!(lazy.sweep.arch.param, Parameterization::MeanField);
+        lazy.validate().unwrap();
+        assert_eq!(WidthsParams::default().to_laziness_spec().unwrap(), None);
+        let command = s.cli_command();
+        assert!(command.contains("--param mf"), "{command}");
+        assert!(command.contains("--widths 64 --alphas 0.25,1,4 --seeds"), "{command}");
+        assert!(!command.contains("--min-width"), "{command}");
+        // Hostile α lists: clamped, sorted, deduplicated, at most 12; fewer than 2 → defaults;
+        // a second axis is dropped with a note.
+        let (s, notes) = from_query("x=alpha&alphas=1e9,x,-1,3,3,0.5");
+        assert_eq!(s.alphas, vec![ALPHA_RANGE.0, 0.5, 3.0, ALPHA_RANGE.1]);
+        assert_eq!(notes.len(), 3, "{notes:?}");
+        let (s, notes) = from_query("x=alpha&alphas=2&axis=depth");
+        assert_eq!((s.alphas, s.axis), (DEFAULT_ALPHAS.to_vec(), AxisChoice::None));
+        assert_eq!(notes.len(), 2, "{notes:?}");
+        let many: Vec<String> = (1..=20).map(|i| i.to_string()).collect();
+        let (s, notes) = from_query(&format!("x=alpha&alphas={}", many.join(",")));
+        assert_eq!((s.alphas.len(), notes.len()), (MAX_BROWSER_ALPHAS, 1));
+        s.to_laziness_spec().unwrap().unwrap().validate().unwrap();
     }
 
     #[test]
@@ -551,7 +752,8 @@ mod tests {
         let mut rng = ntk_core::rng::Normal::new(7);
         let pieces = [
             "depth", "wmin", "wmax", "seeds", "axis", "axv", "size", "depth", "=", "&", ",", "%2C", "1",
-            "4096", "32", "-1", "1e9", "NaN", "x", "n", "steps", "lrf", "0",
+            "4096", "32", "-1", "1e9", "NaN", "x", "n", "steps", "lrf", "0", "alpha", "alphas", "width",
+            "0.5", "param", "mf",
         ];
         for _ in 0..2000 {
             let len = (rng.uniform() * 20.0) as usize;
@@ -560,6 +762,9 @@ mod tests {
             let (s, _) = from_query(&q);
             let spec = s.to_spec().unwrap_or_else(|e| panic!("{q}: {e}"));
             spec.validate_with_cap(u64::MAX).unwrap_or_else(|e| panic!("{q}: {e}"));
+            if let Some(lazy) = s.to_laziness_spec().unwrap() {
+                lazy.validate().unwrap_or_else(|e| panic!("{q}: {e}"));
+            }
             let (again, notes) = from_query(&encode(&s));
             assert_eq!(again, s, "{q}");
             assert!(notes.is_empty(), "{q}: {notes:?}");

@@ -5,6 +5,9 @@
 //! seed mean per width with a min–max bar, the fitted power law with its slope in the legend, and
 //! dashed reference lines of slope −1/2 and −1 anchored at the first point.
 //!
+//! Against Chizat's output scale α (one width, [`WidthsPlot::from_laziness`]): panels (a)–(c)
+//! against α, with the lazy theory's reference slope −1.
+//!
 //! [`WidthsPlot::from_result`] turns a [`SweepResult`] into plain series; [`draw_widths_plot`]
 //! only draws them.
 
@@ -12,6 +15,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use web_sys::HtmlCanvasElement;
 
+use ntk_core::experiments::laziness::LazinessResult;
 use ntk_core::experiments::widths::{SweepResult, WidthPoint};
 use ntk_core::stats::{fit_slope, PowerLawFit, Spread};
 
@@ -39,7 +43,7 @@ pub const REFERENCE_COLOR: RGBColor = RGBColor(120, 120, 120);
 
 const MARKERS: [Marker; 4] = [Marker::Circle, Marker::Triangle, Marker::Square, Marker::Cross];
 
-/// A width's (width n, seed mean, smallest, largest value over seeds).
+/// A point's (x: width n or output scale α, seed mean, smallest, largest value over seeds).
 pub type BarPoint = (f64, f64, f64, f64);
 
 /// One metric of one series: per width, the seed mean and its min–max range, and the fit.
@@ -68,17 +72,86 @@ pub struct Panel {
     pub series: Vec<MetricSeries>,
 }
 
-/// The four panels and the reference slopes.
+/// The panels and the reference slopes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WidthsPlot {
-    /// (a), (b), (c), (d)
+    /// (a), (b), (c), (d) against the width; (a), (b), (c) against α
     pub panels: Vec<Panel>,
-    /// slopes of the dashed reference lines (−1/2, −1)
+    /// slopes of the dashed reference lines (−1/2, −1 against the width; −1 against α)
     pub reference_slopes: Vec<f64>,
+    /// the x-axis description
+    pub x_desc: String,
 }
 
-fn spread_point(width: usize, s: &Spread) -> BarPoint {
-    (width as f64, s.mean, s.min, s.max)
+/// The lazy theory's slope of (a)–(c) against α (docs/MATH.md "From lazy to rich").
+pub const LAZY_ALPHA_SLOPE: f64 = -1.0;
+
+fn spread_point(x: impl Into<f64>, s: &Spread) -> BarPoint {
+    (x.into(), s.mean, s.min, s.max)
+}
+
+/// The x of a width.
+fn width_x(p: &WidthPoint) -> f64 {
+    p.width as f64
+}
+
+/// Panels (a)–(c) with their titles and y descriptions, no series yet.
+fn training_panels() -> Vec<Panel> {
+    vec![
+        Panel {
+            title: "(a) network vs linearization: sup over training of test RMSE".into(),
+            y_desc: "sup_k RMSE(f_k, f_k^lin)".into(),
+            series: vec![],
+        },
+        Panel {
+            title: "(b) relative weight change per layer".into(),
+            y_desc: "‖W_T − W_0‖_F / ‖W_0‖_F".into(),
+            series: vec![],
+        },
+        Panel {
+            title: "(c) kernel change during training".into(),
+            y_desc: "‖Θ̂_T − Θ̂_0‖_F / ‖Θ̂_0‖_F".into(),
+            series: vec![],
+        },
+    ]
+}
+
+/// Adds one series' (a), (b) (input, hidden, readout) and (c) to `panels`, x given by `x`.
+fn push_training_series(
+    panels: &mut [Panel],
+    points: &[(f64, &WidthPoint)],
+    name: &str,
+    color: RGBColor,
+    marker: Marker,
+) {
+    let pts = |f: &dyn Fn(f64, &WidthPoint) -> Option<BarPoint>| {
+        points.iter().filter_map(|&(x, p)| f(x, p)).collect::<Vec<_>>()
+    };
+    panels[0].series.push(metric(
+        name.to_string(),
+        color,
+        Marker::Circle,
+        pts(&|x, p| p.rmse_nn_lin_sup.as_ref().map(|v| spread_point(x, v))),
+    ));
+    panels[2].series.push(metric(
+        name.to_string(),
+        color,
+        Marker::Circle,
+        pts(&|x, p| p.ntk_change.as_ref().map(|v| spread_point(x, v))),
+    ));
+    let layer_name = |kind: &str| if name.is_empty() { kind.to_string() } else { format!("{kind}, {name}") };
+    let input = pts(&|x, p| p.weight_change.first().map(|v| spread_point(x, v)));
+    let hidden = pts(&|x, p| hidden_change(p).map(|(_, m, lo, hi)| (x, m, lo, hi)));
+    let readout = pts(&|x, p| {
+        (p.weight_change.len() >= 2).then(|| spread_point(x, &p.weight_change[p.weight_change.len() - 1]))
+    });
+    for (k, (kind, points)) in
+        [("input", input), ("hidden", hidden), ("readout", readout)].into_iter().enumerate()
+    {
+        if !points.is_empty() {
+            panels[1].series.push(metric(layer_name(kind), LAYER_COLORS[k], marker, points));
+        }
+    }
 }
 
 fn metric(name: String, color: RGBColor, marker: Marker, points: Vec<BarPoint>) -> MetricSeries {
@@ -109,70 +182,42 @@ impl WidthsPlot {
     /// (input, hidden — the mean over hidden layers when there are several —, readout) and tells
     /// the series apart by marker; the other panels colour the series.
     pub fn from_result(result: &SweepResult, series_name: impl Fn(Option<usize>) -> String) -> WidthsPlot {
-        let mut panels = vec![
-            Panel {
-                title: "(a) network vs linearization: sup over training of test RMSE".into(),
-                y_desc: "sup_k RMSE(f_k, f_k^lin)".into(),
-                series: vec![],
-            },
-            Panel {
-                title: "(b) relative weight change per layer".into(),
-                y_desc: "‖W_T − W_0‖_F / ‖W_0‖_F".into(),
-                series: vec![],
-            },
-            Panel {
-                title: "(c) kernel change during training".into(),
-                y_desc: "‖Θ̂_T − Θ̂_0‖_F / ‖Θ̂_0‖_F".into(),
-                series: vec![],
-            },
-            Panel {
-                title: "(d) initial kernel vs the analytic NTK".into(),
-                y_desc: "‖Θ̂_0 − Θ‖_F / ‖Θ‖_F".into(),
-                series: vec![],
-            },
-        ];
+        let mut panels = training_panels();
+        panels.push(Panel {
+            title: "(d) initial kernel vs the analytic NTK".into(),
+            y_desc: "‖Θ̂_0 − Θ‖_F / ‖Θ‖_F".into(),
+            series: vec![],
+        });
         for (i, s) in result.series.iter().enumerate() {
             let name = series_name(s.axis_value);
             let color = SERIES_COLORS[i % SERIES_COLORS.len()];
-            let pts = |f: &dyn Fn(&WidthPoint) -> Option<BarPoint>| {
-                s.points.iter().filter_map(f).collect::<Vec<_>>()
-            };
-            panels[0].series.push(metric(
-                name.clone(),
-                color,
-                Marker::Circle,
-                pts(&|p| p.rmse_nn_lin_sup.as_ref().map(|v| spread_point(p.width, v))),
-            ));
-            panels[2].series.push(metric(
-                name.clone(),
-                color,
-                Marker::Circle,
-                pts(&|p| p.ntk_change.as_ref().map(|v| spread_point(p.width, v))),
-            ));
+            let points: Vec<(f64, &WidthPoint)> = s.points.iter().map(|p| (width_x(p), p)).collect();
+            push_training_series(&mut panels, &points, &name, color, MARKERS[i % MARKERS.len()]);
             panels[3].series.push(metric(
                 name.clone(),
                 color,
                 Marker::Circle,
-                pts(&|p| (p.ntk_init_error.count > 0).then(|| spread_point(p.width, &p.ntk_init_error))),
+                s.points
+                    .iter()
+                    .filter(|p| p.ntk_init_error.count > 0)
+                    .map(|p| spread_point(width_x(p), &p.ntk_init_error))
+                    .collect(),
             ));
-            let marker = MARKERS[i % MARKERS.len()];
-            let layer_name =
-                |kind: &str| if name.is_empty() { kind.to_string() } else { format!("{kind}, {name}") };
-            let input = pts(&|p| p.weight_change.first().map(|v| spread_point(p.width, v)));
-            let hidden = pts(&hidden_change);
-            let readout = pts(&|p| {
-                (p.weight_change.len() >= 2)
-                    .then(|| spread_point(p.width, &p.weight_change[p.weight_change.len() - 1]))
-            });
-            for (k, (kind, points)) in
-                [("input", input), ("hidden", hidden), ("readout", readout)].into_iter().enumerate()
-            {
-                if !points.is_empty() {
-                    panels[1].series.push(metric(layer_name(kind), LAYER_COLORS[k], marker, points));
-                }
-            }
         }
-        WidthsPlot { panels, reference_slopes: result.reference_slopes.clone() }
+        WidthsPlot {
+            panels,
+            reference_slopes: result.reference_slopes.clone(),
+            x_desc: "hidden width n".into(),
+        }
+    }
+
+    /// Panels (a)–(c) of a sweep against Chizat's output scale α at one width, with the lazy
+    /// theory's reference slope [`LAZY_ALPHA_SLOPE`] (each metric `∝ 1/α` as α → ∞).
+    pub fn from_laziness(result: &LazinessResult) -> WidthsPlot {
+        let mut panels = training_panels();
+        let points: Vec<(f64, &WidthPoint)> = result.points.iter().map(|p| (p.alpha, &p.point)).collect();
+        push_training_series(&mut panels, &points, "", SERIES_COLORS[0], Marker::Circle);
+        WidthsPlot { panels, reference_slopes: vec![LAZY_ALPHA_SLOPE], x_desc: "output scale α".into() }
     }
 }
 
@@ -184,7 +229,7 @@ pub fn legend_text(s: &MetricSeries) -> String {
             Some(e) => format!("slope {} ± {:.2}", signed(f.slope), e),
             None => format!("slope {}", signed(f.slope)),
         },
-        None => "slope: needs 2 widths".to_string(),
+        None => "slope: needs 2 points".to_string(),
     };
     if s.name.is_empty() {
         format!("fit: {slope}")
@@ -251,7 +296,7 @@ fn draw_widths_on<DB: DrawingBackend>(
         root.split_evenly((4, 1))
     };
     for (area, panel) in areas.iter().zip(&plot.panels) {
-        draw_panel(area, panel, &plot.reference_slopes, dpr, &mut geometry)?;
+        draw_panel(area, panel, plot, dpr, &mut geometry)?;
     }
     Ok(geometry)
 }
@@ -281,10 +326,11 @@ fn panel_legend(panel: &Panel, reference_slopes: &[f64], with_references: bool) 
 fn draw_panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     panel: &Panel,
-    reference_slopes: &[f64],
+    plot: &WidthsPlot,
     dpr: f64,
     geometry: &mut Geometry,
 ) -> Result<(), PlotError> {
+    let reference_slopes = &plot.reference_slopes[..];
     let px = |v: f64| (v * dpr).round() as u32;
     let all: Vec<&BarPoint> = panel
         .series
@@ -326,7 +372,7 @@ fn draw_panel<DB: DrawingBackend>(
     let legend_box = legend::draw(&legend_area.margin(0, 0, px(8.0), px(8.0)), &entries, font)?;
     let style = Style { x_area: 34.0, y_area: 58.0, ..Style::default() };
     let Frame { mut chart, area: plot_area, labels } =
-        panel_frame(&chart_area, (x0, x1), (y0, y1), &panel.y_desc, style, dpr)?;
+        panel_frame(&chart_area, (x0, x1), (y0, y1), (&plot.x_desc, &panel.y_desc), style, dpr)?;
     geometry.areas.push(plot_area);
     geometry.legends.extend(legend_box);
     geometry.axes.extend(labels);
@@ -373,14 +419,15 @@ fn draw_panel<DB: DrawingBackend>(
     Ok(())
 }
 
-/// The log-log frame of a panel over widths `x` and values `y`.
+/// The log-log frame of a panel over `x` (widths or α) and values `y`, described by `desc`
+/// (x, y).
 fn panel_frame<'a, DB: DrawingBackend>(
     area: &'a DrawingArea<DB, Shift>,
     x: (f64, f64),
     y: (f64, f64),
-    y_desc: &str,
+    desc: (&str, &str),
     style: Style,
     dpr: f64,
 ) -> Result<Frame<'a, DB>, PlotError> {
-    panel(area, None, &Axis::log(x.0, x.1, "hidden width n"), &Axis::log(y.0, y.1, y_desc), style, dpr)
+    panel(area, None, &Axis::log(x.0, x.1, desc.0), &Axis::log(y.0, y.1, desc.1), style, dpr)
 }

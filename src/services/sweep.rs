@@ -5,10 +5,15 @@
 //! value, width, seed range); each finished task is merged into its point
 //! ([`WidthPoint::merge`]) and the slopes refitted ([`SweepResult::assemble`]) as results
 //! arrive. Cancel ends the run; results stay when another tab is shown.
+//!
+//! A sweep against Chizat's output scale α (the core's [`LazinessSpec`]) runs the same way, one
+//! task per (α, seed range) of its one width, each trained as `g = α (f − f₀)`; its points are
+//! assembled by [`LazinessResult::assemble`], slopes against α.
 
 use leptos::prelude::*;
+use ntk_core::experiments::laziness::{LazinessPoint, LazinessResult, LazinessSpec};
 use ntk_core::experiments::widths::{
-    estimate_bytes, estimate_flop, SweepResult, WidthPoint, WidthSweepSpec, WidthsReport,
+    estimate_bytes, estimate_flop, SweepResult, WidthError, WidthPoint, WidthSweepSpec, WidthsReport,
 };
 
 use crate::params::notes::Note;
@@ -26,7 +31,8 @@ pub const WORKER_MEMORY_CAP: u64 = 1 << 30;
 /// Most workers a sweep uses.
 pub const MAX_SWEEP_WORKERS: usize = 2;
 
-/// One job of a sweep: seeds `seeds.0..seeds.1` of one width at one axis value.
+/// One job of a sweep: seeds `seeds.0..seeds.1` of one width at one axis value (or at one
+/// output scale α).
 #[derive(Clone, Debug, PartialEq)]
 pub struct SweepJob {
     /// the second-axis value (`None` without an axis)
@@ -35,16 +41,35 @@ pub struct SweepJob {
     pub width: usize,
     /// seed range (start, end)
     pub seeds: (usize, usize),
+    /// the output scale α of a sweep against α (`None`: the network f itself)
+    pub alpha: Option<f64>,
+}
+
+impl SweepJob {
+    /// Whether a point status is this job's point.
+    fn is_point(&self, s: &PointStatus) -> bool {
+        s.axis_value == self.axis_value && s.width == self.width && s.alpha == self.alpha
+    }
+
+    /// Its point as messages name it: `width 128`, or `α = 3 (width 128)`.
+    pub fn point_name(&self) -> String {
+        match self.alpha {
+            Some(a) => format!("α = {a} (width {})", self.width),
+            None => format!("width {}", self.width),
+        }
+    }
 }
 
 /// A sweep accepted for the page: the core's spec, its jobs in run order, and its estimates.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SweepPlan {
-    /// the core's sweep
+    /// the core's sweep (against α: its one width, without an α of its own)
     pub spec: WidthSweepSpec,
+    /// the core's laziness sweep of a sweep against α
+    pub laziness: Option<LazinessSpec>,
     /// jobs, smallest width first (each width's seeds split over the workers)
     pub jobs: Vec<SweepJob>,
-    /// estimated FLOP ([`estimate_flop`])
+    /// estimated FLOP ([`estimate_flop`], times the number of α values against α)
     pub flop: f64,
     /// estimated peak bytes per worker ([`estimate_bytes`])
     pub bytes: u64,
@@ -58,8 +83,16 @@ pub struct SweepPlan {
 /// A one-line message saying what is too large and what to lower.
 pub fn plan_sweep(params: &WidthsParams, workers: usize) -> Result<SweepPlan, String> {
     let spec = params.to_spec().map_err(|e| format!("This sweep cannot run: {e}"))?;
+    let laziness = params.to_laziness_spec().map_err(|e| format!("This sweep cannot run: {e}"))?;
+    if let Some(l) = &laziness {
+        l.validate().map_err(|e| format!("This sweep cannot run: {e}"))?;
+    }
     spec.validate_with_cap(WORKER_MEMORY_CAP).map_err(|e| format!("This sweep is refused: {e}"))?;
-    let flop = estimate_flop(&spec);
+    let alphas: Vec<Option<f64>> = match &laziness {
+        Some(l) => l.alphas.iter().copied().map(Some).collect(),
+        None => vec![None],
+    };
+    let flop = estimate_flop(&spec) * alphas.len() as f64;
     if flop > MAX_SWEEP_FLOP {
         return Err(format!(
             "This sweep is refused: it needs about {flop:.1e} FLOP, above the page's limit of \
@@ -70,17 +103,19 @@ pub fn plan_sweep(params: &WidthsParams, workers: usize) -> Result<SweepPlan, St
     let chunks = workers.clamp(1, spec.seeds);
     let bounds: Vec<usize> = (0..=chunks).map(|c| c * spec.seeds / chunks).collect();
     let mut jobs = Vec::new();
-    for &width in &spec.widths {
-        for axis_value in spec.axis.values() {
-            for c in 0..chunks {
-                if bounds[c] < bounds[c + 1] {
-                    jobs.push(SweepJob { axis_value, width, seeds: (bounds[c], bounds[c + 1]) });
+    for &alpha in &alphas {
+        for &width in &spec.widths {
+            for axis_value in spec.axis.values() {
+                for c in 0..chunks {
+                    if bounds[c] < bounds[c + 1] {
+                        jobs.push(SweepJob { axis_value, width, seeds: (bounds[c], bounds[c + 1]), alpha });
+                    }
                 }
             }
         }
     }
     let bytes = estimate_bytes(&spec);
-    Ok(SweepPlan { spec, jobs, flop, bytes })
+    Ok(SweepPlan { spec, laziness, jobs, flop, bytes })
 }
 
 /// Where a sweep is.
@@ -110,6 +145,8 @@ pub struct PointStatus {
     pub axis_value: Option<usize>,
     /// hidden width n
     pub width: usize,
+    /// the output scale α of a sweep against α
+    pub alpha: Option<f64>,
     /// seeds of the point
     pub seeds_total: usize,
     /// seeds finished
@@ -132,6 +169,7 @@ impl PointStatus {
         PointStatus {
             axis_value,
             width,
+            alpha: None,
             seeds_total,
             seeds_done: 0,
             in_flight: 0.0,
@@ -171,6 +209,12 @@ pub struct SweepState {
     pub points: Vec<WidthPoint>,
     /// the points assembled into series with slopes
     pub result: Option<SweepResult>,
+    /// a sweep against α: the laziness sweep run
+    pub laziness: Option<LazinessSpec>,
+    /// a sweep against α: its points merged so far, per α
+    pub lazy_points: Vec<LazinessPoint>,
+    /// a sweep against α: its points with slopes against α
+    pub lazy: Option<LazinessResult>,
     /// per point, in run order
     pub statuses: Vec<PointStatus>,
     /// worker deaths and merge problems
@@ -205,24 +249,30 @@ impl SweepState {
         }
     }
 
-    pub(crate) fn status_mut(&mut self, axis_value: Option<usize>, width: usize) -> Option<&mut PointStatus> {
-        self.statuses.iter_mut().find(|s| s.axis_value == axis_value && s.width == width)
+    pub(crate) fn status_mut(&mut self, job: &SweepJob) -> Option<&mut PointStatus> {
+        self.statuses.iter_mut().find(|s| job.is_point(s))
     }
 
-    /// Adds a finished job's point: merges it into the point of its width and axis value and
-    /// reassembles the series (slopes refitted).
-    fn add_point(&mut self, point: WidthPoint, seeds: usize) {
-        let (axis_value, width) = (point.axis_value, point.width);
-        let merged = match self.points.iter_mut().find(|q| q.axis_value == axis_value && q.width == width) {
-            Some(q) => q.merge(&point).map(|()| q.clone()),
+    /// Adds a finished job's point: merges it into the point of its width and axis value (or
+    /// its α) and reassembles the series (slopes refitted).
+    fn add_point(&mut self, point: WidthPoint, job: &SweepJob) {
+        let seeds = job.seeds.1 - job.seeds.0;
+        let merged = match job.alpha {
+            Some(alpha) => self.add_lazy_point(alpha, point),
             None => {
-                self.points.push(point.clone());
-                Ok(point)
+                let (axis_value, width) = (point.axis_value, point.width);
+                match self.points.iter_mut().find(|q| q.axis_value == axis_value && q.width == width) {
+                    Some(q) => q.merge(&point).map(|()| q.clone()),
+                    None => {
+                        self.points.push(point.clone());
+                        Ok(point)
+                    }
+                }
             }
         };
         match merged {
             Ok(p) => {
-                if let Some(s) = self.status_mut(axis_value, width) {
+                if let Some(s) = self.status_mut(job) {
                     s.seeds_done += seeds;
                     s.diverged = p.diverged;
                     s.first_divergence = p.seeds.iter().filter_map(|r| r.divergence.map(|d| d.step)).min();
@@ -230,10 +280,23 @@ impl SweepState {
             }
             Err(e) => self.incidents.push(Note::text(e.to_string())),
         }
-        if let Some(spec) = &self.spec {
+        if job.alpha.is_some() {
+            self.lazy = Some(LazinessResult::assemble(self.lazy_points.clone()));
+        } else if let Some(spec) = &self.spec {
             match SweepResult::assemble(spec, self.points.clone()) {
                 Ok(r) => self.result = Some(r),
                 Err(e) => self.incidents.push(Note::text(e.to_string())),
+            }
+        }
+    }
+
+    /// Merges a finished job's point into the point of its α; the merged point.
+    fn add_lazy_point(&mut self, alpha: f64, point: WidthPoint) -> Result<WidthPoint, WidthError> {
+        match self.lazy_points.iter_mut().find(|q| q.alpha == alpha) {
+            Some(q) => q.point.merge(&point).map(|()| q.point.clone()),
+            None => {
+                self.lazy_points.push(LazinessPoint { alpha, point: point.clone() });
+                Ok(point)
             }
         }
     }
@@ -260,10 +323,12 @@ impl SweepState {
         let in_flight = self
             .running
             .iter()
-            .filter(|r| r.job.width == job.width && r.job.axis_value == job.axis_value)
+            .filter(|r| {
+                r.job.width == job.width && r.job.axis_value == job.axis_value && r.job.alpha == job.alpha
+            })
             .map(|r| r.fraction * (r.job.seeds.1 - r.job.seeds.0) as f64)
             .sum();
-        if let Some(p) = self.status_mut(job.axis_value, job.width) {
+        if let Some(p) = self.status_mut(job) {
             p.in_flight = in_flight;
             p.current = current;
         }
@@ -328,14 +393,18 @@ impl SweepService {
         };
         let mut statuses: Vec<PointStatus> = Vec::new();
         for job in &plan.jobs {
-            if !statuses.iter().any(|s| s.axis_value == job.axis_value && s.width == job.width) {
-                statuses.push(PointStatus::new(job.axis_value, job.width, plan.spec.seeds));
+            if !statuses.iter().any(|s| job.is_point(s)) {
+                statuses.push(PointStatus {
+                    alpha: job.alpha,
+                    ..PointStatus::new(job.axis_value, job.width, plan.spec.seeds)
+                });
             }
         }
         self.state.set(SweepState {
             run,
             params: Some(params.clone()),
             spec: Some(plan.spec.clone()),
+            laziness: plan.laziness.clone(),
             phase: Phase::Running,
             statuses,
             jobs_total: plan.jobs.len(),
@@ -348,7 +417,7 @@ impl SweepService {
             .jobs
             .iter()
             .map(|j| Work::Width {
-                spec: plan.spec.clone(),
+                spec: WidthSweepSpec { alpha: j.alpha, ..plan.spec.clone() },
                 width: j.width,
                 axis_value: j.axis_value,
                 seeds: j.seeds,
@@ -433,7 +502,7 @@ impl SweepService {
                     Ok(Output::Width(point)) => self.state.update(|s| {
                         s.jobs_done += 1;
                         s.task_ended(job.task, &j);
-                        s.add_point(point, j.seeds.1 - j.seeds.0);
+                        s.add_point(point, &j);
                         if s.jobs_done == s.jobs_total && s.phase == Phase::Running {
                             s.finish(Phase::Done);
                         }
@@ -442,10 +511,10 @@ impl SweepService {
                     Err(message) => {
                         self.cancel_run();
                         self.state.update(|s| {
-                            if let Some(p) = s.status_mut(j.axis_value, j.width) {
+                            if let Some(p) = s.status_mut(&j) {
                                 p.error = Some(message.clone());
                             }
-                            s.message = Some(format!("width {} failed: {message}", j.width));
+                            s.message = Some(format!("{} failed: {message}", j.point_name()));
                             s.finish(Phase::Failed);
                         });
                     }
@@ -456,17 +525,17 @@ impl SweepService {
                 self.state.update(|s| {
                     s.task_ended(job.task, &j);
                     s.incidents.push(Note::text(format!(
-                        "worker {} stopped while training width {} ({message}){}",
+                        "worker {} stopped while training {} ({message}){}",
                         worker + 1,
-                        j.width,
+                        j.point_name(),
                         if rerun { "; its seeds are rerun in a new worker" } else { "" }
                     )));
                 });
                 if !rerun {
                     self.cancel_run();
                     self.state.update(|s| {
-                        s.message = Some(format!("width {} failed twice: {message}", j.width));
-                        if let Some(p) = s.status_mut(j.axis_value, j.width) {
+                        s.message = Some(format!("{} failed twice: {message}", j.point_name()));
+                        if let Some(p) = s.status_mut(&j) {
                             p.error = Some(message);
                         }
                         s.finish(Phase::Failed);

@@ -4,7 +4,7 @@
 use std::ops::ControlFlow;
 
 use ntk_core::datasets::Target1d;
-use ntk_core::experiments::laziness::{run_laziness, LazinessError, LazinessSpec};
+use ntk_core::experiments::laziness::{run_laziness, LazinessError, LazinessResult, LazinessSpec};
 use ntk_core::experiments::widths::{LearningRate, SweepAxis, SweepData, WidthSweepSpec};
 use ntk_core::{Activation, Architecture, Parameterization};
 
@@ -54,6 +54,9 @@ fn large_alpha_is_lazy_with_slopes_of_minus_one() {
     // at α = 32 (measured 60×).
     let gap = |i: usize| r.points[i].point.rmse_nn_lin_sup.as_ref().unwrap().mean;
     assert!(gap(0) > 20.0 * gap(3), "{} vs {}", gap(0), gap(3));
+    // Points that arrive in any order (the page's workers) assemble into the same result.
+    let shuffled = vec![r.points[2].clone(), r.points[0].clone(), r.points[3].clone(), r.points[1].clone()];
+    assert_eq!(LazinessResult::assemble(shuffled), r);
 }
 
 /// Bad sweeps are refused with what is wrong, before any training.

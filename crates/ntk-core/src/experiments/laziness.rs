@@ -148,8 +148,18 @@ where
         let point = run_width(&at, width, None, |p| progress(i, p))?;
         points.push(LazinessPoint { alpha, point });
     }
-    let slopes = slopes(&points);
-    Ok(LazinessResult { points, slopes })
+    Ok(LazinessResult::assemble(points))
+}
+
+impl LazinessResult {
+    /// The result of finished points (in any order, e.g. as workers return them): sorted by α,
+    /// with the slopes of (a)–(c) against α fitted over them (what [`run_laziness`] returns
+    /// when the points are all of the spec's α values).
+    pub fn assemble(mut points: Vec<LazinessPoint>) -> LazinessResult {
+        points.sort_by(|a, b| a.alpha.total_cmp(&b.alpha));
+        let slopes = slopes(&points);
+        LazinessResult { points, slopes }
+    }
 }
 
 /// The log-log slopes of the seed means of (a)–(c) against α.

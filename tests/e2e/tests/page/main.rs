@@ -179,6 +179,10 @@ const TESTS: &[Test] = &[
         widths::the_page_sweep_is_reproduced_by_ntk_widths,
     ),
     (
+        "widths::lazy_to_rich_against_alpha_is_ntk_widths_alphas",
+        widths::lazy_to_rich_against_alpha_is_ntk_widths_alphas,
+    ),
+    (
         "widths::kernel_convergence_slopes_are_ntk_convergence",
         widths::kernel_convergence_slopes_are_ntk_convergence,
     ),

@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use e2e::{ntk_binary, screenshot_dir, Browser, Page};
+use ntk_core::experiments::laziness::LazinessResult;
 use ntk_core::experiments::widths::SweepResult;
 use ntk_core::stats::{PowerLawFit, Spread};
 use serde_json::json;
@@ -182,14 +183,19 @@ fn run_and_wait(browser: &Browser, timeout: Duration) {
 
 /// The page's last result, from its JSON download link.
 fn page_result(browser: &Browser) -> SweepResult {
+    let text = page_json(browser);
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("the page's JSON ({e}): {text:.300}"))
+}
+
+/// The text of the page's JSON download.
+fn page_json(browser: &Browser) -> String {
     let text = browser.execute_async(
         "const done = arguments[arguments.length - 1];
          fetch(document.querySelector('[data-testid=widths-json]').href)
            .then(r => r.text()).then(done, e => done('error: ' + e));",
         vec![],
     );
-    let text = text.as_str().unwrap_or_default();
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("the page's JSON ({e}): {text:.300}"))
+    text.as_str().unwrap_or_default().to_string()
 }
 
 /// Runs the command line the page shows with the native binary and parses its output.
@@ -367,4 +373,84 @@ pub fn kernel_convergence_slopes_are_ntk_convergence(page: &Page) {
     assert!((one + 0.5).abs() < 0.15, "one network's NTK error slope {one}");
     browser.execute("document.querySelector('[data-testid=convergence]').scrollIntoView();", vec![]);
     browser.screenshot(&screenshot_dir().join("widths-convergence.png"));
+}
+
+/// The lazy ↔ rich panel: "sweep against: output scale α" trains one width at every α of a
+/// list, as `g = α (f − f₀)`; its numbers are those of the `ntk widths --alphas` command it
+/// shows (same tolerance as the width sweep, [`REL`]), and with erf the three metrics fall like
+/// 1/α (measured natively at width 64, 2 seeds, 200 steps, α = 0.3 … 30: slopes (a) −1.05,
+/// (b) −0.94, −1.02, −1.12, (c) −0.96; accepted −1 ± 0.25, the native laziness test's band
+/// widened for 2 seeds).
+pub fn lazy_to_rich_against_alpha_is_ntk_widths_alphas(page: &Page) {
+    let browser = page.open("?view=widths&seeds=2&steps=200");
+    browser.wait_for("[data-testid=run-sweep]", Duration::from_secs(30));
+    browser.set_input("[data-testid=widths-against]", "alpha");
+    browser.wait_for("[data-testid=widths-alphas]", Duration::from_secs(5));
+    assert!(browser.find("#w-wmin-value").is_none(), "against α: no width grid");
+    browser.set_input("#w-width-value", "64");
+    browser.set_input("[data-testid=widths-alphas]", "30, 0.3, 1, 3, 10, 10");
+    let url = search(browser);
+    for needle in ["x=alpha", "width=64", "alphas=0.3%2C1%2C3%2C10%2C30"] {
+        assert!(url.contains(needle), "{needle} not in {url}");
+    }
+    assert!(
+        browser.text("[data-testid=widths-estimate]").contains("width 64 × 5 output scales × 2 seeds"),
+        "{}",
+        browser.text("[data-testid=widths-estimate]")
+    );
+    run_and_wait(browser, Duration::from_secs(300));
+    let lines = browser.text("[data-testid=widths-status]");
+    assert!(lines.contains("α = 0.3, n = 64: done") && lines.contains("α = 30, n = 64: done"), "{lines}");
+    let command = browser.text("[data-testid=widths-cli]");
+    assert!(command.contains("--widths 64 --alphas 0.3,1,3,10,30"), "{command}");
+    let page_json = page_json(browser);
+    let page: LazinessResult = serde_json::from_str(&page_json).expect("the page's laziness result");
+    let args: Vec<&str> = command.strip_prefix("ntk ").expect("an ntk command").split_whitespace().collect();
+    let out = std::process::Command::new(ntk_binary()).args(&args).output().expect("ntk runs");
+    assert!(out.status.success(), "{command}: {}", String::from_utf8_lossy(&out.stderr));
+    let native: LazinessResult =
+        serde_json::from_slice(&out.stdout).expect("ntk widths --alphas prints a result");
+    assert_eq!(page.points.len(), 5);
+    let mut worst = 0.0f64;
+    for (p, n) in page.points.iter().zip(&native.points) {
+        let at = format!("α = {}", p.alpha);
+        assert_eq!(p.alpha, n.alpha);
+        let (p, n) = (&p.point, &n.point);
+        assert_eq!((p.diverged, p.seeds.len()), (n.diverged, n.seeds.len()), "{at}");
+        close_opt(&p.rmse_nn_lin_sup, &n.rmse_nn_lin_sup, REL, &format!("{at}: (a)"));
+        close_opt(&p.ntk_change, &n.ntk_change, REL, &format!("{at}: (c)"));
+        for (l, (a, b)) in p.weight_change.iter().zip(&n.weight_change).enumerate() {
+            close_spread(a, b, REL, &format!("{at}: (b) layer {l}"));
+        }
+        let (a, b) = (p.rmse_nn_lin_sup.as_ref().unwrap().mean, n.rmse_nn_lin_sup.as_ref().unwrap().mean);
+        worst = worst.max((a - b).abs() / a.abs().max(b.abs()));
+    }
+    eprintln!("{command}\n  largest relative difference of (a) page vs native {worst:.1e}");
+    close_fit(&page.slopes.rmse_nn_lin_sup, &native.slopes.rmse_nn_lin_sup, "slope (a)");
+    close_fit(&page.slopes.ntk_change, &native.slopes.ntk_change, "slope (c)");
+    // The table shows the slopes with their standard errors: (a), (b) × 3, (c), and no (d).
+    let cells = browser.execute(
+        "return Array.from(document.querySelectorAll('[data-testid=widths-slopes] tbody tr:first-child td'))
+                .slice(1).map(td => td.innerText.trim());",
+        vec![],
+    );
+    let cells: Vec<String> =
+        cells.as_array().unwrap().iter().map(|c| c.as_str().unwrap().replace('−', "-")).collect();
+    assert_eq!(cells.len(), 6, "{cells:?}");
+    assert_eq!(cells[5], "—", "no (d) against α");
+    for (i, cell) in cells[..5].iter().enumerate() {
+        let slope: f64 = cell.split(" ± ").next().unwrap().parse().unwrap_or(f64::NAN);
+        assert!((slope + 1.0).abs() < 0.25, "slope {i} against α: {cell}");
+    }
+    assert!(series_pixels(browser) > 300, "the plot shows the points");
+    browser.execute(
+        "document.querySelector('[data-testid=widths-plot]').scrollIntoView({block: 'start'});",
+        vec![],
+    );
+    browser.screenshot(&screenshot_dir().join("widths_against_alpha.png"));
+    // Back to the width grid: the link keeps the α list for the next switch.
+    browser.set_input("[data-testid=widths-against]", "width");
+    let url = search(browser);
+    assert!(url.contains("alphas=0.3%2C1%2C3%2C10%2C30") && url.contains("x=width"), "{url}");
+    assert!(browser.find("#w-wmin-value").is_some(), "the width grid is back");
 }
