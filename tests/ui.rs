@@ -406,6 +406,8 @@ fn power_law_result() -> ntk_core::experiments::widths::SweepResult {
                 weight_change: vec![sp(2.0 / n.sqrt()), sp(1.0 / n), sp(1.0 / n.sqrt())],
                 ntk_change: Some(sp(1.0 / n)),
                 ntk_init_error: sp(1.0 / n.sqrt()),
+                ntk_alignment_start: None,
+                ntk_alignment_end: None,
                 seeds: vec![],
             }
         })

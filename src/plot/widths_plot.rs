@@ -6,7 +6,8 @@
 //! dashed reference lines of slope −1/2 and −1 anchored at the first point.
 //!
 //! Against Chizat's output scale α (one width, [`WidthsPlot::from_laziness`]): panels (a)–(c)
-//! against α, with the lazy theory's reference slope −1.
+//! against α and (d) the change of the kernel–target alignment during training, with the lazy
+//! theory's reference slope −1.
 //!
 //! [`WidthsPlot::from_result`] turns a [`SweepResult`] into plain series; [`draw_widths_plot`]
 //! only draws them.
@@ -211,12 +212,31 @@ impl WidthsPlot {
         }
     }
 
-    /// Panels (a)–(c) of a sweep against Chizat's output scale α at one width, with the lazy
-    /// theory's reference slope [`LAZY_ALPHA_SLOPE`] (each metric `∝ 1/α` as α → ∞).
+    /// Panels (a)–(c) of a sweep against Chizat's output scale α at one width, and (d) the
+    /// change of the kernel–target alignment `A(Θ̂) = yᵀΘ̂y/(‖Θ̂‖_F ‖y‖²)` during training,
+    /// `|A(Θ̂_T) − A(Θ̂_0)|` per seed; with the lazy theory's reference slope
+    /// [`LAZY_ALPHA_SLOPE`] (each metric `∝ 1/α` as α → ∞: the kernel moves `O(1/α)`).
     pub fn from_laziness(result: &LazinessResult) -> WidthsPlot {
         let mut panels = training_panels();
         let points: Vec<(f64, &WidthPoint)> = result.points.iter().map(|p| (p.alpha, &p.point)).collect();
         push_training_series(&mut panels, &points, "", SERIES_COLORS[0], Marker::Circle);
+        let alignment_change = points
+            .iter()
+            .filter_map(|&(x, p)| {
+                let deltas: Vec<f64> = p
+                    .seeds
+                    .iter()
+                    .filter_map(|s| s.training.as_ref()?.ntk_alignment)
+                    .map(|a| (a.end - a.start).abs())
+                    .collect();
+                Spread::of(&deltas).map(|s| spread_point(x, &s))
+            })
+            .collect();
+        panels.push(Panel {
+            title: "(d) kernel–target alignment change during training".into(),
+            y_desc: "|A(Θ̂_T) − A(Θ̂_0)|".into(),
+            series: vec![metric(String::new(), SERIES_COLORS[0], Marker::Circle, alignment_change)],
+        });
         WidthsPlot { panels, reference_slopes: vec![LAZY_ALPHA_SLOPE], x_desc: "output scale α".into() }
     }
 }

@@ -210,7 +210,7 @@ pub enum Output {
     /// the catapult networks
     Catapult(CatapultRun),
     /// the point of the task's seeds (diverged seeds recorded in it)
-    Width(WidthPoint),
+    Width(Box<WidthPoint>),
     /// a one-network task ended: every checkpoint was posted, or a model diverged
     Single(Option<SingleDivergence>),
     /// rows of a phase diagram

@@ -356,7 +356,7 @@ fn width_point(
     run_width_members(spec, width, axis_value, seeds, |p| {
         reporter.report(Progress { fraction: p.fraction, unit: Some(p.seed), step: Some(p.step) })
     })
-    .map(Output::Width)
+    .map(|p| Output::Width(Box::new(p)))
     .map_err(|e| e.to_string())
 }
 

@@ -502,7 +502,7 @@ impl SweepService {
                     Ok(Output::Width(point)) => self.state.update(|s| {
                         s.jobs_done += 1;
                         s.task_ended(job.task, &j);
-                        s.add_point(point, &j);
+                        s.add_point(*point, &j);
                         if s.jobs_done == s.jobs_total && s.phase == Phase::Running {
                             s.finish(Phase::Done);
                         }

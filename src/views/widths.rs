@@ -408,7 +408,11 @@ pub fn WidthsView(
                         <p class="note" data-testid="widths-stale">"The plots show the last sweep; the settings have changed since — press “Run sweep” to update."</p>
                     </Show>
                     <canvas node_ref=canvas class="plot widths-plot" data-testid="widths-plot" role="img"
-                        aria-label="four log-log panels against the width: network–linearization distance, relative weight change per layer, kernel change, initial kernel error"></canvas>
+                        aria-label=move || if against_alpha() {
+                            "four log-log panels against the output scale α: network–linearization distance, relative weight change per layer, kernel change, kernel–target alignment change"
+                        } else {
+                            "four log-log panels against the width: network–linearization distance, relative weight change per layer, kernel change, initial kernel error"
+                        }></canvas>
                     <FigureExport id="widths" figure=widths_figure />
                     <p class="hint">{move || if against_alpha() {
                         "Dots: mean over seeds; bars: smallest to largest seed; solid lines: least-squares fit of log(mean) against log α (slope in the legend); dashed grey: the lazy theory's slope −1 through the first point."
@@ -417,7 +421,7 @@ pub fn WidthsView(
                     }}</p>
                     <div class="table-scroll">
                     <table class="slopes" data-testid="widths-slopes">
-                        <thead><tr><th>"fitted slope"</th><th>"(a) f − f_lin"</th><th>"(b) input"</th><th>"(b) hidden"</th><th>"(b) readout"</th><th>"(c) Θ̂_T − Θ̂_0"</th><th>"(d) Θ̂_0 − Θ"</th></tr></thead>
+                        <thead><tr><th>"fitted slope"</th><th>"(a) f − f_lin"</th><th>"(b) input"</th><th>"(b) hidden"</th><th>"(b) readout"</th><th>"(c) Θ̂_T − Θ̂_0"</th><th>{move || if against_alpha() { "(d) alignment change" } else { "(d) Θ̂_0 − Θ" }}</th></tr></thead>
                         <tbody>
                             {slopes}
                             <tr class="theory">
@@ -551,7 +555,7 @@ fn theory_row(against_alpha: bool) -> [&'static str; 7] {
             "−1",
             "−1",
             "−1",
-            "— (α does not change Θ̂_0)",
+            "−1 (Θ̂ moves O(1/α))",
         ]
     } else {
         [
@@ -585,6 +589,11 @@ fn LazinessExplain() -> impl IntoView {
                 "Chizat, Oyallon and Bach showed that laziness is a matter of scale. Train g = α (f − f" <sub>"0"</sub> ") on the loss divided by α" <sup>"2"</sup> " (choose “output scale α” above): to fit targets of size 1, the parameters only need to move by O(1/α). "
                 "So as α grows, (b) every layer's relative weight change and (c) the kernel's change fall like 1/α, and (a) the gap g − g" <sub>"lin"</sub> " = α (f − f" <sub>"lin"</sub> "), second order in the move, also falls like 1/α: slope −1 against α, the lazy regime where the paper's linear model is exact. "
                 "Small α is the rich regime: the weights travel far, the kernel changes by O(1) and the slopes flatten — the network learns features its initial kernel does not have."
+            </p>
+            <p>
+                <b>"(d) Kernel–target alignment. "</b>
+                "A(Θ̂) = yᵀΘ̂y / (‖Θ̂‖" <sub>"F"</sub> " ‖y‖²) measures how much of the kernel points along the training targets (1: Θ̂ ∝ y yᵀ). A lazy network keeps its initial kernel, so A barely moves (falling like 1/α); a rich one reshapes its kernel as it trains. "
+                "On the page's 8 sine points A(Θ̂" <sub>"0"</sub> ") is already 0.91 (width 64, erf): at α = 0.1 it moves by 0.02 in 200 steps, at α = 30 by 0.0003. Both start and end values are in the JSON download."
             </p>
             <p>
                 "Measured with erf at width 128: slopes −0.99 for (a), −0.97 … −1.04 for (b), −1.20 for (c). ReLU's gap barely falls with α (slope ≈ −0.15): it leaves its linearization through units whose kinks cross the data, not through curvature. "

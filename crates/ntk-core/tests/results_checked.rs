@@ -838,6 +838,10 @@ fn the_other_refusals_of_an_ensemble_part() {
         damaged(&|r| r["ntk_change"] = json!(-1.0)),
         format!("{record}.ntk_change: -1, but a relative change is a finite number ≥ 0")
     );
+    assert_eq!(
+        damaged(&|r| r["ntk_alignment"] = json!(1.5)),
+        format!("{record}.ntk_alignment: 1.5, but a kernel–target alignment is a finite number in [0, 1]")
+    );
     // The part's own description: members outside the job.
     let mut v = good.clone();
     v["members"]["end"] = json!(9);
@@ -881,6 +885,29 @@ fn the_other_refusals_of_a_width_sweep() {
         damaged(&|v| v["series"][0]["points"][0]["seeds"][0]["training"]["ntk_change"] = json!(-1.0)),
         format!("{p}.seeds[0].training.ntk_change: -1, but a relative change is a finite number ≥ 0")
     );
+    assert_eq!(
+        damaged(&|v| v["series"][0]["points"][0]["seeds"][0]["training"]["ntk_alignment"]["end"] = json!(1.5)),
+        format!("{p}.seeds[0].training.ntk_alignment.end: 1.5, but a kernel–target alignment is a finite number in [0, 1]")
+    );
+    let start = good["series"][0]["points"][0]["ntk_alignment_start"]["mean"].as_f64().unwrap();
+    assert!(
+        damaged(&|v| v["series"][0]["points"][0]["ntk_alignment_start"]["mean"] = json!(start / 2.0))
+            .starts_with(&format!("{p}.ntk_alignment_start.mean: ")),
+        "a point's alignment summary is its seeds'"
+    );
+    // A file written before the alignment was recorded still opens.
+    let mut old = good.clone();
+    for point in arr(&mut old["series"][0]["points"]) {
+        point.as_object_mut().unwrap().remove("ntk_alignment_start");
+        point.as_object_mut().unwrap().remove("ntk_alignment_end");
+        for seed in arr(&mut point["seeds"]) {
+            if let Some(t) = seed["training"].as_object_mut() {
+                t.remove("ntk_alignment");
+            }
+        }
+    }
+    assert!(!old["series"][0].to_string().contains("ntk_alignment"), "every alignment removed from series 0");
+    read_result(&text(&old)).expect("a sweep without alignments (an older file) is read");
     assert_eq!(
         damaged(&|v| {
             v["series"][0]["points"][0]["seeds"][0]["divergence"] =

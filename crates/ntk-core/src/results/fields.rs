@@ -99,6 +99,15 @@ pub(crate) fn non_negative_one(
     Err(refuse(field(), num(value), format!("{what} is a finite number ≥ 0")))
 }
 
+/// A kernel–target alignment of a positive semi-definite kernel: finite, in [0, 1] (up to
+/// rounding, 1e-9).
+pub(crate) fn alignment(field: impl FnOnce() -> String, value: f64) -> Result<(), ResultsError> {
+    if value.is_finite() && (-1e-9..=1.0 + 1e-9).contains(&value) {
+        return Ok(());
+    }
+    Err(refuse(field(), num(value), "a kernel–target alignment is a finite number in [0, 1]"))
+}
+
 /// Relative tolerance of [`close`]: recomputed summaries may differ from the file's in the last
 /// bits (a logarithm of another platform's library), an edited or damaged one by far more.
 pub(crate) const RECOMPUTED_TOLERANCE: f64 = 1e-9;

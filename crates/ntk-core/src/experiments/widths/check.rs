@@ -10,7 +10,9 @@
 
 use super::*;
 use crate::results::envelope::{Kind, ResultsError};
-use crate::results::fields::{agree_above, close, equal, len, non_negative, non_negative_one, num, refuse};
+use crate::results::fields::{
+    agree_above, alignment, close, equal, len, non_negative, non_negative_one, num, refuse,
+};
 
 /// A point's metric spreads against those its seeds give.
 fn check_spread(field: &dyn Fn() -> String, found: &Spread, expected: &Spread) -> Result<(), ResultsError> {
@@ -102,7 +104,12 @@ fn check_seed(
                 || format!("depth {depth} (hidden layers and the readout) implies"),
             )?;
             non_negative(|| at("training.weight_change"), &t.weight_change, "a relative change")?;
-            non_negative_one(|| at("training.ntk_change"), t.ntk_change, "a relative change")
+            non_negative_one(|| at("training.ntk_change"), t.ntk_change, "a relative change")?;
+            if let Some(a) = t.ntk_alignment {
+                alignment(|| at("training.ntk_alignment.start"), a.start)?;
+                alignment(|| at("training.ntk_alignment.end"), a.end)?;
+            }
+            Ok(())
         }
         (None, Some(d)) => {
             equal(|| at("divergence.member"), d.member, s.seed, || "the seed's index is".to_string())?;
@@ -201,6 +208,12 @@ pub(super) fn check_point(
         check_spread(&|| format!("{}[{l}]", at("weight_change")), f, e)?;
     }
     check_optional_spread(&|| at("ntk_change"), &p.ntk_change, &expected.ntk_change)?;
+    check_optional_spread(
+        &|| at("ntk_alignment_start"),
+        &p.ntk_alignment_start,
+        &expected.ntk_alignment_start,
+    )?;
+    check_optional_spread(&|| at("ntk_alignment_end"), &p.ntk_alignment_end, &expected.ntk_alignment_end)?;
     check_spread(&|| at("ntk_init_error"), &p.ntk_init_error, &expected.ntk_init_error)
 }
 

@@ -12,6 +12,7 @@
 //! | (b) | `‖W_K^l − W_0^l‖_F/‖W_0^l‖_F` per layer l | input, readout `n^{−1/2}`; hidden `n^{−1}` (Fig. 1) |
 //! | (c) | `‖Θ̂_K − Θ̂_0‖_F/‖Θ̂_0‖_F` on train × train | `≤ O(n^{−1/2})`, closer to `n^{−1}` (Fig. 1, Eq. S50) |
 //! | (d) | `‖Θ̂_0 − Θ‖_F/‖Θ‖_F`, Θ the analytic NTK | `n^{−1/2}` (CLT; Fig. 1, SM Fig. S9) |
+//! | (e) | `yᵀΘ̂y/(‖Θ̂‖_F ‖y‖²)` of Θ̂_0 and Θ̂_K ([`kernel_target_alignment`]) | constant when lazy; rises where features are learnt |
 //!
 //! Each width's mean and spread over seeds is a [`WidthPoint`]; [`crate::stats::fit_slope`] fits
 //! `log y = a + s log n` per metric, to be compared with the reference slopes −1/2 and −1
@@ -49,7 +50,8 @@ use crate::arch::{ArchError, Architecture, Parameterization, MAX_DEPTH};
 use crate::datasets::{Dataset1d, Target1d};
 use crate::nets::empirical_ntk::JacobianFactors;
 use crate::nets::ensemble::{
-    check_checkpoints, run_members, Divergence, EnsembleError, EnsembleSpec, MAX_STEPS,
+    check_checkpoints, kernel_target_alignment, run_members, Divergence, EnsembleError, EnsembleSpec,
+    MAX_STEPS,
 };
 use crate::nets::mlp::{Mlp, MAX_WIDTH};
 use crate::range::{Expected, RangeError};

@@ -12,6 +12,19 @@ pub struct SeedTraining {
     pub weight_change: Vec<f64>,
     /// (c) `‖Θ̂_K − Θ̂_0‖_F/‖Θ̂_0‖_F` on train × train after the K steps (Figure 1, Eq. S50)
     pub ntk_change: f64,
+    /// (e) kernel–target alignment `yᵀΘ̂y/(‖Θ̂‖_F ‖y‖²)` of Θ̂_0 and Θ̂_K on the training set
+    /// ([`kernel_target_alignment`]; absent in files written before it was recorded)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ntk_alignment: Option<Alignment>,
+}
+
+/// A kernel–target alignment at the start and the end of training.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alignment {
+    /// of Θ̂_0
+    pub start: f64,
+    /// of Θ̂_K
+    pub end: f64,
 }
 
 /// The metrics of one seed at one width.
@@ -53,6 +66,12 @@ pub struct WidthPoint {
     pub ntk_change: Option<Spread>,
     /// (d) `‖Θ̂_0 − Θ‖_F/‖Θ‖_F` against the analytic NTK (`n^{−1/2}`, Figure 1)
     pub ntk_init_error: Spread,
+    /// (e) kernel–target alignment of Θ̂_0 over the seeds that record it
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ntk_alignment_start: Option<Spread>,
+    /// (e) kernel–target alignment of Θ̂_K over the seeds that record it
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ntk_alignment_end: Option<Spread>,
     /// per seed, sorted by seed index
     pub seeds: Vec<SeedRecord>,
 }
@@ -73,6 +92,8 @@ impl WidthPoint {
         let layers = trained.first().map_or(0, |t| t.weight_change.len());
         let weight_change = (0..layers).filter_map(|l| col(&|t| t.weight_change[l])).collect();
         let init: Vec<f64> = seeds.iter().map(|s| s.ntk_init_error).collect();
+        let aligned: Vec<Alignment> = trained.iter().filter_map(|t| t.ntk_alignment).collect();
+        let alignment = |f: fn(&Alignment) -> f64| Spread::of(&aligned.iter().map(f).collect::<Vec<_>>());
         WidthPoint {
             width,
             axis_value,
@@ -90,6 +111,8 @@ impl WidthPoint {
                 min: 0.0,
                 max: 0.0,
             }),
+            ntk_alignment_start: alignment(|a| a.start),
+            ntk_alignment_end: alignment(|a| a.end),
             seeds,
         }
     }

@@ -25,7 +25,8 @@ pub struct SweepProgress {
 /// Trains every seed of one width at one axis value and records the four metrics (see the
 /// module table): (a) `sup_k RMSE(f_k, f_k^lin)` (Thm 2.1), (b) final
 /// `‖W_K^l − W_0^l‖_F/‖W_0^l‖_F` per layer and (c) final `‖Θ̂_K − Θ̂_0‖_F/‖Θ̂_0‖_F` (Figure 1),
-/// (d) `‖Θ̂_0 − Θ‖_F/‖Θ‖_F` with the analytic NTK Θ on train × train. `progress` is called
+/// (d) `‖Θ̂_0 − Θ‖_F/‖Θ‖_F` with the analytic NTK Θ on train × train, (e) the kernel–target
+/// alignment of Θ̂_0 and Θ̂_K. `progress` is called
 /// every few tens of ms; `ControlFlow::Break(())` cancels.
 ///
 /// The memory guard is the caller's, when planning the sweep ([`WidthSweepSpec::validate`] or
@@ -91,7 +92,7 @@ where
     let total = seeds.len();
     let mut records = Vec::with_capacity(total);
     for (done, m) in seeds.enumerate() {
-        let ntk_init_error = init_error(&ens, &x_flat, &theta, m)?;
+        let (ntk_init_error, start_alignment) = init_error(&ens, &x_flat, &theta, m)?;
         let stats = run_members(&ens, m..m + 1, |p| {
             progress(&SweepProgress {
                 width,
@@ -112,6 +113,8 @@ where
                     rmse_nn_lin_sup: stats.checkpoints.iter().map(|c| c.rmse_nn_lin.mean).fold(0.0, f64::max),
                     weight_change: last.weight_change.mean(),
                     ntk_change: last.ntk_change.mean,
+                    ntk_alignment: (last.ntk_alignment.count > 0)
+                        .then_some(Alignment { start: start_alignment, end: last.ntk_alignment.mean }),
                 }),
                 divergence: None,
             },
@@ -124,8 +127,14 @@ where
 }
 
 /// (d) for seed m: `‖Θ̂_0 − Θ‖_F/‖Θ‖_F`, Θ̂_0 from the f64 copy of the very network that
-/// [`run_members`] trains (same seed, same f32 rounding of the initial weights).
-fn init_error(ens: &EnsembleSpec, x_flat: &[f64], theta: &DMatrix<f64>, m: usize) -> Result<f64, WidthError> {
+/// [`run_members`] trains (same seed, same f32 rounding of the initial weights); and (e) at the
+/// start, the kernel–target alignment of that Θ̂_0.
+fn init_error(
+    ens: &EnsembleSpec,
+    x_flat: &[f64],
+    theta: &DMatrix<f64>,
+    m: usize,
+) -> Result<(f64, f64), WidthError> {
     let d = ens.x_train[0].len();
     let net = Mlp::<f32>::new(&ens.arch, d, ens.width, member_seed(ens.seed, m as u64))
         .map_err(EnsembleError::from)?
@@ -133,7 +142,8 @@ fn init_error(ens: &EnsembleSpec, x_flat: &[f64], theta: &DMatrix<f64>, m: usize
     let fac = JacobianFactors::new(&net, x_flat, ens.x_train.len());
     drop(net);
     let ntk0 = fac.ntk(&fac);
-    Ok((ntk0 - theta).norm() / theta.norm())
+    let alignment = kernel_target_alignment(&ntk0, &ens.y_train);
+    Ok(((ntk0 - theta).norm() / theta.norm(), alignment))
 }
 
 /// Runs the whole sweep, axis value by axis value, width by width (increasing), all seeds, and

@@ -9,7 +9,9 @@ use super::record::{Divergence, MemberRecord, MemberState, NnLin};
 use super::spec::EnsembleSpec;
 use super::stats::MeanVar;
 use crate::results::envelope::{Kind, ResultsError};
-use crate::results::fields::{close, equal, finite, len, non_negative, non_negative_one, num, refuse};
+use crate::results::fields::{
+    alignment, close, equal, finite, len, non_negative, non_negative_one, num, refuse,
+};
 
 /// What the spec implies for the shape of every record and summary.
 struct Shape {
@@ -226,7 +228,11 @@ fn check_record(field: &dyn Fn() -> String, r: &MemberRecord, shape: &Shape) -> 
     non_negative_one(|| at("rmse_nn_lin"), r.rmse_nn_lin, "a distance")?;
     len(|| at("weight_change"), r.weight_change.len(), shape.layers, shape.layers())?;
     non_negative(|| at("weight_change"), &r.weight_change, "a relative change")?;
-    non_negative_one(|| at("ntk_change"), r.ntk_change, "a relative change")
+    non_negative_one(|| at("ntk_change"), r.ntk_change, "a relative change")?;
+    match r.ntk_alignment {
+        Some(a) => alignment(|| at("ntk_alignment"), a),
+        None => Ok(()),
+    }
 }
 
 impl EnsemblePartial {

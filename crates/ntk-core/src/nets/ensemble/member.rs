@@ -6,7 +6,9 @@
 
 use nalgebra::{DMatrix, DVector};
 
-use super::record::{DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord, MemberState, NnLin};
+use super::record::{
+    kernel_target_alignment, DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord, MemberState, NnLin,
+};
 use super::spec::{EnsembleError, EnsembleSpec};
 use crate::divergence::loss_diverged;
 use crate::nets::empirical_ntk::JacobianFactors;
@@ -141,6 +143,7 @@ impl Start {
             rmse_nn_lin: 0.0,
             weight_change: vec![0.0; layers],
             ntk_change: 0.0,
+            ntk_alignment: None,
         }
     }
 }
@@ -502,13 +505,23 @@ impl Training {
                 .map(|((l, w0), &n0)| frobenius_distance(&l.w, Some(w0)) / n0)
                 .collect()
         };
-        let ntk_change = if start {
-            0.0
+        let (ntk_change, ntk_alignment) = if start {
+            (0.0, kernel_target_alignment(&self.ntk0, &spec.y_train))
         } else {
             let fac = JacobianFactors::new(net, &data.x_train32, data.n);
-            (fac.ntk(&fac) - &self.ntk0).norm() / self.ntk0_norm
+            let ntk = fac.ntk(&fac);
+            ((&ntk - &self.ntk0).norm() / self.ntk0_norm, kernel_target_alignment(&ntk, &spec.y_train))
         };
-        MemberRecord { nn, lin: lin_test, train_loss, test_loss, rmse_nn_lin, weight_change, ntk_change }
+        MemberRecord {
+            nn,
+            lin: lin_test,
+            train_loss,
+            test_loss,
+            rmse_nn_lin,
+            weight_change,
+            ntk_change,
+            ntk_alignment: Some(ntk_alignment),
+        }
     }
 }
 

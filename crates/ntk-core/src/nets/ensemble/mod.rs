@@ -41,7 +41,8 @@ mod stats;
 pub use merge::CheckpointMerger;
 pub use partial::{merge_ensemble_partials, EnsemblePartial, EnsembleReport};
 pub use record::{
-    CheckpointBatch, DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord, MemberState, NnLin,
+    kernel_target_alignment, CheckpointBatch, DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord,
+    MemberState, NnLin,
 };
 pub use run::{run_members, Progress, PROGRESS_FLOP};
 pub use runner::{Advance, EnsembleRunner};

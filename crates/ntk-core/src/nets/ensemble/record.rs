@@ -1,7 +1,27 @@
 //! What a runner reports at a checkpoint: per member, its record ([`MemberRecord`]) or its
 //! divergence, gathered in a [`CheckpointBatch`] (posted from web workers as JSON).
 
+use nalgebra::DMatrix;
 use serde::{Deserialize, Serialize};
+
+/// Kernel–target alignment `A(K, y) = yᵀ K y / (‖K‖_F ‖y‖²)` (Cristianini et al. 2002; the
+/// unnormalised-target form used for the empirical NTK by Baratin et al. 2021): 1 when K is a
+/// multiple of `y yᵀ`, `1/√N` for the identity, in [0, 1] for a positive semi-definite K (since
+/// `yᵀ K y ≤ λ_max ‖y‖² ≤ ‖K‖_F ‖y‖²`). 0 when `y = 0` or `K = 0`.
+pub fn kernel_target_alignment(kernel: &DMatrix<f64>, y: &[f64]) -> f64 {
+    let yy: f64 = y.iter().map(|v| v * v).sum();
+    let norm = kernel.norm();
+    if yy == 0.0 || norm == 0.0 {
+        return 0.0;
+    }
+    let mut quad = 0.0;
+    for (j, &yj) in y.iter().enumerate() {
+        for (i, &yi) in y.iter().enumerate() {
+            quad += yi * kernel[(i, j)] * yj;
+        }
+    }
+    quad / (norm * yy)
+}
 
 /// Which model of a member diverged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,12 +76,22 @@ pub struct MemberRecord {
     pub weight_change: Vec<f64>,
     /// `‖Θ̂_k − Θ̂₀‖_F/‖Θ̂₀‖_F` on train × train (all layers)
     pub ntk_change: f64,
+    /// kernel–target alignment of Θ̂_k on train × train with the training targets
+    /// ([`kernel_target_alignment`]); `None` in the step-0 record taken before Θ̂₀ is built
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ntk_alignment: Option<f64>,
 }
 
 impl MemberRecord {
     /// Whether every number of the record is finite.
     pub fn is_finite(&self) -> bool {
-        let scalars = [self.train_loss.nn, self.train_loss.lin, self.rmse_nn_lin, self.ntk_change];
+        let scalars = [
+            self.train_loss.nn,
+            self.train_loss.lin,
+            self.rmse_nn_lin,
+            self.ntk_change,
+            self.ntk_alignment.unwrap_or(0.0),
+        ];
         let tests = self.test_loss.iter().flat_map(|t| [t.nn, t.lin]);
         self.nn.iter().chain(&self.lin).chain(&self.weight_change).chain(&scalars).all(|v| v.is_finite())
             && tests.into_iter().all(f64::is_finite)
@@ -119,4 +149,35 @@ pub struct CheckpointBatch {
     pub step: u64,
     /// one entry per member of the range, in member order
     pub members: Vec<MemberAtCheckpoint>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kernel_target_alignment;
+    use nalgebra::DMatrix;
+
+    /// A(y yᵀ, y) = 1, A(I, y) = 1/√N, scale-free in K and y, 0 for y = 0; and on a random
+    /// positive semi-definite K (B Bᵀ) the spectral form Σ λᵢ (vᵢᵀy)² / (‖λ‖ ‖y‖²), in [0, 1].
+    #[test]
+    fn alignment_is_one_for_the_targets_own_kernel_and_agrees_with_the_spectrum() {
+        let y = [1.0, -2.0, 0.5, 3.0];
+        let yy = DMatrix::from_fn(4, 4, |i, j| y[i] * y[j]);
+        assert!((kernel_target_alignment(&yy, &y) - 1.0).abs() < 1e-15);
+        let id = DMatrix::<f64>::identity(4, 4);
+        assert!((kernel_target_alignment(&id, &y) - 0.5).abs() < 1e-15, "1/√4");
+        let scaled: Vec<f64> = y.iter().map(|v| -3.0 * v).collect();
+        assert!((kernel_target_alignment(&(&yy * 7.0), &scaled) - 1.0).abs() < 1e-14);
+        assert_eq!(kernel_target_alignment(&yy, &[0.0; 4]), 0.0);
+        let mut rng = crate::rng::Normal::new(3);
+        let b = DMatrix::from_fn(4, 6, |_, _| rng.sample());
+        let k = &b * b.transpose();
+        let eig = k.clone().symmetric_eigen();
+        let yv = nalgebra::DVector::from_column_slice(&y);
+        let spectral: f64 =
+            (0..4).map(|i| eig.eigenvalues[i] * eig.eigenvectors.column(i).dot(&yv).powi(2)).sum::<f64>()
+                / (eig.eigenvalues.norm() * yv.norm_squared());
+        let a = kernel_target_alignment(&k, &y);
+        assert!((a - spectral).abs() < 1e-13, "{a} vs {spectral}");
+        assert!((0.0..=1.0).contains(&a));
+    }
 }

@@ -32,6 +32,10 @@ pub struct CheckpointStats {
     pub weight_change: RunningVec,
     /// `‖Θ̂_t − Θ̂₀‖_F/‖Θ̂₀‖_F` on train × train (all layers)
     pub ntk_change: Running,
+    /// kernel–target alignment of Θ̂_t (records that carry it: not the step-0 record taken
+    /// before Θ̂₀ is built)
+    #[serde(default)]
+    pub ntk_alignment: Running,
 }
 
 impl CheckpointStats {
@@ -48,6 +52,7 @@ impl CheckpointStats {
             rmse_nn_lin: Running::default(),
             weight_change: RunningVec::new(layers),
             ntk_change: Running::default(),
+            ntk_alignment: Running::default(),
         }
     }
 
@@ -72,6 +77,9 @@ impl CheckpointStats {
         self.rmse_nn_lin.merge(&Running::singleton(r.rmse_nn_lin));
         self.weight_change.merge_singletons(&r.weight_change);
         self.ntk_change.merge(&Running::singleton(r.ntk_change));
+        if let Some(a) = r.ntk_alignment {
+            self.ntk_alignment.merge(&Running::singleton(a));
+        }
     }
 
     /// Combines with the statistics of a disjoint set of members at the same checkpoint
@@ -86,6 +94,7 @@ impl CheckpointStats {
         self.rmse_nn_lin.merge(&other.rmse_nn_lin);
         self.weight_change.merge(&other.weight_change);
         self.ntk_change.merge(&other.ntk_change);
+        self.ntk_alignment.merge(&other.ntk_alignment);
     }
 
     /// Plain means and variances at time `t = η k` (test losses only if the job has test
