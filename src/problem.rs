@@ -3,7 +3,7 @@
 //! the segment of the paper's Figure 2).
 
 use nalgebra::DMatrix;
-use ntk_core::datasets::{segment, Dataset1d, Dataset2d, GRID_SIDE, TEST_POINTS, X_RANGE};
+use ntk_core::datasets::{segment, Dataset1d, Dataset2d, ExplicitData, GRID_SIDE, TEST_POINTS, X_RANGE};
 
 use crate::params::explorer::{DataChoice, DataParams};
 use crate::params::table::UserTable;
@@ -36,14 +36,9 @@ pub enum Layout {
 /// and the layout of the test points.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Problem {
-    /// training inputs (each of length d)
-    pub x_train: Vec<Vec<f64>>,
-    /// training targets
-    pub y_train: Vec<f64>,
-    /// test inputs
-    pub x_test: Vec<Vec<f64>>,
-    /// noiseless targets at the test inputs (`None` for the user's points and tables)
-    pub y_test: Option<Vec<f64>>,
+    /// training points (each of length d) and targets, test points, and the noiseless targets
+    /// at the test points (`None` for the user's points and tables)
+    pub points: ExplicitData,
     /// how the test points are plotted
     pub layout: Layout,
     /// the range of each input coordinate that the plots span, [lo, hi]
@@ -53,14 +48,14 @@ pub struct Problem {
 impl Problem {
     /// Input dimension d.
     pub fn dim(&self) -> usize {
-        self.x_train.first().or(self.x_test.first()).map_or(1, Vec::len)
+        self.points.input_dim()
     }
 
     /// Range of the test points that lie on the plotted line: the whole 1-D grid, or the
     /// segment of a 2-D set.
     pub fn line_points(&self) -> std::ops::Range<usize> {
         match &self.layout {
-            Layout::Line => 0..self.x_test.len(),
+            Layout::Line => 0..self.points.x_test.len(),
             Layout::Plane { alphas, .. } => GRID_SIDE * GRID_SIDE..GRID_SIDE * GRID_SIDE + alphas.len(),
             Layout::Points => 0..0,
         }
@@ -69,7 +64,7 @@ impl Problem {
     /// The abscissa of each line point: x in 1-D, α on the segment in 2-D.
     pub fn line_abscissa(&self) -> Vec<f64> {
         match &self.layout {
-            Layout::Line => self.x_test.iter().map(|x| x[0]).collect(),
+            Layout::Line => self.points.x_test.iter().map(|x| x[0]).collect(),
             Layout::Plane { alphas, .. } => alphas.clone(),
             Layout::Points => vec![],
         }
@@ -79,9 +74,11 @@ impl Problem {
     /// segment's two ends (α = 1 and α = 0) in 2-D.
     pub fn line_train(&self) -> Vec<(f64, f64)> {
         match &self.layout {
-            Layout::Line => self.x_train.iter().zip(&self.y_train).map(|(x, &y)| (x[0], y)).collect(),
+            Layout::Line => {
+                self.points.x_train.iter().zip(&self.points.y_train).map(|(x, &y)| (x[0], y)).collect()
+            }
             Layout::Plane { alphas, ends } if !alphas.is_empty() => {
-                vec![(1.0, self.y_train[ends.0]), (0.0, self.y_train[ends.1])]
+                vec![(1.0, self.points.y_train[ends.0]), (0.0, self.points.y_train[ends.1])]
             }
             Layout::Plane { .. } | Layout::Points => vec![],
         }
@@ -144,15 +141,14 @@ pub fn table_problem(t: &UserTable, seg: (usize, usize)) -> Problem {
         } else {
             (Layout::Points, vec![padded(spread(0)), padded(spread(1))])
         };
-        return Problem { x_train, y_train, x_test: test.x.clone(), y_test: test.y.clone(), layout, bounds };
+        let points = ExplicitData { x_train, y_train, x_test: test.x.clone(), y_test: test.y.clone() };
+        return Problem { points, layout, bounds };
     }
     if t.dim() == 1 {
         let (lo, hi) = padded(t.range(0));
+        let x_test = evenly(lo, hi, TEST_POINTS).into_iter().map(|x| vec![x]).collect();
         return Problem {
-            x_train,
-            y_train,
-            x_test: evenly(lo, hi, TEST_POINTS).into_iter().map(|x| vec![x]).collect(),
-            y_test: None,
+            points: ExplicitData { x_train, y_train, x_test, y_test: None },
             layout: Layout::Line,
             bounds: vec![(lo, hi)],
         };
@@ -160,7 +156,11 @@ pub fn table_problem(t: &UserTable, seg: (usize, usize)) -> Problem {
     let bounds = [padded(t.range(0)), padded(t.range(1))];
     let (mut x_test, seg, layout) = plane(&x_train, seg, bounds);
     x_test.extend(seg);
-    Problem { x_train, y_train, x_test, y_test: None, layout, bounds: bounds.to_vec() }
+    Problem {
+        points: ExplicitData { x_train, y_train, x_test, y_test: None },
+        layout,
+        bounds: bounds.to_vec(),
+    }
 }
 
 /// The seeded (or user-placed) data set.
@@ -191,10 +191,7 @@ pub fn problem(p: &DataParams, seed: u64) -> Result<Problem, String> {
         let mut x_test: Vec<Vec<f64>> = d.x_grid.iter().map(|x| x.to_vec()).collect();
         x_test.extend(seg);
         return Ok(Problem {
-            x_train,
-            y_train: d.y_train,
-            x_test,
-            y_test: Some(y_test),
+            points: ExplicitData { x_train, y_train: d.y_train, x_test, y_test: Some(y_test) },
             layout: Layout::Plane { alphas, ends },
             bounds: vec![X_RANGE, X_RANGE],
         });
@@ -203,11 +200,9 @@ pub fn problem(p: &DataParams, seed: u64) -> Result<Problem, String> {
         if p.points.is_empty() {
             return Err("no training points: click on the plot to add some".to_string());
         }
+        let (x, y): (Vec<f64>, Vec<f64>) = p.points.iter().copied().unzip();
         return Ok(Problem {
-            x_train: p.points.iter().map(|&(x, _)| vec![x]).collect(),
-            y_train: p.points.iter().map(|&(_, y)| y).collect(),
-            x_test: evenly(X_RANGE.0, X_RANGE.1, TEST_POINTS).into_iter().map(|x| vec![x]).collect(),
-            y_test: None,
+            points: ExplicitData::from_1d(&x, y, &evenly(X_RANGE.0, X_RANGE.1, TEST_POINTS), None),
             layout: Layout::Line,
             bounds: vec![X_RANGE],
         });
@@ -218,14 +213,7 @@ pub fn problem(p: &DataParams, seed: u64) -> Result<Problem, String> {
         let target = p.set.target_1d().unwrap_or(ntk_core::datasets::Target1d::Sin);
         Dataset1d::generate(target, p.n_train, p.noise, seed)
     };
-    Ok(Problem {
-        x_train: d.x_train.iter().map(|&x| vec![x]).collect(),
-        y_train: d.y_train,
-        x_test: d.x_test.iter().map(|&x| vec![x]).collect(),
-        y_test: Some(d.y_test),
-        layout: Layout::Line,
-        bounds: vec![X_RANGE],
-    })
+    Ok(Problem { points: d.into(), layout: Layout::Line, bounds: vec![X_RANGE] })
 }
 
 /// Points (one per entry) as the rows of a matrix.

@@ -12,7 +12,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 use ntk_core::datasets::csv::{CsvError, Points};
-use ntk_core::datasets::{GRID_SIDE, TEST_POINTS};
+use ntk_core::datasets::{ExplicitData, GRID_SIDE, TEST_POINTS};
 use wide_explorer::params::explorer::{DataChoice, ExplorerParams};
 use wide_explorer::params::table::{
     text_hash, TableError, TestPoints, UserTable, MAX_LINK_TABLE_CHARS, MAX_TABLE_POINTS,
@@ -214,39 +214,39 @@ fn storage_keeps_the_most_recently_used_tables() {
 fn a_table_gives_its_points_and_a_padded_test_grid() {
     let p = with_table("x,y\n-1,0.5\n3,2\n1,-1\n");
     let d = problem(&p.data, p.seed).unwrap();
-    assert_eq!(d.x_train, vec![vec![-1.0], vec![3.0], vec![1.0]]);
-    assert_eq!(d.y_train, vec![0.5, 2.0, -1.0]);
-    assert_eq!(d.y_test, None);
+    assert_eq!(d.points.x_train, vec![vec![-1.0], vec![3.0], vec![1.0]]);
+    assert_eq!(d.points.y_train, vec![0.5, 2.0, -1.0]);
+    assert_eq!(d.points.y_test, None);
     assert_eq!(d.layout, Layout::Line);
-    assert_eq!(d.x_test.len(), TEST_POINTS);
+    assert_eq!(d.points.x_test.len(), TEST_POINTS);
     // [−1, 3] padded by TABLE_PAD · 4 on each side.
     let pad = TABLE_PAD * 4.0;
-    assert_eq!(d.x_test[0][0], -1.0 - pad);
-    assert!((d.x_test[TEST_POINTS - 1][0] - (3.0 + pad)).abs() < 1e-15);
-    assert!(d.x_test.windows(2).all(|w| w[0][0] < w[1][0]));
+    assert_eq!(d.points.x_test[0][0], -1.0 - pad);
+    assert!((d.points.x_test[TEST_POINTS - 1][0] - (3.0 + pad)).abs() < 1e-15);
+    assert!(d.points.x_test.windows(2).all(|w| w[0][0] < w[1][0]));
     // 2-D: the grid over each coordinate's padded range, then the segment.
     let mut q = with_table(UNICODE_2D);
     q.data.seg = (0, 2);
     let d = problem(&q.data, q.seed).unwrap();
     let Layout::Plane { alphas, ends } = &d.layout else { panic!("{:?}", d.layout) };
     assert_eq!(*ends, (0, 2));
-    assert_eq!(d.x_test.len(), GRID_SIDE * GRID_SIDE + alphas.len());
+    assert_eq!(d.points.x_test.len(), GRID_SIDE * GRID_SIDE + alphas.len());
     let (p1, p2) = (TABLE_PAD * 4.5, TABLE_PAD * 3.125);
     assert_eq!(d.bounds, vec![(-1.5 - p1, 3.0 + p1), (-2.0 - p2, 1.125 + p2)]);
-    assert_eq!(d.x_test[0], vec![-1.5 - p1, -2.0 - p2]);
-    assert!((d.x_test[GRID_SIDE - 1][0] - (3.0 + p1)).abs() < 1e-15, "x₁ fastest along a row");
-    let last = &d.x_test[GRID_SIDE * GRID_SIDE - 1];
+    assert_eq!(d.points.x_test[0], vec![-1.5 - p1, -2.0 - p2]);
+    assert!((d.points.x_test[GRID_SIDE - 1][0] - (3.0 + p1)).abs() < 1e-15, "x₁ fastest along a row");
+    let last = &d.points.x_test[GRID_SIDE * GRID_SIDE - 1];
     assert!((last[0] - (3.0 + p1)).abs() < 1e-15 && (last[1] - (1.125 + p2)).abs() < 1e-15);
     // α = 1 is x₁ = training point 0, α = 0 is x₂ = training point 2.
     let at = |a: f64| {
-        &d.x_test[GRID_SIDE * GRID_SIDE + alphas.iter().position(|&b| (b - a).abs() < 1e-12).unwrap()]
+        &d.points.x_test[GRID_SIDE * GRID_SIDE + alphas.iter().position(|&b| (b - a).abs() < 1e-12).unwrap()]
     };
     assert_eq!(at(1.0), &vec![-1.5, 0.25]);
     assert_eq!(at(0.0), &vec![3.0, 1.125]);
     // A single point still has a range to plot.
     let one = with_table("2,1\n");
     let d = problem(&one.data, 1).unwrap();
-    assert_eq!((d.x_test[0][0], d.x_test[TEST_POINTS - 1][0]), (1.0, 3.0));
+    assert_eq!((d.points.x_test[0][0], d.points.x_test[TEST_POINTS - 1][0]), (1.0, 3.0));
     // The table set without a table has nothing to train on.
     let mut none = ExplorerParams::default();
     none.data.set = DataChoice::Table;
@@ -271,7 +271,7 @@ fn an_opened_runs_test_points_are_its_own_and_kept_in_order() {
     p.data.table = Some(t);
     p.data.set = DataChoice::Table;
     let d = problem(&p.data, 1).unwrap();
-    assert_eq!(d.x_test, vec![vec![0.0], vec![1.0]]);
+    assert_eq!(d.points.x_test, vec![vec![0.0], vec![1.0]]);
     assert_eq!(d.layout, Layout::Line);
 }
 
@@ -344,8 +344,8 @@ mod opened {
     fn tiny_spec() -> EnsembleSpec {
         let mut spec = EnsembleSpec::cookbook(3, 20, 8, 4);
         // Test points out of order: the page sorts them and the statistics with them.
-        spec.x_test = vec![vec![1.0], vec![-2.0], vec![0.0]];
-        spec.y_test = Some(vec![1.0f64.sin(), (-2.0f64).sin(), 0.0]);
+        spec.data.x_test = vec![vec![1.0], vec![-2.0], vec![0.0]];
+        spec.data.y_test = Some(vec![1.0f64.sin(), (-2.0f64).sin(), 0.0]);
         spec
     }
 
@@ -369,10 +369,10 @@ mod opened {
         assert!(run.notes.is_empty(), "{:?}", run.notes);
         let t = p.data.table.as_ref().unwrap();
         assert_eq!(p.data.set, DataChoice::Table);
-        assert_eq!(t.train.x, spec.x_train);
+        assert_eq!(t.train.x, spec.data.x_train);
         let d = problem(&p.data, p.seed).unwrap();
-        assert_eq!(d.x_test, vec![vec![-2.0], vec![0.0], vec![1.0]]);
-        assert_eq!(d.y_test, Some(vec![(-2.0f64).sin(), 0.0, 1.0f64.sin()]));
+        assert_eq!(d.points.x_test, vec![vec![-2.0], vec![0.0], vec![1.0]]);
+        assert_eq!(d.points.y_test, Some(vec![(-2.0f64).sin(), 0.0, 1.0f64.sin()]));
         // Statistics reordered with the test points, every value the file's.
         for (c, f) in run.summary.checkpoints.iter().zip(&report.checkpoints) {
             assert_eq!(c.nn.mean, vec![f.nn.mean[1], f.nn.mean[2], f.nn.mean[0]]);
@@ -405,13 +405,13 @@ mod opened {
         // Refused: 3-D inputs, a nonlinearity the page does not offer, statistics of other
         // test points.
         let mut three = report.clone();
-        three.spec.x_train.iter_mut().for_each(|x| x.extend([0.0, 0.0]));
+        three.spec.data.x_train.iter_mut().for_each(|x| x.extend([0.0, 0.0]));
         assert!(open_ensemble(&three, "x.json").unwrap_err().contains("1-D or 2-D"));
         let mut leaky = report.clone();
         leaky.spec.arch.activation = ntk_core::Activation::LeakyRelu { slope: 0.1 };
         assert!(open_ensemble(&leaky, "x.json").unwrap_err().contains("leaky_relu"));
         let mut short = report.clone();
-        short.spec.x_test.pop();
+        short.spec.data.x_test.pop();
         assert!(open_ensemble(&short, "x.json").unwrap_err().contains("do not match"));
         // A file of no known kind is not read.
         let text = serde_json::to_string(&report).unwrap().replacen(
@@ -434,12 +434,12 @@ mod opened {
         // What the page cannot show: explicit data, an absolute η, widths that do not double,
         // a width beyond the page's.
         let mut other = spec.clone();
-        other.data = SweepData::Points {
+        other.data = SweepData::Points(ExplicitData {
             x_train: vec![vec![0.0]],
             y_train: vec![1.0],
             x_test: vec![vec![0.0]],
             y_test: None,
-        };
+        });
         other.learning_rate = LearningRate::Absolute(0.5);
         other.widths = vec![32, 96, 8192];
         other.axis = SweepAxis::None;

@@ -235,10 +235,7 @@ fn every_csv_cell_is_the_value_the_page_holds() {
     let spec = EnsembleSpec {
         arch: p.arch,
         width: 16,
-        x_train: data.x_train.clone(),
-        y_train: data.y_train.clone(),
-        x_test: data.x_test.clone(),
-        y_test: data.y_test.clone(),
+        data: data.points.clone(),
         learning_rate: p.training.lr,
         steps: 300,
         momentum: 0.0,
@@ -261,13 +258,13 @@ fn every_csv_cell_is_the_value_the_page_holds() {
     assert_eq!(lines[2], format!("# {command}"));
     assert!(lines[3].starts_with("# wide-explorer ") && lines[3].contains(", ntk-core "), "{}", lines[3]);
     assert_eq!(lines[4], "x,target,ntk_mean,ntk_sd,nngp_mean,nngp_sd,net_mean,net_sd,lin_mean,lin_sd");
-    assert_eq!(lines.len(), 5 + data.x_test.len());
+    assert_eq!(lines.len(), 5 + data.points.x_test.len());
     let sd = |v: f64| v.max(0.0).sqrt();
     for (i, line) in lines[5..].iter().enumerate() {
         let cells: Vec<f64> = line.split(',').map(|c| c.parse().unwrap()).collect();
         let want = [
-            data.x_test[i][0],
-            data.y_test.as_ref().unwrap()[i],
+            data.points.x_test[i][0],
+            data.points.y_test.as_ref().unwrap()[i],
             at.ntk.mean[i],
             sd(at.ntk.var[i]),
             at.nngp.mean[i],

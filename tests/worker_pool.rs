@@ -12,6 +12,7 @@ use std::rc::Rc;
 
 use ntk_core::activation::Activation;
 use ntk_core::arch::{Architecture, Parameterization};
+use ntk_core::datasets::ExplicitData;
 use ntk_core::nets::ensemble::{run_members, CheckpointMerger, EnsembleSpec, EnsembleStats};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -30,10 +31,7 @@ fn spec(members: usize, steps: u64, seed: u64) -> EnsembleSpec {
     EnsembleSpec {
         arch,
         width: 64,
-        x_train,
-        y_train,
-        x_test,
-        y_test: None,
+        data: ExplicitData { x_train, y_train, x_test, y_test: None },
         learning_rate: 0.1,
         steps,
         momentum: 0.0,

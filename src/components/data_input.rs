@@ -23,8 +23,8 @@ pub fn table_from_screen(p: &ExplorerParams) -> Option<UserTable> {
         crate::problem::problem(&p.data, p.seed).or_else(|_| crate::problem::problem(&sine, p.seed)).ok()?;
     let round = |v: f64| (v * 1000.0).round() / 1000.0;
     let points = ntk_core::datasets::csv::Points {
-        x: data.x_train.iter().map(|x| x.iter().map(|&v| round(v)).collect()).collect(),
-        y: data.y_train.iter().map(|&v| round(v)).collect(),
+        x: data.points.x_train.iter().map(|x| x.iter().map(|&v| round(v)).collect()).collect(),
+        y: data.points.y_train.iter().map(|&v| round(v)).collect(),
         header: None,
     };
     UserTable::with_test(points, None).ok()

@@ -393,8 +393,13 @@ mod tests {
         assert_eq!(explorer::default_formula().source(), explorer::DEFAULT_FORMULA);
         assert_eq!(decode::<ExplorerParams>(&encode(&s), RESERVED).0, s);
         let p = crate::problem::problem(&s.data, s.seed).unwrap();
-        assert_eq!(p.x_train.len(), 9);
-        for (x, &y) in p.x_train.iter().zip(&p.y_train).chain(p.x_test.iter().zip(p.y_test.as_ref().unwrap()))
+        assert_eq!(p.points.x_train.len(), 9);
+        for (x, &y) in p
+            .points
+            .x_train
+            .iter()
+            .zip(&p.points.y_train)
+            .chain(p.points.x_test.iter().zip(p.points.y_test.as_ref().unwrap()))
         {
             let direct = x[0] * x[0] / 4.0;
             assert!((y - direct).abs() <= 1e-15 * (1.0 + direct), "x = {}: {y} vs {direct}", x[0]);

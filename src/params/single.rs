@@ -234,10 +234,7 @@ impl SingleParams {
         let spec = SingleSpec {
             arch: self.arch,
             width,
-            x_train: data.x_train,
-            y_train: data.y_train,
-            x_test: data.x_test,
-            y_test: Some(data.y_test),
+            data,
             loss: self.loss,
             learning_rate: self.lr,
             momentum,
@@ -398,7 +395,7 @@ mod tests {
             let (back, notes) = decode::<SingleParams>(&format!("view=single&{}", encode(&p)), RESERVED);
             assert_eq!((&back, notes.len()), (&p, 0));
             let spec = p.spec(p.width, 60).unwrap();
-            assert_eq!(spec.x_train.len(), p.n_train);
+            assert_eq!(spec.data.x_train.len(), p.n_train);
             assert!(p.cli_command(60).starts_with("ntk single "));
         }
     }

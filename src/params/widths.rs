@@ -526,9 +526,9 @@ impl WidthsParams {
                     .append_pair("noise", &noise.to_string())
                     .append_pair("dseed", &seed.to_string());
             }
-            SweepData::Points { x_train, .. } => notes.push(Note::text(format!(
+            SweepData::Points(data) => notes.push(Note::text(format!(
                 "the sweep trained on {} given points; the page's data controls show a generated set",
-                x_train.len()
+                data.n_train()
             ))),
         }
         match spec.learning_rate {

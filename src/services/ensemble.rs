@@ -94,10 +94,7 @@ pub fn ensemble_spec(key: &RunKey, data: &Problem) -> Result<EnsembleSpec, Strin
     let spec = EnsembleSpec {
         arch: key.theory.arch,
         width: t.width,
-        x_train: data.x_train.clone(),
-        y_train: data.y_train.clone(),
-        x_test: data.x_test.clone(),
-        y_test: data.y_test.clone(),
+        data: data.points.clone(),
         learning_rate: t.lr,
         steps: t.steps,
         momentum: 0.0,

@@ -41,8 +41,8 @@ pub struct TheoryAt {
 /// # Errors
 /// The core's message (invalid architecture, kernels that are not finite).
 pub fn theory(arch: &Architecture, data: &Problem) -> Result<Theory, String> {
-    let y = DVector::from_column_slice(&data.y_train);
-    let dynamics = GpDynamics::new(arch, &rows(&data.x_train), &y, &rows(&data.x_test), 0.0)
+    let y = DVector::from_column_slice(&data.points.y_train);
+    let dynamics = GpDynamics::new(arch, &rows(&data.points.x_train), &y, &rows(&data.points.x_test), 0.0)
         .map_err(|e| e.to_string())?;
     let landmarks = dynamics.landmarks();
     Ok(Theory { dynamics, landmarks })
@@ -53,9 +53,9 @@ pub fn theory(arch: &Architecture, data: &Problem) -> Result<Theory, String> {
 /// # Errors
 /// The core's message (kernels that do not fit the data, singular kernels).
 pub fn theory_from_kernels(arch: &Architecture, data: &Problem, k: &GpKernels) -> Result<Theory, String> {
-    let y = DVector::from_column_slice(&data.y_train);
-    let dynamics =
-        GpDynamics::from_gp_kernels(arch, &rows(&data.x_test), k, &y, 0.0).map_err(|e| e.to_string())?;
+    let y = DVector::from_column_slice(&data.points.y_train);
+    let dynamics = GpDynamics::from_gp_kernels(arch, &rows(&data.points.x_test), k, &y, 0.0)
+        .map_err(|e| e.to_string())?;
     let landmarks = dynamics.landmarks();
     Ok(Theory { dynamics, landmarks })
 }
@@ -142,7 +142,11 @@ impl TheoryService {
         if !fresh {
             let entry = match problem(&key.data, key.seed) {
                 Ok(data) if !key.arch.activation.has_closed_form() => {
-                    let work = Work::Kernels { arch: key.arch, x_train: data.x_train, x_test: data.x_test };
+                    let work = Work::Kernels {
+                        arch: key.arch,
+                        x_train: data.points.x_train,
+                        x_test: data.points.x_test,
+                    };
                     Entry::Pending(self.request_kernels(work))
                 }
                 problem => {

@@ -48,8 +48,8 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
     let mut spec = cookbook_spec(args.members, args.steps, args.width, args.checkpoints)?;
     let pi = std::f64::consts::PI;
     let m = args.test_points;
-    spec.x_test = (0..m).map(|i| vec![-pi + 2.0 * pi * i as f64 / (m.max(2) - 1) as f64]).collect();
-    spec.y_test = Some(spec.x_test.iter().map(|x| x[0].sin()).collect());
+    spec.data.x_test = (0..m).map(|i| vec![-pi + 2.0 * pi * i as f64 / (m.max(2) - 1) as f64]).collect();
+    spec.data.y_test = Some(spec.data.x_test.iter().map(|x| x[0].sin()).collect());
     spec.validate().map_err(CliError::bad_input)?;
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let start = Instant::now();

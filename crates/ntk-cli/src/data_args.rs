@@ -2,11 +2,11 @@
 //! instead of CSV files (`--data NAME --points N --noise S --data-seed S`).
 
 use clap::Args;
-use ntk_core::datasets::{named_set, NamedSet};
+use ntk_core::datasets::{named_set, ExplicitData};
 
 use std::path::PathBuf;
 
-use crate::input::{read_train_test, TrainTest};
+use crate::input::read_train_test;
 use crate::CliError;
 
 /// `--data NAME --points N --noise S --data-seed S`
@@ -28,11 +28,12 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    /// The generated set, if `--data` was given.
+    /// The generated set, if `--data` was given, with its test grid and the noiseless targets
+    /// there.
     ///
     /// # Errors
     /// [`CliError::BadInput`] for an unknown name or a bad noise level.
-    pub fn generate(&self) -> Result<Option<NamedSet>, CliError> {
+    pub fn generate(&self) -> Result<Option<ExplicitData>, CliError> {
         let Some(name) = &self.data else { return Ok(None) };
         if !(self.noise.is_finite() && self.noise >= 0.0) {
             return Err(CliError::BadInput(
@@ -74,14 +75,9 @@ impl TrainTestArgs {
     /// # Errors
     /// As [`DataArgs::generate`] and [`read_train_test`]; [`CliError::BadInput`] when neither
     /// `--data` nor both files are given.
-    pub fn read(&self) -> Result<TrainTest, CliError> {
+    pub fn read(&self) -> Result<ExplicitData, CliError> {
         if let Some(d) = self.generated.generate()? {
-            return Ok(TrainTest {
-                x_train: d.x_train,
-                y_train: d.y_train,
-                x_test: d.x_test,
-                y_test: Some(d.y_test),
-            });
+            return Ok(d);
         }
         let (Some(train), Some(test)) = (&self.train, &self.test) else {
             return Err(CliError::BadInput("give --train and --test files, or --data NAME".into()));

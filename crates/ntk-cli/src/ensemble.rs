@@ -19,7 +19,6 @@ use ntk_core::Parameterization;
 
 use crate::arch_args::ArchArgs;
 use crate::data_args::TrainTestArgs;
-use crate::input::TrainTest;
 use crate::shard::{parse_range, parse_shard, write_partial, Shard};
 use crate::train_args::TrainArgs;
 use crate::CliError;
@@ -82,15 +81,12 @@ pub struct Args {
 /// Runs `ntk ensemble`.
 pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
     let arch = args.arch.architecture(args.param)?;
-    let TrainTest { x_train, y_train, x_test, y_test } = args.points.read()?;
+    let data = args.points.read()?;
     let optimizer = args.train_args.optimizer()?;
     let spec = EnsembleSpec {
         arch,
         width: args.width,
-        x_train,
-        y_train,
-        x_test,
-        y_test,
+        data,
         learning_rate: args.learning_rate,
         steps: args.steps,
         momentum: optimizer.momentum,
@@ -195,18 +191,18 @@ fn run_batches_timed(
     let ranges: Vec<Range<usize>> =
         (0..threads).map(|t| (a + t * m / threads)..(a + (t + 1) * m / threads)).collect();
     let start = Instant::now();
-    let results: Vec<Result<(Vec<CheckpointBatch>, f64), EnsembleError>> = std::thread::scope(|scope| {
+    let results: Vec<_> = std::thread::scope(|scope| {
         let handles: Vec<_> =
             ranges.iter().map(|r| scope.spawn(move || run_range(spec, r.clone(), start))).collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(EnsembleError::Data("a worker thread panicked".into()))))
+            .map(|h| h.join().map_err(|_| CliError::BadInput("data: a worker thread panicked".into())))
             .collect()
     });
     let mut all = Vec::new();
     let mut first = 0.0f64;
     for result in results {
-        let (batches, first_at) = result.map_err(classify)?;
+        let (batches, first_at) = result?.map_err(classify)?;
         first = first.max(first_at);
         all.extend(batches);
     }

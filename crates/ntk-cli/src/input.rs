@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use ntk_core::datasets::csv::{parse_table_bytes, split_targets, CsvError, CsvLimits};
+use ntk_core::datasets::ExplicitData;
 
 /// A problem with an input file, with the file and the place in it.
 #[derive(Debug, thiserror::Error)]
@@ -90,26 +91,13 @@ pub fn same_dimension(a: &[Vec<f64>], pa: &Path, b: &[Vec<f64>], pb: &Path) -> R
     Ok(())
 }
 
-/// Training inputs and targets, test inputs and their targets when known: what a training
-/// command reads, from files or from a generated set.
-pub struct TrainTest {
-    /// training inputs, one per row
-    pub x_train: Vec<Vec<f64>>,
-    /// training targets
-    pub y_train: Vec<f64>,
-    /// test inputs, one per row
-    pub x_test: Vec<Vec<f64>>,
-    /// test targets (a generated set's noiseless ones, or the test file's last column)
-    pub y_test: Option<Vec<f64>>,
-}
-
 /// Reads the training and test points of a training command: the training CSV (targets in the
-/// last column) and the test CSV (inputs only, or inputs then y when `test_has_y`), checked to
-/// have the same input dimension.
+/// last column) and the test CSV (inputs only, or inputs then y when `test_has_y`, its targets),
+/// checked to have the same input dimension.
 ///
 /// # Errors
 /// As [`read_train`] and [`read_rows`], and [`InputError::DimensionMismatch`].
-pub fn read_train_test(train: &Path, test: &Path, test_has_y: bool) -> Result<TrainTest, InputError> {
+pub fn read_train_test(train: &Path, test: &Path, test_has_y: bool) -> Result<ExplicitData, InputError> {
     let t = read_train(train)?;
     let (x_test, y_test) = if test_has_y {
         let s = read_train(test)?;
@@ -118,5 +106,5 @@ pub fn read_train_test(train: &Path, test: &Path, test_has_y: bool) -> Result<Tr
         (read_rows(test)?, None)
     };
     same_dimension(&t.x, train, &x_test, test)?;
-    Ok(TrainTest { x_train: t.x, y_train: t.y, x_test, y_test })
+    Ok(ExplicitData { x_train: t.x, y_train: t.y, x_test, y_test })
 }

@@ -11,7 +11,6 @@ use ntk_core::Parameterization;
 
 use crate::arch_args::ArchArgs;
 use crate::data_args::TrainTestArgs;
-use crate::input::TrainTest;
 use crate::train_args::TrainArgs;
 use crate::CliError;
 
@@ -61,15 +60,12 @@ pub struct Args {
 /// Runs `ntk single`.
 pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
     let arch = args.arch.architecture(args.param)?;
-    let TrainTest { x_train, y_train, x_test, y_test } = args.points.read()?;
+    let data = args.points.read()?;
     let optimizer = args.train_args.optimizer()?;
     let spec = SingleSpec {
         arch,
         width: args.width,
-        x_train,
-        y_train,
-        x_test,
-        y_test,
+        data,
         loss: args.train_args.loss,
         learning_rate: args.learning_rate,
         momentum: optimizer.momentum,

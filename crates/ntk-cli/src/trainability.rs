@@ -13,7 +13,7 @@ use ntk_core::experiments::trainability::{
 use ntk_core::experiments::widths::LearningRate;
 use ntk_core::Activation;
 
-use crate::input::{read_rows, read_train, same_dimension};
+use crate::input::read_train_test;
 use crate::parallel::{first_error, run_jobs, thread_count};
 use crate::CliError;
 
@@ -95,17 +95,7 @@ fn trainability_error(e: TrainabilityError) -> CliError {
 /// [`CliError::BadInput`] for unreadable or inconsistent files.
 pub fn spec(args: &Args) -> Result<TrainabilitySpec, CliError> {
     let data = match (&args.train, &args.test) {
-        (Some(train_path), Some(test_path)) => {
-            let train = read_train(train_path)?;
-            let (x_test, y_test) = if args.test_has_y {
-                let t = read_train(test_path)?;
-                (t.x, Some(t.y))
-            } else {
-                (read_rows(test_path)?, None)
-            };
-            same_dimension(&train.x, train_path, &x_test, test_path)?;
-            TrainabilityData::Points { x_train: train.x, y_train: train.y, x_test, y_test }
-        }
+        (Some(train), Some(test)) => TrainabilityData::Points(read_train_test(train, test, args.test_has_y)?),
         _ => TrainabilityData::Teacher {
             train_size: args.train_size,
             test_size: args.test_size,

@@ -28,7 +28,7 @@ use ntk_core::experiments::widths::{
 };
 use ntk_core::{Activation, Architecture, Parameterization};
 
-use crate::input::{read_rows, read_train, same_dimension};
+use crate::input::read_train_test;
 use crate::shard::{parse_range, parse_shard, write_partial, Shard};
 use crate::CliError;
 
@@ -171,17 +171,7 @@ pub fn spec(args: &Args) -> Result<WidthSweepSpec, CliError> {
         None => log2_grid(args.min_width, args.max_width, args.per_octave).map_err(CliError::bad_input)?,
     };
     let data = match (&args.train, &args.test) {
-        (Some(train_path), Some(test_path)) => {
-            let train = read_train(train_path)?;
-            let (x_test, y_test) = if args.test_has_y {
-                let t = read_train(test_path)?;
-                (t.x, Some(t.y))
-            } else {
-                (read_rows(test_path)?, None)
-            };
-            same_dimension(&train.x, train_path, &x_test, test_path)?;
-            SweepData::Points { x_train: train.x, y_train: train.y, x_test, y_test }
-        }
+        (Some(train), Some(test)) => SweepData::Points(read_train_test(train, test, args.test_has_y)?),
         _ => SweepData::Generated {
             target: args.target,
             train_size: args.train_size,

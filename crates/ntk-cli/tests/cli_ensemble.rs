@@ -172,7 +172,7 @@ fn generated_data_is_the_same_run_as_its_points_in_files() {
         x.iter().zip(y).map(|(x, y)| format!("{},{y}\n", x[0])).collect()
     };
     let train = write(&dir, "train.csv", &rows(&set.x_train, &set.y_train));
-    let test = write(&dir, "test.csv", &rows(&set.x_test, &set.y_test));
+    let test = write(&dir, "test.csv", &rows(&set.x_test, set.y_test.as_deref().unwrap()));
     let common = [
         "ensemble",
         "--act",

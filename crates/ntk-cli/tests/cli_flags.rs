@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use nalgebra::{DMatrix, DVector};
+use ntk_core::datasets::ExplicitData;
 use ntk_core::nets::ensemble::{run_members, EnsembleSpec, EnsembleSummary};
 use ntk_core::theory::gp::{GpDynamics, TrainingTime};
 use ntk_core::{Activation, Architecture, Parameterization};
@@ -274,10 +275,12 @@ fn spec(x: &[Vec<f64>], y: &[f64], xs: &[Vec<f64>], ys: &[f64], param: Parameter
     EnsembleSpec {
         arch: Architecture::new(2, Activation::Erf, 2.0, 0.05, param).unwrap(),
         width: 24,
-        x_train: x.to_vec(),
-        y_train: y.to_vec(),
-        x_test: xs.to_vec(),
-        y_test: Some(ys.to_vec()),
+        data: ExplicitData {
+            x_train: x.to_vec(),
+            y_train: y.to_vec(),
+            x_test: xs.to_vec(),
+            y_test: Some(ys.to_vec()),
+        },
         learning_rate: 0.2,
         steps: 60,
         momentum: 0.0,

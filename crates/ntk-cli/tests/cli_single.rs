@@ -70,7 +70,7 @@ fn cross_entropy_sgd_run_equals_the_core_run() {
     assert_eq!(report.header.kind.name(), "single");
     assert_eq!(report.optimizer, "sgd");
     assert_eq!((report.spec.batch_size, report.spec.momentum), (Some(3), 0.9));
-    assert_eq!(report.spec.x_train.len(), 6);
+    assert_eq!(report.spec.data.x_train.len(), 6);
     assert_eq!(report.checkpoints.len(), report.spec.schedule().len());
     let want = run_single(&report.spec, |_| ControlFlow::Continue(())).unwrap();
     assert_eq!(want.diverged, report.diverged);

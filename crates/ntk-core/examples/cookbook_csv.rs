@@ -8,9 +8,9 @@ fn main() -> std::io::Result<()> {
     let dir = std::env::args().nth(1).unwrap_or_else(|| ".".into());
     let spec = EnsembleSpec::cookbook(1, 1, 1, 2);
     let train: String =
-        spec.x_train.iter().zip(&spec.y_train).map(|(x, y)| format!("{},{y}\n", x[0])).collect();
-    let y_test = spec.y_test.unwrap_or_default();
-    let test: String = spec.x_test.iter().zip(&y_test).map(|(x, y)| format!("{},{y}\n", x[0])).collect();
+        spec.data.x_train.iter().zip(&spec.data.y_train).map(|(x, y)| format!("{},{y}\n", x[0])).collect();
+    let y_test = spec.data.y_test.unwrap_or_default();
+    let test: String = spec.data.x_test.iter().zip(&y_test).map(|(x, y)| format!("{},{y}\n", x[0])).collect();
     std::fs::write(format!("{dir}/cookbook_train.csv"), train)?;
     std::fs::write(format!("{dir}/cookbook_test.csv"), test)
 }

@@ -3,6 +3,7 @@
 
 use std::ops::ControlFlow;
 
+use ntk_core::datasets::ExplicitData;
 use ntk_core::nets::ensemble::{checkpoint_steps, run_members, EnsembleError, EnsembleSpec, EnsembleStats};
 use ntk_core::{Activation, Architecture, Parameterization};
 
@@ -11,10 +12,12 @@ fn spec(width: usize, members: usize, steps: u64, lr: f64) -> EnsembleSpec {
     EnsembleSpec {
         arch,
         width,
-        x_train: vec![vec![-2.0], vec![-0.7], vec![0.4], vec![1.9]],
-        y_train: vec![-0.9, -0.6, 0.4, 0.95],
-        x_test: (0..7).map(|i| vec![-3.0 + i as f64]).collect(),
-        y_test: Some((0..7).map(|i| (-3.0 + i as f64).sin()).collect()),
+        data: ExplicitData {
+            x_train: vec![vec![-2.0], vec![-0.7], vec![0.4], vec![1.9]],
+            y_train: vec![-0.9, -0.6, 0.4, 0.95],
+            x_test: (0..7).map(|i| vec![-3.0 + i as f64]).collect(),
+            y_test: Some((0..7).map(|i| (-3.0 + i as f64).sin()).collect()),
+        },
         learning_rate: lr,
         steps,
         momentum: 0.0,
@@ -158,7 +161,7 @@ fn cancellation_and_bad_specs() {
     let e = bad.validate().unwrap_err();
     assert!(e.to_string().contains("-1"), "{e}");
     let mut bad = s.clone();
-    bad.x_test[2] = vec![1.0, 2.0];
+    bad.data.x_test[2] = vec![1.0, 2.0];
     assert!(matches!(bad.validate(), Err(EnsembleError::Data(_))));
     let mut bad = s;
     bad.momentum = 1.0;
@@ -170,7 +173,7 @@ fn spec_round_trips_through_json() {
     let mut s = spec(8, 2, 10, 0.5);
     // Short decimals: serde_json's default float parsing may differ from the shortest
     // representation by one ulp for computed values.
-    s.y_test = Some(vec![0.5, -0.25, 1.0, 0.0, 2.0, 3.5, -1.0]);
+    s.data.y_test = Some(vec![0.5, -0.25, 1.0, 0.0, 2.0, 3.5, -1.0]);
     let text = serde_json::to_string(&s).unwrap();
     let back: EnsembleSpec = serde_json::from_str(&text).unwrap();
     assert_eq!(s, back);
@@ -202,8 +205,8 @@ fn minibatch_and_cross_entropy_ensembles() {
     let last = |s: &EnsembleStats| s.checkpoints.last().unwrap().nn.items[3].mean;
     assert!((last(&a) - last(&c)).abs() > 1e-3, "minibatches changed nothing");
     let mut xent = EnsembleSpec { loss: ntk_core::nets::loss::Loss::Xent, ..full };
-    xent.y_train = xent.y_train.iter().map(|y| y.signum()).collect();
-    xent.y_test = None;
+    xent.data.y_train = xent.data.y_train.iter().map(|y| y.signum()).collect();
+    xent.data.y_test = None;
     let x = go(&xent, 0..1);
     let c0 = &x.checkpoints[0];
     assert!(c0.train_loss_nn.mean > 0.3 && c0.train_loss_nn.mean < 2.0, "{}", c0.train_loss_nn.mean);
@@ -212,6 +215,7 @@ fn minibatch_and_cross_entropy_ensembles() {
         end.train_loss_nn.mean < c0.train_loss_nn.mean && end.train_loss_lin.mean < c0.train_loss_lin.mean
     );
     // Labels that are not ±1 are refused before anything runs.
-    let bad = EnsembleSpec { y_train: vec![0.5, 1.0, -1.0, 1.0], ..xent };
+    let mut bad = xent;
+    bad.data.y_train = vec![0.5, 1.0, -1.0, 1.0];
     assert!(bad.validate().unwrap_err().to_string().contains("target 0 is 0.5"));
 }

@@ -5,6 +5,7 @@
 
 use std::ops::{ControlFlow, Range};
 
+use ntk_core::datasets::ExplicitData;
 use ntk_core::divergence::LOSS_FACTOR;
 use ntk_core::nets::ensemble::{
     run_members, Advance, CheckpointBatch, CheckpointMerger, DivergedModel, EnsembleError, EnsembleRunner,
@@ -20,10 +21,12 @@ fn spec(width: usize, members: usize, steps: u64, lr: f64) -> EnsembleSpec {
     EnsembleSpec {
         arch,
         width,
-        x_train: vec![vec![-2.0], vec![-0.7], vec![0.4], vec![1.9]],
-        y_train: vec![-0.9, -0.6, 0.4, 0.95],
-        x_test: (0..7).map(|i| vec![-3.0 + i as f64]).collect(),
-        y_test: Some((0..7).map(|i| (-3.0 + i as f64).sin()).collect()),
+        data: ExplicitData {
+            x_train: vec![vec![-2.0], vec![-0.7], vec![0.4], vec![1.9]],
+            y_train: vec![-0.9, -0.6, 0.4, 0.95],
+            x_test: (0..7).map(|i| vec![-3.0 + i as f64]).collect(),
+            y_test: Some((0..7).map(|i| (-3.0 + i as f64).sin()).collect()),
+        },
         learning_rate: lr,
         steps,
         momentum: 0.0,
@@ -197,13 +200,13 @@ fn a_discarded_range_is_forgotten_and_its_rerun_gives_the_same_bits() {
 /// LOSS_FACTOR × the initial loss.
 fn network_divergence_step(s: &EnsembleSpec, member: usize) -> Option<u64> {
     let net = Mlp::<f32>::new(&s.arch, 1, s.width, member_seed(s.seed, member as u64)).unwrap();
-    let x: Vec<f64> = s.x_train.iter().flatten().copied().collect();
+    let x: Vec<f64> = s.data.x_train.iter().flatten().copied().collect();
     let opts = TrainOptions {
         momentum: s.momentum,
         readout_only: s.readout_only,
         ..TrainOptions::gd(s.learning_rate)
     };
-    let mut trainer = Trainer::network(net, &x, &s.y_train, opts).unwrap();
+    let mut trainer = Trainer::network(net, &x, &s.data.y_train, opts).unwrap();
     let mut initial = None;
     for k in 0..=s.steps {
         let loss = trainer.step();

@@ -17,6 +17,7 @@
 use std::ops::ControlFlow;
 
 use nalgebra::{DMatrix, DVector};
+use ntk_core::datasets::ExplicitData;
 use ntk_core::nets::ensemble::{run_members, EnsembleSpec, EnsembleSummary};
 use ntk_core::theory::gp::{GpDynamics, MarginalPrediction, TrainingTime};
 use ntk_core::{Activation, Architecture, Parameterization};
@@ -27,10 +28,12 @@ fn depth_one(width: usize, members: usize, readout_only: bool) -> EnsembleSpec {
     EnsembleSpec {
         arch,
         width,
-        x_train: vec![vec![-1.5], vec![0.3], vec![1.2]],
-        y_train: vec![-0.8, 0.3, 0.9],
-        x_test: vec![vec![-2.5], vec![-0.6], vec![0.8], vec![2.0]],
-        y_test: None,
+        data: ExplicitData {
+            x_train: vec![vec![-1.5], vec![0.3], vec![1.2]],
+            y_train: vec![-0.8, 0.3, 0.9],
+            x_test: vec![vec![-2.5], vec![-0.6], vec![0.8], vec![2.0]],
+            y_test: None,
+        },
         learning_rate: 0.25,
         steps: 40,
         momentum: 0.0,
@@ -49,8 +52,8 @@ fn depth_one(width: usize, members: usize, readout_only: bool) -> EnsembleSpec {
 /// slow ones), eight of its 50 test points.
 fn page_default(width: usize, members: usize, readout_only: bool) -> EnsembleSpec {
     let mut s = EnsembleSpec::cookbook(members, 200, width, 5);
-    s.x_test = s.x_test.iter().step_by(7).cloned().collect();
-    s.y_test = None;
+    s.data.x_test = s.data.x_test.iter().step_by(7).cloned().collect();
+    s.data.y_test = None;
     s.readout_only = readout_only;
     s.seed = 7;
     s
@@ -61,8 +64,8 @@ fn matrix(rows: &[Vec<f64>]) -> DMatrix<f64> {
 }
 
 fn gp_of(s: &EnsembleSpec) -> GpDynamics {
-    let y = DVector::from_vec(s.y_train.clone());
-    GpDynamics::new(&s.arch, &matrix(&s.x_train), &y, &matrix(&s.x_test), 0.0).unwrap()
+    let y = DVector::from_vec(s.data.y_train.clone());
+    GpDynamics::new(&s.arch, &matrix(&s.data.x_train), &y, &matrix(&s.data.x_test), 0.0).unwrap()
 }
 
 fn run(s: &EnsembleSpec) -> EnsembleSummary {

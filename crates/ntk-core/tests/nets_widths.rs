@@ -10,7 +10,7 @@
 
 use std::ops::ControlFlow;
 
-use ntk_core::datasets::Target1d;
+use ntk_core::datasets::{ExplicitData, Target1d};
 use ntk_core::experiments::widths::*;
 use ntk_core::nets::ensemble::EnsembleSpec;
 use ntk_core::stats::PowerLawFit;
@@ -26,7 +26,7 @@ fn smooth(depth: usize, widths: Vec<usize>, seeds: usize, steps: u64) -> WidthSw
     let x_test = (0..21).map(|i| vec![-1.0 + i as f64 / 10.0]).collect();
     WidthSweepSpec {
         arch: Architecture::new(depth, Activation::Erf, 1.0, 0.1, Parameterization::Ntk).unwrap(),
-        data: SweepData::Points { x_train: x, y_train: y, x_test, y_test: None },
+        data: SweepData::Points(ExplicitData { x_train: x, y_train: y, x_test, y_test: None }),
         learning_rate: LearningRate::CriticalFraction(0.5),
         steps,
         seed: 3,
@@ -261,10 +261,10 @@ fn invalid_sweeps_are_refused_with_the_value() {
     // Explicit points: shapes are checked, and they cannot be resized by a train-size axis.
     let mut s = smooth(1, vec![8], 1, 1);
     s.validate().unwrap();
-    if let SweepData::Points { y_train, .. } = &mut s.data {
-        y_train.pop();
+    if let SweepData::Points(data) = &mut s.data {
+        data.y_train.pop();
     }
-    assert!(matches!(s.validate(), Err(WidthError::Data(m)) if m.contains("7 targets")));
+    assert!(matches!(s.validate(), Err(WidthError::Data(m)) if m.to_string().contains("7 targets")));
     let mut s = smooth(1, vec![8], 1, 1);
     s.axis = SweepAxis::TrainSize(vec![4, 8]);
     assert_eq!(s.validate(), Err(WidthError::TrainSizeNeedsGeneratedData));
@@ -300,10 +300,12 @@ fn memory_guard_and_workload_estimates() {
     let ens = EnsembleSpec {
         arch: f.arch,
         width: 512,
-        x_train: vec![vec![0.0]; 5],
-        y_train: vec![0.0; 5],
-        x_test: vec![],
-        y_test: None,
+        data: ExplicitData {
+            x_train: vec![vec![0.0]; 5],
+            y_train: vec![0.0; 5],
+            x_test: vec![],
+            y_test: None,
+        },
         learning_rate: 0.1,
         steps: 10_000,
         momentum: 0.0,

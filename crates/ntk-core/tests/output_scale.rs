@@ -5,7 +5,7 @@
 
 use std::ops::ControlFlow;
 
-use ntk_core::datasets::{Dataset2d, Target2d};
+use ntk_core::datasets::{Dataset2d, ExplicitData, Target2d};
 use ntk_core::experiments::single::{run_single, SingleCheckpoint, SingleError, SingleRunner, SingleSpec};
 use ntk_core::nets::linear_model::LinearModel;
 use ntk_core::nets::loss::Loss;
@@ -31,10 +31,7 @@ fn spec(width: usize, alpha: Option<f64>) -> SingleSpec {
     SingleSpec {
         arch: arch(),
         width,
-        x_train,
-        y_train,
-        x_test,
-        y_test: Some(y_test),
+        data: ExplicitData { x_train, y_train, x_test, y_test: Some(y_test) },
         loss: Loss::Mse,
         learning_rate: 1.0,
         momentum: 0.0,
@@ -163,11 +160,11 @@ fn a_spec_without_alpha_is_the_code_before_it() {
     assert!(!json.contains("alpha"), "{json}");
     assert_eq!(serde_json::from_str::<SingleSpec>(&json).unwrap(), s);
     let ckpts = run(&s);
-    let x: Vec<f64> = s.x_train.iter().flatten().copied().collect();
+    let x: Vec<f64> = s.data.x_train.iter().flatten().copied().collect();
     let opts = s.train_options();
-    let mut nn = Trainer::network(s.network().unwrap(), &x, &s.y_train, opts).unwrap();
+    let mut nn = Trainer::network(s.network().unwrap(), &x, &s.data.y_train, opts).unwrap();
     let lin_model = LinearModel::new(s.network().unwrap(), &x, false).unwrap();
-    let mut lin = Trainer::new(lin_model, &s.y_train, opts).unwrap();
+    let mut lin = Trainer::new(lin_model, &s.data.y_train, opts).unwrap();
     let mut step = 0;
     for c in &ckpts {
         while step < c.step {

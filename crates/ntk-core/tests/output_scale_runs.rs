@@ -22,8 +22,8 @@ fn direct() -> EnsembleSpec {
     let sign = |y: &f64| if *y < 0.0 { -1.0 } else { 1.0 };
     let mut s = EnsembleSpec::cookbook(3, 40, 32, 6);
     s.loss = Loss::Xent;
-    s.y_train = s.y_train.iter().map(sign).collect();
-    s.y_test = s.y_test.map(|v| v.iter().map(sign).collect());
+    s.data.y_train = s.data.y_train.iter().map(sign).collect();
+    s.data.y_test = s.data.y_test.map(|v| v.iter().map(sign).collect());
     s.batch_size = Some(3);
     s
 }
@@ -95,7 +95,7 @@ fn without_alpha_runs_and_spec_hashes_are_those_before_alpha() {
 fn with_alpha_both_linearization_paths_agree_and_start_at_zero() {
     let mut a = closed();
     a.alpha = Some(4.0);
-    let b = EnsembleSpec { batch_size: Some(a.x_train.len()), ..a.clone() };
+    let b = EnsembleSpec { batch_size: Some(a.data.x_train.len()), ..a.clone() };
     assert!(a.closed_form_linearization() && !b.closed_form_linearization());
     let (sa, sb) = (run(&a), run(&b));
     assert!(sa.diverged.is_empty() && sb.diverged.is_empty());

@@ -4,6 +4,7 @@
 
 use std::ops::ControlFlow;
 
+use ntk_core::datasets::ExplicitData;
 use ntk_core::experiments::catapult_network::{default_data, CatapultNetworkSpec};
 use ntk_core::experiments::single::{run_single, SingleSpec};
 use ntk_core::nets::linear_model::LinearModel;
@@ -259,10 +260,7 @@ fn single_spec(width: usize, learning_rate: f64) -> SingleSpec {
     SingleSpec {
         arch: Architecture::new(1, Activation::Tanh, 1.5, 0.1, Parameterization::Ntk).unwrap(),
         width,
-        x_train,
-        y_train,
-        x_test,
-        y_test: Some(y_test),
+        data: ExplicitData { x_train, y_train, x_test, y_test: Some(y_test) },
         loss: Loss::Mse,
         learning_rate,
         momentum: 0.0,
@@ -285,10 +283,10 @@ fn single_run_reports_the_quadratic_model() {
     let run = run_single(&spec, |_| ControlFlow::Continue(())).unwrap();
     assert!(run.diverged.is_none());
     let net = spec.network().unwrap();
-    let x: Vec<f64> = spec.x_train.iter().flatten().copied().collect();
-    let xt: Vec<f64> = spec.x_test.iter().flatten().copied().collect();
+    let x: Vec<f64> = spec.data.x_train.iter().flatten().copied().collect();
+    let xt: Vec<f64> = spec.data.x_test.iter().flatten().copied().collect();
     let mut quad =
-        Trainer::new(QuadraticModel::new(&net, &x, false).unwrap(), &spec.y_train, spec.train_options())
+        Trainer::new(QuadraticModel::new(&net, &x, false).unwrap(), &spec.data.y_train, spec.train_options())
             .unwrap();
     let mut step = 0;
     for c in &run.checkpoints {
@@ -300,7 +298,7 @@ fn single_run_reports_the_quadratic_model() {
         let want = quad.model().outputs_on(&xt).unwrap();
         let gap = norm(&axpy(-1.0, &want, &q.outputs.test));
         assert!(gap <= 1e-12 * norm(&want), "step {}: {gap}", c.step);
-        assert!((q.train_loss - mse_loss(&q.outputs.train, &spec.y_train)).abs() <= 1e-15);
+        assert!((q.train_loss - mse_loss(&q.outputs.train, &spec.data.y_train)).abs() <= 1e-15);
         println!("step {}: rmse nn–lin {:.3e}, nn–quad {:.3e}", c.step, c.rmse_nn_lin, q.rmse_nn_quad);
         if c.step == 0 {
             assert!(q.rmse_nn_quad < 1e-6, "step 0: rmse {}", q.rmse_nn_quad);

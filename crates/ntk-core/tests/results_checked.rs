@@ -6,7 +6,7 @@
 
 use std::ops::ControlFlow;
 
-use ntk_core::datasets::{Dataset2d, Target1d, Target2d};
+use ntk_core::datasets::{Dataset2d, ExplicitData, Target1d, Target2d};
 use ntk_core::experiments::single::{run_single, SingleReport, SingleSpec};
 use ntk_core::experiments::widths::{
     run_sweep, run_width_members, width_jobs, LearningRate, SweepAxis, SweepData, SweepResult,
@@ -83,10 +83,7 @@ fn single_spec() -> SingleSpec {
     SingleSpec {
         arch: Architecture::new(1, Activation::Erf, 1.5, 0.05, Parameterization::Ntk).unwrap(),
         width: 16,
-        x_train,
-        y_train,
-        x_test,
-        y_test: Some(y_test),
+        data: ExplicitData { x_train, y_train, x_test, y_test: Some(y_test) },
         loss: Loss::Mse,
         learning_rate: 0.5,
         momentum: 0.0,

@@ -137,7 +137,7 @@ fn spec_hash_is_fnv1a_of_the_canonical_json_and_stable() {
     // in a part file that `ntk ensemble` wrote for this job from crates/ntk-cli/examples.
     assert_eq!(spec_hash(&spec).unwrap(), "fnv1a128:4c917965e0fc7edfb26fe4c13cf8ed77");
     let mut other = spec.clone();
-    other.y_train[0] = f64::from_bits(other.y_train[0].to_bits() + 1);
+    other.data.y_train[0] = f64::from_bits(other.data.y_train[0].to_bits() + 1);
     assert_ne!(spec_hash(&other).unwrap(), spec_hash(&spec).unwrap(), "one ulp of one target");
 }
 

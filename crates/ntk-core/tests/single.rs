@@ -5,7 +5,7 @@
 use std::ops::ControlFlow;
 
 use nalgebra::{DMatrix, DVector};
-use ntk_core::datasets::{Dataset2d, Target2d};
+use ntk_core::datasets::{Dataset2d, ExplicitData, Target2d};
 use ntk_core::experiments::single::{run_single, SingleModel, SingleRunner, SingleSpec, WeightKind};
 use ntk_core::nets::linearized::Linearized;
 use ntk_core::nets::loss::Loss;
@@ -24,10 +24,7 @@ fn spec(width: usize, loss: Loss, seed: u64) -> SingleSpec {
     SingleSpec {
         arch: Architecture::new(1, Activation::Erf, 1.5, 0.05, Parameterization::Ntk).unwrap(),
         width,
-        x_train,
-        y_train,
-        x_test,
-        y_test: Some(y_test),
+        data: ExplicitData { x_train, y_train, x_test, y_test: Some(y_test) },
         loss,
         learning_rate: 1.0,
         momentum: 0.0,
@@ -56,7 +53,7 @@ fn analytic_series_is_the_closed_form_with_the_analytic_ntk() {
     s.learning_rate = 0.5;
     let ckpts = run(&s);
     let rows = |p: &[Vec<f64>]| DMatrix::from_row_iterator(p.len(), 2, p.iter().flatten().copied());
-    let (xt, xs) = (rows(&s.x_train), rows(&s.x_test));
+    let (xt, xs) = (rows(&s.data.x_train), rows(&s.data.x_test));
     let (k, ks) = (kernels(&s.arch, &xt, &xt).unwrap().ntk, kernels(&s.arch, &xs, &xt).unwrap().ntk);
     let f0 = &ckpts[0].nn;
     let closed = Linearized::new(
@@ -64,7 +61,7 @@ fn analytic_series_is_the_closed_form_with_the_analytic_ntk() {
         &ks,
         &DVector::from_vec(f0.train.clone()),
         &DVector::from_vec(f0.test.clone()),
-        &DVector::from_vec(s.y_train.clone()),
+        &DVector::from_vec(s.data.y_train.clone()),
         s.learning_rate,
         0.0,
     )
@@ -105,7 +102,7 @@ fn checkpoints_list_outputs_weights_losses_and_accuracies_consistently() {
     }
     let last = ckpts.last().unwrap();
     assert!(last.weights_nn.iter().zip(&c0.weights_nn).any(|(a, b)| a != b), "no followed weight moved");
-    let y = &s.y_train;
+    let y = &s.data.y_train;
     assert_eq!(last.train_loss.nn, Loss::Xent.mean(&last.nn.train, y));
     let acc = last.nn.train.iter().zip(y).filter(|(f, y)| *f * *y > 0.0).count() as f64 / 16.0;
     assert_eq!(last.train_accuracy.unwrap().nn, acc);
@@ -172,13 +169,13 @@ fn cross_entropy_logit_gap_falls_with_width() {
 #[test]
 fn bad_specs_are_refused_with_the_value() {
     let mut s = spec(8, Loss::Xent, 0);
-    s.y_train[2] = 0.3;
+    s.data.y_train[2] = 0.3;
     assert!(SingleRunner::new(&s).err().unwrap().to_string().contains("target 2 is 0.3"));
     let mut s = spec(8, Loss::Mse, 0);
     s.batch_size = Some(17);
     assert!(SingleRunner::new(&s).err().unwrap().to_string().contains("(16), got 17"));
     let mut s = spec(8, Loss::Mse, 0);
-    s.x_test[1] = vec![0.0];
+    s.data.x_test[1] = vec![0.0];
     assert!(SingleRunner::new(&s).err().unwrap().to_string().contains("test point 1 has dimension 1"));
     // Standard parameterization has no analytic series.
     let mut s = spec(8, Loss::Mse, 0);

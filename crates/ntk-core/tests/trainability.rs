@@ -4,6 +4,7 @@
 
 use std::ops::ControlFlow;
 
+use ntk_core::datasets::ExplicitData;
 use ntk_core::experiments::trainability::{
     run_cell, run_trainability, TrainabilityData, TrainabilityError, TrainabilityProgress,
     TrainabilityResult, TrainabilitySpec,
@@ -106,14 +107,14 @@ fn bad_specs_are_typed_errors() {
     let bad = TrainabilitySpec { learning_rate: LearningRate::Absolute(f64::NAN), ..base.clone() };
     assert!(matches!(bad.validate(), Err(TrainabilityError::OutOfRange(_))));
     let bad = TrainabilitySpec {
-        data: TrainabilityData::Points {
+        data: TrainabilityData::Points(ExplicitData {
             x_train: vec![vec![1.0]],
             y_train: vec![1.0, 2.0],
             x_test: vec![vec![0.0]],
             y_test: None,
-        },
+        }),
         ..base.clone()
     };
     let e = bad.validate().unwrap_err();
-    assert!(e.to_string().contains("2 training targets for 1 points"), "{e}");
+    assert!(e.to_string().contains("1 training points but 2 targets"), "{e}");
 }

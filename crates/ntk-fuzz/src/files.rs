@@ -3,7 +3,7 @@
 
 use std::ops::ControlFlow;
 
-use ntk_core::datasets::{Dataset2d, Target1d, Target2d};
+use ntk_core::datasets::{Dataset2d, ExplicitData, Target1d, Target2d};
 use ntk_core::experiments::single::{run_single, SingleReport, SingleSpec};
 use ntk_core::experiments::widths::{
     run_sweep, run_width_members, LearningRate, SweepAxis, SweepData, WidthSweepSpec, WidthsPartial,
@@ -28,8 +28,8 @@ pub struct ValidFile {
 fn ensemble_spec(members: usize, learning_rate: f64) -> EnsembleSpec {
     let mut spec = EnsembleSpec::cookbook(members, 40, 8, 6);
     spec.learning_rate = learning_rate;
-    spec.x_test.truncate(12);
-    if let Some(y) = spec.y_test.as_mut() {
+    spec.data.x_test.truncate(12);
+    if let Some(y) = spec.data.y_test.as_mut() {
         y.truncate(12);
     }
     spec
@@ -90,10 +90,7 @@ fn single_spec(learning_rate: f64) -> SingleSpec {
             param: Parameterization::Ntk,
         },
         width: 16,
-        x_train,
-        y_train,
-        x_test,
-        y_test: Some(y_test),
+        data: ExplicitData { x_train, y_train, x_test, y_test: Some(y_test) },
         loss: Loss::Mse,
         learning_rate,
         momentum: 0.0,

@@ -29,9 +29,9 @@ pub fn export_csv(
         version()
     );
     let sd = |v: f64| v.max(0.0).sqrt();
-    for (i, x) in data.x_test.iter().enumerate() {
+    for (i, x) in data.points.x_test.iter().enumerate() {
         let x = x.iter().map(f64::to_string).collect::<Vec<_>>().join(",");
-        let y = data.y_test.as_ref().map_or(String::new(), |y| y[i].to_string());
+        let y = data.points.y_test.as_ref().map_or(String::new(), |y| y[i].to_string());
         let th = theory.map_or(",,,".to_string(), |t| {
             format!("{},{},{},{}", t.ntk.mean[i], sd(t.ntk.var[i]), t.nngp.mean[i], sd(t.nngp.var[i]))
         });

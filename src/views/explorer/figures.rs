@@ -48,7 +48,7 @@ pub fn line_plot(
     let band = |mean: &[f64], var: &[f64]| Band::from_mean_var(&cut(mean), &cut(var));
     let mut plot = FunctionPlot {
         x: data.line_abscissa(),
-        target: data.y_test.as_deref().map(cut).unwrap_or_default(),
+        target: data.points.y_test.as_deref().map(cut).unwrap_or_default(),
         train: data.line_train(),
         y_range,
         caption,
@@ -94,9 +94,10 @@ pub fn heatmaps(
     let Layout::Plane { alphas, ends } = &data.layout else { return None };
     let side = GRID_SIDE;
     let grid = |v: &[f64]| v[..side * side].to_vec();
-    let point = |i: usize| (data.x_train[i][0], data.x_train[i][1]);
+    let point = |i: usize| (data.points.x_train[i][0], data.points.x_train[i][1]);
     let bound = |j: usize| data.bounds.get(j).copied().unwrap_or(X_RANGE);
-    let target = data.y_test.as_deref().map(|y| Panel { title: "target".to_string(), values: Some(grid(y)) });
+    let target =
+        data.points.y_test.as_deref().map(|y| Panel { title: "target".to_string(), values: Some(grid(y)) });
     Some(Heatmaps {
         side,
         ranges: [bound(0), bound(1)],
@@ -117,7 +118,7 @@ pub fn heatmaps(
                 },
             ])
             .collect(),
-        train: data.x_train.iter().zip(&data.y_train).map(|(x, &y)| (x[0], x[1], y)).collect(),
+        train: data.points.x_train.iter().zip(&data.points.y_train).map(|(x, &y)| (x[0], x[1], y)).collect(),
         segment: (!alphas.is_empty()).then(|| (point(ends.0), point(ends.1))),
     })
 }

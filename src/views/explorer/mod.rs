@@ -280,11 +280,11 @@ pub fn Explorer(
     // computed once per setting, not per checkpoint).
     let has_test = Memo::new(move |_| {
         let key = theory_key.get();
-        problem(&key.data, key.seed).is_ok_and(|d| d.y_test.is_some())
+        problem(&key.data, key.seed).is_ok_and(|d| d.points.y_test.is_some())
     });
     let theory_curves = Memo::new(move |_| {
         let key = run_key.get();
-        let y_test = problem(&key.theory.data, key.theory.seed).ok().and_then(|d| d.y_test);
+        let y_test = problem(&key.theory.data, key.theory.seed).ok().and_then(|d| d.points.y_test);
         let mut steps = checkpoint_steps(key.training.steps, LOSS_CURVE_POINTS);
         steps.retain(|&k| k > 0);
         theory.with(&key.theory, |t| {
@@ -464,7 +464,7 @@ pub fn Explorer(
                 } else {
                     "below η_crit: the lazy regime of the paper"
                 };
-                let n = problem(&key.data, key.seed).map_or(0, |d| d.y_train.len());
+                let n = problem(&key.data, key.seed).map_or(0, |d| d.points.y_train.len());
                 // η_crit = 2N/(λ_min + λ_max) and η_max = 2N/λ_max coincide when λ_min ≪ λ_max.
                 let close =
                     if l.eta_critical > 0.97 * l.eta_max { " (equal: λ_min ≪ λ_max)" } else { "" };
@@ -619,7 +619,9 @@ pub fn Explorer(
             ..p.data.clone()
         };
         problem(&data, p.seed)
-            .map(|d| d.x_train.iter().zip(&d.y_train).map(|(x, &y)| user_point(x[0], y)).collect())
+            .map(|d| {
+                d.points.x_train.iter().zip(&d.points.y_train).map(|(x, &y)| user_point(x[0], y)).collect()
+            })
             .unwrap_or_default()
     };
     // 2-D sets on the page's grid (not an opened run's own test points) have a segment.

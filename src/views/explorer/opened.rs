@@ -51,7 +51,7 @@ fn reorder_checkpoint(c: &CheckpointSummary, order: &[usize]) -> CheckpointSumma
 /// statistics that do not fit the test points.
 pub fn open_ensemble(report: &EnsembleReport, name: &str) -> Result<OpenedRun, String> {
     let spec = &report.spec;
-    let d = spec.x_train.first().map_or(0, Vec::len);
+    let d = spec.data.x_train.first().map_or(0, Vec::len);
     if !(1..=2).contains(&d) {
         return Err(format!(
             "{name}: the explorer shows runs on 1-D or 2-D inputs; this run's inputs have {d}"
@@ -61,13 +61,14 @@ pub fn open_ensemble(report: &EnsembleReport, name: &str) -> Result<OpenedRun, S
     if !ACTIVATIONS.contains(&act) {
         return Err(format!("{name}: the explorer does not offer this run's nonlinearity '{act}'"));
     }
-    let t = spec.x_test.len();
+    let t = spec.data.x_test.len();
     let fits = |m: &MeanVar| m.mean.len() == t && m.var.len() == t;
     if report.checkpoints.is_empty() || !report.checkpoints.iter().all(|c| fits(&c.nn) && fits(&c.lin)) {
         return Err(format!("{name}: its statistics do not match its {t} test points"));
     }
-    let (test, order) = sort_test_points(TestPoints { x: spec.x_test.clone(), y: spec.y_test.clone() });
-    let train = Points { x: spec.x_train.clone(), y: spec.y_train.clone(), header: None };
+    let (test, order) =
+        sort_test_points(TestPoints { x: spec.data.x_test.clone(), y: spec.data.y_test.clone() });
+    let train = Points { x: spec.data.x_train.clone(), y: spec.data.y_train.clone(), header: None };
     let table = UserTable::with_test(train, Some(test)).map_err(|e| format!("{name}: {e}"))?;
     let query = form_urlencoded::Serializer::new(String::new())
         .append_pair("depth", &spec.arch.depth.to_string())

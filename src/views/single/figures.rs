@@ -169,7 +169,10 @@ pub fn divergence_note(run: &SingleRun) -> Option<String> {
 
 /// Figure 3's first pane: the outputs of the followed points against time.
 pub fn outputs_panel(run: &SingleRun, lr: f64, steps: u64, now: Option<f64>) -> SeriesPanel {
-    let pts = run.spec.as_ref().map_or_else(Vec::new, |s| followed(&s.x_train, &s.y_train, &s.x_test));
+    let pts = run
+        .spec
+        .as_ref()
+        .map_or_else(Vec::new, |s| followed(&s.data.x_train, &s.data.y_train, &s.data.x_test));
     let has_theta = run.checkpoints.iter().any(|c| c.theta.is_some());
     let quad = has_quad(run);
     let mut lines = Vec::new();
@@ -446,7 +449,7 @@ pub fn rmse_panel(run: &SingleRun, compare: &Compare, lr: f64, steps: u64, now: 
 /// parameterization) the analytic-Θ dynamics, on the test grid.
 pub fn heatmaps(run: &SingleRun, c: Option<&SingleCheckpoint>) -> Option<Heatmaps> {
     let spec = run.spec.as_ref()?;
-    if spec.input_dim() != 2 || spec.x_test.len() != GRID_SIDE * GRID_SIDE {
+    if spec.input_dim() != 2 || spec.data.x_test.len() != GRID_SIDE * GRID_SIDE {
         return None;
     }
     let at = |what: &str, o: Option<&Outputs>| HeatPanel {
@@ -454,7 +457,7 @@ pub fn heatmaps(run: &SingleRun, c: Option<&SingleCheckpoint>) -> Option<Heatmap
         values: o.map(|o| o.test.clone()),
     };
     let mut panels = vec![
-        HeatPanel { title: "target".into(), values: spec.y_test.clone() },
+        HeatPanel { title: "target".into(), values: spec.data.y_test.clone() },
         at("network", c.map(|c| &c.nn)),
         at("linearization", c.map(|c| &c.lin)),
     ];
@@ -464,13 +467,13 @@ pub fn heatmaps(run: &SingleRun, c: Option<&SingleCheckpoint>) -> Option<Heatmap
     if spec.quadratic {
         panels.push(at("quadratic model", c.and_then(|c| c.quad.as_ref().map(|q| &q.outputs))));
     }
-    let first = &spec.x_test[0];
-    let last = &spec.x_test[spec.x_test.len() - 1];
+    let first = &spec.data.x_test[0];
+    let last = &spec.data.x_test[spec.data.x_test.len() - 1];
     Some(Heatmaps {
         side: GRID_SIDE,
         ranges: [(first[0], last[0]), (first[1], last[1])],
         panels,
-        train: spec.x_train.iter().zip(&spec.y_train).map(|(x, &y)| (x[0], x[1], y)).collect(),
+        train: spec.data.x_train.iter().zip(&spec.data.y_train).map(|(x, &y)| (x[0], x[1], y)).collect(),
         segment: None,
     })
 }

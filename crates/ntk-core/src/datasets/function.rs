@@ -1,25 +1,11 @@
 //! Regression data sampled from a target given as a function of the input (the explorer's
 //! "target as a formula": the formula is compiled elsewhere into an `Fn(&[f64]) -> f64`).
 
-use super::{GRID_SIDE, TEST_POINTS, X_RANGE};
+use super::{ExplicitData, GRID_SIDE, TEST_POINTS, X_RANGE};
 use crate::rng::Normal;
 
 /// Most training points drawn from a function target.
 pub const MAX_SAMPLED_POINTS: usize = 100_000;
-
-/// A data set sampled from a function target: training points with noisy targets, and the
-/// plotting grid ([`TEST_POINTS`] points in 1-D, [`GRID_SIDE`]² in 2-D) with the noiseless ones.
-#[derive(Clone, Debug, PartialEq)]
-pub struct SampledData {
-    /// training inputs (1-D: sorted)
-    pub x_train: Vec<Vec<f64>>,
-    /// training targets `y = g(x) + noise·z`, z ~ N(0, 1)
-    pub y_train: Vec<f64>,
-    /// test grid (as [`super::Dataset1d::x_test`] or [`super::Dataset2d::x_grid`])
-    pub x_test: Vec<Vec<f64>>,
-    /// noiseless targets `g(x)` on the grid
-    pub y_test: Vec<f64>,
-}
 
 /// A function target that cannot be sampled as asked.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -43,10 +29,12 @@ pub enum SampleError {
     },
 }
 
-/// Samples `y = g(x) + noise·z` at `n` inputs uniform on [−π, π]^`dim` (seeded), with the
-/// noiseless `g` on the plotting grid. The draws are those of [`super::Dataset1d::generate`]
-/// and [`super::Dataset2d::generate`] (inputs first, then the noise), so `g = sin x` with the same seed
-/// gives exactly the built-in noisy sine.
+/// Samples `y = g(x) + noise·z` at `n` inputs uniform on [−π, π]^`dim` (seeded, sorted in 1-D):
+/// the training points, with the plotting grid ([`TEST_POINTS`] points in 1-D, [`GRID_SIDE`]²
+/// in 2-D, as [`super::Dataset1d::x_test`] and [`super::Dataset2d::x_grid`]) as the test points
+/// and the noiseless `g` there as their targets. The draws are those of
+/// [`super::Dataset1d::generate`] and [`super::Dataset2d::generate`] (inputs first, then the
+/// noise), so `g = sin x` with the same seed gives exactly the built-in noisy sine.
 ///
 /// # Errors
 /// [`SampleError`] for a dimension other than 1 or 2, `n` = 0 or above
@@ -57,7 +45,7 @@ pub fn sample_function<G>(
     noise: f64,
     seed: u64,
     g: G,
-) -> Result<SampledData, SampleError>
+) -> Result<ExplicitData, SampleError>
 where
     G: Fn(&[f64]) -> f64,
 {
@@ -95,7 +83,7 @@ where
     let clean: Vec<f64> = x_train.iter().map(eval).collect::<Result<_, _>>()?;
     let y_train = clean.into_iter().map(|y| y + noise * rng.sample()).collect();
     let y_test = x_test.iter().map(eval).collect::<Result<_, _>>()?;
-    Ok(SampledData { x_train, y_train, x_test, y_test })
+    Ok(ExplicitData { x_train, y_train, x_test, y_test: Some(y_test) })
 }
 
 #[cfg(test)]
@@ -110,13 +98,13 @@ mod tests {
         assert_eq!(s.x_train.iter().map(|x| x[0]).collect::<Vec<_>>(), d.x_train);
         assert_eq!(s.y_train, d.y_train);
         assert_eq!(s.x_test.iter().map(|x| x[0]).collect::<Vec<_>>(), d.x_test);
-        assert_eq!(s.y_test, d.y_test);
+        assert_eq!(s.y_test, Some(d.y_test));
         let s = sample_function(2, 30, 0.2, 4, |x| Target2d::Surface.eval([x[0], x[1]])).unwrap();
         let d = Dataset2d::generate(Target2d::Surface, 30, 0.2, 4);
         assert_eq!(s.x_train, d.x_train.iter().map(|x| x.to_vec()).collect::<Vec<_>>());
         assert_eq!(s.y_train, d.y_train);
         assert_eq!(s.x_test, d.x_grid.iter().map(|x| x.to_vec()).collect::<Vec<_>>());
-        assert_eq!(s.y_test, d.y_grid);
+        assert_eq!(s.y_test, Some(d.y_grid));
     }
 
     #[test]

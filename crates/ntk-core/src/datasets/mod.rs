@@ -6,12 +6,17 @@
 //!
 //! A user's own data: [`csv`] reads tables (the explorer's pasted or uploaded data, the CLI's
 //! files), and [`sample_function`] samples a target given as a function of x.
+//!
+//! Every run on given points carries them as one [`ExplicitData`] (training and test inputs
+//! and targets), checked by its one validation ([`ExplicitData::validate`], [`DataError`]).
 
 pub mod csv;
+mod explicit;
 pub mod formula;
 mod function;
 
-pub use function::{sample_function, SampleError, SampledData, MAX_SAMPLED_POINTS};
+pub use explicit::{check_training, DataError, ExplicitData, PointSet};
+pub use function::{sample_function, SampleError, MAX_SAMPLED_POINTS};
 
 use serde::{Deserialize, Serialize};
 
@@ -101,6 +106,14 @@ impl Dataset1d {
             (0..TEST_POINTS).map(|i| lo + (hi - lo) * i as f64 / (TEST_POINTS - 1) as f64).collect();
         let y_test = x_test.iter().map(|&x| f(x)).collect();
         Dataset1d { x_train, y_train, x_test, y_test }
+    }
+}
+
+impl From<Dataset1d> for ExplicitData {
+    /// The set as explicit points: each input x the point `[x]`, the grid's noiseless targets
+    /// as the test targets.
+    fn from(d: Dataset1d) -> Self {
+        ExplicitData::from_1d(&d.x_train, d.y_train, &d.x_test, Some(d.y_test))
     }
 }
 
@@ -199,18 +212,17 @@ impl Dataset2d {
     }
 }
 
-/// A generated data set by name, with its test points: what the one-network view shows and
-/// `ntk single --data NAME` trains on, point for point.
-#[derive(Clone, Debug, PartialEq)]
-pub struct NamedSet {
-    /// training inputs, one point per entry
-    pub x_train: Vec<Vec<f64>>,
-    /// training targets
-    pub y_train: Vec<f64>,
-    /// test inputs: the 1-D grid of [`TEST_POINTS`], or the [`GRID_SIDE`]² grid
-    pub x_test: Vec<Vec<f64>>,
-    /// noiseless targets on the test points
-    pub y_test: Vec<f64>,
+impl From<Dataset2d> for ExplicitData {
+    /// The set as explicit points: the grid as the test points, with its noiseless targets.
+    fn from(d: Dataset2d) -> Self {
+        let points = |v: &[[f64; 2]]| v.iter().map(|p| p.to_vec()).collect();
+        ExplicitData {
+            x_train: points(&d.x_train),
+            y_train: d.y_train,
+            x_test: points(&d.x_grid),
+            y_test: Some(d.y_grid),
+        }
+    }
 }
 
 /// A name that is no generated set.
@@ -222,28 +234,22 @@ pub struct UnknownSet(pub String);
 /// classification with ±1 labels (xor, circles, spirals).
 pub const NAMED_SETS: [&str; 6] = ["sin", "step", "surface", "xor", "circles", "spirals"];
 
-/// The set `name` with `n_train` training points drawn with `seed`: [`Dataset1d::generate`] or
-/// [`Dataset2d::generate`]. The classification sets (xor, circles, spirals) keep exact ±1 labels
-/// (`noise` applies to the regression sets only), so cross-entropy can train on them.
+/// The generated set `name` with `n_train` training points drawn with `seed`, with its test
+/// points (the 1-D grid of [`TEST_POINTS`], or the [`GRID_SIDE`]² grid) and their noiseless
+/// targets: what the one-network view shows and `ntk single --data NAME` trains on, point for
+/// point ([`Dataset1d::generate`] or [`Dataset2d::generate`]). The classification sets (xor,
+/// circles, spirals) keep exact ±1 labels (`noise` applies to the regression sets only), so
+/// cross-entropy can train on them.
 ///
 /// # Errors
 /// [`UnknownSet`] for a name not in [`NAMED_SETS`].
-pub fn named_set(name: &str, n_train: usize, noise: f64, seed: u64) -> Result<NamedSet, UnknownSet> {
+pub fn named_set(name: &str, n_train: usize, noise: f64, seed: u64) -> Result<ExplicitData, UnknownSet> {
     if let Some(t) = Target1d::from_name(name) {
-        let d = Dataset1d::generate(t, n_train, noise, seed);
-        let col = |v: &[f64]| v.iter().map(|&x| vec![x]).collect::<Vec<_>>();
-        return Ok(NamedSet {
-            x_train: col(&d.x_train),
-            y_train: d.y_train,
-            x_test: col(&d.x_test),
-            y_test: d.y_test,
-        });
+        return Ok(Dataset1d::generate(t, n_train, noise, seed).into());
     }
     let t = Target2d::from_name(name).ok_or_else(|| UnknownSet(name.to_string()))?;
     let noise = if t.is_classification() { 0.0 } else { noise };
-    let d = Dataset2d::generate(t, n_train, noise, seed);
-    let rows = |v: &[[f64; 2]]| v.iter().map(|p| p.to_vec()).collect::<Vec<_>>();
-    Ok(NamedSet { x_train: rows(&d.x_train), y_train: d.y_train, x_test: rows(&d.x_grid), y_test: d.y_grid })
+    Ok(Dataset2d::generate(t, n_train, noise, seed).into())
 }
 
 /// `+1` for v ≥ 0, `−1` below (a label).

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::activation::Activation;
 use crate::arch::{Architecture, Parameterization};
+use crate::datasets::check_training;
 use crate::experiments::catapult::{
     check_eta, check_eta_lambda0, check_steps, CatapultError, Phase, DIVERGENCE_FACTOR,
 };
@@ -109,30 +110,14 @@ impl CatapultNetworkSpec {
         check_steps(self.steps)
     }
 
+    /// At most [`MAX_POINTS`] training points, checked as every training set
+    /// ([`check_training`]).
     fn check_data(&self) -> Result<(), CatapultError> {
         let n = self.x_train.len();
         if n == 0 || n > MAX_POINTS {
             return Err(CatapultError::Data(format!("between 1 and {MAX_POINTS} training points, got {n}")));
         }
-        let d = self.x_train[0].len();
-        if d == 0 {
-            return Err(CatapultError::Data("training points have dimension 0".into()));
-        }
-        if let Some((i, p)) = self.x_train.iter().enumerate().find(|(_, p)| p.len() != d) {
-            return Err(CatapultError::Data(format!(
-                "point {i} has dimension {}, point 0 has dimension {d}",
-                p.len()
-            )));
-        }
-        if self.y_train.len() != n {
-            return Err(CatapultError::Data(format!(
-                "{n} training points but {} targets",
-                self.y_train.len()
-            )));
-        }
-        if let Some(v) = self.x_train.iter().flatten().chain(&self.y_train).find(|v| !v.is_finite()) {
-            return Err(CatapultError::Data(format!("inputs and targets must be finite, got {v}")));
-        }
+        check_training(&self.x_train, &self.y_train).map_err(|e| CatapultError::Data(e.to_string()))?;
         Ok(())
     }
 

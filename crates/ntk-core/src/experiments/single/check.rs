@@ -23,13 +23,13 @@ struct Shape {
 impl Shape {
     fn of(spec: &SingleSpec, weights: usize) -> Shape {
         Shape {
-            train: spec.x_train.len(),
-            test: spec.x_test.len(),
+            train: spec.data.x_train.len(),
+            test: spec.data.x_test.len(),
             weights,
             analytic: spec.has_analytic(),
-            test_targets: spec.y_test.is_some(),
-            train_labels: is_labels(&spec.y_train),
-            test_labels: spec.y_test.as_deref().is_some_and(is_labels),
+            test_targets: spec.data.y_test.is_some(),
+            train_labels: is_labels(&spec.data.y_train),
+            test_labels: spec.data.y_test.as_deref().is_some_and(is_labels),
         }
     }
 }

@@ -16,7 +16,7 @@ use crate::nets::empirical_ntk::JacobianFactors;
 use crate::nets::kernel_model::KernelModel;
 use crate::nets::linear_model::{LinearModel, Tangents};
 use crate::nets::loss::accuracy;
-use crate::nets::mlp::{Mlp, MlpError};
+use crate::nets::mlp::Mlp;
 use crate::nets::mlp_model::MlpModel;
 use crate::nets::output_scale::{OutputScale, ScaledModel};
 use crate::nets::quadratic::QuadraticModel;
@@ -152,12 +152,12 @@ impl SingleRunner {
         spec.validate()?;
         let opts = spec.train_options();
         let net: Mlp<f32> = spec.network()?;
-        let x_train = rows(&spec.x_train);
+        let x_train = rows(&spec.data.x_train);
         let x_train32: Vec<f32> = x_train.iter().map(|&v| v as f32).collect();
-        let x_test32: Vec<f32> = rows(&spec.x_test).iter().map(|&v| v as f32).collect();
+        let x_test32: Vec<f32> = rows(&spec.data.x_test).iter().map(|&v| v as f32).collect();
         let lin_model = LinearModel::new(net.clone(), &x_train, false)?;
         let test_tangents = lin_model.tangents(&x_test32)?;
-        let fac = JacobianFactors::new(&net, &x_train32, spec.x_train.len());
+        let fac = JacobianFactors::new(&net, &x_train32, spec.data.x_train.len());
         let landmarks = learning_rate_landmarks(&fac.ntk(&fac)).ok();
         let start = SingleStart {
             weights: spec.tracked_weights(),
@@ -168,18 +168,19 @@ impl SingleRunner {
         let scale = spec.output_scale()?;
         let centre = scale.map(|scale| Centre {
             scale,
-            nn: (net.forward(&x_train32, spec.x_train.len()), net.forward(&x_test32, spec.x_test.len())),
+            nn: (
+                net.forward(&x_train32, spec.data.x_train.len()),
+                net.forward(&x_test32, spec.data.x_test.len()),
+            ),
             lin: (lin_model.train_outputs(), test_tangents.f0.clone()),
         });
-        let lin = Trainer::new(ScaledModel::new(lin_model, scale), &spec.y_train, opts)?;
+        let lin = Trainer::new(ScaledModel::new(lin_model, scale), &spec.data.y_train, opts)?;
         let quad = if spec.quadratic {
             let model = ScaledModel::new(QuadraticModel::new(&net, &x_train, false)?, scale);
-            let x_test = rows(&spec.x_test);
-            if let Some(&v) = x_test.iter().find(|v| !v.is_finite()) {
-                return Err(MlpError::NotFinite { what: "data", value: v }.into());
-            }
+            // Finite: the spec's data are validated.
+            let x_test = rows(&spec.data.x_test);
             Some(Quadratic {
-                trainer: Trainer::new(model, &spec.y_train, opts)?,
+                trainer: Trainer::new(model, &spec.data.y_train, opts)?,
                 x_train: x_train.clone(),
                 x_test,
             })
@@ -187,8 +188,8 @@ impl SingleRunner {
             None
         };
         let nn_model = ScaledModel::new(MlpModel::new(net, &x_train, opts.readout_only)?, scale);
-        let nn = Trainer::new(nn_model, &spec.y_train, opts)?;
-        let labels = (is_labels(&spec.y_train), spec.y_test.as_deref().is_some_and(is_labels));
+        let nn = Trainer::new(nn_model, &spec.data.y_train, opts)?;
+        let labels = (is_labels(&spec.data.y_train), spec.data.y_test.as_deref().is_some_and(is_labels));
         let mut runner = SingleRunner {
             schedule: spec.schedule(),
             weights: start.weights.clone(),
@@ -208,7 +209,7 @@ impl SingleRunner {
             initial_loss: 0.0,
             diverged: None,
         };
-        runner.initial_loss = runner.spec.loss.mean(&runner.nn_train(), &runner.spec.y_train);
+        runner.initial_loss = runner.spec.loss.mean(&runner.nn_train(), &runner.spec.data.y_train);
         Ok(runner)
     }
 
@@ -233,19 +234,19 @@ impl SingleRunner {
     fn build_analytic(&self) -> Result<Trainer<KernelModel>, SingleError> {
         let spec = &self.spec;
         let d = spec.input_dim();
-        let xt = matrix(&spec.x_train, d);
+        let xt = matrix(&spec.data.x_train, d);
         let k_train = kernels(&spec.arch, &xt, &xt)?.ntk;
-        let k_test = if spec.x_test.is_empty() {
+        let k_test = if spec.data.x_test.is_empty() {
             DMatrix::zeros(0, xt.nrows())
         } else {
-            kernels(&spec.arch, &matrix(&spec.x_test, d), &xt)?.ntk
+            kernels(&spec.arch, &matrix(&spec.data.x_test, d), &xt)?.ntk
         };
         let f0 = match self.centre {
-            Some(_) => (vec![0.0; xt.nrows()], vec![0.0; spec.x_test.len()]),
+            Some(_) => (vec![0.0; xt.nrows()], vec![0.0; spec.data.x_test.len()]),
             None => (to64(&self.lin.model().inner().train_outputs()), to64(&self.test_tangents.f0)),
         };
         let model = KernelModel::new(k_train, k_test, f0.0, f0.1)?;
-        Ok(Trainer::new(model, &spec.y_train, spec.train_options())?)
+        Ok(Trainer::new(model, &spec.data.y_train, spec.train_options())?)
     }
 
     /// Steps done so far.
@@ -265,13 +266,13 @@ impl SingleRunner {
 
     /// The network's reported outputs on the training points.
     fn nn_train(&self) -> Vec<f64> {
-        let f = self.nn.model().inner().net().forward(&self.x_train32, self.spec.x_train.len());
+        let f = self.nn.model().inner().net().forward(&self.x_train32, self.spec.data.x_train.len());
         reported(&f, self.centre.as_ref().map(|c| (c.scale, c.nn.0.as_slice())))
     }
 
     /// The reported outputs of network and linearization on training and test points.
     fn nn_lin_outputs(&self) -> (Outputs, Outputs) {
-        let m = self.spec.x_test.len();
+        let m = self.spec.data.x_test.len();
         let net = self.nn.model().inner().net();
         let lin = self.lin.model().inner();
         let c = self.centre.as_ref();
@@ -358,7 +359,7 @@ impl SingleRunner {
     fn record(&self) -> Result<SingleCheckpoint, SingleModel> {
         let spec = &self.spec;
         let loss = spec.loss;
-        let (n, m) = (spec.x_train.len(), spec.x_test.len());
+        let (n, m) = (spec.data.x_train.len(), spec.data.x_test.len());
         let (nn, lin) = self.nn_lin_outputs();
         let theta = match &self.theta {
             Analytic::None => None,
@@ -384,17 +385,17 @@ impl SingleRunner {
         }
         let trio =
             |f: &dyn Fn(&Outputs) -> f64| Trio { nn: f(&nn), lin: f(&lin), theta: theta.as_ref().map(f) };
-        let train_loss = trio(&|o| loss.mean(&o.train, &spec.y_train));
-        let test_loss = spec.y_test.as_ref().map(|yt| trio(&|o| loss.mean(&o.test, yt)));
-        let train_accuracy = self.labels.0.then(|| trio(&|o| accuracy(&o.train, &spec.y_train)));
+        let train_loss = trio(&|o| loss.mean(&o.train, &spec.data.y_train));
+        let test_loss = spec.data.y_test.as_ref().map(|yt| trio(&|o| loss.mean(&o.test, yt)));
+        let train_accuracy = self.labels.0.then(|| trio(&|o| accuracy(&o.train, &spec.data.y_train)));
         let test_accuracy =
-            spec.y_test.as_ref().filter(|_| self.labels.1).map(|yt| trio(&|o| accuracy(&o.test, yt)));
+            spec.data.y_test.as_ref().filter(|_| self.labels.1).map(|yt| trio(&|o| accuracy(&o.test, yt)));
         let (a, b) = if m > 0 { (&nn.test, &lin.test) } else { (&nn.train, &lin.train) };
         let rmse_nn_lin = rmse(a, b);
         let rmse_nn_theta = theta.as_ref().map(|t| rmse(a, if m > 0 { &t.test } else { &t.train }));
         let quad = quad_outputs.map(|q| QuadraticCheckpoint {
-            train_loss: loss.mean(&q.train, &spec.y_train),
-            test_loss: spec.y_test.as_ref().map(|yt| loss.mean(&q.test, yt)),
+            train_loss: loss.mean(&q.train, &spec.data.y_train),
+            test_loss: spec.data.y_test.as_ref().map(|yt| loss.mean(&q.test, yt)),
             rmse_nn_quad: rmse(a, if m > 0 { &q.test } else { &q.train }),
             outputs: q,
         });

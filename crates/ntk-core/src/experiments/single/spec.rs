@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::arch::{Architecture, Parameterization};
+use crate::datasets::{DataError, ExplicitData};
 use crate::nets::ensemble::spec::{check_checkpoints, checkpoint_steps, MAX_STEPS};
 use crate::nets::loss::Loss;
 use crate::nets::mlp::{Mlp, MlpError, MAX_WIDTH};
@@ -32,15 +33,11 @@ pub struct SingleSpec {
     pub arch: Architecture,
     /// hidden width n
     pub width: usize,
-    /// training inputs, one point per entry
-    pub x_train: Vec<Vec<f64>>,
-    /// training targets (±1 labels for cross-entropy)
-    pub y_train: Vec<f64>,
-    /// test inputs
-    pub x_test: Vec<Vec<f64>>,
-    /// optional test targets (enables test losses and accuracies)
-    #[serde(default)]
-    pub y_test: Option<Vec<f64>>,
+    /// training points and targets (±1 labels for cross-entropy), test points and their
+    /// optional targets (which enable test losses and accuracies); flattened: the keys
+    /// `x_train`, `y_train`, `x_test`, `y_test` of the spec's JSON
+    #[serde(flatten)]
+    pub data: ExplicitData,
     /// the loss
     pub loss: Loss,
     /// learning rate η
@@ -82,9 +79,9 @@ pub enum SingleError {
     /// A setting out of range.
     #[error(transparent)]
     OutOfRange(#[from] RangeError),
-    /// Point sets of inconsistent shape.
+    /// Point sets of inconsistent shape, or non-finite data.
     #[error("data: {0}")]
-    Data(String),
+    Data(#[from] DataError),
     /// An output scale α out of range.
     #[error(transparent)]
     Alpha(#[from] AlphaError),
@@ -167,7 +164,7 @@ impl SingleSpec {
 
     /// Input dimension d.
     pub fn input_dim(&self) -> usize {
-        self.x_train.first().map_or(1, Vec::len)
+        self.data.input_dim()
     }
 
     /// Number of weights `P_w = d n + (L − 1) n² + n`.
@@ -180,7 +177,7 @@ impl SingleSpec {
     /// With the quadratic model, five times as much: its step is a forward and a backward pass
     /// and a Dense product per layer in dual f64 numbers.
     pub fn flops_per_step(&self) -> f64 {
-        let base = 10.0 * self.batch_size.unwrap_or(self.x_train.len()) as f64 * self.weights() as f64;
+        let base = 10.0 * self.batch_size.unwrap_or(self.data.n_train()) as f64 * self.weights() as f64;
         if self.quadratic {
             5.0 * base
         } else {
@@ -228,10 +225,11 @@ impl SingleSpec {
         Ok(Mlp::new(&self.arch, self.input_dim(), self.width, self.seed)?)
     }
 
-    /// Checks every field.
+    /// Checks every field (the data by [`ExplicitData::validate`], then a batch size of at most
+    /// N and targets the loss can take).
     ///
     /// # Errors
-    /// [`SingleError`] naming the offending value.
+    /// [`SingleError`] naming the offending value ([`SingleError::Data`] for the data).
     pub fn validate(&self) -> Result<(), SingleError> {
         self.arch.validate().map_err(MlpError::from)?;
         if self.width == 0 || self.width > MAX_WIDTH {
@@ -240,45 +238,15 @@ impl SingleSpec {
         RangeError::at_most("steps", self.steps, MAX_STEPS)?;
         check_checkpoints(self.checkpoints)?;
         self.output_scale()?;
-        let n = self.x_train.len();
-        if n == 0 {
-            return Err(SingleError::Data("no training points".into()));
-        }
-        let d = self.input_dim();
-        if d == 0 {
-            return Err(MlpError::InputDim(0).into());
-        }
-        if self.y_train.len() != n {
-            return Err(SingleError::Data(format!("{n} training points but {} targets", self.y_train.len())));
-        }
-        for (name, set) in [("training", &self.x_train), ("test", &self.x_test)] {
-            if let Some((i, p)) = set.iter().enumerate().find(|(_, p)| p.len() != d) {
-                return Err(SingleError::Data(format!(
-                    "{name} point {i} has dimension {}, the first training point {d}",
-                    p.len()
-                )));
-            }
-        }
-        if let Some(yt) = &self.y_test {
-            if yt.len() != self.x_test.len() {
-                return Err(SingleError::Data(format!(
-                    "{} test points but {} test targets",
-                    self.x_test.len(),
-                    yt.len()
-                )));
-            }
-        }
-        let values = self.x_train.iter().chain(&self.x_test).flatten().chain(&self.y_train);
-        if let Some(&v) = values.chain(self.y_test.iter().flatten()).find(|v| !v.is_finite()) {
-            return Err(MlpError::NotFinite { what: "data", value: v }.into());
-        }
+        self.data.validate()?;
+        let n = self.data.n_train();
         if let Some(b) = self.batch_size {
             if b == 0 || b > n {
                 return Err(MlpError::from(OptimizerError::BatchSize { batch: b, points: n }).into());
             }
         }
-        self.train_options().validate(&self.y_train)?;
-        if let (Loss::Xent, Some(yt)) = (self.loss, &self.y_test) {
+        self.train_options().validate(&self.data.y_train)?;
+        if let (Loss::Xent, Some(yt)) = (self.loss, &self.data.y_test) {
             Loss::Xent.check_targets(yt).map_err(MlpError::from)?;
         }
         Ok(())

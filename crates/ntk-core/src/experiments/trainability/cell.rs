@@ -6,7 +6,7 @@ use std::ops::{ControlFlow, Range};
 use nalgebra::DVector;
 use serde::{Deserialize, Serialize};
 
-use super::spec::{Data, TrainabilitySpec};
+use super::spec::{matrix, TrainabilitySpec};
 use super::{TrainabilityError, MAX_AXIS};
 use crate::arch::{Architecture, Parameterization};
 use crate::divergence::TRAINABILITY_LOSS_FACTOR;
@@ -155,8 +155,8 @@ where
     }
     let (sw2, depth) = (spec.sw2[sw2_index], spec.depths[depth_index]);
     let arch = Architecture::new(depth, spec.activation, sw2, spec.sb2, Parameterization::Ntk)?;
-    let data = Data::of(&spec.data);
-    let (x_train, x_test) = (Data::matrix(&data.x_train), Data::matrix(&data.x_test));
+    let data = spec.data.points();
+    let (x_train, x_test) = (matrix(&data.x_train), matrix(&data.x_test));
     let y_train = DVector::from_column_slice(&data.y_train);
     let n = data.y_train.len();
     // The analytic side: Θ(X, X)'s spectrum (learning rate, conditioning) and the NTK-GP.
@@ -181,7 +181,7 @@ where
             .is_finite()
             .then_some(PredictedLoss { train: l.train, test: l.test.filter(|t| t.is_finite()) })
     });
-    let x_flat: Vec<f64> = data.x_train.iter().flatten().copied().collect();
+    let x_flat = data.x_train_flat();
     let x_test_f32: Vec<f32> = data.x_test.iter().flatten().map(|&v| v as f32).collect();
     let cell_seed = member_seed(spec.seed, (sw2_index * MAX_AXIS + depth_index) as u64);
     let d = data.x_train[0].len();

@@ -26,6 +26,7 @@
 //! [`LearningRate::CriticalFraction`]: crate::experiments::widths::LearningRate::CriticalFraction
 
 use crate::arch::ArchError;
+use crate::datasets::DataError;
 use crate::nets::mlp::MlpError;
 use crate::range::RangeError;
 use crate::theory::phase::PhaseError;
@@ -61,9 +62,12 @@ pub enum TrainabilityError {
     /// A hyperparameter out of range.
     #[error(transparent)]
     OutOfRange(#[from] RangeError),
-    /// Inconsistent or non-finite data.
+    /// Too few test points or too many training points (or, for a cell, no η_critical).
     #[error("data: {0}")]
     Data(String),
+    /// Explicit points of inconsistent shape, or non-finite ([`crate::datasets::ExplicitData::validate`]).
+    #[error("data: {0}")]
+    Points(#[from] DataError),
     /// A cell index outside the grid.
     #[error("cell (σ_w² index {sw2_index}, depth index {depth_index}) is outside the {rows}×{cols} grid")]
     NotOnGrid {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{TrainabilityError, MAX_AXIS, MAX_DIM};
 use crate::activation::Activation;
 use crate::arch::{ArchError, Architecture, Parameterization, MAX_DEPTH};
+use crate::datasets::ExplicitData;
 use crate::experiments::widths::{LearningRate, MAX_SEEDS, MAX_TRAIN_SIZE};
 use crate::nets::ensemble::MAX_STEPS;
 use crate::nets::mlp::MAX_WIDTH;
@@ -57,31 +58,16 @@ pub enum TrainabilityData {
         /// seed of the points, the teacher and the labels
         seed: u64,
     },
-    /// Explicit points (e.g. the explorer's current data set).
-    Points {
-        /// training inputs, one point per entry
-        x_train: Vec<Vec<f64>>,
-        /// training targets
-        y_train: Vec<f64>,
-        /// test inputs
-        x_test: Vec<Vec<f64>>,
-        /// optional test targets
-        #[serde(default)]
-        y_test: Option<Vec<f64>>,
-    },
+    /// Explicit points (e.g. the explorer's current data set), at least one test point among
+    /// them; the keys `x_train`, `y_train`, `x_test`, `y_test` beside `"kind": "points"`.
+    Points(ExplicitData),
 }
 
-/// The data of a grid, resolved to points.
-pub(super) struct Data {
-    pub(super) x_train: Vec<Vec<f64>>,
-    pub(super) y_train: Vec<f64>,
-    pub(super) x_test: Vec<Vec<f64>>,
-    pub(super) y_test: Option<Vec<f64>>,
-}
-
-impl Data {
-    pub(super) fn of(data: &TrainabilityData) -> Data {
-        match data {
+impl TrainabilityData {
+    /// The data resolved to points: the teacher's draws (with their test labels), or the
+    /// explicit points themselves.
+    pub fn points(&self) -> ExplicitData {
+        match self {
             TrainabilityData::Teacher { train_size, test_size, dim, seed } => {
                 let mut rng = Normal::new(*seed);
                 let teacher: Vec<f64> = (0..*dim).map(|_| rng.sample()).collect();
@@ -102,56 +88,32 @@ impl Data {
                 };
                 let (x_train, y_train) = draw(*train_size);
                 let (x_test, y_test) = draw(*test_size);
-                Data { x_train, y_train, x_test, y_test: Some(y_test) }
+                ExplicitData { x_train, y_train, x_test, y_test: Some(y_test) }
             }
-            TrainabilityData::Points { x_train, y_train, x_test, y_test } => Data {
-                x_train: x_train.clone(),
-                y_train: y_train.clone(),
-                x_test: x_test.clone(),
-                y_test: y_test.clone(),
-            },
+            TrainabilityData::Points(data) => data.clone(),
         }
     }
+}
 
-    fn check(&self) -> Result<(), TrainabilityError> {
-        let bad = |s: String| Err(TrainabilityError::Data(s));
-        if self.x_train.is_empty() || self.x_test.is_empty() {
-            return bad("need at least one training and one test point".into());
-        }
-        if self.x_train.len() > MAX_TRAIN_SIZE {
-            return bad(format!("at most {MAX_TRAIN_SIZE} training points, got {}", self.x_train.len()));
-        }
-        let d = self.x_train[0].len();
-        if d == 0 {
-            return bad("points need at least one coordinate".into());
-        }
-        if let Some(p) = self.x_train.iter().chain(&self.x_test).find(|p| p.len() != d) {
-            return bad(format!("a point has {} coordinates, the first training point {d}", p.len()));
-        }
-        if self.y_train.len() != self.x_train.len() {
-            return bad(format!("{} training targets for {} points", self.y_train.len(), self.x_train.len()));
-        }
-        if let Some(y) = &self.y_test {
-            if y.len() != self.x_test.len() {
-                return bad(format!("{} test targets for {} points", y.len(), self.x_test.len()));
-            }
-        }
-        let all = self
-            .x_train
-            .iter()
-            .chain(&self.x_test)
-            .flatten()
-            .chain(&self.y_train)
-            .chain(self.y_test.iter().flatten());
-        if let Some(v) = all.copied().find(|v| !v.is_finite()) {
-            return bad(format!("non-finite value {v}"));
-        }
-        Ok(())
+/// Checks a grid's points: consistent and finite ([`ExplicitData::validate`]), at least one
+/// test point, at most [`MAX_TRAIN_SIZE`] training points.
+fn check_points(data: &ExplicitData) -> Result<(), TrainabilityError> {
+    data.validate()?;
+    if data.x_test.is_empty() {
+        return Err(TrainabilityError::Data("need at least one test point".into()));
     }
+    if data.n_train() > MAX_TRAIN_SIZE {
+        return Err(TrainabilityError::Data(format!(
+            "at most {MAX_TRAIN_SIZE} training points, got {}",
+            data.n_train()
+        )));
+    }
+    Ok(())
+}
 
-    pub(super) fn matrix(rows: &[Vec<f64>]) -> DMatrix<f64> {
-        DMatrix::from_row_iterator(rows.len(), rows[0].len(), rows.iter().flatten().copied())
-    }
+/// The points (one per entry) as the rows of a matrix.
+pub(super) fn matrix(rows: &[Vec<f64>]) -> DMatrix<f64> {
+    DMatrix::from_row_iterator(rows.len(), rows[0].len(), rows.iter().flatten().copied())
 }
 
 fn grid_error<T: std::fmt::Debug>(what: &'static str, v: &[T]) -> TrainabilityError {
@@ -191,7 +153,7 @@ impl TrainabilitySpec {
             RangeError::count("test-set size", *test_size, MAX_TRAIN_SIZE)?;
             RangeError::count("input dimension", *dim, MAX_DIM)?;
         }
-        Data::of(&self.data).check()
+        check_points(&self.data.points())
     }
 
     /// Estimated floating-point operations of one cell: seeds × steps × `6 N W` (forward,
@@ -199,7 +161,7 @@ impl TrainabilitySpec {
     pub fn estimate_cell_flop(&self, depth: usize) -> f64 {
         let (n, d) = match &self.data {
             TrainabilityData::Teacher { train_size, dim, .. } => (*train_size, *dim),
-            TrainabilityData::Points { x_train, .. } => (x_train.len(), x_train.first().map_or(1, Vec::len)),
+            TrainabilityData::Points(data) => (data.n_train(), data.input_dim()),
         };
         let (l, w, d, n) = (depth as f64, self.width as f64, d as f64, n as f64);
         let weights = d * w + (l - 1.0) * w * w + w;

@@ -71,9 +71,9 @@ where
     }
     let problem = spec.problem(axis_value)?;
     let x_train = DMatrix::from_row_iterator(
-        problem.x_train.len(),
-        problem.x_train[0].len(),
-        problem.x_train.iter().flatten().copied(),
+        problem.data.n_train(),
+        problem.data.input_dim(),
+        problem.data.x_train.iter().flatten().copied(),
     );
     // Mean-field: its rate-weighted Θ̂₀ is NTK parameterization's of the same seed, whose limit
     // is the analytic NTK (docs/MATH.md, "Mean-field / μP parameterization").
@@ -83,12 +83,12 @@ where
         LearningRate::Absolute(eta) => eta,
         LearningRate::CriticalFraction(f) => {
             let eig = theta.clone().symmetric_eigenvalues();
-            f * LearningRateLandmarks::from_eigenvalues(eig.as_slice(), problem.x_train.len()).eta_critical
+            f * LearningRateLandmarks::from_eigenvalues(eig.as_slice(), problem.data.n_train()).eta_critical
         }
     };
     let ens = spec.ensemble_spec(&problem, width, learning_rate);
     ens.validate()?;
-    let x_flat: Vec<f64> = problem.x_train.iter().flatten().copied().collect();
+    let x_flat = problem.data.x_train_flat();
     let total = seeds.len();
     let mut records = Vec::with_capacity(total);
     for (done, m) in seeds.enumerate() {
@@ -122,7 +122,7 @@ where
         };
         records.push(record);
     }
-    let (depth, train_size) = (problem.arch.depth, problem.x_train.len());
+    let (depth, train_size) = (problem.arch.depth, problem.data.n_train());
     Ok(WidthPoint::from_seeds(width, axis_value, depth, train_size, learning_rate, records))
 }
 
@@ -135,14 +135,14 @@ fn init_error(
     theta: &DMatrix<f64>,
     m: usize,
 ) -> Result<(f64, f64), WidthError> {
-    let d = ens.x_train[0].len();
+    let d = ens.data.input_dim();
     let net = Mlp::<f32>::new(&ens.arch, d, ens.width, member_seed(ens.seed, m as u64))
         .map_err(EnsembleError::from)?
         .cast::<f64>();
-    let fac = JacobianFactors::new(&net, x_flat, ens.x_train.len());
+    let fac = JacobianFactors::new(&net, x_flat, ens.data.n_train());
     drop(net);
     let ntk0 = fac.ntk(&fac);
-    let alignment = kernel_target_alignment(&ntk0, &ens.y_train);
+    let alignment = kernel_target_alignment(&ntk0, &ens.data.y_train);
     Ok(((ntk0 - theta).norm() / theta.norm(), alignment))
 }
 

@@ -1,6 +1,7 @@
 //! The spec of a width sweep: its data, learning rate, grid of widths, seeds and second axis, and its validation.
 
 use super::*;
+use crate::datasets::{DataError, ExplicitData};
 use crate::nets::output_scale::{AlphaError, OutputScale};
 /// Reference slopes of the log-log plots: `−1/2` (the CLT scale of Θ̂₀ − Θ and Theorem 2.1's
 /// bound) and `−1` (the observed scale of the kernel change and of hidden-weight changes,
@@ -43,18 +44,9 @@ pub enum SweepData {
         /// seed of the data (independent of the networks' seeds)
         seed: u64,
     },
-    /// Explicit points (any input dimension).
-    Points {
-        /// training inputs, one point per entry
-        x_train: Vec<Vec<f64>>,
-        /// training targets
-        y_train: Vec<f64>,
-        /// test inputs (the RMSE of metric (a) is over these)
-        x_test: Vec<Vec<f64>>,
-        /// optional test targets
-        #[serde(default)]
-        y_test: Option<Vec<f64>>,
-    },
+    /// Explicit points (any input dimension; the RMSE of metric (a) is over the test points):
+    /// the keys `x_train`, `y_train`, `x_test`, `y_test` beside `"kind": "points"`.
+    Points(ExplicitData),
 }
 
 /// How the learning rate is chosen.
@@ -176,7 +168,7 @@ pub enum WidthError {
     TrainSizeNeedsGeneratedData,
     /// Point sets of inconsistent shape or non-finite values.
     #[error("data: {0}")]
-    Data(String),
+    Data(#[from] DataError),
     /// The estimated peak memory of one worker is above the cap.
     #[error(
         "the sweep would need about {} MiB per worker (width {width}, depth {depth}, {train_size} training points), above the cap of {} MiB: lower the largest width, depth or training-set size",
@@ -281,10 +273,7 @@ fn check_grid(what: &'static str, v: &[usize]) -> Result<(), WidthError> {
 /// The concrete problem at one axis value: architecture and data.
 pub(super) struct Problem {
     pub(super) arch: Architecture,
-    pub(super) x_train: Vec<Vec<f64>>,
-    pub(super) y_train: Vec<f64>,
-    pub(super) x_test: Vec<Vec<f64>>,
-    pub(super) y_test: Option<Vec<f64>>,
+    pub(super) data: ExplicitData,
 }
 
 impl WidthSweepSpec {
@@ -353,14 +342,7 @@ impl WidthSweepSpec {
                 RangeError::count("training-set size", *train_size, MAX_TRAIN_SIZE)?;
                 RangeError::non_negative("noise", *noise)?;
             }
-            SweepData::Points { .. } => {
-                // Shapes and finiteness through the ensemble's checks, at the smallest width.
-                let p = self.problem(self.axis.values()[0])?;
-                self.ensemble_spec(&p, self.widths[0], 1.0).validate().map_err(|e| match e {
-                    EnsembleError::Data(s) => WidthError::Data(s),
-                    e => WidthError::Data(e.to_string()),
-                })?;
-            }
+            SweepData::Points(data) => data.validate()?,
         }
         Ok(())
     }
@@ -384,9 +366,7 @@ impl WidthSweepSpec {
     pub(super) fn dims(&self) -> (usize, usize) {
         match &self.data {
             SweepData::Generated { .. } => (1, crate::datasets::TEST_POINTS),
-            SweepData::Points { x_train, x_test, .. } => {
-                (x_train.first().map_or(1, Vec::len).max(1), x_test.len())
-            }
+            SweepData::Points(data) => (data.input_dim().max(1), data.n_test()),
         }
     }
 
@@ -394,7 +374,7 @@ impl WidthSweepSpec {
     pub(super) fn depth_and_size(&self, axis_value: Option<usize>) -> (usize, usize) {
         let base_n = match &self.data {
             SweepData::Generated { train_size, .. } => *train_size,
-            SweepData::Points { x_train, .. } => x_train.len(),
+            SweepData::Points(data) => data.n_train(),
         };
         match (&self.axis, axis_value) {
             (SweepAxis::Depth(_), Some(l)) => (l, base_n),
@@ -418,23 +398,9 @@ impl WidthSweepSpec {
         let arch = Architecture { depth, ..self.arch };
         Ok(match &self.data {
             SweepData::Generated { target, noise, seed, .. } => {
-                let ds = Dataset1d::generate(*target, n, *noise, *seed);
-                let rows = |v: Vec<f64>| v.into_iter().map(|x| vec![x]).collect::<Vec<_>>();
-                Problem {
-                    arch,
-                    x_train: rows(ds.x_train),
-                    y_train: ds.y_train,
-                    x_test: rows(ds.x_test),
-                    y_test: Some(ds.y_test),
-                }
+                Problem { arch, data: Dataset1d::generate(*target, n, *noise, *seed).into() }
             }
-            SweepData::Points { x_train, y_train, x_test, y_test } => Problem {
-                arch,
-                x_train: x_train.clone(),
-                y_train: y_train.clone(),
-                x_test: x_test.clone(),
-                y_test: y_test.clone(),
-            },
+            SweepData::Points(data) => Problem { arch, data: data.clone() },
         })
     }
 
@@ -442,10 +408,7 @@ impl WidthSweepSpec {
         EnsembleSpec {
             arch: p.arch,
             width,
-            x_train: p.x_train.clone(),
-            y_train: p.y_train.clone(),
-            x_test: p.x_test.clone(),
-            y_test: p.y_test.clone(),
+            data: p.data.clone(),
             learning_rate,
             steps: self.steps,
             momentum: 0.0,

@@ -24,10 +24,10 @@ struct Shape {
 impl Shape {
     fn of(spec: &EnsembleSpec) -> Shape {
         Shape {
-            test_points: spec.x_test.len(),
+            test_points: spec.data.x_test.len(),
             layers: spec.arch.depth + 1,
             depth: spec.arch.depth,
-            test_targets: spec.y_test.is_some(),
+            test_targets: spec.data.y_test.is_some(),
         }
     }
 

@@ -62,12 +62,12 @@ fn reported(scale: Option<OutputScale>, f: &[f32], f0: &[f32]) -> Vec<f64> {
 impl Data {
     /// The points of a validated spec.
     pub(super) fn new(spec: &EnsembleSpec) -> Self {
-        let x_train: Vec<f64> = spec.x_train.iter().flatten().copied().collect();
-        let x_test: Vec<f64> = spec.x_test.iter().flatten().copied().collect();
+        let x_train = spec.data.x_train_flat();
+        let x_test = spec.data.x_test_flat();
         Data {
-            d: spec.x_train[0].len(),
-            n: spec.x_train.len(),
-            m: spec.x_test.len(),
+            d: spec.data.x_train[0].len(),
+            n: spec.data.x_train.len(),
+            m: spec.data.x_test.len(),
             x_train32: x_train.iter().map(|&v| v as f32).collect(),
             x_test32: x_test.iter().map(|&v| v as f32).collect(),
             x_train,
@@ -130,8 +130,9 @@ impl Start {
     fn record(&self, spec: &EnsembleSpec) -> MemberRecord {
         let layers = net_of(&self.trainer).layers.len();
         let loss = spec.loss;
-        let train_loss = NnLin { nn: self.full_loss, lin: loss.mean(&self.lin_train, &spec.y_train) };
+        let train_loss = NnLin { nn: self.full_loss, lin: loss.mean(&self.lin_train, &spec.data.y_train) };
         let test_loss = spec
+            .data
             .y_test
             .as_ref()
             .map(|yt| NnLin { nn: loss.mean(&self.test, yt), lin: loss.mean(&self.test, yt) });
@@ -250,7 +251,7 @@ impl Member {
         let test = reported(scale, &f0_test, &f0_test);
         let opts = spec.train_options(seed);
         let model = ScaledModel::new(MlpModel::new(net, &data.x_train, opts.readout_only)?, scale);
-        let mut trainer = Trainer::new(model, &spec.y_train, opts)?;
+        let mut trainer = Trainer::new(model, &spec.data.y_train, opts)?;
         let loss = trainer.forward();
         let f0 = (f0_test, f0_train);
         let full_loss = if spec.batch_size.is_none() {
@@ -299,7 +300,8 @@ impl Member {
             let model = LinearModel::new(net.clone(), &data.x_train, spec.readout_only)?;
             let test = model.tangents(&data.x_test32)?;
             let f0_train = if scale.is_some() { model.train_outputs() } else { Vec::new() };
-            let trainer = Trainer::new(ScaledModel::new(model, scale), &spec.y_train, *trainer.options())?;
+            let trainer =
+                Trainer::new(ScaledModel::new(model, scale), &spec.data.y_train, *trainer.options())?;
             Lin::Direct { trainer: Box::new(trainer), test, f0_train }
         };
         self.phase = Phase::Training(Box::new(Training {
@@ -403,7 +405,7 @@ fn full_train_loss(
     data: &Data,
 ) -> f64 {
     let f = net_of(trainer).forward(&data.x_train32, data.n);
-    spec.loss.mean(&reported(scale, &f, f0_train), &spec.y_train)
+    spec.loss.mean(&reported(scale, &f, f0_train), &spec.data.y_train)
 }
 
 /// The closed-form linearization's outputs at every checkpoint of `schedule` (MSE, full batch;
@@ -439,7 +441,7 @@ fn closed_form(
         &k_test,
         &f0_train,
         &f0_test,
-        &DVector::from_column_slice(&spec.y_train),
+        &DVector::from_column_slice(&spec.data.y_train),
         spec.learning_rate,
         spec.momentum,
     )?;
@@ -473,13 +475,13 @@ impl Training {
         let (lin_test, lin_train_loss): (Vec<f64>, f64) = match &self.lin {
             Lin::Closed(lin) => {
                 let lin = &lin[checkpoint];
-                (lin.test.iter().copied().collect(), loss.mean(lin.train.as_slice(), &spec.y_train))
+                (lin.test.iter().copied().collect(), loss.mean(lin.train.as_slice(), &spec.data.y_train))
             }
             Lin::Direct { trainer, test, f0_train } => {
                 let model = trainer.model().inner();
                 let out = reported(self.scale, &model.outputs_on(test), &test.f0);
                 let train = reported(self.scale, &model.train_outputs(), f0_train);
-                (out, loss.mean(&train, &spec.y_train))
+                (out, loss.mean(&train, &spec.data.y_train))
             }
         };
         let nn_train_loss = match (spec.batch_size, self.loss) {
@@ -488,8 +490,11 @@ impl Training {
             (Some(_), _) => full_train_loss(&self.trainer, self.scale, &self.f0.1, spec, data),
         };
         let train_loss = NnLin { nn: nn_train_loss, lin: lin_train_loss };
-        let test_loss =
-            spec.y_test.as_ref().map(|yt| NnLin { nn: loss.mean(&nn, yt), lin: loss.mean(&lin_test, yt) });
+        let test_loss = spec
+            .data
+            .y_test
+            .as_ref()
+            .map(|yt| NnLin { nn: loss.mean(&nn, yt), lin: loss.mean(&lin_test, yt) });
         let rmse_nn_lin = if data.m == 0 {
             0.0
         } else {
@@ -506,11 +511,11 @@ impl Training {
                 .collect()
         };
         let (ntk_change, ntk_alignment) = if start {
-            (0.0, kernel_target_alignment(&self.ntk0, &spec.y_train))
+            (0.0, kernel_target_alignment(&self.ntk0, &spec.data.y_train))
         } else {
             let fac = JacobianFactors::new(net, &data.x_train32, data.n);
             let ntk = fac.ntk(&fac);
-            ((&ntk - &self.ntk0).norm() / self.ntk0_norm, kernel_target_alignment(&ntk, &spec.y_train))
+            ((&ntk - &self.ntk0).norm() / self.ntk0_norm, kernel_target_alignment(&ntk, &spec.data.y_train))
         };
         MemberRecord {
             nn,

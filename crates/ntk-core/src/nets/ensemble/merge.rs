@@ -61,8 +61,8 @@ impl CheckpointMerger {
         let c = schedule.len();
         Ok(CheckpointMerger {
             learning_rate: spec.learning_rate,
-            has_test_targets: spec.y_test.is_some(),
-            test_points: spec.x_test.len(),
+            has_test_targets: spec.data.y_test.is_some(),
+            test_points: spec.data.x_test.len(),
             layers: spec.arch.depth + 1,
             complete: Vec::with_capacity(c),
             diverged: Vec::new(),

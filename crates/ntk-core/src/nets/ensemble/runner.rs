@@ -41,7 +41,7 @@ struct Cost {
 impl Cost {
     fn of(spec: &EnsembleSpec) -> Self {
         let p = spec.weights() as f64;
-        let (n, m) = (spec.x_train.len() as f64, spec.x_test.len() as f64);
+        let (n, m) = (spec.data.x_train.len() as f64, spec.data.x_test.len() as f64);
         Cost {
             step: spec.flops_per_step(),
             record: (2.0 * m + 4.0 * n + 3.0) * p,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 use crate::arch::Architecture;
+use crate::datasets::{DataError, ExplicitData};
 use crate::nets::linearized::LinearizedError;
 use crate::nets::loss::Loss;
 use crate::nets::mlp::{MlpError, MAX_WIDTH};
@@ -51,15 +52,10 @@ pub struct EnsembleSpec {
     pub arch: Architecture,
     /// hidden width n
     pub width: usize,
-    /// training inputs, one point per entry
-    pub x_train: Vec<Vec<f64>>,
-    /// training targets
-    pub y_train: Vec<f64>,
-    /// test inputs
-    pub x_test: Vec<Vec<f64>>,
-    /// optional test targets (enables test losses)
-    #[serde(default)]
-    pub y_test: Option<Vec<f64>>,
+    /// training points and targets, test points and their optional targets (which enable test
+    /// losses); flattened: the keys `x_train`, `y_train`, `x_test`, `y_test` of the spec's JSON
+    #[serde(flatten)]
+    pub data: ExplicitData,
     /// learning rate η (time t = η k)
     pub learning_rate: f64,
     /// number of gradient-descent steps K
@@ -105,9 +101,9 @@ pub enum EnsembleError {
     /// A hyperparameter out of range.
     #[error(transparent)]
     OutOfRange(#[from] RangeError),
-    /// Point sets of inconsistent shape.
+    /// Point sets of inconsistent shape, or non-finite data.
     #[error("data: {0}")]
-    Data(String),
+    Data(#[from] DataError),
     /// A member range outside 0..members.
     #[error("members {start}..{end} requested, but the job has {members} members")]
     MemberRange {
@@ -172,10 +168,7 @@ impl EnsembleSpec {
         EnsembleSpec {
             arch,
             width,
-            x_train,
-            y_train,
-            x_test,
-            y_test,
+            data: ExplicitData { x_train, y_train, x_test, y_test },
             learning_rate: 0.1,
             steps,
             momentum: 0.0,
@@ -234,10 +227,11 @@ impl EnsembleSpec {
         Ok(())
     }
 
-    /// Checks every field.
+    /// Checks every field (the data by [`ExplicitData::validate`], then a batch size of at most
+    /// N and targets the loss can take).
     ///
     /// # Errors
-    /// [`EnsembleError`] naming the offending value.
+    /// [`EnsembleError`] naming the offending value ([`EnsembleError::Data`] for the data).
     pub fn validate(&self) -> Result<(), EnsembleError> {
         self.arch.validate().map_err(MlpError::from)?;
         if self.width == 0 || self.width > MAX_WIDTH {
@@ -255,47 +249,14 @@ impl EnsembleSpec {
         RangeError::at_most("steps", self.steps, MAX_STEPS)?;
         RangeError::count("members", self.members, MAX_MEMBERS)?;
         check_checkpoints(self.checkpoints)?;
-        let n = self.x_train.len();
-        if n == 0 {
-            return Err(EnsembleError::Data("no training points".into()));
-        }
-        let d = self.x_train[0].len();
-        if d == 0 {
-            return Err(MlpError::InputDim(0).into());
-        }
-        if self.y_train.len() != n {
-            return Err(EnsembleError::Data(format!(
-                "{n} training points but {} targets",
-                self.y_train.len()
-            )));
-        }
-        for (name, set) in [("training", &self.x_train), ("test", &self.x_test)] {
-            if let Some((i, p)) = set.iter().enumerate().find(|(_, p)| p.len() != d) {
-                return Err(EnsembleError::Data(format!(
-                    "{name} point {i} has dimension {}, the first training point {d}",
-                    p.len()
-                )));
-            }
-        }
+        self.data.validate()?;
+        let n = self.data.n_train();
         if let Some(b) = self.batch_size {
             if b == 0 || b > n {
                 return Err(MlpError::from(OptimizerError::BatchSize { batch: b, points: n }).into());
             }
         }
-        self.loss.check_targets(&self.y_train).map_err(MlpError::from)?;
-        if let Some(yt) = &self.y_test {
-            if yt.len() != self.x_test.len() {
-                return Err(EnsembleError::Data(format!(
-                    "{} test points but {} test targets",
-                    self.x_test.len(),
-                    yt.len()
-                )));
-            }
-        }
-        let values = self.x_train.iter().chain(&self.x_test).flatten().chain(&self.y_train);
-        if let Some(&v) = values.chain(self.y_test.iter().flatten()).find(|v| !v.is_finite()) {
-            return Err(MlpError::NotFinite { what: "data", value: v }.into());
-        }
+        self.loss.check_targets(&self.data.y_train).map_err(MlpError::from)?;
         Ok(())
     }
 
@@ -307,7 +268,7 @@ impl EnsembleSpec {
 
     /// Number of weights of one network, `P_w = d n + (L − 1) n² + n` (biases not counted).
     pub fn weights(&self) -> usize {
-        let d = self.x_train.first().map_or(1, Vec::len);
+        let d = self.data.input_dim();
         let w = self.width;
         d * w + self.arch.depth.saturating_sub(1) * w * w + w
     }
@@ -317,7 +278,7 @@ impl EnsembleSpec {
     /// update `W += g aᵀ` (the count every GFLOP/s figure of the project uses); plus `4 B P_w`
     /// for a linearization trained step by step (its forward product and update).
     pub fn flops_per_step(&self) -> f64 {
-        let b = self.batch_size.unwrap_or(self.x_train.len()) as f64;
+        let b = self.batch_size.unwrap_or(self.data.n_train()) as f64;
         let per_model = if self.closed_form_linearization() { 6.0 } else { 10.0 };
         per_model * b * self.weights() as f64
     }

@@ -136,10 +136,10 @@ pub struct EnsembleStats {
 impl EnsembleStats {
     /// Empty statistics for the schedule of `spec`.
     pub fn empty(spec: &EnsembleSpec) -> Self {
-        let (m, layers) = (spec.x_test.len(), spec.arch.depth + 1);
+        let (m, layers) = (spec.data.x_test.len(), spec.arch.depth + 1);
         EnsembleStats {
             learning_rate: spec.learning_rate,
-            has_test_targets: spec.y_test.is_some(),
+            has_test_targets: spec.data.y_test.is_some(),
             members_run: 0,
             diverged: Vec::new(),
             checkpoints: spec.schedule().into_iter().map(|k| CheckpointStats::empty(k, m, layers)).collect(),
