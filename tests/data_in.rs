@@ -20,6 +20,7 @@ use wide_explorer::params::table::{
 use wide_explorer::params::url::{decode, encode, RESERVED};
 use wide_explorer::params::Described;
 use wide_explorer::problem::{problem, Layout, TABLE_PAD};
+use wide_explorer::storage::{TableStore, BROWSER_TABLES};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -40,7 +41,11 @@ fn table_text(n: usize, digits: usize) -> String {
 /// The explorer showing `text` as its table (through the link field, as a link does).
 fn with_table(text: &str) -> ExplorerParams {
     let mut p = ExplorerParams::default();
-    let notes = (ExplorerParams::TABLE.set)(&mut p, wide_explorer::params::Value::Text(text.to_string()));
+    let notes = (ExplorerParams::TABLE.set)(
+        &mut p,
+        wide_explorer::params::Value::Text(text.to_string()),
+        &BROWSER_TABLES,
+    );
     assert!(notes.is_empty(), "{notes:?}");
     p.data.set = DataChoice::Table;
     p
@@ -73,7 +78,7 @@ fn good_tables_are_read_to_the_last_bit() {
     // Values that need all 17 digits survive the link.
     let awkward = "0.1,0.30000000000000004\n1e-300,-2.2250738585072014e-308\n1.7976931348623157e308,5e-324\n";
     let p = with_table(awkward);
-    let (back, notes) = decode::<ExplorerParams>(&encode(&p), RESERVED);
+    let (back, notes) = decode::<ExplorerParams>(&encode(&p), RESERVED, &BROWSER_TABLES);
     assert!(notes.is_empty(), "{notes:?}");
     let (a, b) = (&p.data.table.as_ref().unwrap().train, &back.data.table.as_ref().unwrap().train);
     let bits = |v: &Points| v.x.iter().flatten().chain(&v.y).map(|f| f.to_bits()).collect::<Vec<_>>();
@@ -98,7 +103,11 @@ fn bad_tables_name_the_line_and_column_and_the_data_stays() {
         ("x,y\n", "no points", "empty"),
         ("1,2 # note\n", "line 1, column 2", "comments must be on lines of their own"),
     ] {
-        let notes = (ExplorerParams::TABLE.set)(&mut p, wide_explorer::params::Value::Text(text.to_string()));
+        let notes = (ExplorerParams::TABLE.set)(
+            &mut p,
+            wide_explorer::params::Value::Text(text.to_string()),
+            &BROWSER_TABLES,
+        );
         let note = notes.first().unwrap_or_else(|| panic!("{text:?}: no note")).to_string();
         assert!(note.contains(place) && note.contains(what), "{text:?}: {note}");
         assert_eq!(p, before, "{text:?}: the table held before stays");
@@ -150,10 +159,10 @@ fn small_tables_live_in_the_link_larger_ones_in_storage() {
     let small = with_table("x,y\n1,2\n3,4\n");
     let query = encode(&small);
     assert!(query.contains("csv=") && !query.contains("csvh="), "{query}");
-    let (back, notes) = decode::<ExplorerParams>(&query, RESERVED);
+    let (back, notes) = decode::<ExplorerParams>(&query, RESERVED, &BROWSER_TABLES);
     assert!(notes.is_empty(), "{notes:?}");
     assert_eq!(back, small);
-    assert!(wide_explorer::storage::stored_hashes().is_empty());
+    assert!(BROWSER_TABLES.stored_hashes().is_empty());
     // Large: the hash in the link, the text stored under it.
     let big = UserTable::from_csv(&table_text(200, 6)).unwrap();
     assert!(big.link_text().is_none());
@@ -164,12 +173,12 @@ fn small_tables_live_in_the_link_larger_ones_in_storage() {
     let query = encode(&p);
     assert!(query.contains(&format!("csvh={}", big.hash())) && !query.contains("csv="), "{query}");
     assert_eq!(big.hash(), text_hash(big.text()));
-    let (back, notes) = decode::<ExplorerParams>(&query, RESERVED);
+    let (back, notes) = decode::<ExplorerParams>(&query, RESERVED, &BROWSER_TABLES);
     assert!(notes.is_empty(), "{notes:?}");
     assert_eq!(back, p);
     // Another browser (storage empty): a clear note, and the sine set instead.
     clear_storage();
-    let (back, notes) = decode::<ExplorerParams>(&query, RESERVED);
+    let (back, notes) = decode::<ExplorerParams>(&query, RESERVED, &BROWSER_TABLES);
     assert_eq!(back.data.set, DataChoice::Sin);
     assert!(back.data.table.is_none());
     let text: Vec<String> = notes.iter().map(ToString::to_string).collect();
@@ -182,31 +191,8 @@ fn small_tables_live_in_the_link_larger_ones_in_storage() {
     // A damaged stored table is refused by its hash.
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     storage.set_item(&format!("wide-explorer/table/{}", big.hash()), "1,2\n").unwrap();
-    let (_, notes) = decode::<ExplorerParams>(&query, RESERVED);
+    let (_, notes) = decode::<ExplorerParams>(&query, RESERVED, &BROWSER_TABLES);
     assert!(notes[0].to_string().contains("damaged"), "{notes:?}");
-    clear_storage();
-}
-
-#[wasm_bindgen_test]
-fn storage_keeps_the_most_recently_used_tables() {
-    use wide_explorer::storage::{store_table, stored_hashes, stored_text, MAX_STORED_TABLES};
-    clear_storage();
-    let tables: Vec<UserTable> =
-        (0..MAX_STORED_TABLES + 3).map(|i| UserTable::from_csv(&format!("{i},1\n")).unwrap()).collect();
-    for t in &tables[..MAX_STORED_TABLES] {
-        store_table(t).unwrap();
-    }
-    // Using the oldest makes it the newest; three more push out tables 1, 2, 3.
-    assert!(stored_text(tables[0].hash()).is_some());
-    for t in &tables[MAX_STORED_TABLES..] {
-        store_table(t).unwrap();
-    }
-    let kept = stored_hashes();
-    assert_eq!(kept.len(), MAX_STORED_TABLES);
-    assert!(kept.contains(&tables[0].hash().to_string()));
-    for gone in &tables[1..4] {
-        assert!(stored_text(gone.hash()).is_none());
-    }
     clear_storage();
 }
 
@@ -326,7 +312,7 @@ async fn the_table_editor_shows_errors_under_the_field_and_keeps_the_data() {
     tick().await;
     let status = q("[data-testid=csv-status]").unwrap().text_content().unwrap();
     assert!(status.contains("stored in this browser, not in the link"), "{status}");
-    assert_eq!(wide_explorer::storage::stored_hashes().len(), 1);
+    assert_eq!(BROWSER_TABLES.stored_hashes().len(), 1);
     drop(handle);
     host.remove();
     clear_storage();
@@ -385,7 +371,7 @@ mod opened {
             run.source
         );
         // The run key the page computes for these parameters is the one the run is shown as.
-        let (again, _) = decode::<ExplorerParams>(&encode(p), RESERVED);
+        let (again, _) = decode::<ExplorerParams>(&encode(p), RESERVED, &BROWSER_TABLES);
         assert_eq!(again.run_key(), p.run_key());
     }
 
@@ -571,7 +557,7 @@ mod embed {
         assert_eq!(Hidden::default().classes(), "");
         assert_eq!(Hidden::ALL.with("tabs", false).classes(), "embed hide-header hide-controls hide-explain");
         // The views' states never read it.
-        let (_, notes) = decode::<ExplorerParams>("hide=header&width=64", RESERVED);
+        let (_, notes) = decode::<ExplorerParams>("hide=header&width=64", RESERVED, &BROWSER_TABLES);
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(View::from_query("?hide=tabs&view=widths"), View::Widths);
     }

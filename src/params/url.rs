@@ -5,6 +5,7 @@
 
 use super::notes::Note;
 use super::{Described, Field, Kind, Value};
+use crate::storage::TableStore;
 
 /// The query string (without `?`) of a state: every field in [`Described::FIELDS`] order but
 /// those [`Value::Unset`].
@@ -22,8 +23,8 @@ pub fn encode<S: Described>(state: &S) -> String {
 
 /// The state a query string (with or without `?`) describes, and the notes about it. Keys in
 /// `reserved` (the page's own, such as `view`) are skipped silently; a key given twice takes
-/// its last value.
-pub fn decode<S: Described>(query: &str, reserved: &[&str]) -> (S, Vec<Note>) {
+/// its last value. A table the link names by its hash is read from `tables`.
+pub fn decode<S: Described>(query: &str, reserved: &[&str], tables: &dyn TableStore) -> (S, Vec<Note>) {
     let mut state = S::default();
     let mut notes = Vec::new();
     for (key, raw) in form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
@@ -37,7 +38,7 @@ pub fn decode<S: Described>(query: &str, reserved: &[&str]) -> (S, Vec<Note>) {
         match parse_value(field, &raw) {
             Ok((value, note)) => {
                 notes.extend(note);
-                notes.extend((field.set)(&mut state, value));
+                notes.extend((field.set)(&mut state, value, tables));
             }
             Err(note) => notes.push(note),
         }
