@@ -22,9 +22,6 @@ pub fn tidy(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::tidy;
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
     #[test]
     fn numbers_read_as_people_write_them() {

@@ -221,3 +221,92 @@ pub fn rows(x: &[Vec<f64>]) -> DMatrix<f64> {
     let d = x.first().map_or(1, Vec::len);
     DMatrix::from_fn(x.len(), d, |i, j| x[i][j])
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::explorer::{DataChoice, ExplorerParams};
+    use crate::params::table::{TestPoints, UserTable};
+    use crate::params::Described;
+    use crate::params::Value;
+    use crate::storage::NoTables;
+    use ntk_core::datasets::csv::Points;
+    use ntk_core::datasets::GRID_SIDE;
+
+    const UNICODE_2D: &str = include_str!("../tests/data/csv/unicode_2d.csv");
+
+    /// The explorer showing `text` as its table (through the link field, as a link does).
+    fn with_table(text: &str) -> ExplorerParams {
+        let mut p = ExplorerParams::default();
+        let notes = (ExplorerParams::TABLE.set)(&mut p, Value::Text(text.to_string()), &NoTables);
+        assert!(notes.is_empty(), "{notes:?}");
+        p.data.set = DataChoice::Table;
+        p
+    }
+
+    #[test]
+    fn a_table_gives_its_points_and_a_padded_test_grid() {
+        let p = with_table("x,y\n-1,0.5\n3,2\n1,-1\n");
+        let d = problem(&p.data, p.seed).unwrap();
+        assert_eq!(d.points.x_train, vec![vec![-1.0], vec![3.0], vec![1.0]]);
+        assert_eq!(d.points.y_train, vec![0.5, 2.0, -1.0]);
+        assert_eq!(d.points.y_test, None);
+        assert_eq!(d.layout, Layout::Line);
+        assert_eq!(d.points.x_test.len(), TEST_POINTS);
+        // [−1, 3] padded by TABLE_PAD · 4 on each side.
+        let pad = TABLE_PAD * 4.0;
+        assert_eq!(d.points.x_test[0][0], -1.0 - pad);
+        assert!((d.points.x_test[TEST_POINTS - 1][0] - (3.0 + pad)).abs() < 1e-15);
+        assert!(d.points.x_test.windows(2).all(|w| w[0][0] < w[1][0]));
+        // 2-D: the grid over each coordinate's padded range, then the segment.
+        let mut q = with_table(UNICODE_2D);
+        q.data.seg = (0, 2);
+        let d = problem(&q.data, q.seed).unwrap();
+        let Layout::Plane { alphas, ends } = &d.layout else { panic!("{:?}", d.layout) };
+        assert_eq!(*ends, (0, 2));
+        assert_eq!(d.points.x_test.len(), GRID_SIDE * GRID_SIDE + alphas.len());
+        let (p1, p2) = (TABLE_PAD * 4.5, TABLE_PAD * 3.125);
+        assert_eq!(d.bounds, vec![(-1.5 - p1, 3.0 + p1), (-2.0 - p2, 1.125 + p2)]);
+        assert_eq!(d.points.x_test[0], vec![-1.5 - p1, -2.0 - p2]);
+        assert!((d.points.x_test[GRID_SIDE - 1][0] - (3.0 + p1)).abs() < 1e-15, "x₁ fastest along a row");
+        let last = &d.points.x_test[GRID_SIDE * GRID_SIDE - 1];
+        assert!((last[0] - (3.0 + p1)).abs() < 1e-15 && (last[1] - (1.125 + p2)).abs() < 1e-15);
+        // α = 1 is x₁ = training point 0, α = 0 is x₂ = training point 2.
+        let at = |a: f64| {
+            &d.points.x_test
+                [GRID_SIDE * GRID_SIDE + alphas.iter().position(|&b| (b - a).abs() < 1e-12).unwrap()]
+        };
+        assert_eq!(at(1.0), &vec![-1.5, 0.25]);
+        assert_eq!(at(0.0), &vec![3.0, 1.125]);
+        // A single point still has a range to plot.
+        let one = with_table("2,1\n");
+        let d = problem(&one.data, 1).unwrap();
+        assert_eq!((d.points.x_test[0][0], d.points.x_test[TEST_POINTS - 1][0]), (1.0, 3.0));
+        // The table set without a table has nothing to train on.
+        let mut none = ExplorerParams::default();
+        none.data.set = DataChoice::Table;
+        assert!(problem(&none.data, 1).unwrap_err().contains("paste or upload"));
+        assert_eq!(none.normalize().len(), 1);
+        assert_eq!(none.data.set, DataChoice::Sin);
+    }
+
+    #[test]
+    fn an_opened_runs_test_points_are_its_own_and_kept_in_order() {
+        let train = Points { x: vec![vec![0.0], vec![1.0]], y: vec![0.0, 1.0], header: None };
+        let test = TestPoints { x: vec![vec![-1.0], vec![0.5], vec![2.0]], y: Some(vec![3.0, 4.0, 5.0]) };
+        let t = UserTable::with_test(train.clone(), Some(test.clone())).unwrap();
+        assert!(t.text().contains("# test points\n-1,3\n0.5,4\n2,5\n"), "{}", t.text());
+        assert_eq!(UserTable::from_text(t.text()).unwrap().test, Some(test));
+        let unsorted = TestPoints { x: vec![vec![1.0], vec![0.0]], y: None };
+        assert!(UserTable::with_test(train.clone(), Some(unsorted.clone())).is_err());
+        let (sorted, order) = crate::params::table::sort_test_points(unsorted);
+        assert_eq!(order, vec![1, 0]);
+        let t = UserTable::with_test(train, Some(sorted)).unwrap();
+        let mut p = ExplorerParams::default();
+        p.data.table = Some(t);
+        p.data.set = DataChoice::Table;
+        let d = problem(&p.data, 1).unwrap();
+        assert_eq!(d.points.x_test, vec![vec![0.0], vec![1.0]]);
+        assert_eq!(d.layout, Layout::Line);
+    }
+}

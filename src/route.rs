@@ -287,3 +287,44 @@ pub fn write_url(view: View, state_query: &str) {
         None => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::explorer::ExplorerParams;
+    use crate::params::url::{decode, RESERVED};
+    use crate::storage::NoTables;
+
+    #[test]
+    fn the_hide_key_names_parts_and_is_the_pages_own() {
+        let (h, notes) =
+            Hidden::from_query("?width=64&hide=header,Tabs,%20controls&hide=controls,explain,logo");
+        assert_eq!(
+            h,
+            Hidden { header: false, tabs: false, controls: true, explain: true },
+            "the last key wins"
+        );
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].to_string().contains("'logo' is not a part"), "{}", notes[0]);
+        assert_eq!(Hidden::ALL.value(), "header,tabs,controls,explain");
+        assert_eq!(Hidden::default().classes(), "");
+        assert_eq!(Hidden::ALL.with("tabs", false).classes(), "embed hide-header hide-controls hide-explain");
+        // The views' states never read it.
+        let (_, notes) = decode::<ExplorerParams>("hide=header&width=64", RESERVED, &NoTables);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(View::from_query("?hide=tabs&view=widths"), View::Widths);
+    }
+
+    #[test]
+    fn each_view_is_named_in_its_query_and_the_explorer_needs_no_key() {
+        for view in View::ALL {
+            assert_eq!(View::from_query(&view_query(view, "width=64")), view, "{view:?}");
+            assert_eq!(View::from_query(&view_query(view, "")), view, "{view:?}");
+        }
+        assert_eq!(view_query(View::Explorer, "width=64"), "?width=64");
+        assert_eq!(view_query(View::Widths, "wmax=512"), "?view=widths&wmax=512");
+        assert_eq!(view_query(View::Phase, ""), "?view=phase");
+        assert_eq!(View::from_query("?view=nope"), View::Explorer);
+        assert_eq!(View::from_query("view=catapult&view=single"), View::Single, "the last key wins");
+    }
+}

@@ -1,9 +1,9 @@
-//! The user's own data in the browser: the explorer's data table (good, bad with line and
-//! column, huge, Unicode, missing values; the files in `tests/data/csv/`, which the `ntk`
-//! command's tests read too), the link-or-storage threshold, the problem a table gives, the
-//! table editor mounted on a page, result files opened in the explorer and the width view, the
-//! fuzz corpus of damaged result files and tables through the page's readers, and the embed
-//! code.
+//! The user's own data in the browser: the link-or-storage threshold with this browser's
+//! storage, the table editor mounted on a page, result files opened in the explorer and the
+//! width view, the fuzz corpus of damaged result files and tables through the page's readers,
+//! and the embed code. (Reading tables — good, bad with line and column, huge, Unicode, missing
+//! values, the files in `tests/data/csv/` — and the problem a table gives are tested natively,
+//! in `src/params/table.rs` and `src/problem.rs`.)
 
 #![cfg(target_arch = "wasm32")]
 
@@ -11,22 +11,13 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
-use ntk_core::datasets::csv::{CsvError, Points};
-use ntk_core::datasets::{ExplicitData, GRID_SIDE, TEST_POINTS};
 use wide_explorer::params::explorer::{DataChoice, ExplorerParams};
-use wide_explorer::params::table::{
-    text_hash, TableError, TestPoints, UserTable, MAX_LINK_TABLE_CHARS, MAX_TABLE_POINTS,
-};
+use wide_explorer::params::table::{text_hash, UserTable, MAX_LINK_TABLE_CHARS};
 use wide_explorer::params::url::{decode, encode, RESERVED};
-use wide_explorer::params::Described;
-use wide_explorer::problem::{problem, Layout, TABLE_PAD};
+use wide_explorer::problem::problem;
+use wide_explorer::storage::{TableStore, BROWSER_TABLES};
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-const UNICODE_2D: &str = include_str!("data/csv/unicode_2d.csv");
-const SAVETXT_1D: &str = include_str!("data/csv/savetxt_1d.csv");
-const MISSING_VALUE: &str = include_str!("data/csv/missing_value.csv");
-const DECIMAL_COMMA: &str = include_str!("data/csv/decimal_comma.csv");
 
 fn clear_storage() {
     web_sys::window().unwrap().local_storage().unwrap().unwrap().clear().unwrap();
@@ -40,93 +31,14 @@ fn table_text(n: usize, digits: usize) -> String {
 /// The explorer showing `text` as its table (through the link field, as a link does).
 fn with_table(text: &str) -> ExplorerParams {
     let mut p = ExplorerParams::default();
-    let notes = (ExplorerParams::TABLE.set)(&mut p, wide_explorer::params::Value::Text(text.to_string()));
+    let notes = (ExplorerParams::TABLE.set)(
+        &mut p,
+        wide_explorer::params::Value::Text(text.to_string()),
+        &BROWSER_TABLES,
+    );
     assert!(notes.is_empty(), "{notes:?}");
     p.data.set = DataChoice::Table;
     p
-}
-
-#[wasm_bindgen_test]
-fn good_tables_are_read_to_the_last_bit() {
-    // The fixture files: 2-D with BOM, quoted Unicode header, `;`, CRLF, a comment line,
-    // Unicode minus signs and no-break spaces.
-    let t = UserTable::from_csv(UNICODE_2D).unwrap();
-    assert_eq!(t.dim(), 2);
-    assert_eq!(t.train.header.as_deref(), Some(&["x₁".to_string(), "x₂".to_string(), "y".to_string()][..]));
-    assert_eq!(t.train.x, vec![vec![-1.5, 0.25], vec![0.5, -2.0], vec![3.0, 1.125]]);
-    assert_eq!(t.train.y, vec![0.75, -0.1, 2.0]);
-    assert!(t.describe().starts_with("3 points, 2-D: x₁ in [-1.5, 3]"), "{}", t.describe());
-    // numpy's savetxt: space separated, 19 significant digits; every value is the f64 nearest
-    // the decimal text (what Rust's parser gives, checked against the literals).
-    let s = UserTable::from_csv(SAVETXT_1D).unwrap();
-    assert_eq!(s.dim(), 1);
-    assert_eq!(s.train.x, vec![vec![-2.0], vec![-0.5], vec![1.0], vec![2.5]]);
-    assert_eq!(s.train.y, vec![0.4, -0.1, 0.8, 0.6]);
-    // Header optional; tabs; the table's canonical text reads back to the same bits.
-    for text in ["x,y\n1,2\n3,4\n", "1\t2\n3\t4", "  1 ,2\n\n3, 4  \n# end\n"] {
-        let t = UserTable::from_csv(text).unwrap();
-        assert_eq!(t.train.x, vec![vec![1.0], vec![3.0]], "{text:?}");
-        let back = UserTable::from_text(t.text()).unwrap();
-        assert_eq!(back, t);
-        assert_eq!(back.train, t.train);
-    }
-    // Values that need all 17 digits survive the link.
-    let awkward = "0.1,0.30000000000000004\n1e-300,-2.2250738585072014e-308\n1.7976931348623157e308,5e-324\n";
-    let p = with_table(awkward);
-    let (back, notes) = decode::<ExplorerParams>(&encode(&p), RESERVED);
-    assert!(notes.is_empty(), "{notes:?}");
-    let (a, b) = (&p.data.table.as_ref().unwrap().train, &back.data.table.as_ref().unwrap().train);
-    let bits = |v: &Points| v.x.iter().flatten().chain(&v.y).map(|f| f.to_bits()).collect::<Vec<_>>();
-    assert_eq!(bits(a), bits(b));
-    assert_eq!(a.y[0], 0.30000000000000004);
-}
-
-#[wasm_bindgen_test]
-fn bad_tables_name_the_line_and_column_and_the_data_stays() {
-    let mut p = with_table("x,y\n1,2\n3,4\n");
-    let before = p.clone();
-    for (text, place, what) in [
-        (MISSING_VALUE, "line 3, column 2", "missing value 'NA'"),
-        (DECIMAL_COMMA, "line 2, column 1", "decimal commas are not accepted"),
-        ("1,2\n3,\n", "line 2, column 2", "missing value (empty field)"),
-        ("1,2\n3,NaN\n", "line 2, column 2", "missing value 'NaN'"),
-        ("1,2\n?,3\n", "line 2, column 1", "missing value '?'"),
-        ("1,2\n3,abc\n", "line 2, column 2", "'abc' is not a finite number"),
-        ("1,2\n3,1e999\n", "line 2, column 2", "beyond ±1.8e308"),
-        ("1,2\n3,4,5\n", "line 2", "ragged rows"),
-        ("1,2,3,4\n", "4 columns", "the explorer takes 2 (x, y) or 3"),
-        ("x,y\n", "no points", "empty"),
-        ("1,2 # note\n", "line 1, column 2", "comments must be on lines of their own"),
-    ] {
-        let notes = (ExplorerParams::TABLE.set)(&mut p, wide_explorer::params::Value::Text(text.to_string()));
-        let note = notes.first().unwrap_or_else(|| panic!("{text:?}: no note")).to_string();
-        assert!(note.contains(place) && note.contains(what), "{text:?}: {note}");
-        assert_eq!(p, before, "{text:?}: the table held before stays");
-    }
-    // A field's own text is quoted apart (shortened, shown direction-isolated).
-    let e = UserTable::from_csv("1,2\n3,\u{202e}evil\n").unwrap_err();
-    let note = e.note();
-    assert!(note
-        .parts
-        .iter()
-        .any(|part| matches!(part, wide_explorer::params::notes::Part::Quoted(q) if q.contains('\u{202e}'))));
-}
-
-#[wasm_bindgen_test]
-fn huge_tables_are_refused_before_any_work() {
-    let ok = table_text(MAX_TABLE_POINTS, 3);
-    assert_eq!(UserTable::from_csv(&ok).unwrap().len(), MAX_TABLE_POINTS);
-    let over = table_text(MAX_TABLE_POINTS + 1, 3);
-    let e = UserTable::from_csv(&over).unwrap_err();
-    assert!(
-        matches!(e, TableError::Csv(CsvError::TooManyRows { line, .. }) if line == MAX_TABLE_POINTS + 1),
-        "{e:?}"
-    );
-    assert!(e.to_string().contains("the page's limit"), "{e}");
-    // 2 MB of text: refused by its size, before it is split into lines.
-    let big = "1,2\n".repeat(500_000);
-    let e = UserTable::from_csv(&big).unwrap_err();
-    assert!(matches!(e, TableError::Csv(CsvError::TooLarge { bytes: 2_000_000, .. })), "{e:?}");
 }
 
 #[wasm_bindgen_test]
@@ -150,10 +62,10 @@ fn small_tables_live_in_the_link_larger_ones_in_storage() {
     let small = with_table("x,y\n1,2\n3,4\n");
     let query = encode(&small);
     assert!(query.contains("csv=") && !query.contains("csvh="), "{query}");
-    let (back, notes) = decode::<ExplorerParams>(&query, RESERVED);
+    let (back, notes) = decode::<ExplorerParams>(&query, RESERVED, &BROWSER_TABLES);
     assert!(notes.is_empty(), "{notes:?}");
     assert_eq!(back, small);
-    assert!(wide_explorer::storage::stored_hashes().is_empty());
+    assert!(BROWSER_TABLES.stored_hashes().is_empty());
     // Large: the hash in the link, the text stored under it.
     let big = UserTable::from_csv(&table_text(200, 6)).unwrap();
     assert!(big.link_text().is_none());
@@ -164,12 +76,12 @@ fn small_tables_live_in_the_link_larger_ones_in_storage() {
     let query = encode(&p);
     assert!(query.contains(&format!("csvh={}", big.hash())) && !query.contains("csv="), "{query}");
     assert_eq!(big.hash(), text_hash(big.text()));
-    let (back, notes) = decode::<ExplorerParams>(&query, RESERVED);
+    let (back, notes) = decode::<ExplorerParams>(&query, RESERVED, &BROWSER_TABLES);
     assert!(notes.is_empty(), "{notes:?}");
     assert_eq!(back, p);
     // Another browser (storage empty): a clear note, and the sine set instead.
     clear_storage();
-    let (back, notes) = decode::<ExplorerParams>(&query, RESERVED);
+    let (back, notes) = decode::<ExplorerParams>(&query, RESERVED, &BROWSER_TABLES);
     assert_eq!(back.data.set, DataChoice::Sin);
     assert!(back.data.table.is_none());
     let text: Vec<String> = notes.iter().map(ToString::to_string).collect();
@@ -182,97 +94,9 @@ fn small_tables_live_in_the_link_larger_ones_in_storage() {
     // A damaged stored table is refused by its hash.
     let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
     storage.set_item(&format!("wide-explorer/table/{}", big.hash()), "1,2\n").unwrap();
-    let (_, notes) = decode::<ExplorerParams>(&query, RESERVED);
+    let (_, notes) = decode::<ExplorerParams>(&query, RESERVED, &BROWSER_TABLES);
     assert!(notes[0].to_string().contains("damaged"), "{notes:?}");
     clear_storage();
-}
-
-#[wasm_bindgen_test]
-fn storage_keeps_the_most_recently_used_tables() {
-    use wide_explorer::storage::{store_table, stored_hashes, stored_text, MAX_STORED_TABLES};
-    clear_storage();
-    let tables: Vec<UserTable> =
-        (0..MAX_STORED_TABLES + 3).map(|i| UserTable::from_csv(&format!("{i},1\n")).unwrap()).collect();
-    for t in &tables[..MAX_STORED_TABLES] {
-        store_table(t).unwrap();
-    }
-    // Using the oldest makes it the newest; three more push out tables 1, 2, 3.
-    assert!(stored_text(tables[0].hash()).is_some());
-    for t in &tables[MAX_STORED_TABLES..] {
-        store_table(t).unwrap();
-    }
-    let kept = stored_hashes();
-    assert_eq!(kept.len(), MAX_STORED_TABLES);
-    assert!(kept.contains(&tables[0].hash().to_string()));
-    for gone in &tables[1..4] {
-        assert!(stored_text(gone.hash()).is_none());
-    }
-    clear_storage();
-}
-
-#[wasm_bindgen_test]
-fn a_table_gives_its_points_and_a_padded_test_grid() {
-    let p = with_table("x,y\n-1,0.5\n3,2\n1,-1\n");
-    let d = problem(&p.data, p.seed).unwrap();
-    assert_eq!(d.points.x_train, vec![vec![-1.0], vec![3.0], vec![1.0]]);
-    assert_eq!(d.points.y_train, vec![0.5, 2.0, -1.0]);
-    assert_eq!(d.points.y_test, None);
-    assert_eq!(d.layout, Layout::Line);
-    assert_eq!(d.points.x_test.len(), TEST_POINTS);
-    // [−1, 3] padded by TABLE_PAD · 4 on each side.
-    let pad = TABLE_PAD * 4.0;
-    assert_eq!(d.points.x_test[0][0], -1.0 - pad);
-    assert!((d.points.x_test[TEST_POINTS - 1][0] - (3.0 + pad)).abs() < 1e-15);
-    assert!(d.points.x_test.windows(2).all(|w| w[0][0] < w[1][0]));
-    // 2-D: the grid over each coordinate's padded range, then the segment.
-    let mut q = with_table(UNICODE_2D);
-    q.data.seg = (0, 2);
-    let d = problem(&q.data, q.seed).unwrap();
-    let Layout::Plane { alphas, ends } = &d.layout else { panic!("{:?}", d.layout) };
-    assert_eq!(*ends, (0, 2));
-    assert_eq!(d.points.x_test.len(), GRID_SIDE * GRID_SIDE + alphas.len());
-    let (p1, p2) = (TABLE_PAD * 4.5, TABLE_PAD * 3.125);
-    assert_eq!(d.bounds, vec![(-1.5 - p1, 3.0 + p1), (-2.0 - p2, 1.125 + p2)]);
-    assert_eq!(d.points.x_test[0], vec![-1.5 - p1, -2.0 - p2]);
-    assert!((d.points.x_test[GRID_SIDE - 1][0] - (3.0 + p1)).abs() < 1e-15, "x₁ fastest along a row");
-    let last = &d.points.x_test[GRID_SIDE * GRID_SIDE - 1];
-    assert!((last[0] - (3.0 + p1)).abs() < 1e-15 && (last[1] - (1.125 + p2)).abs() < 1e-15);
-    // α = 1 is x₁ = training point 0, α = 0 is x₂ = training point 2.
-    let at = |a: f64| {
-        &d.points.x_test[GRID_SIDE * GRID_SIDE + alphas.iter().position(|&b| (b - a).abs() < 1e-12).unwrap()]
-    };
-    assert_eq!(at(1.0), &vec![-1.5, 0.25]);
-    assert_eq!(at(0.0), &vec![3.0, 1.125]);
-    // A single point still has a range to plot.
-    let one = with_table("2,1\n");
-    let d = problem(&one.data, 1).unwrap();
-    assert_eq!((d.points.x_test[0][0], d.points.x_test[TEST_POINTS - 1][0]), (1.0, 3.0));
-    // The table set without a table has nothing to train on.
-    let mut none = ExplorerParams::default();
-    none.data.set = DataChoice::Table;
-    assert!(problem(&none.data, 1).unwrap_err().contains("paste or upload"));
-    assert_eq!(none.normalize().len(), 1);
-    assert_eq!(none.data.set, DataChoice::Sin);
-}
-
-#[wasm_bindgen_test]
-fn an_opened_runs_test_points_are_its_own_and_kept_in_order() {
-    let train = Points { x: vec![vec![0.0], vec![1.0]], y: vec![0.0, 1.0], header: None };
-    let test = TestPoints { x: vec![vec![-1.0], vec![0.5], vec![2.0]], y: Some(vec![3.0, 4.0, 5.0]) };
-    let t = UserTable::with_test(train.clone(), Some(test.clone())).unwrap();
-    assert!(t.text().contains("# test points\n-1,3\n0.5,4\n2,5\n"), "{}", t.text());
-    assert_eq!(UserTable::from_text(t.text()).unwrap().test, Some(test));
-    let unsorted = TestPoints { x: vec![vec![1.0], vec![0.0]], y: None };
-    assert!(UserTable::with_test(train.clone(), Some(unsorted.clone())).is_err());
-    let (sorted, order) = wide_explorer::params::table::sort_test_points(unsorted);
-    assert_eq!(order, vec![1, 0]);
-    let t = UserTable::with_test(train, Some(sorted)).unwrap();
-    let mut p = ExplorerParams::default();
-    p.data.table = Some(t);
-    p.data.set = DataChoice::Table;
-    let d = problem(&p.data, 1).unwrap();
-    assert_eq!(d.points.x_test, vec![vec![0.0], vec![1.0]]);
-    assert_eq!(d.layout, Layout::Line);
 }
 
 /// Resolves after the browser's event loop has turned (effects and futures ran).
@@ -326,7 +150,7 @@ async fn the_table_editor_shows_errors_under_the_field_and_keeps_the_data() {
     tick().await;
     let status = q("[data-testid=csv-status]").unwrap().text_content().unwrap();
     assert!(status.contains("stored in this browser, not in the link"), "{status}");
-    assert_eq!(wide_explorer::storage::stored_hashes().len(), 1);
+    assert_eq!(BROWSER_TABLES.stored_hashes().len(), 1);
     drop(handle);
     host.remove();
     clear_storage();
@@ -385,7 +209,7 @@ mod opened {
             run.source
         );
         // The run key the page computes for these parameters is the one the run is shown as.
-        let (again, _) = decode::<ExplorerParams>(&encode(p), RESERVED);
+        let (again, _) = decode::<ExplorerParams>(&encode(p), RESERVED, &BROWSER_TABLES);
         assert_eq!(again.run_key(), p.run_key());
     }
 
@@ -434,7 +258,7 @@ mod opened {
         // What the page cannot show: explicit data, an absolute η, widths that do not double,
         // a width beyond the page's.
         let mut other = spec.clone();
-        other.data = SweepData::Points(ExplicitData {
+        other.data = SweepData::Points(ntk_core::datasets::ExplicitData {
             x_train: vec![vec![0.0]],
             y_train: vec![1.0],
             x_test: vec![vec![0.0]],
@@ -554,27 +378,7 @@ mod fuzz {
 mod embed {
     use super::*;
     use wide_explorer::components::embed::{attr_escape, embed_query, embed_snippet};
-    use wide_explorer::route::{Hidden, View};
-
-    #[wasm_bindgen_test]
-    fn the_hide_key_names_parts_and_is_the_pages_own() {
-        let (h, notes) =
-            Hidden::from_query("?width=64&hide=header,Tabs,%20controls&hide=controls,explain,logo");
-        assert_eq!(
-            h,
-            Hidden { header: false, tabs: false, controls: true, explain: true },
-            "the last key wins"
-        );
-        assert_eq!(notes.len(), 1);
-        assert!(notes[0].to_string().contains("'logo' is not a part"), "{}", notes[0]);
-        assert_eq!(Hidden::ALL.value(), "header,tabs,controls,explain");
-        assert_eq!(Hidden::default().classes(), "");
-        assert_eq!(Hidden::ALL.with("tabs", false).classes(), "embed hide-header hide-controls hide-explain");
-        // The views' states never read it.
-        let (_, notes) = decode::<ExplorerParams>("hide=header&width=64", RESERVED);
-        assert!(notes.is_empty(), "{notes:?}");
-        assert_eq!(View::from_query("?hide=tabs&view=widths"), View::Widths);
-    }
+    use wide_explorer::route::Hidden;
 
     #[wasm_bindgen_test]
     fn the_embed_code_is_the_current_view_with_its_data_inline() {

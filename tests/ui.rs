@@ -1,37 +1,17 @@
-//! UI pieces in the browser: slider scales, the plots drawn on a real canvas, and the CSV
-//! export of the main plot's data.
+//! UI pieces in the browser: the plots drawn on a real canvas and exported as SVG. (The slider
+//! scales, the CSV exports and the sweep planner are tested natively, in their modules.)
 
 #![cfg(target_arch = "wasm32")]
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement};
-use wide_explorer::components::controls::Scale;
-use wide_explorer::params::explorer::ExplorerParams;
-use wide_explorer::params::url;
 use wide_explorer::plot::function_plot::{draw_function_plot, FunctionPlot, NTK_COLOR};
 use wide_explorer::plot::heatmap::{diverging, draw_heatmaps, Heatmaps, Panel, NEGATIVE, POSITIVE};
 use wide_explorer::plot::loss_plot::{draw_loss_plot, Curve, Model};
 use wide_explorer::plot::Band;
-use wide_explorer::problem::problem;
-use wide_explorer::services::theory::theory;
-use wide_explorer::views::explorer::export::export_csv;
 
 wasm_bindgen_test_configure!(run_in_browser);
-
-#[wasm_bindgen_test]
-fn log_and_linear_scales_round_trip_through_slider_positions() {
-    let log = Scale { min: 1e-4, max: 100.0, log: true, integer: false };
-    assert_eq!(log.position(1e-4), 0.0);
-    assert_eq!(log.position(100.0), 1000.0);
-    assert!((log.value(500.0) - 0.1).abs() < 1e-3, "{}", log.value(500.0));
-    let int = Scale { min: 8.0, max: 2048.0, log: true, integer: true };
-    assert_eq!(int.value(500.0), 128.0);
-    assert_eq!(int.tidy(1e9), 2048.0);
-    let lin = Scale { min: 0.0, max: 4.0, log: false, integer: false };
-    assert_eq!(lin.value(250.0), 1.0);
-    assert_eq!(lin.tidy(-3.0), 0.0);
-}
 
 fn canvas(w: u32, h: u32) -> HtmlCanvasElement {
     let doc = web_sys::window().unwrap().document().unwrap();
@@ -222,66 +202,6 @@ fn the_loss_plot_draws_on_log_axes_and_skips_bad_points() {
     draw_loss_plot(&c, &curves, 1.0).unwrap();
     draw_loss_plot(&c, &[], 0.0).unwrap();
     c.remove();
-}
-
-#[wasm_bindgen_test]
-fn every_csv_cell_is_the_value_the_page_holds() {
-    use ntk_core::nets::ensemble::{run_members, EnsembleSpec};
-    let p = ExplorerParams::default();
-    let data = problem(&p.data, p.seed).unwrap();
-    let th = theory(&p.arch, &data).unwrap();
-    let at = th.at_step(300, p.training.lr, false);
-    // A small real ensemble on the same problem, at its checkpoint nearest step 300.
-    let spec = EnsembleSpec {
-        arch: p.arch,
-        width: 16,
-        data: data.points.clone(),
-        learning_rate: p.training.lr,
-        steps: 300,
-        momentum: 0.0,
-        readout_only: false,
-        loss: Default::default(),
-        batch_size: None,
-        seed: 3,
-        members: 3,
-        checkpoints: 5,
-        alpha: None,
-    };
-    let summary = run_members(&spec, 0..3, |_| std::ops::ControlFlow::Continue(())).unwrap().summary();
-    let c = summary.checkpoints.last().unwrap();
-    let command = p.ensemble_command().expect("the sine set has a command");
-    assert!(command.starts_with("ntk ensemble --act erf --depth 2 "), "{command}");
-    let csv = export_csv(&url::encode(&p), 300, Some(&command), &data, Some(&at), Some(c));
-    let lines: Vec<&str> = csv.lines().collect();
-    assert!(lines[0].starts_with("# depth=2"));
-    assert_eq!(lines[1], "# step 300");
-    assert_eq!(lines[2], format!("# {command}"));
-    assert!(lines[3].starts_with("# wide-explorer ") && lines[3].contains(", ntk-core "), "{}", lines[3]);
-    assert_eq!(lines[4], "x,target,ntk_mean,ntk_sd,nngp_mean,nngp_sd,net_mean,net_sd,lin_mean,lin_sd");
-    assert_eq!(lines.len(), 5 + data.points.x_test.len());
-    let sd = |v: f64| v.max(0.0).sqrt();
-    for (i, line) in lines[5..].iter().enumerate() {
-        let cells: Vec<f64> = line.split(',').map(|c| c.parse().unwrap()).collect();
-        let want = [
-            data.points.x_test[i][0],
-            data.points.y_test.as_ref().unwrap()[i],
-            at.ntk.mean[i],
-            sd(at.ntk.var[i]),
-            at.nngp.mean[i],
-            sd(at.nngp.var[i]),
-            c.nn.mean[i],
-            sd(c.nn.var[i]),
-            c.lin.mean[i],
-            sd(c.lin.var[i]),
-        ];
-        // Every cell is the page's number to the last bit (shortest round-trip formatting).
-        for (k, (got, want)) in cells.iter().zip(want).enumerate() {
-            assert_eq!(got.to_bits(), want.to_bits(), "row {i}, column {k}: {got} vs {want}");
-        }
-    }
-    // Without an ensemble the ensemble's cells are empty, not zeros.
-    let bare = export_csv(&url::encode(&p), 300, None, &data, Some(&at), None);
-    assert!(bare.lines().nth(4).unwrap().ends_with(",,,,"), "{}", bare.lines().nth(4).unwrap());
 }
 
 #[wasm_bindgen_test]
@@ -482,33 +402,6 @@ fn the_width_plot_fits_slopes_and_draws_four_decreasing_panels() {
 }
 
 #[wasm_bindgen_test]
-fn oversized_sweeps_are_refused_before_any_work() {
-    use ntk_core::Architecture;
-    use wide_explorer::params::widths::WidthsParams;
-    use wide_explorer::services::sweep::{plan_sweep, MAX_SWEEP_FLOP};
-    let small = WidthsParams { min_width: 32, max_width: 256, seeds: 3, steps: 100, ..Default::default() };
-    let plan = plan_sweep(&small, 2).unwrap();
-    // 4 widths, seeds split 0..1 and 1..3 over two workers.
-    assert_eq!(plan.jobs.len(), 8);
-    assert_eq!((plan.jobs[0].seeds, plan.jobs[1].seeds), ((0, 1), (1, 3)));
-    assert!(plan.flop < MAX_SWEEP_FLOP);
-    let flop = WidthsParams { max_width: 4096, seeds: 32, steps: 100_000, ..Default::default() };
-    let e = plan_sweep(&flop, 1).unwrap_err();
-    assert!(e.contains("FLOP") && e.contains("refused"), "{e}");
-    let d = WidthsParams::default();
-    let memory = WidthsParams {
-        arch: Architecture { depth: 8, ..d.arch },
-        min_width: 4096,
-        max_width: 4096,
-        seeds: 1,
-        steps: 1,
-        ..Default::default()
-    };
-    let e = plan_sweep(&memory, 1).unwrap_err();
-    assert!(e.contains("MiB"), "{e}");
-}
-
-#[wasm_bindgen_test]
 fn the_main_plot_exports_as_svg_with_its_series_text_and_provenance() {
     use wide_explorer::plot::function_plot::function_plot_svg;
     use wide_explorer::plot::svg::{Provenance, Sheet};
@@ -670,18 +563,4 @@ fn heatmaps_export_as_svg_with_a_rectangle_per_cell() {
         })
         .count();
     assert_eq!(cells, 2 * side * side);
-}
-
-/// The one-network CSV names what reproduces it — the link's query and the `ntk single`
-/// command — and the version, before its header.
-#[wasm_bindgen_test]
-fn the_one_network_csv_carries_its_link_command_and_version() {
-    use wide_explorer::services::single::SingleRun;
-    use wide_explorer::views::single::export::export_csv;
-    let csv = export_csv("view=single&width=32", "ntk single --width 32", &SingleRun::default());
-    let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "# view=single&width=32");
-    assert_eq!(lines[1], "# ntk single --width 32");
-    assert!(lines[2].starts_with("# wide-explorer ") && lines[2].contains("ntk-core"), "{}", lines[2]);
-    assert!(lines[3].starts_with("step,t,train_loss_nn"), "{}", lines[3]);
 }

@@ -316,3 +316,22 @@ pub fn SelectControl(
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Scale;
+
+    #[test]
+    fn log_and_linear_scales_round_trip_through_slider_positions() {
+        let log = Scale { min: 1e-4, max: 100.0, log: true, integer: false };
+        assert_eq!(log.position(1e-4), 0.0);
+        assert_eq!(log.position(100.0), 1000.0);
+        assert!((log.value(500.0) - 0.1).abs() < 1e-3, "{}", log.value(500.0));
+        let int = Scale { min: 8.0, max: 2048.0, log: true, integer: true };
+        assert_eq!(int.value(500.0), 128.0);
+        assert_eq!(int.tidy(1e9), 2048.0);
+        let lin = Scale { min: 0.0, max: 4.0, log: false, integer: false };
+        assert_eq!(lin.value(250.0), 1.0);
+        assert_eq!(lin.tidy(-3.0), 0.0);
+    }
+}

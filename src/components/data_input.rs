@@ -13,7 +13,7 @@ use crate::params::explorer::{DataChoice, DataParams, ExplorerParams};
 use crate::params::notes::Note;
 use crate::params::table::{UserTable, MAX_LINK_TABLE_CHARS, MAX_TABLE_BYTES, MAX_TABLE_POINTS};
 use crate::params::Described;
-use crate::storage::store_table;
+use crate::storage::{TableStore, BROWSER_TABLES};
 
 /// A table to start the `table` set from: the training points on screen (the sine set's when
 /// there are none), rounded to 3 decimals as the user's points are (so that it fits the link).
@@ -51,7 +51,7 @@ pub fn keep_table(table: &UserTable) -> Result<(), String> {
     if table.link_text().is_some() {
         return Ok(());
     }
-    store_table(table).map_err(|e| e.to_string())
+    BROWSER_TABLES.store(table).map_err(|e| e.to_string())
 }
 
 /// Reads `text` as the explorer's table and shows it (the `table` set); on an error the state

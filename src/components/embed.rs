@@ -72,7 +72,7 @@ fn stored_link_text(hash: &str) -> Option<String> {
     if !is_hash(hash) {
         return None;
     }
-    let text = crate::storage::stored_text(hash)?;
+    let text = crate::storage::TableStore::stored_text(&crate::storage::BROWSER_TABLES, hash)?;
     UserTable::from_stored(hash, &text).ok().map(|t| t.text().trim_end().to_string())
 }
 

@@ -12,6 +12,7 @@ pub const MAX_SLIDER_SPAN: f64 = 1e6;
 use crate::components::notes::NoteList;
 use crate::params::notes::Note;
 use crate::params::{Described, Field, Kind, Value};
+use crate::storage::BROWSER_TABLES;
 
 /// The slider scale of a numeric kind (`None` for names and text).
 pub fn scale_of(kind: Kind) -> Option<Scale> {
@@ -32,7 +33,7 @@ pub fn write<S: Described + Send + Sync>(
     let mut notes = Vec::new();
     state.maybe_update(|s| {
         let before = s.clone();
-        notes = (field.set)(s, value);
+        notes = (field.set)(s, value, &BROWSER_TABLES);
         s.normalize();
         *s != before
     });

@@ -114,7 +114,7 @@ pub const fn depth<S: HasArch>(max: u64) -> Field<S> {
         label: "depth L (hidden layers)",
         kind: Kind::Int { min: 1, max, log: false },
         get: |s| Value::Int(s.arch().depth as u64),
-        set: |s, v| {
+        set: |s, v, _| {
             if let Value::Int(v) = v {
                 s.arch_mut().depth = v as usize;
             }
@@ -130,7 +130,7 @@ pub const fn activation<S: HasArch>(names: &'static [&'static str]) -> Field<S> 
         label: "nonlinearity φ",
         kind: Kind::Choice(names),
         get: |s| Value::Choice(activation_name(s.arch().activation)),
-        set: |s, v| {
+        set: |s, v, _| {
             if let Value::Choice(name) = v {
                 if name == CUSTOM {
                     // Keep a typed φ already in place; otherwise start from the default.
@@ -155,7 +155,7 @@ pub const fn sw2<S: HasArch>(min: f64, max: f64, log: bool) -> Field<S> {
         label: "σ_w² (weight variance)",
         kind: Kind::Real { min, max, log },
         get: |s| Value::Real(s.arch().sw2),
-        set: |s, v| {
+        set: |s, v, _| {
             if let Value::Real(v) = v {
                 s.arch_mut().sw2 = v;
             }
@@ -171,7 +171,7 @@ pub const fn sb2<S: HasArch>(max: f64) -> Field<S> {
         label: "σ_b² (bias variance)",
         kind: Kind::Real { min: 0.0, max, log: false },
         get: |s| Value::Real(s.arch().sb2),
-        set: |s, v| {
+        set: |s, v, _| {
             if let Value::Real(v) = v {
                 s.arch_mut().sb2 = v;
             }
@@ -193,7 +193,7 @@ pub const fn param<S: HasArch>() -> Field<S> {
                 Parameterization::MeanField => "mf",
             })
         },
-        set: |s, v| {
+        set: |s, v, _| {
             if let Value::Choice(name) = v {
                 match name.parse::<Parameterization>() {
                     Ok(p) if PARAMETERIZATIONS.contains(&p.to_string().as_str()) => s.arch_mut().param = p,
@@ -219,7 +219,7 @@ pub const fn phi<S: HasArch>() -> Field<S> {
             Activation::Custom(c) => Value::Text(c.source().to_string()),
             _ => Value::Unset,
         },
-        set: |s, v| {
+        set: |s, v, _| {
             let Value::Text(text) = v else { return Vec::new() };
             match CustomPhi::new(&text) {
                 Ok(c) => {

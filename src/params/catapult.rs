@@ -192,13 +192,12 @@ impl Described for CatapultParams {
 mod tests {
     use super::*;
     use crate::params::url::{decode, encode, RESERVED};
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+    use crate::storage::NoTables;
 
     #[test]
     fn hostile_values_and_the_explorer_handover() {
-        let (s, notes) = decode::<CatapultParams>("el0=99&n=-5&act=gelu&width=1e9&zz=1&f0=NaN", RESERVED);
+        let (s, notes) =
+            decode::<CatapultParams>("el0=99&n=-5&act=gelu&width=1e9&zz=1&f0=NaN", RESERVED, &NoTables);
         assert_eq!(s.eta_lambda0, 6.0);
         assert_eq!(s.n, 10);
         assert_eq!(s.arch.activation, Activation::Relu);
@@ -208,13 +207,15 @@ mod tests {
         let explorer = Architecture { activation: Activation::Erf, ..CatapultParams::default().arch };
         let c = CatapultParams::from_explorer(&explorer, 1.5, 1.0);
         assert_eq!((c.eta_lambda0, c.arch.activation), (3.0, Activation::Relu));
-        let (back, notes) = decode::<CatapultParams>(&format!("view=catapult&{}", encode(&c)), RESERVED);
+        let (back, notes) =
+            decode::<CatapultParams>(&format!("view=catapult&{}", encode(&c)), RESERVED, &NoTables);
         assert_eq!((&back, notes.len()), (&c, 0));
         // The Taylor models: `quad=1` only when on, and `--quadratic` on the network command.
         assert!(!encode(&c).contains("quad") && !c.network_command().contains("--quadratic"));
         let q = CatapultParams { quadratic: true, ..c };
         assert!(encode(&q).contains("quad=1") && q.network_command().ends_with(" --quadratic"));
-        let (back, _) = decode::<CatapultParams>(&format!("view=catapult&{}", encode(&q)), RESERVED);
+        let (back, _) =
+            decode::<CatapultParams>(&format!("view=catapult&{}", encode(&q)), RESERVED, &NoTables);
         assert_eq!(back, q);
     }
 }

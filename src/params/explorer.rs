@@ -388,7 +388,7 @@ impl ExplorerParams {
         label: "shown step",
         kind: Kind::Int { min: 0, max: MAX_STEPS, log: false },
         get: |s| s.display.shown_step.map_or(Value::Unset, Value::Int),
-        set: |s, v| {
+        set: |s, v, _| {
             if let Value::Int(k) = v {
                 s.display.shown_step = Some(k);
             }
@@ -413,7 +413,7 @@ impl ExplorerParams {
             true => Value::Unset,
             false => Value::Text(points_text(&s.data.points)),
         },
-        set: |s, v| {
+        set: |s, v, _| {
             let Value::Text(raw) = v else { return Vec::new() };
             let (points, notes) = parse_points(&raw);
             s.data.points = points;
@@ -435,7 +435,7 @@ impl ExplorerParams {
             Some(text) => Value::Text(text.to_string()),
             None => Value::Unset,
         },
-        set: |s, v| {
+        set: |s, v, _| {
             let Value::Text(raw) = v else { return Vec::new() };
             match UserTable::from_text(&raw) {
                 Ok(table) => {
@@ -447,7 +447,8 @@ impl ExplorerParams {
         },
     };
     /// The hash of a data table too large for the link, stored in this browser
-    /// ([`crate::storage`]).
+    /// ([`crate::storage`]): read from the [`TableStore`](crate::storage::TableStore) the field is
+    /// set with.
     pub const TABLE_HASH: Field<Self> = Field {
         key: "csvh",
         label: "stored data table",
@@ -456,14 +457,14 @@ impl ExplorerParams {
             Some(t) if t.link_text().is_none() => Value::Text(t.hash().to_string()),
             _ => Value::Unset,
         },
-        set: |s, v| {
+        set: |s, v, tables| {
             let Value::Text(hash) = v else { return Vec::new() };
             if !is_hash(&hash) {
                 return vec![Note::text("stored data table ")
                     .quote(&hash)
                     .then(" is not a table's name: ignored")];
             }
-            let Some(text) = crate::storage::stored_text(&hash) else {
+            let Some(text) = tables.stored_text(&hash) else {
                 return vec![Note::text(format!(
                     "the data table of this link is not stored in this browser (a link carries tables of at \
                      most {} characters itself; larger ones stay in the browser that loaded them): paste or \
@@ -508,7 +509,7 @@ impl ExplorerParams {
                 Value::Text(s.data.formula.source().to_string())
             }
         },
-        set: |s, v| {
+        set: |s, v, _| {
             let Value::Text(text) = v else { return Vec::new() };
             match Formula::new(&text) {
                 Ok(f) => {

@@ -20,6 +20,7 @@ pub mod table;
 pub mod url;
 pub mod widths;
 
+use crate::storage::TableStore;
 use notes::Note;
 
 /// The kind and range of a parameter, which is also the scale of its control.
@@ -101,9 +102,10 @@ pub struct Field<S: 'static> {
     pub kind: Kind,
     /// reads it from the state
     pub get: fn(&S) -> Value,
-    /// writes a value of its kind, already within range; returns notes about what it could not
-    /// take as given (text fields)
-    pub set: fn(&mut S, Value) -> Vec<Note>,
+    /// writes a value of its kind, already within range, reading any table the value names
+    /// from the given store (`csvh`); returns notes about what it could not take as given (text
+    /// fields)
+    pub set: fn(&mut S, Value, &dyn TableStore) -> Vec<Note>,
 }
 
 /// A view's shareable state: the fields it is made of, and the constraints between them.
@@ -154,7 +156,7 @@ macro_rules! int_field {
             label: $label,
             kind: $crate::params::Kind::Int { min: $min as u64, max: $max as u64, log: $log },
             get: |$s| $crate::params::Value::Int($place as u64),
-            set: |$s, v| {
+            set: |$s, v, _| {
                 if let $crate::params::Value::Int(v) = v {
                     $place = v as _;
                 }
@@ -173,7 +175,7 @@ macro_rules! real_field {
             label: $label,
             kind: $crate::params::Kind::Real { min: $min, max: $max, log: $log },
             get: |$s| $crate::params::Value::Real($place),
-            set: |$s, v| {
+            set: |$s, v, _| {
                 if let $crate::params::Value::Real(v) = v {
                     $place = v;
                 }
@@ -193,7 +195,7 @@ macro_rules! flag_field {
             label: $label,
             kind: $crate::params::Kind::Int { min: 0, max: 1, log: false },
             get: |$s| if $place { $crate::params::Value::Int(1) } else { $crate::params::Value::Unset },
-            set: |$s, v| {
+            set: |$s, v, _| {
                 if let $crate::params::Value::Int(k) = v {
                     $place = k == 1;
                 }
@@ -213,7 +215,7 @@ macro_rules! optional_real_field {
             label: $label,
             kind: $crate::params::Kind::Real { min: $min, max: $max, log: $log },
             get: |$s| $place.map_or($crate::params::Value::Unset, $crate::params::Value::Real),
-            set: |$s, v| {
+            set: |$s, v, _| {
                 if let $crate::params::Value::Real(a) = v {
                     $place = Some(a);
                 }
@@ -233,7 +235,7 @@ macro_rules! choice_field {
             label: $label,
             kind: $crate::params::Kind::Choice(&<$ty>::NAMES),
             get: |$s| $crate::params::Value::Choice($place.name()),
-            set: |$s, v| {
+            set: |$s, v, _| {
                 if let Some(c) = match v {
                     $crate::params::Value::Choice(n) => <$ty>::from_name(n),
                     _ => None,
@@ -258,9 +260,7 @@ mod tests {
     use super::widths::{AxisChoice, WidthsParams};
     use super::*;
     use crate::params::catapult::CatapultParams;
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+    use crate::storage::{MemoryStorage, NoTables, Tables};
 
     /// The keys in a query string, in order.
     fn keys(query: &str) -> Vec<String> {
@@ -288,28 +288,32 @@ mod tests {
     /// Every field of `S`, set alone to another value on `base`, comes back from the URL
     /// unchanged and without a note; the keys read are the keys written; keys are unique and
     /// none is the page's own; out-of-range numbers are clamped with one note naming the field.
-    fn check_described<S: Described + std::fmt::Debug>(base: S, samples: &[(&str, &str)]) {
+    fn check_described<S: Described + std::fmt::Debug>(
+        base: S,
+        samples: &[(&str, &str)],
+        tables: &dyn TableStore,
+    ) {
         let mut seen = Vec::new();
         for f in S::FIELDS {
             assert!(!seen.contains(&f.key), "key {} described twice", f.key);
             assert!(!RESERVED.contains(&f.key), "key {} is the page's own", f.key);
             seen.push(f.key);
         }
-        let (back, notes) = decode::<S>(&encode(&base), RESERVED);
+        let (back, notes) = decode::<S>(&encode(&base), RESERVED, tables);
         assert_eq!(back, base);
         assert!(notes.is_empty(), "{notes:?}");
         for f in S::FIELDS {
             let sample = samples.iter().find(|(k, _)| *k == f.key).map_or("", |(_, v)| v);
             let mut s = base.clone();
             let value = another(f, &(f.get)(&s), sample);
-            let set_notes = (f.set)(&mut s, value.clone());
+            let set_notes = (f.set)(&mut s, value.clone(), tables);
             assert!(set_notes.is_empty(), "{}: {set_notes:?}", f.key);
             assert_eq!((f.get)(&s), value, "{}: set then get", f.key);
             // What the page keeps after an edit (constraints between fields restored).
             s.normalize();
             assert_ne!(s, base, "{}: the value changes the state", f.key);
             let query = encode(&s);
-            let (back, notes) = decode::<S>(&query, RESERVED);
+            let (back, notes) = decode::<S>(&query, RESERVED, tables);
             assert_eq!(back, s, "{}: {query}", f.key);
             assert!(notes.is_empty(), "{}: {notes:?}", f.key);
             let written: Vec<String> = keys(&query);
@@ -344,7 +348,8 @@ mod tests {
         // A table too large for the link, stored in this browser (the `csvh` field's sample).
         let rows: String = (0..150).map(|i| format!("{},{i}\n", i as f64 / 7.0)).collect();
         let big = super::table::UserTable::from_csv(&rows).unwrap();
-        crate::storage::store_table(&big).unwrap();
+        let tables = Tables(MemoryStorage::default());
+        tables.store(&big).unwrap();
         check_described(
             explorer,
             &[
@@ -354,13 +359,15 @@ mod tests {
                 ("phi", "sin(3*x)+0.1*x"),
                 ("fx", "x^2/4-1"),
             ],
+            &tables,
         );
-        check_described(CatapultParams::default(), &[]);
-        check_described(super::single::SingleParams::default(), &[("phi", "sin(3*x)+0.1*x")]);
-        check_described(super::phase::PhaseParams::default(), &[("phi", "sin(3*x)+0.1*x")]);
+        check_described(CatapultParams::default(), &[], &NoTables);
+        check_described(super::single::SingleParams::default(), &[("phi", "sin(3*x)+0.1*x")], &NoTables);
+        check_described(super::phase::PhaseParams::default(), &[("phi", "sin(3*x)+0.1*x")], &NoTables);
         check_described(
             WidthsParams::default().with_axis(AxisChoice::Depth),
             &[("axv", "2,4"), ("alphas", "0.5,2")],
+            &NoTables,
         );
     }
 
@@ -369,6 +376,7 @@ mod tests {
         let (s, notes) = decode::<ExplorerParams>(
             "?depth=0&width=1e9&lr=NaN&act=%3Cscript%3E&k=99999999&zzz=1&sw2=-3&view=widths",
             RESERVED,
+            &NoTables,
         );
         let d = ExplorerParams::default();
         assert_eq!(s.arch.depth, 1);
@@ -379,19 +387,21 @@ mod tests {
         assert_eq!(s.display.shown_step, Some(s.training.steps), "clamped to the steps");
         // depth, width, lr, act, k (range), zzz, sw2, k (steps): `view` is the page's own.
         assert_eq!(notes.len(), 8, "{notes:?}");
-        let (s, notes) = decode::<ExplorerParams>("data=user&pts=1:2,x:1,9:0.5,0.1234:-7,,NaN:1", RESERVED);
+        let (s, notes) =
+            decode::<ExplorerParams>("data=user&pts=1:2,x:1,9:0.5,0.1234:-7,,NaN:1", RESERVED, &NoTables);
         assert_eq!(s.data.points, vec![(1.0, 2.0), explorer::user_point(9.0, 0.5), (0.123, -2.5)]);
         assert_eq!(notes.len(), 4, "{notes:?}");
     }
 
     #[test]
     fn a_formula_target_travels_in_the_link_and_a_bad_one_keeps_the_previous() {
-        let (s, notes) = decode::<ExplorerParams>("data=formula&fx=x%5E2%2F4&noise=0&n=9", RESERVED);
+        let (s, notes) =
+            decode::<ExplorerParams>("data=formula&fx=x%5E2%2F4&noise=0&n=9", RESERVED, &NoTables);
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(s.data.formula.source(), "x^2/4");
         // The default is written canonically (the field leaves it out of the link by its text).
         assert_eq!(explorer::default_formula().source(), explorer::DEFAULT_FORMULA);
-        assert_eq!(decode::<ExplorerParams>(&encode(&s), RESERVED).0, s);
+        assert_eq!(decode::<ExplorerParams>(&encode(&s), RESERVED, &NoTables).0, s);
         let p = crate::problem::problem(&s.data, s.seed).unwrap();
         assert_eq!(p.points.x_train.len(), 9);
         for (x, &y) in p
@@ -406,7 +416,7 @@ mod tests {
         }
         for (bad, reason) in [("x^", "parse"), ("1/x", "not finite")] {
             let mut t = s.clone();
-            let notes = (ExplorerParams::FORMULA.set)(&mut t, Value::Text(bad.into()));
+            let notes = (ExplorerParams::FORMULA.set)(&mut t, Value::Text(bad.into()), &NoTables);
             assert_eq!(t, s, "{bad}: the previous formula stays");
             let text = notes.iter().map(ToString::to_string).collect::<String>();
             assert!(text.contains(reason), "{bad}: {text}");
@@ -416,20 +426,20 @@ mod tests {
     #[test]
     fn a_typed_phi_travels_in_the_link_and_a_bad_one_keeps_the_previous_with_its_reason() {
         use ntk_core::Activation;
-        let (s, notes) = decode::<ExplorerParams>("act=custom&phi=x*tanh(x)", RESERVED);
+        let (s, notes) = decode::<ExplorerParams>("act=custom&phi=x*tanh(x)", RESERVED, &NoTables);
         assert!(notes.is_empty(), "{notes:?}");
         let Activation::Custom(c) = s.arch.activation else { panic!("{:?}", s.arch.activation) };
         assert_eq!(c.source(), "x*tanh(x)");
-        assert_eq!(decode::<ExplorerParams>(&encode(&s), RESERVED).0, s);
+        assert_eq!(decode::<ExplorerParams>(&encode(&s), RESERVED, &NoTables).0, s);
         // "custom" alone: the default expression.
-        let (s, _) = decode::<ExplorerParams>("act=custom", RESERVED);
+        let (s, _) = decode::<ExplorerParams>("act=custom", RESERVED, &NoTables);
         assert_eq!((ExplorerParams::PHI.get)(&s), Value::Text(arch::DEFAULT_PHI.into()));
         // Each kind of bad expression: a note with the reason, the previous φ kept.
         for (bad, reason) in
             [("x*(", "parse"), ("foo(x)", "unknown function"), ("exp(x*x)", "grows"), ("1/x", "finite")]
         {
             let mut t = s.clone();
-            let notes = (ExplorerParams::PHI.set)(&mut t, Value::Text(bad.into()));
+            let notes = (ExplorerParams::PHI.set)(&mut t, Value::Text(bad.into()), &NoTables);
             assert_eq!(t, s, "{bad}: the previous φ stays");
             assert_eq!(notes.len(), 1, "{bad}");
             let text = notes[0].to_string();

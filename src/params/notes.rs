@@ -89,9 +89,6 @@ pub fn shown(notes: &[Note]) -> (Vec<Note>, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
     #[test]
     fn notes_are_deduplicated_and_capped_in_order() {

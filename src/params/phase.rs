@@ -82,7 +82,7 @@ const fn data_field() -> Field<PhaseParams> {
         label: "data set (Gram matrices)",
         kind: Kind::Choice(&NAMED_SETS),
         get: |s| Value::Choice(s.data),
-        set: |s, v| {
+        set: |s, v, _| {
             if let Value::Choice(name) = v {
                 if let Some(n) = NAMED_SETS.iter().find(|n| **n == name) {
                     s.data = n;
@@ -305,16 +305,14 @@ impl Described for PhaseParams {
 mod tests {
     use super::*;
     use crate::params::url::{decode, encode, RESERVED};
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+    use crate::storage::NoTables;
 
     #[test]
     fn the_link_round_trips_and_backwards_ranges_are_swapped() {
         let p = PhaseParams { grid: 12, data: "circles", ..PhaseParams::default() };
-        let (back, notes) = decode::<PhaseParams>(&format!("view=phase&{}", encode(&p)), RESERVED);
+        let (back, notes) = decode::<PhaseParams>(&format!("view=phase&{}", encode(&p)), RESERVED, &NoTables);
         assert_eq!((back, notes.len()), (p, 0));
-        let (s, notes) = decode::<PhaseParams>("wlo=3&whi=1&data=nope", RESERVED);
+        let (s, notes) = decode::<PhaseParams>("wlo=3&whi=1&data=nope", RESERVED, &NoTables);
         assert_eq!(s.sw2_range, (1.0, 3.0));
         assert_eq!(s.data, "sin");
         assert_eq!(notes.len(), 2, "{notes:?}");

@@ -199,7 +199,7 @@ impl SingleParams {
         label: "shown step",
         kind: Kind::Int { min: 0, max: MAX_STEPS, log: false },
         get: |s| s.shown_step.map_or(Value::Unset, Value::Int),
-        set: |s, v| {
+        set: |s, v, _| {
             if let Value::Int(k) = v {
                 s.shown_step = Some(k);
             }
@@ -385,14 +385,13 @@ pub mod presets {
 mod tests {
     use super::*;
     use crate::params::url::{decode, encode, RESERVED};
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
+    use crate::storage::NoTables;
 
     #[test]
     fn presets_round_trip_and_build_their_runs() {
         for p in [presets::figure3(), presets::figure_s8(), presets::figure_s4(), presets::figure4()] {
-            let (back, notes) = decode::<SingleParams>(&format!("view=single&{}", encode(&p)), RESERVED);
+            let (back, notes) =
+                decode::<SingleParams>(&format!("view=single&{}", encode(&p)), RESERVED, &NoTables);
             assert_eq!((&back, notes.len()), (&p, 0));
             let spec = p.spec(p.width, 60).unwrap();
             assert_eq!(spec.data.x_train.len(), p.n_train);
@@ -410,11 +409,11 @@ mod tests {
         let q = SingleParams { quadratic: true, ..d };
         let link = encode(&q);
         assert!(link.contains("quad=1"), "{link}");
-        let (back, notes) = decode::<SingleParams>(&format!("view=single&{link}"), RESERVED);
+        let (back, notes) = decode::<SingleParams>(&format!("view=single&{link}"), RESERVED, &NoTables);
         assert_eq!((&back, notes.len()), (&q, 0));
         assert!(back.spec(back.width, 60).unwrap().quadratic);
         assert!(back.cli_command(60).ends_with(" --quadratic"));
-        let (bad, notes) = decode::<SingleParams>("quad=7", RESERVED);
+        let (bad, notes) = decode::<SingleParams>("quad=7", RESERVED, &NoTables);
         assert!(bad.quadratic && notes.len() == 1, "clamped to 1 with a note: {notes:?}");
     }
 
@@ -423,7 +422,7 @@ mod tests {
         let p = SingleParams { loss: Loss::Xent, ..SingleParams::default() };
         let e = p.spec(64, 60).unwrap_err();
         assert!(e.contains("labels") && e.contains("circles"), "{e}");
-        let (s, notes) = decode::<SingleParams>("bs=40&n=10&k=99999&steps=100", RESERVED);
+        let (s, notes) = decode::<SingleParams>("bs=40&n=10&k=99999&steps=100", RESERVED, &NoTables);
         assert_eq!((s.batch, s.shown_step), (10, Some(100)));
         assert_eq!(notes.len(), 2, "{notes:?}");
     }

@@ -313,3 +313,129 @@ pub fn sort_test_points(test: TestPoints) -> (TestPoints, Vec<usize>) {
     let y = test.y.as_ref().map(|y| order.iter().map(|&i| y[i]).collect());
     (TestPoints { x, y }, order)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::explorer::{DataChoice, ExplorerParams};
+    use crate::params::url::{decode, encode, RESERVED};
+    use crate::params::Value;
+    use crate::storage::NoTables;
+
+    const UNICODE_2D: &str = include_str!("../../tests/data/csv/unicode_2d.csv");
+    const SAVETXT_1D: &str = include_str!("../../tests/data/csv/savetxt_1d.csv");
+    const MISSING_VALUE: &str = include_str!("../../tests/data/csv/missing_value.csv");
+    const DECIMAL_COMMA: &str = include_str!("../../tests/data/csv/decimal_comma.csv");
+
+    /// A 1-D table of `n` points whose coordinates need `digits` decimals.
+    fn table_text(n: usize, digits: usize) -> String {
+        (0..n).map(|i| format!("{:.digits$},{:.digits$}\n", i as f64 / 7.0, (i as f64).sin())).collect()
+    }
+
+    /// The explorer showing `text` as its table (through the link field, as a link does).
+    fn with_table(text: &str) -> ExplorerParams {
+        let mut p = ExplorerParams::default();
+        let notes = (ExplorerParams::TABLE.set)(&mut p, Value::Text(text.to_string()), &NoTables);
+        assert!(notes.is_empty(), "{notes:?}");
+        p.data.set = DataChoice::Table;
+        p
+    }
+
+    #[test]
+    fn a_table_is_named_by_32_hex_digits_of_its_text() {
+        let t = UserTable::from_csv("x,y\n1,2\n").unwrap();
+        assert_eq!(t.hash(), text_hash(t.text()));
+        assert!(is_hash(t.hash()));
+        assert_ne!(t.hash(), UserTable::from_csv("1,3\n").unwrap().hash());
+        for not in ["", "0123", &"0".repeat(33), &"A".repeat(32), &"g".repeat(32), "../../etc/passwd"] {
+            assert!(!is_hash(not), "{not}");
+        }
+    }
+
+    #[test]
+    fn good_tables_are_read_to_the_last_bit() {
+        // The fixture files: 2-D with BOM, quoted Unicode header, `;`, CRLF, a comment line,
+        // Unicode minus signs and no-break spaces.
+        let t = UserTable::from_csv(UNICODE_2D).unwrap();
+        assert_eq!(t.dim(), 2);
+        assert_eq!(
+            t.train.header.as_deref(),
+            Some(&["x₁".to_string(), "x₂".to_string(), "y".to_string()][..])
+        );
+        assert_eq!(t.train.x, vec![vec![-1.5, 0.25], vec![0.5, -2.0], vec![3.0, 1.125]]);
+        assert_eq!(t.train.y, vec![0.75, -0.1, 2.0]);
+        assert!(t.describe().starts_with("3 points, 2-D: x₁ in [-1.5, 3]"), "{}", t.describe());
+        // numpy's savetxt: space separated, 19 significant digits; every value is the f64 nearest
+        // the decimal text (what Rust's parser gives, checked against the literals).
+        let s = UserTable::from_csv(SAVETXT_1D).unwrap();
+        assert_eq!(s.dim(), 1);
+        assert_eq!(s.train.x, vec![vec![-2.0], vec![-0.5], vec![1.0], vec![2.5]]);
+        assert_eq!(s.train.y, vec![0.4, -0.1, 0.8, 0.6]);
+        // Header optional; tabs; the table's canonical text reads back to the same bits.
+        for text in ["x,y\n1,2\n3,4\n", "1\t2\n3\t4", "  1 ,2\n\n3, 4  \n# end\n"] {
+            let t = UserTable::from_csv(text).unwrap();
+            assert_eq!(t.train.x, vec![vec![1.0], vec![3.0]], "{text:?}");
+            let back = UserTable::from_text(t.text()).unwrap();
+            assert_eq!(back, t);
+            assert_eq!(back.train, t.train);
+        }
+        // Values that need all 17 digits survive the link.
+        let awkward =
+            "0.1,0.30000000000000004\n1e-300,-2.2250738585072014e-308\n1.7976931348623157e308,5e-324\n";
+        let p = with_table(awkward);
+        let (back, notes) = decode::<ExplorerParams>(&encode(&p), RESERVED, &NoTables);
+        assert!(notes.is_empty(), "{notes:?}");
+        let (a, b) = (&p.data.table.as_ref().unwrap().train, &back.data.table.as_ref().unwrap().train);
+        let bits = |v: &Points| v.x.iter().flatten().chain(&v.y).map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(a), bits(b));
+        assert_eq!(a.y[0], 0.30000000000000004);
+    }
+
+    #[test]
+    fn bad_tables_name_the_line_and_column_and_the_data_stays() {
+        let mut p = with_table("x,y\n1,2\n3,4\n");
+        let before = p.clone();
+        for (text, place, what) in [
+            (MISSING_VALUE, "line 3, column 2", "missing value 'NA'"),
+            (DECIMAL_COMMA, "line 2, column 1", "decimal commas are not accepted"),
+            ("1,2\n3,\n", "line 2, column 2", "missing value (empty field)"),
+            ("1,2\n3,NaN\n", "line 2, column 2", "missing value 'NaN'"),
+            ("1,2\n?,3\n", "line 2, column 1", "missing value '?'"),
+            ("1,2\n3,abc\n", "line 2, column 2", "'abc' is not a finite number"),
+            ("1,2\n3,1e999\n", "line 2, column 2", "beyond ±1.8e308"),
+            ("1,2\n3,4,5\n", "line 2", "ragged rows"),
+            ("1,2,3,4\n", "4 columns", "the explorer takes 2 (x, y) or 3"),
+            ("x,y\n", "no points", "empty"),
+            ("1,2 # note\n", "line 1, column 2", "comments must be on lines of their own"),
+        ] {
+            let notes = (ExplorerParams::TABLE.set)(&mut p, Value::Text(text.to_string()), &NoTables);
+            let note = notes.first().unwrap_or_else(|| panic!("{text:?}: no note")).to_string();
+            assert!(note.contains(place) && note.contains(what), "{text:?}: {note}");
+            assert_eq!(p, before, "{text:?}: the table held before stays");
+        }
+        // A field's own text is quoted apart (shortened, shown direction-isolated).
+        let e = UserTable::from_csv("1,2\n3,\u{202e}evil\n").unwrap_err();
+        let note = e.note();
+        assert!(note
+            .parts
+            .iter()
+            .any(|part| matches!(part, crate::params::notes::Part::Quoted(q) if q.contains('\u{202e}'))));
+    }
+
+    #[test]
+    fn huge_tables_are_refused_before_any_work() {
+        let ok = table_text(MAX_TABLE_POINTS, 3);
+        assert_eq!(UserTable::from_csv(&ok).unwrap().len(), MAX_TABLE_POINTS);
+        let over = table_text(MAX_TABLE_POINTS + 1, 3);
+        let e = UserTable::from_csv(&over).unwrap_err();
+        assert!(
+            matches!(e, TableError::Csv(CsvError::TooManyRows { line, .. }) if line == MAX_TABLE_POINTS + 1),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("the page's limit"), "{e}");
+        // 2 MB of text: refused by its size, before it is split into lines.
+        let big = "1,2\n".repeat(500_000);
+        let e = UserTable::from_csv(&big).unwrap_err();
+        assert!(matches!(e, TableError::Csv(CsvError::TooLarge { bytes: 2_000_000, .. })), "{e:?}");
+    }
+}

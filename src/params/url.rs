@@ -5,6 +5,7 @@
 
 use super::notes::Note;
 use super::{Described, Field, Kind, Value};
+use crate::storage::TableStore;
 
 /// The query string (without `?`) of a state: every field in [`Described::FIELDS`] order but
 /// those [`Value::Unset`].
@@ -22,8 +23,8 @@ pub fn encode<S: Described>(state: &S) -> String {
 
 /// The state a query string (with or without `?`) describes, and the notes about it. Keys in
 /// `reserved` (the page's own, such as `view`) are skipped silently; a key given twice takes
-/// its last value.
-pub fn decode<S: Described>(query: &str, reserved: &[&str]) -> (S, Vec<Note>) {
+/// its last value. A table the link names by its hash is read from `tables`.
+pub fn decode<S: Described>(query: &str, reserved: &[&str], tables: &dyn TableStore) -> (S, Vec<Note>) {
     let mut state = S::default();
     let mut notes = Vec::new();
     for (key, raw) in form_urlencoded::parse(query.trim_start_matches('?').as_bytes()) {
@@ -37,7 +38,7 @@ pub fn decode<S: Described>(query: &str, reserved: &[&str]) -> (S, Vec<Note>) {
         match parse_value(field, &raw) {
             Ok((value, note)) => {
                 notes.extend(note);
-                notes.extend((field.set)(&mut state, value));
+                notes.extend((field.set)(&mut state, value, tables));
             }
             Err(note) => notes.push(note),
         }
@@ -83,3 +84,62 @@ pub fn parse_value<S>(field: &Field<S>, raw: &str) -> Result<(Value, Option<Note
 
 /// Keys of the page itself, which no view's state uses: the view shown, the parts hidden.
 pub const RESERVED: &[&str] = &[crate::route::VIEW_KEY, crate::route::HIDE_KEY];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::explorer::{ExplorerParams, MAX_WIDTH};
+    use crate::params::field;
+    use crate::storage::NoTables;
+    use ntk_core::Activation;
+
+    #[test]
+    fn a_link_is_read_key_by_key_and_written_back_with_only_what_is_set() {
+        // The page's own keys are skipped silently, an unknown key gets a note, the last of a
+        // repeated key wins, names are read whatever their case.
+        let (s, notes) = decode::<ExplorerParams>(
+            "?view=single&hide=tabs&width=64&width=128&act=TANH&zz=1",
+            RESERVED,
+            &NoTables,
+        );
+        assert_eq!(s.training.width, 128);
+        assert_eq!(s.arch.activation, Activation::Tanh);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(notes[0].to_string().contains("unknown link parameter 'zz'"), "{}", notes[0]);
+        let query = encode(&s);
+        assert!(query.contains("width=128") && query.contains("act=tanh"), "{query}");
+        assert!(!query.contains("view=") && !query.contains("hide="), "{query}");
+        assert_eq!(decode::<ExplorerParams>(&query, RESERVED, &NoTables).0, s);
+        // Text is percent-encoded and reads back to itself.
+        let (f, notes) = decode::<ExplorerParams>("data=formula&fx=x%5E2%2F4%2B1", RESERVED, &NoTables);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(f.data.formula.source(), "x^2/4+1");
+        let query = encode(&f);
+        assert!(query.contains("fx=x%5E2%2F4%2B1"), "{query}");
+        assert_eq!(decode::<ExplorerParams>(&query, RESERVED, &NoTables).0, f);
+        // A field left unset (the default formula, no table) is left out.
+        let query = encode(&ExplorerParams::default());
+        assert!(query.contains("width=") && !query.contains("fx=") && !query.contains("csv"), "{query}");
+    }
+
+    #[test]
+    fn values_are_clamped_cut_or_refused_with_a_note_naming_the_field() {
+        let width = field::<ExplorerParams>("width").unwrap();
+        assert_eq!(parse_value(width, " 128 ").unwrap(), (Value::Int(128), None));
+        let (v, note) = parse_value(width, "1e9").unwrap();
+        assert_eq!(v, Value::Int(MAX_WIDTH as u64));
+        let note = note.unwrap().to_string();
+        assert!(note.contains("width n") && note.contains(&format!("clamped to {MAX_WIDTH}")), "{note}");
+        for bad in ["inf", "NaN", "12abc", ""] {
+            let note = parse_value(width, bad).unwrap_err().to_string();
+            assert!(note.contains("width n") && note.contains("not valid"), "{bad}: {note}");
+        }
+        let act = field::<ExplorerParams>("act").unwrap();
+        assert_eq!(parse_value(act, "Erf").unwrap(), (Value::Choice("erf"), None));
+        assert!(parse_value(act, "swish").unwrap_err().to_string().contains("not valid"));
+        let fx = field::<ExplorerParams>("fx").unwrap();
+        let (v, note) = parse_value(fx, &"x".repeat(250)).unwrap();
+        assert_eq!(v, Value::Text("x".repeat(200)));
+        assert!(note.unwrap().to_string().contains("longer than 200 characters: cut"));
+    }
+}

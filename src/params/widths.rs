@@ -16,6 +16,7 @@ use ntk_core::Architecture;
 use super::arch::{self, activation_name, ArchFields, BUILT_IN_ACTIVATIONS};
 use super::notes::Note;
 use super::{Described, Field, Kind, Value};
+use crate::storage::NoTables;
 use crate::{choice_field, int_field, real_field};
 
 /// Smallest width the page offers (a log2 grid starts at or above it).
@@ -332,7 +333,7 @@ impl WidthsParams {
             true => Value::Unset,
             false => Value::Text(axis_text(&s.axis_values)),
         },
-        set: |s, v| {
+        set: |s, v, _| {
             let Value::Text(raw) = v else { return Vec::new() };
             let (values, notes) = parse_axis_values(&raw, (1, MAX_BROWSER_TRAIN));
             s.axis_values = values;
@@ -351,7 +352,7 @@ impl WidthsParams {
         label: "output scales α (comma-separated, 2 to 12)",
         kind: Kind::Text { max_len: 200 },
         get: |s| Value::Text(alpha_text(&s.alphas)),
-        set: |s, v| {
+        set: |s, v, _| {
             let Value::Text(raw) = v else { return Vec::new() };
             let (values, notes) = parse_alphas(&raw);
             s.alphas = values;
@@ -569,7 +570,8 @@ impl WidthsParams {
                 ntk_core::experiments::widths::DEFAULT_SWEEP_CHECKPOINTS
             )));
         }
-        let (params, mut clamped) = super::url::decode::<WidthsParams>(&q.finish(), super::url::RESERVED);
+        let (params, mut clamped) =
+            super::url::decode::<WidthsParams>(&q.finish(), super::url::RESERVED, &NoTables);
         for n in &mut clamped {
             *n = n.clone().prefixed("the page's controls cannot show it as given: ");
         }
@@ -631,14 +633,12 @@ impl WidthsParams {
 mod tests {
     use super::*;
     use crate::params::url::{decode, encode, RESERVED};
+    use crate::storage::NoTables;
     use ntk_core::{Activation, Parameterization};
-    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn from_query(q: &str) -> (WidthsParams, Vec<Note>) {
-        decode(q, RESERVED)
+        decode(q, RESERVED, &NoTables)
     }
-
-    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
     #[test]
     fn round_trip() {

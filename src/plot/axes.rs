@@ -248,9 +248,6 @@ pub fn tick_label(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
     #[test]
     fn linear_ticks_are_nice_and_few() {

@@ -242,9 +242,6 @@ fn draw_color_bar<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
     #[test]
     fn colours_follow_the_scale_and_cells_tile_the_axis() {

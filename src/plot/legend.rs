@@ -276,9 +276,6 @@ pub fn draw<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::layout;
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
     #[test]
     fn entries_wrap_into_rows_that_fit_the_width() {

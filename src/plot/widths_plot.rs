@@ -451,3 +451,71 @@ fn panel_frame<'a, DB: DrawingBackend>(
 ) -> Result<Frame<'a, DB>, PlotError> {
     panel(area, None, &Axis::log(x.0, x.1, desc.0), &Axis::log(y.0, y.1, desc.1), style, dpr)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ntk_core::experiments::laziness::LazinessPoint;
+    use ntk_core::experiments::widths::{Alignment, SeedRecord, SeedTraining};
+
+    /// A point at α whose metrics are `c/α` and whose two seeds' alignments move by `c/α` and
+    /// `3c/α`.
+    fn point(alpha: f64) -> LazinessPoint {
+        let sp = |v: f64| Spread { count: 2, mean: v, sd: 0.0, min: v, max: v };
+        let seed = |m: usize, moved: f64| SeedRecord {
+            seed: m,
+            ntk_init_error: 0.1,
+            training: Some(SeedTraining {
+                rmse_nn_lin_sup: 0.5 / alpha,
+                weight_change: vec![1.0 / alpha; 3],
+                ntk_change: 2.0 / alpha,
+                ntk_alignment: Some(Alignment { start: 0.9, end: 0.9 - moved }),
+            }),
+            divergence: None,
+        };
+        LazinessPoint {
+            alpha,
+            point: WidthPoint {
+                width: 64,
+                axis_value: None,
+                depth: 2,
+                train_size: 8,
+                learning_rate: 0.1,
+                diverged: 0,
+                rmse_nn_lin_sup: Some(sp(0.5 / alpha)),
+                weight_change: vec![sp(1.0 / alpha); 3],
+                ntk_change: Some(sp(2.0 / alpha)),
+                ntk_init_error: sp(0.1),
+                ntk_alignment_start: Some(sp(0.9)),
+                ntk_alignment_end: Some(sp(0.9 - 0.02 / alpha)),
+                seeds: vec![seed(0, 0.01 / alpha), seed(1, 0.03 / alpha)],
+            },
+        }
+    }
+
+    /// Against α: four panels over α with the lazy reference −1; every metric ∝ 1/α has slope
+    /// −1, and panel (d) is the seeds' mean |A(Θ̂_T) − A(Θ̂₀)| with their range as the bar.
+    #[test]
+    fn the_laziness_plot_is_against_alpha_with_the_alignment_change() {
+        let result = LazinessResult::assemble(vec![point(10.0), point(1.0), point(0.1)]);
+        let plot = WidthsPlot::from_laziness(&result);
+        assert_eq!(plot.panels.len(), 4);
+        assert_eq!((plot.x_desc.as_str(), plot.reference_slopes.clone()), ("output scale α", vec![-1.0]));
+        for (i, panel) in plot.panels.iter().enumerate() {
+            for s in &panel.series {
+                let fit = s.fit.expect("three points give a fit");
+                assert!((fit.slope + 1.0).abs() < 1e-12, "panel {i}, {}: {}", s.name, fit.slope);
+            }
+        }
+        let d = &plot.panels[3].series[0].points;
+        let xs: Vec<f64> = d.iter().map(|p| p.0).collect();
+        assert_eq!(xs, vec![0.1, 1.0, 10.0]);
+        let (_, mean, lo, hi) = d[1];
+        assert!(
+            (mean - 0.02).abs() < 1e-15 && (lo - 0.01).abs() < 1e-15 && (hi - 0.03).abs() < 1e-15,
+            "{:?}",
+            d[1]
+        );
+        assert_eq!(plot.panels[1].series.len(), 3, "input, hidden, readout");
+    }
+}

@@ -247,9 +247,6 @@ impl SingleService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
     #[test]
     fn compare_widths_are_a_quarter_the_width_and_four_times_within_range() {

@@ -553,3 +553,35 @@ impl SweepService {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{plan_sweep, MAX_SWEEP_FLOP};
+    use crate::params::widths::WidthsParams;
+    use ntk_core::Architecture;
+
+    #[test]
+    fn oversized_sweeps_are_refused_before_any_work() {
+        let small =
+            WidthsParams { min_width: 32, max_width: 256, seeds: 3, steps: 100, ..Default::default() };
+        let plan = plan_sweep(&small, 2).unwrap();
+        // 4 widths, seeds split 0..1 and 1..3 over two workers.
+        assert_eq!(plan.jobs.len(), 8);
+        assert_eq!((plan.jobs[0].seeds, plan.jobs[1].seeds), ((0, 1), (1, 3)));
+        assert!(plan.flop < MAX_SWEEP_FLOP);
+        let flop = WidthsParams { max_width: 4096, seeds: 32, steps: 100_000, ..Default::default() };
+        let e = plan_sweep(&flop, 1).unwrap_err();
+        assert!(e.contains("FLOP") && e.contains("refused"), "{e}");
+        let d = WidthsParams::default();
+        let memory = WidthsParams {
+            arch: Architecture { depth: 8, ..d.arch },
+            min_width: 4096,
+            max_width: 4096,
+            seeds: 1,
+            steps: 1,
+            ..Default::default()
+        };
+        let e = plan_sweep(&memory, 1).unwrap_err();
+        assert!(e.contains("MiB"), "{e}");
+    }
+}

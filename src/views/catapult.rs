@@ -27,6 +27,7 @@ use crate::plot::svg::{Provenance, Sheet};
 use crate::route::View;
 use crate::services::catapult::{net_key, CatapultService};
 use crate::services::{restart_when_settled, sync_url, timed_draw, track_viewport};
+use crate::storage::BROWSER_TABLES;
 
 /// Points of the phase diagram's ηλ₀ grid (0.1 … 5).
 const DIAGRAM_POINTS: usize = 50;
@@ -123,7 +124,8 @@ pub fn CatapultView(
     open_at: RwSignal<Option<CatapultParams>>,
 ) -> impl IntoView {
     let networks = expect_context::<CatapultService>();
-    let (initial, notes) = url::decode::<CatapultParams>(query.as_deref().unwrap_or(""), url::RESERVED);
+    let (initial, notes) =
+        url::decode::<CatapultParams>(query.as_deref().unwrap_or(""), url::RESERVED, &BROWSER_TABLES);
     let params = RwSignal::new(initial);
     let url_notes = RwSignal::new(notes);
     let run = networks.state;

@@ -28,6 +28,7 @@ use crate::route::View;
 use crate::services::bridge::ExplorerBridge;
 use crate::services::phase::{GridState, PhaseService, PointState, TrainState};
 use crate::services::{restart_when_settled, sync_url, timed_draw, track_viewport, FrameSlot};
+use crate::storage::BROWSER_TABLES;
 use crate::views::single::figures::PALETTE;
 
 /// The diagram of a grid state: ξ_c per cell (log colour; +∞ at the critical line, grey where
@@ -339,7 +340,8 @@ pub fn PhaseView(
 ) -> impl IntoView {
     let service = expect_context::<PhaseService>();
     let bridge = use_context::<ExplorerBridge>();
-    let (initial, notes) = url::decode::<PhaseParams>(query.as_deref().unwrap_or(""), url::RESERVED);
+    let (initial, notes) =
+        url::decode::<PhaseParams>(query.as_deref().unwrap_or(""), url::RESERVED, &BROWSER_TABLES);
     let params = RwSignal::new(initial);
     let url_notes = RwSignal::new(notes);
     sync_url(View::Phase, active, params);
@@ -640,9 +642,6 @@ fn PhaseExplain() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
     #[test]
     fn cells_map_to_depth_scales_and_the_empty_diagram_says_it_is_computing() {

@@ -32,6 +32,7 @@ use crate::services::sweep::{
     plan_sweep, sweep_workers, Phase, PointStatus, SweepService, SweepState, MAX_SWEEP_FLOP,
 };
 use crate::services::{sync_url, timed_draw, track_viewport};
+use crate::storage::{NoTables, BROWSER_TABLES};
 use crate::views::convergence::KernelConvergence;
 use ntk_core::stats::PowerLawFit;
 
@@ -169,7 +170,8 @@ pub fn WidthsView(
     query: Option<String>,
 ) -> impl IntoView {
     let sweep = expect_context::<SweepService>();
-    let (initial, notes) = url::decode::<WidthsParams>(query.as_deref().unwrap_or(""), url::RESERVED);
+    let (initial, notes) =
+        url::decode::<WidthsParams>(query.as_deref().unwrap_or(""), url::RESERVED, &BROWSER_TABLES);
     let params = RwSignal::new(initial);
     let url_notes = RwSignal::new(notes);
     let state = sweep.state;
@@ -340,7 +342,7 @@ pub fn WidthsView(
                                     on:change=move |ev| {
                                         let mut notes = Vec::new();
                                         params.update(|p| {
-                                            notes = (WidthsParams::ALPHAS.set)(p, Value::Text(event_target_value(&ev)));
+                                            notes = (WidthsParams::ALPHAS.set)(p, Value::Text(event_target_value(&ev)), &NoTables);
                                             notes.extend(crate::params::Described::normalize(p));
                                         });
                                         axis_note.set(notes);
@@ -371,7 +373,7 @@ pub fn WidthsView(
                                 on:change=move |ev| {
                                     let mut notes = Vec::new();
                                     params.update(|p| {
-                                        notes = (WidthsParams::AXIS_VALUES.set)(p, Value::Text(event_target_value(&ev)));
+                                        notes = (WidthsParams::AXIS_VALUES.set)(p, Value::Text(event_target_value(&ev)), &NoTables);
                                         notes.extend(crate::params::Described::normalize(p));
                                     });
                                     axis_note.set(notes);
@@ -641,10 +643,6 @@ fn WidthsExplain() -> impl IntoView {
 mod tests {
     use super::resolved;
     use ntk_core::stats::PowerLawFit;
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
-
     fn fit(slope: f64, e: Option<f64>) -> PowerLawFit {
         PowerLawFit { slope, intercept: 0.0, points: 4, slope_stderr: e }
     }

@@ -2,8 +2,8 @@
 //!
 //! - `cargo xtask serve` — install what is missing (wasm32 target, Trunk, the wasm-bindgen CLI
 //!   of the version in Cargo.lock), then `trunk serve` on 127.0.0.1.
-//! - `cargo xtask test` — formatting, clippy, native tests, wasm tests in headless Chromium and
-//!   Firefox, and the end-to-end test of the built release page.
+//! - `cargo xtask test` — formatting, clippy, native tests (the web app's pure logic too), wasm
+//!   tests in headless Chromium and Firefox, and the end-to-end test of the built release page.
 //! - `cargo xtask dist` — the release build in `dist/`.
 //! - `cargo xtask bench-browser` — the ensemble benchmark in headless Chromium.
 //! - `cargo xtask bench-lighthouse` — Lighthouse (pinned in `bench/lighthouse/`) on the release
@@ -211,6 +211,7 @@ fn test() -> Result<(), String> {
     step("formatting");
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
 
+    // The web app is linted once, for wasm32 with its tests (the same code compiles natively).
     step("clippy (native crates, then the web app for wasm32)");
     run(cargo().args([
         "clippy",
@@ -243,18 +244,21 @@ fn test() -> Result<(), String> {
         .args(["doc", "-p", "wide-explorer", "--no-deps", "--target", "wasm32-unknown-unknown"])
         .env("RUSTDOCFLAGS", doc_flags))?;
 
-    step("native tests");
+    step("native tests (the web app's: its library's unit tests, its pure logic)");
     run(cargo().args(["test", "--workspace", "--exclude", "wide-explorer", "--exclude", "e2e"]))?;
+    run(cargo().args(["test", "-p", "wide-explorer", "--lib"]))?;
 
+    // The browser tests are the web app's integration tests (`tests/*.rs`); its library's unit
+    // tests ran natively above.
     step("wasm tests in headless Chromium");
     run(cargo()
-        .args(["test", "-p", "wide-explorer", "--target", "wasm32-unknown-unknown"])
+        .args(["test", "-p", "wide-explorer", "--target", "wasm32-unknown-unknown", "--test", "*"])
         .env("CHROMEDRIVER", &browsers.chromedriver)
         .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_TEST_TIMEOUT_S)
         .env_remove("GECKODRIVER"))?;
     step("wasm tests in headless Firefox");
     run(cargo()
-        .args(["test", "-p", "wide-explorer", "--target", "wasm32-unknown-unknown"])
+        .args(["test", "-p", "wide-explorer", "--target", "wasm32-unknown-unknown", "--test", "*"])
         .env("GECKODRIVER", &browsers.geckodriver)
         .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_TEST_TIMEOUT_S)
         .env_remove("CHROMEDRIVER"))?;

@@ -1,5 +1,5 @@
 //! The `ntk` command reads the same CSV files as the explorer's data table (the fixtures in
-//! `tests/data/csv/`, which the page's browser tests read too): a 2-D file with a byte-order
+//! `tests/data/csv/`, which the page's table tests read too): a 2-D file with a byte-order
 //! mark, a quoted Unicode header, `;` separators, CRLF line ends, a comment line, Unicode minus
 //! signs and no-break spaces; a 1-D file as numpy's `savetxt` writes it; and files with a
 //! missing value or a decimal comma, refused with their line and column.

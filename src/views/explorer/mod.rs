@@ -38,6 +38,7 @@ use crate::services::bridge::ExplorerBridge;
 use crate::services::ensemble::EnsembleService;
 use crate::services::theory::{TheoryService, THEORY_PENDING};
 use crate::services::{restart_when_settled, sync_url, timed_draw, track_viewport, FrameSlot};
+use crate::storage::BROWSER_TABLES;
 use figures::{
     ensemble_loss_curves, heatmaps, line_plot, nearest_checkpoint, theory_loss_curves, EnsembleAt,
 };
@@ -84,7 +85,8 @@ pub fn Explorer(
 ) -> impl IntoView {
     let theory = expect_context::<TheoryService>();
     let ensemble = expect_context::<EnsembleService>();
-    let (initial, notes) = url::decode::<ExplorerParams>(query.as_deref().unwrap_or(""), url::RESERVED);
+    let (initial, notes) =
+        url::decode::<ExplorerParams>(query.as_deref().unwrap_or(""), url::RESERVED, &BROWSER_TABLES);
     let params = RwSignal::new(initial);
     let url_notes = RwSignal::new(notes);
     let playing = RwSignal::new(false);

@@ -17,6 +17,7 @@ use crate::params::notes::Note;
 use crate::params::table::{sort_test_points, TestPoints, UserTable};
 use crate::params::url;
 use crate::services::ensemble::EnsembleService;
+use crate::storage::BROWSER_TABLES;
 
 /// A report made ready for the explorer.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,7 +83,7 @@ pub fn open_ensemble(report: &EnsembleReport, name: &str) -> Result<OpenedRun, S
         .append_pair("members", &spec.members.to_string())
         .append_pair("seed", &spec.seed.to_string())
         .finish();
-    let (mut params, mut notes) = url::decode::<ExplorerParams>(&query, url::RESERVED);
+    let (mut params, mut notes) = url::decode::<ExplorerParams>(&query, url::RESERVED, &BROWSER_TABLES);
     params.data.table = Some(table);
     params.data.set = crate::params::explorer::DataChoice::Table;
     notes.iter_mut().for_each(|n| *n = n.clone().prefixed("the page's controls cannot show it as given: "));

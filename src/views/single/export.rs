@@ -48,3 +48,21 @@ pub fn export_csv(query: &str, command: &str, run: &SingleRun) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::export_csv;
+    use crate::services::single::SingleRun;
+
+    /// The one-network CSV names what reproduces it — the link's query and the `ntk single`
+    /// command — and the version, before its header.
+    #[test]
+    fn the_one_network_csv_carries_its_link_command_and_version() {
+        let csv = export_csv("view=single&width=32", "ntk single --width 32", &SingleRun::default());
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "# view=single&width=32");
+        assert_eq!(lines[1], "# ntk single --width 32");
+        assert!(lines[2].starts_with("# wide-explorer ") && lines[2].contains("ntk-core"), "{}", lines[2]);
+        assert!(lines[3].starts_with("step,t,train_loss_nn"), "{}", lines[3]);
+    }
+}

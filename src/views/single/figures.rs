@@ -481,9 +481,6 @@ pub fn heatmaps(run: &SingleRun, c: Option<&SingleCheckpoint>) -> Option<Heatmap
 #[cfg(test)]
 mod tests {
     use super::*;
-    use wasm_bindgen_test::wasm_bindgen_test as test;
-
-    wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);
 
     #[test]
     fn followed_points_spread_over_the_set() {

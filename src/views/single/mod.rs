@@ -29,6 +29,7 @@ use crate::plot::svg::{Provenance, Sheet};
 use crate::route::View;
 use crate::services::single::{compare_widths, SingleRun, SingleService, CHECKPOINTS};
 use crate::services::{restart_when_settled, sync_url, timed_draw, track_viewport, FrameSlot};
+use crate::storage::BROWSER_TABLES;
 
 /// A preset: its button's text, its test id, and the state it sets.
 type Preset = (&'static str, &'static str, fn() -> SingleParams);
@@ -112,7 +113,8 @@ pub fn SingleView(
     query: Option<String>,
 ) -> impl IntoView {
     let service = expect_context::<SingleService>();
-    let (initial, notes) = url::decode::<SingleParams>(query.as_deref().unwrap_or(""), url::RESERVED);
+    let (initial, notes) =
+        url::decode::<SingleParams>(query.as_deref().unwrap_or(""), url::RESERVED, &BROWSER_TABLES);
     let params = RwSignal::new(initial);
     let url_notes = RwSignal::new(notes);
     let run = service.state;
