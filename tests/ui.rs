@@ -245,6 +245,7 @@ fn heatmap_panels_are_coloured_by_value() {
         ],
         train: vec![],
         segment: None,
+        features: None,
     };
     draw_heatmaps(&c, &h).unwrap();
     let (w, hh) = (c.width() as f64, c.height() as f64);
@@ -548,6 +549,7 @@ fn heatmaps_export_as_svg_with_a_rectangle_per_cell() {
         ],
         train: vec![(0.0, 0.0, 1.0)],
         segment: None,
+        features: None,
     };
     let provenance = Provenance { link: "l".into(), command: None, step: Some(3), version: "v".into() };
     let svg = heatmaps_svg(&h, "heat", &Sheet::px((600, 300)), &provenance).expect("an SVG");

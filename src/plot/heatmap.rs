@@ -1,6 +1,7 @@
 //! Heatmaps of 2-D data sets: one panel per model (target, NTK-GP mean, NNGP mean, ensemble
 //! mean) on the test grid, with the training points coloured by their target and the segment
-//! x(α) of the line plot drawn between its two ends.
+//! x(α) of the line plot drawn between its two ends; on one panel, optionally, the decision
+//! lines of a few first-layer units at the start (dashed) and now (solid).
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -39,6 +40,51 @@ pub struct Heatmaps {
     pub train: Vec<(f64, f64, f64)>,
     /// the segment's ends x₁ and x₂, if there is one
     pub segment: Option<((f64, f64), (f64, f64))>,
+    /// first-layer units' decision lines drawn over one panel, if any
+    pub features: Option<FeatureLines>,
+}
+
+/// Decision lines `a₁x₁ + a₂x₂ + c = 0` of a few first-layer units (the core's
+/// `first_layer_features`) drawn over one panel: where they started, dashed, and where they
+/// are now, solid. Lines that do not cross the panel are left out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureLines {
+    /// the panel they are drawn on
+    pub panel: usize,
+    /// `[a₁, a₂, c]` per unit at the start of training
+    pub start: Vec<[f64; 3]>,
+    /// the same units now (empty: only the start is drawn)
+    pub now: Vec<[f64; 3]>,
+}
+
+/// Colour of the feature lines.
+pub const FEATURE_COLOR: RGBColor = RGBColor(30, 30, 30);
+
+/// The part of the line `a₁x₁ + a₂x₂ + c = 0` inside the box `[x.0, x.1] × [y.0, y.1]`, as its
+/// two ends (`None` if the line misses the box or is degenerate).
+pub fn clip_line(line: [f64; 3], x: (f64, f64), y: (f64, f64)) -> Option<((f64, f64), (f64, f64))> {
+    let [a, b, c] = line;
+    if !(a.is_finite() && b.is_finite() && c.is_finite()) || (a == 0.0 && b == 0.0) {
+        return None;
+    }
+    let mut ends: Vec<(f64, f64)> = Vec::with_capacity(4);
+    let mut add = |p: (f64, f64)| {
+        let inside = p.0 >= x.0 - 1e-12 && p.0 <= x.1 + 1e-12 && p.1 >= y.0 - 1e-12 && p.1 <= y.1 + 1e-12;
+        if inside && !ends.iter().any(|q| (q.0 - p.0).abs() < 1e-12 && (q.1 - p.1).abs() < 1e-12) {
+            ends.push(p);
+        }
+    };
+    if b != 0.0 {
+        for xv in [x.0, x.1] {
+            add((xv, -(a * xv + c) / b));
+        }
+    }
+    if a != 0.0 {
+        for yv in [y.0, y.1] {
+            add((-(b * yv + c) / a, yv));
+        }
+    }
+    (ends.len() >= 2).then(|| (ends[0], ends[1]))
 }
 
 /// The diverging colour of an output v: white at 0, [`NEGATIVE`] / [`POSITIVE`] at
@@ -130,6 +176,27 @@ fn draw_heatmaps_on<DB: DrawingBackend>(
                 )))?;
             }
         }
+        if let Some(f) =
+            h.features.as_ref().filter(|f| std::ptr::eq(panel, &h.panels[f.panel.min(h.panels.len() - 1)]))
+        {
+            let style = FEATURE_COLOR.stroke_width(px(1.4).max(1));
+            for &line in &f.start {
+                if let Some((a, b)) = clip_line(line, (x_lo, x_hi), (y_lo, y_hi)) {
+                    svg::draw_dashed(
+                        &mut chart,
+                        vec![a, b],
+                        FEATURE_COLOR.mix(0.6).stroke_width(px(1.2).max(1)),
+                        px(5.0),
+                        px(4.0),
+                    )?;
+                }
+            }
+            for &line in &f.now {
+                if let Some((a, b)) = clip_line(line, (x_lo, x_hi), (y_lo, y_hi)) {
+                    chart.draw_series(std::iter::once(PathElement::new(vec![a, b], style)))?;
+                }
+            }
+        }
         if let Some((a, b)) = h.segment {
             chart.draw_series(std::iter::once(PathElement::new(
                 vec![a, b],
@@ -143,4 +210,27 @@ fn draw_heatmaps_on<DB: DrawingBackend>(
         }))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clip_line;
+
+    /// A line through the box gives the two points where it crosses the box's edges; one that
+    /// misses it, or a degenerate one, gives none.
+    #[test]
+    fn a_feature_line_is_clipped_to_the_panel() {
+        let boxed = ((-1.0, 1.0), (-2.0, 2.0));
+        // x₁ = 0.5 (vertical): crosses the bottom and top edges.
+        let (a, b) = clip_line([2.0, 0.0, -1.0], boxed.0, boxed.1).unwrap();
+        assert_eq!((a, b), ((0.5, -2.0), (0.5, 2.0)));
+        // x₂ = x₁: enters at (−1, −1), leaves at (1, 1).
+        let (a, b) = clip_line([1.0, -1.0, 0.0], boxed.0, boxed.1).unwrap();
+        assert_eq!((a, b), ((-1.0, -1.0), (1.0, 1.0)));
+        // A corner is one point, not two.
+        assert_eq!(clip_line([1.0, 1.0, -3.0], boxed.0, boxed.1), None, "x₁ + x₂ = 3 touches (1, 2) only");
+        assert_eq!(clip_line([0.0, 1.0, -5.0], boxed.0, boxed.1), None, "x₂ = 5 misses");
+        assert_eq!(clip_line([0.0, 0.0, 1.0], boxed.0, boxed.1), None, "no line");
+        assert_eq!(clip_line([f64::NAN, 1.0, 0.0], boxed.0, boxed.1), None);
+    }
 }

@@ -120,6 +120,7 @@ pub fn heatmaps(
             .collect(),
         train: data.points.x_train.iter().zip(&data.points.y_train).map(|(x, &y)| (x[0], x[1], y)).collect(),
         segment: (!alphas.is_empty()).then(|| (point(ends.0), point(ends.1))),
+        features: None,
     })
 }
 

@@ -13,7 +13,7 @@ use ntk_core::nets::loss::Loss;
 use plotters::style::RGBColor;
 
 use crate::plot::function_plot::{LIN_COLOR, NET_COLOR, NTK_COLOR, QUAD_COLOR};
-use crate::plot::heatmap::{Heatmaps, Panel as HeatPanel};
+use crate::plot::heatmap::{FeatureLines, Heatmaps, Panel as HeatPanel};
 use crate::plot::legend::{Entry, Swatch};
 use crate::plot::panel::Axis;
 use crate::plot::series_plot::{Dash, Line, SeriesPanel};
@@ -446,7 +446,8 @@ pub fn rmse_panel(run: &SingleRun, compare: &Compare, lr: f64, steps: u64, now: 
 }
 
 /// The 2-D sets' heatmaps at checkpoint `c`: target, network, linearization and (NTK
-/// parameterization) the analytic-Θ dynamics, on the test grid.
+/// parameterization) the analytic-Θ dynamics, on the test grid; over the network's, a few
+/// first-layer units' decision lines at the start (dashed) and at `c` (solid).
 pub fn heatmaps(run: &SingleRun, c: Option<&SingleCheckpoint>) -> Option<Heatmaps> {
     let spec = run.spec.as_ref()?;
     if spec.input_dim() != 2 || spec.data.x_test.len() != GRID_SIDE * GRID_SIDE {
@@ -475,7 +476,16 @@ pub fn heatmaps(run: &SingleRun, c: Option<&SingleCheckpoint>) -> Option<Heatmap
         panels,
         train: spec.data.x_train.iter().zip(&spec.data.y_train).map(|(x, &y)| (x[0], x[1], y)).collect(),
         segment: None,
+        features: feature_lines(run, c),
     })
+}
+
+/// The network's first-layer decision lines over its heatmap (panel 1): at step 0 and at
+/// checkpoint `c` (none before the first checkpoint, or for inputs that are not 2-D).
+fn feature_lines(run: &SingleRun, c: Option<&SingleCheckpoint>) -> Option<FeatureLines> {
+    let first = run.checkpoints.first().filter(|f| !f.features.is_empty())?;
+    let now = c.filter(|c| c.step > first.step).map_or_else(Vec::new, |c| c.features.clone());
+    Some(FeatureLines { panel: 1, start: first.features.clone(), now })
 }
 
 #[cfg(test)]

@@ -434,7 +434,7 @@ pub fn SingleView(
                             <figcaption>"Decision functions at the time shown"</figcaption>
                             <canvas node_ref=heat_canvas class="plot heat" data-testid="single-heatmaps" role="img"
                                 aria-label="heatmaps of the target, the network, its linearization, the analytic-Θ dynamics and (when on) the quadratic model over the input plane"></canvas>
-                            <p class="hint">{format!("Colour: output from −{COLOR_SCALE} (blue) through 0 (white) to +{COLOR_SCALE} (orange); dots are the training points.")}</p>
+                            <p class="hint">{format!("Colour: output from −{COLOR_SCALE} (blue) through 0 (white) to +{COLOR_SCALE} (orange); dots are the training points. Over the network: the decision lines of its first six first-layer units (where each unit's pre-activation is 0), dashed where they started and solid at the time shown — they stay put when training is lazy (large width, large α) and move when the network learns features (try “scale the output” with α = 0.1).")}</p>
                             <FigureExport id="single-heatmaps" figure=heat_figure />
                         </figure>
                     </Show>

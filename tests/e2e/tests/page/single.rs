@@ -273,6 +273,10 @@ pub fn the_laziness_control_brings_the_network_to_its_linearization(page: &Page)
     assert_eq!(report16.checkpoints.last().map(|c| c.step), Some(300));
     eprintln!("network–linearization RMSE after 300 steps: {gap1:.4} at α = 1, {gap16:.5} at α = 16");
     assert!(gap16 < 0.25 * gap1, "α = 16: {gap16}, α = 1: {gap1}");
+    browser.execute(
+        "document.querySelector('[data-testid=single-heatmaps]').scrollIntoView({block: 'center'});",
+        vec![],
+    );
     browser.screenshot(&screenshot_dir().join("single-alpha-16.png"));
     let command = browser.text("[data-testid=single-cli]");
     assert!(command.contains("--alpha 16"), "{command}");
@@ -281,6 +285,24 @@ pub fn the_laziness_control_brings_the_network_to_its_linearization(page: &Page)
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let native: SingleReport = serde_json::from_slice(&out.stdout).expect("ntk single prints a report");
     assert_eq!(native.header.spec_hash, report16.header.spec_hash, "the command prints the same job");
+    // The first-layer features: six decision lines per checkpoint, the command's to f32
+    // rounding (the page's wasm fuses multiply-adds: 1e-4 of a line's size), moving far less at
+    // α = 16 than at α = 1 (parameters move O(1/α)).
+    let (page_last, native_last) = (report16.checkpoints.last().unwrap(), native.checkpoints.last().unwrap());
+    assert_eq!(page_last.features.len(), 6);
+    for (p, n) in page_last.features.iter().zip(&native_last.features) {
+        let size = p.iter().map(|v| v.abs()).fold(0.0, f64::max);
+        assert!(p.iter().zip(n).all(|(a, b)| (a - b).abs() <= 1e-4 * size), "page {p:?}, native {n:?}");
+    }
+    let moved = |r: &SingleReport| {
+        let (a, b) = (&r.checkpoints[0].features, &r.checkpoints.last().unwrap().features);
+        let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
+        a.iter().zip(b).map(|(a, b)| norm(&[b[0] - a[0], b[1] - a[1], b[2] - a[2]]) / norm(a)).sum::<f64>()
+            / 6.0
+    };
+    let (move1, move16) = (moved(&report1), moved(&report16));
+    eprintln!("mean relative move of the feature lines: {move1:.2e} at α = 1, {move16:.2e} at α = 16");
+    assert!(move16 < 0.25 * move1, "α = 16: {move16}, α = 1: {move1}");
     browser.execute("document.querySelector('[data-testid=single-alpha-on]').click();", vec![]);
     browser.wait_true("return !location.search.includes('alpha=');", Duration::from_secs(10), "alpha gone");
     assert!(!browser.text("[data-testid=single-cli]").contains("--alpha"));

@@ -3,7 +3,7 @@
 //! field, what the file has there and what the spec implies
 //! ([`ResultsError::Field`]).
 
-use super::record::{Outputs, SingleCheckpoint, SingleReport, Trio};
+use super::record::{Outputs, SingleCheckpoint, SingleReport, Trio, FEATURE_UNITS};
 use super::run::is_labels;
 use super::spec::SingleSpec;
 use crate::results::envelope::{Kind, ResultsError};
@@ -18,6 +18,8 @@ struct Shape {
     test_targets: bool,
     train_labels: bool,
     test_labels: bool,
+    input_dim: usize,
+    width: usize,
 }
 
 impl Shape {
@@ -30,6 +32,8 @@ impl Shape {
             test_targets: spec.data.y_test.is_some(),
             train_labels: is_labels(&spec.data.y_train),
             test_labels: spec.data.y_test.as_deref().is_some_and(is_labels),
+            input_dim: spec.input_dim(),
+            width: spec.width,
         }
     }
 }
@@ -101,6 +105,16 @@ fn check_checkpoint(
     len(|| at("weights_lin"), c.weights_lin.len(), shape.weights, weights)?;
     finite(|| at("weights_nn"), &c.weights_nn)?;
     finite(|| at("weights_lin"), &c.weights_lin)?;
+    let units = if shape.input_dim == 2 { shape.width.min(FEATURE_UNITS) } else { 0 };
+    len(
+        || at("features"),
+        c.features.len(),
+        units,
+        || "the spec's inputs and width imply (the first units of a 2-D first layer)".to_string(),
+    )?;
+    for (j, f) in c.features.iter().enumerate() {
+        finite(|| format!("{}[{j}]", at("features")), f)?;
+    }
     check_trio(&|| at("train_loss"), &c.train_loss, shape, "a loss")?;
     presence(|| at("test_loss"), c.test_loss.is_some(), shape.test_targets, TEST_LOSS)?;
     if let Some(t) = &c.test_loss {

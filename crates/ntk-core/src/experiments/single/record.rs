@@ -5,6 +5,32 @@ use serde::{Deserialize, Serialize};
 use super::spec::{SingleSpec, TrackedWeight};
 use crate::results::envelope::{Header, Kind, ResultsError};
 
+/// First-layer units whose decision lines a checkpoint records ([`first_layer_features`]).
+pub const FEATURE_UNITS: usize = 6;
+
+/// The first `min(n, FEATURE_UNITS)` units of a first layer on 2-D inputs as the lines they
+/// cut the plane along (paper Eq. 1, `h = c_w W x + c_b b`): `[c_w W_j1, c_w W_j2, c_b b_j]`
+/// per unit j, so that the unit's pre-activation is negative on one side of
+/// `a₁x₁ + a₂x₂ + c = 0` and positive on the other. Empty unless the layer has 2 inputs. In
+/// the lazy regime these lines stay where they started; learning features moves them.
+pub fn first_layer_features<T: Copy + Into<f64>>(
+    n_in: usize,
+    w: &[T],
+    b: &[T],
+    cw: T,
+    cb: T,
+) -> Vec<[f64; 3]> {
+    if n_in != 2 {
+        return Vec::new();
+    }
+    let (cw, cb): (f64, f64) = (cw.into(), cb.into());
+    b.iter()
+        .take(FEATURE_UNITS)
+        .enumerate()
+        .map(|(j, &bj)| [cw * w[2 * j].into(), cw * w[2 * j + 1].into(), cb * bj.into()])
+        .collect()
+}
+
 /// A quantity of the three models: the network, its linearization (Θ̂₀) and the kernel model
 /// with the analytic Θ (NTK parameterization only).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -45,6 +71,12 @@ pub struct SingleCheckpoint {
     pub weights_nn: Vec<f64>,
     /// the same weights of the linearization, `θ₀ + Δ`
     pub weights_lin: Vec<f64>,
+    /// the network's first-layer features on 2-D inputs ([`first_layer_features`]): per unit
+    /// of the first [`FEATURE_UNITS`], the coefficients `[a₁, a₂, c]` of its pre-activation
+    /// `h = a₁x₁ + a₂x₂ + c`, whose zero line is the unit's decision line; empty for other
+    /// input dimensions
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub features: Vec<[f64; 3]>,
     /// training loss of each model (on every training point)
     pub train_loss: Trio,
     /// test loss of each model (with test targets)

@@ -8,7 +8,8 @@ use std::ops::ControlFlow;
 use nalgebra::DMatrix;
 
 use super::record::{
-    Outputs, QuadraticCheckpoint, SingleCheckpoint, SingleDivergence, SingleModel, SingleStart, Trio,
+    first_layer_features, Outputs, QuadraticCheckpoint, SingleCheckpoint, SingleDivergence, SingleModel,
+    SingleStart, Trio,
 };
 use super::spec::{SingleError, SingleSpec, TrackedWeight};
 use crate::divergence::loss_diverged;
@@ -403,6 +404,8 @@ impl SingleRunner {
         let lin_params = self.lin.model().inner().params();
         let weights_nn = self.weights.iter().map(|w| nn_params[w.index] as f64).collect();
         let weights_lin = self.weights.iter().map(|w| lin_params[w.index] as f64).collect();
+        let first = &self.nn.model().inner().net().layers[0];
+        let features = first_layer_features(first.n_in, &first.w, &first.b, first.cw, first.cb);
         debug_assert_eq!(nn.train.len(), n);
         Ok(SingleCheckpoint {
             step: self.step,
@@ -411,6 +414,7 @@ impl SingleRunner {
             theta,
             weights_nn,
             weights_lin,
+            features,
             train_loss,
             test_loss,
             train_accuracy,
