@@ -683,6 +683,18 @@ fn a_one_network_report_is_read_and_checked() {
         "checkpoints[1].theta: absent, but the spec's NTK parameterization implies the analytic-Θ model's"
     );
     assert_eq!(
+        damaged(&|v| {
+            arr(&mut v["checkpoints"][2]["features"]).pop();
+        }),
+        "checkpoints[2].features: 5 entries, but the spec's inputs and width imply (the first units of a 2-D \
+         first layer) 6"
+    );
+    let mut old = good.clone();
+    for c in arr(&mut old["checkpoints"]) {
+        c.as_object_mut().unwrap().remove("features");
+    }
+    assert!(read_result(&text(&old)).is_ok(), "a report written before the features is read");
+    assert_eq!(
         damaged(&|v| v["checkpoints"][3]["train_accuracy"]["lin"] = json!(1.5)),
         "checkpoints[3].train_accuracy.lin: 1.5, but an accuracy is at most 1"
     );

@@ -105,13 +105,16 @@ fn check_checkpoint(
     len(|| at("weights_lin"), c.weights_lin.len(), shape.weights, weights)?;
     finite(|| at("weights_nn"), &c.weights_nn)?;
     finite(|| at("weights_lin"), &c.weights_lin)?;
-    let units = if shape.input_dim == 2 { shape.width.min(FEATURE_UNITS) } else { 0 };
-    len(
-        || at("features"),
-        c.features.len(),
-        units,
-        || "the spec's inputs and width imply (the first units of a 2-D first layer)".to_string(),
-    )?;
+    // Absent in files written before the features were recorded.
+    if !c.features.is_empty() {
+        let units = if shape.input_dim == 2 { shape.width.min(FEATURE_UNITS) } else { 0 };
+        len(
+            || at("features"),
+            c.features.len(),
+            units,
+            || "the spec's inputs and width imply (the first units of a 2-D first layer)".to_string(),
+        )?;
+    }
     for (j, f) in c.features.iter().enumerate() {
         finite(|| format!("{}[{j}]", at("features")), f)?;
     }
