@@ -222,7 +222,7 @@ fn invalid_alpha_is_refused_with_the_value_and_the_range() {
 /// (`[a₁, a₂, c]`, the zero line of a unit's pre-activation) between the first and last
 /// checkpoints.
 fn feature_moves(cps: &[SingleCheckpoint]) -> Vec<f64> {
-    let (first, last) = (&cps[0].features, &cps[cps.len() - 1].features);
+    let (first, last) = (cps[0].features.as_ref().unwrap(), cps[cps.len() - 1].features.as_ref().unwrap());
     assert_eq!((first.len(), last.len()), (6, 6), "six units of a 2-D first layer");
     let norm = |v: [f64; 3]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
     first.iter().zip(last).map(|(a, b)| norm([b[0] - a[0], b[1] - a[1], b[2] - a[2]]) / norm(*a)).collect()
@@ -245,5 +245,5 @@ fn small_alpha_moves_the_first_layer_features_and_large_alpha_does_not() {
     assert!(rich > 0.02 && rich > 100.0 * lazy, "rich {rich}, lazy {lazy}");
     let mut one_d = spec(16, None);
     one_d.data = ExplicitData::from_1d(&[0.0, 1.0], vec![0.0, 1.0], &[0.5], None);
-    assert!(run(&one_d).iter().all(|c| c.features.is_empty()));
+    assert!(run(&one_d).iter().all(|c| c.features.is_none()));
 }

@@ -388,10 +388,14 @@ impl Damage {
             let mut v = file.clone();
             at(&mut v, path).as_array().is_some_and(|a| is_structured(a))
         };
+        // A one-network checkpoint's first-layer feature lines: nothing else in the file says
+        // which unit is which (swapped or copied lines may be read).
+        let features =
+            |path: &Path| kind == "single" && path.last() == Some(&Step::Key("features".to_string()));
         match self {
             Damage::Cut { .. } | Damage::Nest { .. } | Damage::Kind { .. } => true,
             Damage::Truncate { path, .. } | Damage::Extend { path, .. } => !sweep_points(path),
-            Damage::Swap { path, .. } | Damage::Duplicate { path, .. } => structured(path),
+            Damage::Swap { path, .. } | Damage::Duplicate { path, .. } => structured(path) && !features(path),
             Damage::SpecField { rehash, .. } => !rehash,
             Damage::Number { literal, .. } => unreadable(literal),
             Damage::DropKey { .. } => false,

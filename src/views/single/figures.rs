@@ -483,9 +483,10 @@ pub fn heatmaps(run: &SingleRun, c: Option<&SingleCheckpoint>) -> Option<Heatmap
 /// The network's first-layer decision lines over its heatmap (panel 1): at step 0 and at
 /// checkpoint `c` (none before the first checkpoint, or for inputs that are not 2-D).
 fn feature_lines(run: &SingleRun, c: Option<&SingleCheckpoint>) -> Option<FeatureLines> {
-    let first = run.checkpoints.first().filter(|f| !f.features.is_empty())?;
-    let now = c.filter(|c| c.step > first.step).map_or_else(Vec::new, |c| c.features.clone());
-    Some(FeatureLines { panel: 1, start: first.features.clone(), now })
+    let first = run.checkpoints.first()?;
+    let start = first.features.clone()?;
+    let now = c.filter(|c| c.step > first.step).and_then(|c| c.features.clone()).unwrap_or_default();
+    Some(FeatureLines { panel: 1, start, now })
 }
 
 #[cfg(test)]

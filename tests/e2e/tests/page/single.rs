@@ -289,15 +289,18 @@ pub fn the_laziness_control_brings_the_network_to_its_linearization(page: &Page)
     // rounding (the page's wasm fuses multiply-adds: 1e-4 of a line's size), moving far less at
     // α = 16 than at α = 1 (parameters move O(1/α)).
     let (page_last, native_last) = (report16.checkpoints.last().unwrap(), native.checkpoints.last().unwrap());
-    assert_eq!(page_last.features.len(), 6);
-    for (p, n) in page_last.features.iter().zip(&native_last.features) {
+    let (page_lines, native_lines) =
+        (page_last.features.as_ref().unwrap(), native_last.features.as_ref().unwrap());
+    assert_eq!(page_lines.len(), 6);
+    for (p, n) in page_lines.iter().zip(native_lines) {
         let size = p.iter().map(|v| v.abs()).fold(0.0, f64::max);
         assert!(p.iter().zip(n).all(|(a, b)| (a - b).abs() <= 1e-4 * size), "page {p:?}, native {n:?}");
     }
     let moved = |r: &SingleReport| {
-        let (a, b) = (&r.checkpoints[0].features, &r.checkpoints.last().unwrap().features);
+        let lines = |c: &ntk_core::experiments::single::SingleCheckpoint| c.features.clone().unwrap();
+        let (a, b) = (lines(&r.checkpoints[0]), lines(r.checkpoints.last().unwrap()));
         let norm = |v: &[f64]| v.iter().map(|x| x * x).sum::<f64>().sqrt();
-        a.iter().zip(b).map(|(a, b)| norm(&[b[0] - a[0], b[1] - a[1], b[2] - a[2]]) / norm(a)).sum::<f64>()
+        a.iter().zip(&b).map(|(a, b)| norm(&[b[0] - a[0], b[1] - a[1], b[2] - a[2]]) / norm(a)).sum::<f64>()
             / 6.0
     };
     let (move1, move16) = (moved(&report1), moved(&report16));

@@ -106,16 +106,17 @@ fn check_checkpoint(
     finite(|| at("weights_nn"), &c.weights_nn)?;
     finite(|| at("weights_lin"), &c.weights_lin)?;
     // Absent in files written before the features were recorded.
-    if !c.features.is_empty() {
+    let features = c.features.as_deref().unwrap_or_default();
+    if c.features.is_some() {
         let units = if shape.input_dim == 2 { shape.width.min(FEATURE_UNITS) } else { 0 };
         len(
             || at("features"),
-            c.features.len(),
+            features.len(),
             units,
             || "the spec's inputs and width imply (the first units of a 2-D first layer)".to_string(),
         )?;
     }
-    for (j, f) in c.features.iter().enumerate() {
+    for (j, f) in features.iter().enumerate() {
         finite(|| format!("{}[{j}]", at("features")), f)?;
     }
     check_trio(&|| at("train_loss"), &c.train_loss, shape, "a loss")?;

@@ -11,7 +11,7 @@ pub const FEATURE_UNITS: usize = 6;
 /// The first `min(n, FEATURE_UNITS)` units of a first layer on 2-D inputs as the lines they
 /// cut the plane along (paper Eq. 1, `h = c_w W x + c_b b`): `[c_w W_j1, c_w W_j2, c_b b_j]`
 /// per unit j, so that the unit's pre-activation is negative on one side of
-/// `a₁x₁ + a₂x₂ + c = 0` and positive on the other. Empty unless the layer has 2 inputs. In
+/// `a₁x₁ + a₂x₂ + c = 0` and positive on the other. `None` unless the layer has 2 inputs. In
 /// the lazy regime these lines stay where they started; learning features moves them.
 pub fn first_layer_features<T: Copy + Into<f64>>(
     n_in: usize,
@@ -19,16 +19,17 @@ pub fn first_layer_features<T: Copy + Into<f64>>(
     b: &[T],
     cw: T,
     cb: T,
-) -> Vec<[f64; 3]> {
+) -> Option<Vec<[f64; 3]>> {
     if n_in != 2 {
-        return Vec::new();
+        return None;
     }
     let (cw, cb): (f64, f64) = (cw.into(), cb.into());
     b.iter()
         .take(FEATURE_UNITS)
         .enumerate()
         .map(|(j, &bj)| [cw * w[2 * j].into(), cw * w[2 * j + 1].into(), cb * bj.into()])
-        .collect()
+        .collect::<Vec<_>>()
+        .into()
 }
 
 /// A quantity of the three models: the network, its linearization (Θ̂₀) and the kernel model
@@ -73,10 +74,10 @@ pub struct SingleCheckpoint {
     pub weights_lin: Vec<f64>,
     /// the network's first-layer features on 2-D inputs ([`first_layer_features`]): per unit
     /// of the first [`FEATURE_UNITS`], the coefficients `[a₁, a₂, c]` of its pre-activation
-    /// `h = a₁x₁ + a₂x₂ + c`, whose zero line is the unit's decision line; empty for other
-    /// input dimensions
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub features: Vec<[f64; 3]>,
+    /// `h = a₁x₁ + a₂x₂ + c`, whose zero line is the unit's decision line; `None` for other
+    /// input dimensions (and in files written before they were recorded)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<[f64; 3]>>,
     /// training loss of each model (on every training point)
     pub train_loss: Trio,
     /// test loss of each model (with test targets)
