@@ -1,13 +1,52 @@
-//! The catapult view's real networks as a service (Leptos context): a wide network and a few
-//! small ones at the view's ηλ₀ (λ = λ_max(Θ̂)/N), trained in a worker of their own; a new run
-//! abandons the old one.
+//! The catapult view's numerics: the two-scalar model and its phase diagram, computed on the
+//! main thread at every slider input (microseconds: [`two_scalar_model`], [`phase_points`]),
+//! and the real networks as a service (Leptos context) — a wide network and a few small ones at
+//! the view's ηλ₀ (λ = λ_max(Θ̂)/N), trained in a worker of their own; a new run abandons the
+//! old one.
 
 use leptos::prelude::*;
+use ntk_core::experiments::catapult::{
+    linear_grid, phase_diagram, two_scalar_map, PhaseDiagramSpec, PhasePoint, TwoScalarSpec,
+    TwoScalarTrajectory,
+};
 use ntk_core::experiments::catapult_network::{default_data, CatapultNetworkSpec};
 
 use crate::params::catapult::CatapultParams;
 use crate::runtime::protocol::{CatapultJob, CatapultRun, Output, Work};
 use crate::runtime::scheduler::{Event, Scheduler, SchedulerOptions};
+
+/// Points of the phase diagram's ηλ₀ grid.
+pub const DIAGRAM_POINTS: usize = 50;
+
+/// The ηλ₀ range of the phase diagram.
+pub const DIAGRAM_RANGE: (f64, f64) = (0.1, 5.0);
+
+/// The two-scalar model of `p` at its ηλ₀ (lecture 002: `f_{t+1} = (1 − ηλ_t + η²f_t²/n) f_t`,
+/// `λ_{t+1} = λ_t + (η f_t²/n)(ηλ_t − 4)`).
+///
+/// # Errors
+/// The core's message for an invalid setting.
+pub fn two_scalar_model(p: &CatapultParams) -> Result<TwoScalarTrajectory, String> {
+    let spec = TwoScalarSpec { eta: 1.0, width: p.n as f64, lambda0: p.lambda0, f0: p.f0, steps: p.steps };
+    spec.with_eta_lambda0(p.eta_lambda0).and_then(|s| two_scalar_map(&s)).map_err(|e| e.to_string())
+}
+
+/// The two-scalar model of `p` over the ηλ₀ grid ([`DIAGRAM_POINTS`] values on
+/// [`DIAGRAM_RANGE`]): its final ηλ and loss, or where it diverged.
+///
+/// # Errors
+/// The core's message for an invalid setting.
+pub fn phase_points(p: &CatapultParams) -> Result<Vec<PhasePoint>, String> {
+    let grid = linear_grid(DIAGRAM_RANGE.0, DIAGRAM_RANGE.1, DIAGRAM_POINTS).map_err(|e| e.to_string())?;
+    let spec = PhaseDiagramSpec {
+        width: p.n as f64,
+        lambda0: p.lambda0,
+        f0: p.f0,
+        steps: p.steps,
+        eta_lambda0: grid,
+    };
+    phase_diagram(&spec).map_err(|e| e.to_string())
+}
 
 /// The state of the real networks' run.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -118,5 +157,37 @@ impl CatapultService {
             Event::Unavailable { message, .. } => r.result = Some(Err(message)),
             _ => {}
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The model's phases over the diagram's grid at the default setting (lecture 002): below
+    /// ηλ₀ = 2 the kernel barely moves (lazy), between 2 and 4 it catapults down below 2 and
+    /// the loss converges, well above 4 it diverges.
+    #[test]
+    fn the_phase_points_show_lazy_catapult_and_divergent_phases() {
+        let p = CatapultParams::default();
+        let m = two_scalar_model(&p).unwrap();
+        assert_eq!(m.loss.len(), m.lambda.len());
+        let points = phase_points(&p).unwrap();
+        assert_eq!(points.len(), DIAGRAM_POINTS);
+        for q in &points {
+            let final_eta_lambda = q.eta * q.final_lambda;
+            match q.eta_lambda0 {
+                x if x < 1.8 => {
+                    assert!(q.diverged_at.is_none(), "ηλ₀ = {x}");
+                    assert!((final_eta_lambda - x).abs() < 0.1 * x, "lazy at ηλ₀ = {x}: ηλ = {final_eta_lambda}");
+                }
+                x if (2.2..3.8).contains(&x) => {
+                    assert!(q.diverged_at.is_none(), "ηλ₀ = {x} catapults");
+                    assert!(final_eta_lambda < 2.0, "catapult at ηλ₀ = {x}: ηλ = {final_eta_lambda}");
+                }
+                x if x > 4.5 => assert!(q.diverged_at.is_some(), "ηλ₀ = {x} diverges"),
+                _ => {}
+            }
+        }
     }
 }

@@ -1,16 +1,14 @@
 //! The catapult view: where the lazy (linear) picture of the explorer stops. The two-scalar
 //! model of a one-hidden-layer linear network on one sample (docs/MATH.md; lecture 002, "Dynamics at
-//! large learning rates") runs on the main thread at every slider input (microseconds), with
-//! its phase diagram; real networks at the same ηλ₀ (λ = λ_max(Θ̂)/N) train in a worker of
+//! large learning rates") runs on the main thread at every slider input (microseconds, in the
+//! [`CatapultService`]: [`two_scalar_model`], [`phase_points`]), with its phase diagram; real
+//! networks at the same ηλ₀ (λ = λ_max(Θ̂)/N) train in a worker of
 //! their own, restarted (the old run abandoned) when a parameter they use changes. On request
 //! (`quad=1`) the wide network's linearization `f₀ + J₀δ` and quadratic model
 //! `f₀ + J₀δ + ½ δᵀH₀δ` (δ = θ − θ₀) train beside it at the same η: for 2 < ηλ₀ < 4 the
 //! quadratic model catapults with the network while the linearization diverges.
 
 use leptos::prelude::*;
-use ntk_core::experiments::catapult::{
-    linear_grid, phase_diagram, two_scalar_map, PhaseDiagramSpec, TwoScalarSpec, TwoScalarTrajectory,
-};
 use ntk_core::experiments::catapult_network::{ModelTrajectory, NetworkTrajectory};
 
 use crate::components::arch::ArchControls;
@@ -25,34 +23,16 @@ use crate::plot::catapult_plot::{
 };
 use crate::plot::svg::{Provenance, Sheet};
 use crate::route::View;
-use crate::services::catapult::{net_key, CatapultService};
+use crate::services::catapult::{
+    net_key, phase_points, two_scalar_model, CatapultService, DIAGRAM_POINTS, DIAGRAM_RANGE,
+};
 use crate::services::{restart_when_settled, sync_url, timed_draw, track_viewport};
 use crate::storage::BROWSER_TABLES;
 
-/// Points of the phase diagram's ηλ₀ grid (0.1 … 5).
-const DIAGRAM_POINTS: usize = 50;
-
-/// The ηλ₀ range of the phase diagram.
-const DIAGRAM_RANGE: (f64, f64) = (0.1, 5.0);
-
-/// The two-scalar model of `p` (paper-lecture Eq.: f_{t+1} = (1 − ηλ_t + η²f_t²/n) f_t,
-/// λ_{t+1} = λ_t + (η f_t²/n)(ηλ_t − 4)).
-fn model(p: &CatapultParams) -> Result<TwoScalarTrajectory, String> {
-    let spec = TwoScalarSpec { eta: 1.0, width: p.n as f64, lambda0: p.lambda0, f0: p.f0, steps: p.steps };
-    spec.with_eta_lambda0(p.eta_lambda0).and_then(|s| two_scalar_map(&s)).map_err(|e| e.to_string())
-}
-
-/// Final ηλ and loss of the model over an ηλ₀ grid.
+/// The phase diagram's dots: final ηλ and loss of the model over the ηλ₀ grid (none where it
+/// diverged).
 fn diagram(p: &CatapultParams) -> Result<Vec<PhaseDot>, String> {
-    let grid = linear_grid(DIAGRAM_RANGE.0, DIAGRAM_RANGE.1, DIAGRAM_POINTS).map_err(|e| e.to_string())?;
-    let spec = PhaseDiagramSpec {
-        width: p.n as f64,
-        lambda0: p.lambda0,
-        f0: p.f0,
-        steps: p.steps,
-        eta_lambda0: grid,
-    };
-    let points = phase_diagram(&spec).map_err(|e| e.to_string())?;
+    let points = phase_points(p)?;
     Ok(points
         .iter()
         .map(|q| PhaseDot {
@@ -141,7 +121,7 @@ pub fn CatapultView(
     let key = Memo::new(move |_| params.with(net_key));
     restart_when_settled(key, active, move |k| networks.is_current(k), move |k| networks.start(k));
 
-    let model_run = Memo::new(move |_| params.with(model));
+    let model_run = Memo::new(move |_| params.with(two_scalar_model));
     let dots = Memo::new(move |_| params.with(diagram));
     let traj_canvas = NodeRef::<leptos::html::Canvas>::new();
     let diagram_canvas = NodeRef::<leptos::html::Canvas>::new();
