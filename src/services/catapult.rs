@@ -179,7 +179,10 @@ mod tests {
             match q.eta_lambda0 {
                 x if x < 1.8 => {
                     assert!(q.diverged_at.is_none(), "ηλ₀ = {x}");
-                    assert!((final_eta_lambda - x).abs() < 0.1 * x, "lazy at ηλ₀ = {x}: ηλ = {final_eta_lambda}");
+                    assert!(
+                        (final_eta_lambda - x).abs() < 0.1 * x,
+                        "lazy at ηλ₀ = {x}: ηλ = {final_eta_lambda}"
+                    );
                 }
                 x if (2.2..3.8).contains(&x) => {
                     assert!(q.diverged_at.is_none(), "ηλ₀ = {x} catapults");
