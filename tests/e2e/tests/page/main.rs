@@ -183,6 +183,10 @@ const TESTS: &[Test] = &[
         widths::lazy_to_rich_against_alpha_is_ntk_widths_alphas,
     ),
     (
+        "widths::a_mean_field_sweep_keeps_its_kernel_moving_and_is_ntk_widths",
+        widths::a_mean_field_sweep_keeps_its_kernel_moving_and_is_ntk_widths,
+    ),
+    (
         "widths::kernel_convergence_slopes_are_ntk_convergence",
         widths::kernel_convergence_slopes_are_ntk_convergence,
     ),
