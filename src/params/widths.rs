@@ -204,30 +204,14 @@ impl Default for WidthsParams {
 /// sorted and deduplicated, at most [`MAX_BROWSER_ALPHAS`]; a note for each entry dropped or
 /// moved.
 pub fn parse_alphas(raw: &str) -> (Vec<f64>, Vec<Note>) {
-    let (lo, hi) = ALPHA_RANGE;
-    let mut values = Vec::new();
-    let mut notes = Vec::new();
-    for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        match entry.parse::<f64>() {
-            Ok(v) if v.is_finite() => {
-                let c = v.clamp(lo, hi);
-                if c != v {
-                    notes.push(Note::text("output scale ").quote(entry).then(format!(" clamped to {c}")));
-                }
-                values.push(c);
-            }
-            _ => notes.push(Note::text("output scale ").quote(entry).then(" is not a number: left out")),
-        }
+    ListOf {
+        one: "output scale",
+        many: "output scales",
+        range: ALPHA_RANGE,
+        whole: false,
+        most: MAX_BROWSER_ALPHAS,
     }
-    values.sort_by(f64::total_cmp);
-    values.dedup();
-    if values.len() > MAX_BROWSER_ALPHAS {
-        notes.push(Note::text(format!(
-            "at most {MAX_BROWSER_ALPHAS} output scales: kept the first {MAX_BROWSER_ALPHAS}"
-        )));
-        values.truncate(MAX_BROWSER_ALPHAS);
-    }
-    (values, notes)
+    .parse(raw)
 }
 
 /// The text of output scales: `0.1,0.3,1` (each in its shortest exact form).
@@ -235,33 +219,64 @@ pub fn alpha_text(values: &[f64]) -> String {
     values.iter().map(f64::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// What a list parser reads: its entries' name (singular, plural), their range, whether they
+/// are whole numbers, and the most it keeps.
+struct ListOf {
+    one: &'static str,
+    many: &'static str,
+    range: (f64, f64),
+    whole: bool,
+    most: usize,
+}
+
+impl ListOf {
+    /// Parses a comma-separated list: numbers (rounded when whole), clamped into the range,
+    /// sorted and deduplicated, at most `most`; a note for each entry dropped or moved.
+    fn parse(&self, raw: &str) -> (Vec<f64>, Vec<Note>) {
+        let (lo, hi) = self.range;
+        let mut values = Vec::new();
+        let mut notes = Vec::new();
+        for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            match entry.parse::<f64>() {
+                Ok(v) if v.is_finite() => {
+                    let c = if self.whole { v.round() } else { v }.clamp(lo, hi);
+                    if c != v {
+                        notes.push(
+                            Note::text(format!("{} ", self.one))
+                                .quote(entry)
+                                .then(format!(" clamped to {c}")),
+                        );
+                    }
+                    values.push(c);
+                }
+                _ => notes.push(
+                    Note::text(format!("{} ", self.one)).quote(entry).then(" is not a number: left out"),
+                ),
+            }
+        }
+        values.sort_by(f64::total_cmp);
+        values.dedup();
+        if values.len() > self.most {
+            let (most, many) = (self.most, self.many);
+            notes.push(Note::text(format!("at most {most} {many}: kept the first {most}")));
+            values.truncate(most);
+        }
+        (values, notes)
+    }
+}
+
 /// Parses a comma-separated list of axis values: integers, clamped into `range`, sorted and
 /// deduplicated, at most [`MAX_AXIS_VALUES`]; a note for each entry dropped or moved.
 pub fn parse_axis_values(raw: &str, range: (usize, usize)) -> (Vec<usize>, Vec<Note>) {
-    let (lo, hi) = range;
-    let mut values = Vec::new();
-    let mut notes = Vec::new();
-    for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        match entry.parse::<f64>() {
-            Ok(v) if v.is_finite() => {
-                let c = v.round().clamp(lo as f64, hi as f64);
-                if c != v {
-                    notes.push(Note::text("axis value ").quote(entry).then(format!(" clamped to {c}")));
-                }
-                values.push(c as usize);
-            }
-            _ => notes.push(Note::text("axis value ").quote(entry).then(" is not a number: left out")),
-        }
-    }
-    values.sort_unstable();
-    values.dedup();
-    if values.len() > MAX_AXIS_VALUES {
-        notes.push(Note::text(format!(
-            "at most {MAX_AXIS_VALUES} axis values: kept the first {MAX_AXIS_VALUES}"
-        )));
-        values.truncate(MAX_AXIS_VALUES);
-    }
-    (values, notes)
+    let list = ListOf {
+        one: "axis value",
+        many: "axis values",
+        range: (range.0 as f64, range.1 as f64),
+        whole: true,
+        most: MAX_AXIS_VALUES,
+    };
+    let (values, notes) = list.parse(raw);
+    (values.into_iter().map(|v| v as usize).collect(), notes)
 }
 
 /// The text of axis values: `1,2,4`.

@@ -141,7 +141,7 @@ fn draw_heatmaps_on<DB: DrawingBackend>(
     let (dx, dy) = (decimals(x_lo, x_hi), decimals(y_lo, y_hi));
     let x_fmt = move |v: &f64| format!("{v:.dx$}");
     let y_fmt = move |v: &f64| format!("{v:.dy$}");
-    for (area, panel) in areas.iter().zip(&h.panels) {
+    for (i, (area, panel)) in areas.iter().zip(&h.panels).enumerate() {
         let mut chart = ChartBuilder::on(area)
             .caption(&panel.title, ("sans-serif", px(13.0)))
             .margin(px(4.0))
@@ -176,9 +176,7 @@ fn draw_heatmaps_on<DB: DrawingBackend>(
                 )))?;
             }
         }
-        if let Some(f) =
-            h.features.as_ref().filter(|f| std::ptr::eq(panel, &h.panels[f.panel.min(h.panels.len() - 1)]))
-        {
+        if let Some(f) = h.features.as_ref().filter(|f| f.panel == i) {
             let style = FEATURE_COLOR.stroke_width(px(1.4).max(1));
             for &line in &f.start {
                 if let Some((a, b)) = clip_line(line, (x_lo, x_hi), (y_lo, y_hi)) {

@@ -208,6 +208,29 @@ pub fn presets_set_the_link_and_stream_from_it(page: &Page) {
 
 /// The final network–linearization RMSE of the run shown, from the JSON the page exports, and
 /// the report.
+/// The id of the run the figures draw.
+fn run_id(browser: &Browser) -> u64 {
+    browser
+        .execute(
+            "return Number(document.querySelector('[data-testid=single-rmse]').dataset.run || 0);",
+            vec![],
+        )
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// Waits (up to `secs`) for a run after `before` to be drawn and done.
+fn wait_next_run(browser: &Browser, before: u64, secs: u64, what: &str) {
+    browser.wait_true(
+        &format!(
+            "return Number(document.querySelector('[data-testid=single-rmse]').dataset.run || 0) > {before}
+                && document.querySelector('[data-testid=single-status]').innerText.startsWith('Done');"
+        ),
+        Duration::from_secs(secs),
+        what,
+    );
+}
+
 fn final_gap(browser: &Browser) -> (f64, SingleReport) {
     let json = captured_download(browser, "single-export-json");
     let report: SingleReport = serde_json::from_str(&json).expect("the exported JSON is a single report");
@@ -227,47 +250,27 @@ pub fn the_laziness_control_brings_the_network_to_its_linearization(page: &Page)
     let link = "?view=single&depth=1&width=512&act=erf&sw2=1.5&sb2=0.05&data=circles&n=16&loss=mse&opt=gd&lr=1&steps=300&seed=0";
     let browser = page.open(link);
     wait_done(browser, 120);
-    // The run drawn: its id, and whether it has ended.
-    let run_id = || {
-        browser
-            .execute(
-                "return Number(document.querySelector('[data-testid=single-rmse]').dataset.run || 0);",
-                vec![],
-            )
-            .as_u64()
-            .unwrap_or(0)
-    };
-    let wait_next_run = |before: u64, what: &str| {
-        browser.wait_true(
-            &format!(
-                "return Number(document.querySelector('[data-testid=single-rmse]').dataset.run || 0) > {before}
-                    && document.querySelector('[data-testid=single-status]').innerText.startsWith('Done');"
-            ),
-            Duration::from_secs(120),
-            what,
-        );
-    };
-    let before = run_id();
+    let before = run_id(browser);
     browser.execute("document.querySelector('[data-testid=single-alpha-on]').click();", vec![]);
     browser.wait_true(
         "return location.search.includes('alpha=1');",
         Duration::from_secs(10),
         "alpha in the link",
     );
-    wait_next_run(before, "the α = 1 run");
+    wait_next_run(browser, before, 120, "the α = 1 run");
     assert!(browser.text("[data-testid=single-cli]").contains("--alpha 1"));
     let (gap1, report1) = final_gap(browser);
     assert_eq!(report1.spec.alpha, Some(1.0));
     assert_eq!(report1.checkpoints.last().map(|c| c.step), Some(300));
     assert!(report1.checkpoints[0].nn.train.iter().all(|v| *v == 0.0), "g starts at 0");
-    let before = run_id();
+    let before = run_id(browser);
     browser.set_input("#s-alpha-value", "16");
     browser.wait_true(
         "return location.search.includes('alpha=16');",
         Duration::from_secs(10),
         "α = 16 in the link",
     );
-    wait_next_run(before, "the α = 16 run");
+    wait_next_run(browser, before, 120, "the α = 16 run");
     let (gap16, report16) = final_gap(browser);
     assert_eq!(report16.spec.alpha, Some(16.0));
     assert_eq!(report16.checkpoints.last().map(|c| c.step), Some(300));
@@ -321,16 +324,7 @@ pub fn the_quadratic_model_is_drawn_exported_and_kept_in_the_link(page: &Page) {
     let link = "?view=single&depth=1&width=128&act=tanh&sw2=1.5&sb2=0.05&param=ntk&data=sin&n=16&noise=0.1&loss=mse&opt=gd&lr=0.5&steps=200&seed=0";
     let browser = page.open(link);
     wait_done(browser, 120);
-    let run_id = || {
-        browser
-            .execute(
-                "return Number(document.querySelector('[data-testid=single-rmse]').dataset.run || 0);",
-                vec![],
-            )
-            .as_u64()
-            .unwrap_or(0)
-    };
-    let before = run_id();
+    let before = run_id(browser);
     assert_eq!(series(browser, "single-rmse").len(), 2, "network − linearization and − analytic Θ only");
     browser.execute(
         "document.querySelector('[data-testid=single-quad-on]').scrollIntoView({block: 'center'});",
@@ -343,14 +337,7 @@ pub fn the_quadratic_model_is_drawn_exported_and_kept_in_the_link(page: &Page) {
         Duration::from_secs(10),
         "quad=1 in the link",
     );
-    browser.wait_true(
-        &format!(
-            "return Number(document.querySelector('[data-testid=single-rmse]').dataset.run || 0) > {before}
-                && document.querySelector('[data-testid=single-status]').innerText.startsWith('Done');"
-        ),
-        Duration::from_secs(180),
-        "the run with the quadratic model",
-    );
+    wait_next_run(browser, before, 180, "the run with the quadratic model");
     let command = browser.text("[data-testid=single-cli]");
     assert!(command.ends_with("--quadratic"), "{command}");
 
