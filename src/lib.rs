@@ -9,11 +9,14 @@
 //!   [`components`] and [`plot`] only render state and send commands.
 
 pub mod app;
+#[cfg(feature = "test-hooks")]
 pub mod bench;
 pub mod components;
 pub mod download;
 pub mod format;
+#[cfg(feature = "test-hooks")]
 pub mod heap;
+pub mod hooks;
 pub mod params;
 pub mod plot;
 pub mod problem;

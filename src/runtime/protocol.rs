@@ -110,7 +110,8 @@ pub enum ToWorker {
         /// the newest generation to stop
         generation: u64,
     },
-    /// Make the worker panic (used by tests of the recovery path).
+    /// Make the worker panic (used by tests of the recovery path; feature `test-hooks`).
+    #[cfg(feature = "test-hooks")]
     Crash,
 }
 

@@ -18,7 +18,7 @@ use web_sys::{ErrorEvent, MessageEvent, Worker};
 
 use super::policy::{Action, SchedulerPolicy};
 pub use super::policy::{Event, SchedulerOptions, CANCEL_TIMEOUT_MS, MAX_ATTEMPTS, MAX_WORKERS};
-use super::protocol::{ToWorker, Work};
+use super::protocol::Work;
 use super::spawn::spawn_worker;
 
 /// How often the stall watchdog looks at busy workers (ms).
@@ -148,15 +148,20 @@ impl Scheduler {
         self.inner.borrow().policy.is_busy()
     }
 
-    /// Makes worker `index` panic, as a bug would (for tests of the recovery path).
+    /// Makes worker `index` panic, as a bug would (for tests of the recovery path; feature
+    /// `test-hooks`).
+    #[cfg(feature = "test-hooks")]
     pub fn crash_worker(&self, index: usize) {
         if let Some(Some(handle)) = self.inner.borrow().workers.get(index) {
-            let _ = handle.worker.post_message(&JsValue::from_str(&ToWorker::Crash.to_json()));
+            let _ =
+                handle.worker.post_message(&JsValue::from_str(&super::protocol::ToWorker::Crash.to_json()));
         }
     }
 
     /// Terminates worker `index` without telling the scheduler, as the browser killing it
-    /// would; the stall watchdog must notice (for tests of the recovery path).
+    /// would; the stall watchdog must notice (for tests of the recovery path; feature
+    /// `test-hooks`).
+    #[cfg(feature = "test-hooks")]
     pub fn kill_worker_silently(&self, index: usize) {
         if let Some(Some(handle)) = self.inner.borrow().workers.get(index) {
             handle.worker.terminate();

@@ -149,6 +149,7 @@ pub fn worker_main() {
                     post(&reply_to, &FromWorker::Cancelled { job });
                 }
             }
+            #[cfg(feature = "test-hooks")]
             Ok(ToWorker::Crash) => panic!("worker crash requested by the page"),
             Err(e) => {
                 post(&reply_to, &FromWorker::Unreadable { message: format!("unreadable message: {e}") })

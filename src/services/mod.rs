@@ -141,10 +141,11 @@ impl FrameSlot {
 }
 
 /// Runs `draw` and records its duration (ms) on `canvas` as `data-draw-ms`, which the
-/// end-to-end tests and benchmarks read.
+/// end-to-end tests and benchmarks read (a [test hook](crate::hooks::record): the release page
+/// only draws).
 pub fn timed_draw<R>(canvas: &web_sys::HtmlCanvasElement, draw: impl FnOnce() -> R) -> R {
     let start = js_sys::Date::now();
     let out = draw();
-    let _ = canvas.set_attribute("data-draw-ms", &format!("{:.1}", js_sys::Date::now() - start));
+    crate::hooks::record(canvas, "data-draw-ms", || format!("{:.1}", js_sys::Date::now() - start));
     out
 }

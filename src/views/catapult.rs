@@ -176,7 +176,7 @@ pub fn CatapultView(
         plot_error.set(
             timed_draw(&canvas, || draw_trajectories(&canvas, &trajs, steps)).err().map(|e| e.to_string()),
         );
-        let _ = canvas.set_attribute("data-trajectories", &trajectories_json(&trajs));
+        crate::hooks::record(&canvas, "data-trajectories", || trajectories_json(&trajs));
     });
     let traj_figure = Figure {
         canvas: traj_canvas,
@@ -218,7 +218,9 @@ pub fn CatapultView(
         let (Some(canvas), Ok(d)) = (diagram_canvas.get(), d) else { return };
         match draw_phase_diagram(&canvas, &d, p.eta_lambda0) {
             Ok(g) => {
-                let _ = canvas.set_attribute("data-geometry", &serde_json::to_string(&g).unwrap_or_default());
+                crate::hooks::record(&canvas, "data-geometry", || {
+                    serde_json::to_string(&g).unwrap_or_default()
+                });
             }
             Err(e) => plot_error.set(Some(e.to_string())),
         }

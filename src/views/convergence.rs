@@ -151,7 +151,7 @@ pub fn KernelConvergence(
             for (c, p) in targets.into_iter().zip(panels.iter()) {
                 let Some(c) = c else { continue };
                 let _ = timed_draw(&c, || draw_series_panel(&c, p));
-                let _ = c.set_attribute("data-slopes", slopes.as_deref().unwrap_or(""));
+                crate::hooks::record(&c, "data-slopes", || slopes.as_deref().unwrap_or("").to_string());
             }
         });
     });

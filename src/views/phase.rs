@@ -417,17 +417,17 @@ pub fn PhaseView(
             match timed_draw(&dc, || draw_grid_heatmap(&dc, &heat)) {
                 Ok((geometry, f)) => {
                     frame.set_value(Some(f));
-                    let _ = dc.set_attribute("data-geometry", &serde_json::to_string(&geometry).unwrap_or_default());
+                    crate::hooks::record(&dc, "data-geometry", || serde_json::to_string(&geometry).unwrap_or_default());
                     let f = serde_json::json!({ "px_x": [f.px_x.0, f.px_x.1], "px_y": [f.px_y.0, f.px_y.1], "x": [f.x.0, f.x.1], "y": [f.y.0, f.y.1] });
-                    let _ = dc.set_attribute("data-frame", &f.to_string());
-                    let _ = dc.set_attribute("data-grid", grid_json.as_deref().unwrap_or(""));
+                    crate::hooks::record(&dc, "data-frame", || f.to_string());
+                    crate::hooks::record(&dc, "data-grid", || grid_json.as_deref().unwrap_or("").to_string());
                 }
                 Err(e) => plot_error.set(Some(e.to_string())),
             }
             match timed_draw(&tc, || draw_grid_heatmap(&tc, &train_map)) {
                 Ok(_) => {
-                    let _ = tc.set_attribute("data-done", if train_done { "true" } else { "false" });
-                    let _ = tc.set_attribute("data-result", train_json.as_deref().unwrap_or(""));
+                    crate::hooks::record(&tc, "data-done", || train_done.to_string());
+                    crate::hooks::record(&tc, "data-result", || train_json.as_deref().unwrap_or("").to_string());
                 }
                 Err(e) => plot_error.set(Some(e.to_string())),
             }
@@ -435,8 +435,10 @@ pub fn PhaseView(
                 if let Err(e) = timed_draw(c, || draw_series_panel(c, panel)) {
                     plot_error.set(Some(e.to_string()));
                 }
-                let series: Vec<&Vec<(f64, f64)>> = panel.lines.iter().map(|l| &l.points).collect();
-                let _ = c.set_attribute("data-series", &serde_json::to_string(&series).unwrap_or_default());
+                crate::hooks::record(c, "data-series", || {
+                    let series: Vec<&Vec<(f64, f64)>> = panel.lines.iter().map(|l| &l.points).collect();
+                    serde_json::to_string(&series).unwrap_or_default()
+                });
             }
         });
     });

@@ -240,8 +240,9 @@ pub fn WidthsView(
         match timed_draw(&c, || draw_widths_plot(&c, &plot)) {
             Ok(geometry) => {
                 plot_error.set(None);
-                let _ =
-                    c.set_attribute("data-geometry", &serde_json::to_string(&geometry).unwrap_or_default());
+                crate::hooks::record(&c, "data-geometry", || {
+                    serde_json::to_string(&geometry).unwrap_or_default()
+                });
             }
             Err(e) => plot_error.set(Some(e.to_string())),
         }

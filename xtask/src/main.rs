@@ -3,9 +3,11 @@
 //! - `cargo xtask serve` — install what is missing (wasm32 target, Trunk, the wasm-bindgen CLI
 //!   of the version in Cargo.lock), then `trunk serve` on 127.0.0.1.
 //! - `cargo xtask test` — formatting, clippy, native tests (the web app's pure logic too), wasm
-//!   tests in headless Chromium and Firefox, and the end-to-end test of the built release page.
-//! - `cargo xtask dist` — the release build in `dist/`.
-//! - `cargo xtask bench-browser` — the ensemble benchmark in headless Chromium.
+//!   tests in headless Chromium and Firefox, the release page checked for test hooks, and the
+//!   end-to-end test of the release page built with them (feature `test-hooks`).
+//! - `cargo xtask dist` — the release build in `dist/` (no test hooks).
+//! - `cargo xtask bench-browser` — the ensemble benchmark in headless Chromium (on the release
+//!   page with its test hooks).
 //! - `cargo xtask bench-lighthouse` — Lighthouse (pinned in `bench/lighthouse/`) on the release
 //!   page, mobile and desktop settings.
 //! - `cargo xtask bench-peer <script> [args…]` — a peer benchmark (JAX + neural-tangents) from
@@ -100,11 +102,56 @@ fn dist() -> Result<PathBuf, String> {
     Ok(dist)
 }
 
+/// The feature that compiles the page's test hooks (`src/hooks.rs`).
+const TEST_HOOKS: &str = "test-hooks";
+
+/// What the test hooks add to the page's wasm: the names of `src/bench.rs`'s exports and the
+/// worker's crash message. None may be in the release page.
+const HOOK_NAMES: [&str; 4] =
+    ["run_pool_benchmark", "run_pool_job", "page_workers", "worker crash requested"];
+
+/// The page as the tests and the browser benchmark drive it: the release build with the test
+/// hooks (feature `test-hooks`), in `target/dist-test-hooks/`.
+fn test_dist() -> Result<PathBuf, String> {
+    tools::ensure_web_build_tools()?;
+    let dist = target_dir().join("dist-test-hooks");
+    run(Command::new(tools::trunk())
+        .args(["build", "--release", "--features", TEST_HOOKS, "--dist"])
+        .arg(&dist))?;
+    println!("xtask: the page with its test hooks in {}", dist.display());
+    Ok(dist)
+}
+
+/// The `.wasm` files of a built page.
+fn page_wasm(dist: &Path) -> Result<Vec<PathBuf>, String> {
+    let files: Vec<PathBuf> = std::fs::read_dir(dist)
+        .map_err(|e| format!("{}: {e}", dist.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "wasm"))
+        .collect();
+    if files.is_empty() {
+        return Err(format!("no .wasm in {}", dist.display()));
+    }
+    Ok(files)
+}
+
+/// The hook names ([`HOOK_NAMES`]) found in the bytes of the page's wasm files.
+fn hooks_in(dist: &Path) -> Result<Vec<&'static str>, String> {
+    let mut found = Vec::new();
+    for file in page_wasm(dist)? {
+        let bytes = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        found.extend(HOOK_NAMES.iter().filter(|n| bytes.windows(n.len()).any(|w| w == n.as_bytes())));
+    }
+    found.sort_unstable();
+    found.dedup();
+    Ok(found)
+}
+
 /// The ensemble benchmark in headless Chromium, 1 vs 2 workers (prints wall time, GFLOP/s and
 /// the speed-up). BENCH_MEMBERS and BENCH_STEPS size it (default 16 members × 1,500 steps).
 fn bench_browser() -> Result<(), String> {
     let browsers = tools::ensure_browsers()?;
-    let dist = dist()?;
+    let dist = test_dist()?;
     run(cargo()
         .args([
             "test",
@@ -228,6 +275,21 @@ fn test() -> Result<(), String> {
         "-p",
         "wide-explorer",
         "--all-targets",
+        "--features",
+        TEST_HOOKS,
+        "--target",
+        "wasm32-unknown-unknown",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    // ... and the page as it ships, without its test hooks.
+    run(cargo().args([
+        "clippy",
+        "-p",
+        "wide-explorer",
+        "--lib",
+        "--bins",
         "--target",
         "wasm32-unknown-unknown",
         "--",
@@ -241,7 +303,16 @@ fn test() -> Result<(), String> {
         .args(["doc", "--workspace", "--exclude", "wide-explorer", "--exclude", "xtask", "--no-deps"])
         .env("RUSTDOCFLAGS", doc_flags))?;
     run(cargo()
-        .args(["doc", "-p", "wide-explorer", "--no-deps", "--target", "wasm32-unknown-unknown"])
+        .args([
+            "doc",
+            "-p",
+            "wide-explorer",
+            "--features",
+            TEST_HOOKS,
+            "--no-deps",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
         .env("RUSTDOCFLAGS", doc_flags))?;
 
     step("native tests (the web app's: its library's unit tests, its pure logic)");
@@ -252,19 +323,32 @@ fn test() -> Result<(), String> {
     // tests ran natively above.
     step("wasm tests in headless Chromium");
     run(cargo()
-        .args(["test", "-p", "wide-explorer", "--target", "wasm32-unknown-unknown", "--test", "*"])
+        .args(["test", "-p", "wide-explorer", "--features", TEST_HOOKS, "--target", "wasm32-unknown-unknown"])
+        .args(["--test", "*"])
         .env("CHROMEDRIVER", &browsers.chromedriver)
         .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_TEST_TIMEOUT_S)
         .env_remove("GECKODRIVER"))?;
     step("wasm tests in headless Firefox");
     run(cargo()
-        .args(["test", "-p", "wide-explorer", "--target", "wasm32-unknown-unknown", "--test", "*"])
+        .args(["test", "-p", "wide-explorer", "--features", TEST_HOOKS, "--target", "wasm32-unknown-unknown"])
+        .args(["--test", "*"])
         .env("GECKODRIVER", &browsers.geckodriver)
         .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_TEST_TIMEOUT_S)
         .env_remove("CHROMEDRIVER"))?;
 
-    step("release build of the page");
-    let dist = dist()?;
+    // The release page ships no test hook; the same build with them is what the tests drive
+    // (only the web crate compiles again: its dependencies do not see the feature).
+    step("release build of the page, without the test hooks");
+    let release = dist()?;
+    let shipped = hooks_in(&release)?;
+    if !shipped.is_empty() {
+        return Err(format!("the release page ships test hooks: {shipped:?} in {}", release.display()));
+    }
+    step("release build of the page with its test hooks");
+    let dist = test_dist()?;
+    if hooks_in(&dist)?.len() != HOOK_NAMES.len() {
+        return Err(format!("the test build lacks hooks (found {:?} of {HOOK_NAMES:?})", hooks_in(&dist)?));
+    }
 
     step("end-to-end test of the built page in headless Chromium");
     // The native CLI the page's width sweeps are compared with (built by the native tests).

@@ -228,17 +228,13 @@ pub fn Explorer(
             ),
         };
         let heat_canvas = heat_canvas.get();
-        // What is drawn, for the end-to-end tests: the training points and the ensemble mean.
-        let train_drawn = serde_json::to_string(&plot.train).unwrap_or_default();
-        let net_drawn =
-            plot.net.as_ref().map_or(String::new(), |b| serde_json::to_string(&b.mean).unwrap_or_default());
         main_frame.draw(move || {
             // What the canvases would show now: drawn again only if it differs from what they
             // show (a checkpoint past the time shown changes nothing drawn).
             let sizes = (backing_size(&canvas), heat_canvas.as_ref().map(backing_size));
             let shown = (plot, heat, sizes, web_sys::HtmlCanvasElement::clone(&canvas));
             if main_drawn.with_value(|d| d.as_ref() == Some(&shown)) {
-                let _ = canvas.set_attribute("data-run", &run_id.to_string());
+                crate::hooks::record(&canvas, "data-run", || run_id.to_string());
                 return;
             }
             let (plot, heat, _, _) = &shown;
@@ -247,10 +243,9 @@ pub fn Explorer(
                 Ok((f, geometry)) => {
                     editor.frame.set_value(Some(f));
                     plot_error.set(None);
-                    let _ = canvas.set_attribute(
-                        "data-geometry",
-                        &serde_json::to_string(&geometry).unwrap_or_default(),
-                    );
+                    crate::hooks::record(&canvas, "data-geometry", || {
+                        serde_json::to_string(&geometry).unwrap_or_default()
+                    });
                 }
                 Err(e) => {
                     drawn = false;
@@ -258,14 +253,23 @@ pub fn Explorer(
                 }
             }
             // What was drawn, for the end-to-end tests: the run and the ensemble's checkpoint.
-            let _ = canvas.set_attribute("data-run", &run_id.to_string());
-            let step = ensemble_step.map_or(String::new(), |k| k.to_string());
-            let _ = canvas.set_attribute("data-ensemble-step", &step);
+            crate::hooks::record(&canvas, "data-run", || run_id.to_string());
+            crate::hooks::record(&canvas, "data-ensemble-step", || {
+                ensemble_step.map_or(String::new(), |k| k.to_string())
+            });
             // ... and the σ_w² of the theory bands drawn (none while they are computed).
-            let _ =
-                canvas.set_attribute("data-theory-sw2", &theory_sw2.map_or(String::new(), |v| v.to_string()));
-            let _ = canvas.set_attribute("data-train", &train_drawn);
-            let _ = canvas.set_attribute("data-net-mean", &net_drawn);
+            crate::hooks::record(&canvas, "data-theory-sw2", || {
+                theory_sw2.map_or(String::new(), |v| v.to_string())
+            });
+            // ... the training points and the ensemble mean.
+            crate::hooks::record(&canvas, "data-train", || {
+                serde_json::to_string(&plot.train).unwrap_or_default()
+            });
+            crate::hooks::record(&canvas, "data-net-mean", || {
+                plot.net
+                    .as_ref()
+                    .map_or(String::new(), |b| serde_json::to_string(&b.mean).unwrap_or_default())
+            });
             if let (Some(h), Some(c)) = (heat, &heat_canvas) {
                 if let Err(e) = timed_draw(c, || draw_heatmaps(c, h)) {
                     drawn = false;
@@ -332,10 +336,9 @@ pub fn Explorer(
             }
             match draw_loss_curves(&canvas, &curves.get_untracked()) {
                 Ok((axis, geometry)) => {
-                    let _ = canvas.set_attribute(
-                        "data-geometry",
-                        &serde_json::to_string(&geometry).unwrap_or_default(),
-                    );
+                    crate::hooks::record(&canvas, "data-geometry", || {
+                        serde_json::to_string(&geometry).unwrap_or_default()
+                    });
                     let reuse = loss_base.try_update_value(|b| b.take().map(|(copy, _, _)| copy)).flatten();
                     loss_base.set_value(copy_canvas(&canvas, reuse).map(|copy| (copy, axis, version)));
                     let _ = draw_time_marker(&canvas, &axis, now);
@@ -377,9 +380,11 @@ pub fn Explorer(
             if let Err(e) = timed_draw(&canvas, || draw_series_panel(&canvas, &panel)) {
                 plot_error.set(Some(e.to_string()));
             }
-            let series: Vec<&Vec<(f64, f64)>> = panel.lines.iter().map(|l| &l.points).collect();
-            let _ = canvas.set_attribute("data-series", &serde_json::to_string(&series).unwrap_or_default());
-            let _ = canvas.set_attribute("data-step", &step.to_string());
+            crate::hooks::record(&canvas, "data-series", || {
+                let series: Vec<&Vec<(f64, f64)>> = panel.lines.iter().map(|l| &l.points).collect();
+                serde_json::to_string(&series).unwrap_or_default()
+            });
+            crate::hooks::record(&canvas, "data-step", || step.to_string());
         });
     });
     let spectrum_badge = move || spectra.with(|s| s.as_ref().map_or(String::new(), figures::spectrum_badge));

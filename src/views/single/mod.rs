@@ -174,22 +174,24 @@ pub fn SingleView(
                 match timed_draw(&canvas, || draw_series_panel(&canvas, panel)) {
                     Ok(g) => {
                         plot_error.set(None);
-                        let _ = canvas
-                            .set_attribute("data-geometry", &serde_json::to_string(&g).unwrap_or_default());
+                        crate::hooks::record(&canvas, "data-geometry", || {
+                            serde_json::to_string(&g).unwrap_or_default()
+                        });
                     }
                     Err(e) => plot_error.set(Some(e.to_string())),
                 }
-                let series: Vec<&Vec<(f64, f64)>> = panel.lines.iter().map(|l| &l.points).collect();
-                let _ =
-                    canvas.set_attribute("data-series", &serde_json::to_string(&series).unwrap_or_default());
-                let _ = canvas.set_attribute("data-run", &run_id.to_string());
-                let _ = canvas.set_attribute("data-checkpoints", &drawn.to_string());
+                crate::hooks::record(&canvas, "data-series", || {
+                    let series: Vec<&Vec<(f64, f64)>> = panel.lines.iter().map(|l| &l.points).collect();
+                    serde_json::to_string(&series).unwrap_or_default()
+                });
+                crate::hooks::record(&canvas, "data-run", || run_id.to_string());
+                crate::hooks::record(&canvas, "data-checkpoints", || drawn.to_string());
             }
             if let (Some(h), Some(c)) = (heat, heat_canvas) {
                 if let Err(e) = timed_draw(&c, || draw_heatmaps(&c, &h)) {
                     plot_error.set(Some(e.to_string()));
                 }
-                let _ = c.set_attribute("data-step", &step.map_or(String::new(), |k| k.to_string()));
+                crate::hooks::record(&c, "data-step", || step.map_or(String::new(), |k| k.to_string()));
             }
         });
     });
