@@ -97,6 +97,7 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
         members: args.members,
         checkpoints: args.checkpoints,
         alpha: args.alpha,
+        quadratic: false,
     };
     spec.validate().map_err(CliError::bad_input)?;
     let Some(path) = &args.partial else {
