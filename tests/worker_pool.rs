@@ -42,6 +42,7 @@ fn spec(members: usize, steps: u64, seed: u64) -> EnsembleSpec {
         members,
         checkpoints: 8,
         alpha: None,
+        quadratic: false,
     }
 }
 

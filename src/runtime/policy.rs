@@ -500,6 +500,7 @@ mod tests {
             members: 2,
             checkpoints: 2,
             alpha: None,
+            quadratic: false,
         };
         Work::Ensemble { spec, members: (0, 2) }
     }

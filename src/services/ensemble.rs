@@ -105,6 +105,7 @@ pub fn ensemble_spec(key: &RunKey, data: &Problem) -> Result<EnsembleSpec, Strin
         members: t.members,
         checkpoints: CHECKPOINTS,
         alpha: t.alpha,
+        quadratic: false,
     };
     spec.validate().map_err(|e| e.to_string())?;
     check_workload(&spec)?;

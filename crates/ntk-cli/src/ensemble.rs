@@ -1,5 +1,6 @@
-//! `ntk ensemble`: trains M finite networks (f32) and their linearizations from independent
-//! seeds and prints per-checkpoint statistics as JSON. Members are split across all cores
+//! `ntk ensemble`: trains M finite networks (f32) and their linearizations (with `--quadratic`
+//! also their quadratic models) from independent seeds and prints per-checkpoint statistics as
+//! JSON. Members are split across all cores
 //! (`std::thread::scope`), one ensemble runner per thread, and their checkpoint batches merged
 //! in member order (the same code and order as the web page's workers).
 //!
@@ -76,6 +77,12 @@ pub struct Args {
     /// rich. Without it: f itself (not the same as --alpha 1, which centres f at f₀).
     #[arg(long, value_name = "A", allow_negative_numbers = true)]
     alpha: Option<f64>,
+    /// Also train each member's quadratic model f₀ + J₀δ + ½ δᵀH₀δ (δ = θ − θ₀, H₀ the Hessian
+    /// of f at θ₀, used through Hessian–vector products) by the same step: each checkpoint gains
+    /// `quad` with its outputs' mean and variance across members, its losses and its RMSE to the
+    /// network (in time about fifty f32 network steps per step; parts and `ntk merge` carry it).
+    #[arg(long)]
+    quadratic: bool,
 }
 
 /// Runs `ntk ensemble`.
@@ -97,6 +104,7 @@ pub fn run(args: &Args) -> Result<serde_json::Value, CliError> {
         members: args.members,
         checkpoints: args.checkpoints,
         alpha: args.alpha,
+        quadratic: args.quadratic,
     };
     spec.validate().map_err(CliError::bad_input)?;
     let Some(path) = &args.partial else {

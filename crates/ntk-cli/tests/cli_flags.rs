@@ -291,6 +291,7 @@ fn spec(x: &[Vec<f64>], y: &[f64], xs: &[Vec<f64>], ys: &[f64], param: Parameter
         members: 6,
         checkpoints: 5,
         alpha: None,
+        quadratic: false,
     }
 }
 

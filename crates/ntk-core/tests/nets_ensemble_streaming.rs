@@ -37,6 +37,7 @@ fn spec(width: usize, members: usize, steps: u64, lr: f64) -> EnsembleSpec {
         members,
         checkpoints: 8,
         alpha: None,
+        quadratic: false,
     }
 }
 

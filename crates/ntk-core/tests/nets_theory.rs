@@ -44,6 +44,7 @@ fn depth_one(width: usize, members: usize, readout_only: bool) -> EnsembleSpec {
         members,
         checkpoints: 5,
         alpha: None,
+        quadratic: false,
     }
 }
 

@@ -316,6 +316,7 @@ fn memory_guard_and_workload_estimates() {
         members: 1,
         checkpoints: 2,
         alpha: None,
+        quadratic: false,
     };
     let train = ens.flops_per_step() * 10_000.0;
     let point = estimate_point_flop(&f, 512, None);

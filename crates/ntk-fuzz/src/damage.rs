@@ -377,8 +377,10 @@ impl Damage {
     /// without its hash, a number JSON cannot carry, nesting past any reader's depth, another
     /// kind, and — except in the point lists of a width sweep, which may lack points (a sweep
     /// written before it finished) — any array cut or extended, and entries of records swapped
-    /// or duplicated. Other damage (a spec edited with its hash recomputed, −0, huge or tiny
-    /// numbers, swapped numbers, a key with a default removed) may leave the file consistent.
+    /// or duplicated; and any key of an ensemble's quadratic model removed (`quad` or a key
+    /// under it, or the spec's `quadratic`: the spec's flag implies every one of them). Other
+    /// damage (a spec edited with its hash recomputed, −0, huge or tiny numbers, swapped
+    /// numbers, another key with a default removed) may leave the file consistent.
     pub fn must_refuse(&self, file: &Value) -> bool {
         let kind = file["kind"].as_str().unwrap_or("");
         let sweep_points = |path: &Path| {
@@ -398,7 +400,7 @@ impl Damage {
             Damage::Swap { path, .. } | Damage::Duplicate { path, .. } => structured(path) && !features(path),
             Damage::SpecField { rehash, .. } => !rehash,
             Damage::Number { literal, .. } => unreadable(literal),
-            Damage::DropKey { .. } => false,
+            Damage::DropKey { path } => quadratic_key(path),
         }
     }
 
@@ -425,6 +427,16 @@ impl Damage {
             Damage::DropKey { path } => format!("remove {}", path_text(path)),
         }
     }
+}
+
+/// Whether a path names the ensemble's quadratic model or a value of it: a `quad` key (of a
+/// record or a checkpoint summary) or below one, or the spec's `quadratic` flag. Removing
+/// either contradicts the rest of the file: the flag is in the spec's hash, and a spec with it
+/// implies the model's numbers at every checkpoint (none of them has a default that agrees).
+fn quadratic_key(path: &[Step]) -> bool {
+    let key = |k: &str| Step::Key(k.to_string());
+    let flag = in_spec(path) && path.last() == Some(&key("quadratic"));
+    flag || (!in_spec(path) && path.contains(&key("quad")))
 }
 
 /// One case of the corpus: a valid file, its damage, the damaged text.

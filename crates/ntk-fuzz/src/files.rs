@@ -111,11 +111,12 @@ fn single(spec: &SingleSpec) -> Value {
 
 /// One valid file of every kind, some with diverged members (which the format allows to
 /// stop early or be left out): ensemble reports and parts (η = 0.1, and η = 1.3 where some
-/// members diverge), a width sweep over widths and depths, a part of it, and one-network runs
+/// members diverge; and with the members' quadratic models), a width sweep over widths and depths, a part of it, and one-network runs
 /// (one that diverges).
 pub fn result_files() -> Vec<ValidFile> {
     let calm = ensemble_spec(4, 0.1);
     let wild = ensemble_spec(6, 1.3);
+    let quad = EnsembleSpec { quadratic: true, ..ensemble_spec(3, 0.1) };
     let sweep = sweep_spec();
     let sweep_result = run_sweep(&sweep, |_| ControlFlow::Continue(())).expect("the sweep runs");
     let point = run_width_members(&sweep, 16, Some(2), 1..2, |_| ControlFlow::Continue(())).expect("a point");
@@ -125,6 +126,8 @@ pub fn result_files() -> Vec<ValidFile> {
         file("ensemble report with divergences", report(&wild)),
         file("ensemble part", part(&calm, 1..3)),
         file("ensemble part with divergences", part(&wild, 0..6)),
+        file("ensemble report with quadratic models", report(&quad)),
+        file("ensemble part with quadratic models", part(&quad, 1..3)),
         file(
             "widths report",
             serde_json::to_value(WidthsReport::new(&sweep, sweep_result).expect("a report")).expect("JSON"),

@@ -73,6 +73,7 @@ mod tests {
             members: 3,
             checkpoints: 5,
             alpha: None,
+            quadratic: false,
         };
         let summary = run_members(&spec, 0..3, |_| std::ops::ControlFlow::Continue(())).unwrap().summary();
         let c = summary.checkpoints.last().unwrap();

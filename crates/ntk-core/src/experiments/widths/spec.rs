@@ -419,6 +419,7 @@ impl WidthSweepSpec {
             members: self.seeds,
             checkpoints: self.checkpoints,
             alpha: self.alpha,
+            quadratic: false,
         }
     }
 }

@@ -5,9 +5,9 @@
 //! ([`ResultsError::Field`](crate::results::ResultsError::Field)).
 
 use super::partial::{EnsemblePartial, EnsembleReport};
-use super::record::{Divergence, MemberRecord, MemberState, NnLin};
+use super::record::{Divergence, MemberRecord, MemberState, NnLin, QuadraticRecord};
 use super::spec::EnsembleSpec;
-use super::stats::MeanVar;
+use super::stats::{MeanVar, QuadraticSummary};
 use crate::results::envelope::{Kind, ResultsError};
 use crate::results::fields::{
     alignment, close, equal, finite, len, non_negative, non_negative_one, num, refuse,
@@ -19,6 +19,8 @@ struct Shape {
     layers: usize,
     depth: usize,
     test_targets: bool,
+    /// whether the spec trains the quadratic model
+    quadratic: bool,
 }
 
 impl Shape {
@@ -28,7 +30,21 @@ impl Shape {
             layers: spec.arch.depth + 1,
             depth: spec.arch.depth,
             test_targets: spec.data.y_test.is_some(),
+            quadratic: spec.quadratic,
         }
+    }
+
+    /// The quadratic model's entry is present exactly when the spec trains it.
+    fn quad(&self, field: impl FnOnce() -> String, present: bool) -> Result<(), ResultsError> {
+        if present == self.quadratic {
+            return Ok(());
+        }
+        let (found, expected) = if self.quadratic {
+            ("absent", "the spec's quadratic: true implies the quadratic model's numbers")
+        } else {
+            ("present", "the spec has no quadratic model")
+        };
+        Err(refuse(field(), found, expected))
     }
 
     fn test_points(&self) -> impl Fn() -> String + '_ {
@@ -93,7 +109,9 @@ impl EnsembleReport {
     /// schedule with that step and time η·k, its member count (the spec's members less those
     /// diverged by its step), means and variances with one entry per test point, variances ≥ 0
     /// (and 0 with fewer than two members), losses, distances and changes finite and ≥ 0, one
-    /// weight change per layer, a test loss exactly when the spec has test targets, and the
+    /// weight change per layer, a test loss exactly when the spec has test targets, the quadratic
+    /// model's statistics (`quad`) exactly when the spec has `quadratic` (means and variances,
+    /// losses and its distance to the network as for the network's), and the
     /// divergences (members of the job, in order, each step within the run, counts and steps
     /// agreeing with `diverged` and `diverged_steps`).
     ///
@@ -183,6 +201,10 @@ impl EnsembleReport {
             len(|| at("weight_change"), cp.weight_change.len(), shape.layers, shape.layers())?;
             non_negative(|| at("weight_change"), &cp.weight_change, "a relative change")?;
             non_negative_one(|| at("ntk_change"), cp.ntk_change, "a relative change")?;
+            shape.quad(|| at("quad"), cp.quad.is_some())?;
+            if let Some(q) = &cp.quad {
+                check_quad_summary(&|| at("quad"), q, &shape, cp.members)?;
+            }
         }
         Ok(())
     }
@@ -212,8 +234,47 @@ fn check_mean_var(
     Ok(())
 }
 
+/// The quadratic model's statistics at a checkpoint of `members` members: means and variances
+/// as for network and linearization, losses and the distance to the network finite and ≥ 0, a
+/// test loss exactly when the spec has test targets.
+fn check_quad_summary(
+    field: &dyn Fn() -> String,
+    q: &QuadraticSummary,
+    shape: &Shape,
+    members: usize,
+) -> Result<(), ResultsError> {
+    let at = |name: &str| format!("{}.{name}", field());
+    check_mean_var(&|| at("outputs"), &q.outputs, shape, members)?;
+    non_negative_one(|| at("train_loss"), q.train_loss, "a loss")?;
+    shape.test_loss(|| at("test_loss"), q.test_loss.is_some())?;
+    if let Some(t) = q.test_loss {
+        non_negative_one(|| at("test_loss"), t, "a loss")?;
+    }
+    non_negative_one(|| at("rmse_nn_quad"), q.rmse_nn_quad, "a distance")
+}
+
+/// One member's quadratic model at a checkpoint: one output per test point, finite; losses and
+/// the distance to the network finite and ≥ 0; a test loss exactly when the spec has test
+/// targets.
+fn check_quad_record(
+    field: &dyn Fn() -> String,
+    q: &QuadraticRecord,
+    shape: &Shape,
+) -> Result<(), ResultsError> {
+    let at = |name: &str| format!("{}.{name}", field());
+    len(|| at("outputs"), q.outputs.len(), shape.test_points, shape.test_points())?;
+    finite(|| at("outputs"), &q.outputs)?;
+    non_negative_one(|| at("train_loss"), q.train_loss, "a loss")?;
+    shape.test_loss(|| at("test_loss"), q.test_loss.is_some())?;
+    if let Some(t) = q.test_loss {
+        non_negative_one(|| at("test_loss"), t, "a loss")?;
+    }
+    non_negative_one(|| at("rmse_nn_quad"), q.rmse_nn_quad, "a distance")
+}
+
 /// One member's record at a checkpoint: shapes as the spec implies, every number finite,
-/// losses, distances and changes ≥ 0.
+/// losses, distances and changes ≥ 0; the quadratic model's numbers exactly when the spec
+/// trains it.
 fn check_record(field: &dyn Fn() -> String, r: &MemberRecord, shape: &Shape) -> Result<(), ResultsError> {
     let at = |name: &str| format!("{}.{name}", field());
     len(|| at("nn"), r.nn.len(), shape.test_points, shape.test_points())?;
@@ -229,6 +290,10 @@ fn check_record(field: &dyn Fn() -> String, r: &MemberRecord, shape: &Shape) -> 
     len(|| at("weight_change"), r.weight_change.len(), shape.layers, shape.layers())?;
     non_negative(|| at("weight_change"), &r.weight_change, "a relative change")?;
     non_negative_one(|| at("ntk_change"), r.ntk_change, "a relative change")?;
+    shape.quad(|| at("quad"), r.quad.is_some())?;
+    if let Some(q) = &r.quad {
+        check_quad_record(&|| at("quad"), q, shape)?;
+    }
     match r.ntk_alignment {
         Some(a) => alignment(|| at("ntk_alignment"), a),
         None => Ok(()),

@@ -1,13 +1,17 @@
 //! One ensemble member inside a runner: its f32 network in training, the linearization of its
 //! initial network (in closed form for MSE under full-batch descent, otherwise trained step by
 //! step beside it with the same loss, optimizer and minibatches), and the record taken at each
-//! checkpoint. With an output scale α ([`EnsembleSpec::alpha`]) network and linearization are
-//! both trained and reported as `g = α (f − f₀)` ([`ScaledModel`]).
+//! checkpoint. With [`EnsembleSpec::quadratic`] also its quadratic model
+//! `f_quad = f₀ + J₀δ + ½ δᵀH₀δ` ([`QuadraticModel`], dual f64 from the f32 θ₀), trained by the
+//! same step with the same options and minibatch seed. With an output scale α
+//! ([`EnsembleSpec::alpha`]) every model is trained and reported as `g = α (f − f₀)`
+//! ([`ScaledModel`]).
 
 use nalgebra::{DMatrix, DVector};
 
 use super::record::{
     kernel_target_alignment, DivergedModel, Divergence, MemberAtCheckpoint, MemberRecord, MemberState, NnLin,
+    QuadraticRecord,
 };
 use super::spec::{EnsembleError, EnsembleSpec};
 use crate::divergence::loss_diverged;
@@ -17,6 +21,7 @@ use crate::nets::linearized::{LinearOutputs, Linearized};
 use crate::nets::mlp::Mlp;
 use crate::nets::mlp_model::MlpModel;
 use crate::nets::output_scale::{OutputScale, ScaledModel};
+use crate::nets::quadratic::QuadraticModel;
 use crate::nets::train::Trainer;
 use crate::rng::member_seed;
 
@@ -26,6 +31,8 @@ pub(super) struct Data {
     n: usize,
     m: usize,
     x_train: Vec<f64>,
+    /// the test points in f64 (the quadratic model's)
+    x_test: Vec<f64>,
     x_train32: Vec<f32>,
     x_test32: Vec<f32>,
 }
@@ -44,6 +51,35 @@ enum Lin {
 
 /// The trainer of a member's network: f, or `g = α (f − f₀)` with an output scale.
 type NetTrainer = Trainer<ScaledModel<MlpModel<f32>>>;
+
+/// The trainer of a member's quadratic model: `f_quad`, or `α (f_quad − f₀)` with an output
+/// scale.
+type QuadTrainer = Trainer<ScaledModel<QuadraticModel>>;
+
+/// The quadratic model's reported outputs on the points `x` (batch-major, checked finite when
+/// the spec was validated): `f_quad = f₀ + J₀δ + ½ δᵀH₀δ`, or with an output scale
+/// `α (f_quad − f₀) = α (J₀δ + ½ δᵀH₀δ)` (as the one-network run reports it).
+fn quad_reported(trainer: &QuadTrainer, x: &[f64], scale: Option<OutputScale>) -> Vec<f64> {
+    if x.is_empty() {
+        return Vec::new();
+    }
+    match trainer.model().inner().terms_on(x) {
+        Ok(t) => match scale {
+            Some(s) => t.first.iter().zip(&t.second).map(|(a, b)| s.alpha() * (a + 0.5 * b)).collect(),
+            None => t.quadratic(),
+        },
+        // points of the validated spec; NaN makes the record count as diverged
+        Err(_) => vec![f64::NAN; x.len()],
+    }
+}
+
+/// `√(mean_j (a_j − b_j)²)` (0 for no points).
+fn rmse(a: &[f64], b: &[f64]) -> f64 {
+    if a.is_empty() {
+        return 0.0;
+    }
+    (a.iter().zip(b).map(|(x, y)| (x - y).powi(2)).sum::<f64>() / a.len() as f64).sqrt()
+}
 
 /// The network a [`NetTrainer`] trains, at its current parameters.
 fn net_of(trainer: &NetTrainer) -> &Mlp<f32> {
@@ -70,6 +106,7 @@ impl Data {
             m: spec.data.x_test.len(),
             x_train32: x_train.iter().map(|&v| v as f32).collect(),
             x_test32: x_test.iter().map(|&v| v as f32).collect(),
+            x_test,
             x_train,
         }
     }
@@ -85,6 +122,8 @@ struct Training {
     f0: (Vec<f32>, Vec<f32>),
     /// the linearization
     lin: Lin,
+    /// the quadratic model (jobs with [`EnsembleSpec::quadratic`])
+    quad: Option<Box<QuadTrainer>>,
     w0: Vec<Vec<f32>>,
     w0_norm: Vec<f64>,
     ntk0: DMatrix<f64>,
@@ -125,8 +164,8 @@ struct Start {
 }
 
 impl Start {
-    /// The step-0 record: network and linearization outputs both f₀, no weight or kernel
-    /// change.
+    /// The step-0 record: network, linearization (and quadratic model) outputs all f₀, no
+    /// weight or kernel change.
     fn record(&self, spec: &EnsembleSpec) -> MemberRecord {
         let layers = net_of(&self.trainer).layers.len();
         let loss = spec.loss;
@@ -136,6 +175,13 @@ impl Start {
             .y_test
             .as_ref()
             .map(|yt| NnLin { nn: loss.mean(&self.test, yt), lin: loss.mean(&self.test, yt) });
+        // At δ = 0 the quadratic model is f₀, as the linearization is.
+        let quad = spec.quadratic.then(|| QuadraticRecord {
+            outputs: self.test.clone(),
+            train_loss: train_loss.lin,
+            test_loss: test_loss.map(|t| t.lin),
+            rmse_nn_quad: 0.0,
+        });
         MemberRecord {
             nn: self.test.clone(),
             lin: self.test.clone(),
@@ -145,6 +191,7 @@ impl Start {
             weight_change: vec![0.0; layers],
             ntk_change: 0.0,
             ntk_alignment: None,
+            quad,
         }
     }
 }
@@ -183,14 +230,19 @@ fn frobenius_distance(a: &[f32], b: Option<&[f32]>) -> f64 {
 }
 
 /// Which model a record shows diverged, given the network's initial loss: the network if its
-/// test outputs (or any other number) are not finite, the linearization if its outputs are not
-/// finite or its training loss exceeds [`LOSS_FACTOR`](crate::divergence::LOSS_FACTOR) × the initial loss.
+/// test outputs (or any other number) are not finite, the linearization (then the quadratic
+/// model) if its outputs or any of its numbers are not finite or its training loss exceeds
+/// [`LOSS_FACTOR`](crate::divergence::LOSS_FACTOR) × the initial loss.
 fn divergence_of(rec: &MemberRecord, initial_loss: f64) -> Option<DivergedModel> {
     let lin_ok = rec.lin.iter().all(|v| v.is_finite()) && !loss_diverged(rec.train_loss.lin, initial_loss);
+    let quad_ok =
+        rec.quad.as_ref().is_none_or(|q| q.is_finite() && !loss_diverged(q.train_loss, initial_loss));
     if !rec.nn.iter().all(|v| v.is_finite()) {
         Some(DivergedModel::Network)
     } else if !lin_ok {
         Some(DivergedModel::Linearization)
+    } else if !quad_ok {
+        Some(DivergedModel::Quadratic)
     } else if !rec.is_finite() {
         Some(DivergedModel::Network)
     } else {
@@ -268,8 +320,8 @@ impl Member {
     }
 
     /// Builds the linearization of a started member (Θ̂₀ and f₀ from the f64 copy of the
-    /// initial f32 network, trajectory over `schedule`); nothing for a member in any other
-    /// phase.
+    /// initial f32 network, trajectory over `schedule`) and, if the job has it, its quadratic
+    /// model; nothing for a member in any other phase.
     ///
     /// # Errors
     /// [`EnsembleError`] if the linearization cannot be built.
@@ -304,11 +356,24 @@ impl Member {
                 Trainer::new(ScaledModel::new(model, scale), &spec.data.y_train, *trainer.options())?;
             Lin::Direct { trainer: Box::new(trainer), test, f0_train }
         };
+        // The quadratic model of the f32 θ₀ (cast exactly to f64), trained by the same options
+        // (and minibatch seed) as the network.
+        let quad = if spec.quadratic {
+            let model = QuadraticModel::new(net, &data.x_train, spec.readout_only)?;
+            Some(Box::new(Trainer::new(
+                ScaledModel::new(model, scale),
+                &spec.data.y_train,
+                *trainer.options(),
+            )?))
+        } else {
+            None
+        };
         self.phase = Phase::Training(Box::new(Training {
             trainer,
             scale,
             f0,
             lin,
+            quad,
             w0,
             w0_norm,
             ntk0_norm: ntk0.norm(),
@@ -322,8 +387,8 @@ impl Member {
     }
 
     /// Trains toward step `target`, at most `max_steps` gradient-descent steps, checking the
-    /// network's loss at every step; stops at `target` with its forward pass done. Returns the
-    /// number of steps applied.
+    /// network's loss (and the quadratic model's batch loss) at every step; stops at `target`
+    /// with the network's forward pass done. Returns the number of steps applied.
     pub(super) fn run_toward(&mut self, target: u64, max_steps: u64) -> u64 {
         let Phase::Training(t) = &mut self.phase else { return 0 };
         let mut taken = 0;
@@ -346,6 +411,14 @@ impl Member {
             t.trainer.backward_update();
             if let Lin::Direct { trainer, .. } = &mut t.lin {
                 trainer.step();
+            }
+            // The quadratic model's loss at this step (before its update), against the
+            // network's initial loss as for the other models.
+            let quad_loss = t.quad.as_mut().map(|q| q.step());
+            if quad_loss.is_some_and(|l| loss_diverged(l, t.initial_loss)) {
+                let d = Divergence { member: self.index, step: t.step, model: DivergedModel::Quadratic };
+                self.phase = Phase::Diverged(d);
+                return taken + 1;
             }
             t.step += 1;
             t.loss = None;
@@ -495,11 +568,17 @@ impl Training {
             .y_test
             .as_ref()
             .map(|yt| NnLin { nn: loss.mean(&nn, yt), lin: loss.mean(&lin_test, yt) });
-        let rmse_nn_lin = if data.m == 0 {
-            0.0
-        } else {
-            (nn.iter().zip(&lin_test).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / data.m as f64).sqrt()
-        };
+        let rmse_nn_lin = rmse(&nn, &lin_test);
+        let quad = self.quad.as_ref().map(|q| {
+            let outputs = quad_reported(q, &data.x_test, self.scale);
+            let train = quad_reported(q, &data.x_train, self.scale);
+            QuadraticRecord {
+                train_loss: loss.mean(&train, &spec.data.y_train),
+                test_loss: spec.data.y_test.as_ref().map(|yt| loss.mean(&outputs, yt)),
+                rmse_nn_quad: rmse(&nn, &outputs),
+                outputs,
+            }
+        });
         let weight_change = if start {
             vec![0.0; net.layers.len()]
         } else {
@@ -526,6 +605,7 @@ impl Training {
             weight_change,
             ntk_change,
             ntk_alignment: Some(ntk_alignment),
+            quad,
         }
     }
 }

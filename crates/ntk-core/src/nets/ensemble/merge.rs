@@ -22,6 +22,8 @@ pub struct CheckpointMerger {
     has_test_targets: bool,
     test_points: usize,
     layers: usize,
+    /// whether records carry the quadratic model
+    quadratic: bool,
     range: Range<usize>,
     /// statistics of the complete checkpoints (a prefix of the schedule)
     complete: Vec<CheckpointStats>,
@@ -64,6 +66,7 @@ impl CheckpointMerger {
             has_test_targets: spec.data.y_test.is_some(),
             test_points: spec.data.x_test.len(),
             layers: spec.arch.depth + 1,
+            quadratic: spec.quadratic,
             complete: Vec::with_capacity(c),
             diverged: Vec::new(),
             pending: vec![Vec::new(); c],
@@ -150,6 +153,14 @@ impl CheckpointMerger {
                          test losses) = {shape:?}, the job has {expected:?}"
                     )));
                 }
+                let quad = r.quad.as_ref().map(|q| (q.outputs.len(), q.test_loss.is_some()));
+                let expected = self.quadratic.then_some((self.test_points, self.has_test_targets));
+                if quad != expected {
+                    return Err(EnsembleError::Mismatch(format!(
+                        "member {m} at checkpoint {c}: quadratic model (test outputs, test loss) = \
+                         {quad:?}, the job has {expected:?}"
+                    )));
+                }
             }
             MemberState::Diverged { step, .. } => {
                 if *step > self.schedule[c] {
@@ -170,7 +181,8 @@ impl CheckpointMerger {
     /// Folds the first incomplete checkpoint (all members reported) in member order.
     fn complete_next(&mut self) {
         let c = self.complete.len();
-        let mut stats = CheckpointStats::empty(self.schedule[c], self.test_points, self.layers);
+        let mut stats =
+            CheckpointStats::empty(self.schedule[c], self.test_points, self.layers, self.quadratic);
         let entries = std::mem::take(&mut self.pending[c]);
         for (i, entry) in entries.into_iter().flatten().enumerate() {
             match &entry.state {

@@ -33,6 +33,10 @@ pub enum DivergedModel {
     /// its linearization: same loss criterion, checked at checkpoints (η above the linear
     /// stability bound 2N/λ_max(Θ̂₀))
     Linearization,
+    /// its quadratic model ([`EnsembleSpec::quadratic`](super::EnsembleSpec::quadratic)): same
+    /// loss criterion, checked at every step (its batch loss) and at checkpoints (its
+    /// outputs)
+    Quadratic,
 }
 
 /// A member that diverged: it counts in the statistics of the checkpoints before `step` and is
@@ -56,8 +60,9 @@ pub struct NnLin {
     pub lin: f64,
 }
 
-/// One member at one checkpoint (step k): network and linearization on the test points, their
-/// losses, their distance, and how far the weights and the empirical NTK have moved.
+/// One member at one checkpoint (step k): network and linearization (and the quadratic model if
+/// the job has it) on the test points, their losses, their distances, and how far the weights
+/// and the empirical NTK have moved.
 /// Every number is finite (a member with a non-finite record counts as diverged).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MemberRecord {
@@ -80,6 +85,38 @@ pub struct MemberRecord {
     /// ([`kernel_target_alignment`]); `None` in the step-0 record taken before Θ̂₀ is built
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ntk_alignment: Option<f64>,
+    /// the quadratic model (only in jobs with
+    /// [`EnsembleSpec::quadratic`](super::EnsembleSpec::quadratic); absent from the JSON
+    /// otherwise)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quad: Option<QuadraticRecord>,
+}
+
+/// One member's quadratic model `f_quad = f₀ + J₀δ + ½ δᵀH₀δ` (δ = θ − θ₀; docs/MATH.md, "The
+/// quadratic model") at a checkpoint: reported as the network is (`α (f_quad − f₀)` with an
+/// output scale α).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuadraticRecord {
+    /// its outputs `f^quad_k(x_j)` on the test points
+    pub outputs: Vec<f64>,
+    /// its training loss on every training point
+    pub train_loss: f64,
+    /// its test loss (only with test targets)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_loss: Option<f64>,
+    /// `√(mean_j (f_k(x_j) − f^quad_k(x_j))²)` over the test points
+    pub rmse_nn_quad: f64,
+}
+
+impl QuadraticRecord {
+    /// Whether every number is finite.
+    pub fn is_finite(&self) -> bool {
+        self.outputs
+            .iter()
+            .chain([&self.train_loss, &self.rmse_nn_quad])
+            .chain(&self.test_loss)
+            .all(|v| v.is_finite())
+    }
 }
 
 impl MemberRecord {
@@ -95,6 +132,7 @@ impl MemberRecord {
         let tests = self.test_loss.iter().flat_map(|t| [t.nn, t.lin]);
         self.nn.iter().chain(&self.lin).chain(&self.weight_change).chain(&scalars).all(|v| v.is_finite())
             && tests.into_iter().all(f64::is_finite)
+            && self.quad.as_ref().is_none_or(QuadraticRecord::is_finite)
     }
 }
 

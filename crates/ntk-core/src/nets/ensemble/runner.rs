@@ -6,7 +6,7 @@ use std::ops::Range;
 
 use super::member::{Data, Member};
 use super::record::{CheckpointBatch, MemberAtCheckpoint};
-use super::spec::{EnsembleError, EnsembleSpec};
+use super::spec::{EnsembleError, EnsembleSpec, QUADRATIC_STEP_FLOP};
 
 /// What one call of [`EnsembleRunner::advance`] achieved.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,7 +28,8 @@ struct Cost {
     /// one gradient-descent step, `6 N P_w`
     step: f64,
     /// one record: test forward `2 M P_w`, Jacobian factors on the training points `4 N P_w`,
-    /// weight change `3 P_w`
+    /// weight change `3 P_w`; with the quadratic model also its three dual passes on the test
+    /// and training points, `0.6 · QUADRATIC_STEP_FLOP · (M + N) P_w` (three of a step's five)
     record: f64,
     /// starting a member: initialisation (about `10 P_w`) and the step-0 forward passes,
     /// `2 (M + 2N) P_w`
@@ -44,7 +45,8 @@ impl Cost {
         let (n, m) = (spec.data.x_train.len() as f64, spec.data.x_test.len() as f64);
         Cost {
             step: spec.flops_per_step(),
-            record: (2.0 * m + 4.0 * n + 3.0) * p,
+            record: (2.0 * m + 4.0 * n + 3.0) * p
+                + if spec.quadratic { 0.6 * QUADRATIC_STEP_FLOP * (m + n) * p } else { 0.0 },
             start: (2.0 * m + 4.0 * n + 10.0) * p,
             build: (4.0 * m + 8.0 * n + 10.0) * p,
         }

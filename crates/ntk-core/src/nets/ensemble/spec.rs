@@ -34,6 +34,17 @@ pub(crate) fn check_checkpoints(checkpoints: usize) -> Result<(), RangeError> {
         .map_err(|e| e.with_note("step 0 and the final step included"))
 }
 
+/// FLOP-equivalent cost of one step of a member's quadratic model per point and weight, in the
+/// units of [`EnsembleSpec::flops_per_step`] (where the f32 network's step is `6 B P_w`), so that
+/// work budgets and workload limits count its time. Its step is a forward pass, a backward pass
+/// for `δ^l = ∂f/∂h^l`, a Jacobian–vector product and a backpropagation of the loss, each a
+/// Dense product per layer (`10 B P_w` in all), in dual f64 numbers (a dual multiply–add is
+/// about 2.5 real ones): `≈ 25 B P_w` real FLOP, about four times the network's. In time it
+/// is far more: the generic dual arithmetic does not vectorise, while the f32 network runs at
+/// 20–30 GFLOP/s. Measured (release build, 2-core AMD EPYC, cookbook data N = 5, two erf
+/// layers): 42–68 times an f32 network step at widths 128–1024; counted as 50 × 6 = 300.
+pub const QUADRATIC_STEP_FLOP: f64 = 300.0;
+
 /// Most members of an ensemble job: a bound on what a file's spec makes a reader allocate.
 pub const MAX_MEMBERS: usize = 1_000_000;
 
@@ -87,6 +98,13 @@ pub struct EnsembleSpec {
     /// was): the networks f themselves, bit for bit as before α existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f64>,
+    /// Also train each member's quadratic model `f_quad = f₀ + J₀δ + ½ δᵀH₀δ` (δ = θ − θ₀;
+    /// [`QuadraticModel`](crate::nets::quadratic::QuadraticModel), docs/MATH.md, "The quadratic
+    /// model") by the same step, loss, minibatches and output scale as the network, and record
+    /// it at every checkpoint ([`QuadraticRecord`](super::QuadraticRecord)). Absent (false) from
+    /// the spec's JSON when unset, so the spec hashes of jobs without it are what they were.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub quadratic: bool,
 }
 
 /// An invalid ensemble job or a run that could not finish.
@@ -179,6 +197,7 @@ impl EnsembleSpec {
             members,
             checkpoints,
             alpha: None,
+            quadratic: false,
         }
     }
 
@@ -276,10 +295,14 @@ impl EnsembleSpec {
     /// Approximate FLOP of one training step of one member, `6 B P_w` (B = N for full
     /// batches): 2 B P_w each for the forward product, the backward product `Wᵀδ` and the
     /// update `W += g aᵀ` (the count every GFLOP/s figure of the project uses); plus `4 B P_w`
-    /// for a linearization trained step by step (its forward product and update).
+    /// for a linearization trained step by step (its forward product and update); plus
+    /// [`QUADRATIC_STEP_FLOP`]` · B P_w` for the quadratic model ([`EnsembleSpec::quadratic`]).
     pub fn flops_per_step(&self) -> f64 {
         let b = self.batch_size.unwrap_or(self.data.n_train()) as f64;
-        let per_model = if self.closed_form_linearization() { 6.0 } else { 10.0 };
+        let mut per_model = if self.closed_form_linearization() { 6.0 } else { 10.0 };
+        if self.quadratic {
+            per_model += QUADRATIC_STEP_FLOP;
+        }
         per_model * b * self.weights() as f64
     }
 }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::record::{Divergence, MemberRecord, NnLin};
+use super::record::{Divergence, MemberRecord, NnLin, QuadraticRecord};
 use super::spec::{EnsembleError, EnsembleSpec};
 use crate::stats::{Running, RunningVec};
 
@@ -36,11 +36,71 @@ pub struct CheckpointStats {
     /// before Θ̂₀ is built)
     #[serde(default)]
     pub ntk_alignment: Running,
+    /// the quadratic model (jobs with [`EnsembleSpec::quadratic`] only; absent from the JSON
+    /// otherwise)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quad: Option<QuadraticStats>,
+}
+
+/// Statistics across members of the quadratic model `f_quad = f₀ + J₀δ + ½ δᵀH₀δ` at one
+/// checkpoint (docs/MATH.md, "The quadratic model"), running moments as for network and
+/// linearization.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuadraticStats {
+    /// its outputs on the test points
+    pub outputs: RunningVec,
+    /// its training loss
+    pub train_loss: Running,
+    /// its test loss (if test targets were given)
+    pub test_loss: Running,
+    /// `√(mean_j (f_nn(x_j) − f_quad(x_j))²)` over test points
+    pub rmse_nn_quad: Running,
+}
+
+impl QuadraticStats {
+    /// No member yet, for `test_points` test points.
+    pub fn empty(test_points: usize) -> Self {
+        QuadraticStats {
+            outputs: RunningVec::new(test_points),
+            train_loss: Running::default(),
+            test_loss: Running::default(),
+            rmse_nn_quad: Running::default(),
+        }
+    }
+
+    /// Adds one member's quadratic record as a set of one (as [`CheckpointStats::add_record`]).
+    pub fn add_record(&mut self, q: &QuadraticRecord) {
+        self.outputs.merge_singletons(&q.outputs);
+        self.train_loss.merge(&Running::singleton(q.train_loss));
+        if let Some(t) = q.test_loss {
+            self.test_loss.merge(&Running::singleton(t));
+        }
+        self.rmse_nn_quad.merge(&Running::singleton(q.rmse_nn_quad));
+    }
+
+    /// Combines with the statistics of a disjoint set of members (Chan's parallel update).
+    pub fn merge(&mut self, other: &QuadraticStats) {
+        self.outputs.merge(&other.outputs);
+        self.train_loss.merge(&other.train_loss);
+        self.test_loss.merge(&other.test_loss);
+        self.rmse_nn_quad.merge(&other.rmse_nn_quad);
+    }
+
+    /// Means (and the outputs' variances) across members.
+    pub fn summary(&self, has_test_targets: bool) -> QuadraticSummary {
+        QuadraticSummary {
+            outputs: MeanVar { mean: self.outputs.mean(), var: self.outputs.variance() },
+            train_loss: self.train_loss.mean,
+            test_loss: has_test_targets.then_some(self.test_loss.mean),
+            rmse_nn_quad: self.rmse_nn_quad.mean,
+        }
+    }
 }
 
 impl CheckpointStats {
-    /// No member yet, at step `step`, for `test_points` test points and `layers` Dense layers.
-    pub fn empty(step: u64, test_points: usize, layers: usize) -> Self {
+    /// No member yet, at step `step`, for `test_points` test points and `layers` Dense layers;
+    /// with `quadratic`, also for the members' quadratic models.
+    pub fn empty(step: u64, test_points: usize, layers: usize, quadratic: bool) -> Self {
         CheckpointStats {
             step,
             nn: RunningVec::new(test_points),
@@ -53,6 +113,7 @@ impl CheckpointStats {
             weight_change: RunningVec::new(layers),
             ntk_change: Running::default(),
             ntk_alignment: Running::default(),
+            quad: quadratic.then(|| QuadraticStats::empty(test_points)),
         }
     }
 
@@ -80,6 +141,9 @@ impl CheckpointStats {
         if let Some(a) = r.ntk_alignment {
             self.ntk_alignment.merge(&Running::singleton(a));
         }
+        if let Some(q) = &r.quad {
+            self.quad.get_or_insert_with(|| QuadraticStats::empty(q.outputs.len())).add_record(q);
+        }
     }
 
     /// Combines with the statistics of a disjoint set of members at the same checkpoint
@@ -95,6 +159,11 @@ impl CheckpointStats {
         self.weight_change.merge(&other.weight_change);
         self.ntk_change.merge(&other.ntk_change);
         self.ntk_alignment.merge(&other.ntk_alignment);
+        match (&mut self.quad, &other.quad) {
+            (Some(a), Some(b)) => a.merge(b),
+            (None, Some(b)) => self.quad = Some(b.clone()),
+            _ => {}
+        }
     }
 
     /// Plain means and variances at time `t = η k` (test losses only if the job has test
@@ -112,6 +181,7 @@ impl CheckpointStats {
             rmse_nn_lin: self.rmse_nn_lin.mean,
             weight_change: self.weight_change.mean(),
             ntk_change: self.ntk_change.mean,
+            quad: self.quad.as_ref().map(|q| q.summary(has_test_targets)),
         }
     }
 }
@@ -142,7 +212,11 @@ impl EnsembleStats {
             has_test_targets: spec.data.y_test.is_some(),
             members_run: 0,
             diverged: Vec::new(),
-            checkpoints: spec.schedule().into_iter().map(|k| CheckpointStats::empty(k, m, layers)).collect(),
+            checkpoints: spec
+                .schedule()
+                .into_iter()
+                .map(|k| CheckpointStats::empty(k, m, layers, spec.quadratic))
+                .collect(),
         }
     }
 
@@ -159,6 +233,10 @@ impl EnsembleStats {
         let sizes = |s: &EnsembleStats| {
             s.checkpoints.first().map(|c| (c.nn.items.len(), c.weight_change.items.len()))
         };
+        let quad = |s: &EnsembleStats| s.checkpoints.first().map(|c| c.quad.is_some());
+        if quad(self) != quad(other) {
+            return Err(EnsembleError::Mismatch("statistics with and without the quadratic model".into()));
+        }
         if sizes(self) != sizes(other) || self.has_test_targets != other.has_test_targets {
             return Err(EnsembleError::Mismatch("different test sets or depths".into()));
         }
@@ -219,6 +297,25 @@ pub struct CheckpointSummary {
     pub weight_change: Vec<f64>,
     /// mean `‖Θ̂_t − Θ̂₀‖_F/‖Θ̂₀‖_F` (train × train)
     pub ntk_change: f64,
+    /// the quadratic model (jobs with [`EnsembleSpec::quadratic`] only; absent from the JSON
+    /// otherwise, so files written before it existed read unchanged)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quad: Option<QuadraticSummary>,
+}
+
+/// The quadratic model `f_quad = f₀ + J₀δ + ½ δᵀH₀δ` at one checkpoint of
+/// [`EnsembleSummary`]: member averages, as for network and linearization.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QuadraticSummary {
+    /// its outputs on the test points: mean and unbiased variance across members
+    pub outputs: MeanVar,
+    /// mean training loss
+    pub train_loss: f64,
+    /// mean test loss (only with test targets)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_loss: Option<f64>,
+    /// mean test RMSE between network and quadratic model
+    pub rmse_nn_quad: f64,
 }
 
 /// The statistics of a whole run, as plain numbers.
