@@ -8,6 +8,7 @@ pub mod figures;
 pub mod opened;
 pub mod points;
 pub mod presets;
+pub mod quad;
 
 use leptos::prelude::*;
 use ntk_core::nets::ensemble::checkpoint_steps;
@@ -684,6 +685,7 @@ pub fn Explorer(
                     })}
                     <FieldControl field=&ExplorerParams::STEPS state=params />
                     <FieldControl field=&ExplorerParams::MEMBERS state=params />
+                    <quad::QuadraticToggle params=params />
                     <h2>"Laziness"</h2>
                     <label class="follow" title="Chizat, Oyallon & Bach: train g = α (f − f₀) on the loss scaled by 1/α²; time t = η·k means the same for every α">
                         <input type="checkbox" data-testid="alpha-on" prop:checked=move || params.with(|p| p.training.alpha.is_some())
