@@ -64,6 +64,9 @@ pub struct TrainingParams {
     /// Chizat's output scale α: the networks are trained and shown as g = α (f − f₀) on the
     /// loss scaled by 1/α² (`None`: f itself, the paper's setting)
     pub alpha: Option<f64>,
+    /// also train each member's quadratic model `f_quad = f₀ + J₀δ + ½ δᵀH₀δ` (δ = θ − θ₀;
+    /// docs/MATH.md "The quadratic model") and draw its ensemble beside the network's
+    pub quadratic: bool,
 }
 
 /// What is drawn of a run (changes nothing computed).
@@ -133,7 +136,8 @@ impl ExplorerParams {
             t.steps,
             self.seed,
             crate::services::ensemble::CHECKPOINTS
-        ) + &t.alpha.map_or(String::new(), |a| format!(" --alpha {a}")))
+        ) + &t.alpha.map_or(String::new(), |a| format!(" --alpha {a}"))
+            + if t.quadratic { " --quadratic" } else { "" })
     }
 
     /// `--act φ --depth L --sw2 σ_w² --sb2 σ_b²` of the commands.
@@ -176,7 +180,14 @@ impl Default for ExplorerParams {
                 formula: default_formula(),
                 seg: (0, 1),
             },
-            training: TrainingParams { width: 256, lr: 0.1, steps: 3000, members: 20, alpha: None },
+            training: TrainingParams {
+                width: 256,
+                lr: 0.1,
+                steps: 3000,
+                members: 20,
+                alpha: None,
+                quadratic: false,
+            },
             seed: 1,
             display: DisplayParams { shown_step: None, curves: 3 },
         }
@@ -372,6 +383,12 @@ impl ExplorerParams {
         true,
         |s| s.training.alpha
     );
+    /// The members' quadratic models beside the networks: `quad=1`, left out of the link when
+    /// off.
+    pub const QUADRATIC: Field<Self> =
+        crate::flag_field!("quad", "quadratic models f₀ + J₀δ + ½ δᵀH₀δ", |s| s
+            .training
+            .quadratic);
     /// Seed of the data and the networks.
     pub const SEED: Field<Self> = int_field!("seed", "seed", 0, 1u64 << 53, false, |s| s.seed);
     /// The data set.
@@ -539,6 +556,7 @@ impl Described for ExplorerParams {
         Self::STEPS,
         Self::MEMBERS,
         Self::ALPHA,
+        Self::QUADRATIC,
         Self::SEED,
         Self::DATA,
         Self::N_TRAIN,

@@ -41,6 +41,8 @@ pub struct FunctionPlot {
     pub net: Option<Band>,
     /// linearized ensemble mean ± 2σ
     pub lin: Option<Band>,
+    /// the members' quadratic models `f₀ + J₀δ + ½ δᵀH₀δ`, mean ± 2σ (runs with them)
+    pub quad: Option<Band>,
     /// individual member functions
     pub members: Vec<Vec<f64>>,
     /// fixed y range (the user's data set, so that points stay where they are dragged)
@@ -112,7 +114,7 @@ fn y_range(p: &FunctionPlot) -> (f64, f64) {
     };
     p.train.iter().for_each(|&(_, y)| take(y));
     p.target.iter().for_each(|&y| take(y));
-    for band in [&p.nngp, &p.ntk, &p.net, &p.lin].into_iter().flatten() {
+    for band in [&p.nngp, &p.ntk, &p.net, &p.lin, &p.quad].into_iter().flatten() {
         let (l, h) = band.edges();
         l.into_iter().chain(h).for_each(&mut take);
     }
@@ -196,6 +198,7 @@ fn legend_entries(p: &FunctionPlot) -> Vec<Entry> {
     add(p.net.is_some(), "network ensemble mean ± 2σ", line(NET_COLOR, 2.0, false));
     add(!p.members.is_empty(), "individual networks", line(RGBColor(170, 170, 170), 1.0, false));
     add(p.lin.is_some(), "linearized networks mean ± 2σ", line(LIN_COLOR, 2.0, true));
+    add(p.quad.is_some(), "quadratic models mean ± 2σ", line(QUAD_COLOR, 2.0, false));
     add(!p.target.is_empty(), "target (noiseless)", line(TARGET_COLOR, 1.0, false));
     add(!p.train.is_empty(), "training points", Swatch::Dot(POINT_COLOR));
     e
@@ -329,6 +332,21 @@ fn draw_on<DB: DrawingBackend>(
             chart.draw_series(LineSeries::new(
                 p.x.iter().copied().zip(edge),
                 LIN_COLOR.mix(0.6).stroke_width(thin),
+            ))?;
+        }
+    }
+    if let Some(b) = &p.quad {
+        // Its own colour, solid: the mean thick, the ±2σ edges thin and lighter.
+        let (lo, hi) = b.edges();
+        let clip = |v: &f64| v.clamp(-1e3, 1e3);
+        chart.draw_series(LineSeries::new(
+            p.x.iter().copied().zip(b.mean.iter().map(clip)),
+            QUAD_COLOR.stroke_width(thick),
+        ))?;
+        for edge in [lo, hi] {
+            chart.draw_series(LineSeries::new(
+                p.x.iter().copied().zip(edge.iter().map(clip)),
+                QUAD_COLOR.mix(0.5).stroke_width(thin),
             ))?;
         }
     }

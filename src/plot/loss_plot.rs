@@ -6,7 +6,7 @@ use plotters::prelude::*;
 use web_sys::HtmlCanvasElement;
 
 use super::axes::{Geometry, Rect};
-use super::function_plot::{LIN_COLOR, NET_COLOR, NNGP_COLOR, NTK_COLOR};
+use super::function_plot::{LIN_COLOR, NET_COLOR, NNGP_COLOR, NTK_COLOR, QUAD_COLOR};
 use super::legend::{self, Entry, Swatch};
 use super::panel::{panel, Axis, Panel, Style};
 use super::svg::{self, Provenance, Sheet};
@@ -43,6 +43,8 @@ pub enum Model {
     NtkGp,
     /// NNGP
     Nngp,
+    /// the networks' quadratic models
+    Quadratic,
 }
 
 fn color(m: Model) -> RGBColor {
@@ -51,6 +53,7 @@ fn color(m: Model) -> RGBColor {
         Model::Linearized => LIN_COLOR,
         Model::NtkGp => NTK_COLOR,
         Model::Nngp => NNGP_COLOR,
+        Model::Quadratic => QUAD_COLOR,
     }
 }
 

@@ -105,7 +105,7 @@ pub fn ensemble_spec(key: &RunKey, data: &Problem) -> Result<EnsembleSpec, Strin
         members: t.members,
         checkpoints: CHECKPOINTS,
         alpha: t.alpha,
-        quadratic: false,
+        quadratic: t.quadratic,
     };
     spec.validate().map_err(|e| e.to_string())?;
     check_workload(&spec)?;

@@ -1,5 +1,5 @@
 //! The explorer's controls: presets, the architecture, width, learning rate (with its landmarks
-//! and the catapult offer), steps, members, the output scale α, the data set and its
+//! and the catapult offer), steps, members, the quadratic models, the output scale α, the data set and its
 //! parameters, the individual networks drawn and the seed. Each control is the control of a
 //! described field ([`FieldControl`]) or a few lines around one.
 
@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use super::guide::LrGuide;
 use super::points::PointEditor;
 use super::presets::PRESETS;
+use super::quad::QuadraticToggle;
 use super::state::ExplorerState;
 use crate::components::arch::ArchControls;
 use crate::components::data_input::{table_from_screen, TableInput};
@@ -158,6 +159,7 @@ pub fn Controls(
             {catapult_offer(guide, on_catapult)}
             <FieldControl field=&ExplorerParams::STEPS state=params />
             <FieldControl field=&ExplorerParams::MEMBERS state=params />
+            <QuadraticToggle params=params />
             <LazinessControls params=params />
             <DataControls state=state editor=editor />
             <FieldControl field=&ExplorerParams::CURVES state=params />

@@ -13,7 +13,8 @@ use crate::download::version;
 /// version ([`version`]), a header, then one row per test point (the 1-D grid, or the 2-D grid then the
 /// segment) with its input, the target (empty for the user's points), the NTK-GP and NNGP means
 /// and standard deviations, and the network and linearized ensemble means and standard
-/// deviations (empty cells when there is no theory or no ensemble of these parameters).
+/// deviations (empty cells when there is no theory or no ensemble of these parameters); for a
+/// run with the members' quadratic models, two more columns `quad_mean,quad_sd`.
 pub fn export_csv(
     query: &str,
     step: u64,
@@ -24,9 +25,11 @@ pub fn export_csv(
 ) -> String {
     let inputs = if data.dim() == 1 { "x" } else { "x1,x2" };
     let command = command.map_or(String::new(), |c| format!("# {c}\n"));
+    let quad = ensemble.and_then(|c| c.quad.as_ref());
     let mut out = format!(
-        "# {query}\n# step {step}\n{command}# {}\n{inputs},target,ntk_mean,ntk_sd,nngp_mean,nngp_sd,net_mean,net_sd,lin_mean,lin_sd\n",
-        version()
+        "# {query}\n# step {step}\n{command}# {}\n{inputs},target,ntk_mean,ntk_sd,nngp_mean,nngp_sd,net_mean,net_sd,lin_mean,lin_sd{}\n",
+        version(),
+        if quad.is_some() { ",quad_mean,quad_sd" } else { "" }
     );
     let sd = |v: f64| v.max(0.0).sqrt();
     for (i, x) in data.points.x_test.iter().enumerate() {
@@ -38,7 +41,8 @@ pub fn export_csv(
         let en = ensemble.map_or(",,,".to_string(), |c| {
             format!("{},{},{},{}", c.nn.mean[i], sd(c.nn.var[i]), c.lin.mean[i], sd(c.lin.var[i]))
         });
-        out.push_str(&format!("{x},{y},{th},{en}\n"));
+        let q = quad.map_or(String::new(), |q| format!(",{},{}", q.outputs.mean[i], sd(q.outputs.var[i])));
+        out.push_str(&format!("{x},{y},{th},{en}{q}\n"));
     }
     out
 }

@@ -33,8 +33,9 @@ pub fn nearest_checkpoint(summary: &EnsembleSummary, step: u64) -> Option<usize>
     summary.checkpoints.iter().enumerate().min_by_key(|(_, c)| c.step.abs_diff(step)).map(|(i, _)| i)
 }
 
-/// The main plot at one step: NTK-GP and NNGP bands (mean ± 2σ) from `theory`, the ensemble and
-/// its linearization (mean ± 2σ over members) and individual members from `ensemble`, on the
+/// The main plot at one step: NTK-GP and NNGP bands (mean ± 2σ) from `theory`, the ensemble,
+/// its linearization and (when the run has them) its quadratic models `f₀ + J₀δ + ½ δᵀH₀δ`
+/// (mean ± 2σ over members) and individual members from `ensemble`, on the
 /// problem's line (the 1-D grid, or the segment x(α) of a 2-D set).
 pub fn line_plot(
     data: &Problem,
@@ -78,6 +79,7 @@ pub fn line_plot(
         let c = e.checkpoint;
         plot.net = Some(band(&c.nn.mean, &c.nn.var));
         plot.lin = Some(band(&c.lin.mean, &c.lin.var));
+        plot.quad = c.quad.as_ref().map(|q| band(&q.outputs.mean, &q.outputs.var));
         plot.members = e.members.iter().map(|m| cut(m)).collect();
     }
     plot
@@ -150,8 +152,9 @@ pub fn theory_loss_curves(
     curves
 }
 
-/// The mean losses of the network ensemble and its linearization against time at the
-/// checkpoints of `ensemble` (none if no member is left); test losses if `has_test`.
+/// The mean losses of the network ensemble, its linearization and (when the run has them) its
+/// quadratic models against time at the checkpoints of `ensemble` (none if no member is left);
+/// test losses if `has_test`.
 pub fn ensemble_loss_curves(ensemble: &EnsembleSummary, has_test: bool) -> Vec<Curve> {
     if ensemble.members == 0 {
         return Vec::new();
@@ -176,6 +179,20 @@ pub fn ensemble_loss_curves(ensemble: &EnsembleSummary, has_test: bool) -> Vec<C
             true,
             pts(&|c| c.test_loss.map_or(f64::NAN, |l| l.lin)),
         ));
+    }
+    if ensemble.checkpoints.iter().any(|c| c.quad.is_some()) {
+        let quad = |f: &dyn Fn(&ntk_core::nets::ensemble::QuadraticSummary) -> f64| {
+            pts(&|c: &CheckpointSummary| c.quad.as_ref().map_or(f64::NAN, f))
+        };
+        curves.push(Curve::new("quadratic train", Model::Quadratic, false, quad(&|q| q.train_loss)));
+        if has_test {
+            curves.push(Curve::new(
+                "quadratic test",
+                Model::Quadratic,
+                true,
+                quad(&|q| q.test_loss.unwrap_or(f64::NAN)),
+            ));
+        }
     }
     curves
 }

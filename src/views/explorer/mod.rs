@@ -10,7 +10,8 @@
 //!   [`status`] (what is said of the run and the theory), [`export`] (CSV) and [`points`] (the
 //!   user's points edited on the plot);
 //! - [`side_panels`]: the loss curves and the spectrum;
-//! - [`presets`], [`opened`] (a result file opened in the view).
+//! - [`quad`]: the quadratic models' overlay switch; [`presets`]; [`opened`] (a result file
+//!   opened in the view).
 
 pub mod controls;
 pub mod export;
@@ -20,6 +21,7 @@ pub mod main_panel;
 pub mod opened;
 pub mod points;
 pub mod presets;
+pub mod quad;
 pub mod side_panels;
 pub mod state;
 pub mod status;

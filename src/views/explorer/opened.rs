@@ -7,7 +7,9 @@
 use leptos::prelude::*;
 
 use ntk_core::datasets::csv::Points;
-use ntk_core::nets::ensemble::{CheckpointSummary, EnsembleReport, EnsembleSummary, MeanVar};
+use ntk_core::nets::ensemble::{
+    CheckpointSummary, EnsembleReport, EnsembleSummary, MeanVar, QuadraticSummary,
+};
 
 use crate::components::data_input::keep_table;
 use crate::components::open_results::OpenedResults;
@@ -41,7 +43,8 @@ fn reorder(v: &[f64], order: &[usize]) -> Vec<f64> {
 
 fn reorder_checkpoint(c: &CheckpointSummary, order: &[usize]) -> CheckpointSummary {
     let mv = |m: &MeanVar| MeanVar { mean: reorder(&m.mean, order), var: reorder(&m.var, order) };
-    CheckpointSummary { nn: mv(&c.nn), lin: mv(&c.lin), ..c.clone() }
+    let quad = c.quad.as_ref().map(|q| QuadraticSummary { outputs: mv(&q.outputs), ..q.clone() });
+    CheckpointSummary { nn: mv(&c.nn), lin: mv(&c.lin), quad, ..c.clone() }
 }
 
 /// The explorer's view of an ensemble report from the file `name`.
@@ -64,7 +67,10 @@ pub fn open_ensemble(report: &EnsembleReport, name: &str) -> Result<OpenedRun, S
     }
     let t = spec.data.x_test.len();
     let fits = |m: &MeanVar| m.mean.len() == t && m.var.len() == t;
-    if report.checkpoints.is_empty() || !report.checkpoints.iter().all(|c| fits(&c.nn) && fits(&c.lin)) {
+    let fits_quad = |c: &CheckpointSummary| c.quad.as_ref().is_none_or(|q| fits(&q.outputs));
+    if report.checkpoints.is_empty()
+        || !report.checkpoints.iter().all(|c| fits(&c.nn) && fits(&c.lin) && fits_quad(c))
+    {
         return Err(format!("{name}: its statistics do not match its {t} test points"));
     }
     let (test, order) =
@@ -86,6 +92,7 @@ pub fn open_ensemble(report: &EnsembleReport, name: &str) -> Result<OpenedRun, S
     let (mut params, mut notes) = url::decode::<ExplorerParams>(&query, url::RESERVED, &BROWSER_TABLES);
     params.data.table = Some(table);
     params.data.set = crate::params::explorer::DataChoice::Table;
+    params.training.quadratic = spec.quadratic;
     notes.iter_mut().for_each(|n| *n = n.clone().prefixed("the page's controls cannot show it as given: "));
     if spec.momentum != 0.0 {
         notes.push(Note::text(format!(

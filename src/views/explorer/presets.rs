@@ -29,7 +29,14 @@ pub fn paper_figure_2() -> ExplorerParams {
     let d = ExplorerParams::default();
     ExplorerParams {
         arch: Architecture { depth: 3, activation: Activation::Tanh, sw2: 1.5, sb2: 0.0, ..d.arch },
-        training: TrainingParams { lr: 0.5, width: 512, members: 10, steps: 1000, alpha: None },
+        training: TrainingParams {
+            lr: 0.5,
+            width: 512,
+            members: 10,
+            steps: 1000,
+            alpha: None,
+            quadratic: false,
+        },
         data: DataParams { n_train: 8, ..d.data },
         ..d
     }
@@ -60,7 +67,14 @@ pub fn xor_segment() -> ExplorerParams {
 pub fn lazy() -> ExplorerParams {
     let d = ExplorerParams::default();
     ExplorerParams {
-        training: TrainingParams { width: 1024, lr: 0.1, steps: 2000, members: 8, alpha: None },
+        training: TrainingParams {
+            width: 1024,
+            lr: 0.1,
+            steps: 2000,
+            members: 8,
+            alpha: None,
+            quadratic: false,
+        },
         ..d
     }
 }
@@ -70,7 +84,14 @@ pub fn lazy() -> ExplorerParams {
 pub fn not_lazy() -> ExplorerParams {
     let d = ExplorerParams::default();
     ExplorerParams {
-        training: TrainingParams { width: 16, lr: 0.1, steps: 2000, members: 30, alpha: None },
+        training: TrainingParams {
+            width: 16,
+            lr: 0.1,
+            steps: 2000,
+            members: 30,
+            alpha: None,
+            quadratic: false,
+        },
         ..d
     }
 }

@@ -658,3 +658,49 @@ pub fn a_mean_field_ensemble_trains_and_says_why_it_has_no_theory(page: &Page) {
     assert!(cols.iter().all(|c| c.0.is_finite()), "the networks and their linearizations have numbers");
     assert!(browser.console_errors().is_empty(), "{:?}", browser.console_errors());
 }
+
+/// The quadratic-model overlay, ticked as a person does: the run restarts with every member's
+/// quadratic model (`quad=1` in the link, `--quadratic` in the command under the figure), the
+/// main plot draws their mean ± 2σ with a legend entry and the loss plot their losses, and the
+/// CSV's `quad_mean` column is the command's last checkpoint. The quadratic models are f64 from
+/// the same f32 θ₀ on both sides (the f32 network's fused multiply-adds in the page do not touch
+/// them); what differs is the last bits of libm's erf and exp in wasm and natively, amplified
+/// over 300 steps: asserted below 1e-6 of the output scale.
+pub fn the_quadratic_overlay_is_the_commands_quadratic_ensemble(page: &Page) {
+    let browser = page.open("?width=32&members=4&steps=300");
+    browser.wait_true(TRAINED, Duration::from_secs(180), "the first run");
+    let (run, _) = drawn(browser);
+    let tick = browser.find("[data-testid=explorer-quad-on]").expect("the quadratic-model checkbox");
+    browser.click(&tick);
+    wait_new_run(browser, run);
+    let search = browser.execute("return location.search;", vec![]);
+    assert!(search.as_str().unwrap().contains("quad=1"), "{search}");
+    let command = browser.text("[data-testid=ensemble-cli]");
+    assert!(command.ends_with(" --quadratic"), "{command}");
+    assert!(browser.text("[data-testid=run-status]").contains("4 networks trained"), "none diverged");
+    let (comments, rows) = csv_rows(browser);
+    assert!(comments.contains(&format!("# {command}")), "the CSV carries the command");
+    let quad_mean: Vec<f64> = rows.iter().map(|r| r[10]).collect();
+    assert!(quad_mean.iter().all(|v| v.is_finite()), "every test point has the quadratic models' mean");
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let out = std::process::Command::new(e2e::ntk_binary()).args(&args).output().expect("ntk runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let native: Value = serde_json::from_slice(&out.stdout).expect("ntk ensemble prints JSON");
+    let last = native["checkpoints"].as_array().and_then(|c| c.last()).expect("checkpoints").clone();
+    assert_eq!(last["step"], json!(300));
+    let native_mean: Vec<f64> = last["quad"]["outputs"]["mean"]
+        .as_array()
+        .expect("the command's quadratic models")
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    assert_eq!(native_mean.len(), quad_mean.len(), "the same test points");
+    let worst =
+        native_mean.iter().zip(&quad_mean).map(|(a, b)| (a - b).abs() / (1.0 + a.abs())).fold(0.0, f64::max);
+    eprintln!(
+        "explorer quadratic overlay vs its ntk ensemble --quadratic command: largest difference {worst:.2e}"
+    );
+    assert!(worst < 1e-6, "page and CLI quadratic means differ by {worst}");
+    browser.screenshot(&screenshot_dir().join("explorer_quadratic.png"));
+    assert!(browser.console_errors().is_empty(), "{:?}", browser.console_errors());
+}

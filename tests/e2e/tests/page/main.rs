@@ -60,6 +60,10 @@ const TESTS: &[Test] = &[
         explorer::a_mean_field_ensemble_trains_and_says_why_it_has_no_theory,
     ),
     (
+        "explorer::the_quadratic_overlay_is_the_commands_quadratic_ensemble",
+        explorer::the_quadratic_overlay_is_the_commands_quadratic_ensemble,
+    ),
+    (
         "single::a_mean_field_network_trains_and_says_why_it_has_no_analytic_curves",
         single::a_mean_field_network_trains_and_says_why_it_has_no_analytic_curves,
     ),
