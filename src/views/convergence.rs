@@ -142,16 +142,20 @@ pub fn KernelConvergence(
         }
         let targets: Vec<_> = canvases.iter().map(|c| c.get()).collect();
         let panels = [panel(result.as_ref(), false), panel(result.as_ref(), true)];
-        let slopes = result.as_ref().map(|r| {
-            let w: Vec<[Option<f64>; 2]> =
-                r.width_slopes.iter().map(|s| [s.nngp.map(|f| f.slope), s.ntk.map(|f| f.slope)]).collect();
-            serde_json::to_string(&w).unwrap_or_default()
-        });
         frame.draw(move || {
             for (c, p) in targets.into_iter().zip(panels.iter()) {
                 let Some(c) = c else { continue };
                 let _ = timed_draw(&c, || draw_series_panel(&c, p));
-                crate::hooks::record(&c, "data-slopes", || slopes.as_deref().unwrap_or("").to_string());
+                crate::hooks::record(&c, "data-slopes", || {
+                    result.as_ref().map_or(String::new(), |r| {
+                        let w: Vec<[Option<f64>; 2]> = r
+                            .width_slopes
+                            .iter()
+                            .map(|s| [s.nngp.map(|f| f.slope), s.ntk.map(|f| f.slope)])
+                            .collect();
+                        serde_json::to_string(&w).unwrap_or_default()
+                    })
+                });
             }
         });
     });

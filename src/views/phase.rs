@@ -328,6 +328,30 @@ fn point_text(state: &PointState) -> String {
 }
 
 /// The order-and-chaos view.
+/// The final training losses drawn, for the end-to-end tests: `{final_loss, initial_loss}`,
+/// each [σ_w² index][depth index] (empty while the grid trains).
+fn trainability_json(tr: &TrainState) -> String {
+    tr.result.as_ref().map_or(String::new(), |r| {
+        let cols = r.spec.depths.len();
+        let per_cell = |f: &dyn Fn(&ntk_core::experiments::trainability::TrainabilityCell) -> Option<f64>| {
+            r.cells.chunks(cols).map(|row| row.iter().map(f).collect()).collect::<Vec<Vec<Option<f64>>>>()
+        };
+        let loss = per_cell(&|c| c.final_loss.as_ref().map(|s| s.mean));
+        let initial = per_cell(&|c| c.initial_loss.as_ref().map(|s| s.mean));
+        serde_json::json!({ "final_loss": loss, "initial_loss": initial }).to_string()
+    })
+}
+
+/// The diagram's ξ_c per cell and its critical line, for the end-to-end tests (empty while
+/// the grid is computed).
+fn grid_json(g: &GridState) -> String {
+    g.grid.as_ref().map_or(String::new(), |grid| {
+        let xi: Vec<Vec<Option<f64>>> =
+            grid.rows.iter().map(|r| r.cells.iter().map(|c| c.xi_c).collect()).collect();
+        serde_json::json!({ "xi_c": xi, "critical_line": grid.critical_line }).to_string()
+    })
+}
+
 #[component]
 pub fn PhaseView(
     /// whether this view is the one shown
@@ -390,44 +414,25 @@ pub fn PhaseView(
             return;
         };
         let train_map = trainability_map(&tr, &g);
-        let train_done = tr.result.is_some();
-        // The final training losses drawn, for the end-to-end tests: [σ_w² index][depth index].
-        let train_json = tr.result.as_ref().map(|r| {
-            let cols = r.spec.depths.len();
-            let per_cell =
-                |f: &dyn Fn(&ntk_core::experiments::trainability::TrainabilityCell) -> Option<f64>| {
-                    r.cells
-                        .chunks(cols)
-                        .map(|row| row.iter().map(f).collect())
-                        .collect::<Vec<Vec<Option<f64>>>>()
-                };
-            let loss = per_cell(&|c| c.final_loss.as_ref().map(|s| s.mean));
-            let initial = per_cell(&|c| c.initial_loss.as_ref().map(|s| s.mean));
-            serde_json::json!({ "final_loss": loss, "initial_loss": initial }).to_string()
-        });
         let heat = diagram(&g, &p);
         let corr = correlation_panel(&pt);
         let cond = conditioning_panel(&pt, p.max_depth);
-        let grid_json = g.grid.as_ref().map(|grid| {
-            let xi: Vec<Vec<Option<f64>>> =
-                grid.rows.iter().map(|r| r.cells.iter().map(|c| c.xi_c).collect()).collect();
-            serde_json::json!({ "xi_c": xi, "critical_line": grid.critical_line }).to_string()
-        });
         slot.draw(move || {
             match timed_draw(&dc, || draw_grid_heatmap(&dc, &heat)) {
                 Ok((geometry, f)) => {
                     frame.set_value(Some(f));
                     crate::hooks::record(&dc, "data-geometry", || serde_json::to_string(&geometry).unwrap_or_default());
-                    let f = serde_json::json!({ "px_x": [f.px_x.0, f.px_x.1], "px_y": [f.px_y.0, f.px_y.1], "x": [f.x.0, f.x.1], "y": [f.y.0, f.y.1] });
-                    crate::hooks::record(&dc, "data-frame", || f.to_string());
-                    crate::hooks::record(&dc, "data-grid", || grid_json.as_deref().unwrap_or("").to_string());
+                    crate::hooks::record(&dc, "data-frame", || {
+                        serde_json::json!({ "px_x": [f.px_x.0, f.px_x.1], "px_y": [f.px_y.0, f.px_y.1], "x": [f.x.0, f.x.1], "y": [f.y.0, f.y.1] }).to_string()
+                    });
+                    crate::hooks::record(&dc, "data-grid", || grid_json(&g));
                 }
                 Err(e) => plot_error.set(Some(e.to_string())),
             }
             match timed_draw(&tc, || draw_grid_heatmap(&tc, &train_map)) {
                 Ok(_) => {
-                    crate::hooks::record(&tc, "data-done", || train_done.to_string());
-                    crate::hooks::record(&tc, "data-result", || train_json.as_deref().unwrap_or("").to_string());
+                    crate::hooks::record(&tc, "data-done", || tr.result.is_some().to_string());
+                    crate::hooks::record(&tc, "data-result", || trainability_json(&tr));
                 }
                 Err(e) => plot_error.set(Some(e.to_string())),
             }

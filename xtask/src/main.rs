@@ -270,32 +270,13 @@ fn test() -> Result<(), String> {
         "-D",
         "warnings",
     ]))?;
-    run(cargo().args([
-        "clippy",
-        "-p",
-        "wide-explorer",
-        "--all-targets",
-        "--features",
-        TEST_HOOKS,
-        "--target",
-        "wasm32-unknown-unknown",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
-    // ... and the page as it ships, without its test hooks.
-    run(cargo().args([
-        "clippy",
-        "-p",
-        "wide-explorer",
-        "--lib",
-        "--bins",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    // With the test hooks (all targets: the tests use them), and the page as it ships.
+    for targets in [&["--all-targets", "--features", TEST_HOOKS][..], &["--lib", "--bins"]] {
+        run(cargo()
+            .args(["clippy", "-p", "wide-explorer", "--target", "wasm32-unknown-unknown"])
+            .args(targets)
+            .args(["--", "-D", "warnings"]))?;
+    }
 
     step("docs (a broken or private intra-doc link is an error)");
     let doc_flags = "-D rustdoc::broken_intra_doc_links -D rustdoc::private_intra_doc_links";
@@ -320,21 +301,27 @@ fn test() -> Result<(), String> {
     run(cargo().args(["test", "-p", "wide-explorer", "--lib"]))?;
 
     // The browser tests are the web app's integration tests (`tests/*.rs`); its library's unit
-    // tests ran natively above.
-    step("wasm tests in headless Chromium");
-    run(cargo()
-        .args(["test", "-p", "wide-explorer", "--features", TEST_HOOKS, "--target", "wasm32-unknown-unknown"])
-        .args(["--test", "*"])
-        .env("CHROMEDRIVER", &browsers.chromedriver)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_TEST_TIMEOUT_S)
-        .env_remove("GECKODRIVER"))?;
-    step("wasm tests in headless Firefox");
-    run(cargo()
-        .args(["test", "-p", "wide-explorer", "--features", TEST_HOOKS, "--target", "wasm32-unknown-unknown"])
-        .args(["--test", "*"])
-        .env("GECKODRIVER", &browsers.geckodriver)
-        .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_TEST_TIMEOUT_S)
-        .env_remove("CHROMEDRIVER"))?;
+    // tests ran natively above. The same tests in each engine: its driver set, the other's removed.
+    for (engine, driver, path, other) in [
+        ("Chromium", "CHROMEDRIVER", &browsers.chromedriver, "GECKODRIVER"),
+        ("Firefox", "GECKODRIVER", &browsers.geckodriver, "CHROMEDRIVER"),
+    ] {
+        step(&format!("wasm tests in headless {engine}"));
+        run(cargo()
+            .args([
+                "test",
+                "-p",
+                "wide-explorer",
+                "--features",
+                TEST_HOOKS,
+                "--target",
+                "wasm32-unknown-unknown",
+            ])
+            .args(["--test", "*"])
+            .env(driver, path)
+            .env("WASM_BINDGEN_TEST_TIMEOUT", WASM_TEST_TIMEOUT_S)
+            .env_remove(other))?;
+    }
 
     // The release page ships no test hook; the same build with them is what the tests drive
     // (only the web crate compiles again: its dependencies do not see the feature).
@@ -346,8 +333,9 @@ fn test() -> Result<(), String> {
     }
     step("release build of the page with its test hooks");
     let dist = test_dist()?;
-    if hooks_in(&dist)?.len() != HOOK_NAMES.len() {
-        return Err(format!("the test build lacks hooks (found {:?} of {HOOK_NAMES:?})", hooks_in(&dist)?));
+    let built = hooks_in(&dist)?;
+    if built.len() != HOOK_NAMES.len() {
+        return Err(format!("the test build lacks hooks (found {built:?} of {HOOK_NAMES:?})"));
     }
 
     step("end-to-end test of the built page in headless Chromium");

@@ -9,12 +9,13 @@ use super::state::ExplorerState;
 use crate::components::controls::Scale;
 use crate::format::tidy;
 use crate::params::catapult::CatapultParams;
+use crate::params::explorer::ExplorerParams;
 use crate::problem::problem;
 
 /// The learning-rate guide of the explorer (see the module doc). Cheap to copy.
 #[derive(Clone, Copy)]
 pub struct LrGuide {
-    params: RwSignal<crate::params::explorer::ExplorerParams>,
+    params: RwSignal<ExplorerParams>,
     /// the landmarks as ticks on the learning-rate slider
     pub landmarks: Signal<Vec<(f64, String)>>,
     /// where η lies against the landmarks, in words
